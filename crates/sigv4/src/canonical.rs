@@ -1,0 +1,262 @@
+//! The canonical request, built exactly as AWS builds it.
+//!
+//! ```text
+//! <method>\n<canonical URI>\n<canonical query>\n<canonical headers>\n<signed headers>\n<payload hash>
+//! ```
+//! It is written to a [`Sink`]: straight into SHA-256 when verifying, so the
+//! hot path never materializes the text, or into a buffer when a person needs
+//! to read it (the long mismatch message, tests).
+
+use crate::encoding::{Sink, encode, encode_into, percent_decode};
+
+/// Everything the canonical request is made of, borrowed from the request.
+#[derive(Clone, Copy)]
+pub(crate) struct CanonicalRequest<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    /// Already canonical: see [`canonical_query`].
+    pub query: &'a str,
+    pub signed_headers: &'a str,
+    pub headers: &'a [(&'a str, &'a [u8])],
+    /// Lower-case hex SHA-256 of the body, or the literal the client declared.
+    pub payload_hash: &'a [u8],
+    pub normalize_path: bool,
+}
+
+impl CanonicalRequest<'_> {
+    pub fn write(&self, sink: &mut impl Sink) {
+        sink.put(self.method.as_bytes());
+        sink.put(b"\n");
+        write_canonical_uri(sink, self.path, self.normalize_path);
+        sink.put(b"\n");
+        sink.put(self.query.as_bytes());
+        sink.put(b"\n");
+        write_canonical_headers(sink, self.signed_headers, self.headers);
+        sink.put(b"\n");
+        sink.put(self.signed_headers.as_bytes());
+        sink.put(b"\n");
+        sink.put(self.payload_hash);
+    }
+
+    /// The canonical request as text, for messages and tests.
+    pub fn to_text(self) -> String {
+        let mut buffer = Vec::with_capacity(256);
+        self.write(&mut buffer);
+        String::from_utf8_lossy(&buffer).into_owned()
+    }
+}
+
+/// Writes the canonical URI of a raw wire path.
+///
+/// Normalized mode (every service except S3): remove `.` and `..` segments,
+/// collapse runs of `/`, keep a trailing `/`, then encode every byte outside
+/// the unreserved set and `/`. The input is the wire form, so an escape such
+/// as `%20` is encoded again to `%2520`: AWS's documented double encoding.
+/// S3 mode leaves the path as it is, encoding only what is not yet encoded.
+pub(crate) fn write_canonical_uri(sink: &mut impl Sink, path: &str, normalize: bool) {
+    if !normalize {
+        encode_into(sink, path.as_bytes(), |b| b == b'/' || b == b'%');
+        return;
+    }
+    if !needs_normalization(path) {
+        encode_into(sink, path.as_bytes(), |b| b == b'/');
+        return;
+    }
+    let mut segments: Vec<&str> = Vec::new();
+    for segment in path.split('/') {
+        match segment {
+            "" | "." => {}
+            ".." => {
+                segments.pop();
+            }
+            _ => segments.push(segment),
+        }
+    }
+    for segment in &segments {
+        sink.put(b"/");
+        encode_into(sink, segment.as_bytes(), |_| false);
+    }
+    if segments.is_empty() || path.ends_with('/') {
+        sink.put(b"/");
+    }
+}
+
+/// True when the path has an empty, `.` or `..` segment, or does not start
+/// with `/` — the only cases where normalizing changes anything.
+fn needs_normalization(path: &str) -> bool {
+    let Some(rest) = path.strip_prefix('/') else {
+        return true;
+    };
+    let mut segments = rest.split('/').peekable();
+    while let Some(segment) = segments.next() {
+        let is_last = segments.peek().is_none();
+        if segment == "." || segment == ".." || (segment.is_empty() && !is_last) {
+            return true;
+        }
+    }
+    false
+}
+
+/// The canonical query string: every parameter percent-decoded then strictly
+/// re-encoded, sorted by encoded name then value, joined with `&`. `skip`
+/// names parameters to leave out (the signature itself, in presigned mode).
+pub(crate) fn canonical_query(raw_query: &str, skip: &[&str]) -> String {
+    if raw_query.is_empty() {
+        return String::new();
+    }
+    let mut pairs: Vec<(String, String)> = raw_query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+        .filter(|(name, _)| !skip.contains(name))
+        .map(|(name, value)| {
+            (
+                encode(&percent_decode(name)),
+                encode(&percent_decode(value)),
+            )
+        })
+        .collect();
+    pairs.sort_unstable();
+    let mut out = String::with_capacity(raw_query.len() + 8);
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            out.push('&');
+        }
+        out.push_str(name);
+        out.push('=');
+        out.push_str(value);
+    }
+    out
+}
+
+/// Writes `name:value\n` for each name in `SignedHeaders`, in that order.
+/// Repeated headers are joined with `,` in request order; a signed header the
+/// request lacks is written with an empty value and lets the signature fail.
+pub(crate) fn write_canonical_headers(
+    sink: &mut impl Sink,
+    signed_headers: &str,
+    headers: &[(&str, &[u8])],
+) {
+    for name in signed_headers.split(';') {
+        write_lowercase(sink, name);
+        sink.put(b":");
+        let mut first = true;
+        for (_, value) in headers
+            .iter()
+            .filter(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+        {
+            if !first {
+                sink.put(b",");
+            }
+            first = false;
+            write_collapsed(sink, value);
+        }
+        sink.put(b"\n");
+    }
+}
+
+fn write_lowercase(sink: &mut impl Sink, name: &str) {
+    if name.bytes().any(|b| b.is_ascii_uppercase()) {
+        sink.put(name.to_ascii_lowercase().as_bytes());
+    } else {
+        sink.put(name.as_bytes());
+    }
+}
+
+fn is_header_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Writes a header value trimmed, with every inner run of whitespace (also
+/// inside quotes, also obs-fold line breaks) collapsed to one space.
+fn write_collapsed(sink: &mut impl Sink, value: &[u8]) {
+    let mut words = value
+        .split(|&b| is_header_whitespace(b))
+        .filter(|word| !word.is_empty());
+    if let Some(word) = words.next() {
+        sink.put(word);
+    }
+    for word in words {
+        sink.put(b" ");
+        sink.put(word);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn uri(path: &str) -> String {
+        let mut out = Vec::new();
+        write_canonical_uri(&mut out, path, true);
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn canonical_uri_normalizes_and_double_encodes_the_wire_path() {
+        for (raw, canonical) in [
+            ("/", "/"),
+            ("", "/"),
+            ("//example//", "/example/"),
+            ("/example1/example2/../..", "/"),
+            ("/./example", "/example"),
+            ("/example/..", "/"),
+            ("/a/b/../c/", "/a/c/"),
+            ("/example space/", "/example%20space/"),
+            ("/ሴ", "/%E1%88%B4"),
+            ("/example/$delete", "/example/%24delete"),
+            ("/prod/a%20b", "/prod/a%2520b"),
+            ("/prod/pets", "/prod/pets"),
+            ("relative/x", "/relative/x"),
+        ] {
+            assert_eq!(uri(raw), canonical, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn s3_mode_leaves_dots_slashes_and_escapes_alone() {
+        let mut out = Vec::new();
+        write_canonical_uri(&mut out, "//a/./b/../%20c d", false);
+        assert_eq!(String::from_utf8(out).unwrap(), "//a/./b/../%20c%20d");
+    }
+
+    #[test]
+    fn canonical_query_decodes_reencodes_and_sorts_by_bytes() {
+        assert_eq!(
+            canonical_query("Param2=value2&Param1=value1", &[]),
+            "Param1=value1&Param2=value2"
+        );
+        assert_eq!(
+            canonical_query("Param1=value2&Param1=Value1", &[]),
+            "Param1=Value1&Param1=value2"
+        );
+        assert_eq!(
+            canonical_query("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", &[]),
+            "%E1%88%B4=Value1&Param=Value2&Param-3=Value3"
+        );
+        assert_eq!(
+            canonical_query("a=b+c&flag&&x=%2f", &[]),
+            "a=b%2Bc&flag=&x=%2F"
+        );
+        assert_eq!(
+            canonical_query("a=1&X-Amz-Signature=abc", &["X-Amz-Signature"]),
+            "a=1"
+        );
+    }
+
+    #[test]
+    fn canonical_headers_trim_collapse_and_join_repeats_in_order() {
+        let headers: &[(&str, &[u8])] = &[
+            ("Host", b"example.amazonaws.com"),
+            ("My-Header1", b"value2"),
+            ("my-header1", b"  \"a   b   c\"  "),
+            ("My-Header1", b"value1\n  value2\n     value3"),
+        ];
+        let mut out = Vec::new();
+        write_canonical_headers(&mut out, "host;my-header1;missing", headers);
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "host:example.amazonaws.com\nmy-header1:value2,\"a b c\",value1 value2 value3\nmissing:\n"
+        );
+    }
+}

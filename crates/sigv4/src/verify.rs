@@ -1,0 +1,506 @@
+//! The verifier: every check AWS makes, in AWS's order.
+//!
+//! 1. locate and parse the signature (F0–F4);
+//! 2. the credential's shape (F5);
+//! 3. the timestamp's format (F6);
+//! 4. the credential scope (F7);
+//! 5. `host` among the signed headers (F8);
+//! 6. clock skew and presign expiry (F9–F11);
+//! 7. credential lookup and session token (F12–F14);
+//! 8. payload hash and signature (F15).
+//!
+//! Unknown keys never reach signature comparison, and nothing secret ever
+//! enters a message.
+
+use std::borrow::Cow;
+
+use hmac::Mac;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::canonical::{CanonicalRequest, canonical_query};
+use crate::credential::Credential;
+use crate::error::{
+    EXPIRED_TOKEN_MESSAGE, FailureKind, INVALID_TOKEN_MESSAGE, MISMATCH_MESSAGE, SigV4Error,
+    Surface,
+};
+use crate::parse::{ALGORITHM, AuthMode, AuthParams, parse_auth};
+use crate::request::HttpRequest;
+use crate::signing::{Secret, SigningKeyCache, hex32};
+use crate::time::{EpochSeconds, format_basic, parse_basic};
+use crate::tunables::{MismatchMessageStyle, Tunables, skew_minutes};
+
+/// SHA-256 of the empty body: most requests have one, so it is not recomputed.
+const EMPTY_BODY_SHA256: &[u8; 64] =
+    b"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
+
+/// Why a credential could not be resolved; each maps to AWS's error.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CredentialError {
+    /// Unknown, inactive or deleted access key.
+    UnknownAccessKey,
+    /// Temporary key without its token, a token that is not this key's, or a
+    /// token sent with a long-term key.
+    InvalidSessionToken,
+    /// Temporary credentials past their expiry.
+    ExpiredSessionToken,
+}
+
+/// A resolved credential: the secret to check the signature with, and
+/// whatever the caller wants back when it verifies.
+pub struct ResolvedCredential<I> {
+    pub secret: Secret,
+    pub identity: I,
+}
+
+/// Where access keys come from: the IAM store plugs in here.
+pub trait CredentialProvider {
+    type Identity;
+
+    /// Resolves an access key id and the session token that came with it.
+    /// `now` lets temporary credentials expire.
+    fn resolve(
+        &self,
+        access_key_id: &str,
+        session_token: Option<&str>,
+        now: EpochSeconds,
+    ) -> Result<ResolvedCredential<Self::Identity>, CredentialError>;
+}
+
+/// Which regions a credential scope may name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RegionRule {
+    /// Any well-formed region name (IAM and STS accept whatever the client is configured with).
+    Any,
+    /// Only these regions.
+    OneOf(Vec<String>),
+}
+
+/// What one service expects of its signatures.
+#[derive(Debug, Clone)]
+pub struct ServiceRules {
+    /// The service name the credential scope must carry (`sts`, `execute-api`, …).
+    pub service: String,
+    pub surface: Surface,
+    pub regions: RegionRule,
+    /// Allowed clock skew, in seconds, in both directions.
+    pub skew_seconds: i64,
+    pub tunables: Tunables,
+}
+
+impl ServiceRules {
+    /// The rules AWS applies to `service` (skew window per the spec).
+    pub fn for_service(service: &str, surface: Surface) -> Self {
+        Self {
+            service: service.to_owned(),
+            surface,
+            regions: RegionRule::Any,
+            skew_seconds: i64::from(skew_minutes(service)) * 60,
+            tunables: Tunables::default(),
+        }
+    }
+}
+
+/// A request whose signature checked out.
+#[derive(Debug)]
+pub struct Verified<'r, I> {
+    pub identity: I,
+    pub credential: Credential<'r>,
+    pub session_token: Option<Cow<'r, str>>,
+    /// The request timestamp (`X-Amz-Date`).
+    pub signed_at: EpochSeconds,
+    pub mode: AuthMode,
+}
+
+/// What the server signs, spelled out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningExplanation {
+    pub canonical_request: String,
+    pub string_to_sign: String,
+}
+
+/// Verifies SigV4 signatures for one service.
+pub struct Verifier {
+    rules: ServiceRules,
+    keys: SigningKeyCache,
+}
+
+impl Verifier {
+    pub fn new(rules: ServiceRules) -> Self {
+        Self {
+            rules,
+            keys: SigningKeyCache::default(),
+        }
+    }
+
+    pub fn rules(&self) -> &ServiceRules {
+        &self.rules
+    }
+
+    /// Verifies `request` at time `now`, with the configured region rule.
+    pub fn verify<'r, P: CredentialProvider>(
+        &self,
+        request: &HttpRequest<'r>,
+        credentials: &P,
+        now: EpochSeconds,
+    ) -> Result<Verified<'r, P::Identity>, SigV4Error> {
+        self.verify_inner(request, credentials, now, None)
+    }
+
+    /// Verifies `request` whose credential scope must name exactly `region`
+    /// (execute-api: the API's own region).
+    pub fn verify_in_region<'r, P: CredentialProvider>(
+        &self,
+        request: &HttpRequest<'r>,
+        credentials: &P,
+        now: EpochSeconds,
+        region: &str,
+    ) -> Result<Verified<'r, P::Identity>, SigV4Error> {
+        self.verify_inner(request, credentials, now, Some(region))
+    }
+
+    /// The canonical request and string to sign the server computes for
+    /// `request`, without checking time or credentials: what a person needs
+    /// to see to find out why a signature does not match.
+    pub fn explain(&self, request: &HttpRequest<'_>) -> Result<SigningExplanation, SigV4Error> {
+        let auth = parse_auth(request, self.rules.surface, &self.rules.tunables)?;
+        let credential = Credential::parse(auth.credential.clone()).ok_or_else(|| {
+            self.fail(
+                FailureKind::MalformedCredential,
+                "Credential must have exactly 5 parts",
+            )
+        })?;
+        let payload_hash = self.payload_hash(request, auth.mode)?;
+        let query_skip: &[&str] = match auth.mode {
+            AuthMode::Header => &[],
+            AuthMode::Query => &["X-Amz-Signature"],
+        };
+        let query = canonical_query(request.query, query_skip);
+        let canonical_request = CanonicalRequest {
+            method: request.method,
+            path: request.path,
+            query: &query,
+            signed_headers: &auth.signed_headers,
+            headers: request.headers,
+            payload_hash: &payload_hash,
+            normalize_path: self.rules.tunables.normalize_uri_path,
+        }
+        .to_text();
+        let string_to_sign = string_to_sign(&auth.timestamp, &credential, &canonical_request);
+        Ok(SigningExplanation {
+            canonical_request,
+            string_to_sign,
+        })
+    }
+
+    fn fail(&self, kind: FailureKind, message: impl Into<String>) -> SigV4Error {
+        SigV4Error::new(kind, self.rules.surface, message)
+    }
+
+    fn verify_inner<'r, P: CredentialProvider>(
+        &self,
+        request: &HttpRequest<'r>,
+        credentials: &P,
+        now: EpochSeconds,
+        region: Option<&str>,
+    ) -> Result<Verified<'r, P::Identity>, SigV4Error> {
+        let tunables = &self.rules.tunables;
+        let auth = parse_auth(request, self.rules.surface, tunables)?;
+
+        let credential = Credential::parse(auth.credential.clone()).ok_or_else(|| {
+            self.fail(
+                FailureKind::MalformedCredential,
+                format!(
+                    "Credential must have exactly 5 slash-delimited elements, e.g. keyid/date/region/service/term, got '{}'",
+                    auth.credential
+                ),
+            )
+        })?;
+
+        let timestamp = &*auth.timestamp;
+        let signed_at = parse_basic(timestamp).ok_or_else(|| {
+            self.fail(
+                FailureKind::MalformedDate,
+                format!(
+                    "Date must be in ISO-8601 'basic format'. Got '{timestamp}'. See http://en.wikipedia.org/wiki/ISO_8601"
+                ),
+            )
+        })?;
+
+        self.check_scope(&credential, timestamp, region)?;
+
+        if !auth
+            .signed_headers
+            .split(';')
+            .any(|name| name.eq_ignore_ascii_case("host") || name == ":authority")
+        {
+            return Err(self.fail(
+                FailureKind::HostNotSigned,
+                "'Host' must be a 'SignedHeader' in the AWS Authorization.",
+            ));
+        }
+
+        self.check_time(&auth, signed_at, now)?;
+
+        let resolved = credentials
+            .resolve(
+                credential.access_key_id(),
+                auth.session_token.as_deref(),
+                now,
+            )
+            .map_err(|error| match error {
+                CredentialError::UnknownAccessKey | CredentialError::InvalidSessionToken => {
+                    self.fail(FailureKind::InvalidClientTokenId, INVALID_TOKEN_MESSAGE)
+                }
+                CredentialError::ExpiredSessionToken => {
+                    self.fail(FailureKind::ExpiredToken, EXPIRED_TOKEN_MESSAGE)
+                }
+            })?;
+
+        self.check_signature(request, &auth, &credential, &resolved.secret)?;
+
+        Ok(Verified {
+            identity: resolved.identity,
+            credential,
+            session_token: auth.session_token,
+            signed_at,
+            mode: auth.mode,
+        })
+    }
+
+    fn check_scope(
+        &self,
+        credential: &Credential<'_>,
+        timestamp: &str,
+        region: Option<&str>,
+    ) -> Result<(), SigV4Error> {
+        let mut message = String::new();
+        let scope_region = credential.region();
+        let region_ok = match (region, &self.rules.regions) {
+            (Some(required), _) => scope_region == required,
+            (None, RegionRule::Any) => is_region_name(scope_region),
+            (None, RegionRule::OneOf(allowed)) => allowed.iter().any(|r| r == scope_region),
+        };
+        if !region_ok {
+            message.push_str(&format!(
+                "Credential should be scoped to a valid region, not '{scope_region}'. "
+            ));
+        }
+        if credential.service() != self.rules.service {
+            message.push_str(&format!(
+                "Credential should be scoped to correct service: '{}'. ",
+                self.rules.service
+            ));
+        }
+        if credential.terminator() != "aws4_request" {
+            message.push_str(&format!(
+                "Credential should be scoped with a valid terminator: 'aws4_request', not '{}'. ",
+                credential.terminator()
+            ));
+        }
+        let request_date = timestamp.get(..8).unwrap_or(timestamp);
+        if credential.date() != request_date {
+            message.push_str(&format!(
+                "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{request_date}', from '{timestamp}'.",
+                credential.date()
+            ));
+        }
+        if message.is_empty() {
+            Ok(())
+        } else {
+            Err(self.fail(FailureKind::InvalidCredentialScope, message))
+        }
+    }
+
+    fn check_time(
+        &self,
+        auth: &AuthParams<'_>,
+        signed_at: EpochSeconds,
+        now: EpochSeconds,
+    ) -> Result<(), SigV4Error> {
+        let window = self.rules.skew_seconds;
+        let minutes = window / 60;
+        let shown = |epoch| format_basic(epoch);
+        if signed_at > now + window {
+            return Err(self.fail(
+                FailureKind::SignatureNotYetCurrent,
+                format!(
+                    "Signature not yet current: {} is still later than {} ({} + {minutes} min.)",
+                    shown(signed_at),
+                    shown(now + window),
+                    shown(now)
+                ),
+            ));
+        }
+        // A presigned URL lives for X-Amz-Expires instead of the skew window.
+        if let Some(expires) = &auth.expires {
+            let max = self.rules.tunables.presign_max_expires;
+            let lifetime = expires
+                .parse::<u64>()
+                .ok()
+                .filter(|s| (1..=max).contains(s));
+            let Some(lifetime) = lifetime.and_then(|s| i64::try_from(s).ok()) else {
+                return Err(self.fail(
+                    FailureKind::PresignedRequestExpired,
+                    format!(
+                        "X-Amz-Expires must be less than a week (in seconds); that is, the given X-Amz-Expires must be less than {max} seconds"
+                    ),
+                ));
+            };
+            if now > signed_at + lifetime {
+                return Err(self.fail(FailureKind::PresignedRequestExpired, "Request has expired"));
+            }
+            return Ok(());
+        }
+        if signed_at < now - window {
+            return Err(self.fail(
+                FailureKind::SignatureExpired,
+                format!(
+                    "Signature expired: {} is now earlier than {} ({} - {minutes} min.)",
+                    shown(signed_at),
+                    shown(now - window),
+                    shown(now)
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    fn payload_hash<'r>(
+        &self,
+        request: &HttpRequest<'r>,
+        mode: AuthMode,
+    ) -> Result<Cow<'r, [u8]>, SigV4Error> {
+        let mismatch = || self.fail(FailureKind::SignatureDoesNotMatch, MISMATCH_MESSAGE);
+        let body_hash = || -> [u8; 64] {
+            if request.body.is_empty() {
+                *EMPTY_BODY_SHA256
+            } else {
+                hex32(&Sha256::digest(request.body).into())
+            }
+        };
+        let declared = match mode {
+            AuthMode::Header => request.header("x-amz-content-sha256"),
+            AuthMode::Query => None,
+        };
+        match declared {
+            None => Ok(Cow::Owned(body_hash().to_vec())),
+            Some(b"UNSIGNED-PAYLOAD") if self.rules.tunables.accept_unsigned_payload => {
+                Ok(Cow::Borrowed(b"UNSIGNED-PAYLOAD"))
+            }
+            Some(value) if value.len() == 64 && value.iter().all(u8::is_ascii_hexdigit) => {
+                // The declared hash is what was signed, but it must be the body's.
+                if value.eq_ignore_ascii_case(&body_hash()) {
+                    Ok(Cow::Borrowed(value))
+                } else {
+                    Err(mismatch())
+                }
+            }
+            Some(_) => Err(mismatch()),
+        }
+    }
+
+    fn check_signature(
+        &self,
+        request: &HttpRequest<'_>,
+        auth: &AuthParams<'_>,
+        credential: &Credential<'_>,
+        secret: &Secret,
+    ) -> Result<(), SigV4Error> {
+        let payload_hash = self.payload_hash(request, auth.mode)?;
+        let provided = auth.signature.as_bytes();
+        let well_formed = provided.len() == 64
+            && provided
+                .iter()
+                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+
+        let query_skip: &[&str] = match auth.mode {
+            AuthMode::Header => &[],
+            AuthMode::Query => &["X-Amz-Signature"],
+        };
+        let query = canonical_query(request.query, query_skip);
+        let canonical = CanonicalRequest {
+            method: request.method,
+            path: request.path,
+            query: &query,
+            signed_headers: &auth.signed_headers,
+            headers: request.headers,
+            payload_hash: &payload_hash,
+            normalize_path: self.rules.tunables.normalize_uri_path,
+        };
+        let mac = self.keys.signing_mac(credential, secret);
+        if well_formed && signature_matches(&canonical, &auth.timestamp, credential, &mac, provided)
+        {
+            return Ok(());
+        }
+
+        // Some clients append the session token to a presigned URL after
+        // signing it; AWS accepts those, so try once more without it.
+        let retry_without_token = auth.mode == AuthMode::Query
+            && auth.session_token.is_some()
+            && self.rules.tunables.retry_presigned_without_token;
+        if well_formed && retry_without_token {
+            let query =
+                canonical_query(request.query, &["X-Amz-Signature", "X-Amz-Security-Token"]);
+            let canonical = CanonicalRequest {
+                query: &query,
+                ..canonical
+            };
+            if signature_matches(&canonical, &auth.timestamp, credential, &mac, provided) {
+                return Ok(());
+            }
+        }
+
+        let message = match self.rules.tunables.mismatch_message_style {
+            MismatchMessageStyle::Short => MISMATCH_MESSAGE.to_owned(),
+            MismatchMessageStyle::Long => {
+                let text = canonical.to_text();
+                let string_to_sign = string_to_sign(&auth.timestamp, credential, &text);
+                format!(
+                    "{MISMATCH_MESSAGE}\n\nThe Canonical String for this request should have been\n'{text}'\n\nThe String-to-Sign should have been\n'{string_to_sign}'\n"
+                )
+            }
+        };
+        Err(self.fail(FailureKind::SignatureDoesNotMatch, message))
+    }
+}
+
+fn is_region_name(region: &str) -> bool {
+    !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// `AWS4-HMAC-SHA256\n<timestamp>\n<scope>\n<hex sha256(canonical request)>`.
+fn string_to_sign(timestamp: &str, credential: &Credential<'_>, canonical_text: &str) -> String {
+    let digest = hex32(&Sha256::digest(canonical_text.as_bytes()).into());
+    format!(
+        "{ALGORITHM}\n{timestamp}\n{}\n{}",
+        credential.scope(),
+        String::from_utf8_lossy(&digest)
+    )
+}
+
+fn signature_matches(
+    canonical: &CanonicalRequest<'_>,
+    timestamp: &str,
+    credential: &Credential<'_>,
+    mac: &crate::signing::HmacSha256,
+    provided: &[u8],
+) -> bool {
+    let mut hasher = Sha256::new();
+    canonical.write(&mut hasher);
+    let digest = hex32(&hasher.finalize().into());
+
+    let mut mac = mac.clone();
+    mac.update(ALGORITHM.as_bytes());
+    mac.update(b"\n");
+    mac.update(timestamp.as_bytes());
+    mac.update(b"\n");
+    mac.update(credential.scope().as_bytes());
+    mac.update(b"\n");
+    mac.update(&digest);
+    let expected = hex32(&mac.finalize().into_bytes().into());
+    bool::from(expected.as_slice().ct_eq(provided))
+}
