@@ -170,7 +170,7 @@ impl Verifier {
                 "Credential must have exactly 5 parts",
             )
         })?;
-        let payload_hash = self.payload_hash(request, auth.mode)?;
+        let payload_hash = Self::payload_hash(request, auth.mode);
         let query_skip: &[&str] = match auth.mode {
             AuthMode::Header => &[],
             AuthMode::Query => &["X-Amz-Signature"],
@@ -366,37 +366,32 @@ impl Verifier {
         Ok(())
     }
 
-    fn payload_hash<'r>(
+    /// The payload hash that goes into the canonical request: what the client
+    /// declared in `x-amz-content-sha256`, else the body's own hash.
+    fn payload_hash<'r>(request: &HttpRequest<'r>, mode: AuthMode) -> Cow<'r, [u8]> {
+        match declared_payload_hash(request, mode) {
+            Some(declared) => Cow::Borrowed(declared),
+            None => Cow::Owned(body_hash(request.body).to_vec()),
+        }
+    }
+
+    /// A declared payload hash must be the body's, or an accepted literal.
+    fn check_declared_payload(
         &self,
-        request: &HttpRequest<'r>,
+        request: &HttpRequest<'_>,
         mode: AuthMode,
-    ) -> Result<Cow<'r, [u8]>, SigV4Error> {
-        let mismatch = || self.fail(FailureKind::SignatureDoesNotMatch, MISMATCH_MESSAGE);
-        let body_hash = || -> [u8; 64] {
-            if request.body.is_empty() {
-                *EMPTY_BODY_SHA256
-            } else {
-                hex32(&Sha256::digest(request.body).into())
-            }
+    ) -> Result<(), SigV4Error> {
+        let Some(declared) = declared_payload_hash(request, mode) else {
+            return Ok(());
         };
-        let declared = match mode {
-            AuthMode::Header => request.header("x-amz-content-sha256"),
-            AuthMode::Query => None,
+        let accepted = match declared {
+            b"UNSIGNED-PAYLOAD" => self.rules.tunables.accept_unsigned_payload,
+            _ => declared.len() == 64 && declared.eq_ignore_ascii_case(&body_hash(request.body)),
         };
-        match declared {
-            None => Ok(Cow::Owned(body_hash().to_vec())),
-            Some(b"UNSIGNED-PAYLOAD") if self.rules.tunables.accept_unsigned_payload => {
-                Ok(Cow::Borrowed(b"UNSIGNED-PAYLOAD"))
-            }
-            Some(value) if value.len() == 64 && value.iter().all(u8::is_ascii_hexdigit) => {
-                // The declared hash is what was signed, but it must be the body's.
-                if value.eq_ignore_ascii_case(&body_hash()) {
-                    Ok(Cow::Borrowed(value))
-                } else {
-                    Err(mismatch())
-                }
-            }
-            Some(_) => Err(mismatch()),
+        if accepted {
+            Ok(())
+        } else {
+            Err(self.fail(FailureKind::SignatureDoesNotMatch, MISMATCH_MESSAGE))
         }
     }
 
@@ -407,7 +402,8 @@ impl Verifier {
         credential: &Credential<'_>,
         secret: &Secret,
     ) -> Result<(), SigV4Error> {
-        let payload_hash = self.payload_hash(request, auth.mode)?;
+        self.check_declared_payload(request, auth.mode)?;
+        let payload_hash = Self::payload_hash(request, auth.mode);
         let provided = auth.signature.as_bytes();
         let well_formed = provided.len() == 64
             && provided
@@ -462,6 +458,22 @@ impl Verifier {
             }
         };
         Err(self.fail(FailureKind::SignatureDoesNotMatch, message))
+    }
+}
+
+/// `x-amz-content-sha256`, which only header-mode requests carry.
+fn declared_payload_hash<'r>(request: &HttpRequest<'r>, mode: AuthMode) -> Option<&'r [u8]> {
+    match mode {
+        AuthMode::Header => request.header("x-amz-content-sha256"),
+        AuthMode::Query => None,
+    }
+}
+
+fn body_hash(body: &[u8]) -> [u8; 64] {
+    if body.is_empty() {
+        *EMPTY_BODY_SHA256
+    } else {
+        hex32(&Sha256::digest(body).into())
     }
 }
 

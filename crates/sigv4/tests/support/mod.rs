@@ -136,3 +136,48 @@ impl CredentialProvider for FixedKeys {
         })
     }
 }
+
+/// Signs `request` in header mode with the verifier's own canonicalization:
+/// for tests whose subject is a check other than canonicalization (which the
+/// suites and the differential test pin against independent signers).
+pub fn sign_header(
+    request: &mut OwnedRequest,
+    credential: &str,
+    secret: &str,
+    timestamp: &str,
+    signed_headers: &str,
+) {
+    use iamgate_sigv4::{ServiceRules, Surface, Verifier};
+    request
+        .headers
+        .retain(|(n, _)| !n.eq_ignore_ascii_case("authorization"));
+    let placeholder = format!(
+        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders={signed_headers}, Signature={}",
+        "0".repeat(64)
+    );
+    request
+        .headers
+        .push(("Authorization".into(), placeholder.into_bytes()));
+    let headers = request.header_refs();
+    let view = request.view(&headers);
+    let service = credential.split('/').nth(3).unwrap();
+    let explained = Verifier::new(ServiceRules::for_service(service, Surface::Query))
+        .explain(&view)
+        .unwrap();
+    let parts: Vec<&str> = credential.split('/').collect();
+    let key = iamgate_sigv4::derive_signing_key(secret, parts[1], parts[2], parts[3]);
+    let signature = hmac_hex(&key, explained.string_to_sign.as_bytes());
+    assert!(explained.string_to_sign.contains(timestamp));
+    let header = format!(
+        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders={signed_headers}, Signature={signature}"
+    );
+    let last = request.headers.last_mut().unwrap();
+    last.1 = header.into_bytes();
+}
+
+pub fn hmac_hex(key: &[u8], data: &[u8]) -> String {
+    use hmac::{Hmac, Mac};
+    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(key).unwrap();
+    mac.update(data);
+    hex::encode(mac.finalize().into_bytes())
+}
