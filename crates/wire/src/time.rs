@@ -1,0 +1,292 @@
+//! Timestamps as AWS puts them on the wire.
+//!
+//! Query requests carry ISO 8601 (`2015-01-25T08:00:00Z`, offsets and
+//! fractions allowed); Query responses use ISO 8601 UTC with a `Z`
+//! (`2026-11-21T16:12:15Z`, or `…15.359Z` when there are milliseconds, as in
+//! STS `Expiration`); some shapes use epoch seconds or RFC 822 dates. The
+//! crate stays free of a date library: the civil-calendar arithmetic is a few
+//! lines and only UTC is ever produced.
+
+/// An instant with millisecond precision, counted from the Unix epoch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp {
+    millis: i64,
+}
+
+const MILLIS_PER_DAY: i64 = 86_400_000;
+
+impl Timestamp {
+    /// The instant `seconds` after the epoch.
+    pub fn from_epoch_seconds(seconds: i64) -> Self {
+        Self {
+            millis: seconds.saturating_mul(1000),
+        }
+    }
+
+    /// The instant `millis` milliseconds after the epoch.
+    pub fn from_epoch_millis(millis: i64) -> Self {
+        Self { millis }
+    }
+
+    /// Whole seconds since the epoch (rounded towards negative infinity).
+    pub fn epoch_seconds(self) -> i64 {
+        self.millis.div_euclid(1000)
+    }
+
+    /// Milliseconds since the epoch.
+    pub fn epoch_millis(self) -> i64 {
+        self.millis
+    }
+
+    fn parts(self) -> (i64, u32, u32, u32, u32, u32, u32) {
+        let days = self.millis.div_euclid(MILLIS_PER_DAY);
+        let in_day = self.millis.rem_euclid(MILLIS_PER_DAY);
+        let (y, m, d) = civil_from_days(days);
+        let secs = in_day / 1000;
+        // All of these are bounded by the rem_euclid above.
+        let hour = u32::try_from(secs / 3600).unwrap_or(0);
+        let minute = u32::try_from(secs / 60 % 60).unwrap_or(0);
+        let second = u32::try_from(secs % 60).unwrap_or(0);
+        let milli = u32::try_from(in_day % 1000).unwrap_or(0);
+        (y, m, d, hour, minute, second, milli)
+    }
+
+    /// ISO 8601 in UTC: `2026-11-21T16:12:15Z`, with `.mmm` only when the
+    /// instant has a sub-second part.
+    pub fn to_iso8601(self) -> String {
+        let (y, mo, d, h, mi, s, ms) = self.parts();
+        if ms == 0 {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+        } else {
+            format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{ms:03}Z")
+        }
+    }
+
+    /// RFC 822 / HTTP date: `Tue, 29 Apr 2014 18:30:38 GMT`.
+    pub fn to_http_date(self) -> String {
+        const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+        const MONTHS: [&str; 12] = [
+            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+        ];
+        let (y, mo, d, h, mi, s, _) = self.parts();
+        let weekday =
+            usize::try_from(self.millis.div_euclid(MILLIS_PER_DAY).rem_euclid(7)).unwrap_or(0);
+        let day_name = DAYS.get(weekday).copied().unwrap_or("Thu");
+        let month_name = MONTHS
+            .get(usize::try_from(mo).unwrap_or(1).saturating_sub(1))
+            .copied()
+            .unwrap_or("Jan");
+        format!("{day_name}, {d:02} {month_name} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+    }
+
+    /// Parses ISO 8601 / RFC 3339 date-times: `YYYY-MM-DDTHH:MM:SS`, an
+    /// optional fraction (kept to milliseconds, extra digits truncated) and
+    /// `Z` or a `±HH:MM` offset. `t`/`z` are accepted in lower case.
+    pub fn parse_iso8601(text: &str) -> Option<Self> {
+        let b = text.as_bytes();
+        let year = digits(b, 0, 4)?;
+        expect(b, 4, b'-')?;
+        let month = digits(b, 5, 2)?;
+        expect(b, 7, b'-')?;
+        let day = digits(b, 8, 2)?;
+        if !matches!(b.get(10), Some(b'T' | b't')) {
+            return None;
+        }
+        let hour = digits(b, 11, 2)?;
+        expect(b, 13, b':')?;
+        let minute = digits(b, 14, 2)?;
+        expect(b, 16, b':')?;
+        let second = digits(b, 17, 2)?;
+        if !(1..=12).contains(&month) || day == 0 || day > days_in_month(year, month) {
+            return None;
+        }
+        // 60 is a leap second; AWS never emits one, treat it as invalid.
+        if hour > 23 || minute > 59 || second > 59 {
+            return None;
+        }
+        let mut pos = 19;
+        let mut millis = 0i64;
+        if b.get(pos) == Some(&b'.') {
+            pos += 1;
+            let start = pos;
+            while let Some(d) = b.get(pos).filter(|d| d.is_ascii_digit()) {
+                if pos - start < 3 {
+                    millis = millis * 10 + i64::from(d - b'0');
+                }
+                pos += 1;
+            }
+            let len = pos - start;
+            if len == 0 {
+                return None;
+            }
+            for _ in len..3 {
+                millis *= 10;
+            }
+        }
+        let offset_minutes = match b.get(pos) {
+            Some(b'Z' | b'z') => {
+                pos += 1;
+                0
+            }
+            Some(sign @ (b'+' | b'-')) => {
+                let oh = digits(b, pos + 1, 2)?;
+                expect(b, pos + 3, b':')?;
+                let om = digits(b, pos + 4, 2)?;
+                if oh > 23 || om > 59 {
+                    return None;
+                }
+                let total = oh * 60 + om;
+                pos += 6;
+                if *sign == b'-' { -total } else { total }
+            }
+            _ => return None,
+        };
+        if pos != b.len() {
+            return None;
+        }
+        let days = days_from_civil(year, month, day);
+        let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offset_minutes * 60;
+        Some(Self::from_epoch_millis(seconds * 1000 + millis))
+    }
+}
+
+fn digits(b: &[u8], at: usize, len: usize) -> Option<i64> {
+    let slice = b.get(at..at + len)?;
+    let mut n = 0i64;
+    for &d in slice {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n * 10 + i64::from(d - b'0');
+    }
+    Some(n)
+}
+
+fn expect(b: &[u8], at: usize, c: u8) -> Option<()> {
+    (b.get(at) == Some(&c)).then_some(())
+}
+
+fn is_leap(year: i64) -> bool {
+    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+}
+
+fn days_in_month(year: i64, month: i64) -> i64 {
+    match month {
+        2 if is_leap(year) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date. Years are shifted to
+/// start in March so that the leap day is the last day of the shifted year.
+fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let year_of_era = y - era * 400;
+    let shifted_month = (month + 9) % 12; // March = 0
+    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
+    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+    era * 146_097 + day_of_era - 719_468
+}
+
+/// Inverse of [`days_from_civil`].
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let shifted_month = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
+    let month = if shifted_month < 10 {
+        shifted_month + 3
+    } else {
+        shifted_month - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    (
+        year,
+        u32::try_from(month).unwrap_or(1),
+        u32::try_from(day).unwrap_or(1),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_utc_seconds_without_fraction() {
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_398_796_238).to_iso8601(),
+            "2014-04-29T18:30:38Z"
+        );
+        assert_eq!(
+            Timestamp::from_epoch_seconds(0).to_iso8601(),
+            "1970-01-01T00:00:00Z"
+        );
+        assert_eq!(
+            Timestamp::from_epoch_seconds(951_782_400).to_iso8601(),
+            "2000-02-29T00:00:00Z"
+        );
+    }
+
+    #[test]
+    fn formats_milliseconds_when_present() {
+        assert_eq!(
+            Timestamp::from_epoch_millis(946_845_296_123).to_iso8601(),
+            "2000-01-02T20:34:56.123Z"
+        );
+        assert_eq!(
+            Timestamp::from_epoch_millis(-1).to_iso8601(),
+            "1969-12-31T23:59:59.999Z"
+        );
+    }
+
+    #[test]
+    fn http_date_has_weekday_and_gmt() {
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_398_796_238).to_http_date(),
+            "Tue, 29 Apr 2014 18:30:38 GMT"
+        );
+    }
+
+    #[test]
+    fn parses_zulu_fraction_and_offsets() {
+        let p = |s| Timestamp::parse_iso8601(s).map(Timestamp::epoch_millis);
+        assert_eq!(p("2015-01-25T08:00:00Z"), Some(1_422_172_800_000));
+        assert_eq!(p("2000-01-02T20:34:56.123Z"), Some(946_845_296_123));
+        assert_eq!(p("2000-01-02T20:34:56.1234567Z"), Some(946_845_296_123));
+        assert_eq!(p("2000-01-02T20:34:56.1Z"), Some(946_845_296_100));
+        assert_eq!(p("2019-12-16T22:48:18-01:00"), Some(1_576_540_098_000));
+        assert_eq!(p("2019-12-17T00:48:18+01:00"), Some(1_576_540_098_000));
+    }
+
+    #[test]
+    fn rejects_malformed_dates() {
+        for bad in [
+            "2015-01-25",
+            "2015-01-25T08:00:00",
+            "2015-13-01T00:00:00Z",
+            "2015-02-29T00:00:00Z",
+            "2015-01-25T24:00:00Z",
+            "2015-01-25T08:00:00.Z",
+            "2015-01-25T08:00:00Zjunk",
+            "2015-01-25 08:00:00Z",
+            "１０15-01-25T08:00:00Z",
+        ] {
+            assert_eq!(Timestamp::parse_iso8601(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn civil_round_trip_over_four_centuries() {
+        for days in (-146_097..146_097).step_by(97) {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), days);
+        }
+    }
+}
