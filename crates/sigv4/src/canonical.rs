@@ -49,7 +49,8 @@ impl CanonicalRequest<'_> {
 /// Writes the canonical URI of a raw wire path.
 ///
 /// Normalized mode (every service except S3): remove `.` and `..` segments,
-/// collapse runs of `/`, keep a trailing `/`, then encode every byte outside
+/// collapse runs of `/`, keep a trailing `/` (also the one a final `.` or
+/// `..` leaves, as RFC 3986 §5.2.4 does), then encode every byte outside
 /// the unreserved set and `/`. The input is the wire form, so an escape such
 /// as `%20` is encoded again to `%2520`: AWS's documented double encoding.
 /// S3 mode leaves the path as it is, encoding only what is not yet encoded.
@@ -76,7 +77,10 @@ pub(crate) fn write_canonical_uri(sink: &mut impl Sink, path: &str, normalize: b
         sink.put(b"/");
         encode_into(sink, segment.as_bytes(), |_| false);
     }
-    if segments.is_empty() || path.ends_with('/') {
+    // RFC 3986 §5.2.4: removing a final `.` or `..` leaves the slash before
+    // it, so `/a/b/..` is `/a/` and `/a/.` is `/a/`.
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if segments.is_empty() || path.ends_with('/') || last == "." || last == ".." {
         sink.put(b"/");
     }
 }
@@ -208,6 +212,25 @@ mod tests {
             ("/prod/a%20b", "/prod/a%2520b"),
             ("/prod/pets", "/prod/pets"),
             ("relative/x", "/relative/x"),
+        ] {
+            assert_eq!(uri(raw), canonical, "{raw:?}");
+        }
+    }
+
+    /// Found by the differential test: `aws-sigv4` (and RFC 3986 §5.2.4)
+    /// keep the slash left by a final dot segment.
+    #[test]
+    fn a_final_dot_segment_leaves_a_trailing_slash() {
+        for (raw, canonical) in [
+            ("/a/b/..", "/a/"),
+            ("/a/.", "/a/"),
+            ("/a/b/../", "/a/"),
+            ("/a/./b/.", "/a/b/"),
+            ("/a/..", "/"),
+            ("/..", "/"),
+            ("/.", "/"),
+            ("/a/..b", "/a/..b"),
+            ("/a/b.", "/a/b."),
         ] {
             assert_eq!(uri(raw), canonical, "{raw:?}");
         }
