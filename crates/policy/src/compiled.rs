@@ -1,0 +1,243 @@
+//! The indexed form of a group of policies.
+//!
+//! A principal may carry hundreds of statements, almost all about other
+//! services. Statements are bucketed at load by the service prefix of their
+//! actions, and inside a service by exact action name, so a request only
+//! looks at: statements naming its exact action, statements with a wildcard
+//! action name in its service, and the few that can match any service
+//! (`*`, `*:…` or `NotAction`). Each statement sits in exactly one of those
+//! lists for a given action, so none is evaluated twice.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::context::RequestContext;
+use crate::document::{Effect, Statement};
+use crate::eval::{MatchedStatement, NamedPolicy, PolicyType, SlotResult, statement_applies};
+use crate::wildcard::has_wildcard;
+
+/// Longest service or action name lower-cased on the stack.
+const STACK_NAME: usize = 128;
+
+#[derive(Debug, Clone)]
+struct CompiledStatement {
+    policy_id: Arc<str>,
+    index: usize,
+    sid: Option<Arc<str>>,
+    statement: Statement,
+}
+
+#[derive(Debug, Clone, Default)]
+struct ServiceBucket {
+    /// Lower-cased exact action name -> statements.
+    exact: HashMap<Box<str>, Vec<u32>>,
+    /// Statements with a wildcard in the action name for this service.
+    wild: Vec<u32>,
+}
+
+/// Statements of one policy group, indexed by action.
+#[derive(Debug, Clone, Default)]
+pub struct CompiledPolicies {
+    statements: Vec<CompiledStatement>,
+    /// Statements that may match any service.
+    any_service: Vec<u32>,
+    services: HashMap<Box<str>, ServiceBucket>,
+}
+
+enum Placement {
+    AnyService,
+    Services(Vec<(String, Option<String>)>),
+}
+
+fn placement(statement: &Statement) -> Placement {
+    if statement.action.negated {
+        return Placement::AnyService;
+    }
+    let mut places = Vec::new();
+    for pattern in &statement.action.patterns {
+        let Some(service) = &pattern.service else {
+            continue; // malformed: matches nothing
+        };
+        if has_wildcard(service) {
+            return Placement::AnyService;
+        }
+        let name = (!has_wildcard(&pattern.name)).then(|| pattern.name.clone());
+        places.push((service.clone(), name));
+    }
+    Placement::Services(places)
+}
+
+impl CompiledPolicies {
+    /// Compiles and indexes `policies` (order kept for traces).
+    pub fn compile(policies: &[NamedPolicy]) -> CompiledPolicies {
+        let mut compiled = CompiledPolicies::default();
+        for policy in policies {
+            for (index, statement) in policy.document.statements.iter().enumerate() {
+                let id = u32::try_from(compiled.statements.len()).unwrap_or(u32::MAX);
+                match placement(statement) {
+                    Placement::AnyService => compiled.any_service.push(id),
+                    Placement::Services(places) => {
+                        // A statement with any wildcard name for a service
+                        // goes only to that service's wild list.
+                        for (service, name) in &places {
+                            let bucket = compiled
+                                .services
+                                .entry(service.as_str().into())
+                                .or_default();
+                            let wild_here = places.iter().any(|(s, n)| s == service && n.is_none());
+                            if wild_here {
+                                if bucket.wild.last() != Some(&id) {
+                                    bucket.wild.push(id);
+                                }
+                            } else if let Some(name) = name {
+                                let list = bucket.exact.entry(name.as_str().into()).or_default();
+                                if list.last() != Some(&id) {
+                                    list.push(id);
+                                }
+                            }
+                        }
+                    }
+                }
+                compiled.statements.push(CompiledStatement {
+                    policy_id: policy.id.clone(),
+                    index,
+                    sid: statement.sid.as_deref().map(Arc::from),
+                    statement: statement.clone(),
+                });
+            }
+        }
+        compiled
+    }
+
+    /// Number of statements loaded.
+    pub fn len(&self) -> usize {
+        self.statements.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.statements.is_empty()
+    }
+
+    /// Calls `f` for each statement that could match `action`.
+    fn for_candidates(&self, action: &str, mut f: impl FnMut(&CompiledStatement)) {
+        let mut visit = |ids: &[u32]| {
+            for id in ids {
+                if let Some(s) = usize::try_from(*id)
+                    .ok()
+                    .and_then(|i| self.statements.get(i))
+                {
+                    f(s);
+                }
+            }
+        };
+        visit(&self.any_service);
+        let Some((service, name)) = action.split_once(':') else {
+            return;
+        };
+        with_lowercase(service, |service| {
+            let Some(bucket) = self.services.get(service) else {
+                return;
+            };
+            visit(&bucket.wild);
+            with_lowercase(name, |name| {
+                if let Some(ids) = bucket.exact.get(name) {
+                    visit(ids);
+                }
+            });
+        });
+    }
+
+    /// Evaluates the candidate statements, appending matches to `matched`.
+    pub(crate) fn scan(
+        &self,
+        ctx: &RequestContext,
+        principal_required: bool,
+        policy_type: PolicyType,
+        matched: &mut Vec<MatchedStatement>,
+    ) -> SlotResult {
+        let mut result = SlotResult::default();
+        self.for_candidates(&ctx.action, |s| {
+            let Some(classes) = statement_applies(&s.statement, ctx, principal_required) else {
+                return;
+            };
+            match s.statement.effect {
+                Effect::Deny => result.denied = true,
+                Effect::Allow => {
+                    result.allowed = true;
+                    result.classes = result.classes.union(classes);
+                }
+            }
+            matched.push(MatchedStatement {
+                policy_type,
+                policy_id: s.policy_id.clone(),
+                statement_index: s.index,
+                sid: s.sid.clone(),
+                effect: s.statement.effect,
+                principal_classes: classes.iter().collect(),
+                pos: s.statement.pos,
+            });
+        });
+        result
+    }
+}
+
+/// Runs `f` on the ASCII-lower-cased `text`, without allocating when short.
+fn with_lowercase(text: &str, f: impl FnOnce(&str)) {
+    if text.len() <= STACK_NAME {
+        let mut buf = [0u8; STACK_NAME];
+        if let Some(slot) = buf.get_mut(..text.len()) {
+            slot.copy_from_slice(text.as_bytes());
+            slot.make_ascii_lowercase();
+            if let Ok(lower) = std::str::from_utf8(slot) {
+                f(lower);
+            }
+        }
+    } else {
+        f(&text.to_ascii_lowercase());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::{PolicyDocument, PolicyKind};
+
+    fn compile(json: &str) -> CompiledPolicies {
+        let doc = PolicyDocument::parse(json, PolicyKind::InlineIdentity).unwrap();
+        CompiledPolicies::compile(&[NamedPolicy::new("p", doc)])
+    }
+
+    fn candidates(c: &CompiledPolicies, action: &str) -> Vec<usize> {
+        let mut out = Vec::new();
+        c.for_candidates(action, |s| out.push(s.index));
+        out.sort_unstable();
+        out
+    }
+
+    #[test]
+    fn a_request_only_touches_statements_that_could_match_its_action() {
+        let c = compile(
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Action":"s3:GetObject","Resource":"*"},
+              {"Effect":"Allow","Action":["iam:Get*","iam:ListUsers"],"Resource":"*"},
+              {"Effect":"Allow","Action":"*","Resource":"*"},
+              {"Effect":"Allow","NotAction":"s3:*","Resource":"*"},
+              {"Effect":"Allow","Action":"IAM:ListUsers","Resource":"*"},
+              {"Effect":"Allow","Action":"*:List*","Resource":"*"}
+            ]}"#,
+        );
+        assert_eq!(candidates(&c, "iam:listusers"), vec![1, 2, 3, 4, 5]);
+        assert_eq!(candidates(&c, "S3:GetObject"), vec![0, 2, 3, 5]);
+        assert_eq!(candidates(&c, "ec2:RunInstances"), vec![2, 3, 5]);
+    }
+
+    #[test]
+    fn a_statement_listing_one_action_twice_is_visited_once() {
+        let c = compile(
+            r#"{"Version":"2012-10-17","Statement":[
+              {"Effect":"Allow","Action":["s3:GetObject","S3:getobject"],"Resource":"*"}
+            ]}"#,
+        );
+        assert_eq!(candidates(&c, "s3:GetObject"), vec![0]);
+    }
+}

@@ -1,0 +1,521 @@
+//! AWS's evaluation algorithm (spec §7): explicit deny wins; SCPs,
+//! permissions boundaries and session policies limit; in one account the
+//! identity side OR the resource policy grants, across accounts both must;
+//! how the resource policy named the caller decides how far its grant
+//! reaches. The result says which policy type decided (enough for AWS's
+//! messages, §7.4) and which statements matched.
+//!
+//! The per-statement test ([`statement_applies`]) and the decision table
+//! ([`decide`]) are shared by the indexed evaluator ([`crate::compiled`]);
+//! the reference interpreter re-derives both from the spec text.
+
+use std::fmt::{self, Write as _};
+use std::sync::Arc;
+
+use crate::compiled::CompiledPolicies;
+use crate::condition::all_clauses_hold;
+use crate::context::{PrincipalKind, RequestContext};
+use crate::document::{Effect, PolicyDocument, Statement};
+use crate::json::Pos;
+use crate::principal::{ClassSet, MatchClass};
+use crate::tunables::{ACCOUNT_PRINCIPAL_IS_DELEGATION, EXPLICIT_DENY_REPORT_ORDER};
+
+/// The policy types AWS names in denial messages.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub enum PolicyType {
+    ServiceControl,
+    ResourceBased,
+    /// A role trust policy (the resource policy of `sts:AssumeRole`).
+    RoleTrust,
+    IdentityBased,
+    PermissionsBoundary,
+    Session,
+}
+
+impl PolicyType {
+    /// The noun used in AWS's messages.
+    pub fn noun(self) -> &'static str {
+        match self {
+            PolicyType::ServiceControl => "service control policy",
+            PolicyType::ResourceBased => "resource-based policy",
+            PolicyType::RoleTrust => "role trust policy",
+            PolicyType::IdentityBased => "identity-based policy",
+            PolicyType::PermissionsBoundary => "permissions boundary",
+            PolicyType::Session => "session policy",
+        }
+    }
+
+    /// "with an explicit deny in …" uses the article; the trust policy is
+    /// "the role trust policy" (§7.4).
+    pub fn with_article(self) -> String {
+        match self {
+            PolicyType::RoleTrust => "the role trust policy".to_string(),
+            PolicyType::IdentityBased => "an identity-based policy".to_string(),
+            other => format!("a {}", other.noun()),
+        }
+    }
+}
+
+/// What kind of resource policy the resource slot holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ResourcePolicyKind {
+    /// A resource-based policy such as an API Gateway resource policy.
+    #[default]
+    ResourceBased,
+    /// A role trust policy: it must always allow explicitly (sts §5.3).
+    RoleTrust,
+}
+
+impl ResourcePolicyKind {
+    pub fn policy_type(self) -> PolicyType {
+        match self {
+            ResourcePolicyKind::ResourceBased => PolicyType::ResourceBased,
+            ResourcePolicyKind::RoleTrust => PolicyType::RoleTrust,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Outcome {
+    Allowed,
+    ExplicitDeny,
+    ImplicitDeny,
+}
+
+/// A statement that matched the request, for the trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MatchedStatement {
+    pub policy_type: PolicyType,
+    /// The caller-chosen id of the policy (name, ARN, file name…).
+    pub policy_id: Arc<str>,
+    /// Zero-based index of the statement in its policy.
+    pub statement_index: usize,
+    pub sid: Option<Arc<str>>,
+    pub effect: Effect,
+    /// How a resource-policy statement named the caller.
+    pub principal_classes: Vec<MatchClass>,
+    pub pos: Pos,
+}
+
+/// The result of an evaluation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Decision {
+    pub outcome: Outcome,
+    /// For denies, the type named in the message; for allows, the side that
+    /// granted (identity-based or resource-based).
+    pub deciding_policy_type: PolicyType,
+    /// Explicit deny: the matching Deny statements only; otherwise every
+    /// matching Allow statement.
+    pub matched: Vec<MatchedStatement>,
+}
+
+impl Decision {
+    pub fn is_allowed(&self) -> bool {
+        self.outcome == Outcome::Allowed
+    }
+
+    /// AWS's message for a denial (§7.4); `None` when allowed.
+    /// `principal` is the caller ARN or `anonymous`.
+    pub fn denial_message(&self, principal: &str, action: &str, resource: &str) -> Option<String> {
+        let head = format!(
+            "User: {principal} is not authorized to perform: {action} on resource: {resource}"
+        );
+        match self.outcome {
+            Outcome::Allowed => None,
+            Outcome::ExplicitDeny => Some(format!(
+                "{head} with an explicit deny in {}",
+                self.deciding_policy_type.with_article()
+            )),
+            Outcome::ImplicitDeny => Some(format!(
+                "{head} because no {} allows the {action} action",
+                self.deciding_policy_type.noun()
+            )),
+        }
+    }
+
+    /// A readable multi-line trace.
+    pub fn explain(&self) -> String {
+        let mut out = String::new();
+        let verdict = match self.outcome {
+            Outcome::Allowed => format!(
+                "ALLOW (granted by the {})",
+                self.deciding_policy_type.noun()
+            ),
+            Outcome::ExplicitDeny => format!(
+                "EXPLICIT DENY (in {})",
+                self.deciding_policy_type.with_article()
+            ),
+            Outcome::ImplicitDeny => format!(
+                "IMPLICIT DENY (no {} allows it)",
+                self.deciding_policy_type.noun()
+            ),
+        };
+        let _ = writeln!(out, "decision: {verdict}");
+        if self.matched.is_empty() {
+            let _ = writeln!(out, "matched statements: none");
+        }
+        for m in &self.matched {
+            let _ = write!(
+                out,
+                "  {:?} {} `{}` statement #{}",
+                m.effect,
+                m.policy_type.noun(),
+                m.policy_id,
+                m.statement_index
+            );
+            if let Some(sid) = &m.sid {
+                let _ = write!(out, " (Sid {sid})");
+            }
+            let _ = write!(out, " at {}", m.pos);
+            if !m.principal_classes.is_empty() {
+                let _ = write!(out, ", principal matched as {:?}", m.principal_classes);
+            }
+            out.push('\n');
+        }
+        out
+    }
+
+    /// A JSON form for tools.
+    pub fn to_json(&self) -> serde_json::Value {
+        let matched: Vec<serde_json::Value> = self
+            .matched
+            .iter()
+            .map(|m| {
+                serde_json::json!({
+                    "policy_type": m.policy_type,
+                    "policy_id": &*m.policy_id,
+                    "statement_index": m.statement_index,
+                    "sid": m.sid.as_deref(),
+                    "effect": m.effect,
+                    "principal_classes": m.principal_classes,
+                    "line": m.pos.line,
+                    "column": m.pos.column,
+                })
+            })
+            .collect();
+        serde_json::json!({
+            "outcome": self.outcome,
+            "deciding_policy_type": self.deciding_policy_type,
+            "matched": matched,
+        })
+    }
+}
+
+impl fmt::Display for Decision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.explain())
+    }
+}
+
+/// Whether `statement` applies to the request; `Some(classes)` when it does
+/// (classes empty unless a `Principal` matched). `principal_required`: the
+/// statement is in a resource or trust policy.
+pub fn statement_applies(
+    statement: &Statement,
+    ctx: &RequestContext,
+    principal_required: bool,
+) -> Option<ClassSet> {
+    let deny = statement.effect == Effect::Deny;
+    if statement.defective && !deny {
+        return None;
+    }
+    if !statement.action.matches(&ctx.action) {
+        return None;
+    }
+    let classes = match &statement.principal {
+        Some(block) => {
+            if !block.applies_to(&ctx.principal) {
+                return None;
+            }
+            if block.negated {
+                ClassSet::default()
+            } else {
+                block.classes(&ctx.principal)
+            }
+        }
+        // A resource-policy Allow must name someone; a Deny without one
+        // (only in a defective document) applies to everyone.
+        None if principal_required && !deny => return None,
+        None => ClassSet::default(),
+    };
+    if let Some(resource) = &statement.resource
+        && !resource.matches(ctx.resource.as_deref(), ctx)
+    {
+        return None;
+    }
+    if !all_clauses_hold(&statement.conditions, ctx, deny) {
+        return None;
+    }
+    Some(classes)
+}
+
+/// What one policy slot said about the request.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SlotResult {
+    pub denied: bool,
+    pub allowed: bool,
+    /// Resource slot: the classes of all matching Allow statements.
+    pub classes: ClassSet,
+}
+
+/// The slots of one evaluation, after scanning statements.
+#[derive(Debug, Clone, Default)]
+pub struct SlotResults {
+    pub identity: SlotResult,
+    /// `None`: no resource policy.
+    pub resource: Option<SlotResult>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<SlotResult>,
+    pub session: Option<SlotResult>,
+    /// One per organization level; empty when SCPs do not apply.
+    pub scp_levels: Vec<SlotResult>,
+}
+
+/// §7.2 steps 1–5 over slot results.
+pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType) {
+    let resource_type = slots.resource_kind.policy_type();
+    // 1. Explicit deny anywhere.
+    let denied_in = |t: PolicyType| match t {
+        PolicyType::ServiceControl => slots.scp_levels.iter().any(|s| s.denied),
+        PolicyType::ResourceBased | PolicyType::RoleTrust => {
+            t == resource_type && slots.resource.is_some_and(|r| r.denied)
+        }
+        PolicyType::IdentityBased => slots.identity.denied,
+        PolicyType::PermissionsBoundary => slots.boundary.is_some_and(|b| b.denied),
+        PolicyType::Session => slots.session.is_some_and(|s| s.denied),
+    };
+    if let Some(t) = EXPLICIT_DENY_REPORT_ORDER
+        .iter()
+        .copied()
+        .find(|&t| denied_in(t))
+    {
+        return (Outcome::ExplicitDeny, t);
+    }
+    // 2. SCPs: every level must allow.
+    if slots.scp_levels.iter().any(|s| !s.allowed) {
+        return (Outcome::ImplicitDeny, PolicyType::ServiceControl);
+    }
+    // 3. The resource policy's grant and the identity path.
+    let rp = slots.resource.filter(|r| r.allowed).map(|r| r.classes);
+    let has = |c: MatchClass| rp.is_some_and(|set| set.contains(c));
+    let deny = (Outcome::ImplicitDeny, resource_type);
+    let allow_by_resource = (Outcome::Allowed, resource_type);
+    match ctx.principal.kind {
+        PrincipalKind::Anonymous => {
+            return if has(MatchClass::Star) {
+                allow_by_resource
+            } else {
+                deny
+            };
+        }
+        PrincipalKind::Service => {
+            let ok = has(MatchClass::Star) || has(MatchClass::Service);
+            return if ok { allow_by_resource } else { deny };
+        }
+        PrincipalKind::WebIdentity => {
+            let ok = has(MatchClass::Star) || has(MatchClass::Federated);
+            return if ok { allow_by_resource } else { deny };
+        }
+        _ => {}
+    }
+    if slots.resource_kind == ResourcePolicyKind::RoleTrust && rp.is_none() {
+        return deny;
+    }
+    let same_account = ctx.principal.account == ctx.resource_owner();
+    let id_ok = ctx.principal.kind == PrincipalKind::Root || slots.identity.allowed;
+    let bnd_ok = slots.boundary.is_none_or(|b| b.allowed);
+    let ses_ok = slots.session.is_none_or(|s| s.allowed);
+    let idpath = id_ok && bnd_ok && ses_ok;
+    let trust = slots.resource_kind == ResourcePolicyKind::RoleTrust;
+    // 4. Same account: union; cross account: intersection.
+    if same_account {
+        let direct = has(MatchClass::Direct) || has(MatchClass::Star);
+        let role = has(MatchClass::RoleSession) && bnd_ok && ses_ok;
+        let account = has(MatchClass::Account) && (idpath || !ACCOUNT_PRINCIPAL_IS_DELEGATION);
+        if direct || role || account {
+            return allow_by_resource;
+        }
+        if idpath && !trust {
+            return (Outcome::Allowed, PolicyType::IdentityBased);
+        }
+        // Name what stopped it (§7.4): the limit on a role grant, else the
+        // identity side.
+        let reason = if has(MatchClass::RoleSession) {
+            if !bnd_ok {
+                PolicyType::PermissionsBoundary
+            } else {
+                PolicyType::Session
+            }
+        } else if !id_ok {
+            PolicyType::IdentityBased
+        } else if !bnd_ok {
+            PolicyType::PermissionsBoundary
+        } else {
+            PolicyType::Session
+        };
+        return (Outcome::ImplicitDeny, reason);
+    }
+    if idpath && rp.is_some() {
+        return (Outcome::Allowed, PolicyType::IdentityBased);
+    }
+    let reason = if !id_ok {
+        PolicyType::IdentityBased
+    } else if !bnd_ok {
+        PolicyType::PermissionsBoundary
+    } else if !ses_ok {
+        PolicyType::Session
+    } else {
+        resource_type
+    };
+    (Outcome::ImplicitDeny, reason)
+}
+
+/// A policy document with the id it is reported under.
+#[derive(Debug, Clone)]
+pub struct NamedPolicy {
+    pub id: Arc<str>,
+    pub document: Arc<PolicyDocument>,
+}
+
+impl NamedPolicy {
+    pub fn new(id: &str, document: PolicyDocument) -> Self {
+        NamedPolicy {
+            id: Arc::from(id),
+            document: Arc::new(document),
+        }
+    }
+}
+
+/// Every policy that applies to one request, grouped by source (§7.1).
+#[derive(Debug, Clone, Default)]
+pub struct PolicySet {
+    /// User inline + managed + group policies, or role policies.
+    pub identity: Vec<NamedPolicy>,
+    /// The resource's policy (empty: none).
+    pub resource: Vec<NamedPolicy>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<NamedPolicy>,
+    /// Session policies (empty: none were passed).
+    pub session: Vec<NamedPolicy>,
+    /// SCPs per organization level, root first (empty: no SCPs apply).
+    pub scp_levels: Vec<Vec<NamedPolicy>>,
+}
+
+impl PolicySet {
+    /// Compiles every slot into its indexed form.
+    pub fn compile(&self) -> CompiledPolicySet {
+        CompiledPolicySet {
+            identity: CompiledPolicies::compile(&self.identity),
+            resource: (!self.resource.is_empty())
+                .then(|| CompiledPolicies::compile(&self.resource)),
+            resource_kind: self.resource_kind,
+            boundary: self
+                .boundary
+                .as_ref()
+                .map(|b| CompiledPolicies::compile(std::slice::from_ref(b))),
+            session: (!self.session.is_empty()).then(|| CompiledPolicies::compile(&self.session)),
+            scp_levels: self
+                .scp_levels
+                .iter()
+                .map(|l| CompiledPolicies::compile(l))
+                .collect(),
+        }
+    }
+}
+
+/// A compiled [`PolicySet`].
+#[derive(Debug, Clone)]
+pub struct CompiledPolicySet {
+    pub identity: CompiledPolicies,
+    pub resource: Option<CompiledPolicies>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<CompiledPolicies>,
+    pub session: Option<CompiledPolicies>,
+    pub scp_levels: Vec<CompiledPolicies>,
+}
+
+impl CompiledPolicySet {
+    pub fn evaluate(&self, request: &RequestContext) -> Decision {
+        let identity = [&self.identity];
+        let scps: Vec<&CompiledPolicies> = self.scp_levels.iter().collect();
+        evaluate(&EvaluationInput {
+            request,
+            identity: &identity,
+            resource: self.resource.as_ref(),
+            resource_kind: self.resource_kind,
+            boundary: self.boundary.as_ref(),
+            session: self.session.as_ref(),
+            scp_levels: &scps,
+        })
+    }
+}
+
+/// Borrowed, already-compiled policies for one request. Identity policies
+/// may come in several compiled groups (a user's own and each group's), so
+/// each can be compiled once and shared.
+#[derive(Debug, Clone, Copy)]
+pub struct EvaluationInput<'a> {
+    pub request: &'a RequestContext,
+    pub identity: &'a [&'a CompiledPolicies],
+    pub resource: Option<&'a CompiledPolicies>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<&'a CompiledPolicies>,
+    pub session: Option<&'a CompiledPolicies>,
+    pub scp_levels: &'a [&'a CompiledPolicies],
+}
+
+/// Evaluates one request (§7.2).
+pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
+    let ctx = input.request;
+    let mut matched = Vec::new();
+    let mut slots = SlotResults {
+        resource_kind: input.resource_kind,
+        ..SlotResults::default()
+    };
+    for set in input.identity {
+        let r = set.scan(ctx, false, PolicyType::IdentityBased, &mut matched);
+        slots.identity.denied |= r.denied;
+        slots.identity.allowed |= r.allowed;
+    }
+    let resource_type = input.resource_kind.policy_type();
+    slots.resource = input
+        .resource
+        .map(|set| set.scan(ctx, true, resource_type, &mut matched));
+    slots.boundary = input
+        .boundary
+        .map(|set| set.scan(ctx, false, PolicyType::PermissionsBoundary, &mut matched));
+    slots.session = input
+        .session
+        .map(|set| set.scan(ctx, false, PolicyType::Session, &mut matched));
+    // SCPs limit principals of member accounts only; an anonymous or
+    // service caller has no account to limit.
+    if !matches!(
+        ctx.principal.kind,
+        PrincipalKind::Anonymous | PrincipalKind::Service | PrincipalKind::WebIdentity
+    ) {
+        slots.scp_levels = input
+            .scp_levels
+            .iter()
+            .map(|set| set.scan(ctx, false, PolicyType::ServiceControl, &mut matched))
+            .collect();
+    }
+    finish(decide(ctx, &slots), matched)
+}
+
+/// Builds the decision, keeping only Deny statements for an explicit deny.
+pub fn finish(
+    (outcome, deciding_policy_type): (Outcome, PolicyType),
+    mut matched: Vec<MatchedStatement>,
+) -> Decision {
+    let keep = if outcome == Outcome::ExplicitDeny {
+        Effect::Deny
+    } else {
+        Effect::Allow
+    };
+    matched.retain(|m| m.effect == keep);
+    Decision {
+        outcome,
+        deciding_policy_type,
+        matched,
+    }
+}
