@@ -1,12 +1,31 @@
 //! The `iamgate` binary: the server and the tools around it.
 
-use clap::Parser;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod policy_tools;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.
 #[derive(Parser, Debug)]
 #[command(name = "iamgate", version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Work with IAM policy documents.
+    Policy(policy_tools::PolicyArgs),
+    /// Evaluate one request against policies and explain the decision.
+    Simulate(Box<policy_tools::SimulateArgs>),
+}
+
+fn main() -> ExitCode {
+    match Cli::parse().command {
+        Some(Command::Policy(args)) => policy_tools::run_policy(args),
+        Some(Command::Simulate(args)) => policy_tools::run_simulate(*args),
+        None => ExitCode::SUCCESS,
+    }
 }
