@@ -77,3 +77,121 @@ pub fn cases(suites: &[Value]) -> Vec<(&Value, &Value)> {
 pub fn case_id(case: &Value) -> &str {
     case["id"].as_str().unwrap()
 }
+
+/// An XML element tree for semantic comparison: names and attributes as
+/// written, text unescaped, whitespace-only text between elements dropped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Element {
+    pub name: String,
+    pub attrs: std::collections::BTreeMap<String, String>,
+    pub text: String,
+    pub children: Vec<Element>,
+}
+
+impl Element {
+    pub fn child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.name == name)
+    }
+
+    pub fn without_child(mut self, name: &str) -> Element {
+        self.children.retain(|c| c.name != name);
+        self
+    }
+}
+
+/// Parses a whole document into its root element.
+pub fn parse_xml(text: &str) -> Element {
+    use quick_xml::Reader;
+    use quick_xml::events::{BytesStart, Event};
+
+    fn open(e: &BytesStart) -> Element {
+        let attrs = e
+            .attributes()
+            .map(|a| {
+                let a = a.unwrap();
+                (
+                    a.key.as_ref().to_owned(),
+                    a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .unwrap()
+                        .into_owned(),
+                )
+            })
+            .collect();
+        Element {
+            name: e.name().as_ref().to_owned(),
+            attrs,
+            text: String::new(),
+            children: Vec::new(),
+        }
+    }
+
+    let mut reader = Reader::from_str(text);
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root = None;
+    let close = |stack: &mut Vec<Element>, root: &mut Option<Element>, mut done: Element| {
+        if done.children.is_empty() {
+            // Mixed content does not occur in AWS documents; text around
+            // child elements is layout.
+        } else {
+            assert!(
+                done.text.trim().is_empty(),
+                "mixed content in <{}>",
+                done.name
+            );
+            done.text.clear();
+        }
+        match stack.last_mut() {
+            Some(parent) => parent.children.push(done),
+            None => *root = Some(done),
+        }
+    };
+    loop {
+        match reader.read_event().unwrap() {
+            Event::Start(e) => stack.push(open(&e)),
+            Event::Empty(e) => {
+                let el = open(&e);
+                close(&mut stack, &mut root, el);
+            }
+            Event::End(_) => {
+                let done = stack.pop().unwrap();
+                close(&mut stack, &mut root, done);
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let resolved = if r.is_char_ref() {
+                    r.resolve_char_ref().unwrap().unwrap().to_string()
+                } else {
+                    let name = r.xml10_content();
+                    quick_xml::escape::resolve_predefined_entity(&name)
+                        .unwrap_or_else(|| panic!("unknown entity {name}"))
+                        .to_owned()
+                };
+                stack.last_mut().unwrap().text.push_str(&resolved);
+            }
+            Event::CData(c) => {
+                let raw = c.into_inner();
+                stack.last_mut().unwrap().text.push_str(&raw);
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::Comment(_) | Event::PI(_) | Event::DocType(_) => {}
+        }
+    }
+    assert!(stack.is_empty(), "unclosed elements");
+    let mut root = root.expect("a root element");
+    normalize_whitespace(&mut root);
+    root
+}
+
+fn normalize_whitespace(el: &mut Element) {
+    if el.text.trim().is_empty() && (el.text.contains('\n') || !el.children.is_empty()) {
+        // `<myMap>\n   </myMap>` is an empty element laid out on two lines.
+        el.text.clear();
+    }
+    for c in &mut el.children {
+        normalize_whitespace(c);
+    }
+}
