@@ -1,0 +1,220 @@
+//! What goes in and out of the store: batches of conditional writes, the
+//! entities they leave behind, and the change log they append to.
+
+use serde_json::Value;
+
+/// What a write requires of the entity it touches, checked inside the write
+/// transaction against the committed state (and the batch's earlier ops).
+///
+/// The control plane maps a failure to AWS's answer: `Absent` failing is
+/// `EntityAlreadyExists`, `Present` failing is `NoSuchEntity`, `Version`
+/// failing is a lost race the caller may retry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// No condition.
+    Any,
+    /// The entity must not exist.
+    Absent,
+    /// The entity must exist, at any version.
+    Present,
+    /// The entity must exist at exactly this version.
+    Version(i64),
+}
+
+impl Expect {
+    /// Whether an entity found at `found` (`None`: absent) satisfies this.
+    pub fn admits(self, found: Option<i64>) -> bool {
+        match self {
+            Expect::Any => true,
+            Expect::Absent => found.is_none(),
+            Expect::Present => found.is_some(),
+            Expect::Version(version) => found == Some(version),
+        }
+    }
+}
+
+/// One operation of a [`WriteBatch`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum WriteOp {
+    /// Create or replace the entity's body.
+    Put {
+        kind: String,
+        scope: String,
+        key: String,
+        body: Value,
+        expect: Expect,
+    },
+    /// Remove the entity. Deleting an absent entity (allowed by `Any`) writes
+    /// nothing and logs no change.
+    Delete {
+        kind: String,
+        scope: String,
+        key: String,
+        expect: Expect,
+    },
+}
+
+impl WriteOp {
+    /// The `(kind, scope, key)` the op addresses.
+    pub fn target(&self) -> (&str, &str, &str) {
+        match self {
+            WriteOp::Put {
+                kind, scope, key, ..
+            }
+            | WriteOp::Delete {
+                kind, scope, key, ..
+            } => (kind, scope, key),
+        }
+    }
+
+    /// The op's condition.
+    pub fn expect(&self) -> Expect {
+        match self {
+            WriteOp::Put { expect, .. } | WriteOp::Delete { expect, .. } => *expect,
+        }
+    }
+}
+
+/// An ordered list of writes applied all-or-nothing in one transaction.
+///
+/// Ops run in order, so a later op sees the effect of an earlier one on the
+/// same entity.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct WriteBatch {
+    ops: Vec<WriteOp>,
+}
+
+impl WriteBatch {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a put (builder style).
+    pub fn put(
+        mut self,
+        kind: impl Into<String>,
+        scope: impl Into<String>,
+        key: impl Into<String>,
+        body: Value,
+        expect: Expect,
+    ) -> Self {
+        self.ops.push(WriteOp::Put {
+            kind: kind.into(),
+            scope: scope.into(),
+            key: key.into(),
+            body,
+            expect,
+        });
+        self
+    }
+
+    /// Appends a delete (builder style).
+    pub fn delete(
+        mut self,
+        kind: impl Into<String>,
+        scope: impl Into<String>,
+        key: impl Into<String>,
+        expect: Expect,
+    ) -> Self {
+        self.ops.push(WriteOp::Delete {
+            kind: kind.into(),
+            scope: scope.into(),
+            key: key.into(),
+            expect,
+        });
+        self
+    }
+
+    /// Appends an op.
+    pub fn push(&mut self, op: WriteOp) {
+        self.ops.push(op);
+    }
+
+    pub fn ops(&self) -> &[WriteOp] {
+        &self.ops
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.ops.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.ops.len()
+    }
+}
+
+impl From<Vec<WriteOp>> for WriteBatch {
+    fn from(ops: Vec<WriteOp>) -> Self {
+        Self { ops }
+    }
+}
+
+/// A stored entity.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entity {
+    pub kind: String,
+    pub scope: String,
+    pub key: String,
+    /// The sequence number of the batch that last wrote the entity: it grows
+    /// with every write and is never reused, even after delete and re-create,
+    /// so `Expect::Version` cannot be fooled by an entity's reincarnation.
+    pub version: i64,
+    pub body: Value,
+}
+
+/// Every entity as of one sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Snapshot {
+    /// The last batch included; follow up with `changes_since(seq)`.
+    pub seq: u64,
+    /// Ordered by `(kind, scope, key)`.
+    pub entities: Vec<Entity>,
+}
+
+/// What a batch did to one entity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeOp {
+    Put,
+    Delete,
+}
+
+impl ChangeOp {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            ChangeOp::Put => "put",
+            ChangeOp::Delete => "delete",
+        }
+    }
+
+    pub(crate) fn parse(text: &str) -> Option<Self> {
+        match text {
+            "put" => Some(ChangeOp::Put),
+            "delete" => Some(ChangeOp::Delete),
+            _ => None,
+        }
+    }
+}
+
+/// One row of the change log: entity `(kind, scope, key)` was written by batch
+/// `seq`. The body is not in the log; read it with `get`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub seq: u64,
+    pub kind: String,
+    pub scope: String,
+    pub key: String,
+    pub op: ChangeOp,
+}
+
+/// The change log no longer covers everything after the requested sequence
+/// number (it was trimmed, or the number is from another database); the caller
+/// must reload with `load_all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Gap {
+    /// The sequence number asked about.
+    pub requested: u64,
+    /// Change rows up to and including this sequence number may be gone.
+    pub trimmed_through: u64,
+    /// The newest sequence number in the store.
+    pub latest: u64,
+}

@@ -1,0 +1,257 @@
+//! The embedded backend: one SQLite file in WAL mode, so readers never block
+//! the writer and another process (a CLI tool, a second server on the same
+//! data directory) can share the file.
+//!
+//! Writes start with `BEGIN IMMEDIATE`, taking SQLite's write lock before the
+//! first read: two writers then queue on the busy timeout instead of both
+//! reading, one upgrading and the other failing with `SQLITE_BUSY`. Inside one
+//! process a mutex queues writers first, so they never spin on that timeout.
+
+use std::future::Future;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::migrate::Migrator;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use sqlx::types::Json;
+use tokio::sync::{Mutex, watch};
+
+use crate::model::{Change, ChangeOp, Entity, Snapshot, WriteBatch, WriteOp};
+use crate::{
+    ChangeRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap, seq_from_db,
+    seq_to_db, trimmed_through_after,
+};
+
+static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// How long a writer waits for another process's write lock.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+const MAX_CONNECTIONS: u32 = 4;
+
+pub(crate) struct SqliteBackend {
+    pool: SqlitePool,
+    write_gate: Mutex<()>,
+}
+
+impl SqliteBackend {
+    pub(crate) async fn open(url: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .busy_timeout(BUSY_TIMEOUT)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(MAX_CONNECTIONS)
+            .connect_with(options)
+            .await?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Self {
+            pool,
+            write_gate: Mutex::new(()),
+        })
+    }
+
+    pub(crate) async fn apply(&self, batch: &WriteBatch) -> Result<u64, StoreError> {
+        let _writer = self.write_gate.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE change_log_state SET last_seq = last_seq + 1 WHERE id = 1 RETURNING last_seq",
+        )
+        .fetch_one(&mut *tx)
+        .await?;
+
+        for (index, op) in batch.ops().iter().enumerate() {
+            let (kind, scope, key) = op.target();
+            let found: Option<i64> = sqlx::query_scalar(
+                "SELECT version FROM entities WHERE kind = ? AND scope = ? AND key = ?",
+            )
+            .bind(kind)
+            .bind(scope)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let expected = op.expect();
+            if !expected.admits(found) {
+                // Dropping the transaction would roll back too; doing it now
+                // frees the write lock before the caller sees the error. If
+                // the rollback itself fails, the connection is discarded,
+                // which discards the transaction as well.
+                let _ = tx.rollback().await;
+                return Err(StoreError::ExpectationFailed {
+                    index,
+                    expected,
+                    found,
+                });
+            }
+            let change = match op {
+                WriteOp::Put { body, .. } => {
+                    sqlx::query(
+                        "INSERT INTO entities (kind, scope, key, version, body) \
+                         VALUES (?, ?, ?, ?, ?) \
+                         ON CONFLICT (kind, scope, key) \
+                         DO UPDATE SET version = excluded.version, body = excluded.body",
+                    )
+                    .bind(kind)
+                    .bind(scope)
+                    .bind(key)
+                    .bind(seq)
+                    .bind(Json(body))
+                    .execute(&mut *tx)
+                    .await?;
+                    Some(ChangeOp::Put)
+                }
+                WriteOp::Delete { .. } if found.is_some() => {
+                    sqlx::query("DELETE FROM entities WHERE kind = ? AND scope = ? AND key = ?")
+                        .bind(kind)
+                        .bind(scope)
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                    Some(ChangeOp::Delete)
+                }
+                WriteOp::Delete { .. } => None,
+            };
+            if let Some(change) = change {
+                sqlx::query(
+                    "INSERT INTO changes (seq, idx, kind, scope, key, op) VALUES (?, ?, ?, ?, ?, ?)",
+                )
+                .bind(seq)
+                .bind(i64::try_from(index).unwrap_or(i64::MAX))
+                .bind(kind)
+                .bind(scope)
+                .bind(key)
+                .bind(change.as_str())
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        seq_from_db(seq)
+    }
+
+    pub(crate) async fn get(
+        &self,
+        kind: &str,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<Entity>, StoreError> {
+        let row: Option<EntityRow> = sqlx::query_as(
+            "SELECT kind, scope, key, version, body FROM entities \
+             WHERE kind = ? AND scope = ? AND key = ?",
+        )
+        .bind(kind)
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.map(entity_from_row))
+    }
+
+    pub(crate) async fn list(&self, kind: &str, scope: &str) -> Result<Vec<Entity>, StoreError> {
+        let rows: Vec<EntityRow> = sqlx::query_as(
+            "SELECT kind, scope, key, version, body FROM entities \
+             WHERE kind = ? AND scope = ? ORDER BY key",
+        )
+        .bind(kind)
+        .bind(scope)
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.into_iter().map(entity_from_row).collect())
+    }
+
+    pub(crate) async fn load_all(&self) -> Result<Snapshot, StoreError> {
+        // In WAL mode a read transaction sees one snapshot from its first
+        // read to its end, whatever commits meanwhile.
+        let mut tx = self.pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        let rows: Vec<EntityRow> = sqlx::query_as(
+            "SELECT kind, scope, key, version, body FROM entities ORDER BY kind, scope, key",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(Snapshot {
+            seq: seq_from_db(seq)?,
+            entities: rows.into_iter().map(entity_from_row).collect(),
+        })
+    }
+
+    pub(crate) async fn changes_since(&self, seq: u64) -> Result<Vec<Change>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (latest, trimmed_through): (i64, i64) =
+            sqlx::query_as("SELECT last_seq, trimmed_through FROM change_log_state WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let (latest, trimmed_through) = (seq_from_db(latest)?, seq_from_db(trimmed_through)?);
+        if let Some(gap) = gap(seq, trimmed_through, latest) {
+            return Err(StoreError::Gap(gap));
+        }
+        let rows: Vec<ChangeRow> = sqlx::query_as(
+            "SELECT seq, kind, scope, key, op FROM changes WHERE seq > ? ORDER BY seq, idx",
+        )
+        .bind(seq_to_db(seq))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.into_iter().map(change_from_row).collect()
+    }
+
+    pub(crate) async fn trim_changes_before(&self, seq: u64) -> Result<(), StoreError> {
+        let _writer = self.write_gate.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let (latest, previous): (i64, i64) =
+            sqlx::query_as("SELECT last_seq, trimmed_through FROM change_log_state WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let through = trimmed_through_after(seq, seq_from_db(previous)?, seq_from_db(latest)?);
+        sqlx::query("DELETE FROM changes WHERE seq <= ?")
+            .bind(seq_to_db(through))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE change_log_state SET trimmed_through = ? WHERE id = 1")
+            .bind(seq_to_db(through))
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn latest_seq(&self) -> Result<u64, StoreError> {
+        latest_seq(&self.pool).await
+    }
+
+    /// Polls the counter: the only way to notice another process's commit to
+    /// the same file.
+    pub(crate) fn watch(
+        &self,
+        latest: watch::Sender<u64>,
+        every: Duration,
+    ) -> impl Future<Output = ()> + Send + 'static {
+        let pool = self.pool.clone();
+        async move {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                // A failed poll (file briefly locked, disk hiccup) is retried
+                // at the next tick; there is no one to report it to.
+                if let Ok(seq) = latest_seq(&pool).await {
+                    advance(&latest, seq);
+                }
+            }
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn latest_seq(pool: &SqlitePool) -> Result<u64, StoreError> {
+    let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")
+        .fetch_one(pool)
+        .await?;
+    seq_from_db(seq)
+}
