@@ -15,6 +15,28 @@
 //! what was found, which is exactly what the caller needs to answer
 //! `EntityAlreadyExists` or `NoSuchEntity`.
 //!
+//! ```no_run
+//! # async fn example() -> Result<(), iamgate_store::StoreError> {
+//! use iamgate_store::{Expect, Store, StoreError, WriteBatch};
+//! use serde_json::json;
+//!
+//! let store = Store::open("sqlite:///var/lib/iamgate/iamgate.db").await?;
+//! let create_bob = WriteBatch::new().put(
+//!     "user",
+//!     "111111111111",
+//!     "bob", // lower-cased: IAM names are unique case-insensitively
+//!     json!({ "UserName": "Bob", "Path": "/" }),
+//!     Expect::Absent,
+//! );
+//! match store.apply(&create_bob).await {
+//!     Ok(seq) => println!("created in batch {seq}"),
+//!     Err(StoreError::ExpectationFailed { index: 0, .. }) => println!("EntityAlreadyExists"),
+//!     Err(other) => return Err(other),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # Sequence numbers and the change log
 //!
 //! Every applied batch gets the next sequence number and appends one row per

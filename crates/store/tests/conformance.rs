@@ -731,3 +731,14 @@ async fn unsupported_url_is_refused_without_echoing_it() {
     assert!(matches!(error, StoreError::UnsupportedUrl { ref scheme } if scheme == "mysql"));
     assert!(!error.to_string().contains("hunter2"));
 }
+
+#[tokio::test]
+async fn sqlite_file_and_its_directory_are_created_on_first_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("data").join("nested").join("iamgate.db");
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    assert_eq!(store.latest_seq().await.unwrap(), 0);
+    assert!(path.is_file());
+}
