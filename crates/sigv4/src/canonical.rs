@@ -7,7 +7,9 @@
 //! hot path never materializes the text, or into a buffer when a person needs
 //! to read it (the long mismatch message, tests).
 
-use crate::encoding::{Sink, encode, encode_into, percent_decode};
+use std::borrow::Cow;
+
+use crate::encoding::{Sink, encode, encode_into, is_unreserved, percent_decode};
 
 /// Everything the canonical request is made of, borrowed from the request.
 #[derive(Clone, Copy)]
@@ -108,17 +110,12 @@ pub(crate) fn canonical_query(raw_query: &str, skip: &[&str]) -> String {
     if raw_query.is_empty() {
         return String::new();
     }
-    let mut pairs: Vec<(String, String)> = raw_query
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw_query
         .split('&')
         .filter(|piece| !piece.is_empty())
         .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
         .filter(|(name, _)| !skip.contains(name))
-        .map(|(name, value)| {
-            (
-                encode(&percent_decode(name)),
-                encode(&percent_decode(value)),
-            )
-        })
+        .map(|(name, value)| (canonical_component(name), canonical_component(value)))
         .collect();
     pairs.sort_unstable();
     let mut out = String::with_capacity(raw_query.len() + 8);
@@ -131,6 +128,16 @@ pub(crate) fn canonical_query(raw_query: &str, skip: &[&str]) -> String {
         out.push_str(value);
     }
     out
+}
+
+/// A query name or value decoded then strictly re-encoded. Text of
+/// unreserved bytes only is its own encoding, so it is borrowed.
+fn canonical_component(raw: &str) -> Cow<'_, str> {
+    if raw.bytes().all(is_unreserved) {
+        Cow::Borrowed(raw)
+    } else {
+        Cow::Owned(encode(&percent_decode(raw)))
+    }
 }
 
 /// Writes `name:value\n` for each name in `SignedHeaders`, in that order.
