@@ -5,11 +5,13 @@
 //! Pure: no I/O beyond the operating system's random source.
 
 pub mod arns;
+pub mod config;
 pub mod ids;
 pub mod managed;
 pub mod records;
 pub mod session;
 
+pub use config::{ConfigError, WorldConfig};
 pub use ids::{IdKind, RandomUnavailable, new_id, new_secret_access_key};
 pub use managed::{AWS_ACCOUNT, aws_managed_policies};
 pub use records::{
