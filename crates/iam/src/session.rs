@@ -43,8 +43,9 @@ pub enum SessionPrincipal {
     Root,
 }
 
-/// Everything a node needs to know about a session.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Everything a node needs to know about a session. `Debug` leaves the
+/// session's secret out.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SessionClaims {
     /// The account the session acts in (the role's account for AssumeRole).
     pub account: String,
@@ -73,6 +74,25 @@ pub struct SessionClaims {
     pub tags: Vec<(String, String)>,
     #[serde(default)]
     pub transitive_tag_keys: Vec<String>,
+}
+
+impl std::fmt::Debug for SessionClaims {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionClaims")
+            .field("account", &self.account)
+            .field("principal", &self.principal)
+            .field("secret_access_key", &"<redacted>")
+            .field("issued_at", &self.issued_at)
+            .field("expires_at", &self.expires_at)
+            .field("chained", &self.chained)
+            .field("mfa_authenticated", &self.mfa_authenticated)
+            .field("source_identity", &self.source_identity)
+            .field("session_policy", &self.session_policy)
+            .field("session_policy_arns", &self.session_policy_arns)
+            .field("tags", &self.tags)
+            .field("transitive_tag_keys", &self.transitive_tag_keys)
+            .finish()
+    }
 }
 
 /// Why a token did not open.
