@@ -112,6 +112,19 @@ impl ArnPattern {
             .unwrap_or(false)
     }
 
+    /// The text every matching ARN must start with: the pattern up to its
+    /// first wildcard or variable. Used by the index as a cheap pre-filter.
+    pub fn literal_prefix(&self) -> String {
+        let mut full = String::from("arn");
+        for part in self.header.iter().chain(std::iter::once(&self.resource)) {
+            full.push(':');
+            full.push_str(part.raw());
+        }
+        let end = full.find(['*', '?', '$']).unwrap_or(full.len());
+        full.truncate(end);
+        full
+    }
+
     pub fn service(&self) -> &str {
         self.header.get(1).map(Template::raw).unwrap_or_default()
     }

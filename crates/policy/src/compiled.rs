@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::context::RequestContext;
-use crate::document::{Effect, Statement};
+use crate::document::{Effect, ResourcePattern, Statement};
 use crate::eval::{MatchedStatement, NamedPolicy, PolicyType, SlotResult, statement_applies};
 use crate::wildcard::has_wildcard;
 
@@ -24,7 +24,41 @@ struct CompiledStatement {
     policy_id: Arc<str>,
     index: usize,
     sid: Option<Arc<str>>,
+    /// `\0`-separated literal prefixes of the Resource ARNs: a request
+    /// resource starting with none of them cannot match. `None` when the
+    /// statement has no such bound (`*`, `NotResource`, non-ARN patterns).
+    /// One short string next to the statement avoids chasing the pattern
+    /// tree for the many candidates that differ early.
+    resource_prefixes: Option<Box<str>>,
     statement: Statement,
+}
+
+fn resource_prefixes(statement: &Statement) -> Option<Box<str>> {
+    let block = statement.resource.as_ref()?;
+    if block.negated {
+        return None;
+    }
+    let mut prefixes = Vec::new();
+    for pattern in &block.patterns {
+        match pattern {
+            ResourcePattern::Arn(arn) => prefixes.push(arn.literal_prefix()),
+            _ => return None,
+        }
+    }
+    Some(prefixes.join("\0").into_boxed_str())
+}
+
+impl CompiledStatement {
+    /// False when the request's resource cannot match the Resource element.
+    fn may_match_resource(&self, resource: Option<&str>) -> bool {
+        match (&self.resource_prefixes, resource) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(prefixes), Some(resource)) => {
+                prefixes.split('\0').any(|p| resource.starts_with(p))
+            }
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -102,6 +136,7 @@ impl CompiledPolicies {
                     policy_id: policy.id.clone(),
                     index,
                     sid: statement.sid.as_deref().map(Arc::from),
+                    resource_prefixes: resource_prefixes(statement),
                     statement: statement.clone(),
                 });
             }
@@ -119,18 +154,20 @@ impl CompiledPolicies {
     }
 
     /// Calls `f` for each statement that could match `action`.
-    fn for_candidates(&self, action: &str, mut f: impl FnMut(&CompiledStatement)) {
-        let mut visit = |ids: &[u32]| {
+    /// The flag tells `f` the statement came from the exact-name bucket, so
+    /// it is known to list `action` and the action test can be skipped.
+    fn for_candidates(&self, action: &str, mut f: impl FnMut(&CompiledStatement, bool)) {
+        let mut visit = |ids: &[u32], exact: bool| {
             for id in ids {
                 if let Some(s) = usize::try_from(*id)
                     .ok()
                     .and_then(|i| self.statements.get(i))
                 {
-                    f(s);
+                    f(s, exact);
                 }
             }
         };
-        visit(&self.any_service);
+        visit(&self.any_service, false);
         let Some((service, name)) = action.split_once(':') else {
             return;
         };
@@ -138,10 +175,10 @@ impl CompiledPolicies {
             let Some(bucket) = self.services.get(service) else {
                 return;
             };
-            visit(&bucket.wild);
+            visit(&bucket.wild, false);
             with_lowercase(name, |name| {
                 if let Some(ids) = bucket.exact.get(name) {
-                    visit(ids);
+                    visit(ids, true);
                 }
             });
         });
@@ -156,8 +193,12 @@ impl CompiledPolicies {
         matched: &mut Vec<MatchedStatement>,
     ) -> SlotResult {
         let mut result = SlotResult::default();
-        self.for_candidates(&ctx.action, |s| {
-            let Some(classes) = statement_applies(&s.statement, ctx, principal_required) else {
+        self.for_candidates(&ctx.action, |s, action_matched| {
+            if !s.may_match_resource(ctx.resource.as_deref()) {
+                return;
+            }
+            let applies = statement_applies(&s.statement, ctx, principal_required, action_matched);
+            let Some(classes) = applies else {
                 return;
             };
             match s.statement.effect {
@@ -209,7 +250,7 @@ mod tests {
 
     fn candidates(c: &CompiledPolicies, action: &str) -> Vec<usize> {
         let mut out = Vec::new();
-        c.for_candidates(action, |s| out.push(s.index));
+        c.for_candidates(action, |s, _| out.push(s.index));
         out.sort_unstable();
         out
     }

@@ -209,17 +209,19 @@ impl fmt::Display for Decision {
 
 /// Whether `statement` applies to the request; `Some(classes)` when it does
 /// (classes empty unless a `Principal` matched). `principal_required`: the
-/// statement is in a resource or trust policy.
+/// statement is in a resource or trust policy. `action_matched`: the index
+/// already established that the statement lists the action.
 pub fn statement_applies(
     statement: &Statement,
     ctx: &RequestContext,
     principal_required: bool,
+    action_matched: bool,
 ) -> Option<ClassSet> {
     let deny = statement.effect == Effect::Deny;
     if statement.defective && !deny {
         return None;
     }
-    if !statement.action.matches(&ctx.action) {
+    if !action_matched && !statement.action.matches(&ctx.action) {
         return None;
     }
     let classes = match &statement.principal {

@@ -7,7 +7,6 @@
 //! words what exactly was wrong.
 
 use std::collections::HashSet;
-use std::fmt;
 
 use crate::condition::{Clause, Family, Operator, Values};
 use crate::document::{
@@ -30,7 +29,8 @@ pub enum ErrorCode {
 }
 
 /// One validation failure with AWS's message and where it is.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, thiserror::Error)]
+#[error("{line}:{column}: {message} ({detail})")]
 pub struct ValidationError {
     pub code: ErrorCode,
     /// AWS's message, verbatim.
@@ -42,18 +42,6 @@ pub struct ValidationError {
     /// Row of the §3 check table (AWS reports the lowest first).
     pub check: u8,
 }
-
-impl fmt::Display for ValidationError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{}:{}: {} ({})",
-            self.line, self.column, self.message, self.detail
-        )
-    }
-}
-
-impl std::error::Error for ValidationError {}
 
 pub const SYNTAX: &str = "Syntax errors in policy.";
 pub const INVALID_JSON_TRUST: &str = "This policy contains invalid Json";

@@ -150,6 +150,69 @@ fn next_token(pieces: &[Piece<'_>], mut at: Cursor) -> Option<(Token, Cursor)> {
 
 /// Glob-matches the concatenation of `pieces` against `subject`.
 pub fn matches_pieces(pieces: &[Piece<'_>], subject: &str, case: Case) -> bool {
+    // The common case — one policy string, ASCII on both sides — runs on
+    // bytes, several times faster than the general character walk.
+    if let [piece] = pieces
+        && piece.wild
+        && piece.text.is_ascii()
+        && subject.is_ascii()
+    {
+        return glob_bytes(piece.text.as_bytes(), subject.as_bytes(), case);
+    }
+    matches_chars(pieces, subject, case)
+}
+
+fn byte_eq(a: u8, b: u8, case: Case) -> bool {
+    a == b || (case == Case::Insensitive && a.eq_ignore_ascii_case(&b))
+}
+
+/// The same algorithm as [`matches_chars`] over ASCII bytes.
+fn glob_bytes(pattern: &[u8], subject: &[u8], case: Case) -> bool {
+    if pattern == b"*" {
+        return true;
+    }
+    if !pattern.contains(&b'*') && !pattern.contains(&b'?') {
+        return pattern.len() == subject.len()
+            && match case {
+                Case::Sensitive => pattern == subject,
+                Case::Insensitive => pattern.eq_ignore_ascii_case(subject),
+            };
+    }
+    let (mut p, mut s) = (0usize, 0usize);
+    let mut resume: Option<(usize, usize)> = None;
+    loop {
+        match pattern.get(p) {
+            Some(b'*') => {
+                p += 1;
+                resume = Some((p, s));
+                continue;
+            }
+            Some(&c) => {
+                if let Some(&t) = subject.get(s)
+                    && (c == b'?' || byte_eq(c, t, case))
+                {
+                    p += 1;
+                    s += 1;
+                    continue;
+                }
+            }
+            None if s == subject.len() => return true,
+            None => {}
+        }
+        let Some((after_star, swallowed)) = resume else {
+            return false;
+        };
+        if swallowed >= subject.len() {
+            return false;
+        }
+        resume = Some((after_star, swallowed + 1));
+        p = after_star;
+        s = swallowed + 1;
+    }
+}
+
+/// General glob over characters and mixed wild/literal pieces.
+fn matches_chars(pieces: &[Piece<'_>], subject: &str, case: Case) -> bool {
     let mut at = Cursor {
         piece: 0,
         offset: 0,
@@ -238,6 +301,20 @@ mod tests {
         assert!(!matches_pieces(&pieces, "user/abc", Case::Sensitive));
         let pieces = [Piece::wild("*/"), Piece::literal("bob"), Piece::wild("*")];
         assert!(matches_pieces(&pieces, "x/y/bob/z", Case::Sensitive));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn byte_fast_path_agrees_with_the_character_walk(
+            pattern in "[abA*?]{0,8}",
+            subject in "[abAB]{0,10}",
+            insensitive in proptest::bool::ANY,
+        ) {
+            let case = if insensitive { Case::Insensitive } else { Case::Sensitive };
+            let fast = glob_bytes(pattern.as_bytes(), subject.as_bytes(), case);
+            let slow = matches_chars(&[Piece::wild(&pattern)], &subject, case);
+            proptest::prop_assert_eq!(fast, slow);
+        }
     }
 
     #[test]
