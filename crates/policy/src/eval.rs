@@ -521,3 +521,72 @@ pub fn finish(
         matched,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn denial(outcome: Outcome, t: PolicyType) -> String {
+        let d = Decision {
+            outcome,
+            deciding_policy_type: t,
+            matched: Vec::new(),
+        };
+        let msg = d.denial_message("P", "svc:Act", "R").unwrap();
+        msg.strip_prefix("User: P is not authorized to perform: svc:Act on resource: R ")
+            .unwrap()
+            .to_string()
+    }
+
+    #[test]
+    fn every_denial_suffix_of_spec_7_4() {
+        use PolicyType::*;
+        let explicit = [
+            (
+                ServiceControl,
+                "with an explicit deny in a service control policy",
+            ),
+            (
+                ResourceBased,
+                "with an explicit deny in a resource-based policy",
+            ),
+            (
+                IdentityBased,
+                "with an explicit deny in an identity-based policy",
+            ),
+            (
+                PermissionsBoundary,
+                "with an explicit deny in a permissions boundary",
+            ),
+            (Session, "with an explicit deny in a session policy"),
+            (RoleTrust, "with an explicit deny in the role trust policy"),
+        ];
+        for (t, suffix) in explicit {
+            assert_eq!(denial(Outcome::ExplicitDeny, t), suffix);
+        }
+        let implicit = [
+            (ServiceControl, "service control policy"),
+            (ResourceBased, "resource-based policy"),
+            (IdentityBased, "identity-based policy"),
+            (PermissionsBoundary, "permissions boundary"),
+            (Session, "session policy"),
+            (RoleTrust, "role trust policy"),
+        ];
+        for (t, noun) in implicit {
+            assert_eq!(
+                denial(Outcome::ImplicitDeny, t),
+                format!("because no {noun} allows the svc:Act action")
+            );
+        }
+    }
+
+    #[test]
+    fn allowed_decisions_have_no_denial_message() {
+        let d = Decision {
+            outcome: Outcome::Allowed,
+            deciding_policy_type: PolicyType::IdentityBased,
+            matched: Vec::new(),
+        };
+        assert_eq!(d.denial_message("P", "a:b", "R"), None);
+    }
+}

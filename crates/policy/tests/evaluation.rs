@@ -777,3 +777,47 @@ fn unknown_element_in_a_stored_allow_never_grants() {
         Outcome::ImplicitDeny
     );
 }
+
+#[test]
+fn execute_api_shorthand_in_a_resource_policy_matches_the_api_itself() {
+    let rp = policy(
+        PolicyKind::Resource,
+        r#"{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/prod/GET/*"}"#,
+    );
+    let set = PolicySet {
+        resource: vec![rp],
+        ..PolicySet::default()
+    };
+    assert_eq!(
+        decide(&set, &request(PrincipalIdentity::anonymous(), "GET/pets")).0,
+        Outcome::Allowed
+    );
+    assert_eq!(
+        decide(&set, &request(PrincipalIdentity::anonymous(), "POST/pets")).0,
+        Outcome::ImplicitDeny
+    );
+}
+
+#[test]
+fn missing_username_variable_in_resource_matches_nothing() {
+    let own = policy(
+        PolicyKind::InlineIdentity,
+        r#"{"Effect":"Allow","Action":"iam:GetUser","Resource":"arn:aws:iam::*:user/${aws:username}"}"#,
+    );
+    let set = PolicySet {
+        identity: vec![own],
+        ..PolicySet::default()
+    };
+    let ctx = |who| {
+        RequestContext::new(
+            who,
+            "iam:GetUser",
+            Some("arn:aws:iam::111111111111:user/${aws:username}"),
+        )
+    };
+    // A role session has no aws:username: the entry matches nothing, not even the literal text.
+    assert_eq!(
+        decide(&set, &ctx(session(A, "app", "s1"))).0,
+        Outcome::ImplicitDeny
+    );
+}
