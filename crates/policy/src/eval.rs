@@ -326,7 +326,12 @@ pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType
     let same_account = ctx.principal.account == ctx.resource_owner();
     let id_ok = ctx.principal.kind == PrincipalKind::Root || slots.identity.allowed;
     let bnd_ok = slots.boundary.is_none_or(|b| b.allowed);
-    let ses_ok = slots.session.is_none_or(|s| s.allowed);
+    let ses_ok = match slots.session {
+        Some(s) => s.allowed,
+        // A GetFederationToken session without a session policy has no
+        // permissions; a role session without one is unrestricted (§7.2).
+        None => ctx.principal.kind != PrincipalKind::FederatedUser,
+    };
     let idpath = id_ok && bnd_ok && ses_ok;
     let trust = slots.resource_kind == ResourcePolicyKind::RoleTrust;
     // 4. Same account: union; cross account: intersection.

@@ -184,7 +184,10 @@ pub fn evaluate(set: &PolicySet, ctx: &RequestContext) -> Decision {
     let same = p.account == ctx.resource_owner();
     let id_ok = p.kind == PrincipalKind::Root || identity.allow;
     let bnd_ok = boundary.as_ref().is_none_or(|t| t.allow);
-    let ses_ok = session.as_ref().is_none_or(|t| t.allow);
+    let ses_ok = match &session {
+        Some(t) => t.allow,
+        None => p.kind != PrincipalKind::FederatedUser,
+    };
     let idpath = id_ok && bnd_ok && ses_ok;
     // 4.
     if same {

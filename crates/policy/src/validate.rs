@@ -346,6 +346,16 @@ impl Builder {
             None => None,
             Some(n) => match &n.value {
                 Value::String(s) => {
+                    let iam_stored =
+                        !matches!(self.kind, PolicyKind::Resource | PolicyKind::ServiceControl);
+                    if iam_stored && !s.bytes().all(|b| b.is_ascii_alphanumeric()) {
+                        self.error(
+                            2,
+                            n.pos,
+                            SYNTAX,
+                            format!("Sid `{s}` must match [A-Za-z0-9]*"),
+                        );
+                    }
                     if !s.is_empty() && !sids.insert(s.clone()) {
                         self.error(5, n.pos, DUPLICATE_SID, format!("Sid `{s}` is used twice"));
                     }

@@ -239,6 +239,18 @@ fn statement_level_messages() {
 }
 
 #[test]
+fn iam_sids_are_alphanumeric() {
+    let sid = doc(r#""Sid":"read only","Effect":"Allow","Action":"s3:*","Resource":"*""#);
+    assert_eq!(
+        first_message(&sid, PolicyKind::InlineIdentity),
+        "Syntax errors in policy."
+    );
+    let resource =
+        doc(r#""Sid":"read only","Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*""#);
+    assert!(PolicyDocument::parse(&resource, PolicyKind::Resource).is_ok());
+}
+
+#[test]
 fn principal_rules_by_policy_kind() {
     let with_principal = doc(&format!(r#"{ALLOW},"Principal":"*""#));
     for kind in [

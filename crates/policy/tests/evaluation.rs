@@ -821,3 +821,34 @@ fn missing_username_variable_in_resource_matches_nothing() {
         Outcome::ImplicitDeny
     );
 }
+
+#[test]
+fn federation_token_sessions_need_a_session_policy() {
+    let fed = || request(PrincipalIdentity::federated_user(A, "bob"), "GET/pets");
+    let without = PolicySet {
+        identity: vec![identity("Allow")],
+        ..PolicySet::default()
+    };
+    assert_eq!(
+        decide(&without, &fed()),
+        (Outcome::ImplicitDeny, PolicyType::Session)
+    );
+    let scoped = policy(
+        PolicyKind::Session,
+        r#"{"Effect":"Allow","Action":"execute-api:*","Resource":"*"}"#,
+    );
+    let with = PolicySet {
+        session: vec![scoped],
+        ..without
+    };
+    assert_eq!(decide(&with, &fed()).0, Outcome::Allowed);
+    // A role session without a session policy is not limited.
+    let role = PolicySet {
+        identity: vec![identity("Allow")],
+        ..PolicySet::default()
+    };
+    assert_eq!(
+        decide(&role, &request(session(A, "app", "s1"), "GET/pets")).0,
+        Outcome::Allowed
+    );
+}

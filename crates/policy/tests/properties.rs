@@ -238,13 +238,14 @@ fn principal(i: usize) -> PrincipalIdentity {
             s
         }
         3 => PrincipalIdentity::root("111111111111"),
+        4 => PrincipalIdentity::federated_user("111111111111", "fed"),
         _ => PrincipalIdentity::anonymous(),
     }
 }
 
 fn request() -> impl Strategy<Value = RequestContext> {
     (
-        0..5usize,
+        0..6usize,
         0..REQUEST_ACTIONS.len(),
         0..REQUEST_RESOURCES.len(),
         any::<bool>(),
