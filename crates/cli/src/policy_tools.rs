@@ -134,6 +134,13 @@ pub struct SimulateArgs {
     /// Resource owner account when the ARN has none (default: the ARN's account).
     #[arg(long)]
     resource_account: Option<String>,
+    /// For a role session: the role's ARN with its path (default: path `/`).
+    #[arg(long)]
+    role_arn: Option<String>,
+    /// The caller's unique id (`AIDA…`, or `AROA…:session`), for `aws:userid`
+    /// and for policies that name principals by id.
+    #[arg(long)]
+    unique_id: Option<String>,
     /// Principal tag `KEY=VALUE` (repeatable).
     #[arg(long = "principal-tag", value_name = "KEY=VALUE")]
     principal_tags: Vec<String>,
@@ -206,6 +213,13 @@ fn simulate(args: SimulateArgs) -> Result<ExitCode, ExitCode> {
     for tag in &args.principal_tags {
         let (k, v) = key_value(tag)?;
         principal.tags.push((k.to_string(), v.to_string()));
+    }
+    if let Some(role_arn) = &args.role_arn {
+        principal.role_arn = Some(role_arn.clone());
+    }
+    if let Some(id) = &args.unique_id {
+        principal.role_unique_id = id.split_once(':').map(|(role, _)| role.to_string());
+        principal.unique_id = Some(id.clone());
     }
     principal.has_permissions_boundary = args.boundary.is_some();
     let display = principal.display().to_string();

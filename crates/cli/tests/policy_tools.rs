@@ -147,3 +147,43 @@ fn simulate_rejects_an_invalid_policy_file() {
             .contains("broken.json:1:14: MalformedPolicyDocument: Syntax errors in policy.")
     );
 }
+
+#[test]
+fn simulate_matches_a_role_arn_with_path_given_by_role_arn() {
+    let rp = file(
+        "role-rp.json",
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:role/svc/app"},
+            "Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:111111111111:api/*"}}"#,
+    );
+    let args = |extra: &[&str]| {
+        let mut v = vec![
+            "simulate",
+            "--principal",
+            "arn:aws:sts::111111111111:assumed-role/app/s1",
+            "--action",
+            "execute-api:Invoke",
+            "--resource",
+            "arn:aws:execute-api:us-east-1:111111111111:api/prod/GET/",
+            "--resource-policy",
+            rp.to_str().unwrap(),
+            "--json",
+        ];
+        v.extend_from_slice(extra);
+        v.into_iter().map(String::from).collect::<Vec<_>>()
+    };
+    let run = |a: Vec<String>| {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        let out = iamgate(&refs);
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    assert_eq!(run(args(&[]))["outcome"], "ImplicitDeny");
+    let with_path = run(args(&[
+        "--role-arn",
+        "arn:aws:iam::111111111111:role/svc/app",
+    ]));
+    assert_eq!(with_path["outcome"], "Allowed");
+    assert_eq!(
+        with_path["matched"][0]["principal_classes"][0],
+        "RoleSession"
+    );
+}
