@@ -4,7 +4,9 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod metrics;
 mod policy_tools;
+mod serve;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.
 #[derive(Parser, Debug)]
@@ -16,6 +18,8 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Run the gateway: STS and IAM (and, later, API Gateway) on one port.
+    Serve(Box<serve::ServeArgs>),
     /// Work with IAM policy documents.
     Policy(policy_tools::PolicyArgs),
     /// Evaluate one request against policies and explain the decision.
@@ -24,6 +28,7 @@ enum Command {
 
 fn main() -> ExitCode {
     match Cli::parse().command {
+        Some(Command::Serve(args)) => serve::run(*args),
         Some(Command::Policy(args)) => policy_tools::run_policy(args),
         Some(Command::Simulate(args)) => policy_tools::run_simulate(*args),
         None => ExitCode::SUCCESS,

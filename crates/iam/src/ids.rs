@@ -94,6 +94,11 @@ pub fn new_id(kind: IdKind) -> Result<String, RandomUnavailable> {
     ))
 }
 
+/// 32 fresh random bytes, for keys.
+pub fn random_key() -> Result<[u8; 32], RandomUnavailable> {
+    random_bytes::<32>()
+}
+
 /// A fresh 40-character secret access key.
 pub fn new_secret_access_key() -> Result<String, RandomUnavailable> {
     random_text(SECRET_ALPHABET, 40)

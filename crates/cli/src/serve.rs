@@ -1,0 +1,342 @@
+//! `iamgate serve`: one port for every AWS surface iamgate speaks.
+//!
+//! Start-up: read and check the world file (a bad file stops here with
+//! every error), open the store, apply the file, load the world, then
+//! listen. Each request is read whole (bounded: SigV4 covers the body),
+//! routed by the service in its credential scope, and answered; the
+//! operational endpoints live under `/_iamgate/`, a prefix no AWS API uses.
+//! SIGINT/SIGTERM stop accepting, let requests in flight finish, and exit.
+
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
+use iamgate_iam::WorldConfig;
+use iamgate_store::{SecretCipher, Store};
+use tokio::net::TcpListener;
+
+use crate::metrics::Metrics;
+
+/// The largest request body read; AWS's own API limits are far below it.
+const MAX_BODY: usize = 10 * 1024 * 1024;
+
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The world file (YAML): accounts, principals, policies.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:4566")]
+    listen: SocketAddr,
+    /// `sqlite://PATH` or `postgres://…`; default: an SQLite file in the data directory.
+    #[arg(long)]
+    store: Option<String>,
+    /// Where the embedded store and the secret key file live.
+    #[arg(long, env = "IAMGATE_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log format.
+    #[arg(long, value_enum, default_value = "text")]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+fn default_data_dir() -> PathBuf {
+    if let Some(dir) = std::env::var_os("XDG_DATA_HOME") {
+        return PathBuf::from(dir).join("iamgate");
+    }
+    if let Some(home) = std::env::var_os("HOME") {
+        return PathBuf::from(home).join(".local/share/iamgate");
+    }
+    PathBuf::from("iamgate-data")
+}
+
+fn init_logs(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("IAMGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
+}
+
+pub fn run(args: ServeArgs) -> ExitCode {
+    init_logs(args.log_format);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("iamgate: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(serve(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("iamgate: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn read_config(path: &Path) -> Result<WorldConfig, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    WorldConfig::parse(&text).map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}:{e}", path.display()))
+            .collect();
+        format!(
+            "the world file has {} error(s):\n{}",
+            errors.len(),
+            lines.join("\n")
+        )
+    })
+}
+
+struct Server {
+    planes: ControlPlanes,
+    metrics: Metrics,
+    ready: AtomicBool,
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let config = args.config.as_deref().map(read_config).transpose()?;
+    let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store_url = match &args.store {
+        Some(url) => url.clone(),
+        None => format!("sqlite://{}", data_dir.join("iamgate.sqlite").display()),
+    };
+    std::fs::create_dir_all(&data_dir)
+        .map_err(|error| format!("cannot create {}: {error}", data_dir.display()))?;
+    let cipher = SecretCipher::from_env_or_file(&data_dir.join("secret.key"))
+        .map_err(|error| format!("secret key: {error}"))?;
+    let store = Store::open(&store_url)
+        .await
+        .map_err(|error| format!("store: {error}"))?;
+    let plane = ControlPlane::open(store, cipher)
+        .await
+        .map_err(|error| error.to_string())?;
+    if let Some(config) = &config {
+        let summary = plane
+            .apply_config(config)
+            .await
+            .map_err(|error| error.to_string())?;
+        tracing::info!(
+            created = summary.created,
+            updated = summary.updated,
+            unchanged = summary.unchanged,
+            "world file applied"
+        );
+    }
+    let plane = Arc::new(plane);
+    tokio::spawn(plane.clone().follow_changes());
+
+    let server = Arc::new(Server {
+        planes: ControlPlanes::new(plane),
+        metrics: Metrics::default(),
+        ready: AtomicBool::new(true),
+    });
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
+    let local = listener.local_addr().map_err(|error| error.to_string())?;
+    tracing::info!(address = %local, store = %redact_url(&store_url), "iamgate is listening");
+
+    let graceful = GracefulShutdown::new();
+    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (stream, peer) = match accepted {
+                    Ok(pair) => pair,
+                    Err(error) => {
+                        tracing::warn!(%error, "accept failed");
+                        continue;
+                    }
+                };
+                let server = server.clone();
+                let service = service_fn(move |request| {
+                    let server = server.clone();
+                    async move { Ok::<_, Infallible>(server.answer(request, peer).await) }
+                });
+                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                let connection = graceful.watch(connection);
+                tokio::spawn(async move {
+                    if let Err(error) = connection.await {
+                        tracing::debug!(%error, "connection ended with an error");
+                    }
+                });
+            }
+            () = &mut shutdown => {
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                server.ready.store(false, Ordering::SeqCst);
+                break;
+            }
+        }
+    }
+    tokio::select! {
+        () = graceful.shutdown() => tracing::info!("all connections closed"),
+        () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("gave up waiting for connections after 30 s"),
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(signal) => signal,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
+    }
+}
+
+/// A store URL without its password, for logs.
+fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            match credentials.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+impl Server {
+    async fn answer(
+        &self,
+        request: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> hyper::Response<Full<Bytes>> {
+        let started = Instant::now();
+        let (parts, body) = request.into_parts();
+        let target = parts
+            .uri
+            .path_and_query()
+            .map_or("/", |pq| pq.as_str())
+            .to_owned();
+        let body = match Limited::new(body, MAX_BODY).collect().await {
+            Ok(collected) => collected.to_bytes().to_vec(),
+            Err(_) => {
+                return to_hyper(Response::new(
+                    413,
+                    "application/json",
+                    r#"{"message":"Request Entity Too Large"}"#,
+                ));
+            }
+        };
+        let request = Request {
+            method: parts.method.as_str().to_owned(),
+            target,
+            headers: parts
+                .headers
+                .iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+                .collect(),
+            body,
+            source_ip: Some(peer.ip()),
+            secure: false,
+        };
+        let (surface, response) = self.route(&request).await;
+        let elapsed = started.elapsed();
+        self.metrics.record(surface, response.status, elapsed);
+        tracing::info!(
+            surface,
+            method = %request.method,
+            path = %request.path(),
+            status = response.status,
+            request_id = response.header("x-amzn-RequestId").unwrap_or(""),
+            latency_us = u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            "request"
+        );
+        to_hyper(response)
+    }
+
+    async fn route(&self, request: &Request) -> (&'static str, Response) {
+        match (request.method.as_str(), request.path()) {
+            ("GET", "/_iamgate/health") => ("health", Response::new(200, "text/plain", "ok\n")),
+            ("GET", "/_iamgate/ready") => {
+                let response = if self.ready.load(Ordering::SeqCst) {
+                    Response::new(200, "text/plain", "ready\n")
+                } else {
+                    Response::new(503, "text/plain", "shutting down\n")
+                };
+                ("health", response)
+            }
+            ("GET", "/_iamgate/metrics") => (
+                "metrics",
+                Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
+            ),
+            _ => match ControlPlanes::route(request) {
+                Some(service) => (
+                    service.signing_name(),
+                    self.planes.handle(service, request).await,
+                ),
+                None => (
+                    "unknown",
+                    Response::new(
+                        404,
+                        "application/json",
+                        r#"{"message":"iamgate does not serve this service on this port yet"}"#,
+                    )
+                    .with_header("x-amzn-ErrorType", "UnknownOperationException"),
+                ),
+            },
+        }
+    }
+}
+
+fn to_hyper(response: Response) -> hyper::Response<Full<Bytes>> {
+    let mut builder = hyper::Response::builder().status(response.status);
+    for (name, value) in &response.headers {
+        builder = builder.header(name.as_str(), value.as_str());
+    }
+    builder
+        .body(Full::new(Bytes::from(response.body)))
+        .unwrap_or_else(|_| {
+            let mut fallback =
+                hyper::Response::new(Full::new(Bytes::from_static(b"internal error")));
+            *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            fallback
+        })
+}

@@ -1,0 +1,139 @@
+//! Applying a world file to the store.
+//!
+//! The file declares entities; applying it creates what is missing and
+//! updates what differs, in one transaction, and never deletes (entities
+//! made through the APIs survive a restart with the same file). Ids and
+//! creation times of entities already stored are kept, and a secret that
+//! did not change keeps its sealed form, so applying the same file again
+//! writes nothing.
+
+use std::collections::HashMap;
+
+use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
+use iamgate_iam::records::{
+    AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, Record, RoleRecord,
+    UserRecord,
+};
+use iamgate_iam::{AnyRecord, SecretText, WorldConfig};
+use iamgate_sigv4::Secret;
+use iamgate_store::{Entity, Expect, WriteBatch};
+
+use crate::plane::{ControlError, ControlPlane};
+
+/// What applying a world file did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ApplySummary {
+    pub created: usize,
+    pub updated: usize,
+    pub unchanged: usize,
+}
+
+fn address(kind: EntityKind, account: &str, name: &str) -> (&'static str, String, String) {
+    let kind_name = match kind {
+        EntityKind::Account => AccountRecord::KIND,
+        EntityKind::User => UserRecord::KIND,
+        EntityKind::Group => GroupRecord::KIND,
+        EntityKind::Role => RoleRecord::KIND,
+        EntityKind::ManagedPolicy => ManagedPolicyRecord::KIND,
+        EntityKind::AccessKey => AccessKeyRecord::KIND,
+    };
+    let key = match kind {
+        EntityKind::Account | EntityKind::AccessKey => name.to_owned(),
+        _ => name.to_lowercase(),
+    };
+    (kind_name, account.to_owned(), key)
+}
+
+impl ControlPlane {
+    /// Applies `config` to the store and reloads the world.
+    pub async fn apply_config(&self, config: &WorldConfig) -> Result<ApplySummary, ControlError> {
+        let snapshot = self.store.load_all().await?;
+        let stored: HashMap<(String, String, String), Entity> = snapshot
+            .entities
+            .into_iter()
+            .map(|entity| {
+                (
+                    (
+                        entity.kind.clone(),
+                        entity.scope.clone(),
+                        entity.key.clone(),
+                    ),
+                    entity,
+                )
+            })
+            .collect();
+        let now = self.now();
+        let mut stamp = |entity: EntityRef<'_>| {
+            let (kind, scope, key) = address(entity.kind, entity.account, entity.name);
+            let existing = stored.get(&(kind.to_owned(), scope, key)).and_then(|e| {
+                let id = e.body.get("id")?.as_str()?.to_owned();
+                let created_at = e.body.get("created_at")?.as_i64()?;
+                Some(Stamp { id, created_at })
+            });
+            match existing {
+                Some(stamp) => Ok(stamp),
+                None => fresh_stamp(entity, now).map_err(|_| ControlError::RandomUnavailable),
+            }
+        };
+        let records = config.to_records(&mut stamp)?;
+
+        let mut summary = ApplySummary::default();
+        let mut batch = WriteBatch::new();
+        for record in records {
+            let address = (
+                record.kind().to_owned(),
+                record.scope().to_owned(),
+                record.key(),
+            );
+            let existing = stored.get(&address);
+            let record = self.seal_secret(record, existing)?;
+            let body = record.to_body();
+            let expect = match existing {
+                Some(entity) if entity.body == body => {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                Some(entity) => {
+                    summary.updated += 1;
+                    Expect::Version(entity.version)
+                }
+                None => {
+                    summary.created += 1;
+                    Expect::Absent
+                }
+            };
+            let (kind, scope, key) = address;
+            batch = batch.put(&kind, &scope, &key, body, expect);
+        }
+        if !batch.is_empty() {
+            self.store.apply(&batch).await?;
+        }
+        self.reload().await?;
+        Ok(summary)
+    }
+
+    /// Access-key secrets are stored sealed, bound to their key id; an
+    /// unchanged secret keeps the sealed text already stored.
+    fn seal_secret(
+        &self,
+        record: AnyRecord,
+        existing: Option<&Entity>,
+    ) -> Result<AnyRecord, ControlError> {
+        let AnyRecord::AccessKey(mut key) = record else {
+            return Ok(record);
+        };
+        let stored_sealed =
+            existing.and_then(|e| e.body.get("secret")?.as_str().map(str::to_owned));
+        let unchanged = stored_sealed.as_deref().filter(|sealed| {
+            self.cipher
+                .open_for(&key.id, sealed)
+                .is_ok_and(|plain| Secret::new(plain).ct_eq(&Secret::new(key.secret.expose())))
+        });
+        let sealed = match unchanged {
+            Some(sealed) => sealed.to_owned(),
+            None => self.cipher.seal_for(&key.id, key.secret.expose())?,
+        };
+        key.secret = SecretText::new(sealed);
+        Ok(AnyRecord::AccessKey(key))
+    }
+}
