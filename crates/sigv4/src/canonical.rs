@@ -16,8 +16,10 @@ use crate::encoding::{Sink, encode, encode_into, is_unreserved, percent_decode};
 pub(crate) struct CanonicalRequest<'a> {
     pub method: &'a str,
     pub path: &'a str,
-    /// Already canonical: see [`canonical_query`].
+    /// The raw query, made canonical while writing: see [`canonical_query`].
     pub query: &'a str,
+    /// Query parameters to leave out (the signature itself, when presigned).
+    pub query_skip: &'a [&'a str],
     pub signed_headers: &'a str,
     pub headers: &'a [(&'a str, &'a [u8])],
     /// Lower-case hex SHA-256 of the body, or the literal the client declared.
@@ -31,7 +33,7 @@ impl CanonicalRequest<'_> {
         sink.put(b"\n");
         write_canonical_uri(sink, self.path, self.normalize_path);
         sink.put(b"\n");
-        sink.put(self.query.as_bytes());
+        write_canonical_query(sink, self.query, self.query_skip);
         sink.put(b"\n");
         write_canonical_headers(sink, self.signed_headers, self.headers);
         sink.put(b"\n");
@@ -103,6 +105,49 @@ fn needs_normalization(path: &str) -> bool {
     false
 }
 
+/// The raw `(name, value)` pairs of a query, in order; see
+/// [`crate::request::HttpRequest::raw_query_pairs`].
+fn raw_pairs(raw_query: &str) -> impl Iterator<Item = (&str, &str)> {
+    raw_query
+        .split('&')
+        .filter(|piece| !piece.is_empty())
+        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+}
+
+/// Up to this many query parameters are sorted on the stack.
+const SMALL_QUERY: usize = 8;
+
+/// Writes [`canonical_query`] without building it: a query of at most
+/// [`SMALL_QUERY`] parameters whose names and values are all unreserved
+/// bytes (their own canonical form) is sorted in a stack array of borrowed
+/// pairs; anything else takes the general path.
+pub(crate) fn write_canonical_query(sink: &mut impl Sink, raw_query: &str, skip: &[&str]) {
+    let mut small = [("", ""); SMALL_QUERY];
+    let mut count = 0;
+    for (name, value) in raw_pairs(raw_query).filter(|(name, _)| !skip.contains(name)) {
+        let plain = name.bytes().all(is_unreserved) && value.bytes().all(is_unreserved);
+        match small.get_mut(count) {
+            Some(slot) if plain => *slot = (name, value),
+            _ => {
+                sink.put(canonical_query(raw_query, skip).as_bytes());
+                return;
+            }
+        }
+        count += 1;
+    }
+    let pairs = small.get_mut(..count).unwrap_or_default();
+    // Same order as `canonical_query`: a `Cow` sorts by its text.
+    pairs.sort_unstable();
+    for (index, (name, value)) in pairs.iter().enumerate() {
+        if index > 0 {
+            sink.put(b"&");
+        }
+        sink.put(name.as_bytes());
+        sink.put(b"=");
+        sink.put(value.as_bytes());
+    }
+}
+
 /// The canonical query string: every parameter percent-decoded then strictly
 /// re-encoded, sorted by encoded name then value, joined with `&`. `skip`
 /// names parameters to leave out (the signature itself, in presigned mode).
@@ -110,10 +155,7 @@ pub(crate) fn canonical_query(raw_query: &str, skip: &[&str]) -> String {
     if raw_query.is_empty() {
         return String::new();
     }
-    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw_query
-        .split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+    let mut pairs: Vec<(Cow<'_, str>, Cow<'_, str>)> = raw_pairs(raw_query)
         .filter(|(name, _)| !skip.contains(name))
         .map(|(name, value)| (canonical_component(name), canonical_component(value)))
         .collect();
@@ -181,6 +223,11 @@ fn is_header_whitespace(byte: u8) -> bool {
 /// Writes a header value trimmed, with every inner run of whitespace (also
 /// inside quotes, also obs-fold line breaks) collapsed to one space.
 fn write_collapsed(sink: &mut impl Sink, value: &[u8]) {
+    // Most values hold no whitespace at all: they are their own collapsed form.
+    if !value.iter().any(|&b| is_header_whitespace(b)) {
+        sink.put(value);
+        return;
+    }
     let mut words = value
         .split(|&b| is_header_whitespace(b))
         .filter(|word| !word.is_empty());
@@ -272,6 +319,34 @@ mod tests {
             canonical_query("a=1&X-Amz-Signature=abc", &["X-Amz-Signature"]),
             "a=1"
         );
+    }
+
+    #[test]
+    fn written_canonical_query_is_the_built_one() {
+        let many = (0..20)
+            .map(|i| format!("p{}={i}", 20 - i))
+            .collect::<Vec<_>>();
+        let many = many.join("&");
+        for (raw, skip) in [
+            ("", &[][..]),
+            ("Param2=value2&Param1=value1", &[]),
+            ("Param1=value2&Param1=Value1", &[]),
+            ("b=2&a=1&a&&c=", &[]),
+            ("Param-3=Value3&Param=Value2&%E1%88%B4=Value1", &[]),
+            ("a=b+c&flag&&x=%2f", &[]),
+            ("a=1&X-Amz-Signature=abc", &["X-Amz-Signature"]),
+            (many.as_str(), &[]),
+            ("a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8", &[]),
+            ("a=1&b=2&c=3&d=4&e=5&f=6&g=7&h=8&X=9", &["X"]),
+        ] {
+            let mut written = Vec::new();
+            write_canonical_query(&mut written, raw, skip);
+            assert_eq!(
+                String::from_utf8(written).unwrap(),
+                canonical_query(raw, skip),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

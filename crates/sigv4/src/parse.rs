@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use crate::encoding::percent_decode_str;
 use crate::error::{FailureKind, SigV4Error, Surface, missing_token_message};
-use crate::request::HttpRequest;
+use crate::request::{HttpRequest, SigningHeaders};
 use crate::tunables::{KeyValuePairMessageStyle, Tunables};
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -40,26 +40,26 @@ pub(crate) struct AuthParams<'r> {
 }
 
 /// Locates the signature and parses it: checks F0 to F4 of the catalogue.
+/// `found` holds the request's signing headers ([`HttpRequest::signing_headers`]).
 pub(crate) fn parse_auth<'r>(
     request: &HttpRequest<'r>,
+    found: &SigningHeaders<'r>,
     surface: Surface,
     tunables: &Tunables,
 ) -> Result<AuthParams<'r>, SigV4Error> {
-    let authorization = request.header("authorization");
-    let query_algorithm = request.raw_query_param("X-Amz-Algorithm");
-    match (authorization, query_algorithm) {
-        (Some(_), Some(_)) => Err(SigV4Error::new(
+    match (found.authorization, request.has_query_algorithm()) {
+        (Some(_), true) => Err(SigV4Error::new(
             FailureKind::BothAuthenticationForms,
             surface,
             "Found both 'X-Amz-Algorithm' as a query-string param and 'Authorization' as HTTP header.",
         )),
-        (None, None) => Err(SigV4Error::new(
+        (None, false) => Err(SigV4Error::new(
             FailureKind::MissingAuthenticationToken,
             surface,
             missing_token_message(surface),
         )),
-        (Some(header), None) => parse_header_mode(request, header, surface, tunables),
-        (None, Some(_)) => parse_query_mode(request, surface, tunables),
+        (Some(header), false) => parse_header_mode(found, header, surface, tunables),
+        (None, true) => parse_query_mode(request, surface, tunables),
     }
 }
 
@@ -73,7 +73,7 @@ fn lossy(bytes: &[u8]) -> Cow<'_, str> {
 }
 
 fn parse_header_mode<'r>(
-    request: &HttpRequest<'r>,
+    found: &SigningHeaders<'r>,
     raw_header: &'r [u8],
     surface: Surface,
     tunables: &Tunables,
@@ -82,9 +82,9 @@ fn parse_header_mode<'r>(
     // signature but must still produce AWS's messages, hence the lossy view.
     let header = match lossy(raw_header) {
         Cow::Borrowed(text) => text,
-        Cow::Owned(text) => return parse_header_value(request, &text, surface, tunables).map(own),
+        Cow::Owned(text) => return parse_header_value(found, &text, surface, tunables).map(own),
     };
-    parse_header_value(request, header, surface, tunables)
+    parse_header_value(found, header, surface, tunables)
 }
 
 fn own(params: AuthParams<'_>) -> AuthParams<'static> {
@@ -101,7 +101,7 @@ fn own(params: AuthParams<'_>) -> AuthParams<'static> {
 }
 
 fn parse_header_value<'h, 'r: 'h>(
-    request: &HttpRequest<'r>,
+    found: &SigningHeaders<'r>,
     header: &'h str,
     surface: Surface,
     tunables: &Tunables,
@@ -117,20 +117,21 @@ fn parse_header_value<'h, 'r: 'h>(
         .map(str::trim)
         .filter(|piece| !piece.is_empty())
     {
-        let Some((key, value)) = piece.split_once('=') else {
+        // The key is what precedes the first `=`; none of the three names
+        // holds a `=`, so "starts with `Name=`" is "the key is `Name`", and
+        // only other pieces need searching for their `=`.
+        if let Some(value) = piece.strip_prefix("Credential=") {
+            credential = Some(value);
+        } else if let Some(value) = piece.strip_prefix("SignedHeaders=") {
+            signed_headers = Some(value);
+        } else if let Some(value) = piece.strip_prefix("Signature=") {
+            signature = Some(value);
+        } else if !piece.contains('=') {
             return Err(malformed_pair(piece, header, surface, tunables));
-        };
-        match key {
-            "Credential" => credential = Some(value),
-            "SignedHeaders" => signed_headers = Some(value),
-            "Signature" => signature = Some(value),
-            _ => {}
         }
     }
 
-    let timestamp = request
-        .header("x-amz-date")
-        .or_else(|| request.header("date"));
+    let timestamp = found.x_amz_date.or(found.date);
     let mut missing = String::new();
     for (absent, sentence) in [
         (
@@ -174,7 +175,7 @@ fn parse_header_value<'h, 'r: 'h>(
         signature: Cow::Borrowed(signature),
         timestamp: lossy(timestamp),
         expires: None,
-        session_token: request.header("x-amz-security-token").map(lossy),
+        session_token: found.security_token.map(lossy),
     })
 }
 

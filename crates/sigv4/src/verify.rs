@@ -18,15 +18,15 @@ use hmac::Mac;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::canonical::{CanonicalRequest, canonical_query};
+use crate::canonical::CanonicalRequest;
 use crate::credential::Credential;
 use crate::error::{
     EXPIRED_TOKEN_MESSAGE, FailureKind, INVALID_TOKEN_MESSAGE, MISMATCH_MESSAGE, SigV4Error,
     Surface,
 };
 use crate::parse::{ALGORITHM, AuthMode, AuthParams, parse_auth};
-use crate::request::HttpRequest;
-use crate::signing::{Secret, SigningKeyCache, hex32};
+use crate::request::{HttpRequest, SigningHeaders};
+use crate::signing::{HmacSha256, Secret, SigningKeyCache, hex32};
 use crate::time::{EpochSeconds, format_basic, parse_basic};
 use crate::tunables::{MismatchMessageStyle, Tunables, skew_minutes};
 
@@ -163,23 +163,20 @@ impl Verifier {
     /// `request`, without checking time or credentials: what a person needs
     /// to see to find out why a signature does not match.
     pub fn explain(&self, request: &HttpRequest<'_>) -> Result<SigningExplanation, SigV4Error> {
-        let auth = parse_auth(request, self.rules.surface, &self.rules.tunables)?;
+        let found = request.signing_headers();
+        let auth = parse_auth(request, &found, self.rules.surface, &self.rules.tunables)?;
         let credential = Credential::parse(auth.credential.clone()).ok_or_else(|| {
             self.fail(
                 FailureKind::MalformedCredential,
                 "Credential must have exactly 5 parts",
             )
         })?;
-        let payload_hash = Self::payload_hash(request, auth.mode);
-        let query_skip: &[&str] = match auth.mode {
-            AuthMode::Header => &[],
-            AuthMode::Query => &["X-Amz-Signature"],
-        };
-        let query = canonical_query(request.query, query_skip);
+        let payload_hash = Self::payload_hash(request, &found, auth.mode);
         let canonical_request = CanonicalRequest {
             method: request.method,
             path: request.path,
-            query: &query,
+            query: request.query,
+            query_skip: query_skip(auth.mode),
             signed_headers: &auth.signed_headers,
             headers: request.headers,
             payload_hash: &payload_hash,
@@ -205,7 +202,8 @@ impl Verifier {
         region: Option<&str>,
     ) -> Result<Verified<'r, P::Identity>, SigV4Error> {
         let tunables = &self.rules.tunables;
-        let auth = parse_auth(request, self.rules.surface, tunables)?;
+        let found = request.signing_headers();
+        let auth = parse_auth(request, &found, self.rules.surface, tunables)?;
 
         let credential = Credential::parse(auth.credential.clone()).ok_or_else(|| {
             self.fail(
@@ -257,7 +255,7 @@ impl Verifier {
                 }
             })?;
 
-        self.check_signature(request, &auth, &credential, &resolved.secret)?;
+        self.check_signature(request, &found, &auth, &credential, &resolved.secret)?;
 
         Ok(Verified {
             identity: resolved.identity,
@@ -368,8 +366,12 @@ impl Verifier {
 
     /// The payload hash that goes into the canonical request: what the client
     /// declared in `x-amz-content-sha256`, else the body's own hash.
-    fn payload_hash<'r>(request: &HttpRequest<'r>, mode: AuthMode) -> Cow<'r, [u8]> {
-        match declared_payload_hash(request, mode) {
+    fn payload_hash<'r>(
+        request: &HttpRequest<'r>,
+        found: &SigningHeaders<'r>,
+        mode: AuthMode,
+    ) -> Cow<'r, [u8]> {
+        match declared_payload_hash(found, mode) {
             Some(declared) => Cow::Borrowed(declared),
             None => Cow::Owned(body_hash(request.body).to_vec()),
         }
@@ -379,14 +381,20 @@ impl Verifier {
     fn check_declared_payload(
         &self,
         request: &HttpRequest<'_>,
+        found: &SigningHeaders<'_>,
         mode: AuthMode,
     ) -> Result<(), SigV4Error> {
-        let Some(declared) = declared_payload_hash(request, mode) else {
+        let Some(declared) = declared_payload_hash(found, mode) else {
             return Ok(());
         };
         let accepted = match declared {
             b"UNSIGNED-PAYLOAD" => self.rules.tunables.accept_unsigned_payload,
-            _ => declared.len() == 64 && declared.eq_ignore_ascii_case(&body_hash(request.body)),
+            _ => {
+                let actual = body_hash(request.body);
+                // Clients send lower case; the exact compare settles that
+                // case without the byte-by-byte case folding.
+                declared == actual || declared.eq_ignore_ascii_case(&actual)
+            }
         };
         if accepted {
             Ok(())
@@ -398,51 +406,51 @@ impl Verifier {
     fn check_signature(
         &self,
         request: &HttpRequest<'_>,
+        found: &SigningHeaders<'_>,
         auth: &AuthParams<'_>,
         credential: &Credential<'_>,
         secret: &Secret,
     ) -> Result<(), SigV4Error> {
-        self.check_declared_payload(request, auth.mode)?;
-        let payload_hash = Self::payload_hash(request, auth.mode);
-        let provided = auth.signature.as_bytes();
-        let well_formed = provided.len() == 64
-            && provided
-                .iter()
-                .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        self.check_declared_payload(request, found, auth.mode)?;
+        let payload_hash = Self::payload_hash(request, found, auth.mode);
+        // `None` unless 64 lower-case hex digits: nothing else can match.
+        let provided = decode_signature(auth.signature.as_bytes());
 
-        let query_skip: &[&str] = match auth.mode {
-            AuthMode::Header => &[],
-            AuthMode::Query => &["X-Amz-Signature"],
-        };
-        let query = canonical_query(request.query, query_skip);
         let canonical = CanonicalRequest {
             method: request.method,
             path: request.path,
-            query: &query,
+            query: request.query,
+            query_skip: query_skip(auth.mode),
             signed_headers: &auth.signed_headers,
             headers: request.headers,
             payload_hash: &payload_hash,
             normalize_path: self.rules.tunables.normalize_uri_path,
         };
-        let mac = self.keys.signing_mac(credential, secret);
-        if well_formed && signature_matches(&canonical, &auth.timestamp, credential, &mac, provided)
-        {
-            return Ok(());
-        }
-
         // Some clients append the session token to a presigned URL after
         // signing it; AWS accepts those, so try once more without it.
         let retry_without_token = auth.mode == AuthMode::Query
             && auth.session_token.is_some()
             && self.rules.tunables.retry_presigned_without_token;
-        if well_formed && retry_without_token {
-            let query =
-                canonical_query(request.query, &["X-Amz-Signature", "X-Amz-Security-Token"]);
-            let canonical = CanonicalRequest {
-                query: &query,
-                ..canonical
-            };
-            if signature_matches(&canonical, &auth.timestamp, credential, &mac, provided) {
+        if let Some(provided) = &provided {
+            let mac = self.keys.signing_mac(credential, secret);
+            if retry_without_token {
+                if signature_matches(
+                    &canonical,
+                    &auth.timestamp,
+                    credential,
+                    mac.clone(),
+                    provided,
+                ) {
+                    return Ok(());
+                }
+                let canonical = CanonicalRequest {
+                    query_skip: &["X-Amz-Signature", "X-Amz-Security-Token"],
+                    ..canonical
+                };
+                if signature_matches(&canonical, &auth.timestamp, credential, mac, provided) {
+                    return Ok(());
+                }
+            } else if signature_matches(&canonical, &auth.timestamp, credential, mac, provided) {
                 return Ok(());
             }
         }
@@ -462,11 +470,42 @@ impl Verifier {
 }
 
 /// `x-amz-content-sha256`, which only header-mode requests carry.
-fn declared_payload_hash<'r>(request: &HttpRequest<'r>, mode: AuthMode) -> Option<&'r [u8]> {
+fn declared_payload_hash<'r>(found: &SigningHeaders<'r>, mode: AuthMode) -> Option<&'r [u8]> {
     match mode {
-        AuthMode::Header => request.header("x-amz-content-sha256"),
+        AuthMode::Header => found.content_sha256,
         AuthMode::Query => None,
     }
+}
+
+/// Query parameters left out of the canonical query: a presigned URL's
+/// signature cannot sign itself.
+fn query_skip(mode: AuthMode) -> &'static [&'static str] {
+    match mode {
+        AuthMode::Header => &[],
+        AuthMode::Query => &["X-Amz-Signature"],
+    }
+}
+
+/// The 32 bytes a signature of 64 lower-case hex digits stands for; `None`
+/// for anything else (AWS only ever sends lower case, and nothing else can
+/// equal the lower-case hex of a MAC).
+fn decode_signature(text: &[u8]) -> Option<[u8; 32]> {
+    fn nibble(digit: u8) -> Option<u8> {
+        match digit {
+            b'0'..=b'9' => Some(digit - b'0'),
+            b'a'..=b'f' => Some(digit - b'a' + 10),
+            _ => None,
+        }
+    }
+    if text.len() != 64 {
+        return None;
+    }
+    let mut bytes = [0u8; 32];
+    for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
+        let [hi, lo] = pair else { return None };
+        *byte = nibble(*hi)? << 4 | nibble(*lo)?;
+    }
+    Some(bytes)
 }
 
 fn body_hash(body: &[u8]) -> [u8; 64] {
@@ -494,18 +533,18 @@ fn string_to_sign(timestamp: &str, credential: &Credential<'_>, canonical_text: 
     )
 }
 
+/// Whether `provided` is the MAC of this request's string to sign.
 fn signature_matches(
     canonical: &CanonicalRequest<'_>,
     timestamp: &str,
     credential: &Credential<'_>,
-    mac: &crate::signing::HmacSha256,
-    provided: &[u8],
+    mut mac: HmacSha256,
+    provided: &[u8; 32],
 ) -> bool {
     let mut hasher = Sha256::new();
     canonical.write(&mut hasher);
     let digest = hex32(&hasher.finalize().into());
 
-    let mut mac = mac.clone();
     mac.update(ALGORITHM.as_bytes());
     mac.update(b"\n");
     mac.update(timestamp.as_bytes());
@@ -513,6 +552,13 @@ fn signature_matches(
     mac.update(credential.scope().as_bytes());
     mac.update(b"\n");
     mac.update(&digest);
-    let expected = hex32(&mac.finalize().into_bytes().into());
-    bool::from(expected.as_slice().ct_eq(provided))
+    let expected: [u8; 32] = mac.finalize().into_bytes().into();
+    // Constant time: OR together the XOR of every byte pair (no early exit,
+    // so timing does not tell how many leading bytes a forgery got right),
+    // then one constant-time test of the result.
+    let difference = expected
+        .iter()
+        .zip(provided)
+        .fold(0u8, |acc, (a, b)| acc | (a ^ b));
+    bool::from(difference.ct_eq(&0))
 }
