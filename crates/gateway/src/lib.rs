@@ -1,0 +1,10 @@
+//! The execute-api data plane, pure parts: the deployed API model
+//! ([`model`]), routing with AWS's precedence ([`routing`]), the ARN a
+//! request is authorized against ([`arn`]) and AWS's exact responses
+//! ([`responses`]). The server wires them to SigV4, the IAM world and the
+//! integrations.
+
+pub mod arn;
+pub mod model;
+pub mod responses;
+pub mod routing;

@@ -1,0 +1,243 @@
+//! Deployed APIs as the data plane serves them.
+//!
+//! A REST API stage serves the snapshot its deployment captured —
+//! resources, methods, integrations and the resource policy — so a policy
+//! edit takes effect on the next deployment, as on AWS. An HTTP API has no
+//! resource policy at all.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use iamgate_policy::CompiledPolicies;
+
+/// How a method or route authorizes callers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorizationType {
+    /// Anyone; the caller is anonymous (a resource policy still applies).
+    None,
+    /// SigV4-signed callers authorized by IAM.
+    AwsIam,
+}
+
+/// One segment of a resource path or route.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathPart {
+    Literal(String),
+    /// `{name}`: exactly one segment.
+    Param(String),
+    /// `{name+}`: one or more segments; always last.
+    Greedy(String),
+}
+
+impl PathPart {
+    /// Parses one template segment: `pets`, `{petId}`, `{proxy+}`.
+    pub fn parse(segment: &str) -> PathPart {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => match name.strip_suffix('+') {
+                Some(greedy) => PathPart::Greedy(greedy.to_owned()),
+                None => PathPart::Param(name.to_owned()),
+            },
+            None => PathPart::Literal(segment.to_owned()),
+        }
+    }
+
+    /// Match precedence at one level: literal before parameter before greedy.
+    pub(crate) fn rank(&self) -> u8 {
+        match self {
+            PathPart::Literal(_) => 0,
+            PathPart::Param(_) => 1,
+            PathPart::Greedy(_) => 2,
+        }
+    }
+}
+
+/// Splits a template path (`/pets/{petId}`) into parts; `/` is no parts.
+pub fn parse_template(path: &str) -> Vec<PathPart> {
+    path.split('/')
+        .filter(|s| !s.is_empty())
+        .map(PathPart::parse)
+        .collect()
+}
+
+/// What answers a request once it is authorized.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Integration {
+    /// A fixed response.
+    Mock {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// Forward to an HTTP backend; `uri` may hold `{param}` / `{proxy}` placeholders.
+    HttpProxy { uri: String, timeout_ms: u64 },
+    /// Invoke a function through the Lambda Invoke API.
+    LambdaProxy {
+        function: String,
+        payload_format: PayloadFormat,
+    },
+}
+
+/// The Lambda proxy event shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PayloadFormat {
+    /// REST APIs (and HTTP APIs on request): `requestContext.identity`.
+    V1,
+    /// HTTP APIs: `requestContext.authorizer.iam`.
+    V2,
+}
+
+/// A REST API method on a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Method {
+    /// `GET`, `POST`, … or `ANY`.
+    pub http_method: String,
+    pub authorization: AuthorizationType,
+    pub integration: Integration,
+}
+
+/// A node of a REST API's resource tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Resource {
+    /// `None` for the root resource `/`.
+    pub part: Option<PathPart>,
+    pub methods: Vec<Method>,
+    pub children: Vec<Resource>,
+}
+
+impl Resource {
+    pub fn root() -> Resource {
+        Resource {
+            part: None,
+            methods: Vec::new(),
+            children: Vec::new(),
+        }
+    }
+
+    /// Adds `method` at the template `path`, creating resources on the way.
+    pub fn add(&mut self, path: &[PathPart], method: Method) {
+        match path.split_first() {
+            None => self.methods.push(method),
+            Some((first, rest)) => {
+                let position = self
+                    .children
+                    .iter()
+                    .position(|c| c.part.as_ref() == Some(first));
+                let index = match position {
+                    Some(index) => index,
+                    None => {
+                        self.children.push(Resource {
+                            part: Some(first.clone()),
+                            methods: Vec::new(),
+                            children: Vec::new(),
+                        });
+                        self.children.len() - 1
+                    }
+                };
+                if let Some(child) = self.children.get_mut(index) {
+                    child.add(rest, method);
+                }
+            }
+        }
+    }
+}
+
+/// A REST API's endpoint type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndpointType {
+    Regional,
+    Edge,
+    /// Reachable only through VPC endpoints.
+    Private,
+}
+
+/// What a REST API stage serves: its deployment's snapshot.
+#[derive(Debug, Clone)]
+pub struct RestStage {
+    pub name: String,
+    pub root: Resource,
+    /// The resource policy captured by the deployment.
+    pub policy: Option<Arc<CompiledPolicies>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RestApi {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub endpoint_type: EndpointType,
+    pub stages: HashMap<String, RestStage>,
+}
+
+/// An HTTP API route: `GET /pets/{id}`, `ANY /{proxy+}` or `$default`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Route {
+    /// The route key as written.
+    pub key: String,
+    /// `None` for `ANY` and for `$default`.
+    pub method: Option<String>,
+    /// `None` for `$default`.
+    pub path: Option<Vec<PathPart>>,
+    pub authorization: AuthorizationType,
+    pub integration: Integration,
+}
+
+impl Route {
+    /// Parses a route key (`GET /pets/{id}`, `ANY /{proxy+}`, `$default`).
+    pub fn parse_key(key: &str) -> Option<(Option<String>, Option<Vec<PathPart>>)> {
+        if key == "$default" {
+            return Some((None, None));
+        }
+        let (method, path) = key.split_once(' ')?;
+        if !path.starts_with('/') || method.is_empty() {
+            return None;
+        }
+        let method = (method != "ANY").then(|| method.to_owned());
+        Some((method, Some(parse_template(path))))
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpStage {
+    pub name: String,
+    pub routes: Vec<Route>,
+}
+
+#[derive(Debug, Clone)]
+pub struct HttpApi {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub stages: HashMap<String, HttpStage>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_segments_parse_into_literal_param_and_greedy() {
+        assert_eq!(
+            parse_template("/files/{id}/{proxy+}"),
+            vec![
+                PathPart::Literal("files".into()),
+                PathPart::Param("id".into()),
+                PathPart::Greedy("proxy".into())
+            ]
+        );
+        assert!(parse_template("/").is_empty());
+    }
+
+    #[test]
+    fn route_keys_parse_method_path_and_default() {
+        assert_eq!(Route::parse_key("$default"), Some((None, None)));
+        assert_eq!(
+            Route::parse_key("GET /pets/{id}"),
+            Some((Some("GET".into()), Some(parse_template("/pets/{id}"))))
+        );
+        assert_eq!(
+            Route::parse_key("ANY /{proxy+}"),
+            Some((None, Some(parse_template("/{proxy+}"))))
+        );
+        assert_eq!(Route::parse_key("GET pets"), None);
+    }
+}

@@ -1,0 +1,313 @@
+//! AWS's exact data-plane responses (execute-api §8).
+//!
+//! REST APIs answer with gateway responses: compact JSON with a lower-case
+//! `message`, except an uncustomized `ACCESS_DENIED`, which says `Message`;
+//! the owner account in the resource ARN is masked. HTTP APIs answer every
+//! `AWS_IAM` failure with a bare `403 {"message":"Forbidden"}`.
+
+use iamgate_policy::{Decision, Outcome, PolicyType};
+use iamgate_sigv4::SigV4Error;
+
+use crate::arn::mask_account;
+
+const INVOKE: &str = "execute-api:Invoke";
+
+/// A response ready to send.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl GatewayResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// The wording of denial messages (§8.3): what AWS says today, or what it
+/// said before it named the policy type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DenyMessageStyle {
+    Current,
+    Legacy,
+}
+
+/// The data plane's `[inferred]` choices (execute-api §12), in one place.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tunables {
+    pub deny_message_style: DenyMessageStyle,
+    /// The key of an uncustomized ACCESS_DENIED body.
+    pub access_denied_body_key: &'static str,
+    pub mask_resource_account: bool,
+}
+
+impl Default for Tunables {
+    fn default() -> Self {
+        Self {
+            deny_message_style: DenyMessageStyle::Current,
+            access_denied_body_key: "Message",
+            mask_resource_account: true,
+        }
+    }
+}
+
+fn json_body(key: &str, message: &str) -> String {
+    let mut object = serde_json::Map::new();
+    object.insert(
+        key.to_owned(),
+        serde_json::Value::String(message.to_owned()),
+    );
+    serde_json::Value::Object(object).to_string()
+}
+
+fn rest(status: u16, error_type: &str, body: String, request_id: &str) -> GatewayResponse {
+    GatewayResponse {
+        status,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("x-amzn-RequestId".into(), request_id.into()),
+            ("x-amzn-ErrorType".into(), error_type.into()),
+        ],
+        body,
+    }
+}
+
+/// R1/R2: an unsigned request to an `AWS_IAM` method, or no such stage,
+/// resource or method.
+pub fn rest_missing_authentication_token(request_id: &str) -> GatewayResponse {
+    rest(
+        403,
+        "MissingAuthenticationTokenException",
+        json_body("message", "Missing Authentication Token"),
+        request_id,
+    )
+}
+
+/// R3–R16: a SigV4 failure, with the verifier's code and text.
+pub fn rest_signature_failure(error: &SigV4Error, request_id: &str) -> GatewayResponse {
+    rest(
+        error.status(),
+        error.code(),
+        json_body("message", error.message()),
+        request_id,
+    )
+}
+
+/// An unknown API id.
+pub fn rest_forbidden(request_id: &str) -> GatewayResponse {
+    rest(
+        403,
+        "ForbiddenException",
+        json_body("message", "Forbidden"),
+        request_id,
+    )
+}
+
+/// Who a denial message names.
+#[derive(Debug, Clone, Copy)]
+pub struct DeniedCaller<'a> {
+    /// The caller's ARN, or `anonymous`.
+    pub principal: &'a str,
+    /// A signed caller from another account than the API's.
+    pub cross_account: bool,
+}
+
+/// R17–R24: the policies said no.
+pub fn rest_access_denied(
+    caller: DeniedCaller<'_>,
+    resource_arn: &str,
+    owner_account: &str,
+    decision: &Decision,
+    tunables: &Tunables,
+    request_id: &str,
+) -> GatewayResponse {
+    let shown = if tunables.mask_resource_account {
+        mask_account(resource_arn, owner_account)
+    } else {
+        resource_arn.to_owned()
+    };
+    let message = denial_message(caller, &shown, decision, tunables.deny_message_style);
+    rest(
+        403,
+        "AccessDeniedException",
+        json_body(tunables.access_denied_body_key, &message),
+        request_id,
+    )
+}
+
+/// The one place denial texts are written (§8.3).
+pub fn denial_message(
+    caller: DeniedCaller<'_>,
+    shown_arn: &str,
+    decision: &Decision,
+    style: DenyMessageStyle,
+) -> String {
+    let head = format!(
+        "User: {} is not authorized to perform: {INVOKE} on resource: {shown_arn}",
+        caller.principal
+    );
+    match style {
+        DenyMessageStyle::Current => decision
+            .denial_message(caller.principal, INVOKE, shown_arn)
+            .unwrap_or(head),
+        DenyMessageStyle::Legacy => match decision.outcome {
+            Outcome::ExplicitDeny => format!("{head} with an explicit deny"),
+            Outcome::ImplicitDeny
+                if caller.cross_account
+                    && decision.deciding_policy_type == PolicyType::ResourceBased =>
+            {
+                format!(
+                    "User: {} is not authorized to access this resource",
+                    caller.principal
+                )
+            }
+            _ => head,
+        },
+    }
+}
+
+/// A Lambda or backend failure on a REST API: note the space in the text.
+pub fn rest_internal_server_error(request_id: &str) -> GatewayResponse {
+    rest(
+        502,
+        "InternalServerErrorException",
+        json_body("message", "Internal server error"),
+        request_id,
+    )
+}
+
+/// A backend that did not answer within the integration timeout.
+pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
+    rest(
+        504,
+        "IntegrationTimeoutException",
+        json_body("message", "Endpoint request timed out"),
+        request_id,
+    )
+}
+
+fn http(status: u16, message: &str, request_id: &str) -> GatewayResponse {
+    GatewayResponse {
+        status,
+        headers: vec![
+            ("Content-Type".into(), "application/json".into()),
+            ("apigw-requestid".into(), request_id.into()),
+        ],
+        body: json_body("message", message),
+    }
+}
+
+/// Every `AWS_IAM` failure on an HTTP API.
+pub fn http_forbidden(request_id: &str) -> GatewayResponse {
+    http(403, "Forbidden", request_id)
+}
+
+/// No stage or route matched on an HTTP API.
+pub fn http_not_found(request_id: &str) -> GatewayResponse {
+    http(404, "Not Found", request_id)
+}
+
+/// A Lambda or backend failure on an HTTP API.
+pub fn http_internal_server_error(request_id: &str) -> GatewayResponse {
+    http(500, "Internal Server Error", request_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn decision(outcome: Outcome, deciding_policy_type: PolicyType) -> Decision {
+        Decision {
+            outcome,
+            deciding_policy_type,
+            matched: Vec::new(),
+        }
+    }
+
+    const ARN: &str = "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/pets";
+
+    #[test]
+    fn missing_token_is_403_with_lowercase_message() {
+        let r = rest_missing_authentication_token("id-1");
+        assert_eq!(r.status, 403);
+        assert_eq!(r.body, r#"{"message":"Missing Authentication Token"}"#);
+        assert_eq!(
+            r.header("x-amzn-ErrorType"),
+            Some("MissingAuthenticationTokenException")
+        );
+        assert_eq!(r.header("x-amzn-RequestId"), Some("id-1"));
+    }
+
+    #[test]
+    fn access_denied_uses_capital_message_and_masks_the_owner_account() {
+        let caller = DeniedCaller {
+            principal: "arn:aws:iam::111122223333:user/bob",
+            cross_account: false,
+        };
+        let r = rest_access_denied(
+            caller,
+            ARN,
+            "111122223333",
+            &decision(Outcome::ImplicitDeny, PolicyType::IdentityBased),
+            &Tunables::default(),
+            "id",
+        );
+        assert_eq!(
+            r.body,
+            r#"{"Message":"User: arn:aws:iam::111122223333:user/bob is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********3333:a1b2c3d4e5/prod/GET/pets because no identity-based policy allows the execute-api:Invoke action"}"#
+        );
+        assert_eq!(r.header("x-amzn-ErrorType"), Some("AccessDeniedException"));
+    }
+
+    #[test]
+    fn legacy_cross_account_denial_says_not_authorized_to_access_this_resource() {
+        let caller = DeniedCaller {
+            principal: "arn:aws:iam::098765432109:user/api-exe-valid",
+            cross_account: true,
+        };
+        let text = denial_message(
+            caller,
+            ARN,
+            &decision(Outcome::ImplicitDeny, PolicyType::ResourceBased),
+            DenyMessageStyle::Legacy,
+        );
+        assert_eq!(
+            text,
+            "User: arn:aws:iam::098765432109:user/api-exe-valid is not authorized to access this resource"
+        );
+    }
+
+    #[test]
+    fn explicit_deny_names_the_policy_type_in_current_style_only() {
+        let caller = DeniedCaller {
+            principal: "anonymous",
+            cross_account: false,
+        };
+        let deny = decision(Outcome::ExplicitDeny, PolicyType::ResourceBased);
+        assert!(
+            denial_message(caller, ARN, &deny, DenyMessageStyle::Current)
+                .ends_with("with an explicit deny in a resource-based policy")
+        );
+        assert!(
+            denial_message(caller, ARN, &deny, DenyMessageStyle::Legacy)
+                .ends_with(" with an explicit deny")
+        );
+    }
+
+    #[test]
+    fn http_api_failures_are_bare() {
+        let r = http_forbidden("x");
+        assert_eq!(
+            (r.status, r.body.as_str()),
+            (403, r#"{"message":"Forbidden"}"#)
+        );
+        assert_eq!(r.header("x-amzn-ErrorType"), None);
+        assert_eq!(r.header("apigw-requestid"), Some("x"));
+        assert_eq!(http_not_found("x").body, r#"{"message":"Not Found"}"#);
+    }
+}
