@@ -9,8 +9,28 @@ use std::borrow::Cow;
 
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 
+/// `UNRESERVED[b]`: whether byte `b` is unreserved. A table look-up is one
+/// load where the comparisons are a chain of branches, and every byte of the
+/// path and query goes through this.
+// Indexing runs in const evaluation only: out of bounds is a compile error,
+// never a panic.
+#[allow(clippy::indexing_slicing)]
+const UNRESERVED: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut byte = 0u8;
+    loop {
+        table[byte as usize] =
+            byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~');
+        if byte == u8::MAX {
+            break table;
+        }
+        byte += 1;
+    }
+};
+
 pub(crate) fn is_unreserved(byte: u8) -> bool {
-    byte.is_ascii_alphanumeric() || matches!(byte, b'-' | b'_' | b'.' | b'~')
+    // Never `None`: a `u8` indexes the 256 entries.
+    UNRESERVED.get(usize::from(byte)).copied().unwrap_or(false)
 }
 
 /// Something canonical text can be written to: a hasher on the hot path, a
@@ -111,6 +131,14 @@ pub(crate) fn percent_decode_str(input: &str) -> Cow<'_, str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unreserved_is_rfc_3986s_set() {
+        for byte in 0..=u8::MAX {
+            let expected = byte.is_ascii_alphanumeric() || b"-_.~".contains(&byte);
+            assert_eq!(is_unreserved(byte), expected, "{byte}");
+        }
+    }
 
     #[test]
     fn reserved_bytes_are_encoded_with_upper_case_hex() {

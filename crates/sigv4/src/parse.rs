@@ -106,8 +106,16 @@ fn parse_header_value<'h, 'r: 'h>(
     surface: Surface,
     tunables: &Tunables,
 ) -> Result<AuthParams<'h>, SigV4Error> {
-    let header = header.trim_matches([' ', '\t']);
-    let (algorithm, rest) = header.split_once(' ').unwrap_or((header, ""));
+    let header = trim_blanks(header);
+    // The first space ends the algorithm; it is near the start, where a byte
+    // loop finds it sooner than the general searcher.
+    let (algorithm, rest) = match header.bytes().position(|b| b == b' ') {
+        Some(space) => (
+            header.get(..space).unwrap_or_default(),
+            header.get(space + 1..).unwrap_or_default(),
+        ),
+        None => (header, ""),
+    };
 
     let mut credential = None;
     let mut signed_headers = None;
@@ -177,6 +185,19 @@ fn parse_header_value<'h, 'r: 'h>(
         expires: None,
         session_token: found.security_token.map(lossy),
     })
+}
+
+/// `text.trim_matches([' ', '\t'])`, byte by byte: both are ASCII, so the
+/// ends stay character boundaries.
+fn trim_blanks(text: &str) -> &str {
+    let blank = |b: &u8| *b == b' ' || *b == b'\t';
+    let bytes = text.as_bytes();
+    let start = bytes.iter().position(|b| !blank(b)).unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !blank(b))
+        .map_or(start, |last| last + 1);
+    text.get(start..end).unwrap_or_default()
 }
 
 fn malformed_pair(piece: &str, header: &str, surface: Surface, tunables: &Tunables) -> SigV4Error {
@@ -255,4 +276,29 @@ fn parse_query_mode<'r>(
         expires: param("X-Amz-Expires"),
         session_token: param("X-Amz-Security-Token"),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trimming_blanks_is_trimming_spaces_and_tabs() {
+        for text in [
+            "",
+            " ",
+            "\t \t",
+            "a",
+            " a b ",
+            "\ta\t",
+            " \u{a0}x\u{a0} ",
+            "\n a \n",
+        ] {
+            assert_eq!(
+                trim_blanks(text),
+                text.trim_matches([' ', '\t']),
+                "{text:?}"
+            );
+        }
+    }
 }

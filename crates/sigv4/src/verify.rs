@@ -229,8 +229,9 @@ impl Verifier {
 
         if !auth
             .signed_headers
-            .split(';')
-            .any(|name| name.eq_ignore_ascii_case("host") || name == ":authority")
+            .as_bytes()
+            .split(|&b| b == b';')
+            .any(|name| name.eq_ignore_ascii_case(b"host") || name == b":authority")
         {
             return Err(self.fail(
                 FailureKind::HostNotSigned,
