@@ -19,6 +19,7 @@ pub mod config;
 pub mod ids;
 pub mod managed;
 pub mod records;
+pub mod request_context;
 pub mod session;
 pub mod world;
 

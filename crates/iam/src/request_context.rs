@@ -1,0 +1,102 @@
+//! The condition keys every signed AWS request carries, in one place for
+//! the control planes and the data plane (iam-policy §6.6, execute-api §6,
+//! sts-iam-api §8).
+
+use iamgate_policy::{PrincipalIdentity, RequestContext};
+
+use crate::world::Caller;
+
+/// What the transport and the request tell about a call.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFacts<'a> {
+    /// Seconds since the epoch.
+    pub now: i64,
+    pub source_ip: Option<std::net::IpAddr>,
+    pub secure: bool,
+    pub user_agent: Option<&'a str>,
+    pub referer: Option<&'a str>,
+    /// `aws:RequestedRegion`.
+    pub region: Option<&'a str>,
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, the form of `aws:CurrentTime`.
+fn iso8601(epoch: i64) -> String {
+    iamgate_wire::Timestamp::from_epoch_seconds(epoch).to_iso8601()
+}
+
+/// The context of `action` on `resource` by `caller` (`None`: anonymous).
+pub fn request_context(
+    caller: Option<&Caller>,
+    action: &str,
+    resource: Option<&str>,
+    facts: &RequestFacts<'_>,
+) -> RequestContext {
+    let principal = caller.map_or_else(PrincipalIdentity::anonymous, Caller::principal_identity);
+    let mut context = RequestContext::new(principal, action, resource)
+        .with_key("aws:CurrentTime", &iso8601(facts.now))
+        .with_key("aws:EpochTime", &facts.now.to_string())
+        .with_key(
+            "aws:SecureTransport",
+            if facts.secure { "true" } else { "false" },
+        );
+    let optional = [
+        ("aws:SourceIp", facts.source_ip.map(|ip| ip.to_string())),
+        ("aws:UserAgent", facts.user_agent.map(str::to_owned)),
+        ("aws:Referer", facts.referer.map(str::to_owned)),
+        ("aws:RequestedRegion", facts.region.map(str::to_owned)),
+    ];
+    for (key, value) in optional {
+        if let Some(value) = value {
+            context = context.with_key(key, &value);
+        }
+    }
+    if let Some(session) = caller.and_then(Caller::session) {
+        let claims = &session.claims;
+        context = context
+            .with_key("aws:TokenIssueTime", &iso8601(claims.issued_at))
+            .with_key(
+                "aws:MultiFactorAuthPresent",
+                if claims.mfa_authenticated {
+                    "true"
+                } else {
+                    "false"
+                },
+            );
+        if let Some(source) = &claims.source_identity {
+            context = context.with_key("aws:SourceIdentity", source);
+        }
+    }
+    context
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn current_time_is_iso8601_utc() {
+        assert_eq!(iso8601(0), "1970-01-01T00:00:00Z");
+        assert_eq!(iso8601(1_795_277_521), "2026-11-21T16:12:01Z");
+        assert_eq!(iso8601(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn anonymous_callers_get_only_the_request_keys() {
+        let facts = RequestFacts {
+            now: 10,
+            secure: true,
+            user_agent: Some("curl/8"),
+            ..RequestFacts::default()
+        };
+        let context = request_context(
+            None,
+            "execute-api:Invoke",
+            Some("arn:aws:execute-api:us-east-1:1:a/p/GET/"),
+            &facts,
+        );
+        assert!(context.get("aws:PrincipalArn").is_none());
+        assert!(context.get("aws:UserAgent").is_some());
+        assert!(context.get("aws:SourceIp").is_none());
+        assert!(context.get("aws:TokenIssueTime").is_none());
+    }
+}
