@@ -10,6 +10,7 @@
 use std::borrow::Cow;
 
 use crate::encoding::{Sink, encode, encode_into, is_unreserved, percent_decode};
+use crate::scan::{eq_ignore_case, has_uppercase, split_byte, split_once_byte};
 
 /// Everything the canonical request is made of, borrowed from the request.
 #[derive(Clone, Copy)]
@@ -119,10 +120,9 @@ fn needs_normalization(path: &str) -> bool {
 /// The raw `(name, value)` pairs of a query, in order; see
 /// [`crate::request::HttpRequest::raw_query_pairs`].
 fn raw_pairs(raw_query: &str) -> impl Iterator<Item = (&str, &str)> {
-    raw_query
-        .split('&')
+    split_byte(raw_query, b'&')
         .filter(|piece| !piece.is_empty())
-        .map(|piece| piece.split_once('=').unwrap_or((piece, "")))
+        .map(|piece| split_once_byte(piece, b'=').unwrap_or((piece, "")))
 }
 
 /// Up to this many query parameters are sorted on the stack.
@@ -209,7 +209,7 @@ pub(crate) fn write_canonical_headers(
         let mut first = true;
         for (_, value) in headers
             .iter()
-            .filter(|(candidate, _)| candidate.as_bytes().eq_ignore_ascii_case(name))
+            .filter(|(candidate, _)| eq_ignore_case(candidate.as_bytes(), name))
         {
             if !first {
                 sink.put(b",");
@@ -222,7 +222,7 @@ pub(crate) fn write_canonical_headers(
 }
 
 fn write_lowercase(sink: &mut impl Sink, name: &[u8]) {
-    if name.iter().any(u8::is_ascii_uppercase) {
+    if has_uppercase(name) {
         sink.put(&name.to_ascii_lowercase());
     } else {
         sink.put(name);

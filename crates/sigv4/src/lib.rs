@@ -47,6 +47,7 @@ mod encoding;
 mod error;
 mod parse;
 mod request;
+mod scan;
 mod signing;
 pub mod time;
 pub mod tunables;

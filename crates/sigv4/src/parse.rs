@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::encoding::percent_decode_str;
 use crate::error::{FailureKind, SigV4Error, Surface, missing_token_message};
 use crate::request::{HttpRequest, SigningHeaders};
+use crate::scan::{find_byte, split_byte};
 use crate::tunables::{KeyValuePairMessageStyle, Tunables};
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -107,9 +108,8 @@ fn parse_header_value<'h, 'r: 'h>(
     tunables: &Tunables,
 ) -> Result<AuthParams<'h>, SigV4Error> {
     let header = trim_blanks(header);
-    // The first space ends the algorithm; it is near the start, where a byte
-    // loop finds it sooner than the general searcher.
-    let (algorithm, rest) = match header.bytes().position(|b| b == b' ') {
+    // The first space ends the algorithm.
+    let (algorithm, rest) = match find_byte(header.as_bytes(), b' ') {
         Some(space) => (
             header.get(..space).unwrap_or_default(),
             header.get(space + 1..).unwrap_or_default(),
@@ -120,8 +120,7 @@ fn parse_header_value<'h, 'r: 'h>(
     let mut credential = None;
     let mut signed_headers = None;
     let mut signature = None;
-    for piece in rest
-        .split(',')
+    for piece in split_byte(rest, b',')
         .map(str::trim)
         .filter(|piece| !piece.is_empty())
     {

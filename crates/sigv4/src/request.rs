@@ -1,5 +1,7 @@
 //! The view of an HTTP request that verification needs, exactly as received.
 
+use crate::scan::{eq_ignore_case, find_byte};
+
 /// A request as the client sent it. Nothing here may have been decoded or
 /// normalized by the HTTP layer: the signature covers the wire form.
 #[derive(Debug, Clone, Copy)]
@@ -59,13 +61,13 @@ impl<'a> HttpRequest<'a> {
             // The length picks the one candidate a name can be, so most
             // headers cost one comparison of lengths.
             let slot = match name.len() {
-                4 if name.eq_ignore_ascii_case("date") => &mut found.date,
-                10 if name.eq_ignore_ascii_case("x-amz-date") => &mut found.x_amz_date,
-                13 if name.eq_ignore_ascii_case("authorization") => &mut found.authorization,
-                20 if name.eq_ignore_ascii_case("x-amz-security-token") => {
+                4 if eq_ignore_case(name.as_bytes(), b"date") => &mut found.date,
+                10 if eq_ignore_case(name.as_bytes(), b"x-amz-date") => &mut found.x_amz_date,
+                13 if eq_ignore_case(name.as_bytes(), b"authorization") => &mut found.authorization,
+                20 if eq_ignore_case(name.as_bytes(), b"x-amz-security-token") => {
                     &mut found.security_token
                 }
-                20 if name.eq_ignore_ascii_case("x-amz-content-sha256") => {
+                20 if eq_ignore_case(name.as_bytes(), b"x-amz-content-sha256") => {
                     &mut found.content_sha256
                 }
                 _ => continue,
@@ -97,7 +99,8 @@ impl<'a> HttpRequest<'a> {
     /// request presigned. Same answer as `raw_query_param`, but most queries
     /// have no byte `X` at all and are dismissed by one scan for it.
     pub(crate) fn has_query_algorithm(&self) -> bool {
-        self.query.as_bytes().contains(&b'X') && self.raw_query_param("X-Amz-Algorithm").is_some()
+        find_byte(self.query.as_bytes(), b'X').is_some()
+            && self.raw_query_param("X-Amz-Algorithm").is_some()
     }
 }
 

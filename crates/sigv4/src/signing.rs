@@ -5,6 +5,7 @@
 //! key (its inner and outer pads hashed), so a warm request pays only for the
 //! string to sign.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, RwLock};
@@ -93,6 +94,15 @@ impl SigningKeyCache {
 
     /// An HMAC keyed with the signing key for this credential and secret.
     pub(crate) fn signing_mac(&self, credential: &Credential<'_>, secret: &Secret) -> HmacSha256 {
+        if let Some(mac) = last_key_lookup(credential, secret) {
+            return mac;
+        }
+        let mac = self.shared_signing_mac(credential, secret);
+        last_key_store(credential, secret, &mac);
+        mac
+    }
+
+    fn shared_signing_mac(&self, credential: &Credential<'_>, secret: &Secret) -> HmacSha256 {
         {
             let entries = self
                 .entries
@@ -135,6 +145,64 @@ impl SigningKeyCache {
             .map(|entries| entries.len())
             .unwrap_or(0)
     }
+}
+
+/// The signing key a thread used last, in front of the shared cache.
+///
+/// Clients keep signing with the same credential, so a thread mostly meets
+/// the one it met before; this answers without the lock (two atomic
+/// operations on a cache line every thread shares) and without SipHash over
+/// the credential. A derived key is a function of the secret and the
+/// credential's date, region and service alone, so an entry is valid for
+/// every verifier and never goes stale: it is used when the credential text
+/// and the secret (compared in constant time) are both the same.
+struct LastKey {
+    credential: String,
+    secret: Secret,
+    mac: HmacSha256,
+}
+
+thread_local! {
+    static LAST_KEY: RefCell<Option<LastKey>> = const { RefCell::new(None) };
+}
+
+fn last_key_lookup(credential: &Credential<'_>, secret: &Secret) -> Option<HmacSha256> {
+    LAST_KEY
+        .try_with(|last| {
+            let last = last.try_borrow().ok()?;
+            let last = last.as_ref()?;
+            (*last.credential == *credential.as_str() && last.secret.ct_eq(secret))
+                .then(|| last.mac.clone())
+        })
+        .ok()
+        .flatten()
+}
+
+fn last_key_store(credential: &Credential<'_>, secret: &Secret, mac: &HmacSha256) {
+    // Only fails while the thread is being torn down: then there is no
+    // next request to serve faster.
+    let _ = LAST_KEY.try_with(|last| {
+        let Ok(mut last) = last.try_borrow_mut() else {
+            return;
+        };
+        match &mut *last {
+            // Reuses the allocation: threads that alternate between
+            // credentials replace this entry on every request.
+            Some(entry) => {
+                entry.credential.clear();
+                entry.credential.push_str(credential.as_str());
+                entry.secret = secret.clone();
+                entry.mac = mac.clone();
+            }
+            None => {
+                *last = Some(LastKey {
+                    credential: credential.as_str().to_owned(),
+                    secret: secret.clone(),
+                    mac: mac.clone(),
+                });
+            }
+        }
+    });
 }
 
 impl Default for SigningKeyCache {
@@ -194,6 +262,31 @@ mod tests {
             "a changed secret must not reuse the old key"
         );
         assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn the_last_key_of_a_thread_serves_only_its_own_credential_and_secret() {
+        let cache = SigningKeyCache::new(8);
+        let mac = |credential: &str, secret: &str| {
+            let credential = Credential::parse(credential.into()).unwrap();
+            let mut mac = cache.signing_mac(&credential, &Secret::new(secret));
+            mac.update(b"x");
+            mac.finalize().into_bytes().to_vec()
+        };
+        let derived = |date: &str, secret: &str| {
+            let mut mac = keyed(&derive_signing_key(secret, date, "us-east-1", "service"));
+            mac.update(b"x");
+            mac.finalize().into_bytes().to_vec()
+        };
+        let day1 = "AKID/20150830/us-east-1/service/aws4_request";
+        let day2 = "AKID/20150831/us-east-1/service/aws4_request";
+        for _ in 0..2 {
+            assert_eq!(mac(day1, SECRET), derived("20150830", SECRET));
+            assert_eq!(mac(day1, SECRET), derived("20150830", SECRET));
+            assert_eq!(mac(day1, "other"), derived("20150830", "other"));
+            assert_eq!(mac(day2, "other"), derived("20150831", "other"));
+            assert_eq!(mac(day2, SECRET), derived("20150831", SECRET));
+        }
     }
 
     #[test]
