@@ -5,6 +5,7 @@
 //! integrations.
 
 pub mod arn;
+pub mod authorize;
 pub mod model;
 pub mod responses;
 pub mod routing;
