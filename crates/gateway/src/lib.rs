@@ -6,6 +6,8 @@
 
 pub mod arn;
 pub mod authorize;
+pub mod config;
+pub mod dataplane;
 pub mod model;
 pub mod responses;
 pub mod routing;

@@ -1,0 +1,218 @@
+//! The execute-api front door: which API and stage a request is for, the
+//! authorization pipeline, and the integration's answer.
+//!
+//! An API is reached by host (`{api-id}.execute-api.{region}.amazonaws.com`,
+//! or any host starting `{api-id}.execute-api.`) or path-style
+//! (`/restapis/{api-id}/{stage}/_user_request_/{path}`); either way the
+//! signature is checked against the request exactly as the client sent it.
+
+use std::borrow::Cow;
+
+use iamgate_iam::World;
+use iamgate_iam::request_context::RequestFacts;
+use iamgate_sigv4::HttpRequest;
+
+use crate::authorize::{Authorizer, Call, Verdict};
+use crate::config::ApiRegistry;
+use crate::model::Integration;
+use crate::responses::{
+    GatewayResponse, http_not_found, rest_forbidden, rest_missing_authentication_token,
+};
+
+/// The API id a request addresses, and the path from the stage on.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Address<'a> {
+    pub api_id: &'a str,
+    /// `/{stage}/{path}` (REST) or the whole path (HTTP `$default`).
+    pub path: Cow<'a, str>,
+}
+
+/// Finds the API a request is for, if it is an execute-api request at all.
+pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> {
+    if let Some(rest) = path.strip_prefix("/restapis/") {
+        let (api_id, after) = rest.split_once('/')?;
+        let (stage, user_path) = after.split_once("/_user_request_")?;
+        let user_path = if user_path.is_empty() { "/" } else { user_path };
+        return Some(Address {
+            api_id,
+            path: Cow::Owned(format!("/{stage}{user_path}")),
+        });
+    }
+    let (api_id, rest) = host?.split_once('.')?;
+    rest.starts_with("execute-api.").then_some(Address {
+        api_id,
+        path: Cow::Borrowed(path),
+    })
+}
+
+/// The data plane: the declared APIs and the authorizer.
+pub struct DataPlane {
+    registry: ApiRegistry,
+    authorizer: Authorizer,
+}
+
+impl DataPlane {
+    pub fn new(registry: ApiRegistry) -> Self {
+        Self {
+            registry,
+            authorizer: Authorizer::default(),
+        }
+    }
+
+    pub fn registry(&self) -> &ApiRegistry {
+        &self.registry
+    }
+
+    /// Answers an execute-api request addressed to `api_id` with
+    /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs).
+    pub fn handle(
+        &self,
+        api_id: &str,
+        stage_path: &str,
+        signed: &HttpRequest<'_>,
+        facts: RequestFacts<'_>,
+        world: &World,
+    ) -> GatewayResponse {
+        let request_id = iamgate_wire::new_request_id();
+        if let Some(api) = self.registry.rest.get(api_id) {
+            let (stage_name, path) = split_stage(stage_path);
+            let Some(stage) = api.stages.get(stage_name) else {
+                return rest_missing_authentication_token(&request_id);
+            };
+            let call = Call {
+                signed,
+                path,
+                facts,
+                request_id: &request_id,
+            };
+            return answer(
+                self.authorizer.authorize_rest(api, stage, &call, world),
+                "x-amzn-RequestId",
+                &request_id,
+            );
+        }
+        if let Some(api) = self.registry.http.get(api_id) {
+            let (first, rest) = split_stage(stage_path);
+            let (stage, path) = match api.stages.get(first) {
+                Some(stage) if first != "$default" => (stage, rest),
+                _ => match api.stages.get("$default") {
+                    Some(stage) => (stage, stage_path),
+                    None => return http_not_found(&request_id),
+                },
+            };
+            let call = Call {
+                signed,
+                path,
+                facts,
+                request_id: &request_id,
+            };
+            return answer(
+                self.authorizer.authorize_http(api, stage, &call, world),
+                "apigw-requestid",
+                &request_id,
+            );
+        }
+        rest_forbidden(&request_id)
+    }
+}
+
+/// `/{stage}/{path}` → (`stage`, `/{path}`).
+fn split_stage(stage_path: &str) -> (&str, &str) {
+    let trimmed = stage_path.strip_prefix('/').unwrap_or(stage_path);
+    match trimmed.find('/') {
+        Some(slash) => (
+            trimmed.get(..slash).unwrap_or(""),
+            trimmed.get(slash..).unwrap_or("/"),
+        ),
+        None => (trimmed, "/"),
+    }
+}
+
+fn answer(verdict: Verdict<'_>, request_id_header: &str, request_id: &str) -> GatewayResponse {
+    match verdict {
+        Verdict::Respond(response) => response,
+        Verdict::Invoke {
+            integration:
+                Integration::Mock {
+                    status,
+                    headers,
+                    body,
+                },
+            ..
+        } => {
+            let mut headers = headers.clone();
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            headers.push((request_id_header.into(), request_id.into()));
+            GatewayResponse {
+                status: *status,
+                headers,
+                body: body.clone(),
+            }
+        }
+        Verdict::Invoke { .. } => GatewayResponse {
+            status: 500,
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (request_id_header.into(), request_id.into()),
+            ],
+            body: r#"{"message": "Internal server error"}"#.into(),
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn apis_are_addressed_by_host_or_path_style() {
+        assert_eq!(
+            address(
+                Some("a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"),
+                "/prod/pets"
+            ),
+            Some(Address {
+                api_id: "a1b2c3d4e5",
+                path: "/prod/pets".into()
+            })
+        );
+        assert_eq!(
+            address(
+                Some("127.0.0.1:4566"),
+                "/restapis/a1b2c3d4e5/prod/_user_request_/pets/1"
+            ),
+            Some(Address {
+                api_id: "a1b2c3d4e5",
+                path: "/prod/pets/1".into()
+            })
+        );
+        assert_eq!(
+            address(None, "/restapis/a1b2c3d4e5/prod/_user_request_"),
+            Some(Address {
+                api_id: "a1b2c3d4e5",
+                path: "/prod/".into()
+            })
+        );
+        assert_eq!(
+            address(Some("a1b2c3d4e5.execute-api.localhost:4566"), "/prod/"),
+            Some(Address {
+                api_id: "a1b2c3d4e5",
+                path: "/prod/".into()
+            })
+        );
+        assert_eq!(address(Some("127.0.0.1:4566"), "/prod/pets"), None);
+        assert_eq!(address(None, "/"), None);
+    }
+
+    #[test]
+    fn stage_and_path_split_at_the_first_segment() {
+        assert_eq!(split_stage("/prod/pets/1"), ("prod", "/pets/1"));
+        assert_eq!(split_stage("/prod"), ("prod", "/"));
+        assert_eq!(split_stage("/prod/"), ("prod", "/"));
+    }
+}
