@@ -22,9 +22,7 @@ pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
     let mut chunks = haystack.chunks_exact(8);
     let mut offset = 0;
     for chunk in &mut chunks {
-        let mut word = [0u8; 8];
-        word.copy_from_slice(chunk);
-        let x = u64::from_le_bytes(word) ^ splat(needle);
+        let x = word(chunk) ^ splat(needle);
         let flags = x.wrapping_sub(splat(0x01)) & !x & splat(0x80);
         if flags != 0 {
             // Little-endian: the lowest set bit belongs to the first byte.
@@ -37,6 +35,20 @@ pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
         .iter()
         .position(|&b| b == needle)
         .map(|index| offset + index)
+}
+
+/// Whether any byte of `bytes` is below `limit` (at most 128), eight bytes
+/// at a time: `(x - limit…limit) & !x & 0x80…80` is non-zero exactly when
+/// some byte of `x` is below `limit` (a byte at 128 or above never flags, a
+/// byte below `limit` always does, and a borrow only ever follows one).
+pub(crate) fn has_byte_below(bytes: &[u8], limit: u8) -> bool {
+    let mut chunks = bytes.chunks_exact(8);
+    let mut flags = 0;
+    for chunk in &mut chunks {
+        let x = word(chunk);
+        flags |= x.wrapping_sub(splat(limit)) & !x & splat(0x80);
+    }
+    flags != 0 || chunks.remainder().iter().any(|&b| b < limit)
 }
 
 /// `text.split(separator)` for an ASCII separator, with [`find_byte`].
@@ -75,27 +87,82 @@ pub(crate) fn split_once_byte(text: &str, separator: u8) -> Option<(&str, &str)>
     Some((text.get(..index)?, text.get(index + 1..)?))
 }
 
-/// `a.eq_ignore_ascii_case(b)` without an early exit: the fold compiles to
-/// a vectorized compare. Header names are compared this way several times
-/// per request.
-pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len()
-        && a.iter().zip(b).fold(0, |difference, (x, y)| {
-            difference | (x.to_ascii_lowercase() ^ y.to_ascii_lowercase())
-        }) == 0
+/// The high bit of each byte of `x` that is an ASCII upper-case letter.
+///
+/// Per byte, on its low seven bits `h`: `h + (0x80 - b'A')` reaches the
+/// high bit when `h >= b'A'`, `h + (0x80 - b'Z' - 1)` when `h > b'Z'`;
+/// neither sum carries into the next byte (at most 0x7f + 0x3f). A letter
+/// is the first without the second, in a byte whose own high bit is clear.
+fn uppercase_flags(x: u64) -> u64 {
+    let low7 = x & splat(0x7f);
+    let from_a = low7 + splat(0x80 - b'A');
+    let past_z = low7 + splat(0x80 - b'Z' - 1);
+    from_a & !past_z & !x & splat(0x80)
 }
 
-/// Whether any byte is an ASCII upper-case letter (no early exit, as above).
+/// An eight-byte word with its ASCII upper-case letters lowered: the flag
+/// bit 0x80 shifted down is 0x20, the case bit.
+fn lowercase_word(x: u64) -> u64 {
+    x | (uppercase_flags(x) >> 2)
+}
+
+fn word(chunk: &[u8]) -> u64 {
+    let mut bytes = [0u8; 8];
+    bytes.copy_from_slice(chunk);
+    u64::from_le_bytes(bytes)
+}
+
+/// `a.eq_ignore_ascii_case(b)`, eight bytes at a time. Header names are
+/// compared this way several times per request.
+pub(crate) fn eq_ignore_case(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (mut a_words, mut b_words) = (a.chunks_exact(8), b.chunks_exact(8));
+    a_words
+        .by_ref()
+        .zip(b_words.by_ref())
+        .all(|(x, y)| lowercase_word(word(x)) == lowercase_word(word(y)))
+        && a_words
+            .remainder()
+            .eq_ignore_ascii_case(b_words.remainder())
+}
+
+/// Whether any byte is an ASCII upper-case letter, eight bytes at a time.
 pub(crate) fn has_uppercase(bytes: &[u8]) -> bool {
-    bytes
-        .iter()
-        .fold(false, |any, b| any | b.is_ascii_uppercase())
+    let mut words = bytes.chunks_exact(8);
+    words
+        .by_ref()
+        .any(|chunk| uppercase_flags(word(chunk)) != 0)
+        || words.remainder().iter().any(u8::is_ascii_uppercase)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn every_byte_pair_compares_and_lowers_as_the_standard_does() {
+        for x in 0..=u8::MAX {
+            let mut text = [b'a'; 19];
+            text[3] = x;
+            text[11] = x;
+            text[17] = x;
+            assert_eq!(has_uppercase(&text), x.is_ascii_uppercase(), "{x}");
+            for y in 0..=u8::MAX {
+                let mut other = [b'A'; 19];
+                other[3] = y;
+                other[11] = y;
+                other[17] = y;
+                assert_eq!(
+                    eq_ignore_case(&text, &other),
+                    text.eq_ignore_ascii_case(&other),
+                    "{x} {y}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn case_insensitive_comparison_is_the_standard_one() {
@@ -138,10 +205,32 @@ mod tests {
         }
     }
 
+    #[test]
+    fn finds_bytes_below_a_limit_among_any_others() {
+        for limit in [1, b'!', 0x80] {
+            for filler in [0x00, 0x1f, 0x20, 0x21, 0x7f, 0x80, 0xff] {
+                for len in 0..24 {
+                    for at in 0..=len {
+                        let mut bytes = vec![filler; len];
+                        if let Some(byte) = bytes.get_mut(at) {
+                            *byte = limit - 1;
+                        }
+                        let expected = bytes.iter().any(|&b| b < limit);
+                        assert_eq!(
+                            has_byte_below(&bytes, limit),
+                            expected,
+                            "{limit} {filler} {len} {at}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     proptest! {
         #[test]
         fn byte_splits_are_the_standard_splits(
-            text in "[a-c,=& \u{80}-\u{10ff}]{0,40}",
+            text in "[a-c,=& \t\n\u{80}-\u{10ff}]{0,40}",
             separator in prop::sample::select(vec![b',', b'=', b'&', b'a']),
         ) {
             let char = char::from(separator);
@@ -150,6 +239,10 @@ mod tests {
                 text.split(char).collect::<Vec<_>>()
             );
             prop_assert_eq!(split_once_byte(&text, separator), text.split_once(char));
+            prop_assert_eq!(
+                has_byte_below(text.as_bytes(), b'!'),
+                text.bytes().any(|b| b < b'!')
+            );
             prop_assert_eq!(
                 find_byte(text.as_bytes(), separator),
                 text.as_bytes().iter().position(|&b| b == separator)
