@@ -23,7 +23,10 @@ use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
+use iamgate_gateway::config::ApiRegistry;
+use iamgate_gateway::dataplane::{DataPlane, address};
 use iamgate_iam::WorldConfig;
+use iamgate_iam::request_context::RequestFacts;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::TcpListener;
 
@@ -100,30 +103,42 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-fn read_config(path: &Path) -> Result<WorldConfig, String> {
+/// The world file: IAM entities for the store, APIs for the data plane.
+/// Every problem of either part is reported before anything is applied.
+fn read_config(path: &Path) -> Result<(WorldConfig, ApiRegistry), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    WorldConfig::parse(&text).map_err(|errors| {
-        let lines: Vec<String> = errors
-            .iter()
-            .map(|e| format!("{}:{e}", path.display()))
-            .collect();
-        format!(
+    let world = WorldConfig::parse_with_sections(&text, &["apis"]);
+    let apis = ApiRegistry::from_world_file(&text);
+    let mut lines: Vec<String> = Vec::new();
+    if let Err(errors) = &world {
+        lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
+    }
+    if let Err(errors) = &apis {
+        lines.extend(errors.iter().map(|e| format!("{}: {e}", path.display())));
+    }
+    match (world, apis) {
+        (Ok(world), Ok(apis)) => Ok((world, apis)),
+        _ => Err(format!(
             "the world file has {} error(s):\n{}",
-            errors.len(),
+            lines.len(),
             lines.join("\n")
-        )
-    })
+        )),
+    }
 }
 
 struct Server {
     planes: ControlPlanes,
+    data: DataPlane,
     metrics: Metrics,
     ready: AtomicBool,
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let config = args.config.as_deref().map(read_config).transpose()?;
+    let (config, apis) = match args.config.as_deref().map(read_config).transpose()? {
+        Some((config, apis)) => (Some(config), apis),
+        None => (None, ApiRegistry::default()),
+    };
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let store_url = match &args.store {
         Some(url) => url.clone(),
@@ -156,6 +171,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 
     let server = Arc::new(Server {
         planes: ControlPlanes::new(plane),
+        data: DataPlane::new(apis),
         metrics: Metrics::default(),
         ready: AtomicBool::new(true),
     });
@@ -307,6 +323,7 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
+            _ if self.is_execute_api(request) => ("execute-api", self.invoke(request)),
             _ => match ControlPlanes::route(request) {
                 Some(service) => (
                     service.signing_name(),
@@ -322,6 +339,47 @@ impl Server {
                     .with_header("x-amzn-ErrorType", "UnknownOperationException"),
                 ),
             },
+        }
+    }
+}
+
+impl Server {
+    fn is_execute_api(&self, request: &Request) -> bool {
+        address(request.header("host"), request.path()).is_some()
+    }
+
+    /// An execute-api request: the data plane answers on the current world.
+    fn invoke(&self, request: &Request) -> Response {
+        let Some(target) = address(request.header("host"), request.path()) else {
+            return Response::new(404, "application/json", r#"{"message":"Not Found"}"#);
+        };
+        let headers: Vec<(&str, &[u8])> = request
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_slice()))
+            .collect();
+        let signed = iamgate_sigv4::HttpRequest::from_target(
+            &request.method,
+            &request.target,
+            &headers,
+            &request.body,
+        );
+        let facts = RequestFacts {
+            now: self.planes.plane.now(),
+            source_ip: request.source_ip,
+            secure: request.secure,
+            user_agent: request.header("user-agent"),
+            referer: request.header("referer"),
+            region: None,
+        };
+        let world = self.planes.plane.world();
+        let answer = self
+            .data
+            .handle(target.api_id, &target.path, &signed, facts, &world);
+        Response {
+            status: answer.status,
+            headers: answer.headers,
+            body: answer.body.into_bytes(),
         }
     }
 }
