@@ -33,6 +33,13 @@ pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> 
         let (api_id, after) = rest.split_once('/')?;
         let (stage, user_path) = after.split_once("/_user_request_")?;
         let user_path = if user_path.is_empty() { "/" } else { user_path };
+        // An HTTP API's `$default` stage is served at the root.
+        if stage == "$default" {
+            return Some(Address {
+                api_id,
+                path: Cow::Borrowed(user_path),
+            });
+        }
         return Some(Address {
             api_id,
             path: Cow::Owned(format!("/{stage}{user_path}")),
@@ -189,6 +196,13 @@ mod tests {
             Some(Address {
                 api_id: "a1b2c3d4e5",
                 path: "/prod/pets/1".into()
+            })
+        );
+        assert_eq!(
+            address(None, "/restapis/h1b2c3d4e5/$default/_user_request_/pets"),
+            Some(Address {
+                api_id: "h1b2c3d4e5",
+                path: "/pets".into()
             })
         );
         assert_eq!(
