@@ -2,6 +2,8 @@
 
 use std::borrow::Cow;
 
+use crate::scan::find_byte;
+
 /// A credential split into its five parts. It keeps the text it was parsed
 /// from, so header-mode verification borrows instead of copying.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,14 +17,16 @@ impl<'r> Credential<'r> {
     /// `None` unless the text has exactly five slash-delimited parts.
     pub(crate) fn parse(raw: Cow<'r, str>) -> Option<Self> {
         let mut slashes = [0usize; 4];
-        let mut count = 0;
-        for (index, byte) in raw.bytes().enumerate() {
-            if byte == b'/' {
-                *slashes.get_mut(count)? = index;
-                count += 1;
-            }
+        let mut start = 0;
+        for slash in &mut slashes {
+            *slash = start + find_byte(raw.as_bytes().get(start..)?, b'/')?;
+            start = *slash + 1;
         }
-        (count == 4).then_some(Self { raw, slashes })
+        // A fifth slash would make a sixth part.
+        let rest = raw.as_bytes().get(start..)?;
+        find_byte(rest, b'/')
+            .is_none()
+            .then_some(Self { raw, slashes })
     }
 
     fn part(&self, index: usize) -> &str {

@@ -212,14 +212,27 @@ impl Default for SigningKeyCache {
 }
 
 /// Lower-case hex of a 32-byte digest, without allocating.
+///
+/// Four bytes at a time, in a `u64`: each byte is spread to its own 16-bit
+/// lane, split into its high and low nibble (one per byte, high first), and
+/// each nibble `n` becomes `b'0' + n`, plus 39 (`b'a' - b'0' - 10`) when
+/// `n > 9`; `n + 0x76` sets a byte's top bit exactly then. No step carries
+/// from one byte into the next.
 pub(crate) fn hex32(bytes: &[u8; 32]) -> [u8; 64] {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const LANES: u64 = 0x00FF_00FF_00FF_00FF;
+    const NIBBLES: u64 = 0x000F_000F_000F_000F;
+    const ONES: u64 = 0x0101_0101_0101_0101;
     let mut out = [0u8; 64];
-    for (pair, byte) in out.chunks_exact_mut(2).zip(bytes) {
-        if let [hi, lo] = pair {
-            *hi = HEX.get(usize::from(byte >> 4)).copied().unwrap_or(b'0');
-            *lo = HEX.get(usize::from(byte & 0x0F)).copied().unwrap_or(b'0');
-        }
+    for (hex, quad) in out.chunks_exact_mut(8).zip(bytes.chunks_exact(4)) {
+        let mut word = [0u8; 4];
+        word.copy_from_slice(quad);
+        let x = u64::from(u32::from_le_bytes(word));
+        let spread = (x | x << 16) & 0x0000_FFFF_0000_FFFF;
+        let spread = (spread | spread << 8) & LANES;
+        let nibbles = (spread >> 4 & NIBBLES) | (spread & NIBBLES) << 8;
+        let letters = (nibbles + 0x76 * ONES) >> 7 & ONES;
+        let digits = nibbles + u64::from(b'0') * ONES + letters * 39;
+        hex.copy_from_slice(&digits.to_le_bytes());
     }
     out
 }
@@ -237,6 +250,17 @@ mod tests {
             hex::encode(key),
             "938127b5336810ddb6a5d6af445fcac9e371f9ed418ed386b022aed82901be75"
         );
+    }
+
+    #[test]
+    fn hex_is_the_hex_crates() {
+        let mut bytes = [0u8; 32];
+        for start in 0..8u8 {
+            for (index, byte) in bytes.iter_mut().enumerate() {
+                *byte = start.wrapping_mul(32).wrapping_add(index as u8);
+            }
+            assert_eq!(hex32(&bytes).to_vec(), hex::encode(bytes).into_bytes());
+        }
     }
 
     #[test]

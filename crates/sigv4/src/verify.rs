@@ -26,6 +26,7 @@ use crate::error::{
 };
 use crate::parse::{ALGORITHM, AuthMode, AuthParams, parse_auth};
 use crate::request::{HttpRequest, SigningHeaders};
+use crate::scan::split_byte;
 use crate::signing::{HmacSha256, Secret, SigningKeyCache, hex32};
 use crate::time::{EpochSeconds, format_basic, parse_basic};
 use crate::tunables::{MismatchMessageStyle, Tunables, skew_minutes};
@@ -227,11 +228,8 @@ impl Verifier {
 
         self.check_scope(&credential, timestamp, region)?;
 
-        if !auth
-            .signed_headers
-            .as_bytes()
-            .split(|&b| b == b';')
-            .any(|name| name.eq_ignore_ascii_case(b"host") || name == b":authority")
+        if !split_byte(&auth.signed_headers, b';')
+            .any(|name| name.eq_ignore_ascii_case("host") || name == ":authority")
         {
             return Err(self.fail(
                 FailureKind::HostNotSigned,
@@ -414,8 +412,9 @@ impl Verifier {
     ) -> Result<(), SigV4Error> {
         self.check_declared_payload(request, found, auth.mode)?;
         let payload_hash = Self::payload_hash(request, found, auth.mode);
-        // `None` unless 64 lower-case hex digits: nothing else can match.
-        let provided = decode_signature(auth.signature.as_bytes());
+        // Only 64 bytes can be the lower-case hex of a MAC; whether they are
+        // hex digits at all needs no separate check, as only hex can match.
+        let provided: Option<&[u8; 64]> = auth.signature.as_bytes().try_into().ok();
 
         let canonical = CanonicalRequest {
             method: request.method,
@@ -432,7 +431,7 @@ impl Verifier {
         let retry_without_token = auth.mode == AuthMode::Query
             && auth.session_token.is_some()
             && self.rules.tunables.retry_presigned_without_token;
-        if let Some(provided) = &provided {
+        if let Some(provided) = provided {
             let mac = self.keys.signing_mac(credential, secret);
             if retry_without_token {
                 if signature_matches(
@@ -487,28 +486,6 @@ fn query_skip(mode: AuthMode) -> &'static [&'static str] {
     }
 }
 
-/// The 32 bytes a signature of 64 lower-case hex digits stands for; `None`
-/// for anything else (AWS only ever sends lower case, and nothing else can
-/// equal the lower-case hex of a MAC).
-fn decode_signature(text: &[u8]) -> Option<[u8; 32]> {
-    fn nibble(digit: u8) -> Option<u8> {
-        match digit {
-            b'0'..=b'9' => Some(digit - b'0'),
-            b'a'..=b'f' => Some(digit - b'a' + 10),
-            _ => None,
-        }
-    }
-    if text.len() != 64 {
-        return None;
-    }
-    let mut bytes = [0u8; 32];
-    for (byte, pair) in bytes.iter_mut().zip(text.chunks_exact(2)) {
-        let [hi, lo] = pair else { return None };
-        *byte = nibble(*hi)? << 4 | nibble(*lo)?;
-    }
-    Some(bytes)
-}
-
 fn body_hash(body: &[u8]) -> [u8; 64] {
     if body.is_empty() {
         *EMPTY_BODY_SHA256
@@ -534,13 +511,13 @@ fn string_to_sign(timestamp: &str, credential: &Credential<'_>, canonical_text: 
     )
 }
 
-/// Whether `provided` is the MAC of this request's string to sign.
+/// Whether `provided` is the lower-case hex MAC of this request's string to sign.
 fn signature_matches(
     canonical: &CanonicalRequest<'_>,
     timestamp: &str,
     credential: &Credential<'_>,
     mut mac: HmacSha256,
-    provided: &[u8; 32],
+    provided: &[u8; 64],
 ) -> bool {
     let mut hasher = Sha256::new();
     canonical.write(&mut hasher);
@@ -553,7 +530,7 @@ fn signature_matches(
     mac.update(credential.scope().as_bytes());
     mac.update(b"\n");
     mac.update(&digest);
-    let expected: [u8; 32] = mac.finalize().into_bytes().into();
+    let expected = hex32(&mac.finalize().into_bytes().into());
     // Constant time: OR together the XOR of every byte pair (no early exit,
     // so timing does not tell how many leading bytes a forgery got right),
     // then one constant-time test of the result.
