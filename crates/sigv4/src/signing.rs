@@ -92,14 +92,34 @@ impl SigningKeyCache {
         }
     }
 
-    /// An HMAC keyed with the signing key for this credential and secret.
-    pub(crate) fn signing_mac(&self, credential: &Credential<'_>, secret: &Secret) -> HmacSha256 {
-        if let Some(mac) = last_key_lookup(credential, secret) {
-            return mac;
+    /// Runs `use_mac` with an HMAC keyed with the signing key for this
+    /// credential and secret. Lending it instead of returning a copy saves
+    /// moving the keyed state around: the caller clones it once, where it
+    /// needs its own.
+    pub(crate) fn with_signing_mac<R>(
+        &self,
+        credential: &Credential<'_>,
+        secret: &Secret,
+        mut use_mac: impl FnMut(&HmacSha256) -> R,
+    ) -> R {
+        let last_key = LAST_KEY.try_with(|last| {
+            let last = last.try_borrow().ok()?;
+            let entry = last.as_ref()?;
+            (*entry.credential == *credential.as_str() && entry.secret.ct_eq(secret))
+                .then(|| use_mac(&entry.mac))
+        });
+        if let Ok(Some(result)) = last_key {
+            return result;
         }
         let mac = self.shared_signing_mac(credential, secret);
         last_key_store(credential, secret, &mac);
-        mac
+        use_mac(&mac)
+    }
+
+    /// A copy of the keyed HMAC, for tests.
+    #[cfg(test)]
+    fn signing_mac(&self, credential: &Credential<'_>, secret: &Secret) -> HmacSha256 {
+        self.with_signing_mac(credential, secret, HmacSha256::clone)
     }
 
     fn shared_signing_mac(&self, credential: &Credential<'_>, secret: &Secret) -> HmacSha256 {
@@ -164,18 +184,6 @@ struct LastKey {
 
 thread_local! {
     static LAST_KEY: RefCell<Option<LastKey>> = const { RefCell::new(None) };
-}
-
-fn last_key_lookup(credential: &Credential<'_>, secret: &Secret) -> Option<HmacSha256> {
-    LAST_KEY
-        .try_with(|last| {
-            let last = last.try_borrow().ok()?;
-            let last = last.as_ref()?;
-            (*last.credential == *credential.as_str() && last.secret.ct_eq(secret))
-                .then(|| last.mac.clone())
-        })
-        .ok()
-        .flatten()
 }
 
 fn last_key_store(credential: &Credential<'_>, secret: &Secret, mac: &HmacSha256) {

@@ -432,25 +432,20 @@ impl Verifier {
             && auth.session_token.is_some()
             && self.rules.tunables.retry_presigned_without_token;
         if let Some(provided) = provided {
-            let mac = self.keys.signing_mac(credential, secret);
-            if retry_without_token {
-                if signature_matches(
-                    &canonical,
-                    &auth.timestamp,
-                    credential,
-                    mac.clone(),
-                    provided,
-                ) {
-                    return Ok(());
+            let matched = self.keys.with_signing_mac(credential, secret, |mac| {
+                if signature_matches(&canonical, &auth.timestamp, credential, mac, provided) {
+                    return true;
+                }
+                if !retry_without_token {
+                    return false;
                 }
                 let canonical = CanonicalRequest {
                     query_skip: &["X-Amz-Signature", "X-Amz-Security-Token"],
                     ..canonical
                 };
-                if signature_matches(&canonical, &auth.timestamp, credential, mac, provided) {
-                    return Ok(());
-                }
-            } else if signature_matches(&canonical, &auth.timestamp, credential, mac, provided) {
+                signature_matches(&canonical, &auth.timestamp, credential, mac, provided)
+            });
+            if matched {
                 return Ok(());
             }
         }
@@ -516,13 +511,14 @@ fn signature_matches(
     canonical: &CanonicalRequest<'_>,
     timestamp: &str,
     credential: &Credential<'_>,
-    mut mac: HmacSha256,
+    keyed: &HmacSha256,
     provided: &[u8; 64],
 ) -> bool {
     let mut hasher = Sha256::new();
     canonical.write(&mut hasher);
     let digest = hex32(&hasher.finalize().into());
 
+    let mut mac = keyed.clone();
     mac.update(ALGORITHM.as_bytes());
     mac.update(b"\n");
     mac.update(timestamp.as_bytes());
