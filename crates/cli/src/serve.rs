@@ -323,7 +323,7 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
-            _ if self.is_execute_api(request) => ("execute-api", self.invoke(request)),
+            _ if self.is_execute_api(request) => ("execute-api", self.invoke(request).await),
             _ => match ControlPlanes::route(request) {
                 Some(service) => (
                     service.signing_name(),
@@ -349,7 +349,7 @@ impl Server {
     }
 
     /// An execute-api request: the data plane answers on the current world.
-    fn invoke(&self, request: &Request) -> Response {
+    async fn invoke(&self, request: &Request) -> Response {
         let Some(target) = address(request.header("host"), request.path()) else {
             return Response::new(404, "application/json", r#"{"message":"Not Found"}"#);
         };
@@ -375,7 +375,7 @@ impl Server {
         let world = self.planes.plane.world();
         let answer = self
             .data
-            .handle(target.api_id, &target.path, &signed, facts, &world);
+            .handle(target.api_id, &target.path, &signed, facts, &world).await;
         Response {
             status: answer.status,
             headers: answer.headers,

@@ -43,6 +43,8 @@ pub enum Verdict<'a> {
         caller: Option<Caller>,
         access_key_id: Option<String>,
         resource_arn: String,
+        /// The REST resource path (`/pets/{petId}`) or the HTTP route key.
+        template: String,
     },
     /// Answer with this response.
     Respond(GatewayResponse),
@@ -149,6 +151,7 @@ impl Authorizer {
                     caller: None,
                     access_key_id: None,
                     resource_arn: arn,
+                    template: found.resource_path.clone(),
                 }
             }
             AuthorizationType::AwsIam => {
@@ -196,6 +199,7 @@ impl Authorizer {
                     caller: Some(caller),
                     access_key_id: Some(verified.credential.access_key_id().to_owned()),
                     resource_arn: arn,
+                    template: found.resource_path.clone(),
                 }
             }
         }
@@ -228,6 +232,7 @@ impl Authorizer {
                 caller: None,
                 access_key_id: None,
                 resource_arn: arn,
+                template: route.key.clone(),
             };
         }
         let forbidden = || Verdict::Respond(http_forbidden(call.request_id));
@@ -253,6 +258,7 @@ impl Authorizer {
             caller: Some(caller),
             access_key_id: Some(verified.credential.access_key_id().to_owned()),
             resource_arn: arn,
+            template: route.key.clone(),
         }
     }
 }

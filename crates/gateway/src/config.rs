@@ -27,8 +27,8 @@ use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind};
 use serde::Deserialize;
 
 use crate::model::{
-    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, Resource, RestApi,
-    RestStage, Route, parse_template,
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
+    Resource, RestApi, RestStage, Route, parse_template,
 };
 
 #[derive(Debug, Deserialize)]
@@ -109,6 +109,26 @@ enum IntegrationConfig {
         #[serde(default)]
         body: String,
     },
+    /// Forward to `uri` (which may use `{param}` and `{proxy}` placeholders).
+    #[serde(rename = "HTTP_PROXY")]
+    HttpProxy {
+        uri: String,
+        #[serde(default = "default_timeout_ms")]
+        timeout_ms: u64,
+    },
+    /// Invoke `function` through the Lambda Invoke API at `endpoint`.
+    #[serde(rename = "AWS_PROXY")]
+    AwsProxy {
+        endpoint: String,
+        function: String,
+        #[serde(default)]
+        payload_format_version: Option<String>,
+    },
+}
+
+/// API Gateway's default integration timeout: 29 seconds.
+fn default_timeout_ms() -> u64 {
+    29_000
 }
 
 fn ok_status() -> u16 {
@@ -192,8 +212,11 @@ fn authorization(config: AuthorizationConfig) -> AuthorizationType {
     }
 }
 
-fn integration(config: &IntegrationConfig) -> Integration {
-    match config {
+fn integration(
+    config: &IntegrationConfig,
+    default_format: PayloadFormat,
+) -> Result<Integration, String> {
+    Ok(match config {
         IntegrationConfig::Mock {
             status,
             headers,
@@ -210,7 +233,47 @@ fn integration(config: &IntegrationConfig) -> Integration {
                 body: body.clone(),
             }
         }
-    }
+        IntegrationConfig::HttpProxy { uri, timeout_ms } => {
+            if !uri.starts_with("http://") {
+                return Err(format!("HTTP_PROXY uri '{uri}' must be an http:// URL"));
+            }
+            if !(50..=29_000).contains(timeout_ms) {
+                return Err(format!(
+                    "timeout_ms {timeout_ms} must be between 50 and 29000"
+                ));
+            }
+            Integration::HttpProxy {
+                uri: uri.clone(),
+                timeout_ms: *timeout_ms,
+            }
+        }
+        IntegrationConfig::AwsProxy {
+            endpoint,
+            function,
+            payload_format_version,
+        } => {
+            if !endpoint.starts_with("http://") {
+                return Err(format!(
+                    "AWS_PROXY endpoint '{endpoint}' must be an http:// URL"
+                ));
+            }
+            let payload_format = match payload_format_version.as_deref() {
+                None => default_format,
+                Some("1.0") => PayloadFormat::V1,
+                Some("2.0") => PayloadFormat::V2,
+                Some(other) => {
+                    return Err(format!(
+                        "payload_format_version '{other}' is not 1.0 or 2.0"
+                    ));
+                }
+            };
+            Integration::LambdaProxy {
+                endpoint: endpoint.clone(),
+                function: function.clone(),
+                payload_format,
+            }
+        }
+    })
 }
 
 const METHODS: &[&str] = &[
@@ -272,13 +335,21 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
                 METHODS.join(", ")
             ));
         }
+        let integration = match integration(&method.integration, PayloadFormat::V1) {
+            Ok(integration) => integration,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         let parts = parse_template(&method.path);
         root.add(
             &parts,
             Method {
                 http_method: method.method.clone(),
+                resource_path: method.path.clone(),
                 authorization: authorization(method.authorization),
-                integration: integration(&method.integration),
+                integration,
             },
         );
     }
@@ -319,13 +390,20 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
     }
     let mut routes = Vec::new();
     for route in &api.routes {
+        let integration = match integration(&route.integration, PayloadFormat::V2) {
+            Ok(integration) => integration,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         match Route::parse_key(&route.key) {
             Some((method, path)) => routes.push(Route {
                 key: route.key.clone(),
                 method,
                 path,
                 authorization: authorization(route.authorization),
-                integration: integration(&route.integration),
+                integration,
             }),
             None => problems.push(format!(
                 "route key '{}' is not 'METHOD /path' or '$default'",

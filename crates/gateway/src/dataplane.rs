@@ -14,9 +14,10 @@ use iamgate_sigv4::HttpRequest;
 
 use crate::authorize::{Authorizer, Call, Verdict};
 use crate::config::ApiRegistry;
-use crate::model::Integration;
+use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
 use crate::responses::{
-    GatewayResponse, http_not_found, rest_forbidden, rest_missing_authentication_token,
+    GatewayResponse, http_internal_server_error, http_not_found, rest_forbidden,
+    rest_integration_timeout, rest_internal_server_error, rest_missing_authentication_token,
 };
 
 /// The API id a request addresses, and the path from the stage on.
@@ -56,6 +57,14 @@ pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> 
 pub struct DataPlane {
     registry: ApiRegistry,
     authorizer: Authorizer,
+    integrations: Integrations,
+}
+
+/// Which flavour of API answered: their error bodies differ.
+#[derive(Clone, Copy)]
+enum Flavour {
+    Rest,
+    Http,
 }
 
 impl DataPlane {
@@ -63,6 +72,7 @@ impl DataPlane {
         Self {
             registry,
             authorizer: Authorizer::default(),
+            integrations: Integrations::default(),
         }
     }
 
@@ -72,7 +82,7 @@ impl DataPlane {
 
     /// Answers an execute-api request addressed to `api_id` with
     /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs).
-    pub fn handle(
+    pub async fn handle(
         &self,
         api_id: &str,
         stage_path: &str,
@@ -81,45 +91,114 @@ impl DataPlane {
         world: &World,
     ) -> GatewayResponse {
         let request_id = iamgate_wire::new_request_id();
-        if let Some(api) = self.registry.rest.get(api_id) {
-            let (stage_name, path) = split_stage(stage_path);
-            let Some(stage) = api.stages.get(stage_name) else {
-                return rest_missing_authentication_token(&request_id);
+        let now_millis = facts.now.saturating_mul(1000);
+        let source_ip = facts.source_ip.map(|ip| ip.to_string());
+        let (verdict, flavour, account, stage_name, path) =
+            if let Some(api) = self.registry.rest.get(api_id) {
+                let (stage_name, path) = split_stage(stage_path);
+                let Some(stage) = api.stages.get(stage_name) else {
+                    return rest_missing_authentication_token(&request_id);
+                };
+                let call = Call {
+                    signed,
+                    path,
+                    facts,
+                    request_id: &request_id,
+                };
+                (
+                    self.authorizer.authorize_rest(api, stage, &call, world),
+                    Flavour::Rest,
+                    &api.account,
+                    stage.name.as_str(),
+                    path,
+                )
+            } else if let Some(api) = self.registry.http.get(api_id) {
+                let (first, rest) = split_stage(stage_path);
+                let (stage, path) = match api.stages.get(first) {
+                    Some(stage) if first != "$default" => (stage, rest),
+                    _ => match api.stages.get("$default") {
+                        Some(stage) => (stage, stage_path),
+                        None => return http_not_found(&request_id),
+                    },
+                };
+                let call = Call {
+                    signed,
+                    path,
+                    facts,
+                    request_id: &request_id,
+                };
+                (
+                    self.authorizer.authorize_http(api, stage, &call, world),
+                    Flavour::Http,
+                    &api.account,
+                    stage.name.as_str(),
+                    path,
+                )
+            } else {
+                return rest_forbidden(&request_id);
             };
-            let call = Call {
-                signed,
-                path,
-                facts,
-                request_id: &request_id,
-            };
-            return answer(
-                self.authorizer.authorize_rest(api, stage, &call, world),
-                "x-amzn-RequestId",
-                &request_id,
-            );
+        let (integration, params, caller, access_key_id, template) = match verdict {
+            Verdict::Respond(response) => return response,
+            Verdict::Invoke {
+                integration,
+                params,
+                caller,
+                access_key_id,
+                template,
+                ..
+            } => (integration, params, caller, access_key_id, template),
+        };
+        let forwarded = Forwarded {
+            method: signed.method,
+            path,
+            query: signed.query,
+            headers: signed.headers,
+            body: signed.body,
+            source_ip,
+        };
+        let context = EventContext {
+            api_id,
+            account,
+            stage: stage_name,
+            template: &template,
+            params: &params,
+            caller: caller.as_ref(),
+            access_key_id: access_key_id.as_deref(),
+            request_id: &request_id,
+            now_millis,
+        };
+        let request_id_header = match flavour {
+            Flavour::Rest => "x-amzn-RequestId",
+            Flavour::Http => "apigw-requestid",
+        };
+        let answer = self
+            .integrations
+            .call(integration, &forwarded, &context)
+            .await;
+        match (answer, flavour) {
+            (Ok(answer), _) => {
+                let mut headers = answer.headers;
+                if !headers
+                    .iter()
+                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+                {
+                    headers.push(("Content-Type".into(), "application/json".into()));
+                }
+                headers.push((request_id_header.into(), request_id.clone()));
+                GatewayResponse {
+                    status: answer.status,
+                    headers,
+                    body: String::from_utf8_lossy(&answer.body).into_owned(),
+                }
+            }
+            (Err(IntegrationFailure::Timeout), Flavour::Rest) => {
+                rest_integration_timeout(&request_id)
+            }
+            (Err(IntegrationFailure::Failed), Flavour::Rest) => {
+                rest_internal_server_error(&request_id)
+            }
+            (Err(_), Flavour::Http) => http_internal_server_error(&request_id),
         }
-        if let Some(api) = self.registry.http.get(api_id) {
-            let (first, rest) = split_stage(stage_path);
-            let (stage, path) = match api.stages.get(first) {
-                Some(stage) if first != "$default" => (stage, rest),
-                _ => match api.stages.get("$default") {
-                    Some(stage) => (stage, stage_path),
-                    None => return http_not_found(&request_id),
-                },
-            };
-            let call = Call {
-                signed,
-                path,
-                facts,
-                request_id: &request_id,
-            };
-            return answer(
-                self.authorizer.authorize_http(api, stage, &call, world),
-                "apigw-requestid",
-                &request_id,
-            );
-        }
-        rest_forbidden(&request_id)
     }
 }
 
@@ -132,43 +211,6 @@ fn split_stage(stage_path: &str) -> (&str, &str) {
             trimmed.get(slash..).unwrap_or("/"),
         ),
         None => (trimmed, "/"),
-    }
-}
-
-fn answer(verdict: Verdict<'_>, request_id_header: &str, request_id: &str) -> GatewayResponse {
-    match verdict {
-        Verdict::Respond(response) => response,
-        Verdict::Invoke {
-            integration:
-                Integration::Mock {
-                    status,
-                    headers,
-                    body,
-                },
-            ..
-        } => {
-            let mut headers = headers.clone();
-            if !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            {
-                headers.push(("Content-Type".into(), "application/json".into()));
-            }
-            headers.push((request_id_header.into(), request_id.into()));
-            GatewayResponse {
-                status: *status,
-                headers,
-                body: body.clone(),
-            }
-        }
-        Verdict::Invoke { .. } => GatewayResponse {
-            status: 500,
-            headers: vec![
-                ("Content-Type".into(), "application/json".into()),
-                (request_id_header.into(), request_id.into()),
-            ],
-            body: r#"{"message": "Internal server error"}"#.into(),
-        },
     }
 }
 

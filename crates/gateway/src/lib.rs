@@ -8,6 +8,7 @@ pub mod arn;
 pub mod authorize;
 pub mod config;
 pub mod dataplane;
+pub mod integration;
 pub mod model;
 pub mod responses;
 pub mod routing;

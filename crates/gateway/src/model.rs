@@ -70,8 +70,9 @@ pub enum Integration {
     },
     /// Forward to an HTTP backend; `uri` may hold `{param}` / `{proxy}` placeholders.
     HttpProxy { uri: String, timeout_ms: u64 },
-    /// Invoke a function through the Lambda Invoke API.
+    /// Invoke a function through the Lambda Invoke API at `endpoint`.
     LambdaProxy {
+        endpoint: String,
         function: String,
         payload_format: PayloadFormat,
     },
@@ -91,6 +92,8 @@ pub enum PayloadFormat {
 pub struct Method {
     /// `GET`, `POST`, … or `ANY`.
     pub http_method: String,
+    /// The resource's template path (`/pets/{petId}`), as integrations see it.
+    pub resource_path: String,
     pub authorization: AuthorizationType,
     pub integration: Integration,
 }

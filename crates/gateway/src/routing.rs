@@ -156,6 +156,7 @@ mod tests {
     fn method(verb: &str) -> Method {
         Method {
             http_method: verb.into(),
+            resource_path: String::new(),
             authorization: AuthorizationType::AwsIam,
             integration: Integration::Mock {
                 status: 200,

@@ -11,10 +11,11 @@
 //! anonymous callers on NONE methods, and an HTTP API that no caller of
 //! another account can pass.
 
+mod support;
+
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use hmac::{Hmac, Mac};
 use iamgate_gateway::authorize::{Authorizer, Call, Verdict};
 use iamgate_gateway::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, Resource, RestApi,
@@ -24,9 +25,9 @@ use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind};
-use iamgate_sigv4::{
-    HttpRequest, ServiceRules, Surface, Verifier, derive_signing_key, time::format_basic,
-};
+use iamgate_sigv4::HttpRequest;
+use iamgate_sigv4::time::format_basic;
+use support::Signed;
 
 const NOW: i64 = 1_795_277_521;
 const OWNER: &str = "123456789012";
@@ -73,6 +74,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
         &[],
         Method {
             http_method: "GET".into(),
+            resource_path: "/".into(),
             authorization: AuthorizationType::AwsIam,
             integration: mock("root"),
         },
@@ -81,6 +83,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
         &parse_template("/open"),
         Method {
             http_method: "GET".into(),
+            resource_path: "/open".into(),
             authorization: AuthorizationType::None,
             integration: mock("open"),
         },
@@ -106,65 +109,14 @@ fn rest_api(policy: Option<&str>) -> RestApi {
     }
 }
 
-/// A header-signed request for execute-api in us-east-1.
-struct Signed {
-    method: String,
-    target: String,
-    headers: Vec<(String, Vec<u8>)>,
-}
-
 fn request(method: &str, target: &str, key: Option<(&str, &str)>) -> Signed {
-    let date = format_basic(NOW);
-    let mut signed = Signed {
-        method: method.into(),
-        target: target.into(),
-        headers: vec![
-            (
-                "host".into(),
-                b"apiid.execute-api.us-east-1.amazonaws.com".to_vec(),
-            ),
-            ("x-amz-date".into(), date.clone().into_bytes()),
-        ],
-    };
-    let Some((key_id, secret)) = key else {
-        return signed;
-    };
-    let credential = format!("{key_id}/{}/us-east-1/execute-api/aws4_request", &date[..8]);
-    let placeholder = format!(
-        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;x-amz-date, Signature={}",
-        "0".repeat(64)
-    );
-    signed
-        .headers
-        .push(("authorization".into(), placeholder.into_bytes()));
-    let explained = {
-        let headers = signed.refs();
-        let view = HttpRequest::from_target(&signed.method, &signed.target, &headers, b"");
-        Verifier::new(ServiceRules::for_service(
-            "execute-api",
-            Surface::ExecuteApi,
-        ))
-        .explain(&view)
-        .unwrap()
-    };
-    let signing_key = derive_signing_key(secret, &date[..8], "us-east-1", "execute-api");
-    let mut mac = Hmac::<sha2::Sha256>::new_from_slice(&signing_key).unwrap();
-    mac.update(explained.string_to_sign.as_bytes());
-    let signature = hex::encode(mac.finalize().into_bytes());
-    let header = format!(
-        "AWS4-HMAC-SHA256 Credential={credential}, SignedHeaders=host;x-amz-date, Signature={signature}"
-    );
-    signed.headers.last_mut().unwrap().1 = header.into_bytes();
-    signed
-}
-
-impl Signed {
-    fn refs(&self) -> Vec<(&str, &[u8])> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_slice()))
-            .collect()
-    }
+    support::request(
+        method,
+        target,
+        "apiid.execute-api.us-east-1.amazonaws.com",
+        NOW,
+        key,
+    )
 }
 
 /// Status and body (or the integration's body) of a REST call to `prod`.

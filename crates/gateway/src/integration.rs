@@ -1,0 +1,541 @@
+//! What answers an authorized request: a MOCK response, an HTTP backend
+//! (HTTP_PROXY) or a function behind the Lambda Invoke API (AWS_PROXY).
+//!
+//! The Lambda proxy speaks the `POST {endpoint}/2015-03-31/functions/{name}/invocations`
+//! API that the Lambda Runtime Interface Emulator, `cargo lambda watch` and
+//! `sam local start-lambda` serve, with API Gateway's event shapes: payload
+//! 1.0 (`requestContext.identity`) and 2.0 (`requestContext.authorizer.iam`).
+//! A backend that fails or answers nonsense gets AWS's error, never a panic.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full};
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use iamgate_iam::Caller;
+use serde_json::{Map, Value, json};
+
+use crate::model::{Integration, PayloadFormat};
+use crate::routing::PathParams;
+
+/// The request as the integration sees it (the path is the part after the stage).
+#[derive(Debug, Clone)]
+pub struct Forwarded<'a> {
+    pub method: &'a str,
+    pub path: &'a str,
+    pub query: &'a str,
+    pub headers: &'a [(&'a str, &'a [u8])],
+    pub body: &'a [u8],
+    pub source_ip: Option<String>,
+}
+
+/// Who the API is and who is calling, for the event's `requestContext`.
+#[derive(Debug, Clone)]
+pub struct EventContext<'a> {
+    pub api_id: &'a str,
+    pub account: &'a str,
+    pub stage: &'a str,
+    pub template: &'a str,
+    pub params: &'a PathParams,
+    pub caller: Option<&'a Caller>,
+    pub access_key_id: Option<&'a str>,
+    pub request_id: &'a str,
+    pub now_millis: i64,
+}
+
+/// What the integration answered, before the gateway adds its own headers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// Why an integration produced no answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IntegrationFailure {
+    /// The backend did not answer in time (504).
+    Timeout,
+    /// The backend could not be reached or answered something unusable (502/500).
+    Failed,
+}
+
+/// Lambda proxy calls are bounded like API Gateway's 29-second integration timeout.
+const LAMBDA_TIMEOUT: Duration = Duration::from_secs(29);
+
+/// Headers that describe one hop, never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// Calls integrations over one pooled HTTP client.
+pub struct Integrations {
+    client: Client<HttpConnector, Full<Bytes>>,
+}
+
+impl Default for Integrations {
+    fn default() -> Self {
+        Self {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+        }
+    }
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+impl Integrations {
+    pub async fn call(
+        &self,
+        integration: &Integration,
+        request: &Forwarded<'_>,
+        context: &EventContext<'_>,
+    ) -> Result<Answer, IntegrationFailure> {
+        match integration {
+            Integration::Mock {
+                status,
+                headers,
+                body,
+            } => Ok(Answer {
+                status: *status,
+                headers: headers.clone(),
+                body: body.clone().into_bytes(),
+            }),
+            Integration::HttpProxy { uri, timeout_ms } => {
+                let target = proxy_uri(uri, context.params, request.query);
+                let mut builder = hyper::Request::builder().method(request.method).uri(target);
+                for (name, value) in request.headers {
+                    if !HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)) {
+                        builder = builder.header(*name, *value);
+                    }
+                }
+                let outgoing = builder
+                    .body(Full::new(Bytes::copy_from_slice(request.body)))
+                    .map_err(|_| IntegrationFailure::Failed)?;
+                self.send(outgoing, Duration::from_millis(*timeout_ms))
+                    .await
+            }
+            Integration::LambdaProxy {
+                endpoint,
+                function,
+                payload_format,
+            } => {
+                let event = match payload_format {
+                    PayloadFormat::V1 => rest_event(request, context),
+                    PayloadFormat::V2 => http_event(request, context),
+                };
+                let uri = format!(
+                    "{}/2015-03-31/functions/{function}/invocations",
+                    endpoint.trim_end_matches('/')
+                );
+                let outgoing = hyper::Request::builder()
+                    .method("POST")
+                    .uri(uri)
+                    .header("content-type", "application/json")
+                    .body(Full::new(Bytes::from(event.to_string())))
+                    .map_err(|_| IntegrationFailure::Failed)?;
+                let answer = self.send(outgoing, LAMBDA_TIMEOUT).await?;
+                if answer.status != 200 {
+                    return Err(IntegrationFailure::Failed);
+                }
+                lambda_answer(&answer.body, *payload_format)
+            }
+        }
+    }
+
+    async fn send(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+        timeout: Duration,
+    ) -> Result<Answer, IntegrationFailure> {
+        let exchange = async {
+            let response = self
+                .client
+                .request(request)
+                .await
+                .map_err(|_| IntegrationFailure::Failed)?;
+            let (parts, body) = response.into_parts();
+            let body = body
+                .collect()
+                .await
+                .map_err(|_| IntegrationFailure::Failed)?
+                .to_bytes();
+            let headers = parts
+                .headers
+                .iter()
+                .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+                .map(|(name, value)| (name.as_str().to_owned(), text(value.as_bytes())))
+                .collect();
+            Ok(Answer {
+                status: parts.status.as_u16(),
+                headers,
+                body: body.to_vec(),
+            })
+        };
+        tokio::time::timeout(timeout, exchange)
+            .await
+            .map_err(|_| IntegrationFailure::Timeout)?
+    }
+}
+
+/// Fills `{name}` and `{name+}` placeholders of an HTTP_PROXY URI with the
+/// path parameters, and passes the query string on.
+pub fn proxy_uri(template: &str, params: &PathParams, query: &str) -> String {
+    let mut uri = template.to_owned();
+    for (name, value) in params {
+        uri = uri
+            .replace(&format!("{{{name}+}}"), value)
+            .replace(&format!("{{{name}}}"), value);
+    }
+    if !query.is_empty() {
+        uri.push(if uri.contains('?') { '&' } else { '?' });
+        uri.push_str(query);
+    }
+    uri
+}
+
+fn single_headers(headers: &[(&str, &[u8])]) -> Map<String, Value> {
+    headers
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), Value::String(text(v))))
+        .collect()
+}
+
+fn query_pairs(query: &str) -> Vec<(String, String)> {
+    query
+        .split('&')
+        .filter(|p| !p.is_empty())
+        .map(|p| p.split_once('=').unwrap_or((p, "")))
+        .map(|(k, v)| (decode(k), decode(v)))
+        .collect()
+}
+
+fn decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while let Some(&byte) = bytes.get(index) {
+        let escaped = (byte == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| std::str::from_utf8(hex).ok())
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        match (escaped, byte) {
+            (Some(value), _) => {
+                out.push(value);
+                index += 3;
+            }
+            (None, b'+') => {
+                out.push(b' ');
+                index += 1;
+            }
+            (None, other) => {
+                out.push(other);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn params_object(params: &PathParams) -> Value {
+    if params.is_empty() {
+        return Value::Null;
+    }
+    Value::Object(
+        params
+            .iter()
+            .map(|(k, v)| (k.clone(), Value::String(decode(v))))
+            .collect(),
+    )
+}
+
+fn body_field(body: &[u8]) -> (Value, bool) {
+    if body.is_empty() {
+        return (Value::Null, false);
+    }
+    match std::str::from_utf8(body) {
+        Ok(text) => (Value::String(text.to_owned()), false),
+        Err(_) => {
+            use base64::Engine as _;
+            (
+                Value::String(base64::engine::general_purpose::STANDARD.encode(body)),
+                true,
+            )
+        }
+    }
+}
+
+/// The REST (payload 1.0) event.
+pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value {
+    let pairs = query_pairs(request.query);
+    let mut single = Map::new();
+    let mut multi: Map<String, Value> = Map::new();
+    for (key, value) in &pairs {
+        single.insert(key.clone(), Value::String(value.clone()));
+        if let Value::Array(values) = multi
+            .entry(key.clone())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            values.push(Value::String(value.clone()));
+        }
+    }
+    let mut multi_headers: Map<String, Value> = Map::new();
+    for (name, value) in request.headers {
+        if let Value::Array(values) = multi_headers
+            .entry((*name).to_owned())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            values.push(Value::String(text(value)));
+        }
+    }
+    let (body, base64) = body_field(request.body);
+    let identity = match context.caller {
+        Some(caller) => json!({
+            "accessKey": context.access_key_id,
+            "accountId": caller.account(),
+            "caller": caller.user_id(),
+            "user": caller.user_id(),
+            "userArn": caller.arn(),
+            "principalOrgId": null,
+            "cognitoIdentityPoolId": null, "cognitoIdentityId": null,
+            "cognitoAuthenticationType": null, "cognitoAuthenticationProvider": null,
+            "apiKey": null, "apiKeyId": null,
+            "sourceIp": request.source_ip,
+            "userAgent": header(request, "user-agent"),
+        }),
+        None => json!({
+            "accessKey": null, "accountId": null, "caller": null, "user": null, "userArn": null,
+            "principalOrgId": null,
+            "cognitoIdentityPoolId": null, "cognitoIdentityId": null,
+            "cognitoAuthenticationType": null, "cognitoAuthenticationProvider": null,
+            "apiKey": null, "apiKeyId": null,
+            "sourceIp": request.source_ip,
+            "userAgent": header(request, "user-agent"),
+        }),
+    };
+    json!({
+        "resource": context.template,
+        "path": request.path,
+        "httpMethod": request.method,
+        "headers": single_headers(request.headers),
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": if pairs.is_empty() { Value::Null } else { Value::Object(single) },
+        "multiValueQueryStringParameters": if pairs.is_empty() { Value::Null } else { Value::Object(multi) },
+        "pathParameters": params_object(context.params),
+        "stageVariables": null,
+        "requestContext": {
+            "accountId": context.account,
+            "apiId": context.api_id,
+            "resourcePath": context.template,
+            "httpMethod": request.method,
+            "path": format!("/{}{}", context.stage, request.path),
+            "stage": context.stage,
+            "requestId": context.request_id,
+            "requestTimeEpoch": context.now_millis,
+            "protocol": "HTTP/1.1",
+            "identity": identity,
+        },
+        "body": body,
+        "isBase64Encoded": base64,
+    })
+}
+
+fn header(request: &Forwarded<'_>, name: &str) -> Option<String> {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, v)| text(v))
+}
+
+/// The HTTP API (payload 2.0) event.
+pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value {
+    let pairs = query_pairs(request.query);
+    let mut query = Map::new();
+    for (key, value) in &pairs {
+        // Repeated parameters are joined with commas in payload 2.0.
+        let joined = match query.get(key) {
+            Some(Value::String(previous)) => format!("{previous},{value}"),
+            _ => value.clone(),
+        };
+        query.insert(key.clone(), Value::String(joined));
+    }
+    let mut headers = Map::new();
+    for (name, value) in request.headers {
+        let name = name.to_ascii_lowercase();
+        let joined = match headers.get(&name) {
+            Some(Value::String(previous)) => format!("{previous},{}", text(value)),
+            _ => text(value),
+        };
+        headers.insert(name, Value::String(joined));
+    }
+    let (body, base64) = body_field(request.body);
+    let mut request_context = json!({
+        "accountId": context.account,
+        "apiId": context.api_id,
+        "requestId": context.request_id,
+        "routeKey": context.template,
+        "stage": context.stage,
+        "timeEpoch": context.now_millis,
+        "http": {
+            "method": request.method,
+            "path": request.path,
+            "protocol": "HTTP/1.1",
+            "sourceIp": request.source_ip,
+            "userAgent": header(request, "user-agent"),
+        },
+    });
+    if let (Some(caller), Value::Object(fields)) = (context.caller, &mut request_context) {
+        fields.insert(
+            "authorizer".into(),
+            json!({ "iam": {
+                "accessKey": context.access_key_id,
+                "accountId": caller.account(),
+                "callerId": caller.user_id(),
+                "cognitoIdentity": null,
+                "principalOrgId": null,
+                "userArn": caller.arn(),
+                "userId": caller.user_id(),
+            }}),
+        );
+    }
+    json!({
+        "version": "2.0",
+        "routeKey": context.template,
+        "rawPath": request.path,
+        "rawQueryString": request.query,
+        "headers": headers,
+        "queryStringParameters": if pairs.is_empty() { Value::Null } else { Value::Object(query) },
+        "pathParameters": params_object(context.params),
+        "requestContext": request_context,
+        "body": body,
+        "isBase64Encoded": base64,
+    })
+}
+
+/// Reads a function's answer. Payload 1.0 must be `{statusCode, headers?,
+/// body?, isBase64Encoded?}`; payload 2.0 also accepts any other JSON,
+/// which becomes a 200 JSON body, as API Gateway infers.
+pub fn lambda_answer(output: &[u8], format: PayloadFormat) -> Result<Answer, IntegrationFailure> {
+    let value: Value = serde_json::from_slice(output).map_err(|_| IntegrationFailure::Failed)?;
+    let structured = value.as_object().filter(|o| o.contains_key("statusCode"));
+    let Some(object) = structured else {
+        return match format {
+            PayloadFormat::V2 => Ok(Answer {
+                status: 200,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body: value.to_string().into_bytes(),
+            }),
+            PayloadFormat::V1 => Err(IntegrationFailure::Failed),
+        };
+    };
+    let status = object
+        .get("statusCode")
+        .and_then(Value::as_u64)
+        .and_then(|s| u16::try_from(s).ok())
+        .filter(|s| (100..=599).contains(s))
+        .ok_or(IntegrationFailure::Failed)?;
+    let mut headers = Vec::new();
+    if let Some(map) = object.get("headers") {
+        let map = map.as_object().ok_or(IntegrationFailure::Failed)?;
+        for (name, value) in map {
+            let value = match value {
+                Value::String(s) => s.clone(),
+                Value::Number(_) | Value::Bool(_) => value.to_string(),
+                _ => return Err(IntegrationFailure::Failed),
+            };
+            headers.push((name.clone(), value));
+        }
+    }
+    let body = match object.get("body") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => {
+            if object.get("isBase64Encoded").and_then(Value::as_bool) == Some(true) {
+                use base64::Engine as _;
+                base64::engine::general_purpose::STANDARD
+                    .decode(text)
+                    .map_err(|_| IntegrationFailure::Failed)?
+            } else {
+                text.clone().into_bytes()
+            }
+        }
+        Some(_) => return Err(IntegrationFailure::Failed),
+    };
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proxy_uris_take_path_parameters_and_the_query() {
+        let params = vec![
+            ("proxy".to_owned(), "a/b".to_owned()),
+            ("id".to_owned(), "7".to_owned()),
+        ];
+        assert_eq!(
+            proxy_uri("http://127.0.0.1:9000/{proxy}", &params, "x=1"),
+            "http://127.0.0.1:9000/a/b?x=1"
+        );
+        assert_eq!(
+            proxy_uri("http://h/items/{id}?v=2", &params, "x=1"),
+            "http://h/items/7?v=2&x=1"
+        );
+    }
+
+    #[test]
+    fn lambda_output_must_have_a_valid_status_on_payload_1() {
+        let ok = lambda_answer(
+            br#"{"statusCode":201,"headers":{"x-a":"1"},"body":"hi"}"#,
+            PayloadFormat::V1,
+        )
+        .unwrap();
+        assert_eq!((ok.status, ok.body.as_slice()), (201, b"hi".as_slice()));
+        for bad in [
+            &b"not json"[..],
+            br#"{"body":"no status"}"#,
+            br#"{"statusCode":"200"}"#,
+            br#"{"statusCode":99}"#,
+            br#"{"statusCode":200,"headers":[]}"#,
+            br#"{"statusCode":200,"body":{}}"#,
+        ] {
+            assert_eq!(
+                lambda_answer(bad, PayloadFormat::V1),
+                Err(IntegrationFailure::Failed),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
+
+    #[test]
+    fn payload_2_infers_a_json_body_from_plain_output() {
+        let answer = lambda_answer(br#"{"hello":"world"}"#, PayloadFormat::V2).unwrap();
+        assert_eq!(answer.status, 200);
+        assert_eq!(answer.body, br#"{"hello":"world"}"#);
+        let encoded = lambda_answer(
+            br#"{"statusCode":200,"body":"aGk=","isBase64Encoded":true}"#,
+            PayloadFormat::V2,
+        )
+        .unwrap();
+        assert_eq!(encoded.body, b"hi");
+    }
+}
