@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::scan::find_byte;
+use crate::scan::for_each_byte;
 
 /// A credential split into its five parts. It keeps the text it was parsed
 /// from, so header-mode verification borrows instead of copying.
@@ -17,16 +17,16 @@ impl<'r> Credential<'r> {
     /// `None` unless the text has exactly five slash-delimited parts.
     pub(crate) fn parse(raw: Cow<'r, str>) -> Option<Self> {
         let mut slashes = [0usize; 4];
-        let mut start = 0;
-        for slash in &mut slashes {
-            *slash = start + find_byte(raw.as_bytes().get(start..)?, b'/')?;
-            start = *slash + 1;
-        }
-        // A fifth slash would make a sixth part.
-        let rest = raw.as_bytes().get(start..)?;
-        find_byte(rest, b'/')
-            .is_none()
-            .then_some(Self { raw, slashes })
+        let mut count = 0;
+        for_each_byte(raw.as_bytes(), b'/', |index| {
+            if let Some(slot) = slashes.get_mut(count) {
+                *slot = index;
+            }
+            count += 1;
+            // A fifth slash already makes too many parts.
+            count <= 4
+        });
+        (count == 4).then_some(Self { raw, slashes })
     }
 
     fn part(&self, index: usize) -> &str {

@@ -37,6 +37,36 @@ pub(crate) fn find_byte(haystack: &[u8], needle: u8) -> Option<usize> {
         .map(|index| offset + index)
 }
 
+/// Calls `found` with the position of each `needle` in `haystack`, in
+/// order, until it returns `false`; one pass, eight bytes at a time.
+///
+/// Here every zero byte of `x` (a byte equal to the needle) must be flagged
+/// exactly, so the test is carry-free: `(x & 0x7f…7f) + 0x7f…7f` sets a
+/// byte's top bit when its low seven bits are non-zero, without carrying
+/// out of the byte; OR-ing `x` adds bytes whose own top bit is set.
+pub(crate) fn for_each_byte(haystack: &[u8], needle: u8, mut found: impl FnMut(usize) -> bool) {
+    let mut chunks = haystack.chunks_exact(8);
+    let mut offset = 0;
+    for chunk in &mut chunks {
+        let x = word(chunk) ^ splat(needle);
+        let nonzero = ((x & splat(0x7f)) + splat(0x7f)) | x;
+        let mut flags = !nonzero & splat(0x80);
+        while flags != 0 {
+            if !found(offset + (flags.trailing_zeros() / 8) as usize) {
+                return;
+            }
+            // Clear the lowest flag.
+            flags &= flags - 1;
+        }
+        offset += 8;
+    }
+    for (index, &byte) in chunks.remainder().iter().enumerate() {
+        if byte == needle && !found(offset + index) {
+            return;
+        }
+    }
+}
+
 /// Whether any byte of `bytes` is below `limit` (at most 128), eight bytes
 /// at a time: `(x - limit…limit) & !x & 0x80…80` is non-zero exactly when
 /// some byte of `x` is below `limit` (a byte at 128 or above never flags, a
@@ -200,6 +230,12 @@ mod tests {
                     text[at] = b',';
                     let expected = text.iter().position(|&b| b == b',');
                     assert_eq!(find_byte(&text, b','), expected, "{filler} {len} {at}");
+                    let mut first = None;
+                    for_each_byte(&text, b',', |index| {
+                        first = Some(index);
+                        false
+                    });
+                    assert_eq!(first, expected, "{filler} {len} {at}");
                 }
             }
         }
@@ -243,6 +279,18 @@ mod tests {
                 has_byte_below(text.as_bytes(), b'!'),
                 text.bytes().any(|b| b < b'!')
             );
+            let mut all = Vec::new();
+            for_each_byte(text.as_bytes(), separator, |index| {
+                all.push(index);
+                true
+            });
+            let expected: Vec<usize> = text
+                .bytes()
+                .enumerate()
+                .filter(|&(_, b)| b == separator)
+                .map(|(index, _)| index)
+                .collect();
+            prop_assert_eq!(all, expected);
             prop_assert_eq!(
                 find_byte(text.as_bytes(), separator),
                 text.as_bytes().iter().position(|&b| b == separator)
