@@ -383,6 +383,12 @@ impl World {
         self.policies.get(arn)
     }
 
+    /// Every managed policy of the snapshot (customer-managed of all
+    /// accounts and AWS-managed), in no particular order.
+    pub fn managed_policies(&self) -> impl Iterator<Item = &Arc<PolicyEntry>> {
+        self.policies.values()
+    }
+
     /// The account an access key belongs to (GetAccessKeyInfo), whatever
     /// its status.
     pub fn access_key_account(&self, access_key_id: &str) -> Option<&str> {
