@@ -1053,3 +1053,29 @@ async fn tags_are_set_listed_and_removed() {
     let user_tags = root.iam("ListUserTags", &[("UserName", "ops")]).await;
     assert_eq!(user_tags.texts("Value"), ["v"]);
 }
+
+#[tokio::test]
+async fn concurrent_changes_to_one_user_are_all_kept() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let put = |name: &'static str| {
+        let root = &root;
+        async move {
+            root.iam(
+                "PutUserPolicy",
+                &[
+                    ("UserName", "ops"),
+                    ("PolicyName", name),
+                    ("PolicyDocument", LIST_USERS_ONLY),
+                ],
+            )
+            .await
+        }
+    };
+    let (a, b, c, d) = tokio::join!(put("a"), put("b"), put("c"), put("d"));
+    for reply in [a, b, c, d] {
+        reply.ok();
+    }
+    let names = root.iam("ListUserPolicies", &[("UserName", "ops")]).await;
+    assert_eq!(names.texts("member"), ["a", "b", "c", "d", "everything"]);
+}
