@@ -375,7 +375,8 @@ impl Server {
         let world = self.planes.plane.world();
         let answer = self
             .data
-            .handle(target.api_id, &target.path, &signed, facts, &world).await;
+            .handle(target.api_id, &target.path, &signed, facts, &world)
+            .await;
         Response {
             status: answer.status,
             headers: answer.headers,

@@ -587,3 +587,13 @@ fn time_is_checked_before_the_key_is_looked_up() {
     .unwrap_err();
     assert_eq!(error.kind(), FailureKind::SignatureExpired);
 }
+
+#[test]
+fn f15_a_query_parameter_added_after_signing_does_not_match() {
+    let mut request = vanilla(Some(VANILLA_AUTH));
+    request.target = "/?x=1".into();
+    assert_eq!(
+        failure(Surface::ExecuteApi, &request).kind(),
+        FailureKind::SignatureDoesNotMatch
+    );
+}
