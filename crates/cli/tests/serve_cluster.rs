@@ -1,0 +1,138 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+//! Two `iamgate serve` nodes on one PostgreSQL schema (the database of
+//! `IAMGATE_TEST_POSTGRES_URL`, a fresh schema per test, dropped at the
+//! end; skipped, saying so, when the variable is unset). Both nodes share
+//! the secret key, so a session sealed by one opens on the other.
+
+mod support;
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnection;
+use support::{Keys, Server, ServerOptions, example, keys_from_sdk, sts_client};
+
+const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";
+const SECRET_KEY: &str = "8d3f0c5a1b2e4f6a7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+
+/// A schema of its own, dropped when this drops.
+struct Schema {
+    admin_url: String,
+    name: String,
+}
+
+impl Schema {
+    async fn create(case: &str) -> Option<Schema> {
+        let Ok(admin_url) = std::env::var(POSTGRES_URL_ENV) else {
+            eprintln!("SKIP: {POSTGRES_URL_ENV} not set");
+            return None;
+        };
+        let nanos = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let name = format!("iamgate_e2e_{case}_{}_{nanos}", std::process::id());
+        let mut admin = PgConnection::connect(&admin_url).await.unwrap();
+        sqlx::query(&format!("CREATE SCHEMA \"{name}\""))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+        Some(Schema { admin_url, name })
+    }
+
+    fn store_url(&self) -> String {
+        let separator = if self.admin_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!(
+            "{}{separator}options[search_path]={}",
+            self.admin_url, self.name
+        )
+    }
+
+    async fn drop_now(self) {
+        let mut admin = PgConnection::connect(&self.admin_url).await.unwrap();
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{}\" CASCADE", self.name))
+            .execute(&mut admin)
+            .await
+            .unwrap();
+        admin.close().await.unwrap();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_issued_by_one_node_work_on_the_other() {
+    let Some(schema) = Schema::create("two_nodes").await else {
+        return;
+    };
+    let outcome = tokio::spawn(two_nodes(schema.store_url())).await;
+    schema.drop_now().await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+async fn two_nodes(store_url: String) {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let options = |dir: &tempfile::TempDir, config: bool| ServerOptions {
+        config: config.then(|| example("http-api-cross-account/world.yaml")),
+        data_dir: dir.path().to_owned(),
+        store: Some(store_url.clone()),
+        env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
+    };
+    // Node 1 applies the world file; node 2 only reads the shared store.
+    let one = Server::start(&options(&dirs.0, true));
+    let two = Server::start(&options(&dirs.1, false));
+
+    let user = Keys::new(
+        "AKIAEXAMPLEUSERU0001",
+        "exampleUserUSecretAccessKey00000000000001",
+    );
+    let assumed = sts_client(&one.endpoint(), &user)
+        .await
+        .assume_role()
+        .role_arn("arn:aws:iam::111122223333:role/Invoker")
+        .role_session_name("node-one")
+        .send()
+        .await
+        .unwrap();
+    let session = keys_from_sdk(assumed.credentials().unwrap());
+    let who = sts_client(&two.endpoint(), &session)
+        .await
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        who.arn(),
+        Some("arn:aws:sts::111122223333:assumed-role/Invoker/node-one")
+    );
+    // And the other way round.
+    let assumed = sts_client(&two.endpoint(), &user)
+        .await
+        .assume_role()
+        .role_arn("arn:aws:iam::111122223333:role/Invoker")
+        .role_session_name("node-two")
+        .send()
+        .await
+        .unwrap();
+    let session = keys_from_sdk(assumed.credentials().unwrap());
+    let who = sts_client(&one.endpoint(), &session)
+        .await
+        .get_caller_identity()
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        who.arn(),
+        Some("arn:aws:sts::111122223333:assumed-role/Invoker/node-two")
+    );
+}
