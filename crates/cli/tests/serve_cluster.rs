@@ -12,11 +12,11 @@
 
 mod support;
 
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use support::{Keys, Server, ServerOptions, example, keys_from_sdk, sts_client};
+use support::{Keys, Server, ServerOptions, example, keys_from_sdk, sdk_config, sts_client};
 
 const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";
 const SECRET_KEY: &str = "8d3f0c5a1b2e4f6a7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
@@ -134,5 +134,48 @@ async fn two_nodes(store_url: String) {
     assert_eq!(
         who.arn(),
         Some("arn:aws:sts::111122223333:assumed-role/Invoker/node-two")
+    );
+
+    // IAM: a user and key created through node 1 can call node 2 within a second.
+    let root = Keys::new(
+        "AKIAEXAMPLEAROOT0001",
+        "exampleAccountARootSecretKey0000000000001",
+    );
+    let iam = aws_sdk_iam::Client::new(&sdk_config(&one.endpoint(), &root).await);
+    iam.create_user().user_name("dave").send().await.unwrap();
+    let key = iam
+        .create_access_key()
+        .user_name("dave")
+        .send()
+        .await
+        .unwrap();
+    let created = Instant::now();
+    let key = key.access_key().unwrap();
+    let dave = Keys::new(key.access_key_id(), key.secret_access_key());
+    let on_two = sts_client(&two.endpoint(), &dave).await;
+    let who = loop {
+        match on_two.get_caller_identity().send().await {
+            Ok(who) => break who,
+            Err(error) => {
+                assert!(
+                    created.elapsed() < Duration::from_secs(1),
+                    "node 2 still refuses dave after {:?}: {error:?}",
+                    created.elapsed()
+                );
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        }
+    };
+    eprintln!(
+        "node 2 accepted the new key {:?} after it was created",
+        created.elapsed()
+    );
+    assert_eq!(who.arn(), Some("arn:aws:iam::111122223333:user/dave"));
+    // And node 2 sees it through IAM too.
+    let iam_two = aws_sdk_iam::Client::new(&sdk_config(&two.endpoint(), &root).await);
+    let user = iam_two.get_user().user_name("dave").send().await.unwrap();
+    assert_eq!(
+        user.user().unwrap().arn(),
+        "arn:aws:iam::111122223333:user/dave"
     );
 }

@@ -66,6 +66,13 @@ accounts:
               Principal: { AWS: "444455556666" }
               Action: sts:AssumeRole
               Condition: { StringEquals: { "sts:ExternalId": "partner-7f3a" } }
+      - name: Local
+        trust_policy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: { AWS: "arn:aws:iam::111122223333:root" }
+              Action: sts:AssumeRole
       - name: Untrusted
         trust_policy:
           Version: "2012-10-17"
@@ -377,6 +384,87 @@ fn aws_cli_assume_role_denials_and_limits() {
         "InvalidClientTokenId",
         "The security token included in the request is invalid",
     );
+}
+
+/// Spec §12's end-to-end flow through the CLI's `iam` commands: create a
+/// user, give it a key, call as that user, grant AssumeRole, assume a role.
+#[test]
+fn aws_cli_iam_user_lifecycle_then_assume_role() {
+    let dir = test_world_dir();
+    let server = start_on(&dir);
+    let Some(aws) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let created = aws
+        .run(&root_a(), &["iam", "create-user", "--user-name", "carol"])
+        .json();
+    assert_eq!(
+        created["User"]["Arn"],
+        format!("arn:aws:iam::{A}:user/carol")
+    );
+    let key = aws
+        .run(
+            &root_a(),
+            &["iam", "create-access-key", "--user-name", "carol"],
+        )
+        .json();
+    let carol = Keys::new(
+        key["AccessKey"]["AccessKeyId"].as_str().unwrap(),
+        key["AccessKey"]["SecretAccessKey"].as_str().unwrap(),
+    );
+    assert!(carol.id.starts_with("AKIA"), "{key}");
+    let who = aws.run(&carol, &["sts", "get-caller-identity"]).json();
+    assert_eq!(who["Arn"], format!("arn:aws:iam::{A}:user/carol"));
+    assert_eq!(who["UserId"], created["User"]["UserId"]);
+
+    // The trust names the account: carol needs a permission of her own.
+    let assume = [
+        "sts",
+        "assume-role",
+        "--role-arn",
+        &role("Local"),
+        "--role-session-name",
+        "carol",
+    ];
+    aws.run(&carol, &assume).assert_error(
+        "AccessDenied",
+        &denied_text(&format!("arn:aws:iam::{A}:user/carol"), "Local"),
+    );
+    let policy = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{}"}}]}}"#,
+        role("Local")
+    );
+    let put = aws.run(
+        &root_a(),
+        &[
+            "iam",
+            "put-user-policy",
+            "--user-name",
+            "carol",
+            "--policy-name",
+            "assume-local",
+            "--policy-document",
+            &policy,
+        ],
+    );
+    assert_eq!(put.code, 0, "{}", put.stderr);
+    let assumed = aws.run(&carol, &assume).json();
+    assert_eq!(
+        assumed["AssumedRoleUser"]["Arn"],
+        format!("arn:aws:sts::{A}:assumed-role/Local/carol")
+    );
+    let users = aws.run(&root_a(), &["iam", "list-users"]).json();
+    assert!(
+        users["Users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["UserName"] == "carol"),
+        "{users}"
+    );
+    // A user of another account is not visible to, nor creatable by, B's user.
+    aws.run(&user_u(), &["iam", "create-user", "--user-name", "mallory"])
+        .assert_error("AccessDenied", "iam:CreateUser");
 }
 
 // ---------------------------------------------------------------- raw HTTP
