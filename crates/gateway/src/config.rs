@@ -3,7 +3,7 @@
 //!
 //! ```yaml
 //! apis:
-//!   - id: apiid                 # 10 characters [a-z0-9], as AWS's
+//!   - id: a1b2c3d4e5            # [a-z0-9], 10 characters on AWS
 //!     type: REST                # or HTTP
 //!     account: "123456789012"
 //!     region: us-east-1
@@ -164,14 +164,16 @@ impl ApiRegistry {
 
     fn add(&mut self, api: &ApiConfig) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
-        if api.id.len() != 10
-            || !api
+        // AWS's ids are 10 characters; shorter ones from tutorials (`apiid`)
+        // are accepted so their examples can be followed as written.
+        let id_ok = (1..=64).contains(&api.id.len())
+            && api
                 .id
                 .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        {
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
+        if !id_ok {
             problems.push(format!(
-                "API id '{}' must be 10 characters of a-z and 0-9",
+                "API id '{}' must be 1 to 64 characters of a-z and 0-9",
                 api.id
             ));
         }
@@ -515,7 +517,7 @@ apis:
         let errors = ApiRegistry::from_world_file(file).unwrap_err();
         let all = errors.join("\n");
         for expected in [
-            "must be 10 characters",
+            "must be 1 to 64 characters",
             "must be 12 digits",
             "HTTP APIs do not support resource policies",
             "route key 'pets'",

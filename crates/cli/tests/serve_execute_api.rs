@@ -1,0 +1,226 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+//! The seeds' APIs served by `iamgate serve` and called by a real signing
+//! client, curl `--aws-sigv4`: the REST API of seed 003 with its three users
+//! and its resource policy, and the HTTP API of seeds 000/001 reached
+//! across accounts only through AssumeRole.
+
+mod support;
+
+use std::process::Command;
+
+use support::{Keys, Server, ServerOptions, example, signed_post};
+
+/// curl, if it can sign SigV4 (7.75 and later).
+fn curl() -> Option<&'static str> {
+    let output = Command::new("curl")
+        .arg("--help")
+        .arg("all")
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&output.stdout)
+        .contains("--aws-sigv4")
+        .then_some("curl")
+}
+
+struct Reply {
+    status: u16,
+    headers: String,
+    body: String,
+}
+
+/// `GET http://{host}{path}` sent to the server, signed by curl when `keys` are given.
+fn get(curl: &str, server: &Server, host: &str, path: &str, keys: Option<&Keys>) -> Reply {
+    let mut command = Command::new(curl);
+    command
+        .args(["-s", "-i", "--connect-to"])
+        .arg(format!("{host}:80:127.0.0.1:{}", server.port));
+    if let Some(keys) = keys {
+        command
+            .args(["--aws-sigv4", "aws:amz:us-east-1:execute-api", "--user"])
+            .arg(format!("{}:{}", keys.id, keys.secret));
+        if let Some(token) = &keys.token {
+            command
+                .arg("-H")
+                .arg(format!("x-amz-security-token: {token}"));
+        }
+    }
+    let output = command
+        .arg(format!("http://{host}{path}"))
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    Reply {
+        status,
+        headers: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+    }
+}
+
+fn start(world: &str) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(example(world)),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    (server, dir)
+}
+
+const REST_HOST: &str = "apiid.execute-api.us-east-1.amazonaws.com";
+
+#[test]
+fn seed_003_rest_api_answers_each_user_as_the_article_reports() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let (server, _dir) = start("rest-cross-account/world.yaml");
+
+    let other_account = Keys::new(
+        "AKIAEXAMPLEVALID0001",
+        "exampleApiExeValidSecretAccessKey0000001",
+    );
+    let reply = get(curl, &server, REST_HOST, "/prod/", Some(&other_account));
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"statusCode": 200, "message": "Hello from API Gateway!"}"#
+    );
+
+    let same_account = Keys::new(
+        "AKIAEXAMPLENONVALID1",
+        "exampleApiExeNonvalidSecretKey0000000001",
+    );
+    assert_eq!(
+        get(curl, &server, REST_HOST, "/prod/", Some(&same_account)).status,
+        200
+    );
+
+    let no_policy = Keys::new(
+        "AKIAEXAMPLENOTEXE001",
+        "exampleApiNotExeSecretAccessKey000000001",
+    );
+    let reply = get(curl, &server, REST_HOST, "/prod/", Some(&no_policy));
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply
+            .headers
+            .contains("x-amzn-errortype: accessdeniedexception"),
+        "{}",
+        reply.headers
+    );
+    assert_eq!(
+        reply.body,
+        r#"{"Message":"User: arn:aws:iam::123456789012:user/api-not-exe is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********9012:apiid/prod/GET/ because no identity-based policy allows the execute-api:Invoke action"}"#
+    );
+}
+
+#[test]
+fn rest_api_refuses_unsigned_tampered_and_unrouted_requests_with_aws_errors() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let (server, _dir) = start("rest-cross-account/world.yaml");
+    let reply = get(curl, &server, REST_HOST, "/prod/", None);
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
+    assert!(
+        reply
+            .headers
+            .contains("x-amzn-errortype: missingauthenticationtokenexception")
+    );
+
+    let wrong_secret = Keys::new("AKIAEXAMPLEVALID0001", "not-the-secret");
+    let reply = get(curl, &server, REST_HOST, "/prod/", Some(&wrong_secret));
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply
+            .headers
+            .contains("x-amzn-errortype: invalidsignatureexception"),
+        "{}",
+        reply.headers
+    );
+    assert!(
+        reply
+            .body
+            .starts_with(r#"{"message":"The request signature we calculated does not match"#)
+    );
+
+    let valid = Keys::new(
+        "AKIAEXAMPLEVALID0001",
+        "exampleApiExeValidSecretAccessKey0000001",
+    );
+    let reply = get(curl, &server, REST_HOST, "/prod/nowhere", Some(&valid));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
+    let reply = get(
+        curl,
+        &server,
+        "unknown0id.execute-api.us-east-1.amazonaws.com",
+        "/prod/",
+        Some(&valid),
+    );
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Forbidden"}"#)
+    );
+}
+
+const HTTP_HOST: &str = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
+
+#[test]
+fn seeds_000_001_http_api_is_reached_across_accounts_only_through_assume_role() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let (server, _dir) = start("http-api-cross-account/world.yaml");
+    let user_b = Keys::new(
+        "AKIAEXAMPLEUSERU0001",
+        "exampleUserUSecretAccessKey00000000000001",
+    );
+    let reply = get(curl, &server, HTTP_HOST, "/pets", Some(&user_b));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Forbidden"}"#)
+    );
+    assert!(!reply.headers.contains("x-amzn-errortype"));
+
+    let assumed = signed_post(
+        server.port,
+        "sts",
+        &user_b,
+        "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111122223333%3Arole%2FInvoker&RoleSessionName=role_session",
+    );
+    assert_eq!(assumed.status, 200, "{}", assumed.body);
+    let session = Keys {
+        id: assumed.xml("AccessKeyId").unwrap(),
+        secret: assumed.xml("SecretAccessKey").unwrap(),
+        token: assumed.xml("SessionToken"),
+    };
+    let reply = get(curl, &server, HTTP_HOST, "/pets", Some(&session));
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (200, r#"{"message":"hello from account A"}"#)
+    );
+    assert!(reply.headers.contains("apigw-requestid"));
+
+    let reply = get(curl, &server, HTTP_HOST, "/pets", None);
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Forbidden"}"#)
+    );
+}
