@@ -22,6 +22,7 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
+use iamgate_control::apply::world_file_digest;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
 use iamgate_gateway::config::ApiRegistry;
 use iamgate_gateway::dataplane::{DataPlane, address};
@@ -108,11 +109,9 @@ pub fn run(args: ServeArgs) -> ExitCode {
 
 /// The world file: IAM entities for the store, APIs for the data plane.
 /// Every problem of either part is reported before anything is applied.
-fn read_config(path: &Path) -> Result<(WorldConfig, ApiRegistry), String> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let world = WorldConfig::parse_with_sections(&text, &["apis"]);
-    let apis = ApiRegistry::from_world_file(&text);
+fn parse_world_file(path: &Path, text: &str) -> Result<(WorldConfig, ApiRegistry), String> {
+    let world = WorldConfig::parse_with_sections(text, &["apis"]);
+    let apis = ApiRegistry::from_world_file(text);
     let mut lines: Vec<String> = Vec::new();
     if let Err(errors) = &world {
         lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
@@ -130,6 +129,40 @@ fn read_config(path: &Path) -> Result<(WorldConfig, ApiRegistry), String> {
     }
 }
 
+/// Applies the world file unless this exact file was the last one applied
+/// (then its IAM part is already in the store and only the APIs are read).
+async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<ApiRegistry, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+    let digest = world_file_digest(&text);
+    if plane
+        .world_file_unchanged(&digest)
+        .await
+        .map_err(|error| error.to_string())?
+    {
+        tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
+        return ApiRegistry::from_world_file(&text).map_err(|errors| {
+            format!(
+                "{}: {}",
+                path.display(),
+                errors.join(&format!("\n{}: ", path.display()))
+            )
+        });
+    }
+    let (config, apis) = parse_world_file(path, &text)?;
+    let summary = plane
+        .apply_world_file(&config, &digest)
+        .await
+        .map_err(|error| error.to_string())?;
+    tracing::info!(
+        created = summary.created,
+        updated = summary.updated,
+        unchanged = summary.unchanged,
+        "world file applied"
+    );
+    Ok(apis)
+}
+
 struct Server {
     planes: ControlPlanes,
     data: DataPlane,
@@ -138,10 +171,6 @@ struct Server {
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
-    let (config, apis) = match args.config.as_deref().map(read_config).transpose()? {
-        Some((config, apis)) => (Some(config), apis),
-        None => (None, ApiRegistry::default()),
-    };
     let data_dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let store_url = match &args.store {
         Some(url) => url.clone(),
@@ -157,18 +186,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let plane = ControlPlane::open(store, cipher)
         .await
         .map_err(|error| error.to_string())?;
-    if let Some(config) = &config {
-        let summary = plane
-            .apply_config(config)
-            .await
-            .map_err(|error| error.to_string())?;
-        tracing::info!(
-            created = summary.created,
-            updated = summary.updated,
-            unchanged = summary.unchanged,
-            "world file applied"
-        );
-    }
+    let apis = match &args.config {
+        Some(path) => apply_world_file(&plane, path).await?,
+        None => ApiRegistry::default(),
+    };
     let plane = Arc::new(plane);
     tokio::spawn(plane.clone().follow_changes());
 

@@ -17,6 +17,7 @@ use iamgate_iam::records::{
 use iamgate_iam::{AnyRecord, SecretText, WorldConfig};
 use iamgate_sigv4::Secret;
 use iamgate_store::{Entity, Expect, WriteBatch};
+use sha2::{Digest, Sha256};
 
 use crate::plane::{ControlError, ControlPlane};
 
@@ -44,9 +45,54 @@ fn address(kind: EntityKind, account: &str, name: &str) -> (&'static str, String
     (kind_name, account.to_owned(), key)
 }
 
+/// Where the digest of the last world file applied is kept.
+const SYSTEM_KIND: &str = "system";
+const WORLD_FILE_KEY: &str = "world-file";
+
+/// The digest that identifies a world file's exact text.
+pub fn world_file_digest(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
 impl ControlPlane {
+    /// Whether the world file with this digest is the last one applied.
+    /// A server restarted with the same file then skips parsing and
+    /// diffing it, which is most of the start-up time of a large world.
+    pub async fn world_file_unchanged(&self, digest: &str) -> Result<bool, ControlError> {
+        let stored = self.store.get(SYSTEM_KIND, "", WORLD_FILE_KEY).await?;
+        Ok(stored.is_some_and(|entity| {
+            entity.body.get("sha256").and_then(|v| v.as_str()) == Some(digest)
+        }))
+    }
+
+    /// Applies `config` (whose text has `digest`) and remembers the digest
+    /// in the same transaction.
+    pub async fn apply_world_file(
+        &self,
+        config: &WorldConfig,
+        digest: &str,
+    ) -> Result<ApplySummary, ControlError> {
+        let record = WriteBatch::new().put(
+            SYSTEM_KIND,
+            "",
+            WORLD_FILE_KEY,
+            serde_json::json!({ "sha256": digest }),
+            Expect::Any,
+        );
+        self.apply_config_with(config, record).await
+    }
+
     /// Applies `config` to the store and reloads the world.
     pub async fn apply_config(&self, config: &WorldConfig) -> Result<ApplySummary, ControlError> {
+        self.apply_config_with(config, WriteBatch::new()).await
+    }
+
+    /// Applies `config`, writing `extra` in the same transaction.
+    async fn apply_config_with(
+        &self,
+        config: &WorldConfig,
+        extra: WriteBatch,
+    ) -> Result<ApplySummary, ControlError> {
         let snapshot = self.store.load_all().await?;
         let stored: HashMap<(String, String, String), Entity> = snapshot
             .entities
@@ -78,7 +124,7 @@ impl ControlPlane {
         let records = config.to_records(&mut stamp)?;
 
         let mut summary = ApplySummary::default();
-        let mut batch = WriteBatch::new();
+        let mut batch = extra;
         for record in records {
             let address = (
                 record.kind().to_owned(),
