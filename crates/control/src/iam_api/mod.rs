@@ -13,6 +13,7 @@
 mod access_keys;
 mod attachments;
 mod boundaries;
+mod details;
 mod entities;
 mod groups;
 mod inline;
@@ -20,6 +21,7 @@ mod input;
 mod policies;
 mod render;
 mod roles;
+mod simulate;
 mod storage;
 mod tags;
 mod users;
@@ -98,6 +100,9 @@ const OPERATIONS: &[&str] = &[
     "UpdateAccessKey",
     "DeleteAccessKey",
     "GetAccessKeyLastUsed",
+    "SimulatePrincipalPolicy",
+    "SimulateCustomPolicy",
+    "GetAccountAuthorizationDetails",
 ];
 
 pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
@@ -177,6 +182,9 @@ pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
         "UpdateAccessKey" => access_keys::update(op).await,
         "DeleteAccessKey" => access_keys::delete(op).await,
         "GetAccessKeyLastUsed" => access_keys::last_used(op).await,
+        "SimulatePrincipalPolicy" => simulate::simulate_principal(op).await,
+        "SimulateCustomPolicy" => simulate::simulate_custom(op).await,
+        "GetAccountAuthorizationDetails" => details::get(op).await,
         _ => Err(AwsError::invalid_action(action, service.version())),
     }
 }
