@@ -12,7 +12,8 @@
 # on SQLite and on PostgreSQL, then start-up time (process start →
 # /_iamgate/ready) and RSS with 10,000 users and 10,000 roles in the store.
 #
-# Environment: OHA (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
+# Environment: ONLY=startup (skip the throughput runs), OHA (default
+# ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
 # (10s), CARGO_TARGET_DIR, IAMGATE_TEST_POSTGRES_URL (needs psql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -122,6 +123,7 @@ throughput() {
   ROWS+=("| $store | $h_rps | $h_p99 | $g_rps | $g_p99 | ${ratio}× | $a_rps | $a_p99 | $rss |")
 }
 
+if [ "${ONLY:-}" != startup ]; then
 echo "bench: $(nproc) cores, $CONNECTIONS connections, $DURATION per run, $("$OHA" --version)" >&2
 throughput sqlite --data-dir "$WORK/sqlite"
 if [ -n "${IAMGATE_TEST_POSTGRES_URL:-}" ] && command -v psql >/dev/null; then
@@ -138,6 +140,7 @@ echo
 echo "| store | health req/s | health p99 ms | GetCallerIdentity req/s | GCI p99 ms | GCI / health | AssumeRole req/s | AssumeRole p99 ms | RSS after MiB |"
 echo "|---|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
+fi
 
 # Start-up with 10,000 users (each with an access key and an inline policy)
 # and 10,000 roles (each with a trust policy), in 10 accounts.
