@@ -123,31 +123,7 @@ fn role_detail(w: &mut XmlWriter, role: &RoleRecord) {
 }
 
 fn policy_detail(w: &mut XmlWriter, policy: &ManagedPolicyRecord, usage: Usage) {
-    w.element("PolicyName", &policy.name);
-    w.element("PolicyId", &policy.id);
-    w.element("Arn", &policy_arn(policy));
-    w.element("Path", &policy.path);
-    w.element("DefaultVersionId", &policy.default_version_id);
-    w.int_element(
-        "AttachmentCount",
-        i64::try_from(usage.attachments).unwrap_or(i64::MAX),
-    );
-    w.int_element(
-        "PermissionsBoundaryUsageCount",
-        i64::try_from(usage.boundaries).unwrap_or(i64::MAX),
-    );
-    w.bool_element("IsAttachable", true);
-    w.optional_element("Description", policy.description.as_deref());
-    created(w, policy.created_at);
-    let updated = policy
-        .versions
-        .iter()
-        .find(|v| v.version_id == policy.default_version_id)
-        .map_or(policy.created_at, |v| v.created_at);
-    w.timestamp_element(
-        "UpdateDate",
-        iamgate_wire::Timestamp::from_epoch_seconds(updated),
-    );
+    render::policy_core(w, policy, usage, true);
     w.list("PolicyVersionList", &policy.versions, |w, version| {
         render::policy_version(w, policy, version, true);
     });

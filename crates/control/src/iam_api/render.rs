@@ -84,6 +84,19 @@ pub(super) struct Usage {
 
 /// Members of `Policy`.
 pub(super) fn policy(w: &mut XmlWriter, policy: &ManagedPolicyRecord, usage: Usage, full: bool) {
+    policy_core(w, policy, usage, full);
+    if full && !policy.tags.is_empty() {
+        tags(w, "Tags", &policy.tags);
+    }
+}
+
+/// The members `Policy` and `ManagedPolicyDetail` share.
+pub(super) fn policy_core(
+    w: &mut XmlWriter,
+    policy: &ManagedPolicyRecord,
+    usage: Usage,
+    with_description: bool,
+) {
     w.element("PolicyName", &policy.name);
     w.element("PolicyId", &policy.id);
     w.element("Arn", &policy_arn(policy));
@@ -98,7 +111,7 @@ pub(super) fn policy(w: &mut XmlWriter, policy: &ManagedPolicyRecord, usage: Usa
         i64::try_from(usage.boundaries).unwrap_or(i64::MAX),
     );
     w.bool_element("IsAttachable", true);
-    if full {
+    if with_description {
         w.optional_element("Description", policy.description.as_deref());
     }
     created(w, "CreateDate", policy.created_at);
@@ -108,9 +121,6 @@ pub(super) fn policy(w: &mut XmlWriter, policy: &ManagedPolicyRecord, usage: Usa
         .find(|v| v.version_id == policy.default_version_id)
         .map_or(policy.created_at, |v| v.created_at);
     created(w, "UpdateDate", updated);
-    if full && !policy.tags.is_empty() {
-        tags(w, "Tags", &policy.tags);
-    }
 }
 
 /// Members of `PolicyVersion`; the document only when asked for.
