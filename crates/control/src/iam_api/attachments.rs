@@ -9,7 +9,7 @@ use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;
 
 use super::entities::{
-    Named, find_policy, not_attachable, parse_policy_arn, policy_arn, policy_not_found, target_with,
+    Named, find_attachable_policy, parse_policy_arn, policy_arn, policy_not_found, target_with,
 };
 use super::input::{Input, paginate};
 use super::storage::{self, Plan, commit};
@@ -36,9 +36,7 @@ pub(super) async fn attach<R: Named>(op: &Operation<'_>, action: &str) -> Result
     commit(op, || async move {
         let entity =
             target_with::<R>(op, action, name, |c| c.with_key("iam:PolicyARN", arn)).await?;
-        let policy = find_policy(op, arn)
-            .await?
-            .ok_or_else(|| not_attachable(arn))?;
+        let policy = find_attachable_policy(op, arn).await?;
         let canonical = policy_arn(policy.record());
         if entity.record.attached().contains(&canonical) {
             return Ok(Plan::Unchanged(()));

@@ -5,7 +5,7 @@ use iamgate_iam::{RoleRecord, UserRecord};
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;
 
-use super::entities::{Named, find_policy, not_attachable, policy_arn, target_with};
+use super::entities::{Named, find_attachable_policy, policy_arn, target_with};
 use super::input::Input;
 use super::respond_empty;
 use super::storage::{self, Plan, commit};
@@ -39,9 +39,7 @@ pub(super) async fn put<R: Bounded>(op: &Operation<'_>, action: &str) -> Result<
             c.with_key("iam:PermissionsBoundary", arn)
         })
         .await?;
-        let policy = find_policy(op, arn)
-            .await?
-            .ok_or_else(|| not_attachable(arn))?;
+        let policy = find_attachable_policy(op, arn).await?;
         let mut record = entity.record.clone();
         *record.boundary_mut() = Some(policy_arn(policy.record()));
         let batch = storage::put(WriteBatch::new(), &record, Expect::Version(entity.version))?;

@@ -249,6 +249,17 @@ pub(super) async fn find_policy(
         .map(PolicyRef::Local))
 }
 
+/// The managed policy an attach or boundary names; AWS's `PolicyNotAttachable`
+/// when the caller's account cannot see it.
+pub(super) async fn find_attachable_policy(
+    op: &Operation<'_>,
+    arn: &str,
+) -> Result<PolicyRef, AwsError> {
+    find_policy(op, arn)
+        .await?
+        .ok_or_else(|| not_attachable(arn))
+}
+
 /// The ARN of a managed policy record.
 pub(super) fn policy_arn(record: &ManagedPolicyRecord) -> String {
     arns::policy_arn(&record.account, &record.path, &record.name)

@@ -10,7 +10,7 @@ use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;
 
 use super::entities::{
-    already_exists, check_document, find_policy, not_attachable, target, with_request_tags,
+    already_exists, check_document, find_attachable_policy, target, with_request_tags,
 };
 use super::input::{Input, paginate};
 use super::storage::{self, Plan, commit};
@@ -55,9 +55,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let role = commit(op, || async move {
         let mut batch = WriteBatch::new();
         if let Some(arn) = boundary {
-            let policy = find_policy(op, arn)
-                .await?
-                .ok_or_else(|| not_attachable(arn))?;
+            let policy = find_attachable_policy(op, arn).await?;
             batch = policy.guard(batch)?;
         }
         let record = RoleRecord {

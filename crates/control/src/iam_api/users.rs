@@ -6,7 +6,7 @@ use iamgate_iam::{AccessKeyRecord, AccountRecord, Caller, IdKind, UserRecord, ar
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::{AwsError, Timestamp};
 
-use super::entities::{already_exists, find_policy, not_attachable, target, with_request_tags};
+use super::entities::{already_exists, find_attachable_policy, target, with_request_tags};
 use super::input::{Input, paginate};
 use super::storage::{self, Plan, Stored, commit};
 use super::{authorize, list_resource, render, respond, respond_empty};
@@ -44,9 +44,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let user = commit(op, || async move {
         let mut batch = WriteBatch::new();
         if let Some(arn) = boundary {
-            let policy = find_policy(op, arn)
-                .await?
-                .ok_or_else(|| not_attachable(arn))?;
+            let policy = find_attachable_policy(op, arn).await?;
             batch = policy.guard(batch)?;
         }
         let record = UserRecord {
