@@ -10,6 +10,7 @@
 use std::collections::HashMap;
 
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
+use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::records::{
     AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, Record, RoleRecord,
     UserRecord,
@@ -52,6 +53,48 @@ const WORLD_FILE_KEY: &str = "world-file";
 /// The digest that identifies a world file's exact text.
 pub fn world_file_digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// Role trust policies name users and roles by unique id once stored, as
+/// IAM keeps them; a principal may be declared in the same file or already
+/// be in the store. Every principal that names no entity is reported.
+fn with_stored_trust_policies(
+    records: Vec<AnyRecord>,
+    stored: &HashMap<(String, String, String), Entity>,
+) -> Result<Vec<AnyRecord>, ControlError> {
+    let mut principals = PrincipalDirectory::new();
+    let stored_principals = stored
+        .values()
+        .filter(|e| e.kind == UserRecord::KIND || e.kind == RoleRecord::KIND)
+        .filter_map(|e| AnyRecord::from_body(&e.kind, e.body.clone()).ok());
+    for record in stored_principals {
+        principals.insert_record(&record);
+    }
+    for record in &records {
+        principals.insert_record(record);
+    }
+    let mut problems = Vec::new();
+    let records = records
+        .into_iter()
+        .map(|record| match record {
+            AnyRecord::Role(mut role) => {
+                match principals.to_stored(&role.trust_policy) {
+                    Ok(stored) => role.trust_policy = stored,
+                    Err(invalid) => problems.push(format!(
+                        "role {}: trust_policy: MalformedPolicyDocument: {invalid}",
+                        role.arn()
+                    )),
+                }
+                AnyRecord::Role(role)
+            }
+            other => other,
+        })
+        .collect();
+    if problems.is_empty() {
+        Ok(records)
+    } else {
+        Err(ControlError::Config(problems.join("\n")))
+    }
 }
 
 impl ControlPlane {
@@ -122,6 +165,7 @@ impl ControlPlane {
             }
         };
         let records = config.to_records(&mut stamp)?;
+        let records = with_stored_trust_policies(records, &stored)?;
 
         let mut summary = ApplySummary::default();
         let mut batch = extra;

@@ -1079,3 +1079,151 @@ async fn concurrent_changes_to_one_user_are_all_kept() {
     let names = root.iam("ListUserPolicies", &[("UserName", "ops")]).await;
     assert_eq!(names.texts("member"), ["a", "b", "c", "d", "everything"]);
 }
+
+fn trust(principal: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"{principal}"}},"Action":"sts:AssumeRole"}}]}}"#
+    )
+}
+
+/// Creates user `name` with a key and permission to assume any role.
+async fn user_who_may_assume_roles(root: &support::Client<'_>, name: &str) -> (String, String) {
+    root.iam("CreateUser", &[("UserName", name)]).await.ok();
+    root.iam(
+        "PutUserPolicy",
+        &[
+            ("UserName", name),
+            ("PolicyName", "assume"),
+            (
+                "PolicyDocument",
+                r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}"#,
+            ),
+        ],
+    )
+    .await
+    .ok();
+    let key = root.iam("CreateAccessKey", &[("UserName", name)]).await;
+    (key.get("AccessKeyId"), key.get("SecretAccessKey"))
+}
+
+#[tokio::test]
+async fn trust_policy_principals_are_kept_by_unique_id_and_name_only_existing_entities() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let alice_arn = format!("arn:aws:iam::{A}:user/alice");
+    let (key, secret) = user_who_may_assume_roles(&root, "alice").await;
+    let alice_id = root
+        .iam("GetUser", &[("UserName", "alice")])
+        .await
+        .get("UserId");
+
+    // A principal that names no user or role is refused, and nothing is made.
+    let ghost = format!("arn:aws:iam::{A}:user/ghost");
+    root.iam(
+        "CreateRole",
+        &[
+            ("RoleName", "r"),
+            ("AssumeRolePolicyDocument", &trust(&ghost)),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "MalformedPolicyDocument",
+        &format!(r#"Invalid principal in policy: "AWS":"{ghost}""#),
+    );
+    root.iam("GetRole", &[("RoleName", "r")])
+        .await
+        .assert_error(404, "NoSuchEntity", "The role with name r cannot be found.");
+
+    // Stored by unique id, shown as the ARN; it also works across accounts.
+    let created = root
+        .iam(
+            "CreateRole",
+            &[
+                ("RoleName", "r"),
+                ("AssumeRolePolicyDocument", &trust(&alice_arn)),
+            ],
+        )
+        .await;
+    created.ok();
+    assert_eq!(
+        url_decode(&created.get("AssumeRolePolicyDocument")),
+        trust(&alice_arn)
+    );
+    let role_arn = created.get("Arn");
+    let stored = gw.planes.plane.world();
+    let stored = &stored.role(A, "r").unwrap().record.trust_policy;
+    assert_eq!(stored, &trust(&alice_id));
+    let mallory = "arn:aws:iam::222222222222:user/mallory";
+    root.iam(
+        "UpdateAssumeRolePolicy",
+        &[("RoleName", "r"), ("PolicyDocument", &trust(mallory))],
+    )
+    .await
+    .ok();
+    root.iam(
+        "UpdateAssumeRolePolicy",
+        &[("RoleName", "r"), ("PolicyDocument", &trust(&ghost))],
+    )
+    .await
+    .assert_error(
+        400,
+        "MalformedPolicyDocument",
+        &format!(r#"Invalid principal in policy: "AWS":"{ghost}""#),
+    );
+    let shown = root.iam("GetRole", &[("RoleName", "r")]).await;
+    assert_eq!(
+        url_decode(&shown.get("AssumeRolePolicyDocument")),
+        trust(mallory)
+    );
+    root.iam(
+        "UpdateAssumeRolePolicy",
+        &[("RoleName", "r"), ("PolicyDocument", &trust(&alice_arn))],
+    )
+    .await
+    .ok();
+
+    // The stored id matches alice...
+    let alice = gw.client(&key, &secret);
+    let assume = [("RoleArn", role_arn.as_str()), ("RoleSessionName", "s1")];
+    alice.sts("AssumeRole", &assume).await.ok();
+
+    // ...and only her: deleted, the policy shows her raw id, and a new
+    // alice is a different principal.
+    root.iam(
+        "DeleteAccessKey",
+        &[("UserName", "alice"), ("AccessKeyId", &key)],
+    )
+    .await
+    .ok();
+    root.iam(
+        "DeleteUserPolicy",
+        &[("UserName", "alice"), ("PolicyName", "assume")],
+    )
+    .await
+    .ok();
+    root.iam("DeleteUser", &[("UserName", "alice")]).await.ok();
+    let shown = root.iam("GetRole", &[("RoleName", "r")]).await;
+    assert_eq!(
+        url_decode(&shown.get("AssumeRolePolicyDocument")),
+        trust(&alice_id)
+    );
+    let details = root.iam("GetAccountAuthorizationDetails", &[]).await;
+    assert!(details.body.contains(&alice_id), "{}", details.body);
+
+    let (key, secret) = user_who_may_assume_roles(&root, "alice").await;
+    let new_alice = gw.client(&key, &secret);
+    let denied = new_alice.sts("AssumeRole", &assume).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert!(
+        denied.body.contains("<Code>AccessDenied</Code>"),
+        "{}",
+        denied.body
+    );
+    let shown = root.iam("GetRole", &[("RoleName", "r")]).await;
+    assert_eq!(
+        url_decode(&shown.get("AssumeRolePolicyDocument")),
+        trust(&alice_id)
+    );
+}

@@ -57,3 +57,53 @@ async fn a_world_file_is_known_by_its_digest_after_it_was_applied() {
     assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 4));
     assert!(plane.world().user("111111111111", "alice").is_some());
 }
+
+const TRUSTING: &str = r#"
+accounts:
+  - id: "111111111111"
+    roles:
+      - name: invoker
+        trust_policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:user/bob","PRINCIPAL"]},"Action":"sts:AssumeRole"}]}'
+  - id: "222222222222"
+    users:
+      - name: bob
+"#;
+
+#[tokio::test]
+async fn trust_policies_in_a_world_file_name_principals_by_unique_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let plane = plane(&dir).await;
+    // bob is declared later in the same file; the account principal is kept.
+    let file = TRUSTING.replace("PRINCIPAL", "222222222222");
+    let config = WorldConfig::parse(&file).unwrap();
+    plane.apply_config(&config).await.unwrap();
+    let world = plane.world();
+    let bob_id = &world.user("222222222222", "bob").unwrap().record.id;
+    let stored = &world
+        .role("111111111111", "invoker")
+        .unwrap()
+        .record
+        .trust_policy;
+    assert!(
+        stored.contains(&format!(r#"["{bob_id}","222222222222"]"#)),
+        "{stored}"
+    );
+    // The stored form is what the next apply compares with: nothing changes.
+    let again = plane.apply_config(&config).await.unwrap();
+    assert_eq!((again.created, again.updated), (0, 0));
+
+    // A principal that names nothing rejects the whole file.
+    let file = TRUSTING
+        .replace("PRINCIPAL", "arn:aws:iam::222222222222:role/ghost")
+        .replace("invoker", "other");
+    let error = plane
+        .apply_config(&WorldConfig::parse(&file).unwrap())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert_eq!(
+        error,
+        r#"the world file: role arn:aws:iam::111111111111:role/other: trust_policy: MalformedPolicyDocument: Invalid principal in policy: "AWS":"arn:aws:iam::222222222222:role/ghost""#
+    );
+    assert!(plane.world().role("111111111111", "other").is_none());
+}

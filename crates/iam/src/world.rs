@@ -33,6 +33,7 @@ use iamgate_sigv4::{CredentialError, CredentialProvider, ResolvedCredential, Sec
 use crate::arns;
 use crate::ids::IdKind;
 use crate::managed::aws_managed_policies;
+use crate::principal_ids::PrincipalDirectory;
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AnyRecord, GroupRecord, ManagedPolicyRecord, RoleRecord,
     UserRecord,
@@ -94,6 +95,7 @@ pub struct World {
     groups: HashMap<(String, String), Arc<GroupEntry>>,
     roles: HashMap<(String, String), Arc<RoleEntry>>,
     policies: HashMap<String, Arc<PolicyEntry>>,
+    principals: PrincipalDirectory,
     sealer: Option<Arc<TokenSealer>>,
     problems: Vec<String>,
 }
@@ -142,6 +144,7 @@ impl World {
             groups: HashMap::new(),
             roles: HashMap::new(),
             policies: HashMap::new(),
+            principals: PrincipalDirectory::new(),
             sealer,
             problems: Vec::new(),
         };
@@ -151,6 +154,7 @@ impl World {
         let mut keys = Vec::new();
         let mut policies: Vec<ManagedPolicyRecord> = aws_managed_policies();
         for record in records {
+            world.principals.insert_record(&record);
             match record {
                 AnyRecord::Account(account) => {
                     world.accounts.insert(account.id);
@@ -376,6 +380,12 @@ impl World {
     pub fn role_by_arn(&self, arn: &str) -> Option<&Arc<RoleEntry>> {
         let (account, path, name) = arns::parse_role_arn(arn)?;
         self.role(account, name).filter(|r| r.record.path == path)
+    }
+
+    /// The users and roles by ARN and unique id, for trust policies'
+    /// stored form.
+    pub fn principals(&self) -> &PrincipalDirectory {
+        &self.principals
     }
 
     /// A managed policy (customer or AWS) by ARN.

@@ -30,6 +30,10 @@ impl fmt::Display for Pos {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Node {
     pub pos: Pos,
+    /// The byte range of the value's source text (quotes included for a
+    /// string), so a caller can replace one value and keep the rest of the
+    /// document exactly as written.
+    pub span: std::ops::Range<usize>,
     pub value: Value,
 }
 
@@ -151,6 +155,7 @@ impl Reader<'_> {
             return Err(self.error("nesting too deep"));
         }
         let pos = self.pos();
+        let start = self.at;
         let value = match self.peek() {
             None => return Err(self.error("unexpected end of input")),
             Some(b'{') => self.object(depth)?,
@@ -171,7 +176,11 @@ impl Reader<'_> {
             Some(b'-' | b'0'..=b'9') => Value::Number(self.number()?),
             Some(_) => return Err(self.error("expected a JSON value")),
         };
-        Ok(Node { pos, value })
+        Ok(Node {
+            pos,
+            span: start..self.at,
+            value,
+        })
     }
 
     fn object(&mut self, depth: usize) -> Result<Value, JsonError> {
@@ -363,6 +372,21 @@ mod tests {
         };
         assert_eq!(members[0].key_pos, Pos { line: 2, column: 3 });
         assert_eq!(members[0].value.pos, Pos { line: 2, column: 8 });
+    }
+
+    #[test]
+    fn spans_cover_each_value_source_text_exactly() {
+        let text = "{\"a\": [\"x\\/y\", 12.5, {\"b\": null}] }";
+        let node = parse(text).unwrap();
+        assert_eq!(node.span, 0..text.len());
+        let Value::Object(members) = &node.value else {
+            panic!("object expected")
+        };
+        let Value::Array(items) = &members[0].value.value else {
+            panic!("array expected")
+        };
+        let sources: Vec<&str> = items.iter().map(|n| &text[n.span.clone()]).collect();
+        assert_eq!(sources, ["\"x\\/y\"", "12.5", "{\"b\": null}"]);
     }
 
     #[test]

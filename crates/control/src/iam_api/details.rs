@@ -7,6 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::{GroupRecord, ManagedPolicyRecord, Record, RoleRecord, UserRecord};
 use iamgate_wire::AwsError;
 use iamgate_wire::query::ListStyle;
@@ -102,7 +103,7 @@ fn group_detail(w: &mut XmlWriter, group: &GroupRecord) {
     attached_list(w, &group.attached_policies);
 }
 
-fn role_detail(w: &mut XmlWriter, role: &RoleRecord) {
+fn role_detail(w: &mut XmlWriter, role: &RoleRecord, principals: &PrincipalDirectory) {
     w.element("Path", &role.path);
     w.element("RoleName", &role.name);
     w.element("RoleId", &role.id);
@@ -110,7 +111,7 @@ fn role_detail(w: &mut XmlWriter, role: &RoleRecord) {
     created(w, role.created_at);
     w.element(
         "AssumeRolePolicyDocument",
-        &encode_policy_document(&role.trust_policy),
+        &encode_policy_document(&principals.to_shown(&role.trust_policy)),
     );
     w.nest("InstanceProfileList", |_| {});
     inline_list(w, "RolePolicyList", &role.inline_policies);
@@ -250,7 +251,7 @@ pub(super) async fn get(op: &Operation<'_>) -> Result<String, AwsError> {
                 Item::Role(r) => Some(r),
                 _ => None,
             }),
-            role_detail,
+            |w, role| role_detail(w, role, op.world.principals()),
         );
         w.list(
             "Policies",

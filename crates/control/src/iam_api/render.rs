@@ -2,6 +2,7 @@
 //! (`User`, `Group`, `Role`, `Policy`, `PolicyVersion`, …). Policy
 //! documents go out URL-encoded, as IAM sends them.
 
+use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::{GroupRecord, ManagedPolicyRecord, RoleRecord, Tag, UserRecord};
 use iamgate_wire::Timestamp;
 use iamgate_wire::xml::{self, XmlWriter};
@@ -54,7 +55,13 @@ pub(super) fn group(w: &mut XmlWriter, group: &GroupRecord) {
 
 /// Members of `Role`; `full` adds the boundary, tags and `RoleLastUsed`
 /// (GetRole, CreateRole).
-pub(super) fn role(w: &mut XmlWriter, role: &RoleRecord, full: bool) {
+/// The trust policy is shown with its principals' current ARNs.
+pub(super) fn role(
+    w: &mut XmlWriter,
+    role: &RoleRecord,
+    principals: &PrincipalDirectory,
+    full: bool,
+) {
     w.element("Path", &role.path);
     w.element("RoleName", &role.name);
     w.element("RoleId", &role.id);
@@ -62,7 +69,7 @@ pub(super) fn role(w: &mut XmlWriter, role: &RoleRecord, full: bool) {
     created(w, "CreateDate", role.created_at);
     w.element(
         "AssumeRolePolicyDocument",
-        &xml::encode_policy_document(&role.trust_policy),
+        &xml::encode_policy_document(&principals.to_shown(&role.trust_policy)),
     );
     w.optional_element("Description", role.description.as_deref());
     w.int_element("MaxSessionDuration", i64::from(role.max_session_duration));

@@ -47,6 +47,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
         },
     )?;
     check_document(trust, PolicyKind::RoleTrust)?;
+    let trust = &stored_trust_policy(op, trust)?;
     let max_session = max_session
         .and_then(|s| u32::try_from(s).ok())
         .unwrap_or(DEFAULT_MAX_SESSION_DURATION);
@@ -81,7 +82,9 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     })
     .await?;
     Ok(respond(op, "CreateRole", |w| {
-        w.nest("Role", |w| render::role(w, &role, true));
+        w.nest("Role", |w| {
+            render::role(w, &role, op.world.principals(), true)
+        });
     }))
 }
 
@@ -91,7 +94,9 @@ pub(super) async fn get(op: &Operation<'_>) -> Result<String, AwsError> {
     input.finish()?;
     let role = target::<RoleRecord>(op, "GetRole", name.unwrap_or_default()).await?;
     Ok(respond(op, "GetRole", |w| {
-        w.nest("Role", |w| render::role(w, &role.record, true));
+        w.nest("Role", |w| {
+            render::role(w, &role.record, op.world.principals(), true)
+        });
     }))
 }
 
@@ -109,7 +114,9 @@ pub(super) async fn list(op: &Operation<'_>) -> Result<String, AwsError> {
         .collect();
     let (roles, next) = paginate(roles, &page, |r| r.key());
     Ok(respond(op, "ListRoles", |w| {
-        w.list("Roles", &roles, |w, role| render::role(w, role, false));
+        w.list("Roles", &roles, |w, role| {
+            render::role(w, role, op.world.principals(), false)
+        });
         render::page_end(w, next.as_deref());
     }))
 }
@@ -152,12 +159,20 @@ pub(super) async fn update_trust(op: &Operation<'_>) -> Result<String, AwsError>
         let role = target::<RoleRecord>(op, "UpdateAssumeRolePolicy", name).await?;
         check_document(document, PolicyKind::RoleTrust)?;
         let mut record = role.record.clone();
-        document.clone_into(&mut record.trust_policy);
+        record.trust_policy = stored_trust_policy(op, document)?;
         let batch = storage::put(WriteBatch::new(), &record, Expect::Version(role.version))?;
         Ok(Plan::write(batch, ()))
     })
     .await?;
     Ok(respond_empty(op, "UpdateAssumeRolePolicy"))
+}
+
+/// The trust policy as IAM keeps it: user and role principals by unique id.
+fn stored_trust_policy(op: &Operation<'_>, document: &str) -> Result<String, AwsError> {
+    op.world
+        .principals()
+        .to_stored(document)
+        .map_err(|invalid| AwsError::malformed_policy_document(invalid.to_string()))
 }
 
 pub(super) async fn delete(op: &Operation<'_>) -> Result<String, AwsError> {
