@@ -23,7 +23,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind};
+use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, ValidationError};
 use serde::Deserialize;
 
 use crate::model::{
@@ -295,6 +295,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
         Some(EndpointConfig::Edge) => EndpointType::Edge,
         Some(EndpointConfig::Private) => EndpointType::Private,
     };
+    let mut policy_text = None;
     let policy = match &api.policy {
         None => {
             if endpoint_type == EndpointType::Private {
@@ -309,11 +310,10 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
                 other => other.to_string(),
             };
             let expanded = expand_shorthand(&text, &api.region, &api.account, &api.id);
-            match PolicyDocument::parse(&expanded, PolicyKind::Resource) {
-                Ok(document) => Some(Arc::new(CompiledPolicies::compile(&[NamedPolicy::new(
-                    "resource policy",
-                    document,
-                )]))),
+            let compiled = compile_resource_policy(&expanded);
+            policy_text = Some(expanded);
+            match compiled {
+                Ok(compiled) => Some(compiled),
                 Err(errors) => {
                     problems.extend(
                         errors
@@ -368,6 +368,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
                     name: name.clone(),
                     root: root.clone(),
                     policy: policy.clone(),
+                    policy_text: policy_text.clone(),
                 },
             )
         })
@@ -440,9 +441,18 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
     })
 }
 
+/// A REST API's resource policy, ready for evaluation.
+pub fn compile_resource_policy(text: &str) -> Result<Arc<CompiledPolicies>, Vec<ValidationError>> {
+    let document = PolicyDocument::parse(text, PolicyKind::Resource)?;
+    Ok(Arc::new(CompiledPolicies::compile(&[NamedPolicy::new(
+        "resource policy",
+        document,
+    )])))
+}
+
 /// `execute-api:/stage/GET/path` → the full ARN of this API, as API Gateway
 /// rewrites resource policies on save.
-fn expand_shorthand(policy: &str, region: &str, account: &str, api_id: &str) -> String {
+pub fn expand_shorthand(policy: &str, region: &str, account: &str, api_id: &str) -> String {
     policy.replace(
         "\"execute-api:/",
         &format!("\"arn:aws:execute-api:{region}:{account}:{api_id}/"),

@@ -11,16 +11,18 @@ use std::sync::Arc;
 use iamgate_policy::CompiledPolicies;
 
 /// How a method or route authorizes callers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthorizationType {
     /// Anyone; the caller is anonymous (a resource policy still applies).
+    #[serde(rename = "NONE")]
     None,
     /// SigV4-signed callers authorized by IAM.
+    #[serde(rename = "AWS_IAM")]
     AwsIam,
 }
 
 /// One segment of a resource path or route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PathPart {
     Literal(String),
     /// `{name}`: exactly one segment.
@@ -60,7 +62,7 @@ pub fn parse_template(path: &str) -> Vec<PathPart> {
 }
 
 /// What answers a request once it is authorized.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Integration {
     /// A fixed response.
     Mock {
@@ -79,7 +81,7 @@ pub enum Integration {
 }
 
 /// The Lambda proxy event shape.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum PayloadFormat {
     /// REST APIs (and HTTP APIs on request): `requestContext.identity`.
     V1,
@@ -88,7 +90,7 @@ pub enum PayloadFormat {
 }
 
 /// A REST API method on a resource.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Method {
     /// `GET`, `POST`, … or `ANY`.
     pub http_method: String,
@@ -99,7 +101,7 @@ pub struct Method {
 }
 
 /// A node of a REST API's resource tree.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Resource {
     /// `None` for the root resource `/`.
     pub part: Option<PathPart>,
@@ -145,7 +147,8 @@ impl Resource {
 }
 
 /// A REST API's endpoint type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
 pub enum EndpointType {
     Regional,
     Edge,
@@ -160,6 +163,8 @@ pub struct RestStage {
     pub root: Resource,
     /// The resource policy captured by the deployment.
     pub policy: Option<Arc<CompiledPolicies>>,
+    /// Its text (resources as full ARNs), as the deployment keeps it.
+    pub policy_text: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -172,7 +177,7 @@ pub struct RestApi {
 }
 
 /// An HTTP API route: `GET /pets/{id}`, `ANY /{proxy+}` or `$default`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Route {
     /// The route key as written.
     pub key: String,

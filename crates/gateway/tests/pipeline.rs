@@ -99,6 +99,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
         name: "prod".into(),
         root,
         policy,
+        policy_text: None,
     };
     RestApi {
         id: "apiid".into(),
