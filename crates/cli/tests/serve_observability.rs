@@ -13,7 +13,9 @@
 
 mod support;
 
-use support::{HttpResponse, Keys, Server, ServerOptions, http, json_log_events, sign_execute_api};
+use support::{
+    HttpResponse, Keys, Server, ServerOptions, http, json_log_events, sign_execute_api, sign_query,
+};
 
 const ACCOUNT: &str = "111111111111";
 const ALICE: (&str, &str) = (
@@ -38,8 +40,23 @@ accounts:
               - Effect: Allow
                 Action: execute-api:Invoke
                 Resource: "arn:aws:execute-api:us-east-1:111111111111:*/*"
+          assume:
+            Version: "2012-10-17"
+            Statement:
+              - Effect: Allow
+                Action: sts:AssumeRole
+                Resource: "arn:aws:iam::111111111111:role/FromInside"
       - name: bob
         access_keys: [{ id: AKIAEXAMPLEBOB000001, secret: "bobSecretAccessKeyExample000000000000001" }]
+    roles:
+      - name: FromInside
+        trust_policy:
+          Version: "2012-10-17"
+          Statement:
+            - Effect: Allow
+              Principal: { AWS: "arn:aws:iam::111111111111:root" }
+              Action: sts:AssumeRole
+              Condition: { IpAddress: { "aws:SourceIp": "10.0.0.0/8" } }
 apis:
   - id: petsapi001
     type: REST
@@ -432,4 +449,35 @@ fn a_trusted_proxy_that_is_not_a_network_stops_the_server_at_start() {
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("not an IP network"), "{stderr}");
+}
+
+/// `AssumeRole` of `FromInside` (trusted only from 10.0.0.0/8) by alice,
+/// with `X-Forwarded-For` when given; the status.
+fn assume_from_inside(server: &Server, forwarded_for: Option<&str>) -> u16 {
+    let body = "Action=AssumeRole&Version=2011-06-15&RoleArn=arn%3Aaws%3Aiam%3A%3A111111111111%3Arole%2FFromInside&RoleSessionName=inside";
+    let mut headers = sign_query(
+        server.port,
+        "sts",
+        &Keys::new(ALICE.0, ALICE.1),
+        "/",
+        body.as_bytes(),
+    );
+    if let Some(value) = forwarded_for {
+        headers.push(("x-forwarded-for".into(), value.into()));
+    }
+    let reply = http(server.port, "POST", "/", &headers, body.as_bytes()).unwrap();
+    if reply.status != 200 {
+        assert!(reply.body.contains("AccessDenied"), "{}", reply.body);
+    }
+    reply.status
+}
+
+#[test]
+fn sts_sees_the_same_source_ip_as_the_data_plane() {
+    let (trusting, _dir) = start(&["--trusted-proxy", "127.0.0.0/8"]);
+    assert_eq!(assume_from_inside(&trusting, Some("10.4.4.4")), 200);
+    assert_eq!(assume_from_inside(&trusting, None), 403);
+    drop(trusting);
+    let (untrusting, _dir) = start(&[]);
+    assert_eq!(assume_from_inside(&untrusting, Some("10.4.4.4")), 403);
 }
