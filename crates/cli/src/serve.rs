@@ -24,10 +24,13 @@ use hyper_util::server::conn::auto;
 use hyper_util::server::graceful::GracefulShutdown;
 use iamgate_control::apply::world_file_digest;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
+use iamgate_gateway::access::{AccessRecord, policy_type_name};
+use iamgate_gateway::client_ip::TrustedProxies;
 use iamgate_gateway::config::ApiRegistry;
-use iamgate_gateway::dataplane::{DataPlane, address};
+use iamgate_gateway::dataplane::{Address, DataPlane, address};
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
+use iamgate_policy::condition::Cidr;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::TcpListener;
 
@@ -53,6 +56,10 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, value_enum, default_value = "text")]
     log_format: LogFormat,
+    /// A proxy (address or CIDR) whose `X-Forwarded-For` is believed for
+    /// `aws:SourceIp`; repeatable. Without it the TCP peer is the client.
+    #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = TrustedProxies::parse_network)]
+    trusted_proxy: Vec<Cidr>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -168,6 +175,7 @@ struct Server {
     data: DataPlane,
     metrics: Metrics,
     ready: AtomicBool,
+    trusted_proxies: TrustedProxies,
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -198,6 +206,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         data: DataPlane::new(apis),
         metrics: Metrics::default(),
         ready: AtomicBool::new(true),
+        trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
     });
     let listener = TcpListener::bind(args.listen)
         .await
@@ -305,6 +314,12 @@ impl Server {
                 ));
             }
         };
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.as_bytes());
+        let source_ip = self.trusted_proxies.client_ip(peer.ip(), forwarded_for);
         let request = Request {
             method: parts.method.as_str().to_owned(),
             target,
@@ -314,9 +329,18 @@ impl Server {
                 .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
                 .collect(),
             body,
-            source_ip: Some(peer.ip()),
+            source_ip: Some(source_ip),
             secure: false,
         };
+        if let Some(target) = address(request.header("host"), request.path()) {
+            let (response, record) = self.invoke(&request, &target).await;
+            let elapsed = started.elapsed();
+            self.metrics.record("execute-api", response.status, elapsed);
+            self.metrics
+                .record_execute_api(&record, response.status, elapsed);
+            log_access(&request, &record, response.status, elapsed);
+            return to_hyper(response);
+        }
         let (surface, response) = self.route(&request).await;
         let elapsed = started.elapsed();
         self.metrics.record(surface, response.status, elapsed);
@@ -347,7 +371,6 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
-            _ if self.is_execute_api(request) => ("execute-api", self.invoke(request).await),
             _ => match ControlPlanes::route(request) {
                 Some(service) => (
                     service.signing_name(),
@@ -368,15 +391,8 @@ impl Server {
 }
 
 impl Server {
-    fn is_execute_api(&self, request: &Request) -> bool {
-        address(request.header("host"), request.path()).is_some()
-    }
-
     /// An execute-api request: the data plane answers on the current world.
-    async fn invoke(&self, request: &Request) -> Response {
-        let Some(target) = address(request.header("host"), request.path()) else {
-            return Response::new(404, "application/json", r#"{"message":"Not Found"}"#);
-        };
+    async fn invoke(&self, request: &Request, target: &Address<'_>) -> (Response, AccessRecord) {
         let headers: Vec<(&str, &[u8])> = request
             .headers
             .iter()
@@ -397,16 +413,52 @@ impl Server {
             region: None,
         };
         let world = self.planes.plane.world();
-        let answer = self
+        let (answer, record) = self
             .data
-            .handle(target.api_id, &target.path, &signed, facts, &world)
+            .handle_recorded(target.api_id, &target.path, &signed, facts, &world)
             .await;
-        Response {
-            status: answer.status,
-            headers: answer.headers,
-            body: answer.body.into_bytes(),
-        }
+        (to_response(answer), record)
     }
+}
+
+fn to_response(answer: iamgate_gateway::responses::GatewayResponse) -> Response {
+    Response {
+        status: answer.status,
+        headers: answer.headers,
+        body: answer.body.into_bytes(),
+    }
+}
+
+/// The access log: one event per execute-api request on its own target,
+/// so operators can route or filter it (`IAMGATE_LOG=iamgate::access=off`).
+/// The path is logged without its query: a presigned URL carries its
+/// session token there. Absent values (no stage, no route, no policy
+/// evaluated) are left out rather than invented. Values a client chose (API
+/// id from the Host header, path) are recorded as strings, which the text
+/// format quotes and escapes, so they cannot forge fields of their own.
+fn log_access(request: &Request, record: &AccessRecord, status: u16, elapsed: Duration) {
+    let decision = &record.decision;
+    // Milliseconds to the microsecond: precise enough to compare, short
+    // enough to read.
+    let latency_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+    tracing::info!(
+        target: "iamgate::access",
+        request_id = %record.request_id,
+        api_id = record.api_id.as_str(),
+        stage = record.stage.as_deref(),
+        route = decision.route.as_deref(),
+        caller = decision.caller.as_deref().unwrap_or("anonymous"),
+        access_key_id = decision.access_key_id.as_deref(),
+        decision = decision.outcome.as_str(),
+        policy_type = decision.policy_type.map(policy_type_name),
+        error_code = decision.error_code.as_deref(),
+        status,
+        latency_ms,
+        method = %request.method,
+        path = request.path(),
+        source_ip = request.source_ip.map(|ip| ip.to_string()).as_deref(),
+        "access"
+    );
 }
 
 fn to_hyper(response: Response) -> hyper::Response<Full<Bytes>> {

@@ -87,6 +87,7 @@ async fn two_nodes(store_url: String) {
         data_dir: dir.path().to_owned(),
         store: Some(store_url.clone()),
         env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
+        ..ServerOptions::default()
     };
     // Node 1 applies the world file; node 2 only reads the shared store.
     let one = Server::start(&options(&dirs.0, true));

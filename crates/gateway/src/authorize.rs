@@ -12,6 +12,7 @@ use iamgate_iam::{Caller, World};
 use iamgate_policy::{EvaluationInput, ResourcePolicyKind, evaluate};
 use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
 
+use crate::access::AccessDecision;
 use crate::arn::execute_api_arn;
 use crate::model::{AuthorizationType, HttpApi, HttpStage, Integration, RestApi, RestStage};
 use crate::responses::{
@@ -45,9 +46,11 @@ pub enum Verdict<'a> {
         resource_arn: String,
         /// The REST resource path (`/pets/{petId}`) or the HTTP route key.
         template: String,
+        /// How it was authorized, for the access log.
+        access: AccessDecision,
     },
-    /// Answer with this response.
-    Respond(GatewayResponse),
+    /// Answer with this response; the decision says why.
+    Respond(GatewayResponse, AccessDecision),
 }
 
 /// The data plane's verifier and choices.
@@ -104,11 +107,18 @@ impl Authorizer {
                         &api.region,
                     )
                 {
-                    return Verdict::Respond(rest_signature_failure(&error, call.request_id));
+                    return Verdict::Respond(
+                        rest_signature_failure(&error, call.request_id),
+                        AccessDecision::unauthenticated(None, Some(error.code())),
+                    );
                 }
-                return Verdict::Respond(rest_missing_authentication_token(call.request_id));
+                return Verdict::Respond(
+                    rest_missing_authentication_token(call.request_id),
+                    AccessDecision::not_found(),
+                );
             }
         };
+        let route = found.resource_path.as_str();
         let arn = execute_api_arn(
             &api.region,
             &api.account,
@@ -119,6 +129,7 @@ impl Authorizer {
         );
         match found.authorization {
             AuthorizationType::None => {
+                let mut access = AccessDecision::allowed_without_policy(route);
                 if let Some(policy) = &stage.policy {
                     let context = request_context(None, INVOKE, Some(&arn), &call.facts);
                     let decision = evaluate(&EvaluationInput {
@@ -130,19 +141,23 @@ impl Authorizer {
                         session: None,
                         scp_levels: &[],
                     });
+                    access = AccessDecision::evaluated(&decision, route, None, None);
                     if !decision.is_allowed() {
                         let caller = DeniedCaller {
                             principal: "anonymous",
                             cross_account: false,
                         };
-                        return Verdict::Respond(rest_access_denied(
-                            caller,
-                            &arn,
-                            &api.account,
-                            &decision,
-                            &self.tunables,
-                            call.request_id,
-                        ));
+                        return Verdict::Respond(
+                            rest_access_denied(
+                                caller,
+                                &arn,
+                                &api.account,
+                                &decision,
+                                &self.tunables,
+                                call.request_id,
+                            ),
+                            access,
+                        );
                     }
                 }
                 Verdict::Invoke {
@@ -152,11 +167,15 @@ impl Authorizer {
                     access_key_id: None,
                     resource_arn: arn,
                     template: found.resource_path.clone(),
+                    access,
                 }
             }
             AuthorizationType::AwsIam => {
                 if !is_signed(call.signed) {
-                    return Verdict::Respond(rest_missing_authentication_token(call.request_id));
+                    return Verdict::Respond(
+                        rest_missing_authentication_token(call.request_id),
+                        AccessDecision::unauthenticated(Some(route), None),
+                    );
                 }
                 let verified = match self.verifier.verify_in_region(
                     call.signed,
@@ -166,9 +185,13 @@ impl Authorizer {
                 ) {
                     Ok(verified) => verified,
                     Err(error) => {
-                        return Verdict::Respond(rest_signature_failure(&error, call.request_id));
+                        return Verdict::Respond(
+                            rest_signature_failure(&error, call.request_id),
+                            AccessDecision::unauthenticated(Some(route), Some(error.code())),
+                        );
                     }
                 };
+                let access_key_id = verified.credential.access_key_id().to_owned();
                 let caller = verified.identity;
                 let context = request_context(Some(&caller), INVOKE, Some(&arn), &call.facts)
                     .with_key("aws:ResourceAccount", &api.account);
@@ -178,28 +201,38 @@ impl Authorizer {
                     stage.policy.as_deref(),
                     ResourcePolicyKind::ResourceBased,
                 );
+                let principal = caller.arn();
+                let access = AccessDecision::evaluated(
+                    &decision,
+                    route,
+                    Some(principal.clone()),
+                    Some(access_key_id.clone()),
+                );
                 if !decision.is_allowed() {
-                    let principal = caller.arn();
                     let denied = DeniedCaller {
                         principal: &principal,
                         cross_account: caller.account() != api.account,
                     };
-                    return Verdict::Respond(rest_access_denied(
-                        denied,
-                        &arn,
-                        &api.account,
-                        &decision,
-                        &self.tunables,
-                        call.request_id,
-                    ));
+                    return Verdict::Respond(
+                        rest_access_denied(
+                            denied,
+                            &arn,
+                            &api.account,
+                            &decision,
+                            &self.tunables,
+                            call.request_id,
+                        ),
+                        access,
+                    );
                 }
                 Verdict::Invoke {
                     integration: &found.integration,
                     params,
                     caller: Some(caller),
-                    access_key_id: Some(verified.credential.access_key_id().to_owned()),
+                    access_key_id: Some(access_key_id),
                     resource_arn: arn,
                     template: found.resource_path.clone(),
+                    access,
                 }
             }
         }
@@ -215,7 +248,7 @@ impl Authorizer {
     ) -> Verdict<'a> {
         let method = call.signed.method;
         let Some((route, params)) = route_http(&stage.routes, method, call.path) else {
-            return Verdict::Respond(http_not_found(call.request_id));
+            return Verdict::Respond(http_not_found(call.request_id), AccessDecision::not_found());
         };
         let arn = execute_api_arn(
             &api.region,
@@ -233,32 +266,50 @@ impl Authorizer {
                 access_key_id: None,
                 resource_arn: arn,
                 template: route.key.clone(),
+                access: AccessDecision::allowed_without_policy(&route.key),
             };
         }
-        let forbidden = || Verdict::Respond(http_forbidden(call.request_id));
+        let forbidden =
+            |access: AccessDecision| Verdict::Respond(http_forbidden(call.request_id), access);
         if !is_signed(call.signed) {
-            return forbidden();
+            return forbidden(AccessDecision::unauthenticated(Some(&route.key), None));
         }
-        let Ok(verified) =
-            self.verifier
+        let verified =
+            match self
+                .verifier
                 .verify_in_region(call.signed, world, call.facts.now, &api.region)
-        else {
-            return forbidden();
-        };
+            {
+                Ok(verified) => verified,
+                Err(error) => {
+                    return forbidden(AccessDecision::unauthenticated(
+                        Some(&route.key),
+                        Some(error.code()),
+                    ));
+                }
+            };
         let caller = verified.identity;
+        let access_key_id = verified.credential.access_key_id().to_owned();
         let context = request_context(Some(&caller), INVOKE, Some(&arn), &call.facts)
             .with_key("aws:ResourceAccount", &api.account);
         // No resource policy: a caller of another account can never pass.
-        if !world.evaluate(&caller, &context).is_allowed() {
-            return forbidden();
+        let decision = world.evaluate(&caller, &context);
+        let access = AccessDecision::evaluated(
+            &decision,
+            &route.key,
+            Some(caller.arn()),
+            Some(access_key_id.clone()),
+        );
+        if !decision.is_allowed() {
+            return forbidden(access);
         }
         Verdict::Invoke {
             integration: &route.integration,
             params,
             caller: Some(caller),
-            access_key_id: Some(verified.credential.access_key_id().to_owned()),
+            access_key_id: Some(access_key_id),
             resource_arn: arn,
             template: route.key.clone(),
+            access,
         }
     }
 }

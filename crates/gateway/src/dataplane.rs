@@ -12,6 +12,7 @@ use iamgate_iam::World;
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_sigv4::HttpRequest;
 
+use crate::access::{AccessDecision, AccessRecord};
 use crate::authorize::{Authorizer, Call, Verdict};
 use crate::config::ApiRegistry;
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
@@ -90,14 +91,40 @@ impl DataPlane {
         facts: RequestFacts<'_>,
         world: &World,
     ) -> GatewayResponse {
+        self.handle_recorded(api_id, stage_path, signed, facts, world)
+            .await
+            .0
+    }
+
+    /// [`DataPlane::handle`], also telling what was decided and where the
+    /// request went, for the access log and the metrics.
+    pub async fn handle_recorded(
+        &self,
+        api_id: &str,
+        stage_path: &str,
+        signed: &HttpRequest<'_>,
+        facts: RequestFacts<'_>,
+        world: &World,
+    ) -> (GatewayResponse, AccessRecord) {
         let request_id = iamgate_wire::new_request_id();
+        let record =
+            |api_known: bool, stage: Option<&str>, decision: AccessDecision| AccessRecord {
+                request_id: request_id.clone(),
+                api_id: api_id.to_owned(),
+                api_known,
+                stage: stage.map(str::to_owned),
+                decision,
+            };
         let now_millis = facts.now.saturating_mul(1000);
         let source_ip = facts.source_ip.map(|ip| ip.to_string());
         let (verdict, flavour, account, stage_name, path) =
             if let Some(api) = self.registry.rest.get(api_id) {
                 let (stage_name, path) = split_stage(stage_path);
                 let Some(stage) = api.stages.get(stage_name) else {
-                    return rest_missing_authentication_token(&request_id);
+                    return (
+                        rest_missing_authentication_token(&request_id),
+                        record(true, None, AccessDecision::not_found()),
+                    );
                 };
                 let call = Call {
                     signed,
@@ -118,7 +145,12 @@ impl DataPlane {
                     Some(stage) if first != "$default" => (stage, rest),
                     _ => match api.stages.get("$default") {
                         Some(stage) => (stage, stage_path),
-                        None => return http_not_found(&request_id),
+                        None => {
+                            return (
+                                http_not_found(&request_id),
+                                record(true, None, AccessDecision::not_found()),
+                            );
+                        }
                     },
                 };
                 let call = Call {
@@ -135,19 +167,26 @@ impl DataPlane {
                     path,
                 )
             } else {
-                return rest_forbidden(&request_id);
+                return (
+                    rest_forbidden(&request_id),
+                    record(false, None, AccessDecision::not_found()),
+                );
             };
-        let (integration, params, caller, access_key_id, template) = match verdict {
-            Verdict::Respond(response) => return response,
+        let (integration, params, caller, access_key_id, template, access) = match verdict {
+            Verdict::Respond(response, access) => {
+                return (response, record(true, Some(stage_name), access));
+            }
             Verdict::Invoke {
                 integration,
                 params,
                 caller,
                 access_key_id,
                 template,
+                access,
                 ..
-            } => (integration, params, caller, access_key_id, template),
+            } => (integration, params, caller, access_key_id, template, access),
         };
+        let record = record(true, Some(stage_name), access);
         let forwarded = Forwarded {
             method: signed.method,
             path,
@@ -175,7 +214,7 @@ impl DataPlane {
             .integrations
             .call(integration, &forwarded, &context)
             .await;
-        match (answer, flavour) {
+        let response = match (answer, flavour) {
             (Ok(answer), _) => {
                 let mut headers = answer.headers;
                 if !headers
@@ -198,7 +237,8 @@ impl DataPlane {
                 rest_internal_server_error(&request_id)
             }
             (Err(_), Flavour::Http) => http_internal_server_error(&request_id),
-        }
+        };
+        (response, record)
     }
 }
 

@@ -4,8 +4,10 @@
 //! ([`responses`]). The server wires them to SigV4, the IAM world and the
 //! integrations.
 
+pub mod access;
 pub mod arn;
 pub mod authorize;
+pub mod client_ip;
 pub mod config;
 pub mod dataplane;
 pub mod integration;

@@ -16,6 +16,7 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use iamgate_gateway::access::{AccessDecision, AccessOutcome};
 use iamgate_gateway::authorize::{Authorizer, Call, Verdict};
 use iamgate_gateway::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, Resource, RestApi,
@@ -24,7 +25,7 @@ use iamgate_gateway::model::{
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::request_context::RequestFacts;
-use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind};
+use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, PolicyType};
 use iamgate_sigv4::HttpRequest;
 use iamgate_sigv4::time::format_basic;
 use support::Signed;
@@ -141,7 +142,27 @@ fn call_rest(api: &RestApi, signed: &Signed) -> (u16, String) {
             ..
         } => (200, body.clone()),
         Verdict::Invoke { .. } => unreachable!(),
-        Verdict::Respond(response) => (response.status, response.body),
+        Verdict::Respond(response, _) => (response.status, response.body),
+    }
+}
+
+/// The access-log decision of a REST call to `prod`.
+fn access_rest(api: &RestApi, signed: &Signed) -> AccessDecision {
+    let world = world();
+    let headers = signed.refs();
+    let view = HttpRequest::from_target(&signed.method, &signed.target, &headers, b"");
+    let path = view.path.strip_prefix("/prod").unwrap();
+    let call = Call {
+        signed: &view,
+        path,
+        facts: RequestFacts {
+            now: NOW,
+            ..RequestFacts::default()
+        },
+        request_id: "req-1",
+    };
+    match Authorizer::default().authorize_rest(api, &api.stages["prod"], &call, &world) {
+        Verdict::Invoke { access, .. } | Verdict::Respond(_, access) => access,
     }
 }
 
@@ -353,7 +374,7 @@ fn call_http(signed: &Signed) -> (u16, String) {
             (200, body.clone())
         }
         Verdict::Invoke { .. } => unreachable!(),
-        Verdict::Respond(response) => (response.status, response.body),
+        Verdict::Respond(response, _) => (response.status, response.body),
     }
 }
 
@@ -380,5 +401,74 @@ fn http_api_refuses_every_caller_of_another_account() {
     assert_eq!(
         call_http(&request("GET", "/pets", Some(OTHER_ALLOWED))),
         (403, r#"{"message":"Forbidden"}"#.into())
+    );
+}
+
+#[test]
+fn every_rest_answer_says_who_was_decided_about_by_which_policy_type_on_which_route() {
+    let allowed = access_rest(
+        &rest_api(None),
+        &request("GET", "/prod/", Some(SAME_ALLOWED)),
+    );
+    assert_eq!(
+        allowed,
+        AccessDecision {
+            outcome: AccessOutcome::Allow,
+            policy_type: Some(PolicyType::IdentityBased),
+            caller: Some("arn:aws:iam::123456789012:user/api-exe-nonvalid".into()),
+            access_key_id: Some("AKIASAMEALLOWED00001".into()),
+            route: Some("/".into()),
+            error_code: None,
+        }
+    );
+    let cross = access_rest(
+        &rest_api(None),
+        &request("GET", "/prod/", Some(OTHER_ALLOWED)),
+    );
+    assert_eq!(
+        (cross.outcome, cross.policy_type, cross.caller.as_deref()),
+        (
+            AccessOutcome::ImplicitDeny,
+            Some(PolicyType::ResourceBased),
+            Some("arn:aws:iam::098765432109:user/api-exe-valid")
+        )
+    );
+    let unsigned = access_rest(&rest_api(None), &request("GET", "/prod/", None));
+    assert_eq!(
+        (unsigned.outcome, unsigned.route.as_deref(), unsigned.caller),
+        (AccessOutcome::Unauthenticated, Some("/"), None)
+    );
+    let mut tampered = request("GET", "/prod/", Some(SAME_ALLOWED));
+    tampered.target = "/prod/?x=1".into();
+    let tampered = access_rest(&rest_api(None), &tampered);
+    assert_eq!(
+        (
+            tampered.outcome,
+            tampered.error_code.as_deref(),
+            tampered.access_key_id
+        ),
+        (
+            AccessOutcome::Unauthenticated,
+            Some("InvalidSignatureException"),
+            None
+        )
+    );
+    let unrouted = access_rest(&rest_api(None), &request("GET", "/prod/nowhere", None));
+    assert_eq!(
+        (unrouted.outcome, unrouted.route),
+        (AccessOutcome::NotFound, None)
+    );
+    let open = access_rest(&rest_api(None), &request("GET", "/prod/open", None));
+    assert_eq!(
+        (open.outcome, open.policy_type, open.route.as_deref()),
+        (AccessOutcome::Allow, None, Some("/open"))
+    );
+    let anonymous_denied = access_rest(
+        &rest_api(Some(RESOURCE_POLICY_FOR_OTHER)),
+        &request("GET", "/prod/open", None),
+    );
+    assert_eq!(
+        (anonymous_denied.outcome, anonymous_denied.policy_type),
+        (AccessOutcome::ImplicitDeny, Some(PolicyType::ResourceBased))
     );
 }

@@ -57,6 +57,8 @@ pub struct ServerOptions {
     pub data_dir: PathBuf,
     pub store: Option<String>,
     pub env: Vec<(String, String)>,
+    /// More `serve` arguments (`--log-format json`, `--trusted-proxy …`).
+    pub args: Vec<String>,
 }
 
 /// A running `iamgate serve`; dropping it kills the process.
@@ -100,6 +102,7 @@ impl Server {
             for (name, value) in &options.env {
                 command.env(name, value);
             }
+            command.args(&options.args);
             let child = command.spawn().unwrap();
             let mut server = Server { child, port, log };
             match server.wait_ready(Duration::from_secs(60)) {
@@ -307,6 +310,63 @@ pub fn sign_query(
             .map(|(n, v)| (n.to_owned(), v.to_owned())),
     );
     headers
+}
+
+/// Signs an execute-api request (`host` is the API's host, sent as is)
+/// now with `aws-sigv4`; returns the headers to send, `extra` included
+/// (and signed).
+pub fn sign_execute_api(
+    keys: &Keys,
+    method: &str,
+    host: &str,
+    target: &str,
+    extra: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let identity: Identity = Credentials::new(
+        keys.id.clone(),
+        keys.secret.clone(),
+        keys.token.clone(),
+        None,
+        "e2e",
+    )
+    .into();
+    let params = v4::SigningParams::builder()
+        .identity(&identity)
+        .region(REGION)
+        .name("execute-api")
+        .time(SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let mut base = vec![("host", host)];
+    base.extend_from_slice(extra);
+    let request = SignableRequest::new(
+        method,
+        format!("http://{host}{target}"),
+        base.iter().copied(),
+        SignableBody::Bytes(b""),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    let mut headers: Vec<(String, String)> = base
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+    headers.extend(
+        instructions
+            .headers()
+            .map(|(n, v)| (n.to_owned(), v.to_owned())),
+    );
+    headers
+}
+
+/// The events of `target` in a `--log-format json` log, parsed.
+pub fn json_log_events(logs: &str, target: &str) -> Vec<serde_json::Value> {
+    logs.lines()
+        .filter_map(|line| serde_json::from_str::<serde_json::Value>(line).ok())
+        .filter(|event| event["target"] == target)
+        .collect()
 }
 
 /// A signed `POST /` Query request with `body`.

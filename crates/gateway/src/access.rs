@@ -1,0 +1,169 @@
+//! What the pipeline decided about one execute-api request, kept apart
+//! from the response so the server can log it and count it.
+//!
+//! The response body already tells the caller *that* it was refused; an
+//! operator also needs *who* was refused, *by which policy type* and on
+//! *which route*, without parsing bodies (HTTP APIs say only `Forbidden`).
+//! These records carry exactly that and nothing secret: the caller's ARN
+//! and access key id, never a secret key or a session token.
+
+use iamgate_policy::{Decision, Outcome, PolicyType};
+
+/// The kind of answer the pipeline gave.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccessOutcome {
+    /// Authorized and handed to the integration.
+    Allow,
+    /// No policy allowed it.
+    ImplicitDeny,
+    /// A Deny statement matched.
+    ExplicitDeny,
+    /// An `AWS_IAM` method or route without a valid signature.
+    Unauthenticated,
+    /// No such API, stage, resource, method or route.
+    NotFound,
+}
+
+impl AccessOutcome {
+    /// The word written to the access log and the metrics.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AccessOutcome::Allow => "allow",
+            AccessOutcome::ImplicitDeny => "implicit_deny",
+            AccessOutcome::ExplicitDeny => "explicit_deny",
+            AccessOutcome::Unauthenticated => "unauthenticated",
+            AccessOutcome::NotFound => "not_found",
+        }
+    }
+}
+
+/// The short name of a policy type in logs (`identity`, `resource`,
+/// `boundary`, `session`, `scp`, `trust`).
+pub fn policy_type_name(policy_type: PolicyType) -> &'static str {
+    match policy_type {
+        PolicyType::ServiceControl => "scp",
+        PolicyType::ResourceBased => "resource",
+        PolicyType::RoleTrust => "trust",
+        PolicyType::IdentityBased => "identity",
+        PolicyType::PermissionsBoundary => "boundary",
+        PolicyType::Session => "session",
+    }
+}
+
+/// How the authorization step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessDecision {
+    pub outcome: AccessOutcome,
+    /// The policy type that decided; `None` when no policy was evaluated
+    /// (an unrouted or unsigned request, a `NONE` method without a
+    /// resource policy).
+    pub policy_type: Option<PolicyType>,
+    /// The caller's ARN; `None` for anonymous callers and for requests
+    /// whose signature did not verify (their claimed identity is not
+    /// established, so it is not logged as if it were).
+    pub caller: Option<String>,
+    /// The verified access key id (never its secret).
+    pub access_key_id: Option<String>,
+    /// The REST resource path (`/pets/{petId}`) or the HTTP route key;
+    /// `None` when nothing was routed.
+    pub route: Option<String>,
+    /// The SigV4 error code of a refused signature
+    /// (`InvalidSignatureException`, …): HTTP APIs answer every such
+    /// failure with a bare `Forbidden`, so this is the only place it shows.
+    pub error_code: Option<String>,
+}
+
+impl AccessDecision {
+    /// Nothing was routed.
+    pub fn not_found() -> Self {
+        Self::bare(AccessOutcome::NotFound, None)
+    }
+
+    /// The route needs a signature and there is none, or it did not verify.
+    pub fn unauthenticated(route: Option<&str>, error_code: Option<&str>) -> Self {
+        Self {
+            error_code: error_code.map(str::to_owned),
+            ..Self::bare(AccessOutcome::Unauthenticated, route)
+        }
+    }
+
+    /// A `NONE` method or route with nothing to evaluate.
+    pub fn allowed_without_policy(route: &str) -> Self {
+        Self::bare(AccessOutcome::Allow, Some(route))
+    }
+
+    /// The policy engine's `decision` about `caller` on `route`.
+    pub fn evaluated(
+        decision: &Decision,
+        route: &str,
+        caller: Option<String>,
+        access_key_id: Option<String>,
+    ) -> Self {
+        let outcome = match decision.outcome {
+            Outcome::Allowed => AccessOutcome::Allow,
+            Outcome::ImplicitDeny => AccessOutcome::ImplicitDeny,
+            Outcome::ExplicitDeny => AccessOutcome::ExplicitDeny,
+        };
+        Self {
+            outcome,
+            policy_type: Some(decision.deciding_policy_type),
+            caller,
+            access_key_id,
+            route: Some(route.to_owned()),
+            error_code: None,
+        }
+    }
+
+    fn bare(outcome: AccessOutcome, route: Option<&str>) -> Self {
+        Self {
+            outcome,
+            policy_type: None,
+            caller: None,
+            access_key_id: None,
+            route: route.map(str::to_owned),
+            error_code: None,
+        }
+    }
+}
+
+/// One execute-api request as the data plane saw it: the decision plus
+/// where it was addressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessRecord {
+    pub request_id: String,
+    /// The API id as addressed (it may name no API).
+    pub api_id: String,
+    /// Whether `api_id` names a declared API.
+    pub api_known: bool,
+    /// The stage that served the request; `None` when none matched.
+    pub stage: Option<String>,
+    pub decision: AccessDecision,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn engine_outcomes_map_to_log_words_and_keep_the_deciding_type() {
+        let decision = Decision {
+            outcome: Outcome::ExplicitDeny,
+            deciding_policy_type: PolicyType::ResourceBased,
+            matched: Vec::new(),
+        };
+        let access = AccessDecision::evaluated(
+            &decision,
+            "/pets/{petId}",
+            Some("arn:aws:iam::111111111111:user/alice".into()),
+            Some("AKIAEXAMPLE".into()),
+        );
+        assert_eq!(access.outcome.as_str(), "explicit_deny");
+        assert_eq!(access.policy_type.map(policy_type_name), Some("resource"));
+        assert_eq!(access.route.as_deref(), Some("/pets/{petId}"));
+        assert_eq!(
+            policy_type_name(PolicyType::PermissionsBoundary),
+            "boundary"
+        );
+        assert_eq!(policy_type_name(PolicyType::ServiceControl), "scp");
+    }
+}
