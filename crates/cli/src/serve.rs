@@ -28,6 +28,7 @@ use iamgate_gateway::access::{AccessRecord, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
 use iamgate_gateway::config::ApiRegistry;
 use iamgate_gateway::dataplane::{Address, DataPlane, address};
+use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::condition::Cidr;
@@ -60,6 +61,12 @@ pub struct ServeArgs {
     /// `aws:SourceIp`; repeatable. Without it the TCP peer is the client.
     #[arg(long = "trusted-proxy", value_name = "CIDR", value_parser = TrustedProxies::parse_network)]
     trusted_proxy: Vec<Cidr>,
+    /// Where `AWS_PROXY` integrations that name no endpoint of their own
+    /// (those created through the API Gateway APIs) invoke their function:
+    /// the Lambda Invoke API of `sam local start-lambda`, `cargo lambda
+    /// watch` or the Lambda Runtime Interface Emulator.
+    #[arg(long, default_value = DEFAULT_LAMBDA_ENDPOINT)]
+    lambda_endpoint: String,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -136,9 +143,9 @@ fn parse_world_file(path: &Path, text: &str) -> Result<(WorldConfig, ApiRegistry
     }
 }
 
-/// Applies the world file unless this exact file was the last one applied
-/// (then its IAM part is already in the store and only the APIs are read).
-async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<ApiRegistry, String> {
+/// Applies the world file (IAM entities and APIs) unless this exact file
+/// was the last one applied: then all of it is already in the store.
+async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
     let digest = world_file_digest(&text);
@@ -148,17 +155,11 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<ApiRegist
         .map_err(|error| error.to_string())?
     {
         tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
-        return ApiRegistry::from_world_file(&text).map_err(|errors| {
-            format!(
-                "{}: {}",
-                path.display(),
-                errors.join(&format!("\n{}: ", path.display()))
-            )
-        });
+        return Ok(());
     }
     let (config, apis) = parse_world_file(path, &text)?;
     let summary = plane
-        .apply_world_file(&config, &digest)
+        .apply_world_file(&config, &apis, &digest)
         .await
         .map_err(|error| error.to_string())?;
     tracing::info!(
@@ -167,7 +168,7 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<ApiRegist
         unchanged = summary.unchanged,
         "world file applied"
     );
-    Ok(apis)
+    Ok(())
 }
 
 struct Server {
@@ -194,16 +195,15 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let plane = ControlPlane::open(store, cipher)
         .await
         .map_err(|error| error.to_string())?;
-    let apis = match &args.config {
-        Some(path) => apply_world_file(&plane, path).await?,
-        None => ApiRegistry::default(),
-    };
+    if let Some(path) = &args.config {
+        apply_world_file(&plane, path).await?;
+    }
     let plane = Arc::new(plane);
     tokio::spawn(plane.clone().follow_changes());
 
     let server = Arc::new(Server {
         planes: ControlPlanes::new(plane),
-        data: DataPlane::new(apis),
+        data: DataPlane::new(&args.lambda_endpoint),
         metrics: Metrics::default(),
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
@@ -413,9 +413,10 @@ impl Server {
             region: None,
         };
         let world = self.planes.plane.world();
+        let apis = self.planes.plane.apis();
         let (answer, record) = self
             .data
-            .handle_recorded(target.api_id, &target.path, &signed, facts, &world)
+            .handle_recorded(&apis, target.api_id, &target.path, &signed, facts, &world)
             .await;
         (to_response(answer), record)
     }

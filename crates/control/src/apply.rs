@@ -9,6 +9,9 @@
 
 use std::collections::HashMap;
 
+use iamgate_gateway::config::ApiRegistry;
+use iamgate_gateway::registry::declared_records;
+use iamgate_gateway::stored::{HTTP_API_KIND, REST_API_KIND};
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
 use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::records::{
@@ -53,6 +56,20 @@ const WORLD_FILE_KEY: &str = "world-file";
 /// The digest that identifies a world file's exact text.
 pub fn world_file_digest(text: &str) -> String {
     hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+type Address = (String, String, String);
+
+/// A declared API's store address and document.
+fn api_document<T: serde::Serialize>(
+    kind: &str,
+    account: &str,
+    id: &str,
+    api: &T,
+) -> Result<(Address, serde_json::Value), ControlError> {
+    let body = serde_json::to_value(api)
+        .map_err(|error| ControlError::Config(format!("API {id}: {error}")))?;
+    Ok(((kind.to_owned(), account.to_owned(), id.to_owned()), body))
 }
 
 /// Role trust policies name users and roles by unique id once stored, as
@@ -113,6 +130,7 @@ impl ControlPlane {
     pub async fn apply_world_file(
         &self,
         config: &WorldConfig,
+        apis: &ApiRegistry,
         digest: &str,
     ) -> Result<ApplySummary, ControlError> {
         let record = WriteBatch::new().put(
@@ -122,18 +140,22 @@ impl ControlPlane {
             serde_json::json!({ "sha256": digest }),
             Expect::Any,
         );
-        self.apply_config_with(config, record).await
+        self.apply_config_with(config, apis, record).await
     }
 
     /// Applies `config` to the store and reloads the world.
     pub async fn apply_config(&self, config: &WorldConfig) -> Result<ApplySummary, ControlError> {
-        self.apply_config_with(config, WriteBatch::new()).await
+        self.apply_config_with(config, &ApiRegistry::default(), WriteBatch::new())
+            .await
     }
 
-    /// Applies `config`, writing `extra` in the same transaction.
+    /// Applies `config` and the declared `apis` (each stage served from one
+    /// deployment of its declaration), writing `extra` in the same
+    /// transaction.
     async fn apply_config_with(
         &self,
         config: &WorldConfig,
+        apis: &ApiRegistry,
         extra: WriteBatch,
     ) -> Result<ApplySummary, ControlError> {
         let snapshot = self.store.load_all().await?;
@@ -169,6 +191,41 @@ impl ControlPlane {
 
         let mut summary = ApplySummary::default();
         let mut batch = extra;
+        // An API already stored keeps its creation time, so applying the
+        // same declaration again writes nothing.
+        let (rest_apis, http_apis) = declared_records(apis, |kind, account, id| {
+            stored
+                .get(&(kind.to_owned(), account.to_owned(), id.to_owned()))
+                .and_then(|e| e.body.get("created_at")?.as_i64())
+                .unwrap_or(now)
+        });
+        let api_documents = rest_apis
+            .iter()
+            .map(|api| api_document(REST_API_KIND, &api.account, &api.id, api))
+            .chain(
+                http_apis
+                    .iter()
+                    .map(|api| api_document(HTTP_API_KIND, &api.account, &api.id, api)),
+            );
+        for document in api_documents {
+            let (address, body) = document?;
+            let expect = match stored.get(&address) {
+                Some(entity) if entity.body == body => {
+                    summary.unchanged += 1;
+                    continue;
+                }
+                Some(entity) => {
+                    summary.updated += 1;
+                    Expect::Version(entity.version)
+                }
+                None => {
+                    summary.created += 1;
+                    Expect::Absent
+                }
+            };
+            let (kind, scope, key) = address;
+            batch = batch.put(&kind, &scope, &key, body, expect);
+        }
         for record in records {
             let address = (
                 record.kind().to_owned(),

@@ -7,6 +7,7 @@
 //! State lives in the store ([`iamgate_store::Store`]); [`ControlPlane`]
 //! keeps the snapshot current.
 
+mod apigateway;
 pub mod apply;
 pub mod context;
 pub mod http;

@@ -10,9 +10,12 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
+use iamgate_gateway::config::ApiRegistry;
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
 use iamgate_store::{Expect, SecretCipher, SecretError, Store, StoreError, WriteBatch};
 use thiserror::Error;
+
+use crate::apigateway::StoredApis;
 
 /// Where the session-token key lives in the store: sealed by the secret
 /// cipher, so every node that shares the secret key shares the token key.
@@ -53,6 +56,8 @@ pub struct ControlPlane {
     pub(crate) cipher: SecretCipher,
     pub(crate) sealer: Arc<TokenSealer>,
     world: ArcSwap<World>,
+    /// The APIs the data plane serves, from the same store snapshot.
+    apis: ArcSwap<ApiRegistry>,
     reload_lock: tokio::sync::Mutex<u64>,
     pub(crate) clock: Clock,
 }
@@ -67,6 +72,7 @@ impl ControlPlane {
             cipher,
             sealer,
             world: ArcSwap::from_pointee(World::empty()),
+            apis: ArcSwap::from_pointee(ApiRegistry::default()),
             reload_lock: tokio::sync::Mutex::new(0),
             clock: system_clock(),
         };
@@ -93,6 +99,11 @@ impl ControlPlane {
         self.world.load_full()
     }
 
+    /// The APIs the data plane serves now.
+    pub fn apis(&self) -> Arc<ApiRegistry> {
+        self.apis.load_full()
+    }
+
     /// Rebuilds the snapshot from the store if the store has moved on.
     /// Returns the sequence number the snapshot reflects.
     pub async fn reload(&self) -> Result<u64, ControlError> {
@@ -102,17 +113,23 @@ impl ControlPlane {
             return Ok(latest);
         }
         let snapshot = self.store.load_all().await?;
-        let records = snapshot
-            .entities
-            .into_iter()
-            .filter(|entity| entity.kind != SYSTEM_KIND)
-            .filter_map(|entity| match AnyRecord::from_body(&entity.kind, entity.body) {
-                Ok(record) => Some(record),
+        let mut stored_apis = StoredApis::default();
+        let mut records = Vec::new();
+        for entity in snapshot.entities {
+            if entity.kind == SYSTEM_KIND || stored_apis.take(&entity) {
+                continue;
+            }
+            match AnyRecord::from_body(&entity.kind, entity.body) {
+                Ok(record) => records.push(record),
                 Err(error) => {
                     tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
-                    None
                 }
-            });
+            }
+        }
+        let (apis, problems) = stored_apis.registry();
+        for problem in problems {
+            tracing::warn!(%problem, "API left out");
+        }
         let cipher = &self.cipher;
         let unseal = |record: &AccessKeyRecord| {
             cipher
@@ -124,6 +141,7 @@ impl ControlPlane {
             tracing::warn!(%problem, "world record left out");
         }
         self.world.store(Arc::new(world));
+        self.apis.store(Arc::new(apis));
         *loaded = snapshot.seq;
         Ok(snapshot.seq)
     }

@@ -10,6 +10,7 @@
 
 use iamgate_control::ControlPlane;
 use iamgate_control::apply::world_file_digest;
+use iamgate_gateway::config::ApiRegistry;
 use iamgate_iam::WorldConfig;
 use iamgate_store::{SecretCipher, Store};
 
@@ -20,6 +21,14 @@ accounts:
     users:
       - name: alice
         access_keys: [{ id: AKIAEXAMPLEALICE0001, secret: "alice-secret" }]
+apis:
+  - id: a1b2c3d4e5
+    type: REST
+    account: "111111111111"
+    region: us-east-1
+    stages: [prod]
+    methods:
+      - { path: "/pets", method: GET, authorization: AWS_IAM, integration: { type: MOCK, body: pets } }
 "#;
 
 async fn plane(dir: &tempfile::TempDir) -> ControlPlane {
@@ -41,9 +50,14 @@ async fn a_world_file_is_known_by_its_digest_after_it_was_applied() {
     let digest = world_file_digest(FILE);
     assert!(!plane.world_file_unchanged(&digest).await.unwrap());
 
-    let config = WorldConfig::parse(FILE).unwrap();
-    let first = plane.apply_world_file(&config, &digest).await.unwrap();
-    assert_eq!(first.created, 4, "account, root key, user, user key");
+    let config = WorldConfig::parse_with_sections(FILE, &["apis"]).unwrap();
+    let apis = ApiRegistry::from_world_file(FILE).unwrap();
+    let first = plane
+        .apply_world_file(&config, &apis, &digest)
+        .await
+        .unwrap();
+    assert_eq!(first.created, 5, "account, root key, user, user key, API");
+    assert!(plane.apis().rest["a1b2c3d4e5"].stages.contains_key("prod"));
     assert!(plane.world_file_unchanged(&digest).await.unwrap());
     assert!(
         !plane
@@ -53,8 +67,11 @@ async fn a_world_file_is_known_by_its_digest_after_it_was_applied() {
     );
 
     // Applying the same declarations again writes nothing.
-    let again = plane.apply_world_file(&config, &digest).await.unwrap();
-    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 4));
+    let again = plane
+        .apply_world_file(&config, &apis, &digest)
+        .await
+        .unwrap();
+    assert_eq!((again.created, again.updated, again.unchanged), (0, 0, 5));
     assert!(plane.world().user("111111111111", "alice").is_some());
 }
 

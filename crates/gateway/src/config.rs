@@ -140,6 +140,8 @@ fn ok_status() -> u16 {
 pub struct ApiRegistry {
     pub rest: HashMap<String, Arc<RestApi>>,
     pub http: HashMap<String, Arc<HttpApi>>,
+    /// Custom domain names, by lower-cased name.
+    pub domains: HashMap<String, Arc<crate::stored::DomainNameRecord>>,
 }
 
 impl ApiRegistry {

@@ -54,9 +54,10 @@ pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> 
     })
 }
 
-/// The data plane: the declared APIs and the authorizer.
+/// The data plane: the authorizer and the integrations' clients. The APIs
+/// it serves come with each request, from the current snapshot.
+#[derive(Default)]
 pub struct DataPlane {
-    registry: ApiRegistry,
     authorizer: Authorizer,
     integrations: Integrations,
 }
@@ -69,29 +70,27 @@ enum Flavour {
 }
 
 impl DataPlane {
-    pub fn new(registry: ApiRegistry) -> Self {
+    /// A data plane invoking endpoint-less Lambda integrations at
+    /// `lambda_endpoint`.
+    pub fn new(lambda_endpoint: &str) -> Self {
         Self {
-            registry,
             authorizer: Authorizer::default(),
-            integrations: Integrations::default(),
+            integrations: Integrations::new(lambda_endpoint),
         }
-    }
-
-    pub fn registry(&self) -> &ApiRegistry {
-        &self.registry
     }
 
     /// Answers an execute-api request addressed to `api_id` with
     /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs).
     pub async fn handle(
         &self,
+        apis: &ApiRegistry,
         api_id: &str,
         stage_path: &str,
         signed: &HttpRequest<'_>,
         facts: RequestFacts<'_>,
         world: &World,
     ) -> GatewayResponse {
-        self.handle_recorded(api_id, stage_path, signed, facts, world)
+        self.handle_recorded(apis, api_id, stage_path, signed, facts, world)
             .await
             .0
     }
@@ -100,6 +99,7 @@ impl DataPlane {
     /// request went, for the access log and the metrics.
     pub async fn handle_recorded(
         &self,
+        apis: &ApiRegistry,
         api_id: &str,
         stage_path: &str,
         signed: &HttpRequest<'_>,
@@ -117,61 +117,61 @@ impl DataPlane {
             };
         let now_millis = facts.now.saturating_mul(1000);
         let source_ip = facts.source_ip.map(|ip| ip.to_string());
-        let (verdict, flavour, account, stage_name, path) =
-            if let Some(api) = self.registry.rest.get(api_id) {
-                let (stage_name, path) = split_stage(stage_path);
-                let Some(stage) = api.stages.get(stage_name) else {
-                    return (
-                        rest_missing_authentication_token(&request_id),
-                        record(true, None, AccessDecision::not_found()),
-                    );
-                };
-                let call = Call {
-                    signed,
-                    path,
-                    facts,
-                    request_id: &request_id,
-                };
-                (
-                    self.authorizer.authorize_rest(api, stage, &call, world),
-                    Flavour::Rest,
-                    &api.account,
-                    stage.name.as_str(),
-                    path,
-                )
-            } else if let Some(api) = self.registry.http.get(api_id) {
-                let (first, rest) = split_stage(stage_path);
-                let (stage, path) = match api.stages.get(first) {
-                    Some(stage) if first != "$default" => (stage, rest),
-                    _ => match api.stages.get("$default") {
-                        Some(stage) => (stage, stage_path),
-                        None => {
-                            return (
-                                http_not_found(&request_id),
-                                record(true, None, AccessDecision::not_found()),
-                            );
-                        }
-                    },
-                };
-                let call = Call {
-                    signed,
-                    path,
-                    facts,
-                    request_id: &request_id,
-                };
-                (
-                    self.authorizer.authorize_http(api, stage, &call, world),
-                    Flavour::Http,
-                    &api.account,
-                    stage.name.as_str(),
-                    path,
-                )
-            } else {
+        let (verdict, flavour, account, stage_name, path) = if let Some(api) = apis.rest.get(api_id)
+        {
+            let (stage_name, path) = split_stage(stage_path);
+            let Some(stage) = api.stages.get(stage_name) else {
                 return (
-                    rest_forbidden(&request_id),
-                    record(false, None, AccessDecision::not_found()),
+                    rest_missing_authentication_token(&request_id),
+                    record(true, None, AccessDecision::not_found()),
                 );
             };
+            let call = Call {
+                signed,
+                path,
+                facts,
+                request_id: &request_id,
+            };
+            (
+                self.authorizer.authorize_rest(api, stage, &call, world),
+                Flavour::Rest,
+                &api.account,
+                stage.name.as_str(),
+                path,
+            )
+        } else if let Some(api) = apis.http.get(api_id) {
+            let (first, rest) = split_stage(stage_path);
+            let (stage, path) = match api.stages.get(first) {
+                Some(stage) if first != "$default" => (stage, rest),
+                _ => match api.stages.get("$default") {
+                    Some(stage) => (stage, stage_path),
+                    None => {
+                        return (
+                            http_not_found(&request_id),
+                            record(true, None, AccessDecision::not_found()),
+                        );
+                    }
+                },
+            };
+            let call = Call {
+                signed,
+                path,
+                facts,
+                request_id: &request_id,
+            };
+            (
+                self.authorizer.authorize_http(api, stage, &call, world),
+                Flavour::Http,
+                &api.account,
+                stage.name.as_str(),
+                path,
+            )
+        } else {
+            return (
+                rest_forbidden(&request_id),
+                record(false, None, AccessDecision::not_found()),
+            );
+        };
         let (integration, params, caller, access_key_id, template, access) = match verdict {
             Verdict::Respond(response, access) => {
                 return (response, record(true, Some(stage_name), access));

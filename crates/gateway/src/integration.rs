@@ -79,16 +79,19 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
+/// Where the Lambda Invoke API is served when an integration names no
+/// endpoint of its own: `sam local start-lambda`'s default address.
+pub const DEFAULT_LAMBDA_ENDPOINT: &str = "http://127.0.0.1:3001";
+
 /// Calls integrations over one pooled HTTP client.
 pub struct Integrations {
     client: Client<HttpConnector, Full<Bytes>>,
+    lambda_endpoint: String,
 }
 
 impl Default for Integrations {
     fn default() -> Self {
-        Self {
-            client: Client::builder(TokioExecutor::new()).build_http(),
-        }
+        Self::new(DEFAULT_LAMBDA_ENDPOINT)
     }
 }
 
@@ -97,6 +100,16 @@ fn text(bytes: &[u8]) -> String {
 }
 
 impl Integrations {
+    /// Integrations whose `AWS_PROXY` functions without an endpoint of
+    /// their own (those made through the control plane, where AWS's region
+    /// decides) are invoked at `lambda_endpoint`.
+    pub fn new(lambda_endpoint: &str) -> Self {
+        Self {
+            client: Client::builder(TokioExecutor::new()).build_http(),
+            lambda_endpoint: lambda_endpoint.to_owned(),
+        }
+    }
+
     pub async fn call(
         &self,
         integration: &Integration,
@@ -135,6 +148,11 @@ impl Integrations {
                 let event = match payload_format {
                     PayloadFormat::V1 => rest_event(request, context),
                     PayloadFormat::V2 => http_event(request, context),
+                };
+                let endpoint = if endpoint.is_empty() {
+                    &self.lambda_endpoint
+                } else {
+                    endpoint
                 };
                 let uri = format!(
                     "{}/2015-03-31/functions/{function}/invocations",

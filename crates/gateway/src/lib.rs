@@ -12,5 +12,7 @@ pub mod config;
 pub mod dataplane;
 pub mod integration;
 pub mod model;
+pub mod registry;
 pub mod responses;
 pub mod routing;
+pub mod stored;

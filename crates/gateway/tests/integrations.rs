@@ -103,6 +103,7 @@ apis:
 
 struct Setup {
     plane: DataPlane,
+    apis: ApiRegistry,
     world: World,
 }
 
@@ -115,7 +116,8 @@ async fn setup() -> Setup {
         .unwrap();
     let world = World::from_records(records, None, &|key| Ok(key.secret.expose().to_owned()));
     Setup {
-        plane: DataPlane::new(ApiRegistry::from_world_file(&text).unwrap()),
+        plane: DataPlane::default(),
+        apis: ApiRegistry::from_world_file(&text).unwrap(),
         world,
     }
 }
@@ -136,7 +138,7 @@ async fn call(
     };
     let response = setup
         .plane
-        .handle(api, stage_path, &view, facts, &setup.world)
+        .handle(&setup.apis, api, stage_path, &view, facts, &setup.world)
         .await;
     (response.status, response.headers, response.body)
 }

@@ -1,0 +1,935 @@
+//! APIs as the store keeps them: one document per API.
+//!
+//! An API's document holds its editable definition (the control plane's
+//! resources, methods and integrations, or routes and integrations), its
+//! deployments and its stages. Keeping all of it in one entity makes every
+//! control-plane call one conditional write of one document, so a
+//! deployment and the stage that points at it change together or not at
+//! all. A deployment freezes the definition as the data plane serves it
+//! (the [`crate::model`] tree, with the resource policy's text), which is
+//! why a policy edit takes effect only on the next deployment, as on AWS.
+//!
+//! Store address: kind [`REST_API_KIND`] / [`HTTP_API_KIND`], scope the
+//! owning account, key the API id. Custom domain names are kind
+//! [`DOMAIN_NAME_KIND`], keyed by the domain name.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::model::{
+    AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
+};
+
+pub const REST_API_KIND: &str = "restapi";
+pub const HTTP_API_KIND: &str = "httpapi";
+pub const DOMAIN_NAME_KIND: &str = "domainname";
+
+/// API Gateway's default integration timeout: 29 seconds.
+pub const DEFAULT_TIMEOUT_MS: u64 = 29_000;
+
+/// A REST API (`apigateway`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestApiRecord {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
+    #[serde(default)]
+    pub version: Option<String>,
+    pub endpoint_type: EndpointType,
+    #[serde(default)]
+    pub vpc_endpoint_ids: Vec<String>,
+    /// The resource policy, shorthand resources expanded to full ARNs.
+    #[serde(default)]
+    pub policy: Option<String>,
+    #[serde(default)]
+    pub disable_execute_api_endpoint: bool,
+    #[serde(default)]
+    pub api_key_source: Option<String>,
+    #[serde(default)]
+    pub binary_media_types: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    pub root_resource_id: String,
+    /// The editable resource tree, by resource id.
+    pub resources: BTreeMap<String, ResourceRecord>,
+    #[serde(default)]
+    pub deployments: BTreeMap<String, RestDeployment>,
+    #[serde(default)]
+    pub stages: BTreeMap<String, StageRecord>,
+}
+
+/// One resource of the editable tree.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    pub id: String,
+    /// `None` for the root resource.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    /// `None` for the root; `pets`, `{petId}` or `{proxy+}` otherwise.
+    #[serde(default)]
+    pub path_part: Option<String>,
+    /// The full template path (`/pets/{petId}`).
+    pub path: String,
+    /// By HTTP method (`GET`, …, `ANY`).
+    #[serde(default)]
+    pub methods: BTreeMap<String, MethodRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodRecord {
+    pub http_method: String,
+    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS` as given; only
+    /// the first two can be deployed.
+    pub authorization_type: String,
+    #[serde(default)]
+    pub api_key_required: bool,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+    #[serde(default)]
+    pub request_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub method_responses: BTreeMap<String, MethodResponseRecord>,
+    #[serde(default)]
+    pub integration: Option<IntegrationRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MethodResponseRecord {
+    pub status_code: String,
+    #[serde(default)]
+    pub response_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    pub response_models: BTreeMap<String, String>,
+}
+
+/// A REST method's integration, as `PutIntegration` describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationRecord {
+    /// `MOCK`, `HTTP_PROXY`, `AWS_PROXY`, `HTTP` or `AWS` as given; the
+    /// first three can be deployed.
+    pub integration_type: String,
+    #[serde(default)]
+    pub http_method: Option<String>,
+    #[serde(default)]
+    pub uri: Option<String>,
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub connection_type: Option<String>,
+    #[serde(default)]
+    pub passthrough_behavior: Option<String>,
+    #[serde(default)]
+    pub request_parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub request_templates: BTreeMap<String, String>,
+    #[serde(default)]
+    pub integration_responses: BTreeMap<String, IntegrationResponseRecord>,
+    /// Where the Lambda Invoke API of an `AWS_PROXY` integration is served;
+    /// `None` uses the server's `--lambda-endpoint`. (No AWS field: on AWS
+    /// the region decides.)
+    #[serde(default)]
+    pub lambda_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationResponseRecord {
+    pub status_code: String,
+    #[serde(default)]
+    pub selection_pattern: Option<String>,
+    #[serde(default)]
+    pub response_parameters: BTreeMap<String, String>,
+    #[serde(default)]
+    pub response_templates: BTreeMap<String, String>,
+}
+
+/// What a REST deployment froze: the tree the data plane serves and the
+/// resource policy at that moment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RestDeployment {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub root: Resource,
+    #[serde(default)]
+    pub policy: Option<String>,
+}
+
+/// A stage: a name bound to a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StageRecord {
+    pub name: String,
+    /// `None` only for an HTTP API stage not deployed yet.
+    #[serde(default)]
+    pub deployment_id: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created_at: i64,
+    pub last_updated: i64,
+    /// HTTP APIs: deploy on every change.
+    #[serde(default)]
+    pub auto_deploy: bool,
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// An HTTP API (`apigatewayv2`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpApiRecord {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub version: Option<String>,
+    #[serde(default)]
+    pub disable_execute_api_endpoint: bool,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+    /// By route id.
+    #[serde(default)]
+    pub routes: BTreeMap<String, RouteRecord>,
+    /// By integration id.
+    #[serde(default)]
+    pub integrations: BTreeMap<String, HttpIntegrationRecord>,
+    #[serde(default)]
+    pub deployments: BTreeMap<String, HttpDeployment>,
+    #[serde(default)]
+    pub stages: BTreeMap<String, StageRecord>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RouteRecord {
+    pub id: String,
+    /// `GET /pets/{id}`, `ANY /{proxy+}` or `$default`.
+    pub route_key: String,
+    /// `NONE`, `AWS_IAM`, `JWT` or `CUSTOM` as given.
+    pub authorization_type: String,
+    /// `integrations/{id}`.
+    #[serde(default)]
+    pub target: Option<String>,
+    #[serde(default)]
+    pub api_key_required: bool,
+    #[serde(default)]
+    pub operation_name: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpIntegrationRecord {
+    pub id: String,
+    /// `HTTP_PROXY`, `AWS_PROXY` (or `MOCK`, an iamgate convenience the
+    /// world file uses).
+    pub integration_type: String,
+    #[serde(default)]
+    pub integration_uri: Option<String>,
+    #[serde(default)]
+    pub integration_method: Option<String>,
+    /// `1.0` or `2.0`.
+    pub payload_format_version: String,
+    pub timeout_ms: u64,
+    #[serde(default)]
+    pub connection_type: Option<String>,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// MOCK only: the fixed answer.
+    #[serde(default)]
+    pub mock: Option<MockAnswer>,
+    /// As [`IntegrationRecord::lambda_endpoint`].
+    #[serde(default)]
+    pub lambda_endpoint: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MockAnswer {
+    pub status: u16,
+    #[serde(default)]
+    pub headers: Vec<(String, String)>,
+    #[serde(default)]
+    pub body: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HttpDeployment {
+    pub id: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub created_at: i64,
+    #[serde(default)]
+    pub auto_deployed: bool,
+    pub routes: Vec<Route>,
+}
+
+/// A custom domain name and the APIs mapped under it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DomainNameRecord {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub created_at: i64,
+    pub endpoint_type: EndpointType,
+    /// By base path; `""` is the `(none)` catch-all.
+    #[serde(default)]
+    pub mappings: BTreeMap<String, ApiMapping>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiMapping {
+    pub id: String,
+    pub api_id: String,
+    pub stage: String,
+}
+
+/// Why a definition cannot be deployed: AWS's `BadRequestException`
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotDeployable(pub String);
+
+impl RestApiRecord {
+    /// The tree a deployment made now would freeze. AWS refuses to deploy
+    /// an API without methods, or with a method that has no integration.
+    pub fn deployable_tree(&self) -> Result<Resource, NotDeployable> {
+        if self.endpoint_type == EndpointType::Private && self.policy.is_none() {
+            return Err(NotDeployable(
+                "Private REST API doesn't have a resource policy attached to it".to_owned(),
+            ));
+        }
+        let mut root = Resource::root();
+        let mut methods = 0;
+        for resource in self.resources.values() {
+            let parts = crate::model::parse_template(&resource.path);
+            for method in resource.methods.values() {
+                let integration = method
+                    .integration
+                    .as_ref()
+                    .ok_or_else(|| NotDeployable("No integration defined for method".to_owned()))?;
+                root.add(
+                    &parts,
+                    Method {
+                        http_method: method.http_method.clone(),
+                        resource_path: resource.path.clone(),
+                        authorization: authorization(&method.authorization_type)?,
+                        integration: rest_integration(integration)?,
+                    },
+                );
+                methods += 1;
+            }
+        }
+        if methods == 0 {
+            return Err(NotDeployable(
+                "The REST API doesn't contain any methods".to_owned(),
+            ));
+        }
+        Ok(root)
+    }
+
+    /// The editable tree of a declared (world file or imported) API, with
+    /// resource ids derived from `id_of` so the same declaration always
+    /// yields the same document.
+    pub fn resources_from_tree(
+        root: &Resource,
+        region: &str,
+        mut id_of: impl FnMut(&str) -> String,
+    ) -> (String, BTreeMap<String, ResourceRecord>) {
+        let mut resources = BTreeMap::new();
+        let root_id = id_of("/");
+        let mut walk = TreeWalk {
+            region,
+            id_of: &mut id_of,
+            out: &mut resources,
+        };
+        walk.add(root, None, "", &root_id);
+        (root_id, resources)
+    }
+}
+
+/// Turns a model tree into resource records, depth first.
+struct TreeWalk<'a, F> {
+    region: &'a str,
+    id_of: &'a mut F,
+    out: &'a mut BTreeMap<String, ResourceRecord>,
+}
+
+impl<F: FnMut(&str) -> String> TreeWalk<'_, F> {
+    fn add(&mut self, node: &Resource, parent_id: Option<&str>, parent_path: &str, id: &str) {
+        let path_part = node.part.as_ref().map(path_part_text);
+        let path = match &path_part {
+            None => "/".to_owned(),
+            Some(part) => format!("{}/{part}", parent_path.trim_end_matches('/')),
+        };
+        let methods = node
+            .methods
+            .iter()
+            .map(|m| (m.http_method.clone(), method_record(m, self.region)))
+            .collect();
+        for child in &node.children {
+            let child_path = format!(
+                "{}/{}",
+                path.trim_end_matches('/'),
+                child.part.as_ref().map(path_part_text).unwrap_or_default()
+            );
+            let child_id = (self.id_of)(&child_path);
+            self.add(child, Some(id), &path, &child_id);
+        }
+        self.out.insert(
+            id.to_owned(),
+            ResourceRecord {
+                id: id.to_owned(),
+                parent_id: parent_id.map(str::to_owned),
+                path_part,
+                path,
+                methods,
+            },
+        );
+    }
+}
+
+fn path_part_text(part: &PathPart) -> String {
+    match part {
+        PathPart::Literal(text) => text.clone(),
+        PathPart::Param(name) => format!("{{{name}}}"),
+        PathPart::Greedy(name) => format!("{{{name}+}}"),
+    }
+}
+
+fn authorization_text(authorization: AuthorizationType) -> &'static str {
+    match authorization {
+        AuthorizationType::None => "NONE",
+        AuthorizationType::AwsIam => "AWS_IAM",
+    }
+}
+
+fn authorization(text: &str) -> Result<AuthorizationType, NotDeployable> {
+    match text {
+        "NONE" => Ok(AuthorizationType::None),
+        "AWS_IAM" => Ok(AuthorizationType::AwsIam),
+        // Fail closed: an authorizer iamgate does not run never lets a
+        // request through.
+        other => Err(NotDeployable(format!(
+            "Authorization type {other} is not supported by iamgate"
+        ))),
+    }
+}
+
+/// The Lambda function an `AWS_PROXY` integration URI names:
+/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations`.
+pub fn lambda_function(uri: &str) -> Option<&str> {
+    let (_, after) = uri.split_once(":lambda:path/2015-03-31/functions/")?;
+    let function = after.strip_suffix("/invocations")?;
+    (!function.is_empty()).then_some(function)
+}
+
+/// `arn:aws:apigateway:{region}:lambda:path/…/functions/{function}/invocations`
+/// for a function given by name or ARN.
+pub fn lambda_uri(region: &str, function: &str) -> String {
+    format!("arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations")
+}
+
+fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeployable> {
+    match record.integration_type.as_str() {
+        "MOCK" => Ok(mock_from_templates(record)),
+        "HTTP_PROXY" => {
+            let uri = record
+                .uri
+                .clone()
+                .ok_or_else(|| NotDeployable("Integration URI is required".to_owned()))?;
+            Ok(Integration::HttpProxy {
+                uri,
+                timeout_ms: record.timeout_ms,
+            })
+        }
+        "AWS_PROXY" => {
+            let function = record
+                .uri
+                .as_deref()
+                .and_then(lambda_function)
+                .ok_or_else(|| NotDeployable("Invalid Lambda function URI".to_owned()))?;
+            Ok(Integration::LambdaProxy {
+                // Empty: the server's `--lambda-endpoint`.
+                endpoint: record.lambda_endpoint.clone().unwrap_or_default(),
+                function: function.to_owned(),
+                payload_format: PayloadFormat::V1,
+            })
+        }
+        other => Err(NotDeployable(format!(
+            "Integration type {other} is not supported by iamgate"
+        ))),
+    }
+}
+
+/// A MOCK integration answers with the status its request template
+/// selects (`{"statusCode": 200}`) and that integration response's
+/// template and header literals. Templates are used as written: iamgate
+/// does not run VTL.
+fn mock_from_templates(record: &IntegrationRecord) -> Integration {
+    let status = record
+        .request_templates
+        .get("application/json")
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
+        .and_then(|v| v.get("statusCode")?.as_u64())
+        .and_then(|code| u16::try_from(code).ok())
+        .unwrap_or(200);
+    let response = record
+        .integration_responses
+        .get(&status.to_string())
+        .or_else(|| {
+            record
+                .integration_responses
+                .values()
+                .find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty))
+        });
+    let (status, headers, body) = match response {
+        None => (status, Vec::new(), String::new()),
+        Some(response) => {
+            let status = response.status_code.parse().unwrap_or(status);
+            let headers = response
+                .response_parameters
+                .iter()
+                .filter_map(|(name, value)| {
+                    let header = name.strip_prefix("method.response.header.")?;
+                    let literal = value.strip_prefix('\'')?.strip_suffix('\'')?;
+                    Some((header.to_owned(), literal.to_owned()))
+                })
+                .collect();
+            let body = response
+                .response_templates
+                .get("application/json")
+                .or_else(|| response.response_templates.values().next())
+                .cloned()
+                .unwrap_or_default();
+            (status, headers, body)
+        }
+    };
+    Integration::Mock {
+        status,
+        headers,
+        body,
+    }
+}
+
+fn method_record(method: &Method, region: &str) -> MethodRecord {
+    MethodRecord {
+        http_method: method.http_method.clone(),
+        authorization_type: authorization_text(method.authorization).to_owned(),
+        api_key_required: false,
+        operation_name: None,
+        request_parameters: BTreeMap::new(),
+        method_responses: BTreeMap::new(),
+        integration: Some(integration_record(&method.integration, region)),
+    }
+}
+
+/// The control plane's description of a model integration (for declared
+/// APIs). `region` only shapes a Lambda URI.
+pub fn integration_record(integration: &Integration, region: &str) -> IntegrationRecord {
+    let mut record = IntegrationRecord {
+        integration_type: String::new(),
+        http_method: None,
+        uri: None,
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        connection_type: Some("INTERNET".to_owned()),
+        passthrough_behavior: None,
+        request_parameters: BTreeMap::new(),
+        request_templates: BTreeMap::new(),
+        integration_responses: BTreeMap::new(),
+        lambda_endpoint: None,
+    };
+    match integration {
+        Integration::Mock {
+            status,
+            headers,
+            body,
+        } => {
+            record.integration_type = "MOCK".to_owned();
+            record.passthrough_behavior = Some("WHEN_NO_MATCH".to_owned());
+            record.request_templates.insert(
+                "application/json".to_owned(),
+                format!("{{\"statusCode\": {status}}}"),
+            );
+            record.integration_responses.insert(
+                status.to_string(),
+                IntegrationResponseRecord {
+                    status_code: status.to_string(),
+                    selection_pattern: None,
+                    response_parameters: headers
+                        .iter()
+                        .map(|(n, v)| (format!("method.response.header.{n}"), format!("'{v}'")))
+                        .collect(),
+                    response_templates: BTreeMap::from([(
+                        "application/json".to_owned(),
+                        body.clone(),
+                    )]),
+                },
+            );
+        }
+        Integration::HttpProxy { uri, timeout_ms } => {
+            record.integration_type = "HTTP_PROXY".to_owned();
+            record.http_method = Some("ANY".to_owned());
+            record.uri = Some(uri.clone());
+            record.timeout_ms = *timeout_ms;
+        }
+        Integration::LambdaProxy {
+            endpoint, function, ..
+        } => {
+            record.integration_type = "AWS_PROXY".to_owned();
+            record.http_method = Some("POST".to_owned());
+            record.uri = Some(lambda_uri(region, function));
+            record.lambda_endpoint = (!endpoint.is_empty()).then(|| endpoint.clone());
+        }
+    }
+    record
+}
+
+impl HttpApiRecord {
+    /// The routes a deployment made now would freeze.
+    pub fn deployable_routes(&self) -> Result<Vec<Route>, NotDeployable> {
+        let mut routes = Vec::new();
+        for route in self.routes.values() {
+            let (method, path) = Route::parse_key(&route.route_key)
+                .ok_or_else(|| NotDeployable(format!("Invalid route key {}", route.route_key)))?;
+            let integration_id = route
+                .target
+                .as_deref()
+                .and_then(|t| t.strip_prefix("integrations/"));
+            // A route without a target has nothing to answer with; AWS
+            // deploys it and answers 404, which leaving it out reproduces.
+            let Some(integration) = integration_id.and_then(|id| self.integrations.get(id)) else {
+                continue;
+            };
+            routes.push(Route {
+                key: route.route_key.clone(),
+                method,
+                path,
+                authorization: authorization(&route.authorization_type)?,
+                integration: http_integration(integration)?,
+            });
+        }
+        Ok(routes)
+    }
+}
+
+fn http_integration(record: &HttpIntegrationRecord) -> Result<Integration, NotDeployable> {
+    match record.integration_type.as_str() {
+        "MOCK" => {
+            let mock = record.mock.clone().unwrap_or(MockAnswer {
+                status: 200,
+                headers: Vec::new(),
+                body: String::new(),
+            });
+            Ok(Integration::Mock {
+                status: mock.status,
+                headers: mock.headers,
+                body: mock.body,
+            })
+        }
+        "HTTP_PROXY" => Ok(Integration::HttpProxy {
+            uri: record
+                .integration_uri
+                .clone()
+                .ok_or_else(|| NotDeployable("IntegrationUri is required".to_owned()))?,
+            timeout_ms: record.timeout_ms,
+        }),
+        "AWS_PROXY" => {
+            let uri = record.integration_uri.as_deref().unwrap_or("");
+            // v2 accepts the function ARN itself or the apigateway form.
+            let function = lambda_function(uri).unwrap_or(uri);
+            if function.is_empty() {
+                return Err(NotDeployable("IntegrationUri is required".to_owned()));
+            }
+            Ok(Integration::LambdaProxy {
+                // Empty: the server's `--lambda-endpoint`.
+                endpoint: record.lambda_endpoint.clone().unwrap_or_default(),
+                function: function.to_owned(),
+                payload_format: if record.payload_format_version == "1.0" {
+                    PayloadFormat::V1
+                } else {
+                    PayloadFormat::V2
+                },
+            })
+        }
+        other => Err(NotDeployable(format!(
+            "Integration type {other} is not supported by iamgate"
+        ))),
+    }
+}
+
+/// The control plane's description of a model integration on an HTTP API.
+pub fn http_integration_record(id: &str, integration: &Integration) -> HttpIntegrationRecord {
+    let mut record = HttpIntegrationRecord {
+        id: id.to_owned(),
+        integration_type: String::new(),
+        integration_uri: None,
+        integration_method: None,
+        payload_format_version: "2.0".to_owned(),
+        timeout_ms: DEFAULT_TIMEOUT_MS,
+        connection_type: Some("INTERNET".to_owned()),
+        description: None,
+        mock: None,
+        lambda_endpoint: None,
+    };
+    match integration {
+        Integration::Mock {
+            status,
+            headers,
+            body,
+        } => {
+            record.integration_type = "MOCK".to_owned();
+            record.mock = Some(MockAnswer {
+                status: *status,
+                headers: headers.clone(),
+                body: body.clone(),
+            });
+        }
+        Integration::HttpProxy { uri, timeout_ms } => {
+            record.integration_type = "HTTP_PROXY".to_owned();
+            record.integration_uri = Some(uri.clone());
+            record.integration_method = Some("ANY".to_owned());
+            record.timeout_ms = *timeout_ms;
+        }
+        Integration::LambdaProxy {
+            endpoint,
+            function,
+            payload_format,
+        } => {
+            record.integration_type = "AWS_PROXY".to_owned();
+            record.integration_uri = Some(function.clone());
+            record.payload_format_version = match payload_format {
+                PayloadFormat::V1 => "1.0",
+                PayloadFormat::V2 => "2.0",
+            }
+            .to_owned();
+            record.lambda_endpoint = (!endpoint.is_empty()).then(|| endpoint.clone());
+        }
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::parse_template;
+
+    fn tree() -> Resource {
+        let mut root = Resource::root();
+        for (path, method, integration) in [
+            (
+                "/pets/{id}",
+                "GET",
+                Integration::Mock {
+                    status: 201,
+                    headers: vec![("X-Pet".into(), "yes".into())],
+                    body: "{\"pet\":1}".into(),
+                },
+            ),
+            (
+                "/files/{proxy+}",
+                "ANY",
+                Integration::HttpProxy {
+                    uri: "http://127.0.0.1:9/{proxy}".into(),
+                    timeout_ms: 1000,
+                },
+            ),
+            (
+                "/",
+                "POST",
+                Integration::LambdaProxy {
+                    endpoint: "http://127.0.0.1:3001".into(),
+                    function: "handler".into(),
+                    payload_format: PayloadFormat::V1,
+                },
+            ),
+        ] {
+            root.add(
+                &parse_template(path),
+                Method {
+                    http_method: method.into(),
+                    resource_path: path.into(),
+                    authorization: AuthorizationType::AwsIam,
+                    integration,
+                },
+            );
+        }
+        root
+    }
+
+    fn record(root: &Resource) -> RestApiRecord {
+        let (root_resource_id, resources) =
+            RestApiRecord::resources_from_tree(root, "us-east-1", |path| format!("id{path}"));
+        RestApiRecord {
+            id: "a1b2c3d4e5".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            name: "pets".into(),
+            description: None,
+            created_at: 0,
+            version: None,
+            endpoint_type: EndpointType::Regional,
+            vpc_endpoint_ids: Vec::new(),
+            policy: None,
+            disable_execute_api_endpoint: false,
+            api_key_source: None,
+            binary_media_types: Vec::new(),
+            tags: BTreeMap::new(),
+            root_resource_id,
+            resources,
+            deployments: BTreeMap::new(),
+            stages: BTreeMap::new(),
+        }
+    }
+
+    /// Sorted (path, method, integration) triples of a tree.
+    fn flatten(node: &Resource, out: &mut Vec<(String, String, Integration)>) {
+        for m in &node.methods {
+            out.push((
+                m.resource_path.clone(),
+                m.http_method.clone(),
+                m.integration.clone(),
+            ));
+        }
+        for child in &node.children {
+            flatten(child, out);
+        }
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+    }
+
+    #[test]
+    fn a_declared_tree_survives_the_editable_form_and_deployment() {
+        let root = tree();
+        let record = record(&root);
+        assert_eq!(
+            record.resources.len(),
+            5,
+            "/, /pets, /pets/{{id}}, /files, /files/{{proxy+}}"
+        );
+        let pets = record
+            .resources
+            .values()
+            .find(|r| r.path == "/pets/{id}")
+            .unwrap();
+        assert_eq!(pets.path_part.as_deref(), Some("{id}"));
+        let parent = &record.resources[pets.parent_id.as_ref().unwrap()];
+        assert_eq!(parent.path, "/pets");
+        let deployed = record.deployable_tree().unwrap();
+        let (mut want, mut got) = (Vec::new(), Vec::new());
+        flatten(&root, &mut want);
+        flatten(&deployed, &mut got);
+        assert_eq!(got, want);
+    }
+
+    #[test]
+    fn what_cannot_be_served_is_not_deployable() {
+        let mut record = record(&tree());
+        record.endpoint_type = EndpointType::Private;
+        assert!(
+            record.deployable_tree().is_err(),
+            "private without a policy"
+        );
+        record.endpoint_type = EndpointType::Regional;
+        let pets = record
+            .resources
+            .values_mut()
+            .find(|r| r.path == "/pets/{id}")
+            .unwrap();
+        pets.methods.get_mut("GET").unwrap().authorization_type = "CUSTOM".into();
+        assert!(record.deployable_tree().is_err(), "unsupported authorizer");
+        for resource in record.resources.values_mut() {
+            resource.methods.clear();
+        }
+        assert_eq!(
+            record.deployable_tree(),
+            Err(NotDeployable(
+                "The REST API doesn't contain any methods".into()
+            ))
+        );
+    }
+
+    #[test]
+    fn lambda_uris_name_the_function() {
+        let uri = lambda_uri(
+            "us-east-1",
+            "arn:aws:lambda:us-east-1:111122223333:function:f",
+        );
+        assert_eq!(
+            lambda_function(&uri),
+            Some("arn:aws:lambda:us-east-1:111122223333:function:f")
+        );
+        assert_eq!(
+            lambda_function("arn:aws:lambda:us-east-1:1:function:f"),
+            None
+        );
+    }
+
+    #[test]
+    fn an_http_route_without_a_target_is_not_served() {
+        let record = HttpApiRecord {
+            id: "h".into(),
+            account: "111122223333".into(),
+            region: "us-east-1".into(),
+            name: "h".into(),
+            description: None,
+            created_at: 0,
+            version: None,
+            disable_execute_api_endpoint: false,
+            tags: BTreeMap::new(),
+            routes: BTreeMap::from([
+                (
+                    "r1".into(),
+                    RouteRecord {
+                        id: "r1".into(),
+                        route_key: "GET /pets".into(),
+                        authorization_type: "AWS_IAM".into(),
+                        target: Some("integrations/i1".into()),
+                        api_key_required: false,
+                        operation_name: None,
+                    },
+                ),
+                (
+                    "r2".into(),
+                    RouteRecord {
+                        id: "r2".into(),
+                        route_key: "$default".into(),
+                        authorization_type: "NONE".into(),
+                        target: None,
+                        api_key_required: false,
+                        operation_name: None,
+                    },
+                ),
+            ]),
+            integrations: BTreeMap::from([(
+                "i1".into(),
+                http_integration_record(
+                    "i1",
+                    &Integration::LambdaProxy {
+                        endpoint: "http://l".into(),
+                        function: "f".into(),
+                        payload_format: PayloadFormat::V2,
+                    },
+                ),
+            )]),
+            deployments: BTreeMap::new(),
+            stages: BTreeMap::new(),
+        };
+        let routes = record.deployable_routes().unwrap();
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].key, "GET /pets");
+        assert_eq!(
+            routes[0].integration,
+            Integration::LambdaProxy {
+                endpoint: "http://l".into(),
+                function: "f".into(),
+                payload_format: PayloadFormat::V2,
+            }
+        );
+    }
+}
