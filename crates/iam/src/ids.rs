@@ -99,6 +99,12 @@ pub fn random_key() -> Result<[u8; 32], RandomUnavailable> {
     random_bytes::<32>()
 }
 
+/// A fresh id of `length` characters `[a-z0-9]`, the form of API
+/// Gateway's API, resource, deployment and route ids.
+pub fn new_lowercase_id(length: usize) -> Result<String, RandomUnavailable> {
+    random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", length)
+}
+
 /// A fresh 40-character secret access key.
 pub fn new_secret_access_key() -> Result<String, RandomUnavailable> {
     random_text(SECRET_ALPHABET, 40)
