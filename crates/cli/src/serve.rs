@@ -107,11 +107,16 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
+/// `openapi:` files are named relative to the world file.
+fn world_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
+}
+
 /// The world file: IAM entities for the store, APIs for the data plane.
 /// Every problem of either part is reported before anything is applied.
 fn parse_world_file(path: &Path, text: &str) -> Result<(WorldConfig, ApiRegistry), String> {
     let world = WorldConfig::parse_with_sections(text, &["apis"]);
-    let apis = ApiRegistry::from_world_file(text);
+    let apis = ApiRegistry::from_world_file_in(text, world_dir(path));
     let mut lines: Vec<String> = Vec::new();
     if let Err(errors) = &world {
         lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
@@ -141,7 +146,7 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<ApiRegist
         .map_err(|error| error.to_string())?
     {
         tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
-        return ApiRegistry::from_world_file(&text).map_err(|errors| {
+        return ApiRegistry::from_world_file_in(&text, world_dir(path)).map_err(|errors| {
             format!(
                 "{}: {}",
                 path.display(),

@@ -20,7 +20,7 @@ pub enum AuthorizationType {
 }
 
 /// One segment of a resource path or route.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PathPart {
     Literal(String),
     /// `{name}`: exactly one segment.
