@@ -1410,23 +1410,27 @@ impl<'a> Importer<'a> {
             return Some(200);
         };
         let here = member(&templates_at, content_type);
-        let parsed = template
-            .as_str()
-            .and_then(|t| serde_json::from_str::<Value>(t).ok());
-        let status = parsed
-            .as_ref()
-            .and_then(|p| p.get("statusCode"))
-            .and_then(scalar_text)
-            .and_then(|t| t.parse::<u16>().ok());
-        match (parsed, status) {
-            (Some(_), Some(status)) => Some(status),
-            (Some(_), None) => Some(200),
-            (None, _) => {
+        let Some(template) = template.as_str() else {
+            self.error(here, ProblemKind::WrongType("a string"));
+            return None;
+        };
+        if is_velocity(template) {
+            self.error(
+                here,
+                ProblemKind::Unsupported(
+                    "request templates with VTL ($input, $context, #set, …) are not evaluated"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
+        match template_status(template) {
+            Some(status) => Some(status),
+            None => {
                 self.error(
                     here,
-                    ProblemKind::Unsupported(
-                        "a request template that is not plain JSON (VTL is not evaluated)"
-                            .to_owned(),
+                    ProblemKind::InvalidIntegration(
+                        "the request template's statusCode is not an HTTP status".to_owned(),
                     ),
                 );
                 None
@@ -1519,6 +1523,24 @@ fn is_velocity(template: &str) -> bool {
         "#end",
     ];
     MARKERS.iter().any(|marker| template.contains(marker))
+}
+
+/// The `statusCode` a static MOCK request template produces. Templates are
+/// not always JSON: CDK's CORS preflight writes `{ statusCode: 200 }`, which
+/// API Gateway accepts, so the value is found by its name. No `statusCode`
+/// means 200.
+fn template_status(template: &str) -> Option<u16> {
+    let Some((_, after)) = template.split_once("statusCode") else {
+        return Some(200);
+    };
+    let after = after.trim_start_matches(['"', '\'']).trim_start();
+    let after = after.strip_prefix(':')?.trim_start();
+    let after = after.trim_start_matches(['"', '\'']);
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits
+        .parse::<u16>()
+        .ok()
+        .filter(|status| (100..=599).contains(status))
 }
 
 fn is_vpc_endpoint_id(id: &str) -> bool {
@@ -2238,6 +2260,16 @@ paths:
                 .iter()
                 .any(|w| w.path.ends_with("['method.response.header.X-Trace']"))
         );
+    }
+
+    #[test]
+    fn request_template_status_is_read_from_json_and_cdk_style_text() {
+        assert_eq!(template_status(r#"{"statusCode": 204}"#), Some(204));
+        assert_eq!(template_status("{ statusCode: 200 }"), Some(200));
+        assert_eq!(template_status(r#"{"statusCode": "404"}"#), Some(404));
+        assert_eq!(template_status("{}"), Some(200));
+        assert_eq!(template_status(r#"{"statusCode": "soon"}"#), None);
+        assert_eq!(template_status(r#"{"statusCode": 99999}"#), None);
     }
 
     #[test]
