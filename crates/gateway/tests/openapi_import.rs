@@ -361,3 +361,49 @@ apis:
     let errors = ApiRegistry::from_world_file_in(text, Path::new("/nonexistent")).unwrap_err();
     assert!(errors[0].contains("cannot read /nonexistent/fixtures/openapi/sam-rest.yaml"));
 }
+
+/// `examples/openapi-sam` as its README describes it, addressed path-style.
+#[tokio::test]
+async fn the_openapi_sam_example_imports_and_answers_as_documented() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/openapi-sam");
+    let text = std::fs::read_to_string(dir.join("world.yaml")).unwrap();
+    let config = WorldConfig::parse_with_sections(&text, &["apis"]).unwrap();
+    let records = config
+        .to_records(&mut |entity| fresh_stamp(entity, NOW))
+        .unwrap();
+    let setup = Setup {
+        plane: DataPlane::new(ApiRegistry::from_world_file_in(&text, &dir).unwrap()),
+        world: World::from_records(records, None, &|key| Ok(key.secret.expose().to_owned())),
+    };
+    let answer = |target: &'static str| {
+        let setup = &setup;
+        async move {
+            let signed = request("GET", target, "127.0.0.1:4566", NOW, None);
+            let headers = signed.refs();
+            let view =
+                HttpRequest::from_target(&signed.method, &signed.target, &headers, &signed.body);
+            let address =
+                iamgate_gateway::dataplane::address(Some("127.0.0.1:4566"), target).unwrap();
+            let facts = RequestFacts {
+                now: NOW,
+                ..RequestFacts::default()
+            };
+            let response = setup
+                .plane
+                .handle(address.api_id, &address.path, &view, facts, &setup.world)
+                .await;
+            (response.status, response.body)
+        }
+    };
+    assert_eq!(
+        answer("/restapis/s4m0p3n4p1/Prod/_user_request_/health").await,
+        (200, r#"{"status":"ok"}"#.to_owned())
+    );
+    assert_eq!(
+        answer("/restapis/s4m0p3n4p1/Prod/_user_request_/hello").await,
+        (
+            403,
+            r#"{"message":"Missing Authentication Token"}"#.to_owned()
+        )
+    );
+}
