@@ -261,6 +261,7 @@ const INTEGRATION_MEMBERS: &[&str] = &[
     "responses",
     "connectionType",
     "passthroughBehavior",
+    "integrationSubtype",
 ];
 
 struct Importer<'a> {
@@ -1027,6 +1028,17 @@ impl<'a> Importer<'a> {
             self.error(
                 member(&at, "connectionType"),
                 ProblemKind::Unsupported(format!("connectionType {connection}; only INTERNET")),
+            );
+            return None;
+        }
+        if config.contains_key("integrationSubtype") {
+            // HTTP APIs' AWS service integrations (SQS-SendMessage, …) call
+            // AWS itself; the gateway has nothing to forward them to.
+            self.error(
+                member(&at, "integrationSubtype"),
+                ProblemKind::UnsupportedIntegrationType(
+                    "AWS service integrations (integrationSubtype)".to_owned(),
+                ),
             );
             return None;
         }
@@ -2190,6 +2202,7 @@ paths:
   /b: { get: { x-amazon-apigateway-integration: { type: http, uri: "http://b" } } }
   /c: { get: { x-amazon-apigateway-integration: { type: teleport } } }
   /d: { get: { summary: no integration } }
+  /e: { get: { x-amazon-apigateway-integration: { type: aws_proxy, integrationSubtype: SQS-SendMessage } } }
 "#;
         let found = problems(rest(text));
         for p in ["/a", "/b", "/c"] {
@@ -2204,6 +2217,11 @@ paths:
         }
         assert!(has(&found, "$.paths['/d'].get", |k| *k
             == ProblemKind::NoIntegration));
+        assert!(has(
+            &found,
+            "$.paths['/e'].get['x-amazon-apigateway-integration'].integrationSubtype",
+            |k| matches!(k, ProblemKind::UnsupportedIntegrationType(_))
+        ));
     }
 
     #[test]
