@@ -121,34 +121,30 @@ pub fn run(args: ServeArgs) -> ExitCode {
     }
 }
 
-/// The world file: IAM entities for the store, APIs for the data plane.
-/// Every problem of either part is reported before anything is applied.
-fn parse_world_file(path: &Path, text: &str) -> Result<(WorldConfig, ApiRegistry), String> {
-    let world = WorldConfig::parse_with_sections(text, &["apis"]);
-    let apis = ApiRegistry::from_world_file(text);
-    let mut lines: Vec<String> = Vec::new();
-    if let Err(errors) = &world {
-        lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
-    }
-    if let Err(errors) = &apis {
-        lines.extend(errors.iter().map(|e| format!("{}: {e}", path.display())));
-    }
-    match (world, apis) {
-        (Ok(world), Ok(apis)) => Ok((world, apis)),
-        _ => Err(format!(
-            "the world file has {} error(s):\n{}",
-            lines.len(),
-            lines.join("\n")
-        )),
-    }
+/// `openapi:` files are named relative to the world file.
+fn world_dir(path: &Path) -> &Path {
+    path.parent().unwrap_or(Path::new("."))
 }
 
-/// Applies the world file (IAM entities and APIs) unless this exact file
-/// was the last one applied: then all of it is already in the store.
+/// Applies the world file (IAM entities and APIs, with the OpenAPI files
+/// it imports) unless this exact text was the last one applied: then all
+/// of it is already in the store. Every problem of either part is reported
+/// before anything is applied.
 async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    let digest = world_file_digest(&text);
+    // The APIs part is small and names the imported files, whose text is
+    // part of what was applied: an edited OpenAPI file must not be skipped.
+    let imported = std::cell::RefCell::new(String::new());
+    let apis = ApiRegistry::from_world_file_with(&text, &|file| {
+        let full = world_dir(path).join(file);
+        let contents = std::fs::read_to_string(&full)
+            .map_err(|error| format!("cannot read {}: {error}", full.display()))?;
+        let mut imported = imported.borrow_mut();
+        imported.push_str(&format!("\0{file}\0{contents}"));
+        Ok(contents)
+    });
+    let digest = world_file_digest(&format!("{text}{}", imported.into_inner()));
     if plane
         .world_file_unchanged(&digest)
         .await
@@ -157,7 +153,21 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
         return Ok(());
     }
-    let (config, apis) = parse_world_file(path, &text)?;
+    let world = WorldConfig::parse_with_sections(&text, &["apis"]);
+    let mut lines: Vec<String> = Vec::new();
+    if let Err(errors) = &world {
+        lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
+    }
+    if let Err(errors) = &apis {
+        lines.extend(errors.iter().map(|e| format!("{}: {e}", path.display())));
+    }
+    let (Ok(config), Ok(apis)) = (world, apis) else {
+        return Err(format!(
+            "the world file has {} error(s):\n{}",
+            lines.len(),
+            lines.join("\n")
+        ));
+    };
     let summary = plane
         .apply_world_file(&config, &apis, &digest)
         .await

@@ -224,3 +224,50 @@ fn seeds_000_001_http_api_is_reached_across_accounts_only_through_assume_role() 
         (403, r#"{"message":"Forbidden"}"#)
     );
 }
+
+/// `examples/openapi-sam`: the world file imports `openapi.yaml` from its
+/// own directory, whatever the server's working directory is.
+#[test]
+fn openapi_sam_example_is_imported_relative_to_the_world_file() {
+    let (server, _dir) = start("openapi-sam/world.yaml");
+    let health = support::http(
+        server.port,
+        "GET",
+        "/restapis/s4m0p3n4p1/Prod/_user_request_/health",
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"status":"ok"}"#)
+    );
+    let hello = support::http(
+        server.port,
+        "GET",
+        "/restapis/s4m0p3n4p1/Prod/_user_request_/hello",
+        &[],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(
+        (hello.status, hello.body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
+    // Signed by the developer, the request passes authorization and reaches
+    // the Lambda endpoint (not running here, so not a 403).
+    if let Some(curl) = curl() {
+        let developer = Keys::new(
+            "AKIAEXAMPLESAMDEV001",
+            "exampleSamDeveloperSecretKey00000000001",
+        );
+        let reply = get(
+            curl,
+            &server,
+            "s4m0p3n4p1.execute-api.us-east-1.amazonaws.com",
+            "/Prod/hello",
+            Some(&developer),
+        );
+        assert_ne!(reply.status, 403, "{}", reply.body);
+    }
+}

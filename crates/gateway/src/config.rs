@@ -19,8 +19,22 @@
 //! A bad section is rejected whole, with every problem found. Resource
 //! policies may use AWS's shorthand `execute-api:/stage/GET/path`, expanded
 //! to full ARNs as API Gateway does on save.
+//!
+//! Instead of `methods:`/`routes:`/`policy:`, an entry may import an OpenAPI
+//! file with API Gateway's extensions (see [`crate::openapi`]), relative to
+//! the world file:
+//!
+//! ```yaml
+//!   - id: s1b2c3d4e5
+//!     openapi: api.yaml           # REST unless `type: HTTP` or the file is an HTTP API export
+//!     account: "123456789012"
+//!     region: us-east-1
+//!     stages: [prod]
+//!     lambda_endpoint: http://127.0.0.1:3001   # where aws_proxy functions are invoked
+//! ```
 
 use std::collections::HashMap;
+use std::path::Path;
 use std::sync::Arc;
 
 use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, ValidationError};
@@ -30,6 +44,7 @@ use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
     Resource, RestApi, RestStage, Route, parse_template,
 };
+use crate::openapi::{self, ApiFlavour, ImportOptions};
 
 #[derive(Debug, Deserialize)]
 struct WorldFile {
@@ -41,8 +56,9 @@ struct WorldFile {
 #[serde(deny_unknown_fields)]
 struct ApiConfig {
     id: String,
-    #[serde(rename = "type")]
-    kind: ApiKind,
+    /// Required inline; with `openapi:` it chooses the flavour.
+    #[serde(rename = "type", default)]
+    kind: Option<ApiKind>,
     account: String,
     region: String,
     #[serde(default)]
@@ -55,6 +71,13 @@ struct ApiConfig {
     methods: Vec<MethodConfig>,
     #[serde(default)]
     routes: Vec<RouteConfig>,
+    /// An OpenAPI file, relative to the world file, instead of the above.
+    #[serde(default)]
+    openapi: Option<String>,
+    /// The Lambda Invoke API that the OpenAPI file's `aws_proxy`
+    /// integrations call (inline ones name their own endpoint).
+    #[serde(default)]
+    lambda_endpoint: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
@@ -127,8 +150,37 @@ enum IntegrationConfig {
 }
 
 /// API Gateway's default integration timeout: 29 seconds.
-fn default_timeout_ms() -> u64 {
+pub(crate) fn default_timeout_ms() -> u64 {
     29_000
+}
+
+/// The data plane's HTTP client speaks plain HTTP only.
+pub(crate) fn check_http_uri(uri: &str) -> Result<(), String> {
+    if uri.starts_with("http://") {
+        Ok(())
+    } else {
+        Err(format!("HTTP_PROXY uri '{uri}' must be an http:// URL"))
+    }
+}
+
+/// API Gateway's integration timeout bounds.
+pub(crate) fn check_timeout_ms(timeout_ms: u64) -> Result<(), String> {
+    if (50..=29_000).contains(&timeout_ms) {
+        Ok(())
+    } else {
+        Err(format!(
+            "timeout_ms {timeout_ms} must be between 50 and 29000"
+        ))
+    }
+}
+
+/// Reads a file an `apis:` entry names (as written, relative to the world file).
+pub type ReadFile<'a> = &'a dyn Fn(&str) -> Result<String, String>;
+
+/// A built API of either flavour.
+enum Built {
+    Rest(RestApi),
+    Http(HttpApi),
 }
 
 fn ok_status() -> u16 {
@@ -146,14 +198,34 @@ pub struct ApiRegistry {
 
 impl ApiRegistry {
     /// Reads the `apis:` section of a world file (other sections ignored).
+    /// Without the file's location, `openapi:` entries cannot be read.
     pub fn from_world_file(text: &str) -> Result<ApiRegistry, Vec<String>> {
+        Self::from_world_file_with(text, &|path| {
+            Err(format!(
+                "cannot read '{path}': the world file's directory is unknown"
+            ))
+        })
+    }
+
+    /// Reads the `apis:` section of the world file in `dir`; `openapi:`
+    /// paths are relative to `dir`.
+    pub fn from_world_file_in(text: &str, dir: &Path) -> Result<ApiRegistry, Vec<String>> {
+        Self::from_world_file_with(text, &|path| {
+            let full = dir.join(path);
+            std::fs::read_to_string(&full)
+                .map_err(|error| format!("cannot read {}: {error}", full.display()))
+        })
+    }
+
+    /// Reads the `apis:` section, with `read` supplying `openapi:` files.
+    pub fn from_world_file_with(text: &str, read: ReadFile) -> Result<ApiRegistry, Vec<String>> {
         let file: WorldFile =
             serde_saphyr::from_str(text).map_err(|error| vec![format!("apis: {error}")])?;
         let mut registry = ApiRegistry::default();
         let mut errors = Vec::new();
         for (index, api) in file.apis.iter().enumerate() {
             let at = format!("apis[{index}] ({})", api.id);
-            if let Err(mut problems) = registry.add(api) {
+            if let Err(mut problems) = registry.add(api, read) {
                 errors.extend(problems.drain(..).map(|p| format!("{at}: {p}")));
             }
         }
@@ -164,7 +236,7 @@ impl ApiRegistry {
         }
     }
 
-    fn add(&mut self, api: &ApiConfig) -> Result<(), Vec<String>> {
+    fn add(&mut self, api: &ApiConfig, read: ReadFile) -> Result<(), Vec<String>> {
         let mut problems = Vec::new();
         // AWS's ids are 10 characters; shorter ones from tutorials (`apiid`)
         // are accepted so their examples can be followed as written.
@@ -185,21 +257,24 @@ impl ApiRegistry {
         if self.rest.contains_key(&api.id) || self.http.contains_key(&api.id) {
             problems.push(format!("API id '{}' is declared twice", api.id));
         }
-        match api.kind {
-            ApiKind::Rest => match rest_api(api) {
-                Ok(rest) if problems.is_empty() => {
-                    self.rest.insert(api.id.clone(), Arc::new(rest));
-                }
-                Ok(_) => {}
-                Err(more) => problems.extend(more),
-            },
-            ApiKind::Http => match http_api(api) {
-                Ok(http) if problems.is_empty() => {
-                    self.http.insert(api.id.clone(), Arc::new(http));
-                }
-                Ok(_) => {}
-                Err(more) => problems.extend(more),
-            },
+        let built = match (&api.openapi, api.kind) {
+            (Some(file), _) => imported_api(api, file, read),
+            (None, Some(ApiKind::Rest)) => rest_api(api).map(Built::Rest),
+            (None, Some(ApiKind::Http)) => http_api(api).map(Built::Http),
+            (None, None) => Err(vec![
+                "type (REST or HTTP) is required unless the API is imported with openapi:"
+                    .to_owned(),
+            ]),
+        };
+        match built {
+            Ok(Built::Rest(rest)) if problems.is_empty() => {
+                self.rest.insert(api.id.clone(), Arc::new(rest));
+            }
+            Ok(Built::Http(http)) if problems.is_empty() => {
+                self.http.insert(api.id.clone(), Arc::new(http));
+            }
+            Ok(_) => {}
+            Err(more) => problems.extend(more),
         }
         if problems.is_empty() {
             Ok(())
@@ -238,14 +313,8 @@ fn integration(
             }
         }
         IntegrationConfig::HttpProxy { uri, timeout_ms } => {
-            if !uri.starts_with("http://") {
-                return Err(format!("HTTP_PROXY uri '{uri}' must be an http:// URL"));
-            }
-            if !(50..=29_000).contains(timeout_ms) {
-                return Err(format!(
-                    "timeout_ms {timeout_ms} must be between 50 and 29000"
-                ));
-            }
+            check_http_uri(uri)?;
+            check_timeout_ms(*timeout_ms)?;
             Integration::HttpProxy {
                 uri: uri.clone(),
                 timeout_ms: *timeout_ms,
@@ -284,21 +353,73 @@ const METHODS: &[&str] = &[
     "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
 ];
 
+fn endpoint_type(config: Option<EndpointConfig>) -> Option<EndpointType> {
+    config.map(|config| match config {
+        EndpointConfig::Regional => EndpointType::Regional,
+        EndpointConfig::Edge => EndpointType::Edge,
+        EndpointConfig::Private => EndpointType::Private,
+    })
+}
+
 fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
     let mut problems = Vec::new();
     if !api.routes.is_empty() {
         problems.push("a REST API has methods, not routes".to_owned());
     }
+    if api.lambda_endpoint.is_some() {
+        problems.push(
+            "lambda_endpoint is for APIs imported with openapi: (inline AWS_PROXY integrations name their endpoint)"
+                .to_owned(),
+        );
+    }
+    let mut methods = Vec::new();
+    for method in &api.methods {
+        if !method.path.starts_with('/') {
+            problems.push(format!("method path '{}' must start with /", method.path));
+        }
+        if !METHODS.contains(&method.method.as_str()) {
+            problems.push(format!(
+                "method '{}' is not one of {}",
+                method.method,
+                METHODS.join(", ")
+            ));
+        }
+        match integration(&method.integration, PayloadFormat::V1) {
+            Ok(integration) => methods.push(Method {
+                http_method: method.method.clone(),
+                resource_path: method.path.clone(),
+                authorization: authorization(method.authorization),
+                integration,
+            }),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    let endpoint = endpoint_type(api.endpoint).unwrap_or(EndpointType::Regional);
+    deploy_rest(
+        api,
+        endpoint,
+        api.policy.as_ref(),
+        "policy",
+        methods,
+        problems,
+    )
+}
+
+/// Deploys `methods` and the resource policy to the entry's stages; the
+/// one place both inline and imported REST APIs are assembled.
+fn deploy_rest(
+    api: &ApiConfig,
+    endpoint_type: EndpointType,
+    policy: Option<&serde_json::Value>,
+    policy_at: &str,
+    methods: Vec<Method>,
+    mut problems: Vec<String>,
+) -> Result<RestApi, Vec<String>> {
     if api.stages.is_empty() {
         problems.push("a REST API needs at least one stage to be served".to_owned());
     }
-    let endpoint_type = match api.endpoint {
-        None | Some(EndpointConfig::Regional) => EndpointType::Regional,
-        Some(EndpointConfig::Edge) => EndpointType::Edge,
-        Some(EndpointConfig::Private) => EndpointType::Private,
-    };
     let mut policy_text = None;
-    let policy = match &api.policy {
+    let policy = match policy {
         None => {
             if endpoint_type == EndpointType::Private {
                 problems
@@ -320,45 +441,20 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
                     problems.extend(
                         errors
                             .iter()
-                            .map(|e| format!("policy {}:{}: {}", e.line, e.column, e.message)),
+                            .map(|e| format!("{policy_at} {}:{}: {}", e.line, e.column, e.message)),
                     );
                     None
                 }
             }
         }
     };
-    let mut root = Resource::root();
-    for method in &api.methods {
-        if !method.path.starts_with('/') {
-            problems.push(format!("method path '{}' must start with /", method.path));
-        }
-        if !METHODS.contains(&method.method.as_str()) {
-            problems.push(format!(
-                "method '{}' is not one of {}",
-                method.method,
-                METHODS.join(", ")
-            ));
-        }
-        let integration = match integration(&method.integration, PayloadFormat::V1) {
-            Ok(integration) => integration,
-            Err(problem) => {
-                problems.push(problem);
-                continue;
-            }
-        };
-        let parts = parse_template(&method.path);
-        root.add(
-            &parts,
-            Method {
-                http_method: method.method.clone(),
-                resource_path: method.path.clone(),
-                authorization: authorization(method.authorization),
-                integration,
-            },
-        );
-    }
     if !problems.is_empty() {
         return Err(problems);
+    }
+    let mut root = Resource::root();
+    for method in methods {
+        let parts = parse_template(&method.resource_path);
+        root.add(&parts, method);
     }
     let stages = api
         .stages
@@ -393,6 +489,12 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
     if !api.methods.is_empty() {
         problems.push("an HTTP API has routes, not methods".to_owned());
     }
+    if api.lambda_endpoint.is_some() {
+        problems.push(
+            "lambda_endpoint is for APIs imported with openapi: (inline AWS_PROXY integrations name their endpoint)"
+                .to_owned(),
+        );
+    }
     let mut routes = Vec::new();
     for route in &api.routes {
         let integration = match integration(&route.integration, PayloadFormat::V2) {
@@ -416,6 +518,15 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
             )),
         }
     }
+    deploy_http(api, routes, problems)
+}
+
+/// Deploys `routes` to the entry's stages (`$default` if none is named).
+fn deploy_http(
+    api: &ApiConfig,
+    routes: Vec<Route>,
+    problems: Vec<String>,
+) -> Result<HttpApi, Vec<String>> {
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -441,6 +552,80 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
         region: api.region.clone(),
         stages,
     })
+}
+
+/// An entry with `openapi: FILE`: the file supplies methods or routes, the
+/// resource policy and the endpoint type; the entry supplies the rest.
+fn imported_api(api: &ApiConfig, file: &str, read: ReadFile) -> Result<Built, Vec<String>> {
+    let mut problems = Vec::new();
+    if !api.methods.is_empty() || !api.routes.is_empty() || api.policy.is_some() {
+        problems.push(format!(
+            "methods, routes and policy come from the OpenAPI file {file}, not the world file"
+        ));
+    }
+    if let Some(endpoint) = &api.lambda_endpoint
+        && !endpoint.starts_with("http://")
+    {
+        problems.push(format!(
+            "lambda_endpoint '{endpoint}' must be an http:// URL"
+        ));
+    }
+    let text = match read(file) {
+        Ok(text) => text,
+        Err(problem) => {
+            problems.push(problem);
+            return Err(problems);
+        }
+    };
+    let options = ImportOptions {
+        flavour: api.kind.map(|kind| match kind {
+            ApiKind::Rest => ApiFlavour::Rest,
+            ApiKind::Http => ApiFlavour::Http,
+        }),
+        lambda_endpoint: api.lambda_endpoint.clone(),
+    };
+    let imported = match openapi::import(&text, &options) {
+        Ok(imported) => imported,
+        Err(error) => {
+            problems.extend(
+                error
+                    .problems
+                    .iter()
+                    .map(|problem| format!("openapi {file}: {problem}")),
+            );
+            return Err(problems);
+        }
+    };
+    match imported.flavour {
+        ApiFlavour::Rest => {
+            let endpoint = match (endpoint_type(api.endpoint), imported.endpoint_type) {
+                (Some(ours), Some(theirs)) if ours != theirs => {
+                    problems.push(format!(
+                        "endpoint {ours:?} differs from the OpenAPI file's {theirs:?}"
+                    ));
+                    ours
+                }
+                (Some(kind), _) | (None, Some(kind)) => kind,
+                (None, None) => EndpointType::Regional,
+            };
+            let policy_at = format!("openapi {file}: $['x-amazon-apigateway-policy']");
+            deploy_rest(
+                api,
+                endpoint,
+                imported.policy.as_ref(),
+                &policy_at,
+                imported.methods,
+                problems,
+            )
+            .map(Built::Rest)
+        }
+        ApiFlavour::Http => {
+            if api.endpoint.is_some() {
+                problems.push("HTTP APIs have no endpoint type to choose".to_owned());
+            }
+            deploy_http(api, imported.routes, problems).map(Built::Http)
+        }
+    }
 }
 
 /// A REST API's resource policy, ready for evaluation.
@@ -545,5 +730,161 @@ apis:
         assert!(ApiRegistry::from_world_file(file).is_err());
         let file = "apis:\n  - { id: a1b2c3d4e5, type: REST, account: \"111122223333\", region: us-east-1, stages: [p], methods: [{ path: /, method: GET, authorization: NONE, integration: { type: AWS } }] }\n";
         assert!(ApiRegistry::from_world_file(file).is_err());
+    }
+}
+
+#[cfg(test)]
+mod openapi_entry_tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
+
+    use super::*;
+    use crate::routing::{RestMatch, route_rest};
+
+    const SPEC: &str = r#"
+openapi: 3.0.1
+x-amazon-apigateway-policy:
+  Version: "2012-10-17"
+  Statement:
+    - { Effect: Allow, Principal: "*", Action: execute-api:Invoke, Resource: "execute-api:/*" }
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+security: [ { sigv4: [] } ]
+paths:
+  /pets/{id}:
+    get:
+      x-amazon-apigateway-integration:
+        type: aws_proxy
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:pets/invocations
+"#;
+
+    fn files(name: &str) -> Result<String, String> {
+        match name {
+            "spec.yaml" => Ok(SPEC.to_owned()),
+            "http.yaml" => Ok(SPEC.replace("x-amazon-apigateway-policy", "x-unused")),
+            "http2.yaml" => Ok(SPEC
+                .replace("x-amazon-apigateway-policy", "x-unused")
+                .replace(
+                    "type: aws_proxy",
+                    "type: aws_proxy\n        payloadFormatVersion: \"2.0\"",
+                )),
+            other => Err(format!("cannot read {other}: no such file")),
+        }
+    }
+
+    fn entry(extra: &str) -> String {
+        format!(
+            "apis:\n  - {{ id: o1b2c3d4e5, account: \"111122223333\", region: us-east-1, stages: [prod], {extra} }}\n"
+        )
+    }
+
+    #[test]
+    fn an_openapi_entry_becomes_a_deployed_rest_api() {
+        let text = entry("openapi: spec.yaml, lambda_endpoint: \"http://127.0.0.1:3001\"");
+        let registry = ApiRegistry::from_world_file_with(&text, &files).unwrap();
+        let api = &registry.rest["o1b2c3d4e5"];
+        let stage = &api.stages["prod"];
+        // The shorthand was expanded with this entry's id, account and region.
+        assert!(stage.policy.is_some());
+        let RestMatch::Method { method, .. } = route_rest(&stage.root, "GET", "/pets/7") else {
+            panic!("GET /pets/7 is not routed");
+        };
+        assert_eq!(method.authorization, AuthorizationType::AwsIam);
+        assert_eq!(
+            method.integration,
+            Integration::LambdaProxy {
+                endpoint: "http://127.0.0.1:3001".into(),
+                function: "pets".into(),
+                payload_format: PayloadFormat::V1,
+            }
+        );
+    }
+
+    #[test]
+    fn type_http_imports_routes_under_http_api_rules() {
+        let text =
+            entry("type: HTTP, openapi: http.yaml, lambda_endpoint: \"http://127.0.0.1:3001\"")
+                .replace("stages: [prod], ", "");
+        // HTTP APIs need payloadFormatVersion for Lambda: refused first…
+        let errors = ApiRegistry::from_world_file_with(&text, &files).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("openapi http.yaml: ")
+                && e.contains("'payloadFormatVersion' is required")),
+            "{errors:?}"
+        );
+        // …and imported once the file says which event shape to send.
+        let registry =
+            ApiRegistry::from_world_file_with(&text.replace("http.yaml", "http2.yaml"), &files)
+                .unwrap();
+        let routes = &registry.http["o1b2c3d4e5"].stages["$default"].routes;
+        assert_eq!(routes.len(), 1);
+        assert_eq!(routes[0].key, "GET /pets/{id}");
+        assert_eq!(routes[0].authorization, AuthorizationType::AwsIam);
+    }
+
+    #[test]
+    fn import_problems_are_reported_with_the_entry_and_file() {
+        let text = entry("openapi: spec.yaml");
+        let errors = ApiRegistry::from_world_file_with(&text, &files).unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(errors[0].starts_with("apis[0] (o1b2c3d4e5): openapi spec.yaml: $.paths['/pets/{id}'].get['x-amazon-apigateway-integration'].uri: "), "{errors:?}");
+
+        let missing = entry("openapi: nowhere.yaml");
+        let errors = ApiRegistry::from_world_file_with(&missing, &files).unwrap_err();
+        assert!(errors[0].contains("cannot read nowhere.yaml"), "{errors:?}");
+
+        let both = entry(
+            "openapi: spec.yaml, lambda_endpoint: \"http://x\", methods: [{ path: /, method: GET, authorization: NONE, integration: { type: MOCK } }]",
+        );
+        let errors = ApiRegistry::from_world_file_with(&both, &files).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("come from the OpenAPI file")),
+            "{errors:?}"
+        );
+
+        let no_dir = ApiRegistry::from_world_file(&entry("openapi: spec.yaml")).unwrap_err();
+        assert!(no_dir[0].contains("directory is unknown"), "{no_dir:?}");
+    }
+
+    #[test]
+    fn an_inline_entry_still_needs_a_type_and_no_lambda_endpoint() {
+        let errors = ApiRegistry::from_world_file(&entry("methods: []")).unwrap_err();
+        assert!(
+            errors[0].contains("type (REST or HTTP) is required"),
+            "{errors:?}"
+        );
+        let errors =
+            ApiRegistry::from_world_file(&entry("type: REST, lambda_endpoint: \"http://x\""))
+                .unwrap_err();
+        assert!(
+            errors[0].contains("lambda_endpoint is for APIs imported"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn the_world_endpoint_type_must_agree_with_the_files() {
+        let private = "openapi: 3.0.1\npaths: {}\nx-amazon-apigateway-endpoint-configuration: { types: [PRIVATE] }\n";
+        let read = |_: &str| Ok(private.to_owned());
+        let errors =
+            ApiRegistry::from_world_file_with(&entry("openapi: p.yaml, endpoint: EDGE"), &read)
+                .unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("differs from the OpenAPI file's")),
+            "{errors:?}"
+        );
+        // PRIVATE from the file without a policy cannot be deployed.
+        let errors =
+            ApiRegistry::from_world_file_with(&entry("openapi: p.yaml"), &read).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e.contains("PRIVATE API cannot be deployed")),
+            "{errors:?}"
+        );
     }
 }

@@ -1,8 +1,8 @@
 //! The execute-api data plane, pure parts: the deployed API model
 //! ([`model`]), routing with AWS's precedence ([`routing`]), the ARN a
 //! request is authorized against ([`arn`]) and AWS's exact responses
-//! ([`responses`]). The server wires them to SigV4, the IAM world and the
-//! integrations.
+//! ([`responses`]), and the OpenAPI importer ([`openapi`]). The server wires
+//! them to SigV4, the IAM world and the integrations.
 
 pub mod access;
 pub mod arn;
@@ -12,6 +12,7 @@ pub mod config;
 pub mod dataplane;
 pub mod integration;
 pub mod model;
+pub mod openapi;
 pub mod registry;
 pub mod responses;
 pub mod routing;

@@ -22,7 +22,7 @@ pub enum AuthorizationType {
 }
 
 /// One segment of a resource path or route.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PathPart {
     Literal(String),
     /// `{name}`: exactly one segment.

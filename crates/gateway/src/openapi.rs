@@ -1,0 +1,2548 @@
+//! Importing OpenAPI 3 and Swagger 2.0 definitions that carry API Gateway's
+//! `x-amazon-apigateway-*` extensions — the files SAM (`DefinitionBody`,
+//! `DefinitionUri`) and CDK (`SpecRestApi`, `ApiDefinition`) users already
+//! have — into the gateway's model.
+//!
+//! Pure: text in, an [`ImportedApi`] or an [`ImportError`] out. What the
+//! file cannot say (the API's id, account, region, stages, and where the
+//! Lambda Invoke API runs) comes from the caller.
+//!
+//! Like `ImportRestApi` / `ImportApi` on AWS, an import is all or nothing:
+//! every problem is collected with its JSON path and reported together
+//! (AWS answers `BadRequestException` `Errors found during import:` followed
+//! by one tab-indented line per problem), and no partial API is returned.
+//!
+//! Fail closed: anything that decides *who may call* — authorizers, API
+//! keys, authorization types other than `AWS_IAM` and `NONE`, integration
+//! types the data plane cannot serve — is refused, never imported as an
+//! open method. Extensions that only shape documentation or payload
+//! handling are accepted and listed in [`ImportedApi::warnings`] when they
+//! are ignored.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::config::{check_http_uri, check_timeout_ms, default_timeout_ms};
+use crate::model::{
+    AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
+};
+
+/// The error type AWS's import operations answer with.
+pub const IMPORT_ERROR_TYPE: &str = "BadRequestException";
+
+/// Which kind of API a definition becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFlavour {
+    /// API Gateway v1: resources and methods, resource policies.
+    Rest,
+    /// API Gateway v2 HTTP API: routes, no resource policies.
+    Http,
+}
+
+/// The specification a document declares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpecVersion {
+    /// `openapi: 3.x.y`, with the version as written.
+    OpenApi3(String),
+    /// `swagger: "2.0"`.
+    Swagger2,
+}
+
+/// What the importer is told besides the document.
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    /// `None`: an HTTP API if the document has
+    /// `x-amazon-apigateway-importexport-version` (what HTTP API exports
+    /// carry), else a REST API.
+    pub flavour: Option<ApiFlavour>,
+    /// The Lambda Invoke API endpoint (`http://…`) `aws_proxy`
+    /// integrations call; a document with Lambda integrations cannot be
+    /// imported without one.
+    pub lambda_endpoint: Option<String>,
+}
+
+/// An imported definition, ready to be deployed to stages.
+#[derive(Debug, Clone)]
+pub struct ImportedApi {
+    /// `info.title`.
+    pub name: Option<String>,
+    pub version: SpecVersion,
+    pub flavour: ApiFlavour,
+    /// From `x-amazon-apigateway-endpoint-configuration`; `None` if unsaid.
+    pub endpoint_type: Option<EndpointType>,
+    /// The VPC endpoints a PRIVATE API is associated with.
+    pub vpc_endpoint_ids: Vec<String>,
+    /// `x-amazon-apigateway-policy` as written: the `execute-api:/…`
+    /// shorthand is expanded once the API's id, account and region are known.
+    pub policy: Option<Value>,
+    /// REST APIs: one method per operation (empty for HTTP APIs).
+    pub methods: Vec<Method>,
+    /// HTTP APIs: one route per operation (empty for REST APIs).
+    pub routes: Vec<Route>,
+    /// Extensions that were accepted but have no effect here.
+    pub warnings: Vec<ImportProblem>,
+}
+
+/// One problem, at a JSON path into the document (`$.paths['/pets'].get`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportProblem {
+    pub path: String,
+    pub kind: ProblemKind,
+}
+
+/// What is wrong (or, for warnings, ignored).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ProblemKind {
+    /// The text is neither JSON nor YAML.
+    Syntax(String),
+    /// Neither `openapi: 3.x` nor `swagger: "2.0"`, or both.
+    Version(String),
+    /// A value of the wrong type; says what was expected.
+    WrongType(&'static str),
+    /// A required field is absent.
+    Missing(&'static str),
+    /// A path API Gateway would not accept.
+    InvalidPath(String),
+    /// The same method on the same resource, or the same route, twice.
+    Duplicate(String),
+    /// An operation without `x-amazon-apigateway-integration`: API Gateway
+    /// cannot deploy a method without an integration.
+    NoIntegration,
+    /// An integration type the data plane does not serve.
+    UnsupportedIntegrationType(String),
+    /// A bad value inside an integration.
+    InvalidIntegration(String),
+    /// A security requirement names a scheme that is not defined.
+    UnknownSecurityScheme(String),
+    /// Authorization other than `AWS_IAM` (SigV4) or `NONE`.
+    UnsupportedAuthorization(String),
+    /// A bad endpoint configuration.
+    InvalidEndpointConfiguration(String),
+    /// A feature that would change what the API answers and that the
+    /// gateway cannot serve faithfully: refused rather than ignored.
+    Unsupported(String),
+    /// Accepted without effect (warnings only).
+    Ignored(String),
+}
+
+impl fmt::Display for ProblemKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ProblemKind::Syntax(message) => write!(f, "not valid JSON or YAML: {message}"),
+            ProblemKind::Version(message) => f.write_str(message),
+            ProblemKind::WrongType(expected) => write!(f, "expected {expected}"),
+            ProblemKind::Missing(field) => write!(f, "'{field}' is required"),
+            ProblemKind::InvalidPath(message) => write!(f, "invalid path: {message}"),
+            ProblemKind::Duplicate(what) => write!(f, "{what} is defined more than once"),
+            ProblemKind::NoIntegration => f.write_str(
+                "no x-amazon-apigateway-integration: a method without an integration cannot be deployed",
+            ),
+            ProblemKind::UnsupportedIntegrationType(kind) => {
+                write!(f, "unsupported integration type {kind}")
+            }
+            ProblemKind::InvalidIntegration(message) => write!(f, "invalid integration: {message}"),
+            ProblemKind::UnknownSecurityScheme(name) => {
+                write!(f, "security scheme '{name}' is not defined")
+            }
+            ProblemKind::UnsupportedAuthorization(message) => {
+                write!(f, "unsupported authorization: {message}")
+            }
+            ProblemKind::InvalidEndpointConfiguration(message) => {
+                write!(f, "invalid endpoint configuration: {message}")
+            }
+            ProblemKind::Unsupported(message) => write!(f, "not supported: {message}"),
+            ProblemKind::Ignored(message) => write!(f, "ignored: {message}"),
+        }
+    }
+}
+
+impl fmt::Display for ImportProblem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.kind)
+    }
+}
+
+/// Every problem of a document that could not be imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportError {
+    pub problems: Vec<ImportProblem>,
+}
+
+impl fmt::Display for ImportError {
+    /// AWS's `BadRequestException` message layout.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Errors found during import:")?;
+        for problem in &self.problems {
+            write!(f, "\n\t{problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ImportError {}
+
+/// Imports an OpenAPI 3 or Swagger 2.0 document, JSON or YAML.
+pub fn import(text: &str, options: &ImportOptions) -> Result<ImportedApi, ImportError> {
+    let document = parse_document(text).map_err(|kind| ImportError {
+        problems: vec![ImportProblem {
+            path: "$".to_owned(),
+            kind,
+        }],
+    })?;
+    let Some(root) = document.as_object() else {
+        return Err(ImportError {
+            problems: vec![ImportProblem {
+                path: "$".to_owned(),
+                kind: ProblemKind::WrongType("an object (the OpenAPI document)"),
+            }],
+        });
+    };
+    Importer {
+        document: &document,
+        root,
+        options,
+        version: None,
+        flavour: ApiFlavour::Rest,
+        errors: Vec::new(),
+        warnings: Vec::new(),
+    }
+    .run()
+}
+
+/// JSON if it looks like JSON (its errors are clearer), YAML otherwise; YAML
+/// is read with the YAML crate's default budget (depth, size, alias
+/// expansion), so hostile input is refused rather than exhausting memory.
+fn parse_document(text: &str) -> Result<Value, ProblemKind> {
+    if text.trim_start().starts_with('{') {
+        serde_json::from_str(text).map_err(|error| ProblemKind::Syntax(error.to_string()))
+    } else {
+        serde_saphyr::from_str(text).map_err(|error| ProblemKind::Syntax(error.to_string()))
+    }
+}
+
+/// The HTTP methods an OpenAPI path item may hold, as API Gateway names them.
+const OPERATIONS: &[(&str, &str)] = &[
+    ("get", "GET"),
+    ("put", "PUT"),
+    ("post", "POST"),
+    ("delete", "DELETE"),
+    ("options", "OPTIONS"),
+    ("head", "HEAD"),
+    ("patch", "PATCH"),
+    ("x-amazon-apigateway-any-method", "ANY"),
+];
+
+/// Path-item members that only document the API.
+const PATH_ITEM_DOCS: &[&str] = &["summary", "description", "parameters", "servers"];
+
+/// Top-level extensions that do not change who may call what; imported as
+/// warnings so users know they have no effect here.
+const IGNORED_TOP_LEVEL: &[&str] = &[
+    "x-amazon-apigateway-api-key-source",
+    "x-amazon-apigateway-binary-media-types",
+    "x-amazon-apigateway-cors",
+    "x-amazon-apigateway-documentation",
+    "x-amazon-apigateway-gateway-responses",
+    "x-amazon-apigateway-minimum-compression-size",
+    "x-amazon-apigateway-request-validators",
+    "x-amazon-apigateway-tag-value",
+];
+
+/// Integration members read by the importer; any other is a warning.
+const INTEGRATION_MEMBERS: &[&str] = &[
+    "type",
+    "uri",
+    "httpMethod",
+    "payloadFormatVersion",
+    "timeoutInMillis",
+    "requestTemplates",
+    "responses",
+    "connectionType",
+    "passthroughBehavior",
+    "integrationSubtype",
+];
+
+struct Importer<'a> {
+    document: &'a Value,
+    root: &'a Map<String, Value>,
+    options: &'a ImportOptions,
+    version: Option<SpecVersion>,
+    flavour: ApiFlavour,
+    errors: Vec<ImportProblem>,
+    warnings: Vec<ImportProblem>,
+}
+
+/// A JSON path one member further in: `.name` for plain names, `['…']`
+/// for anything else (paths, extension names).
+fn member(base: &str, key: &str) -> String {
+    let plain = key
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    if plain {
+        format!("{base}.{key}")
+    } else {
+        let escaped = key.replace('\\', "\\\\").replace('\'', "\\'");
+        format!("{base}['{escaped}']")
+    }
+}
+
+fn element(base: &str, index: usize) -> String {
+    format!("{base}[{index}]")
+}
+
+/// A scalar as text: YAML turns `statusCode: 200` and `swagger: 2.0` into
+/// numbers, while JSON files usually quote them.
+fn scalar_text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    }
+}
+
+/// `1.0`/`2.0` whether written as a string or as a YAML number.
+fn version_number(value: &Value) -> Option<String> {
+    match value {
+        Value::String(text) => Some(text.clone()),
+        Value::Number(number) => number.as_f64().map(|n| format!("{n:.1}")),
+        _ => None,
+    }
+}
+
+impl<'a> Importer<'a> {
+    fn error(&mut self, path: String, kind: ProblemKind) {
+        // A broken security scheme is reported once, not once per operation
+        // that uses it.
+        let problem = ImportProblem { path, kind };
+        if !self.errors.contains(&problem) {
+            self.errors.push(problem);
+        }
+    }
+
+    fn warn(&mut self, path: String, message: impl Into<String>) {
+        self.warnings.push(ImportProblem {
+            path,
+            kind: ProblemKind::Ignored(message.into()),
+        });
+    }
+
+    fn run(mut self) -> Result<ImportedApi, ImportError> {
+        self.version = self.read_version();
+        self.flavour = self.read_flavour();
+        let name = self.read_name();
+        let (endpoint_type, vpc_endpoint_ids) = self.read_endpoint();
+        let policy = self.read_policy();
+        for (key, _) in self.root.iter() {
+            if IGNORED_TOP_LEVEL.contains(&key.as_str()) {
+                self.warn(member("$", key), "has no effect on this gateway");
+            }
+        }
+        let global = match self.root.get("security") {
+            None => Some(AuthorizationType::None),
+            Some(security) => self.security(security, "$.security"),
+        };
+        let (methods, routes) = self.read_paths(global);
+        let Some(version) = self.version.clone() else {
+            // read_version has reported why.
+            return Err(ImportError {
+                problems: self.errors,
+            });
+        };
+        if !self.errors.is_empty() {
+            return Err(ImportError {
+                problems: self.errors,
+            });
+        }
+        Ok(ImportedApi {
+            name,
+            version,
+            flavour: self.flavour,
+            endpoint_type,
+            vpc_endpoint_ids,
+            policy,
+            methods,
+            routes,
+            warnings: self.warnings,
+        })
+    }
+
+    fn read_version(&mut self) -> Option<SpecVersion> {
+        let openapi = self.root.get("openapi");
+        let swagger = self.root.get("swagger");
+        match (openapi, swagger) {
+            (Some(_), Some(_)) => {
+                self.error(
+                    "$".to_owned(),
+                    ProblemKind::Version("both 'openapi' and 'swagger' are set".to_owned()),
+                );
+                None
+            }
+            (Some(value), None) => match scalar_text(value) {
+                Some(text) if text.starts_with("3.") => Some(SpecVersion::OpenApi3(text)),
+                _ => {
+                    self.error(
+                        "$.openapi".to_owned(),
+                        ProblemKind::Version(format!(
+                            "OpenAPI version {value} is not supported; use 3.x or Swagger 2.0"
+                        )),
+                    );
+                    None
+                }
+            },
+            (None, Some(value)) => match version_number(value).as_deref() {
+                Some("2.0") => Some(SpecVersion::Swagger2),
+                _ => {
+                    self.error(
+                        "$.swagger".to_owned(),
+                        ProblemKind::Version(format!(
+                            "Swagger version {value} is not supported; only 2.0 is"
+                        )),
+                    );
+                    None
+                }
+            },
+            (None, None) => {
+                self.error(
+                    "$".to_owned(),
+                    ProblemKind::Version(
+                        "neither 'openapi' (3.x) nor 'swagger' (2.0) is set".to_owned(),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn read_flavour(&mut self) -> ApiFlavour {
+        let marker = "x-amazon-apigateway-importexport-version";
+        let from_document = match self.root.get(marker) {
+            None => ApiFlavour::Rest,
+            Some(value) => {
+                if version_number(value).as_deref() != Some("1.0") {
+                    self.error(
+                        member("$", marker),
+                        ProblemKind::Unsupported(format!(
+                            "import/export version {value}; only 1.0 exists"
+                        )),
+                    );
+                }
+                ApiFlavour::Http
+            }
+        };
+        // The caller's choice (ImportRestApi versus ImportApi on AWS) wins.
+        self.options.flavour.unwrap_or(from_document)
+    }
+
+    fn read_name(&mut self) -> Option<String> {
+        let info = self.root.get("info")?;
+        let Some(info) = info.as_object() else {
+            self.error("$.info".to_owned(), ProblemKind::WrongType("an object"));
+            return None;
+        };
+        match info.get("title") {
+            None => None,
+            Some(Value::String(title)) => Some(title.clone()),
+            Some(_) => {
+                self.error(
+                    "$.info.title".to_owned(),
+                    ProblemKind::WrongType("a string"),
+                );
+                None
+            }
+        }
+    }
+
+    /// The endpoint configuration sits at the top level (Swagger 2.0 and
+    /// the REST import) or on a server object (OpenAPI 3 exports).
+    fn read_endpoint(&mut self) -> (Option<EndpointType>, Vec<String>) {
+        let name = "x-amazon-apigateway-endpoint-configuration";
+        let mut found: Vec<(String, &Value)> = Vec::new();
+        if let Some(value) = self.root.get(name) {
+            found.push((member("$", name), value));
+        }
+        if let Some(Value::Array(servers)) = self.root.get("servers") {
+            for (index, server) in servers.iter().enumerate() {
+                if let Some(value) = server.get(name) {
+                    found.push((member(&element("$.servers", index), name), value));
+                }
+            }
+        }
+        let mut endpoint_type = None;
+        let mut vpc_endpoint_ids = Vec::new();
+        let mut seen = false;
+        for (at, value) in found {
+            if seen {
+                self.error(
+                    at,
+                    ProblemKind::InvalidEndpointConfiguration("given more than once".to_owned()),
+                );
+                continue;
+            }
+            seen = true;
+            let (kind, ids) = self.endpoint_configuration(value, &at);
+            endpoint_type = kind;
+            vpc_endpoint_ids = ids;
+        }
+        (endpoint_type, vpc_endpoint_ids)
+    }
+
+    fn endpoint_configuration(
+        &mut self,
+        value: &Value,
+        at: &str,
+    ) -> (Option<EndpointType>, Vec<String>) {
+        let Some(config) = value.as_object() else {
+            self.error(at.to_owned(), ProblemKind::WrongType("an object"));
+            return (None, Vec::new());
+        };
+        let mut endpoint_type = None;
+        for (key, value) in config {
+            let here = member(at, key);
+            match key.as_str() {
+                "types" => endpoint_type = self.endpoint_types(value, &here),
+                "vpcEndpointIds" => {}
+                "disableExecuteApiEndpoint" => match value {
+                    Value::Bool(false) => {}
+                    // The data plane always answers on the execute-api host;
+                    // importing `true` would expose what the file closes.
+                    Value::Bool(true) => self.error(
+                        here,
+                        ProblemKind::Unsupported(
+                            "disableExecuteApiEndpoint: the gateway always serves the execute-api endpoint"
+                                .to_owned(),
+                        ),
+                    ),
+                    _ => self.error(here, ProblemKind::WrongType("true or false")),
+                },
+                _ => self.warn(here, "unknown endpoint configuration member"),
+            }
+        }
+        let mut ids = Vec::new();
+        if let Some(value) = config.get("vpcEndpointIds") {
+            let here = member(at, "vpcEndpointIds");
+            match value {
+                Value::Array(items) => {
+                    for (index, item) in items.iter().enumerate() {
+                        match item.as_str() {
+                            Some(id) if is_vpc_endpoint_id(id) => ids.push(id.to_owned()),
+                            _ => self.error(
+                                element(&here, index),
+                                ProblemKind::InvalidEndpointConfiguration(format!(
+                                    "{item} is not a VPC endpoint id (vpce-…)"
+                                )),
+                            ),
+                        }
+                    }
+                }
+                _ => self.error(here.clone(), ProblemKind::WrongType("a list of vpce-… ids")),
+            }
+            if !ids.is_empty() {
+                match endpoint_type {
+                    // VPC endpoints only exist for private APIs, so naming
+                    // them without a type means PRIVATE (the stricter one).
+                    None => endpoint_type = Some(EndpointType::Private),
+                    Some(EndpointType::Private) => {}
+                    Some(_) => self.error(
+                        here,
+                        ProblemKind::InvalidEndpointConfiguration(
+                            "vpcEndpointIds are only for PRIVATE APIs".to_owned(),
+                        ),
+                    ),
+                }
+            }
+        }
+        if self.flavour == ApiFlavour::Http
+            && (!ids.is_empty() || endpoint_type.is_some_and(|kind| kind != EndpointType::Regional))
+        {
+            self.error(
+                at.to_owned(),
+                ProblemKind::InvalidEndpointConfiguration(
+                    "HTTP APIs are REGIONAL and have no VPC endpoints".to_owned(),
+                ),
+            );
+        }
+        (endpoint_type, ids)
+    }
+
+    fn endpoint_types(&mut self, value: &Value, at: &str) -> Option<EndpointType> {
+        let Some(items) = value.as_array() else {
+            self.error(
+                at.to_owned(),
+                ProblemKind::WrongType("a list of endpoint types"),
+            );
+            return None;
+        };
+        // API Gateway takes exactly one type per API.
+        let [only] = items.as_slice() else {
+            self.error(
+                at.to_owned(),
+                ProblemKind::InvalidEndpointConfiguration(
+                    "exactly one of REGIONAL, EDGE or PRIVATE".to_owned(),
+                ),
+            );
+            return None;
+        };
+        let kind = only.as_str().map(str::to_ascii_uppercase);
+        match kind.as_deref() {
+            Some("REGIONAL") => Some(EndpointType::Regional),
+            Some("EDGE") => Some(EndpointType::Edge),
+            Some("PRIVATE") => Some(EndpointType::Private),
+            _ => {
+                self.error(
+                    element(at, 0),
+                    ProblemKind::InvalidEndpointConfiguration(format!(
+                        "{only} is not REGIONAL, EDGE or PRIVATE"
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn read_policy(&mut self) -> Option<Value> {
+        let name = "x-amazon-apigateway-policy";
+        let value = self.root.get(name)?;
+        let at = member("$", name);
+        if self.flavour == ApiFlavour::Http {
+            // Importing it silently would leave an API open that its
+            // author meant to restrict.
+            self.error(
+                at,
+                ProblemKind::Unsupported("HTTP APIs do not support resource policies".to_owned()),
+            );
+            return None;
+        }
+        match value {
+            Value::Object(_) => Some(value.clone()),
+            Value::String(text) => match serde_json::from_str::<Value>(text) {
+                Ok(parsed @ Value::Object(_)) => Some(parsed),
+                _ => {
+                    self.error(
+                        at,
+                        ProblemKind::WrongType("a policy document (JSON object)"),
+                    );
+                    None
+                }
+            },
+            _ => {
+                self.error(
+                    at,
+                    ProblemKind::WrongType("a policy document (JSON object)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn read_paths(&mut self, global: Option<AuthorizationType>) -> (Vec<Method>, Vec<Route>) {
+        let mut methods = Vec::new();
+        let mut routes = Vec::new();
+        let root: &'a Map<String, Value> = self.root;
+        let Some(paths) = root.get("paths") else {
+            self.error("$".to_owned(), ProblemKind::Missing("paths"));
+            return (methods, routes);
+        };
+        let Some(paths) = paths.as_object() else {
+            self.error("$.paths".to_owned(), ProblemKind::WrongType("an object"));
+            return (methods, routes);
+        };
+        // REST: the variable part (`{id}`, `{proxy+}`) under each parent.
+        let mut variables: HashMap<Vec<PathPart>, PathPart> = HashMap::new();
+        // HTTP: route keys with parameter names erased, to find clashes.
+        let mut route_shapes: HashSet<String> = HashSet::new();
+        for (path, item) in paths {
+            let at = member("$.paths", path);
+            let Some(item) = item.as_object() else {
+                self.error(at, ProblemKind::WrongType("a path item object"));
+                continue;
+            };
+            let is_default = self.flavour == ApiFlavour::Http && path == "/$default";
+            let parts = if is_default {
+                Vec::new()
+            } else {
+                match parse_path(path) {
+                    Ok(parts) => parts,
+                    Err(message) => {
+                        self.error(at, ProblemKind::InvalidPath(message));
+                        continue;
+                    }
+                }
+            };
+            if self.flavour == ApiFlavour::Rest
+                && let Err(message) = check_variable_siblings(&parts, &mut variables)
+            {
+                self.error(at.clone(), ProblemKind::InvalidPath(message));
+            }
+            for (key, operation) in item {
+                let here = member(&at, key);
+                let Some(http_method) = OPERATIONS
+                    .iter()
+                    .find(|(name, _)| name == key)
+                    .map(|(_, method)| *method)
+                else {
+                    self.path_item_member(key, here);
+                    continue;
+                };
+                if is_default && http_method != "ANY" {
+                    self.error(
+                        here,
+                        ProblemKind::InvalidPath(
+                            "the $default route takes only x-amazon-apigateway-any-method"
+                                .to_owned(),
+                        ),
+                    );
+                    continue;
+                }
+                let Some((authorization, integration)) =
+                    self.operation(operation, &here, http_method, global)
+                else {
+                    continue;
+                };
+                match self.flavour {
+                    ApiFlavour::Rest => methods.push(Method {
+                        http_method: http_method.to_owned(),
+                        resource_path: path.clone(),
+                        authorization,
+                        integration,
+                    }),
+                    ApiFlavour::Http => {
+                        let route = if is_default {
+                            Route {
+                                key: "$default".to_owned(),
+                                method: None,
+                                path: None,
+                                authorization,
+                                integration,
+                            }
+                        } else {
+                            Route {
+                                key: format!("{http_method} {path}"),
+                                method: (http_method != "ANY").then(|| http_method.to_owned()),
+                                path: Some(parts.clone()),
+                                authorization,
+                                integration,
+                            }
+                        };
+                        let shape = route_shape(&route);
+                        if route_shapes.insert(shape) {
+                            routes.push(route);
+                        } else {
+                            self.error(
+                                here,
+                                ProblemKind::Duplicate(format!("route '{}'", route.key)),
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        (methods, routes)
+    }
+
+    fn path_item_member(&mut self, key: &str, at: String) {
+        if key == "trace" {
+            self.error(
+                at,
+                ProblemKind::Unsupported("API Gateway has no TRACE methods".to_owned()),
+            );
+        } else if key == "$ref" {
+            // A referenced path item would need a resolver across files.
+            self.error(
+                at,
+                ProblemKind::Unsupported("$ref path items; inline the operations".to_owned()),
+            );
+        } else if !PATH_ITEM_DOCS.contains(&key) {
+            self.warn(at, "not an operation API Gateway imports");
+        }
+    }
+
+    fn operation(
+        &mut self,
+        operation: &'a Value,
+        at: &str,
+        http_method: &str,
+        global: Option<AuthorizationType>,
+    ) -> Option<(AuthorizationType, Integration)> {
+        let Some(operation) = operation.as_object() else {
+            self.error(at.to_owned(), ProblemKind::WrongType("an operation object"));
+            return None;
+        };
+        let authorization = self.operation_authorization(operation, at, global);
+        let integration_name = "x-amazon-apigateway-integration";
+        let integration = match operation.get(integration_name) {
+            Some(value) => self.integration(value, &member(at, integration_name), http_method),
+            None => {
+                self.error(at.to_owned(), ProblemKind::NoIntegration);
+                None
+            }
+        };
+        for key in operation.keys() {
+            if key.starts_with("x-amazon-apigateway-")
+                && key != integration_name
+                && key != "x-amazon-apigateway-auth"
+            {
+                self.warn(member(at, key), "has no effect on this gateway");
+            }
+        }
+        Some((authorization?, integration?))
+    }
+
+    /// `x-amazon-apigateway-auth` or the operation's `security`, else the
+    /// document's; `None` when the problem has been reported.
+    fn operation_authorization(
+        &mut self,
+        operation: &Map<String, Value>,
+        at: &str,
+        global: Option<AuthorizationType>,
+    ) -> Option<AuthorizationType> {
+        let from_security = match operation.get("security") {
+            Some(security) => Some(self.security(security, &member(at, "security"))?),
+            None => None,
+        };
+        let auth_name = "x-amazon-apigateway-auth";
+        let from_auth = match operation.get(auth_name) {
+            Some(auth) => Some(self.auth_extension(auth, &member(at, auth_name))?),
+            None => None,
+        };
+        match (from_auth, from_security) {
+            (Some(auth), Some(security)) if auth != security => {
+                self.error(
+                    at.to_owned(),
+                    ProblemKind::UnsupportedAuthorization(
+                        "x-amazon-apigateway-auth and security disagree".to_owned(),
+                    ),
+                );
+                None
+            }
+            (Some(auth), _) => Some(auth),
+            (None, Some(security)) => Some(security),
+            (None, None) => global,
+        }
+    }
+
+    fn auth_extension(&mut self, auth: &Value, at: &str) -> Option<AuthorizationType> {
+        let Some(kind) = auth.get("type") else {
+            self.error(at.to_owned(), ProblemKind::Missing("type"));
+            return None;
+        };
+        let at = member(at, "type");
+        match kind.as_str().map(str::to_ascii_uppercase).as_deref() {
+            Some("AWS_IAM") => Some(AuthorizationType::AwsIam),
+            Some("NONE") => Some(AuthorizationType::None),
+            Some(other) => {
+                self.error(
+                    at,
+                    ProblemKind::UnsupportedAuthorization(format!(
+                        "authorization type {other}; only AWS_IAM and NONE"
+                    )),
+                );
+                None
+            }
+            None => {
+                self.error(at, ProblemKind::WrongType("a string"));
+                None
+            }
+        }
+    }
+
+    /// A list of alternative requirements, each naming schemes that must
+    /// all pass. API Gateway applies one authorization type per method, so
+    /// alternatives must agree and each names at most one scheme.
+    fn security(&mut self, security: &Value, at: &str) -> Option<AuthorizationType> {
+        let Some(requirements) = security.as_array() else {
+            self.error(
+                at.to_owned(),
+                ProblemKind::WrongType("a list of security requirements"),
+            );
+            return None;
+        };
+        let mut chosen: Option<AuthorizationType> = None;
+        let mut failed = false;
+        if requirements.is_empty() {
+            return Some(AuthorizationType::None);
+        }
+        for (index, requirement) in requirements.iter().enumerate() {
+            let here = element(at, index);
+            let Some(requirement) = requirement.as_object() else {
+                self.error(
+                    here,
+                    ProblemKind::WrongType("a security requirement object"),
+                );
+                failed = true;
+                continue;
+            };
+            let mut names = requirement.keys();
+            let this = match (names.next(), names.next()) {
+                (None, _) => Some(AuthorizationType::None),
+                (Some(name), None) => self.scheme(name, &here),
+                (Some(_), Some(_)) => {
+                    self.error(
+                        here,
+                        ProblemKind::UnsupportedAuthorization(
+                            "several security schemes required together".to_owned(),
+                        ),
+                    );
+                    None
+                }
+            };
+            match (this, chosen) {
+                (None, _) => failed = true,
+                (Some(kind), None) => chosen = Some(kind),
+                (Some(kind), Some(earlier)) if kind != earlier => {
+                    // `[{sigv4: []}, {}]` would make signing optional: there
+                    // is no such authorization type.
+                    self.error(
+                        at.to_owned(),
+                        ProblemKind::UnsupportedAuthorization(
+                            "alternative requirements with different authorization types"
+                                .to_owned(),
+                        ),
+                    );
+                    failed = true;
+                }
+                (Some(_), Some(_)) => {}
+            }
+        }
+        if failed { None } else { chosen }
+    }
+
+    /// The authorization type a named security scheme stands for.
+    fn scheme(&mut self, name: &str, at: &str) -> Option<AuthorizationType> {
+        let (container, container_at) = match self.version {
+            Some(SpecVersion::Swagger2) => (
+                self.root.get("securityDefinitions"),
+                "$.securityDefinitions".to_owned(),
+            ),
+            _ => (
+                self.root
+                    .get("components")
+                    .and_then(|c| c.get("securitySchemes")),
+                "$.components.securitySchemes".to_owned(),
+            ),
+        };
+        let Some(scheme) = container.and_then(|c| c.get(name)) else {
+            self.error(
+                at.to_owned(),
+                ProblemKind::UnknownSecurityScheme(name.to_owned()),
+            );
+            return None;
+        };
+        let scheme_at = member(&container_at, name);
+        let Some(scheme) = scheme.as_object() else {
+            self.error(
+                scheme_at,
+                ProblemKind::WrongType("a security scheme object"),
+            );
+            return None;
+        };
+        if scheme.contains_key("$ref") {
+            self.error(
+                scheme_at,
+                ProblemKind::Unsupported("$ref security schemes; inline the scheme".to_owned()),
+            );
+            return None;
+        }
+        if scheme.contains_key("x-amazon-apigateway-authorizer") {
+            self.error(
+                member(&scheme_at, "x-amazon-apigateway-authorizer"),
+                ProblemKind::UnsupportedAuthorization(
+                    "Lambda, Cognito and JWT authorizers".to_owned(),
+                ),
+            );
+            return None;
+        }
+        let text = |key: &str| scheme.get(key).and_then(Value::as_str);
+        match text("x-amazon-apigateway-authtype") {
+            Some(authtype) if authtype.eq_ignore_ascii_case("awsSigv4") => {
+                let shaped = text("type") == Some("apiKey")
+                    && text("name").is_some_and(|n| n.eq_ignore_ascii_case("Authorization"))
+                    && text("in") == Some("header");
+                if shaped {
+                    Some(AuthorizationType::AwsIam)
+                } else {
+                    self.error(
+                        scheme_at,
+                        ProblemKind::UnsupportedAuthorization(
+                            "an awsSigv4 scheme is type apiKey, name Authorization, in header"
+                                .to_owned(),
+                        ),
+                    );
+                    None
+                }
+            }
+            Some(authtype) => {
+                self.error(
+                    member(&scheme_at, "x-amazon-apigateway-authtype"),
+                    ProblemKind::UnsupportedAuthorization(format!("authtype {authtype}")),
+                );
+                None
+            }
+            None => {
+                // A plain apiKey scheme is API Gateway's API key requirement
+                // (`apiKeyRequired`); anything else is an authorizer. Neither
+                // may turn into an open method.
+                let what = match text("type") {
+                    Some("apiKey") => "API keys (apiKeyRequired)".to_owned(),
+                    Some(other) => format!("security scheme type {other}"),
+                    None => "a security scheme without a type".to_owned(),
+                };
+                self.error(scheme_at, ProblemKind::UnsupportedAuthorization(what));
+                None
+            }
+        }
+    }
+
+    fn integration(
+        &mut self,
+        value: &'a Value,
+        at: &str,
+        http_method: &str,
+    ) -> Option<Integration> {
+        let (value, at) = self.resolve_reference(value, at)?;
+        let Some(config) = value.as_object() else {
+            self.error(at, ProblemKind::WrongType("an integration object"));
+            return None;
+        };
+        let Some(kind) = config.get("type") else {
+            self.error(at, ProblemKind::Missing("type"));
+            return None;
+        };
+        let Some(kind) = kind.as_str() else {
+            self.error(member(&at, "type"), ProblemKind::WrongType("a string"));
+            return None;
+        };
+        for key in config.keys() {
+            if !INTEGRATION_MEMBERS.contains(&key.as_str()) {
+                self.warn(member(&at, key), "integration member has no effect here");
+            }
+        }
+        if let Some(connection) = config.get("connectionType")
+            && !connection
+                .as_str()
+                .is_some_and(|c| c.eq_ignore_ascii_case("INTERNET"))
+        {
+            self.error(
+                member(&at, "connectionType"),
+                ProblemKind::Unsupported(format!("connectionType {connection}; only INTERNET")),
+            );
+            return None;
+        }
+        if config.contains_key("integrationSubtype") {
+            // HTTP APIs' AWS service integrations (SQS-SendMessage, …) call
+            // AWS itself; the gateway has nothing to forward them to.
+            self.error(
+                member(&at, "integrationSubtype"),
+                ProblemKind::UnsupportedIntegrationType(
+                    "AWS service integrations (integrationSubtype)".to_owned(),
+                ),
+            );
+            return None;
+        }
+        let kind = kind.to_ascii_lowercase();
+        match (kind.as_str(), self.flavour) {
+            ("mock", ApiFlavour::Rest) => self.mock(config, &at),
+            ("mock", ApiFlavour::Http) => {
+                self.error(
+                    member(&at, "type"),
+                    ProblemKind::UnsupportedIntegrationType(
+                        "mock: HTTP APIs have no MOCK integrations".to_owned(),
+                    ),
+                );
+                None
+            }
+            ("http_proxy", _) => self.http_proxy(config, &at, http_method),
+            ("aws_proxy", _) => self.aws_proxy(config, &at),
+            ("http" | "aws", _) => {
+                self.error(
+                    member(&at, "type"),
+                    ProblemKind::UnsupportedIntegrationType(format!(
+                        "{kind}: non-proxy integrations need mapping templates, which the gateway does not run"
+                    )),
+                );
+                None
+            }
+            _ => {
+                self.error(
+                    member(&at, "type"),
+                    ProblemKind::UnsupportedIntegrationType(kind.clone()),
+                );
+                None
+            }
+        }
+    }
+
+    /// `$ref: '#/components/x-amazon-apigateway-integrations/name'` (HTTP
+    /// API exports share integrations that way); one level, local only.
+    fn resolve_reference(&mut self, value: &'a Value, at: &str) -> Option<(&'a Value, String)> {
+        let Some(reference) = value.get("$ref") else {
+            return Some((value, at.to_owned()));
+        };
+        let here = member(at, "$ref");
+        let Some(pointer) = reference.as_str().and_then(|r| r.strip_prefix('#')) else {
+            self.error(
+                here,
+                ProblemKind::Unsupported("references outside this document; use '#/…'".to_owned()),
+            );
+            return None;
+        };
+        match self.document.pointer(pointer) {
+            Some(target) if target.get("$ref").is_some() => {
+                self.error(
+                    here,
+                    ProblemKind::Unsupported("a reference to a reference".to_owned()),
+                );
+                None
+            }
+            Some(target) => {
+                // Later problems point into the shared definition.
+                let at = pointer
+                    .split('/')
+                    .skip(1)
+                    .map(|token| token.replace("~1", "/").replace("~0", "~"))
+                    .fold("$".to_owned(), |path, token| member(&path, &token));
+                Some((target, at))
+            }
+            None => {
+                self.error(
+                    here,
+                    ProblemKind::InvalidIntegration(format!("{reference} points at nothing")),
+                );
+                None
+            }
+        }
+    }
+
+    fn timeout(&mut self, config: &Map<String, Value>, at: &str) -> Option<u64> {
+        let Some(value) = config.get("timeoutInMillis") else {
+            return Some(default_timeout_ms());
+        };
+        let here = member(at, "timeoutInMillis");
+        let parsed = match value {
+            Value::Number(n) => n.as_u64(),
+            Value::String(text) => text.parse::<u64>().ok(),
+            _ => None,
+        };
+        let Some(timeout) = parsed else {
+            self.error(here, ProblemKind::WrongType("a number of milliseconds"));
+            return None;
+        };
+        match check_timeout_ms(timeout) {
+            Ok(()) => Some(timeout),
+            Err(message) => {
+                self.error(here, ProblemKind::InvalidIntegration(message));
+                None
+            }
+        }
+    }
+
+    fn required_text(
+        &mut self,
+        config: &Map<String, Value>,
+        at: &str,
+        key: &'static str,
+    ) -> Option<String> {
+        match config.get(key) {
+            None => {
+                self.error(at.to_owned(), ProblemKind::Missing(key));
+                None
+            }
+            Some(Value::String(text)) => Some(text.clone()),
+            Some(Value::Object(_)) => {
+                // SAM's inline DefinitionBody often holds `Fn::Sub`; a file
+                // read here is never passed through CloudFormation.
+                self.error(
+                    member(at, key),
+                    ProblemKind::Unsupported(
+                        "CloudFormation intrinsic functions; write the value out".to_owned(),
+                    ),
+                );
+                None
+            }
+            Some(_) => {
+                self.error(member(at, key), ProblemKind::WrongType("a string"));
+                None
+            }
+        }
+    }
+
+    fn http_proxy(
+        &mut self,
+        config: &Map<String, Value>,
+        at: &str,
+        http_method: &str,
+    ) -> Option<Integration> {
+        let uri = self.required_text(config, at, "uri");
+        let uri = uri.and_then(|uri| {
+            if uri.contains("${stageVariables.") {
+                self.error(
+                    member(at, "uri"),
+                    ProblemKind::Unsupported("stage variables in the uri".to_owned()),
+                );
+                return None;
+            }
+            match check_http_uri(&uri) {
+                Ok(()) => Some(uri),
+                Err(message) => {
+                    self.error(member(at, "uri"), ProblemKind::InvalidIntegration(message));
+                    None
+                }
+            }
+        });
+        // The data plane forwards with the caller's method, which is what
+        // `httpMethod` ANY (or the method itself) means.
+        let method_ok = match config.get("httpMethod") {
+            None => true,
+            Some(value) => match value.as_str().map(str::to_ascii_uppercase) {
+                Some(method) if method == "ANY" || method == http_method => true,
+                Some(method) => {
+                    self.error(
+                        member(at, "httpMethod"),
+                        ProblemKind::Unsupported(format!(
+                            "httpMethod {method} on a {http_method} method: the backend is called with the caller's method"
+                        )),
+                    );
+                    false
+                }
+                None => {
+                    self.error(member(at, "httpMethod"), ProblemKind::WrongType("a string"));
+                    false
+                }
+            },
+        };
+        let format_ok = match config.get("payloadFormatVersion") {
+            None => true,
+            Some(value) if version_number(value).as_deref() == Some("1.0") => true,
+            Some(value) => {
+                self.error(
+                    member(at, "payloadFormatVersion"),
+                    ProblemKind::InvalidIntegration(format!(
+                        "payloadFormatVersion {value}; HTTP proxies take only 1.0"
+                    )),
+                );
+                false
+            }
+        };
+        let timeout_ms = self.timeout(config, at);
+        if !method_ok || !format_ok {
+            return None;
+        }
+        Some(Integration::HttpProxy {
+            uri: uri?,
+            timeout_ms: timeout_ms?,
+        })
+    }
+
+    fn aws_proxy(&mut self, config: &Map<String, Value>, at: &str) -> Option<Integration> {
+        let function = self.required_text(config, at, "uri").and_then(|uri| {
+            let function = lambda_function(&uri);
+            if function.is_none() {
+                self.error(
+                    member(at, "uri"),
+                    ProblemKind::InvalidIntegration(format!(
+                        "'{uri}' is not a Lambda function ARN or arn:aws:apigateway:{{region}}:lambda:path/2015-03-31/functions/{{functionArn}}/invocations"
+                    )),
+                );
+            }
+            function
+        });
+        // Lambda's Invoke API is a POST.
+        let method_ok = match config.get("httpMethod") {
+            None => true,
+            Some(value)
+                if value
+                    .as_str()
+                    .is_some_and(|m| m.eq_ignore_ascii_case("POST")) =>
+            {
+                true
+            }
+            Some(value) => {
+                self.error(
+                    member(at, "httpMethod"),
+                    ProblemKind::InvalidIntegration(format!(
+                        "httpMethod {value}; Lambda functions are invoked with POST"
+                    )),
+                );
+                false
+            }
+        };
+        let payload_format = match (config.get("payloadFormatVersion"), self.flavour) {
+            (None, ApiFlavour::Rest) => Some(PayloadFormat::V1),
+            (None, ApiFlavour::Http) => {
+                // AWS requires it for HTTP APIs; guessing would pick the
+                // event shape the function does not expect.
+                self.error(at.to_owned(), ProblemKind::Missing("payloadFormatVersion"));
+                None
+            }
+            (Some(value), flavour) => match (version_number(value).as_deref(), flavour) {
+                (Some("1.0"), _) => Some(PayloadFormat::V1),
+                (Some("2.0"), ApiFlavour::Http) => Some(PayloadFormat::V2),
+                _ => {
+                    let allowed = match flavour {
+                        ApiFlavour::Rest => "REST APIs take only 1.0",
+                        ApiFlavour::Http => "1.0 or 2.0",
+                    };
+                    self.error(
+                        member(at, "payloadFormatVersion"),
+                        ProblemKind::InvalidIntegration(format!(
+                            "payloadFormatVersion {value}; {allowed}"
+                        )),
+                    );
+                    None
+                }
+            },
+        };
+        let timeout = self.timeout(config, at);
+        if timeout.is_some_and(|t| t != default_timeout_ms()) {
+            self.warn(
+                member(at, "timeoutInMillis"),
+                "Lambda calls are bounded at 29 seconds here",
+            );
+        }
+        let endpoint = match &self.options.lambda_endpoint {
+            Some(endpoint) => Some(endpoint.clone()),
+            None => {
+                self.error(
+                    member(at, "uri"),
+                    ProblemKind::InvalidIntegration(
+                        "no Lambda endpoint was given to invoke functions with".to_owned(),
+                    ),
+                );
+                None
+            }
+        };
+        if !method_ok {
+            return None;
+        }
+        Some(Integration::LambdaProxy {
+            endpoint: endpoint?,
+            function: function?,
+            payload_format: payload_format?,
+        })
+    }
+
+    /// MOCK: the request template's `statusCode` selects an integration
+    /// response (by its selection pattern, else `default`), whose status,
+    /// static headers and template become the fixed answer.
+    fn mock(&mut self, config: &Map<String, Value>, at: &str) -> Option<Integration> {
+        let status = self.mock_request_status(config, at)?;
+        let responses_at = member(at, "responses");
+        let responses = match config.get("responses") {
+            None => None,
+            Some(Value::Object(responses)) => Some(responses),
+            Some(_) => {
+                self.error(responses_at, ProblemKind::WrongType("an object"));
+                return None;
+            }
+        };
+        let status_text = status.to_string();
+        let selected = responses.and_then(|responses| {
+            responses
+                .get_key_value(&status_text)
+                .or_else(|| responses.get_key_value("default"))
+        });
+        if let Some(responses) = responses {
+            for key in responses.keys() {
+                if key != "default" && !key.bytes().all(|b| b.is_ascii_digit()) {
+                    self.warn(
+                        member(&responses_at, key),
+                        "selection patterns are matched literally against the status code",
+                    );
+                }
+            }
+        }
+        let Some((key, response)) = selected else {
+            // API Gateway answers this way when no integration response
+            // matches the mock's status.
+            return Some(Integration::Mock {
+                status: 500,
+                headers: Vec::new(),
+                body: r#"{"message": "Internal server error"}"#.to_owned(),
+            });
+        };
+        let here = member(&responses_at, key);
+        let Some(response) = response.as_object() else {
+            self.error(
+                here,
+                ProblemKind::WrongType("an integration response object"),
+            );
+            return None;
+        };
+        let status = match response.get("statusCode") {
+            None => {
+                self.error(here, ProblemKind::Missing("statusCode"));
+                return None;
+            }
+            Some(value) => match scalar_text(value).and_then(|t| t.parse::<u16>().ok()) {
+                Some(code) if (100..=599).contains(&code) => code,
+                _ => {
+                    self.error(
+                        member(&here, "statusCode"),
+                        ProblemKind::InvalidIntegration(format!(
+                            "statusCode {value} is not an HTTP status"
+                        )),
+                    );
+                    return None;
+                }
+            },
+        };
+        let mut headers = self.mock_headers(response, &here);
+        let (content_type, body) = self.mock_body(response, &here)?;
+        if let Some(content_type) = content_type
+            && !headers
+                .iter()
+                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+        {
+            headers.push(("Content-Type".to_owned(), content_type));
+        }
+        headers.sort();
+        Some(Integration::Mock {
+            status,
+            headers,
+            body,
+        })
+    }
+
+    fn mock_request_status(&mut self, config: &Map<String, Value>, at: &str) -> Option<u16> {
+        let Some(templates) = config.get("requestTemplates") else {
+            return Some(200);
+        };
+        let templates_at = member(at, "requestTemplates");
+        let Some(templates) = templates.as_object() else {
+            self.error(templates_at, ProblemKind::WrongType("an object"));
+            return None;
+        };
+        let Some((content_type, template)) = templates
+            .get_key_value("application/json")
+            .or_else(|| templates.iter().next())
+        else {
+            return Some(200);
+        };
+        let here = member(&templates_at, content_type);
+        let Some(template) = template.as_str() else {
+            self.error(here, ProblemKind::WrongType("a string"));
+            return None;
+        };
+        if is_velocity(template) {
+            self.error(
+                here,
+                ProblemKind::Unsupported(
+                    "request templates with VTL ($input, $context, #set, …) are not evaluated"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
+        match template_status(template) {
+            Some(status) => Some(status),
+            None => {
+                self.error(
+                    here,
+                    ProblemKind::InvalidIntegration(
+                        "the request template's statusCode is not an HTTP status".to_owned(),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// `method.response.header.X: "'value'"` — only quoted literals can be
+    /// answered without a backend.
+    fn mock_headers(&mut self, response: &Map<String, Value>, at: &str) -> Vec<(String, String)> {
+        let mut headers = Vec::new();
+        let Some(parameters) = response.get("responseParameters") else {
+            return headers;
+        };
+        let parameters_at = member(at, "responseParameters");
+        let Some(parameters) = parameters.as_object() else {
+            self.error(parameters_at, ProblemKind::WrongType("an object"));
+            return headers;
+        };
+        for (name, value) in parameters {
+            let literal = value
+                .as_str()
+                .and_then(|v| v.strip_prefix('\''))
+                .and_then(|v| v.strip_suffix('\''));
+            match (name.strip_prefix("method.response.header."), literal) {
+                (Some(header), Some(literal)) if !header.is_empty() => {
+                    headers.push((header.to_owned(), literal.to_owned()));
+                }
+                _ => self.warn(
+                    member(&parameters_at, name),
+                    "only 'literal' header values are answered by a mock",
+                ),
+            }
+        }
+        headers
+    }
+
+    fn mock_body(
+        &mut self,
+        response: &Map<String, Value>,
+        at: &str,
+    ) -> Option<(Option<String>, String)> {
+        let Some(templates) = response.get("responseTemplates") else {
+            return Some((None, String::new()));
+        };
+        let templates_at = member(at, "responseTemplates");
+        let Some(templates) = templates.as_object() else {
+            self.error(templates_at, ProblemKind::WrongType("an object"));
+            return None;
+        };
+        let Some((content_type, template)) = templates
+            .get_key_value("application/json")
+            .or_else(|| templates.iter().next())
+        else {
+            return Some((None, String::new()));
+        };
+        let here = member(&templates_at, content_type);
+        let Some(template) = template.as_str() else {
+            self.error(here, ProblemKind::WrongType("a string"));
+            return None;
+        };
+        if is_velocity(template) {
+            self.error(
+                here,
+                ProblemKind::Unsupported(
+                    "response templates with VTL ($input, $context, #set, …) are not evaluated"
+                        .to_owned(),
+                ),
+            );
+            return None;
+        }
+        Some((Some(content_type.clone()), template.to_owned()))
+    }
+}
+
+/// Does a mapping template need Velocity to render? Static text is served
+/// as written; anything that references a variable would come out wrong.
+fn is_velocity(template: &str) -> bool {
+    const MARKERS: &[&str] = &[
+        "$input",
+        "$context",
+        "$util",
+        "$stageVariables",
+        "$method",
+        "$integration",
+        "${",
+        "#set",
+        "#if",
+        "#foreach",
+        "#end",
+    ];
+    MARKERS.iter().any(|marker| template.contains(marker))
+}
+
+/// The `statusCode` a static MOCK request template produces. Templates are
+/// not always JSON: CDK's CORS preflight writes `{ statusCode: 200 }`, which
+/// API Gateway accepts, so the value is found by its name. No `statusCode`
+/// means 200.
+fn template_status(template: &str) -> Option<u16> {
+    let Some((_, after)) = template.split_once("statusCode") else {
+        return Some(200);
+    };
+    let after = after.trim_start_matches(['"', '\'']).trim_start();
+    let after = after.strip_prefix(':')?.trim_start();
+    let after = after.trim_start_matches(['"', '\'']);
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits
+        .parse::<u16>()
+        .ok()
+        .filter(|status| (100..=599).contains(status))
+}
+
+fn is_vpc_endpoint_id(id: &str) -> bool {
+    id.strip_prefix("vpce-").is_some_and(|rest| {
+        !rest.is_empty() && rest.bytes().all(|b| b.is_ascii_hexdigit() || b == b'-')
+    })
+}
+
+/// A path template as API Gateway accepts it: `/`, or `/`-separated
+/// segments each a literal (`a-zA-Z0-9._-:`), `{name}` or, last only,
+/// `{name+}`.
+pub fn parse_path(path: &str) -> Result<Vec<PathPart>, String> {
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(format!("'{path}' does not start with /"));
+    };
+    if rest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let last = segments.len().saturating_sub(1);
+    let mut parts = Vec::with_capacity(segments.len());
+    for (index, segment) in segments.iter().enumerate() {
+        if segment.is_empty() {
+            return Err(format!("'{path}' has an empty segment"));
+        }
+        let part = PathPart::parse(segment);
+        let name_ok = |name: &str| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
+        };
+        match &part {
+            PathPart::Literal(text) => {
+                let ok = text
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b));
+                if !ok {
+                    return Err(format!(
+                        "segment '{segment}' of '{path}' may hold only a-zA-Z0-9._-: or be {{name}} / {{name+}}"
+                    ));
+                }
+            }
+            PathPart::Param(name) => {
+                if !name_ok(name) {
+                    return Err(format!("'{segment}' of '{path}' is not a valid parameter"));
+                }
+            }
+            PathPart::Greedy(name) => {
+                if !name_ok(name) {
+                    return Err(format!("'{segment}' of '{path}' is not a valid parameter"));
+                }
+                if index != last {
+                    return Err(format!("'{segment}' must be the last segment of '{path}'"));
+                }
+            }
+        }
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// REST resources may have only one variable child (`{id}` or `{proxy+}`)
+/// per parent; API Gateway refuses a second one with this message.
+fn check_variable_siblings(
+    parts: &[PathPart],
+    variables: &mut HashMap<Vec<PathPart>, PathPart>,
+) -> Result<(), String> {
+    for (index, part) in parts.iter().enumerate() {
+        if matches!(part, PathPart::Literal(_)) {
+            continue;
+        }
+        let parent = parts.get(..index).unwrap_or_default().to_vec();
+        match variables.get(&parent) {
+            Some(existing) if existing != part => {
+                return Err(format!(
+                    "A sibling ({}) of this resource already has a variable path part -- only one is allowed",
+                    show_part(existing)
+                ));
+            }
+            Some(_) => {}
+            None => {
+                variables.insert(parent, part.clone());
+            }
+        }
+    }
+    Ok(())
+}
+
+fn show_part(part: &PathPart) -> String {
+    match part {
+        PathPart::Literal(text) => text.clone(),
+        PathPart::Param(name) => format!("{{{name}}}"),
+        PathPart::Greedy(name) => format!("{{{name}+}}"),
+    }
+}
+
+/// A route key with parameter names erased: `GET /pets/{id}` and
+/// `GET /pets/{petId}` are the same route.
+fn route_shape(route: &Route) -> String {
+    let Some(parts) = &route.path else {
+        return "$default".to_owned();
+    };
+    let mut shape = route.method.clone().unwrap_or_else(|| "ANY".to_owned());
+    for part in parts {
+        shape.push('/');
+        match part {
+            PathPart::Literal(text) => shape.push_str(text),
+            PathPart::Param(_) => shape.push_str("{}"),
+            PathPart::Greedy(_) => shape.push_str("{+}"),
+        }
+    }
+    shape
+}
+
+/// The function a Lambda integration URI names, as the Lambda Invoke API
+/// takes it: `name` or `name:qualifier` (version or alias).
+///
+/// Accepts `arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`
+/// (REST and HTTP APIs) and a bare function ARN (HTTP APIs).
+pub fn lambda_function(uri: &str) -> Option<String> {
+    let mut fields = uri.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(rest)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) else {
+        return None;
+    };
+    if partition.is_empty() {
+        return None;
+    }
+    match service {
+        "apigateway" if account == "lambda" => {
+            let function_arn = rest
+                .strip_prefix("path/2015-03-31/functions/")?
+                .strip_suffix("/invocations")?;
+            // The inner ARN must itself be a function ARN, not another
+            // API Gateway URI.
+            function_arn
+                .split(':')
+                .nth(2)
+                .filter(|s| *s == "lambda")
+                .and_then(|_| lambda_function(function_arn))
+        }
+        "lambda" => {
+            let mut names = rest.strip_prefix("function:")?.split(':');
+            let name = names.next()?;
+            let qualifier = names.next();
+            let name_ok = (1..=64).contains(&name.len())
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            if !name_ok || names.next().is_some() {
+                return None;
+            }
+            match qualifier {
+                None => Some(name.to_owned()),
+                Some(qualifier) => {
+                    let qualifier_ok = (1..=128).contains(&qualifier.len())
+                        && qualifier.bytes().all(|b| {
+                            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$'
+                        });
+                    qualifier_ok.then(|| format!("{name}:{qualifier}"))
+                }
+            }
+        }
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic
+    )]
+
+    use super::*;
+
+    const LAMBDA: &str = "http://127.0.0.1:9001";
+
+    fn rest(text: &str) -> Result<ImportedApi, ImportError> {
+        import(
+            text,
+            &ImportOptions {
+                flavour: Some(ApiFlavour::Rest),
+                lambda_endpoint: Some(LAMBDA.to_owned()),
+            },
+        )
+    }
+
+    fn http(text: &str) -> Result<ImportedApi, ImportError> {
+        import(
+            text,
+            &ImportOptions {
+                flavour: Some(ApiFlavour::Http),
+                lambda_endpoint: Some(LAMBDA.to_owned()),
+            },
+        )
+    }
+
+    fn problems(result: Result<ImportedApi, ImportError>) -> Vec<ImportProblem> {
+        match result {
+            Ok(api) => panic!("imported, expected errors: {api:?}"),
+            Err(error) => error.problems,
+        }
+    }
+
+    fn has(problems: &[ImportProblem], path: &str, kind: impl Fn(&ProblemKind) -> bool) -> bool {
+        problems.iter().any(|p| p.path == path && kind(&p.kind))
+    }
+
+    const MOCK_GET: &str = r#"
+openapi: 3.0.1
+info: { title: pets }
+paths:
+  /pets:
+    get:
+      x-amazon-apigateway-integration:
+        type: MOCK
+        requestTemplates: { application/json: '{"statusCode": 200}' }
+        responses:
+          default:
+            statusCode: 200
+            responseTemplates: { application/json: '{"pets":[]}' }
+"#;
+
+    #[test]
+    fn an_openapi_3_yaml_document_becomes_a_rest_api() {
+        let api = rest(MOCK_GET).unwrap();
+        assert_eq!(api.name.as_deref(), Some("pets"));
+        assert_eq!(api.version, SpecVersion::OpenApi3("3.0.1".into()));
+        assert_eq!(api.flavour, ApiFlavour::Rest);
+        assert_eq!(api.methods.len(), 1);
+        let method = &api.methods[0];
+        assert_eq!(method.http_method, "GET");
+        assert_eq!(method.resource_path, "/pets");
+        assert_eq!(method.authorization, AuthorizationType::None);
+        assert_eq!(
+            method.integration,
+            Integration::Mock {
+                status: 200,
+                headers: vec![("Content-Type".into(), "application/json".into())],
+                body: r#"{"pets":[]}"#.into()
+            }
+        );
+    }
+
+    #[test]
+    fn json_and_swagger_2_are_read_too() {
+        let text = r#"{"swagger":"2.0","info":{"title":"j"},"paths":{"/":{"get":{"x-amazon-apigateway-integration":{"type":"mock"}}}}}"#;
+        let api = rest(text).unwrap();
+        assert_eq!(api.version, SpecVersion::Swagger2);
+        assert_eq!(api.methods[0].resource_path, "/");
+        // YAML reads an unquoted 2.0 as a number.
+        let yaml = "swagger: 2.0\npaths: {}\n";
+        assert_eq!(rest(yaml).unwrap().version, SpecVersion::Swagger2);
+    }
+
+    #[test]
+    fn a_missing_or_unknown_version_is_refused() {
+        let missing = problems(rest("paths: {}\n"));
+        assert!(has(&missing, "$", |k| matches!(k, ProblemKind::Version(_))));
+        let old = problems(rest("swagger: '1.2'\npaths: {}\n"));
+        assert!(has(&old, "$.swagger", |k| matches!(
+            k,
+            ProblemKind::Version(_)
+        )));
+        let both = problems(rest("swagger: '2.0'\nopenapi: 3.0.0\npaths: {}\n"));
+        assert!(has(&both, "$", |k| matches!(k, ProblemKind::Version(_))));
+        let four = problems(rest("openapi: 4.0.0\npaths: {}\n"));
+        assert!(has(&four, "$.openapi", |k| matches!(
+            k,
+            ProblemKind::Version(_)
+        )));
+    }
+
+    #[test]
+    fn garbage_and_non_objects_are_syntax_or_type_errors() {
+        assert!(matches!(
+            problems(rest("{ not json")).as_slice(),
+            [ImportProblem {
+                kind: ProblemKind::Syntax(_),
+                ..
+            }]
+        ));
+        assert!(matches!(
+            problems(rest("- a\n- b\n")).as_slice(),
+            [ImportProblem {
+                kind: ProblemKind::WrongType(_),
+                ..
+            }]
+        ));
+    }
+
+    #[test]
+    fn parameters_greedy_paths_and_any_method_become_resources() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /pets/{petId}:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration: { type: mock }
+    get:
+      x-amazon-apigateway-integration: { type: mock }
+  /files/{proxy+}:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration: { type: http_proxy, httpMethod: ANY, uri: "http://backend/{proxy}" }
+"#;
+        let api = rest(text).unwrap();
+        let mut keys: Vec<(String, String)> = api
+            .methods
+            .iter()
+            .map(|m| (m.http_method.clone(), m.resource_path.clone()))
+            .collect();
+        keys.sort();
+        assert_eq!(
+            keys,
+            vec![
+                ("ANY".into(), "/files/{proxy+}".into()),
+                ("ANY".into(), "/pets/{petId}".into()),
+                ("GET".into(), "/pets/{petId}".into()),
+            ]
+        );
+        let files = api
+            .methods
+            .iter()
+            .find(|m| m.resource_path == "/files/{proxy+}")
+            .unwrap();
+        assert_eq!(
+            files.integration,
+            Integration::HttpProxy {
+                uri: "http://backend/{proxy}".into(),
+                timeout_ms: 29_000
+            }
+        );
+    }
+
+    #[test]
+    fn invalid_paths_are_reported_with_their_location() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  pets:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+  /a/{proxy+}/b:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+  /a//b:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+  /x{id}:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+"#;
+        let found = problems(rest(text));
+        for path in [
+            "$.paths.pets",
+            "$.paths['/a/{proxy+}/b']",
+            "$.paths['/a//b']",
+            "$.paths['/x{id}']",
+        ] {
+            assert!(
+                has(&found, path, |k| matches!(k, ProblemKind::InvalidPath(_))),
+                "{path} not reported: {found:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn two_variable_siblings_are_refused_on_rest_apis() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /pets/{id}:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+  /pets/{petId}/toys:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+"#;
+        let found = problems(rest(text));
+        assert!(found.iter().any(|p| matches!(&p.kind,
+            ProblemKind::InvalidPath(m) if m.contains("already has a variable path part"))));
+    }
+
+    #[test]
+    fn sigv4_security_is_aws_iam_and_operations_may_override_the_global_one() {
+        let text = r#"
+openapi: 3.0.1
+security: [ { sigv4: [] } ]
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+paths:
+  /private:
+    get: { x-amazon-apigateway-integration: { type: mock } }
+  /public:
+    get:
+      security: []
+      x-amazon-apigateway-integration: { type: mock }
+  /optional:
+    get:
+      security: [ {} ]
+      x-amazon-apigateway-integration: { type: mock }
+"#;
+        let api = rest(text).unwrap();
+        let auth = |path: &str| {
+            api.methods
+                .iter()
+                .find(|m| m.resource_path == path)
+                .unwrap()
+                .authorization
+        };
+        assert_eq!(auth("/private"), AuthorizationType::AwsIam);
+        assert_eq!(auth("/public"), AuthorizationType::None);
+        assert_eq!(auth("/optional"), AuthorizationType::None);
+    }
+
+    #[test]
+    fn swagger_security_definitions_and_the_auth_extension_are_honoured() {
+        let text = r#"
+swagger: "2.0"
+securityDefinitions:
+  sigv4: { type: apiKey, name: authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+paths:
+  /a:
+    get:
+      security: [ { sigv4: [] } ]
+      x-amazon-apigateway-integration: { type: mock }
+  /b:
+    get:
+      x-amazon-apigateway-auth: { type: aws_iam }
+      x-amazon-apigateway-integration: { type: mock }
+"#;
+        let api = rest(text).unwrap();
+        assert!(
+            api.methods
+                .iter()
+                .all(|m| m.authorization == AuthorizationType::AwsIam)
+        );
+    }
+
+    #[test]
+    fn authorizers_api_keys_and_unknown_schemes_fail_closed() {
+        let text = r#"
+openapi: 3.0.1
+components:
+  securitySchemes:
+    lambda:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer: { type: token, authorizerUri: "arn:…" }
+    cognito: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: cognito_user_pools }
+    key: { type: apiKey, name: x-api-key, in: header }
+    jwt: { type: oauth2, flows: {} }
+    badsig: { type: apiKey, name: X-Sig, in: query, x-amazon-apigateway-authtype: awsSigv4 }
+paths:
+  /a: { get: { security: [ { lambda: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /b: { get: { security: [ { cognito: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /c: { get: { security: [ { key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /d: { get: { security: [ { jwt: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /e: { get: { security: [ { nowhere: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /f: { get: { security: [ { badsig: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /g: { get: { x-amazon-apigateway-auth: { type: CUSTOM }, x-amazon-apigateway-integration: { type: mock } } }
+"#;
+        let found = problems(rest(text));
+        let unsupported = |p: &str| {
+            has(&found, p, |k| {
+                matches!(k, ProblemKind::UnsupportedAuthorization(_))
+            })
+        };
+        assert!(unsupported(
+            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer']"
+        ));
+        assert!(unsupported(
+            "$.components.securitySchemes.cognito['x-amazon-apigateway-authtype']"
+        ));
+        assert!(unsupported("$.components.securitySchemes.key"));
+        assert!(unsupported("$.components.securitySchemes.jwt"));
+        assert!(unsupported("$.components.securitySchemes.badsig"));
+        assert!(unsupported(
+            "$.paths['/g'].get['x-amazon-apigateway-auth'].type"
+        ));
+        assert!(has(&found, "$.paths['/e'].get.security[0]", |k| matches!(
+            k,
+            ProblemKind::UnknownSecurityScheme(n) if n == "nowhere"
+        )));
+    }
+
+    #[test]
+    fn optional_signing_and_combined_schemes_are_refused() {
+        let text = r#"
+openapi: 3.0.1
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+    key: { type: apiKey, name: x-api-key, in: header }
+paths:
+  /a: { get: { security: [ { sigv4: [] }, {} ], x-amazon-apigateway-integration: { type: mock } } }
+  /b: { get: { security: [ { sigv4: [], key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+"#;
+        let found = problems(rest(text));
+        assert!(has(&found, "$.paths['/a'].get.security", |k| matches!(
+            k,
+            ProblemKind::UnsupportedAuthorization(_)
+        )));
+        assert!(has(&found, "$.paths['/b'].get.security[0]", |k| matches!(
+            k,
+            ProblemKind::UnsupportedAuthorization(_)
+        )));
+    }
+
+    #[test]
+    fn a_broken_global_security_is_reported_once_and_imports_nothing() {
+        let text = r#"
+openapi: 3.0.1
+security: [ { missing: [] } ]
+paths:
+  /a: { get: { x-amazon-apigateway-integration: { type: mock } } }
+  /b: { get: { x-amazon-apigateway-integration: { type: mock } } }
+"#;
+        let found = problems(rest(text));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].path, "$.security[0]");
+    }
+
+    #[test]
+    fn lambda_uris_name_the_function_to_invoke() {
+        assert_eq!(
+            lambda_function(
+                "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:pets-fn/invocations"
+            ),
+            Some("pets-fn".into())
+        );
+        assert_eq!(
+            lambda_function(
+                "arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:f:live/invocations"
+            ),
+            Some("f:live".into())
+        );
+        assert_eq!(
+            lambda_function("arn:aws:lambda:us-east-1:123456789012:function:direct"),
+            Some("direct".into())
+        );
+        for bad in [
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/x/invocations",
+            "arn:aws:apigateway:us-east-1:s3:path/bucket/key",
+            "arn:aws:lambda:us-east-1:123456789012:layer:x",
+            "arn:aws:lambda:us-east-1:123456789012:function:a:b:c",
+            "arn:aws:lambda:us-east-1:123456789012:function:bad/name",
+            "https://example.com",
+            "",
+        ] {
+            assert_eq!(lambda_function(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn aws_proxy_becomes_a_lambda_proxy_with_the_given_endpoint() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /pets:
+    post:
+      x-amazon-apigateway-integration:
+        type: AWS_PROXY
+        httpMethod: POST
+        uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:pets/invocations
+"#;
+        let api = rest(text).unwrap();
+        assert_eq!(
+            api.methods[0].integration,
+            Integration::LambdaProxy {
+                endpoint: LAMBDA.into(),
+                function: "pets".into(),
+                payload_format: PayloadFormat::V1
+            }
+        );
+        let without_endpoint = import(
+            text,
+            &ImportOptions {
+                flavour: None,
+                lambda_endpoint: None,
+            },
+        );
+        assert!(has(
+            &problems(without_endpoint),
+            "$.paths['/pets'].post['x-amazon-apigateway-integration'].uri",
+            |k| matches!(k, ProblemKind::InvalidIntegration(_))
+        ));
+    }
+
+    #[test]
+    fn integration_values_are_checked() {
+        let at = |p: &str| format!("$.paths['{p}'].get['x-amazon-apigateway-integration']");
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /a: { get: { x-amazon-apigateway-integration: { type: aws_proxy, httpMethod: GET, uri: "arn:aws:lambda:us-east-1:123456789012:function:f" } } }
+  /b: { get: { x-amazon-apigateway-integration: { type: aws_proxy, uri: "arn:aws:lambda:us-east-1:123456789012:function:f", payloadFormatVersion: "2.0" } } }
+  /c: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b", timeoutInMillis: 40000 } } }
+  /d: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "https://b" } } }
+  /e: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b", httpMethod: POST } } }
+  /f: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: { "Fn::Sub": "http://${Host}" } } } }
+  /g: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b", connectionType: VPC_LINK } } }
+  /h: { get: { x-amazon-apigateway-integration: { type: aws_proxy, uri: "arn:aws:s3:::bucket" } } }
+  /i: { get: { x-amazon-apigateway-integration: { type: http_proxy } } }
+"#;
+        let found = problems(rest(text));
+        let expect = [
+            (format!("{}.httpMethod", at("/a")), "InvalidIntegration"),
+            (
+                format!("{}.payloadFormatVersion", at("/b")),
+                "InvalidIntegration",
+            ),
+            (
+                format!("{}.timeoutInMillis", at("/c")),
+                "InvalidIntegration",
+            ),
+            (format!("{}.uri", at("/d")), "InvalidIntegration"),
+            (format!("{}.httpMethod", at("/e")), "Unsupported"),
+            (format!("{}.uri", at("/f")), "Unsupported"),
+            (format!("{}.connectionType", at("/g")), "Unsupported"),
+            (format!("{}.uri", at("/h")), "InvalidIntegration"),
+            (at("/i"), "Missing"),
+        ];
+        for (path, kind) in expect {
+            assert!(
+                found
+                    .iter()
+                    .any(|p| p.path == path && format!("{:?}", p.kind).starts_with(kind)),
+                "{kind} at {path} not in {found:#?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_and_non_proxy_integration_types_are_refused() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /a: { get: { x-amazon-apigateway-integration: { type: aws, uri: "arn:aws:apigateway:us-east-1:s3:path/b" } } }
+  /b: { get: { x-amazon-apigateway-integration: { type: http, uri: "http://b" } } }
+  /c: { get: { x-amazon-apigateway-integration: { type: teleport } } }
+  /d: { get: { summary: no integration } }
+  /e: { get: { x-amazon-apigateway-integration: { type: aws_proxy, integrationSubtype: SQS-SendMessage } } }
+"#;
+        let found = problems(rest(text));
+        for p in ["/a", "/b", "/c"] {
+            let path = format!("$.paths['{p}'].get['x-amazon-apigateway-integration'].type");
+            assert!(
+                has(&found, &path, |k| matches!(
+                    k,
+                    ProblemKind::UnsupportedIntegrationType(_)
+                )),
+                "{path}: {found:?}"
+            );
+        }
+        assert!(has(&found, "$.paths['/d'].get", |k| *k
+            == ProblemKind::NoIntegration));
+        assert!(has(
+            &found,
+            "$.paths['/e'].get['x-amazon-apigateway-integration'].integrationSubtype",
+            |k| matches!(k, ProblemKind::UnsupportedIntegrationType(_))
+        ));
+    }
+
+    #[test]
+    fn mock_selects_the_response_by_the_request_templates_status() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /teapot:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: { application/json: '{"statusCode": 418}' }
+        responses:
+          "418":
+            statusCode: "418"
+            responseParameters:
+              method.response.header.Access-Control-Allow-Origin: "'*'"
+              method.response.header.X-Trace: integration.response.header.X-Trace
+            responseTemplates: { text/plain: "short and stout" }
+          default: { statusCode: "200" }
+  /unmatched:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: { application/json: '{"statusCode": 404}' }
+        responses: { "200": { statusCode: 200 } }
+"#;
+        let api = rest(text).unwrap();
+        let find = |p: &str| {
+            api.methods
+                .iter()
+                .find(|m| m.resource_path == p)
+                .unwrap()
+                .integration
+                .clone()
+        };
+        assert_eq!(
+            find("/teapot"),
+            Integration::Mock {
+                status: 418,
+                headers: vec![
+                    ("Access-Control-Allow-Origin".into(), "*".into()),
+                    ("Content-Type".into(), "text/plain".into())
+                ],
+                body: "short and stout".into()
+            }
+        );
+        assert!(matches!(
+            find("/unmatched"),
+            Integration::Mock { status: 500, .. }
+        ));
+        assert!(
+            api.warnings
+                .iter()
+                .any(|w| w.path.ends_with("['method.response.header.X-Trace']"))
+        );
+    }
+
+    #[test]
+    fn request_template_status_is_read_from_json_and_cdk_style_text() {
+        assert_eq!(template_status(r#"{"statusCode": 204}"#), Some(204));
+        assert_eq!(template_status("{ statusCode: 200 }"), Some(200));
+        assert_eq!(template_status(r#"{"statusCode": "404"}"#), Some(404));
+        assert_eq!(template_status("{}"), Some(200));
+        assert_eq!(template_status(r#"{"statusCode": "soon"}"#), None);
+        assert_eq!(template_status(r#"{"statusCode": 99999}"#), None);
+    }
+
+    #[test]
+    fn velocity_templates_are_refused_not_served_verbatim() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /v:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: { application/json: '{"statusCode": 200}' }
+        responses:
+          default:
+            statusCode: 200
+            responseTemplates: { application/json: '{"id": "$context.requestId"}' }
+"#;
+        let found = problems(rest(text));
+        assert!(
+            found
+                .iter()
+                .any(|p| matches!(p.kind, ProblemKind::Unsupported(_))
+                    && p.path.ends_with("responseTemplates['application/json']"))
+        );
+    }
+
+    #[test]
+    fn resource_policy_is_kept_for_rest_and_refused_for_http() {
+        let text = r#"
+openapi: 3.0.1
+x-amazon-apigateway-policy:
+  Version: "2012-10-17"
+  Statement:
+    - { Effect: Allow, Principal: "*", Action: execute-api:Invoke, Resource: "execute-api:/*" }
+paths: {}
+"#;
+        let api = rest(text).unwrap();
+        assert_eq!(
+            api.policy.unwrap()["Statement"][0]["Resource"],
+            "execute-api:/*"
+        );
+        let found = problems(http(text));
+        assert!(has(
+            &found,
+            "$['x-amazon-apigateway-policy']",
+            |k| matches!(k, ProblemKind::Unsupported(_))
+        ));
+        // Also accepted as a JSON string, as exports write it.
+        let string = "openapi: 3.0.1\npaths: {}\nx-amazon-apigateway-policy: '{\"Version\":\"2012-10-17\",\"Statement\":[]}'\n";
+        assert!(rest(string).unwrap().policy.is_some());
+        let not_policy = "openapi: 3.0.1\npaths: {}\nx-amazon-apigateway-policy: 7\n";
+        assert!(!problems(rest(not_policy)).is_empty());
+    }
+
+    #[test]
+    fn endpoint_configuration_types_and_vpc_endpoints() {
+        let private = r#"
+swagger: "2.0"
+x-amazon-apigateway-endpoint-configuration:
+  types: [PRIVATE]
+  vpcEndpointIds: [vpce-0212a4ababd5b8c3e]
+paths: {}
+"#;
+        let api = rest(private).unwrap();
+        assert_eq!(api.endpoint_type, Some(EndpointType::Private));
+        assert_eq!(
+            api.vpc_endpoint_ids,
+            vec!["vpce-0212a4ababd5b8c3e".to_owned()]
+        );
+
+        let on_server = r#"
+openapi: 3.0.1
+servers:
+  - url: https://example.com/{basePath}
+    x-amazon-apigateway-endpoint-configuration: { types: [EDGE] }
+paths: {}
+"#;
+        assert_eq!(
+            rest(on_server).unwrap().endpoint_type,
+            Some(EndpointType::Edge)
+        );
+
+        let implied = "openapi: 3.0.1\npaths: {}\nx-amazon-apigateway-endpoint-configuration: { vpcEndpointIds: [vpce-1a] }\n";
+        assert_eq!(
+            rest(implied).unwrap().endpoint_type,
+            Some(EndpointType::Private)
+        );
+
+        let bad = r#"
+openapi: 3.0.1
+paths: {}
+x-amazon-apigateway-endpoint-configuration:
+  types: [REGIONAL, EDGE]
+  vpcEndpointIds: [not-a-vpce]
+  disableExecuteApiEndpoint: true
+"#;
+        let found = problems(rest(bad));
+        let at = "$['x-amazon-apigateway-endpoint-configuration']";
+        assert!(has(&found, &format!("{at}.types"), |k| matches!(
+            k,
+            ProblemKind::InvalidEndpointConfiguration(_)
+        )));
+        assert!(has(
+            &found,
+            &format!("{at}.vpcEndpointIds[0]"),
+            |k| matches!(k, ProblemKind::InvalidEndpointConfiguration(_))
+        ));
+        assert!(has(
+            &found,
+            &format!("{at}.disableExecuteApiEndpoint"),
+            |k| matches!(k, ProblemKind::Unsupported(_))
+        ));
+    }
+
+    const HTTP_API: &str = r##"
+openapi: 3.0.1
+info: { title: http-pets }
+x-amazon-apigateway-importexport-version: "1.0"
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+  x-amazon-apigateway-integrations:
+    pets:
+      type: aws_proxy
+      httpMethod: POST
+      uri: arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:pets/invocations
+      payloadFormatVersion: "2.0"
+paths:
+  /pets/{id}:
+    get:
+      security: [ { sigv4: [] } ]
+      x-amazon-apigateway-integration: { $ref: "#/components/x-amazon-apigateway-integrations/pets" }
+  /$default:
+    x-amazon-apigateway-any-method:
+      x-amazon-apigateway-integration:
+        type: http_proxy
+        httpMethod: ANY
+        uri: http://backend.internal/
+        payloadFormatVersion: 1.0
+"##;
+
+    #[test]
+    fn the_importexport_version_makes_an_http_api_with_routes() {
+        let api = import(
+            HTTP_API,
+            &ImportOptions {
+                flavour: None,
+                lambda_endpoint: Some(LAMBDA.into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(api.flavour, ApiFlavour::Http);
+        assert!(api.methods.is_empty());
+        let mut keys: Vec<&str> = api.routes.iter().map(|r| r.key.as_str()).collect();
+        keys.sort_unstable();
+        assert_eq!(keys, vec!["$default", "GET /pets/{id}"]);
+        let pets = api
+            .routes
+            .iter()
+            .find(|r| r.key == "GET /pets/{id}")
+            .unwrap();
+        assert_eq!(pets.authorization, AuthorizationType::AwsIam);
+        assert_eq!(pets.method.as_deref(), Some("GET"));
+        assert_eq!(
+            pets.integration,
+            Integration::LambdaProxy {
+                endpoint: LAMBDA.into(),
+                function: "pets".into(),
+                payload_format: PayloadFormat::V2
+            }
+        );
+        let default = api.routes.iter().find(|r| r.key == "$default").unwrap();
+        assert_eq!((default.method.clone(), default.path.clone()), (None, None));
+        assert_eq!(default.authorization, AuthorizationType::None);
+    }
+
+    #[test]
+    fn http_apis_refuse_mock_and_need_a_payload_format_for_lambda() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /a: { get: { x-amazon-apigateway-integration: { type: mock } } }
+  /b: { get: { x-amazon-apigateway-integration: { type: aws_proxy, uri: "arn:aws:lambda:us-east-1:123456789012:function:f" } } }
+  /$default: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b" } } }
+  /c/{id}: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b" } } }
+  /c/{other}: { get: { x-amazon-apigateway-integration: { type: http_proxy, uri: "http://b" } } }
+"#;
+        let found = problems(http(text));
+        assert!(has(
+            &found,
+            "$.paths['/a'].get['x-amazon-apigateway-integration'].type",
+            |k| matches!(k, ProblemKind::UnsupportedIntegrationType(_))
+        ));
+        assert!(has(
+            &found,
+            "$.paths['/b'].get['x-amazon-apigateway-integration']",
+            |k| *k == ProblemKind::Missing("payloadFormatVersion")
+        ));
+        assert!(has(&found, "$.paths['/$default'].get", |k| matches!(
+            k,
+            ProblemKind::InvalidPath(_)
+        )));
+        assert!(
+            found
+                .iter()
+                .any(|p| matches!(&p.kind, ProblemKind::Duplicate(_)))
+        );
+    }
+
+    #[test]
+    fn ignored_extensions_are_warnings_not_errors() {
+        let text = r#"
+openapi: 3.0.1
+x-amazon-apigateway-binary-media-types: ["image/png"]
+x-amazon-apigateway-gateway-responses: {}
+paths:
+  /a:
+    get:
+      x-amazon-apigateway-request-validator: all
+      x-amazon-apigateway-integration: { type: mock, passthroughBehavior: when_no_match, cacheKeyParameters: [] }
+"#;
+        let api = rest(text).unwrap();
+        let paths: Vec<&str> = api.warnings.iter().map(|w| w.path.as_str()).collect();
+        assert!(paths.contains(&"$['x-amazon-apigateway-binary-media-types']"));
+        assert!(paths.contains(&"$.paths['/a'].get['x-amazon-apigateway-request-validator']"));
+        assert!(
+            paths.contains(
+                &"$.paths['/a'].get['x-amazon-apigateway-integration'].cacheKeyParameters"
+            )
+        );
+    }
+
+    #[test]
+    fn the_error_reads_like_aws_and_lists_every_problem() {
+        let text = r#"
+openapi: 3.0.1
+paths:
+  /a: { get: { x-amazon-apigateway-integration: { type: teleport } } }
+  /b: { trace: { x-amazon-apigateway-integration: { type: mock } } }
+"#;
+        let error = rest(text).unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.starts_with("Errors found during import:\n\t"),
+            "{message}"
+        );
+        assert_eq!(message.matches("\n\t").count(), 2, "{message}");
+        assert!(message.contains("$.paths['/b'].trace: not supported"));
+    }
+
+    #[test]
+    fn json_paths_quote_what_is_not_a_plain_name() {
+        assert_eq!(member("$", "paths"), "$.paths");
+        assert_eq!(member("$", "x-y"), "$['x-y']");
+        assert_eq!(member("$", "it's"), "$['it\\'s']");
+        assert_eq!(member("$", "200"), "$['200']");
+    }
+}
