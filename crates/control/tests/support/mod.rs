@@ -11,7 +11,7 @@ use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
-use iamgate_control::{ControlPlane, ControlPlanes, QueryService, Request, Response};
+use iamgate_control::{ControlPlane, ControlPlanes, QueryService, Request, Response, Service};
 use iamgate_iam::WorldConfig;
 use iamgate_store::{SecretCipher, Store};
 
@@ -94,6 +94,7 @@ impl Client<'_> {
             self.token.as_deref(),
             body,
         );
+        let service = Service::Query(service);
         assert_eq!(ControlPlanes::route(&request), Some(service));
         let response: Response = self.gateway.planes.handle(service, &request).await;
         Reply {
@@ -111,28 +112,55 @@ pub fn sign_request(
     token: Option<&str>,
     body: String,
 ) -> Request {
-    let host = format!("{service}.amazonaws.com");
+    sign_call(
+        Call {
+            service,
+            method: "POST",
+            target: "/",
+            content_type: "application/x-www-form-urlencoded; charset=utf-8",
+        },
+        access_key,
+        secret,
+        token,
+        body,
+    )
+}
+
+/// What a signed request is: service, method, path and query, content type.
+pub struct Call<'a> {
+    pub service: &'a str,
+    pub method: &'a str,
+    pub target: &'a str,
+    pub content_type: &'a str,
+}
+
+/// `call` with `body`, signed by aws-sigv4 in us-east-1 at `NOW`.
+pub fn sign_call(
+    call: Call<'_>,
+    access_key: &str,
+    secret: &str,
+    token: Option<&str>,
+    body: String,
+) -> Request {
+    let host = format!("{}.amazonaws.com", call.service);
     let headers = vec![
         ("host".to_owned(), host.clone()),
-        (
-            "content-type".to_owned(),
-            "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
-        ),
+        ("content-type".to_owned(), call.content_type.to_owned()),
     ];
     let identity: Identity =
         Credentials::new(access_key, secret, token.map(str::to_owned), None, "test").into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
-        .name(service)
+        .name(call.service)
         .time(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(NOW).unwrap()))
         .settings(SigningSettings::default())
         .build()
         .unwrap()
         .into();
-    let uri = format!("https://{host}/");
+    let uri = format!("https://{host}{}", call.target);
     let signable = SignableRequest::new(
-        "POST",
+        call.method,
         uri.as_str(),
         headers.iter().map(|(n, v)| (n.as_str(), v.as_str())),
         SignableBody::Bytes(body.as_bytes()),
@@ -148,8 +176,8 @@ pub fn sign_request(
         wire.push((header.name().to_owned(), header.value().as_bytes().to_vec()));
     }
     Request {
-        method: "POST".to_owned(),
-        target: "/".to_owned(),
+        method: call.method.to_owned(),
+        target: call.target.to_owned(),
         headers: wire,
         body: body.into_bytes(),
         source_ip: None,

@@ -1,0 +1,409 @@
+//! `apigateway` (REST APIs): the operations, routed by method and path.
+//!
+//! Shapes follow the service model (`testdata/aws-models/apigateway`):
+//! lowerCamel members, epoch-second timestamps, lists as
+//! `{"item":[…],"position":…}`.
+
+use std::collections::BTreeMap;
+
+use iamgate_gateway::config::expand_shorthand;
+use iamgate_gateway::model::EndpointType;
+use iamgate_gateway::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
+use iamgate_policy::{PolicyDocument, PolicyKind};
+use iamgate_wire::json::RestJsonError;
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::call::{ApiError, Call, Reply, Shape, unknown_operation};
+
+/// Routes one call to its operation.
+pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
+    let method = call.request.method.to_ascii_uppercase();
+    let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
+    match (method.as_str(), segments.as_slice()) {
+        ("POST", ["restapis"]) => create_rest_api(&call).await,
+        ("GET", ["restapis"]) => get_rest_apis(&call).await,
+        ("GET", ["restapis", id]) => get_rest_api(&call, id).await,
+        ("PATCH", ["restapis", id]) => update_rest_api(&call, id).await,
+        ("DELETE", ["restapis", id]) => delete_rest_api(&call, id).await,
+        _ => Err(unknown_operation()),
+    }
+}
+
+/// The not-found answer for an API id this account does not have.
+pub(crate) fn no_such_api(call: &Call<'_>, id: &str) -> ApiError {
+    Box::new(RestJsonError::invalid_api_identifier(call.account(), id))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateRestApiInput {
+    name: Option<String>,
+    description: Option<String>,
+    version: Option<String>,
+    #[serde(default)]
+    binary_media_types: Vec<String>,
+    api_key_source: Option<String>,
+    endpoint_configuration: Option<EndpointConfiguration>,
+    policy: Option<String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+    #[serde(default)]
+    disable_execute_api_endpoint: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EndpointConfiguration {
+    #[serde(default)]
+    types: Vec<String>,
+    #[serde(default)]
+    vpc_endpoint_ids: Vec<String>,
+}
+
+fn endpoint_type(configuration: Option<&EndpointConfiguration>) -> Result<EndpointType, ApiError> {
+    let types = configuration
+        .map(|c| c.types.as_slice())
+        .unwrap_or_default();
+    match types {
+        [] => Ok(EndpointType::Edge),
+        [one] => match one.as_str() {
+            "REGIONAL" => Ok(EndpointType::Regional),
+            "EDGE" => Ok(EndpointType::Edge),
+            "PRIVATE" => Ok(EndpointType::Private),
+            other => Err(RestJsonError::bad_request(format!(
+                "Invalid endpoint configuration type: {other}"
+            ))
+            .into()),
+        },
+        _ => Err(
+            RestJsonError::bad_request("Only one endpoint configuration type is supported").into(),
+        ),
+    }
+}
+
+/// A resource policy as API Gateway saves it: shorthand resources expanded
+/// to this API's ARN, and refused if it is not a valid resource policy.
+pub(crate) fn stored_policy(
+    text: &str,
+    region: &str,
+    account: &str,
+    api_id: &str,
+) -> Result<String, ApiError> {
+    let expanded = expand_shorthand(text, region, account, api_id);
+    PolicyDocument::parse(&expanded, PolicyKind::Resource).map_err(|errors| {
+        let detail = errors.first().map_or_else(
+            || "Syntax errors in policy.".to_owned(),
+            |e| e.message.clone(),
+        );
+        RestJsonError::bad_request(format!("Invalid policy document. {detail}"))
+    })?;
+    // Stored minified, as API Gateway returns it, members in their order.
+    Ok(minify_json(&expanded))
+}
+
+/// `text` (valid JSON) without the whitespace between tokens.
+fn minify_json(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in text.chars() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+            out.push(c);
+        } else if !c.is_whitespace() {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The `policy` member as API Gateway returns it: inside the string every
+/// `"` is `\"` and every `/` is `\/` (one extra escaping level).
+pub(crate) fn policy_output(policy: &str) -> String {
+    policy.replace('"', "\\\"").replace('/', "\\/")
+}
+
+async fn create_rest_api(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    let input: CreateRestApiInput = call.body()?;
+    let name = input.name.filter(|n| !n.is_empty()).ok_or_else(|| {
+        ApiError::from(RestJsonError::bad_request(
+            "Invalid REST API name specified",
+        ))
+    })?;
+    let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
+    if input.policy.is_some() {
+        call.authorize_action(
+            "apigateway:UpdateRestApiPolicy",
+            &format!("arn:aws:apigateway:{}::/restapis", call.region),
+        )?;
+    }
+    let id = call.new_id(10)?;
+    let policy = input
+        .policy
+        .as_deref()
+        .map(|text| stored_policy(text, &call.region, call.account(), &id))
+        .transpose()?;
+    let root_id = call.new_id(10)?;
+    let record = RestApiRecord {
+        id: id.clone(),
+        account: call.account().to_owned(),
+        region: call.region.clone(),
+        name,
+        description: input.description,
+        created_at: call.now,
+        version: input.version,
+        endpoint_type: endpoint,
+        vpc_endpoint_ids: input
+            .endpoint_configuration
+            .map(|c| c.vpc_endpoint_ids)
+            .unwrap_or_default(),
+        policy,
+        disable_execute_api_endpoint: input.disable_execute_api_endpoint,
+        api_key_source: Some(input.api_key_source.unwrap_or_else(|| "HEADER".to_owned())),
+        binary_media_types: input.binary_media_types,
+        tags: input.tags,
+        root_resource_id: root_id.clone(),
+        resources: BTreeMap::from([(
+            root_id.clone(),
+            ResourceRecord {
+                id: root_id,
+                parent_id: None,
+                path_part: None,
+                path: "/".to_owned(),
+                methods: BTreeMap::new(),
+            },
+        )]),
+        deployments: BTreeMap::new(),
+        stages: BTreeMap::new(),
+    };
+    call.create(REST_API_KIND, &id, &record)
+        .await
+        .map_err(|e| {
+            e.unwrap_or_else(|| {
+                ApiError::from(RestJsonError::conflict("API id collision; try again"))
+            })
+        })?;
+    Ok((201, Some(rest_api_json(&record))))
+}
+
+async fn get_rest_api(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let (record, _) = call
+        .load::<RestApiRecord>(REST_API_KIND, id)
+        .await?
+        .ok_or_else(|| no_such_api(call, id))?;
+    Ok((200, Some(rest_api_json(&record))))
+}
+
+async fn get_rest_apis(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    let mut apis = call.list::<RestApiRecord>(REST_API_KIND).await?;
+    apis.sort_by(|a, b| a.id.cmp(&b.id));
+    let (page, position) = paginate(call, &apis, |api| api.id.as_str())?;
+    let items: Vec<Value> = page.iter().map(rest_api_json).collect();
+    Ok((
+        200,
+        Some(
+            Shape::new()
+                .set("item", items)
+                .opt("position", position)
+                .build(),
+        ),
+    ))
+}
+
+/// `{"patchOperations":[{"op":"replace","path":"/name","value":"…"}]}`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct PatchInput {
+    #[serde(default)]
+    pub patch_operations: Vec<PatchOperation>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PatchOperation {
+    pub op: String,
+    pub path: String,
+    #[serde(default)]
+    pub value: Option<String>,
+}
+
+/// AWS's answer to a patch operation it does not support on a resource.
+pub(crate) fn invalid_patch(operation: &PatchOperation) -> ApiError {
+    Box::new(RestJsonError::bad_request(format!(
+        "Invalid patch path '{}' specified for op '{}'",
+        operation.path, operation.op
+    )))
+}
+
+async fn update_rest_api(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let input: PatchInput = call.body()?;
+    if input.patch_operations.iter().any(|o| o.path == "/policy") {
+        call.authorize_action(
+            "apigateway:UpdateRestApiPolicy",
+            &format!("arn:aws:apigateway:{}::/restapis/{id}", call.region),
+        )?;
+    }
+    // Every operation is checked before any is applied: a bad one leaves
+    // the API as it was.
+    let record = call
+        .update(
+            REST_API_KIND,
+            id,
+            || no_such_api(call, id),
+            |api: &mut RestApiRecord| {
+                for operation in &input.patch_operations {
+                    apply_rest_api_patch(api, operation)?;
+                }
+                Ok(api.clone())
+            },
+        )
+        .await?;
+    Ok((200, Some(rest_api_json(&record))))
+}
+
+fn apply_rest_api_patch(
+    api: &mut RestApiRecord,
+    operation: &PatchOperation,
+) -> Result<(), ApiError> {
+    let value = operation.value.clone();
+    match (operation.op.as_str(), operation.path.as_str()) {
+        ("replace", "/name") => {
+            api.name = value.filter(|v| !v.is_empty()).ok_or_else(|| {
+                ApiError::from(RestJsonError::bad_request(
+                    "Invalid REST API name specified",
+                ))
+            })?;
+        }
+        ("replace", "/description") => api.description = value,
+        ("replace", "/version") => api.version = value,
+        ("replace", "/policy") => {
+            api.policy = match value.as_deref() {
+                None | Some("") => None,
+                Some(text) => Some(stored_policy(text, &api.region, &api.account, &api.id)?),
+            };
+        }
+        ("remove", "/policy") => api.policy = None,
+        ("replace", "/disableExecuteApiEndpoint") => {
+            api.disable_execute_api_endpoint = value.as_deref() == Some("true");
+        }
+        _ => return Err(invalid_patch(operation)),
+    }
+    Ok(())
+}
+
+async fn delete_rest_api(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    if !call.delete(REST_API_KIND, id).await? {
+        return Err(no_such_api(call, id));
+    }
+    Ok((202, None))
+}
+
+/// One page of `items` (sorted by `key`) after the `position` query
+/// parameter, at most `limit` (default 25, at most 500) long; the next
+/// position if more remain.
+pub(crate) fn paginate<'a, T>(
+    call: &Call<'_>,
+    items: &'a [T],
+    key: impl Fn(&T) -> &str,
+) -> Result<(&'a [T], Option<String>), ApiError> {
+    let limit = match call.query_param("limit") {
+        None => 25,
+        Some(text) => text
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1..=500).contains(n))
+            .ok_or_else(|| ApiError::from(RestJsonError::bad_request("Invalid limit specified")))?,
+    };
+    let start = match call.query_param("position") {
+        None => 0,
+        Some(position) => items
+            .iter()
+            .position(|item| key(item) > position)
+            .unwrap_or(items.len()),
+    };
+    let rest = items.get(start..).unwrap_or_default();
+    let page = rest.get(..limit.min(rest.len())).unwrap_or_default();
+    let next = (rest.len() > limit)
+        .then(|| page.last().map(|item| key(item).to_owned()))
+        .flatten();
+    Ok((page, next))
+}
+
+/// The `RestApi` shape.
+pub(crate) fn rest_api_json(api: &RestApiRecord) -> Value {
+    let endpoint = match api.endpoint_type {
+        EndpointType::Regional => "REGIONAL",
+        EndpointType::Edge => "EDGE",
+        EndpointType::Private => "PRIVATE",
+    };
+    let configuration = Shape::new()
+        .set("types", [endpoint])
+        .nonempty("vpcEndpointIds", &api.vpc_endpoint_ids);
+    Shape::new()
+        .set("id", &api.id)
+        .set("name", &api.name)
+        .opt("description", api.description.as_ref())
+        .set("createdDate", api.created_at)
+        .opt("version", api.version.as_ref())
+        .nonempty("binaryMediaTypes", &api.binary_media_types)
+        .set(
+            "apiKeySource",
+            api.api_key_source.as_deref().unwrap_or("HEADER"),
+        )
+        .set("endpointConfiguration", configuration.build())
+        .opt("policy", api.policy.as_deref().map(policy_output))
+        .opt("tags", (!api.tags.is_empty()).then_some(&api.tags))
+        .set(
+            "disableExecuteApiEndpoint",
+            api.disable_execute_api_endpoint,
+        )
+        .set("rootResourceId", &api.root_resource_id)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn policies_come_back_with_escaped_quotes_and_slashes() {
+        let stored = stored_policy(
+            r#"{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]}"#,
+            "eu-west-1",
+            "533267329486",
+            "ufm7om51v0",
+        )
+        .unwrap();
+        assert_eq!(
+            policy_output(&stored),
+            r#"{\"Version\":\"2012-10-17\",\"Statement\":[{\"Effect\":\"Allow\",\"Principal\":\"*\",\"Action\":\"execute-api:Invoke\",\"Resource\":\"arn:aws:execute-api:eu-west-1:533267329486:ufm7om51v0\/*\"}]}"#
+        );
+    }
+
+    #[test]
+    fn minifying_keeps_member_order_and_string_contents() {
+        assert_eq!(
+            minify_json("{ \"b\" : [1, 2],\n \"a\": \"x \\\" y\" }"),
+            "{\"b\":[1,2],\"a\":\"x \\\" y\"}"
+        );
+    }
+
+    #[test]
+    fn an_invalid_policy_is_a_bad_request() {
+        let error = stored_policy("{", "us-east-1", "111122223333", "a").unwrap_err();
+        assert_eq!(error.status(), 400);
+        assert_eq!(error.error_type(), Some("BadRequestException"));
+    }
+}
