@@ -7,6 +7,7 @@
 //! operational endpoints live under `/_iamgate/`, a prefix no AWS API uses.
 //! SIGINT/SIGTERM stop accepting, let requests in flight finish, and exit.
 
+use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,6 +29,7 @@ use iamgate_gateway::access::{AccessRecord, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
 use iamgate_gateway::config::ApiRegistry;
 use iamgate_gateway::dataplane::{Address, DataPlane, address};
+use iamgate_gateway::domains::{self, DomainRoute};
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
@@ -153,7 +155,7 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
         return Ok(());
     }
-    let world = WorldConfig::parse_with_sections(&text, &["apis"]);
+    let world = WorldConfig::parse_with_sections(&text, &["apis", "domain_names"]);
     let mut lines: Vec<String> = Vec::new();
     if let Err(errors) = &world {
         lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
@@ -342,7 +344,24 @@ impl Server {
             source_ip: Some(source_ip),
             secure: false,
         };
-        if let Some(target) = address(request.header("host"), request.path()) {
+        // A custom domain name's mappings come first: its host is no
+        // `{api-id}.execute-api.` host.
+        let apis = self.planes.plane.apis();
+        let mapped = domains::route(&apis, request.header("host"), request.path());
+        let target = match &mapped {
+            DomainRoute::Api { api_id, stage_path } => Some(Address {
+                api_id,
+                path: Cow::Borrowed(stage_path),
+            }),
+            DomainRoute::Unmapped => {
+                let response = to_response(domains::unmapped_response());
+                self.metrics
+                    .record("execute-api", response.status, started.elapsed());
+                return to_hyper(response);
+            }
+            DomainRoute::NotADomain => address(request.header("host"), request.path()),
+        };
+        if let Some(target) = target {
             let (response, record) = self.invoke(&request, &target).await;
             let elapsed = started.elapsed();
             self.metrics.record("execute-api", response.status, elapsed);

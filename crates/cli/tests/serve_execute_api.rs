@@ -124,6 +124,62 @@ fn seed_003_rest_api_answers_each_user_as_the_article_reports() {
 }
 
 #[test]
+fn a_custom_domain_serves_the_mapped_stage_under_its_base_path() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let (server, _dir) = start("rest-cross-account/world.yaml");
+    let other_account = Keys::new(
+        "AKIAEXAMPLEVALID0001",
+        "exampleApiExeValidSecretAccessKey0000001",
+    );
+    let reply = get(
+        curl,
+        &server,
+        "api.example.com",
+        "/hello/",
+        Some(&other_account),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        r#"{"statusCode": 200, "message": "Hello from API Gateway!"}"#
+    );
+    // Authorized against the API's own ARN, as if called directly.
+    let no_policy = Keys::new(
+        "AKIAEXAMPLENOTEXE001",
+        "exampleApiNotExeSecretAccessKey000000001",
+    );
+    let reply = get(
+        curl,
+        &server,
+        "api.example.com",
+        "/hello/",
+        Some(&no_policy),
+    );
+    assert_eq!(reply.status, 403);
+    assert!(
+        reply
+            .body
+            .contains("on resource: arn:aws:execute-api:us-east-1:********9012:apiid/prod/GET/ "),
+        "{}",
+        reply.body
+    );
+    let reply = get(
+        curl,
+        &server,
+        "api.example.com",
+        "/elsewhere",
+        Some(&other_account),
+    );
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, r#"{"message":"Missing Authentication Token"}"#)
+    );
+}
+
+#[test]
 fn rest_api_refuses_unsigned_tampered_and_unrouted_requests_with_aws_errors() {
     let Some(curl) = curl() else {
         println!("SKIP: curl with --aws-sigv4 not found");

@@ -11,7 +11,7 @@ use std::collections::HashMap;
 
 use iamgate_gateway::config::ApiRegistry;
 use iamgate_gateway::registry::declared_records;
-use iamgate_gateway::stored::{HTTP_API_KIND, REST_API_KIND};
+use iamgate_gateway::stored::{DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, REST_API_KIND};
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
 use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::records::{
@@ -199,6 +199,22 @@ impl ControlPlane {
                 .and_then(|e| e.body.get("created_at")?.as_i64())
                 .unwrap_or(now)
         });
+        let domains: Vec<DomainNameRecord> = apis
+            .domains
+            .values()
+            .map(|domain| {
+                let mut domain = DomainNameRecord::clone(domain);
+                domain.created_at = stored
+                    .get(&(
+                        DOMAIN_NAME_KIND.to_owned(),
+                        domain.account.clone(),
+                        domain.name.clone(),
+                    ))
+                    .and_then(|e| e.body.get("created_at")?.as_i64())
+                    .unwrap_or(now);
+                domain
+            })
+            .collect();
         let api_documents = rest_apis
             .iter()
             .map(|api| api_document(REST_API_KIND, &api.account, &api.id, api))
@@ -206,7 +222,10 @@ impl ControlPlane {
                 http_apis
                     .iter()
                     .map(|api| api_document(HTTP_API_KIND, &api.account, &api.id, api)),
-            );
+            )
+            .chain(domains.iter().map(|domain| {
+                api_document(DOMAIN_NAME_KIND, &domain.account, &domain.name, domain)
+            }));
         for document in api_documents {
             let (address, body) = document?;
             let expect = match stored.get(&address) {

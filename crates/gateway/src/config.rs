@@ -229,6 +229,16 @@ impl ApiRegistry {
                 errors.extend(problems.drain(..).map(|p| format!("{at}: {p}")));
             }
         }
+        match crate::domains::declared_domains(text) {
+            Ok(domains) => {
+                for domain in domains {
+                    registry
+                        .domains
+                        .insert(domain.name.clone(), Arc::new(domain));
+                }
+            }
+            Err(problems) => errors.extend(problems),
+        }
         if errors.is_empty() {
             Ok(registry)
         } else {

@@ -10,6 +10,7 @@ pub mod authorize;
 pub mod client_ip;
 pub mod config;
 pub mod dataplane;
+pub mod domains;
 pub mod integration;
 pub mod model;
 pub mod openapi;

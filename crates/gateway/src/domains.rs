@@ -1,0 +1,292 @@
+//! Custom domain names: a request whose host is a configured domain name
+//! is served by the API stage its path's base path is mapped to.
+//!
+//! The longest mapping whose key matches the path's leading segments wins;
+//! the empty key (`(none)` in the console) catches everything else. The
+//! mapped API sees the rest of the path, and is authorized against its own
+//! `{api-id}/{stage}` ARN as if called directly (execute-api §10).
+//!
+//! In the world file:
+//!
+//! ```yaml
+//! domain_names:
+//!   - name: api.example.com
+//!     account: "123456789012"
+//!     region: us-east-1
+//!     mappings:
+//!       - { base_path: pets, api: a1b2c3d4e5, stage: prod }
+//!       - { base_path: "", api: h1b2c3d4e5, stage: $default }
+//! ```
+
+use std::collections::BTreeMap;
+
+use serde::Deserialize;
+
+use crate::config::ApiRegistry;
+use crate::model::EndpointType;
+use crate::registry::stable_id;
+use crate::responses::{GatewayResponse, rest_missing_authentication_token};
+use crate::stored::{ApiMapping, DomainNameRecord};
+
+/// Where a custom-domain request goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DomainRoute {
+    /// The host is not a custom domain name.
+    NotADomain,
+    /// A custom domain, but no mapping matches the path.
+    Unmapped,
+    /// API `api_id`, and the path from the stage on (`/{stage}/{rest}`, or
+    /// `{rest}` for an HTTP API's `$default` stage), as the data plane
+    /// takes it.
+    Api { api_id: String, stage_path: String },
+}
+
+/// Routes a request by its `Host` header and path.
+pub fn route(apis: &ApiRegistry, host: Option<&str>, path: &str) -> DomainRoute {
+    if apis.domains.is_empty() {
+        return DomainRoute::NotADomain;
+    }
+    let Some(host) = host else {
+        return DomainRoute::NotADomain;
+    };
+    // `Host` may carry a port; domain names never do.
+    let name = host.rsplit_once(':').map_or(host, |(name, port)| {
+        if port.bytes().all(|b| b.is_ascii_digit()) {
+            name
+        } else {
+            host
+        }
+    });
+    let Some(domain) = apis.domains.get(&name.to_ascii_lowercase()) else {
+        return DomainRoute::NotADomain;
+    };
+    let best = domain
+        .mappings
+        .iter()
+        .filter_map(|(key, mapping)| Some((key, mapping, rest_after(path, key)?)))
+        .max_by_key(|(key, _, _)| key.len());
+    let Some((_, mapping, rest)) = best else {
+        return DomainRoute::Unmapped;
+    };
+    let rest = if rest.is_empty() { "/" } else { rest };
+    let stage_path = if mapping.stage == "$default" && apis.http.contains_key(&mapping.api_id) {
+        rest.to_owned()
+    } else {
+        format!("/{}{rest}", mapping.stage)
+    };
+    DomainRoute::Api {
+        api_id: mapping.api_id.clone(),
+        stage_path,
+    }
+}
+
+/// The answer on a custom domain whose mappings match no path: a wrong
+/// base path is an unknown resource, `Missing Authentication Token`.
+pub fn unmapped_response() -> GatewayResponse {
+    rest_missing_authentication_token(&iamgate_wire::new_request_id())
+}
+
+/// The path after the mapping key `key` (whole segments), if it matches.
+fn rest_after<'a>(path: &'a str, key: &str) -> Option<&'a str> {
+    if key.is_empty() {
+        return Some(path);
+    }
+    let after = path.strip_prefix('/')?.strip_prefix(key)?;
+    (after.is_empty() || after.starts_with('/')).then_some(after)
+}
+
+#[derive(Debug, Deserialize)]
+struct DomainsFile {
+    #[serde(default)]
+    domain_names: Vec<DomainConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DomainConfig {
+    name: String,
+    account: String,
+    region: String,
+    #[serde(default)]
+    endpoint: Option<String>,
+    #[serde(default)]
+    mappings: Vec<MappingConfig>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MappingConfig {
+    #[serde(default)]
+    base_path: String,
+    api: String,
+    stage: String,
+}
+
+/// The `domain_names:` section of a world file, as stored documents
+/// created at `created_at`; every problem is reported.
+pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>> {
+    let file: DomainsFile =
+        serde_saphyr::from_str(text).map_err(|error| vec![format!("domain_names: {error}")])?;
+    let mut problems = Vec::new();
+    let mut domains: Vec<DomainNameRecord> = Vec::new();
+    for (index, domain) in file.domain_names.iter().enumerate() {
+        let at = format!("domain_names[{index}] ({})", domain.name);
+        let name = domain.name.to_ascii_lowercase();
+        let name_ok = !name.is_empty()
+            && name.len() <= 253
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
+        if !name_ok {
+            problems.push(format!("{at}: '{}' is not a domain name", domain.name));
+        }
+        if domains.iter().any(|d| d.name == name) {
+            problems.push(format!("{at}: declared twice"));
+        }
+        if domain.account.len() != 12 || !domain.account.bytes().all(|b| b.is_ascii_digit()) {
+            problems.push(format!(
+                "{at}: account '{}' must be 12 digits",
+                domain.account
+            ));
+        }
+        let endpoint_type = match domain.endpoint.as_deref() {
+            None | Some("REGIONAL") => EndpointType::Regional,
+            Some("EDGE") => EndpointType::Edge,
+            Some(other) => {
+                problems.push(format!("{at}: endpoint '{other}' is not REGIONAL or EDGE"));
+                EndpointType::Regional
+            }
+        };
+        let mut mappings = BTreeMap::new();
+        for mapping in &domain.mappings {
+            let key = mapping.base_path.trim_matches('/').to_owned();
+            let key = if key == "(none)" { String::new() } else { key };
+            let id = stable_id(&format!("{name}#{key}"), 6);
+            let previous = mappings.insert(
+                key.clone(),
+                ApiMapping {
+                    id,
+                    api_id: mapping.api.clone(),
+                    stage: mapping.stage.clone(),
+                },
+            );
+            if previous.is_some() {
+                problems.push(format!("{at}: base path '{key}' is mapped twice"));
+            }
+        }
+        domains.push(DomainNameRecord {
+            name,
+            account: domain.account.clone(),
+            region: domain.region.clone(),
+            created_at: 0,
+            endpoint_type,
+            mappings,
+            tags: BTreeMap::new(),
+        });
+    }
+    if problems.is_empty() {
+        Ok(domains)
+    } else {
+        Err(problems)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::model::HttpApi;
+
+    fn registry() -> ApiRegistry {
+        let text = r#"
+domain_names:
+  - name: API.example.com
+    account: "111122223333"
+    region: us-east-1
+    mappings:
+      - { base_path: pets, api: a1b2c3d4e5, stage: prod }
+      - { base_path: pets/v2, api: b1b2c3d4e5, stage: beta }
+      - { base_path: "(none)", api: h1b2c3d4e5, stage: $default }
+"#;
+        let mut registry = ApiRegistry::default();
+        for domain in declared_domains(text).unwrap() {
+            registry
+                .domains
+                .insert(domain.name.clone(), Arc::new(domain));
+        }
+        registry.http.insert(
+            "h1b2c3d4e5".into(),
+            Arc::new(HttpApi {
+                id: "h1b2c3d4e5".into(),
+                account: "111122223333".into(),
+                region: "us-east-1".into(),
+                stages: Default::default(),
+            }),
+        );
+        registry
+    }
+
+    fn api(api_id: &str, stage_path: &str) -> DomainRoute {
+        DomainRoute::Api {
+            api_id: api_id.into(),
+            stage_path: stage_path.into(),
+        }
+    }
+
+    #[test]
+    fn the_longest_matching_base_path_wins_and_none_catches_the_rest() {
+        let apis = registry();
+        let host = Some("api.example.com:4566");
+        assert_eq!(route(&apis, host, "/pets/1"), api("a1b2c3d4e5", "/prod/1"));
+        assert_eq!(route(&apis, host, "/pets"), api("a1b2c3d4e5", "/prod/"));
+        assert_eq!(
+            route(&apis, host, "/pets/v2/x"),
+            api("b1b2c3d4e5", "/beta/x")
+        );
+        // Whole segments only: `/petshop` is not under `pets`.
+        assert_eq!(
+            route(&apis, host, "/petshop"),
+            api("h1b2c3d4e5", "/petshop")
+        );
+        assert_eq!(
+            route(&apis, Some("API.EXAMPLE.COM"), "/"),
+            api("h1b2c3d4e5", "/")
+        );
+    }
+
+    #[test]
+    fn other_hosts_are_not_domains_and_a_domain_without_a_match_is_unmapped() {
+        let mut apis = registry();
+        assert_eq!(
+            route(&apis, Some("other.example.com"), "/pets"),
+            DomainRoute::NotADomain
+        );
+        assert_eq!(route(&apis, None, "/pets"), DomainRoute::NotADomain);
+        for domain in apis.domains.values_mut() {
+            Arc::make_mut(domain).mappings.remove("");
+        }
+        assert_eq!(
+            route(&apis, Some("api.example.com"), "/cats"),
+            DomainRoute::Unmapped
+        );
+    }
+
+    #[test]
+    fn bad_declarations_are_reported() {
+        let text = r#"
+domain_names:
+  - { name: "bad name", account: "1", region: us-east-1, endpoint: PRIVATE,
+      mappings: [{ base_path: a, api: x, stage: s }, { base_path: /a/, api: y, stage: s }] }
+"#;
+        let problems = declared_domains(text).unwrap_err().join("\n");
+        for expected in [
+            "not a domain name",
+            "12 digits",
+            "not REGIONAL or EDGE",
+            "mapped twice",
+        ] {
+            assert!(problems.contains(expected), "{expected}: {problems}");
+        }
+    }
+}
