@@ -123,6 +123,54 @@ fn seed_003_rest_api_answers_each_user_as_the_article_reports() {
     );
 }
 
+/// The article's last step: a Deny with `NotPrincipal` naming the other
+/// account's user alone, so that only that user gets in.
+#[test]
+fn seed_003_not_principal_deny_leaves_only_the_named_user() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let text = std::fs::read_to_string(example("rest-cross-account/world.yaml")).unwrap();
+    let allow_end = "          Resource: \"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/\"\n    methods:";
+    assert!(text.contains(allow_end));
+    let with_deny = text.replace(
+        allow_end,
+        "          Resource: \"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/\"
+        - Effect: Deny
+          NotPrincipal: { AWS: \"arn:aws:iam::098765432109:user/api-exe-valid\" }
+          Action: execute-api:Invoke
+          Resource: \"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/\"
+    methods:",
+    );
+    let world = dir.path().join("world.yaml");
+    std::fs::write(&world, with_deny).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(world),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let valid = Keys::new(
+        "AKIAEXAMPLEVALID0001",
+        "exampleApiExeValidSecretAccessKey0000001",
+    );
+    assert_eq!(
+        get(curl, &server, REST_HOST, "/prod/", Some(&valid)).status,
+        200
+    );
+    let same_account = Keys::new(
+        "AKIAEXAMPLENONVALID1",
+        "exampleApiExeNonvalidSecretKey0000000001",
+    );
+    let reply = get(curl, &server, REST_HOST, "/prod/", Some(&same_account));
+    assert_eq!(reply.status, 403);
+    assert_eq!(
+        reply.body,
+        r#"{"Message":"User: arn:aws:iam::123456789012:user/api-exe-nonvalid is not authorized to perform: execute-api:Invoke on resource: arn:aws:execute-api:us-east-1:********9012:apiid/prod/GET/ with an explicit deny in a resource-based policy"}"#
+    );
+}
+
 #[test]
 fn a_custom_domain_serves_the_mapped_stage_under_its_base_path() {
     let Some(curl) = curl() else {

@@ -243,15 +243,26 @@ fn same_account_resource_policy_naming_the_user_grants_without_identity_policy()
     );
 }
 
-/// Seed 003's Deny with `NotPrincipal`, in the form AWS documents: the
-/// exempted user and its account. (The seed lists the user alone; AWS
-/// documents that this may deny the whole account, and the engine follows
-/// the documentation — see tunable `NOTPRINCIPAL_HIERARCHY`.)
+/// Seed 003's final resource policy: the Allow plus a Deny whose
+/// `NotPrincipal` names the user alone, as the article wrote it and saw it
+/// work (tunable `NOTPRINCIPAL_USER_LEVEL_SERVICES`); the form AWS
+/// documents, with the account listed too, works the same.
 #[test]
 fn seed_003_not_principal_deny_blocks_everyone_but_the_named_user() {
-    let policy = r#"{"Version":"2012-10-17","Statement":[
-        {"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::098765432109:user/api-exe-valid"},"Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/"},
-        {"Effect":"Deny","NotPrincipal":{"AWS":["arn:aws:iam::098765432109:user/api-exe-valid","arn:aws:iam::098765432109:root"]},"Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/"}]}"#;
+    for exempted in [
+        r#""arn:aws:iam::098765432109:user/api-exe-valid""#,
+        r#"["arn:aws:iam::098765432109:user/api-exe-valid","arn:aws:iam::098765432109:root"]"#,
+    ] {
+        let policy = format!(
+            r#"{{"Version":"2012-10-17","Statement":[
+        {{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::098765432109:user/api-exe-valid"}},"Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/"}},
+        {{"Effect":"Deny","NotPrincipal":{{"AWS":{exempted}}},"Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:123456789012:apiid/prod/GET/"}}]}}"#
+        );
+        seed_003_final_policy_answers(&policy);
+    }
+}
+
+fn seed_003_final_policy_answers(policy: &str) {
     let api = rest_api(Some(policy));
     assert_eq!(
         call_rest(&api, &request("GET", "/prod/", Some(OTHER_ALLOWED))),

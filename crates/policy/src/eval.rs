@@ -226,7 +226,7 @@ pub fn statement_applies(
     }
     let classes = match &statement.principal {
         Some(block) => {
-            if !block.applies_to(&ctx.principal) {
+            if !block.applies_to(&ctx.principal, &ctx.action) {
                 return None;
             }
             if block.negated {

@@ -6,7 +6,7 @@
 //! decides with that set.
 
 use crate::context::{PrincipalIdentity, PrincipalKind};
-use crate::tunables::NOTPRINCIPAL_REQUIRES_ALL_LEVELS;
+use crate::tunables::{NOTPRINCIPAL_REQUIRES_ALL_LEVELS, NOTPRINCIPAL_USER_LEVEL_SERVICES};
 
 /// How a resource-policy statement named the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
@@ -188,12 +188,13 @@ impl PrincipalBlock {
         set
     }
 
-    /// Whether the statement applies to `who`: for `Principal`, some entry
-    /// matches; for `NotPrincipal`, the caller is not exempted. Exemption
-    /// needs every level of the caller listed (account, role, session /
-    /// user), and a caller with a permissions boundary is never exempted
-    /// (AWS quirk, §5).
-    pub fn applies_to(&self, who: &PrincipalIdentity) -> bool {
+    /// Whether the statement applies to `who` calling `action`: for
+    /// `Principal`, some entry matches; for `NotPrincipal`, the caller is
+    /// not exempted. Exemption needs every level of the caller listed
+    /// (account, role, session / user; a user alone for the services of
+    /// `NOTPRINCIPAL_USER_LEVEL_SERVICES`), and a caller with a permissions
+    /// boundary is never exempted (AWS quirk, §5).
+    pub fn applies_to(&self, who: &PrincipalIdentity, action: &str) -> bool {
         let classes = self.classes(who);
         if !self.negated {
             return !classes.is_empty();
@@ -209,7 +210,8 @@ impl PrincipalBlock {
             match who.kind {
                 PrincipalKind::Root => classes.contains(MatchClass::Account),
                 PrincipalKind::User | PrincipalKind::FederatedUser => {
-                    classes.contains(MatchClass::Account) && classes.contains(MatchClass::Direct)
+                    classes.contains(MatchClass::Direct)
+                        && (classes.contains(MatchClass::Account) || user_level_suffices(action))
                 }
                 PrincipalKind::AssumedRole => {
                     classes.contains(MatchClass::Account)
@@ -223,6 +225,16 @@ impl PrincipalBlock {
         };
         !exempt
     }
+}
+
+/// Whether `action`'s service exempts a user named alone in `NotPrincipal`.
+fn user_level_suffices(action: &str) -> bool {
+    let service = action
+        .split_once(':')
+        .map_or(action, |(service, _)| service);
+    NOTPRINCIPAL_USER_LEVEL_SERVICES
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(service))
 }
 
 #[cfg(test)]
@@ -322,18 +334,34 @@ mod tests {
                 .collect(),
         };
         let session_only = all(&["arn:aws:sts::111122223333:assumed-role/app/s1"]);
-        assert!(session_only.applies_to(&s1));
+        assert!(session_only.applies_to(&s1, "sts:AssumeRole"));
         let every_level = all(&[
             "111122223333",
             "arn:aws:iam::111122223333:role/app",
             "arn:aws:sts::111122223333:assumed-role/app/s1",
         ]);
-        assert!(!every_level.applies_to(&s1));
+        assert!(!every_level.applies_to(&s1, "sts:AssumeRole"));
         let mut bounded = s1.clone();
         bounded.has_permissions_boundary = true;
-        assert!(every_level.applies_to(&bounded));
+        assert!(every_level.applies_to(&bounded, "sts:AssumeRole"));
         let user_levels = all(&["111122223333", "arn:aws:iam::111122223333:user/alice"]);
-        assert!(!user_levels.applies_to(&alice()));
-        assert!(user_levels.applies_to(&PrincipalIdentity::anonymous()));
+        assert!(!user_levels.applies_to(&alice(), "s3:GetObject"));
+        assert!(user_levels.applies_to(&PrincipalIdentity::anonymous(), "s3:GetObject"));
+    }
+
+    #[test]
+    fn not_principal_exempts_a_user_listed_alone_only_where_observed() {
+        let user_only = PrincipalBlock {
+            negated: true,
+            entries: vec![PrincipalEntry::from_aws(
+                "arn:aws:iam::111122223333:user/alice",
+            )],
+        };
+        // Seed 003: a REST API resource policy lets the user in.
+        assert!(!user_only.applies_to(&alice(), "execute-api:Invoke"));
+        // Elsewhere AWS may validate the account first: the user is denied.
+        assert!(user_only.applies_to(&alice(), "s3:GetObject"));
+        let bob = PrincipalIdentity::user("111122223333", "/", "bob", "AIDABOB0000000000000");
+        assert!(user_only.applies_to(&bob, "execute-api:Invoke"));
     }
 }

@@ -45,7 +45,7 @@ fn statement_matches(
         None if resource_policy && !deny => return None,
         None => {}
         Some(block) => {
-            if !block.applies_to(&ctx.principal) {
+            if !block.applies_to(&ctx.principal, &ctx.action) {
                 return None;
             }
             if !block.negated {

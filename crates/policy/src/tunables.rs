@@ -51,6 +51,13 @@ pub const RESOURCE_ARN_CASE_SENSITIVE: bool = true;
 /// every level it has (account, role, session / user) is listed.
 pub const NOTPRINCIPAL_REQUIRES_ALL_LEVELS: bool = true;
 
+/// `NOTPRINCIPAL_USER_LEVEL_SERVICES`: services whose `NotPrincipal`
+/// exempts an IAM user listed by user ARN alone. AWS documents that a
+/// service "might validate the account first", so which services do is
+/// observed, not documented: a REST API resource policy with only the
+/// user's ARN under `NotPrincipal` lets that user in (seed 003).
+pub const NOTPRINCIPAL_USER_LEVEL_SERVICES: &[&str] = &["execute-api"];
+
 /// `VALIDATE_EXECUTE_API_PRINCIPALS_EXIST`: execute-api resource policies
 /// are not checked for principals that exist.
 pub const VALIDATE_EXECUTE_API_PRINCIPALS_EXIST: bool = false;
