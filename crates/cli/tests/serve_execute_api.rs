@@ -375,3 +375,113 @@ fn openapi_sam_example_is_imported_relative_to_the_world_file() {
         assert_ne!(reply.status, 403, "{}", reply.body);
     }
 }
+
+/// A one-thread stand-in for the Lambda Invoke API (what `sam local
+/// start-lambda` serves): answers each invocation with the caller ARN and
+/// path the event carried, as a payload-1.0 proxy result.
+fn start_lambda_api() -> (u16, std::sync::mpsc::Receiver<String>) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let (seen, received) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some((name, value)) = line.split_once(':')
+                    && name.eq_ignore_ascii_case("content-length")
+                {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            seen.send(request_line.trim().to_owned()).unwrap();
+            let answer = serde_json::json!({
+                "statusCode": 200,
+                "headers": {"content-type": "text/plain"},
+                "body": format!(
+                    "{} {}",
+                    event["requestContext"]["identity"]["userArn"].as_str().unwrap_or("anonymous"),
+                    event["path"].as_str().unwrap_or("")
+                ),
+            })
+            .to_string();
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
+                answer.len()
+            );
+            stream.write_all(reply.as_bytes()).unwrap();
+        }
+    });
+    (port, received)
+}
+
+#[test]
+fn a_lambda_proxy_route_invokes_the_function_with_the_callers_identity() {
+    let Some(curl) = curl() else {
+        println!("SKIP: curl with --aws-sigv4 not found");
+        return;
+    };
+    let (lambda_port, invocations) = start_lambda_api();
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.yaml");
+    std::fs::write(
+        &world,
+        format!(
+            r#"
+accounts:
+  - id: "123456789012"
+    users:
+      - name: alice
+        access_keys: [{{ id: AKIAALICEEXAMPLE0001, secret: "alice-secret-0000000000000000000000000" }}]
+        policies:
+          invoke: '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}}]}}'
+apis:
+  - id: l1b2c3d4e5
+    type: REST
+    account: "123456789012"
+    region: us-east-1
+    stages: [prod]
+    methods:
+      - {{ path: "/hello/{{name}}", method: GET, authorization: AWS_IAM, integration: {{ type: AWS_PROXY, endpoint: "http://127.0.0.1:{lambda_port}", function: hello }} }}
+"#
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(world),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let alice = Keys::new(
+        "AKIAALICEEXAMPLE0001",
+        "alice-secret-0000000000000000000000000",
+    );
+    let reply = get(
+        curl,
+        &server,
+        "l1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+        "/prod/hello/world",
+        Some(&alice),
+    );
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    assert_eq!(
+        reply.body,
+        "arn:aws:iam::123456789012:user/alice /hello/world"
+    );
+    assert_eq!(
+        invocations.recv().unwrap(),
+        "POST /2015-03-31/functions/hello/invocations HTTP/1.1"
+    );
+}
