@@ -163,7 +163,7 @@ async fn quick_create_makes_a_default_route_integration_and_auto_deployed_stage_
     );
     assert_eq!(
         created.body["routeSelectionExpression"],
-        "$request.method $request.path"
+        "${request.method} ${request.path}"
     );
     assert!(is_iso8601(&created.body["createdDate"]), "{}", created.body);
 

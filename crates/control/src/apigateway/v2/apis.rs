@@ -354,7 +354,11 @@ pub(crate) fn api_json(api: &HttpApiRecord) -> Value {
         .opt("description", api.description.as_ref())
         .opt("version", api.version.as_ref())
         .set("protocolType", "HTTP")
-        .set("routeSelectionExpression", "$request.method $request.path")
+        // The value the model documents for HTTP APIs.
+        .set(
+            "routeSelectionExpression",
+            "${request.method} ${request.path}",
+        )
         .set("apiKeySelectionExpression", "$request.header.x-api-key")
         .set(
             "apiEndpoint",
