@@ -1,0 +1,317 @@
+//! Routes: `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, each with its
+//! authorization type and target integration.
+
+use iamgate_gateway::stored::{HttpApiRecord, RouteRecord};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::super::call::{ApiError, Call, Reply, Shape};
+use super::{
+    CHILD_ID_LENGTH, bad_request, change_definition, conflict, fresh_id, load_api, not_found, page,
+};
+
+/// The methods a route key may name (`ANY` is all of them).
+const METHODS: &[&str] = &[
+    "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
+];
+
+/// Refuses a route key API Gateway would not accept: `$default`, or a
+/// method and a path of literal, `{param}` and (last only) `{param+}`
+/// segments.
+pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
+    if key == "$default" {
+        return Ok(());
+    }
+    let invalid = |why: &str| {
+        bad_request(format!(
+            "Invalid route key {key}: {why}. A route key is $default, or a method (or ANY), one space and a path such as GET /pets/{{id}}"
+        ))
+    };
+    let (method, path) = key
+        .split_once(' ')
+        .ok_or_else(|| invalid("no method and path"))?;
+    if !METHODS.contains(&method) {
+        return Err(invalid(&format!("unknown method {method}")));
+    }
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(invalid("the path must start with /"));
+    };
+    if rest.is_empty() {
+        return Ok(());
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let mut names: Vec<&str> = Vec::new();
+    for (index, segment) in segments.iter().enumerate() {
+        if segment.is_empty() {
+            return Err(invalid("empty path segment"));
+        }
+        match segment.strip_prefix('{') {
+            Some(inner) => {
+                let inner = inner
+                    .strip_suffix('}')
+                    .ok_or_else(|| invalid("unclosed path parameter"))?;
+                let (name, greedy) = match inner.strip_suffix('+') {
+                    Some(name) => (name, true),
+                    None => (inner, false),
+                };
+                let name_ok = !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+                if !name_ok {
+                    return Err(invalid(&format!("invalid path parameter {segment}")));
+                }
+                if greedy && index + 1 != segments.len() {
+                    return Err(invalid("a greedy path parameter must be the last segment"));
+                }
+                if names.contains(&name) {
+                    return Err(invalid(&format!("path parameter {name} appears twice")));
+                }
+                names.push(name);
+            }
+            None => {
+                let literal_ok = segment
+                    .chars()
+                    .all(|c| !c.is_whitespace() && !c.is_control() && c != '{' && c != '}');
+                if !literal_ok {
+                    return Err(invalid(&format!("invalid path segment {segment}")));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Only the authorization types the data plane enforces are accepted:
+/// storing a `JWT` or `CUSTOM` route that could never be served as such
+/// would invite mistaking it for a protected one.
+fn check_authorization(kind: &str) -> Result<(), ApiError> {
+    match kind {
+        "NONE" | "AWS_IAM" => Ok(()),
+        "JWT" | "CUSTOM" => Err(bad_request(format!(
+            "Authorization type {kind} is not supported by iamgate; use AWS_IAM or NONE"
+        ))),
+        other => Err(bad_request(format!(
+            "Invalid authorization type {other}: one of NONE, AWS_IAM, CUSTOM, JWT"
+        ))),
+    }
+}
+
+/// A target must name an integration of the same API.
+fn check_target(api: &HttpApiRecord, target: &str) -> Result<(), ApiError> {
+    let known = target
+        .strip_prefix("integrations/")
+        .is_some_and(|id| api.integrations.contains_key(id));
+    if known {
+        Ok(())
+    } else {
+        Err(bad_request(format!(
+            "Invalid target {target}: expected integrations/{{integrationId}} of an integration of this API"
+        )))
+    }
+}
+
+/// API keys are not checked by the data plane, so a route that asks for
+/// one is refused rather than served without.
+fn check_api_key_required(required: Option<bool>) -> Result<(), ApiError> {
+    if required == Some(true) {
+        return Err(bad_request(
+            "ApiKeyRequired is not supported by iamgate (API keys apply to WebSocket APIs)",
+        ));
+    }
+    Ok(())
+}
+
+fn check_unique_key(api: &HttpApiRecord, key: &str, except: Option<&str>) -> Result<(), ApiError> {
+    let taken = api
+        .routes
+        .values()
+        .any(|r| r.route_key == key && Some(r.id.as_str()) != except);
+    if taken {
+        return Err(conflict(format!(
+            "Route with key {key} already exists for this API"
+        )));
+    }
+    Ok(())
+}
+
+pub(super) fn no_such_route(route: &str) -> ApiError {
+    not_found(
+        format!("Invalid Route identifier specified {route}"),
+        "Route",
+    )
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RouteInput {
+    route_key: Option<String>,
+    authorization_type: Option<String>,
+    target: Option<String>,
+    api_key_required: Option<bool>,
+    operation_name: Option<String>,
+}
+
+impl RouteInput {
+    /// Checks what does not depend on the API's current state.
+    fn check(&self) -> Result<(), ApiError> {
+        if let Some(key) = &self.route_key {
+            check_route_key(key)?;
+        }
+        if let Some(kind) = &self.authorization_type {
+            check_authorization(kind)?;
+        }
+        check_api_key_required(self.api_key_required)
+    }
+}
+
+pub(super) async fn create_route(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let input: RouteInput = call.body()?;
+    let key = input
+        .route_key
+        .clone()
+        .ok_or_else(|| bad_request("RouteKey is required"))?;
+    input.check()?;
+    let route = change_definition(call, id, |api| {
+        check_unique_key(api, &key, None)?;
+        if let Some(target) = &input.target {
+            check_target(api, target)?;
+        }
+        let route_id = fresh_id(call, CHILD_ID_LENGTH, |id| api.routes.contains_key(id))?;
+        let route = RouteRecord {
+            id: route_id.clone(),
+            route_key: key.clone(),
+            authorization_type: input
+                .authorization_type
+                .clone()
+                .unwrap_or_else(|| "NONE".to_owned()),
+            target: input.target.clone(),
+            api_key_required: false,
+            operation_name: input.operation_name.clone(),
+        };
+        api.routes.insert(route_id, route.clone());
+        Ok(route)
+    })
+    .await?;
+    Ok((201, Some(route_json(&route))))
+}
+
+pub(super) async fn get_route(call: &Call<'_>, id: &str, route: &str) -> Reply {
+    call.authorize()?;
+    let api = load_api(call, id).await?;
+    let route = api.routes.get(route).ok_or_else(|| no_such_route(route))?;
+    Ok((200, Some(route_json(route))))
+}
+
+pub(super) async fn get_routes(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let api = load_api(call, id).await?;
+    let mut routes: Vec<&RouteRecord> = api.routes.values().collect();
+    routes.sort_by(|a, b| (&a.route_key, &a.id).cmp(&(&b.route_key, &b.id)));
+    page(call, routes.into_iter().map(route_json).collect())
+}
+
+pub(super) async fn update_route(call: &Call<'_>, id: &str, route_id: &str) -> Reply {
+    call.authorize()?;
+    let input: RouteInput = call.body()?;
+    input.check()?;
+    let route = change_definition(call, id, |api| {
+        if !api.routes.contains_key(route_id) {
+            return Err(no_such_route(route_id));
+        }
+        if let Some(key) = &input.route_key {
+            check_unique_key(api, key, Some(route_id))?;
+        }
+        // An empty target detaches the route from its integration.
+        let target = match input.target.as_deref() {
+            None => None,
+            Some("") => Some(None),
+            Some(target) => {
+                check_target(api, target)?;
+                Some(Some(target.to_owned()))
+            }
+        };
+        let route = api
+            .routes
+            .get_mut(route_id)
+            .ok_or_else(|| no_such_route(route_id))?;
+        if let Some(key) = &input.route_key {
+            route.route_key = key.clone();
+        }
+        if let Some(kind) = &input.authorization_type {
+            route.authorization_type = kind.clone();
+        }
+        if let Some(target) = target {
+            route.target = target;
+        }
+        if let Some(name) = &input.operation_name {
+            route.operation_name = Some(name.clone());
+        }
+        Ok(route.clone())
+    })
+    .await?;
+    Ok((200, Some(route_json(&route))))
+}
+
+pub(super) async fn delete_route(call: &Call<'_>, id: &str, route_id: &str) -> Reply {
+    call.authorize()?;
+    change_definition(call, id, |api| {
+        api.routes
+            .remove(route_id)
+            .map(|_| ())
+            .ok_or_else(|| no_such_route(route_id))
+    })
+    .await?;
+    Ok((204, None))
+}
+
+/// The `Route` shape.
+fn route_json(route: &RouteRecord) -> Value {
+    Shape::new()
+        .set("apiKeyRequired", route.api_key_required)
+        .set("authorizationType", &route.authorization_type)
+        .opt("operationName", route.operation_name.as_ref())
+        .set("routeId", &route.id)
+        .set("routeKey", &route.route_key)
+        .opt("target", route.target.as_ref())
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_keys_are_default_or_method_and_template_path() {
+        for good in [
+            "$default",
+            "GET /",
+            "ANY /{proxy+}",
+            "GET /pets/{id}",
+            "POST /pets/{id}/toys/{toy-id}",
+            "DELETE /files/{path+}",
+            "OPTIONS /a.b/c_d",
+        ] {
+            assert!(check_route_key(good).is_ok(), "{good}");
+        }
+        for bad in [
+            "",
+            "default",
+            "GET",
+            "GET pets",
+            "FETCH /pets",
+            "get /pets",
+            "GET /pets//x",
+            "GET /pets/",
+            "GET /{proxy+}/x",
+            "GET /{}",
+            "GET /{id",
+            "GET /{a}/{a}",
+            "GET /pe{ts",
+            "GET  /pets",
+        ] {
+            assert!(check_route_key(bad).is_err(), "{bad:?}");
+        }
+    }
+}
