@@ -1726,15 +1726,38 @@ async fn another_account_and_an_unauthorized_user_reach_nothing() {
     assert!(served(&gw, &api, "prod").is_some());
 }
 
-/// The server side of the rest-json protocol tests that apply to a
-/// service: an error is the `x-amzn-ErrorType` header plus a JSON body
-/// with `message` (RestJsonFooErrorUsingXAmznErrorType and its siblings
-/// decode exactly this), and a JSON body that does not parse is the
-/// service's `BadRequestException`, not a server error.
+/// The server side of the rest-json protocol tests
+/// (`testdata/aws-models/protocol-tests/*/rest-json.json`, written for a
+/// test service, so only their generic rules apply): an error is the
+/// `x-amzn-ErrorType` header plus a JSON body with `message`
+/// (RestJsonFooErrorUsingXAmznErrorType decodes exactly this); an empty
+/// body where the input has body members reads as `{}`
+/// (RestJsonHttpWithEmptyBody, RestJsonHttpPostWithNoModeledBody); an
+/// operation without output answers its modeled status and no body
+/// (RestJsonHttpResponseCodeWithNoPayload, RestJsonNoInputAndNoOutput);
+/// percent-encoded labels are decoded (RestJsonHttpRequestLabelEscaping:
+/// the tag ARNs in `tags_are_set_read_and_removed_on_apis_and_stages`).
+/// A JSON body that does not parse is the service's
+/// `BadRequestException`, not a server error.
 #[tokio::test]
 async fn errors_and_json_bodies_follow_the_rest_json_protocol() {
     let gw = Gateway::start(WORLD).await;
     let (api, root) = create_api(&gw, ROOT_A, json!({"name": "p"})).await;
+    // An empty body is `{}`: CreateDeployment gets as far as the tree.
+    let answer = call_raw(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        String::new(),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "The REST API doesn't contain any methods",
+    );
     let (status, body, headers) = call_raw(
         &gw,
         ROOT_A,
@@ -1775,7 +1798,7 @@ async fn errors_and_json_bodies_follow_the_rest_json_protocol() {
     assert_eq!(status, 404);
     assert_eq!(error_type(&headers), Some("NotFoundException"));
     // Unknown members are ignored, as AWS's JSON parsers do.
-    let (status, _, _) = call(
+    let (status, created, _) = call(
         &gw,
         ROOT_A,
         "POST",
@@ -1784,4 +1807,23 @@ async fn errors_and_json_bodies_follow_the_rest_json_protocol() {
     )
     .await;
     assert_eq!(status, 201);
+    // No output: the modeled status (202 here) and an empty body.
+    let request = sign_call(
+        Call {
+            service: "apigateway",
+            method: "DELETE",
+            target: &format!(
+                "/restapis/{api}/resources/{}",
+                created["id"].as_str().unwrap()
+            ),
+            content_type: "application/json",
+        },
+        ROOT_A.0,
+        ROOT_A.1,
+        None,
+        String::new(),
+    );
+    let response = gw.planes.handle(Service::ApiGateway, &request).await;
+    assert_eq!(response.status, 202);
+    assert!(response.body.is_empty());
 }
