@@ -458,3 +458,115 @@ async fn seed_003_built_with_the_rust_sdk_answers_as_the_article_reports() {
     let tags = client.get_tags().resource_arn(&arn).send().await.unwrap();
     assert_eq!(tags.tags().unwrap()["team"], "pets");
 }
+
+#[test]
+fn openapi_documents_are_imported_with_the_aws_cli() {
+    let (server, dir) = start();
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let owner = owner_root();
+    let document = dir.path().join("api.yaml");
+    std::fs::write(
+        &document,
+        r#"openapi: 3.0.1
+info: { title: imported }
+paths:
+  /:
+    get:
+      security: [{ sigv4: [] }]
+      x-amazon-apigateway-integration:
+        type: mock
+        requestTemplates: { application/json: '{"statusCode": 200}' }
+        responses:
+          default:
+            statusCode: "200"
+            responseTemplates: { application/json: '{"statusCode": 200, "message": "Hello from API Gateway!"}' }
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+"#,
+    )
+    .unwrap();
+    let body = format!("fileb://{}", document.display());
+    let api = cli
+        .run(
+            &owner,
+            &[
+                "apigateway",
+                "import-rest-api",
+                "--parameters",
+                "endpointConfigurationTypes=REGIONAL",
+                "--body",
+                &body,
+            ],
+        )
+        .json();
+    assert_eq!(api["name"], "imported");
+    assert_eq!(api["endpointConfiguration"]["types"][0], "REGIONAL");
+    let id = api["id"].as_str().unwrap().to_owned();
+    let resources = cli
+        .run(
+            &owner,
+            &[
+                "apigateway",
+                "get-resources",
+                "--rest-api-id",
+                &id,
+                "--embed",
+                "methods",
+            ],
+        )
+        .json();
+    assert_eq!(
+        resources["items"][0]["resourceMethods"]["GET"]["authorizationType"],
+        "AWS_IAM"
+    );
+    cli.run(
+        &owner,
+        &[
+            "apigateway",
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            "prod",
+        ],
+    )
+    .json();
+    // No resource policy in the document: same account only.
+    let (status, _, body) = invoke(&server, &id, &nonvalid());
+    assert_eq!((status, body.as_str()), (200, MOCK_BODY));
+    assert_eq!(invoke(&server, &id, &valid()).0, 403);
+
+    // A broken document is refused whole, with the importer's text.
+    std::fs::write(
+        &document,
+        "openapi: 3.0.1\ninfo: { title: x }\npaths: { /a: { get: {} } }\n",
+    )
+    .unwrap();
+    cli.run(
+        &owner,
+        &[
+            "apigateway",
+            "put-rest-api",
+            "--rest-api-id",
+            &id,
+            "--mode",
+            "overwrite",
+            "--body",
+            &body,
+        ],
+    )
+    .assert_error("BadRequestException", "Errors found during import:");
+    let after = cli
+        .run(
+            &owner,
+            &["apigateway", "get-resources", "--rest-api-id", &id],
+        )
+        .json();
+    assert_eq!(
+        after["items"][0]["resourceMethods"]["GET"],
+        serde_json::json!({})
+    );
+}
