@@ -41,6 +41,17 @@ async fn call(
     } else {
         body.to_string()
     };
+    call_raw(gw, key, method, target, body).await
+}
+
+/// A signed call whose body is sent as given.
+async fn call_raw(
+    gw: &Gateway,
+    key: (&str, &str),
+    method: &str,
+    target: &str,
+    body: String,
+) -> (u16, Value, Vec<(String, String)>) {
     let request = sign_call(
         Call {
             service: "apigateway",
@@ -149,4 +160,1670 @@ async fn a_rest_api_is_created_read_listed_patched_and_deleted_in_its_account_on
     assert_eq!(status, 202);
     let (status, _, _) = call(&gw, ROOT_A, "GET", &format!("/restapis/{id}"), Value::Null).await;
     assert_eq!(status, 404);
+}
+
+/// The `x-amzn-ErrorType` of an answer.
+fn error_type(headers: &[(String, String)]) -> Option<&str> {
+    headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("x-amzn-ErrorType"))
+        .map(|(_, v)| v.as_str())
+}
+
+/// Asserts AWS's REST-JSON error: status, `x-amzn-ErrorType` and exactly
+/// `{"message": …}`.
+fn assert_error(
+    answer: &(u16, Value, Vec<(String, String)>),
+    status: u16,
+    kind: &str,
+    message: &str,
+) {
+    let (got, body, headers) = answer;
+    assert_eq!(*got, status, "{body}");
+    assert_eq!(error_type(headers), Some(kind), "{body}");
+    assert_eq!(body, &json!({ "message": message }));
+}
+
+const OPEN_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":"*","Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}"#;
+const B_ONLY_POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::222222222222:root"},"Action":"execute-api:Invoke","Resource":"execute-api:/*"}]}"#;
+
+/// Creates a REST API; its id and root resource id.
+async fn create_api(gw: &Gateway, key: (&str, &str), body: Value) -> (String, String) {
+    let (status, api, _) = call(gw, key, "POST", "/restapis", body).await;
+    assert_eq!(status, 201, "{api}");
+    (
+        api["id"].as_str().unwrap().to_owned(),
+        api["rootResourceId"].as_str().unwrap().to_owned(),
+    )
+}
+
+/// `GET` on `resource`: AWS_IAM, a MOCK integration answering 200 `body`.
+async fn mock_get(gw: &Gateway, api: &str, resource: &str, body: &str) {
+    let base = format!("/restapis/{api}/resources/{resource}/methods/GET");
+    let (status, method, _) = call(
+        gw,
+        ROOT_A,
+        "PUT",
+        &base,
+        json!({"authorizationType": "AWS_IAM"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{method}");
+    let (status, integration, _) = call(
+        gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration"),
+        json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    let (status, response, _) = call(
+        gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration/responses/200"),
+        json!({"selectionPattern": "", "responseTemplates": {"application/json": body}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+}
+
+/// (path, method, mock body) of each served method.
+type ServedMethods = Vec<(String, String, String)>;
+
+/// What stage `stage` of `api` serves now: the deployed policy text and
+/// the methods of its tree.
+fn served(gw: &Gateway, api: &str, stage: &str) -> Option<(Option<String>, ServedMethods)> {
+    use iamgate_gateway::model::{Integration, Resource};
+    fn walk(node: &Resource, out: &mut Vec<(String, String, String)>) {
+        for m in &node.methods {
+            let body = match &m.integration {
+                Integration::Mock { body, .. } => body.clone(),
+                other => format!("{other:?}"),
+            };
+            out.push((m.resource_path.clone(), m.http_method.clone(), body));
+        }
+        for child in &node.children {
+            walk(child, out);
+        }
+    }
+    let apis = gw.planes.plane.apis();
+    let stage = apis.rest.get(api)?.stages.get(stage)?.clone();
+    let mut methods = Vec::new();
+    walk(&stage.root, &mut methods);
+    methods.sort();
+    Some((stage.policy_text, methods))
+}
+
+#[tokio::test]
+async fn a_deployment_freezes_the_tree_and_the_policy_until_the_next_one() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(
+        &gw,
+        ROOT_A,
+        json!({"name": "pets", "endpointConfiguration": {"types": ["REGIONAL"]}, "policy": OPEN_POLICY}),
+    )
+    .await;
+
+    let (status, pets, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        json!({"pathPart": "pets"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{pets}");
+    let pets_id = pets["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pets,
+        json!({"id": pets_id, "parentId": root, "pathPart": "pets", "path": "/pets"})
+    );
+    mock_get(&gw, &api, &pets_id, "{\"pets\": 1}").await;
+
+    // Nothing is served before a deployment.
+    assert!(served(&gw, &api, "prod").is_none());
+
+    let (status, deployment, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod", "description": "first"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{deployment}");
+    let first = deployment["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        deployment,
+        json!({"id": first, "description": "first", "createdDate": support::NOW})
+    );
+    let open_arn = format!("arn:aws:execute-api:us-east-1:111111111111:{api}/*");
+    let (policy, methods) = served(&gw, &api, "prod").unwrap();
+    assert!(policy.unwrap().contains(&open_arn));
+    assert_eq!(
+        methods,
+        vec![(
+            "/pets".to_owned(),
+            "GET".to_owned(),
+            "{\"pets\": 1}".to_owned()
+        )]
+    );
+
+    // Edit the policy and the tree: the stage keeps serving the snapshot.
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}"),
+        json!({"patchOperations": [{"op": "replace", "path": "/policy", "value": B_ONLY_POLICY}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/resources/{pets_id}/methods/GET"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    mock_get(&gw, &api, &root, "root").await;
+    let (policy, methods) = served(&gw, &api, "prod").unwrap();
+    assert!(
+        policy.as_deref().unwrap().contains("\"Principal\":\"*\""),
+        "{policy:?}"
+    );
+    assert_eq!(methods.len(), 1);
+    assert_eq!(methods[0].0, "/pets");
+
+    // A second stage on the first deployment, then a redeploy of prod.
+    let (status, stage, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/stages"),
+        json!({"stageName": "old", "deploymentId": first, "variables": {"v": "1"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{stage}");
+    assert_eq!(stage["deploymentId"], first.as_str());
+    assert_eq!(stage["variables"], json!({"v": "1"}));
+    let (status, second, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let second = second["id"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    let (policy, methods) = served(&gw, &api, "prod").unwrap();
+    assert!(
+        policy
+            .as_deref()
+            .unwrap()
+            .contains("arn:aws:iam::222222222222:root")
+    );
+    assert_eq!(
+        methods,
+        vec![("/".to_owned(), "GET".to_owned(), "root".to_owned())]
+    );
+    let (old_policy, old_methods) = served(&gw, &api, "old").unwrap();
+    assert!(old_policy.unwrap().contains("\"Principal\":\"*\""));
+    assert_eq!(old_methods[0].0, "/pets");
+
+    // Deployments and stages read back.
+    let (status, list, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/deployments"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(list["item"].as_array().unwrap().len(), 2);
+    let (status, stages, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/stages"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = stages["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stageName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["old", "prod"]);
+    let (status, prod, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/stages/prod"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(prod["deploymentId"], second.as_str());
+    assert_eq!(prod["createdDate"], support::NOW);
+
+    // A deployment a stage uses cannot go; moving the stage frees it.
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/deployments/{first}"),
+        Value::Null,
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "Active stages pointing to this deployment must be moved or deleted",
+    );
+    let (status, moved, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}/stages/old"),
+        json!({"patchOperations": [
+            {"op": "replace", "path": "/deploymentId", "value": second},
+            {"op": "replace", "path": "/variables/v", "value": "2"},
+            {"op": "replace", "path": "/description", "value": "moved"}
+        ]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["variables"], json!({"v": "2"}));
+    assert_eq!(moved["description"], "moved");
+    let (old_policy, _) = served(&gw, &api, "old").unwrap();
+    assert!(old_policy.unwrap().contains("222222222222"));
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/deployments/{first}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, body), (202, Value::Null));
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/deployments/{first}"),
+        Value::Null,
+    )
+    .await;
+    assert_error(
+        &answer,
+        404,
+        "NotFoundException",
+        "Invalid Deployment identifier specified",
+    );
+
+    // Deleting a stage stops serving it.
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/stages/old"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert!(served(&gw, &api, "old").is_none());
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/stages/old"),
+        Value::Null,
+    )
+    .await;
+    assert_error(
+        &answer,
+        404,
+        "NotFoundException",
+        "Invalid Stage identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn resources_form_a_tree_with_aws_naming_rules() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "tree"})).await;
+    let create = |parent: String, part: &'static str| {
+        let gw = &gw;
+        let api = api.clone();
+        async move {
+            call(
+                gw,
+                ROOT_A,
+                "POST",
+                &format!("/restapis/{api}/resources/{parent}"),
+                json!({ "pathPart": part }),
+            )
+            .await
+        }
+    };
+    let (_, pets, _) = create(root.clone(), "pets").await;
+    let pets = pets["id"].as_str().unwrap().to_owned();
+    assert_eq!(pets.len(), 6);
+    let (status, id, _) = create(pets.clone(), "{id}").await;
+    assert_eq!(status, 201);
+    assert_eq!(id["path"], "/pets/{id}");
+    let id = id["id"].as_str().unwrap().to_owned();
+    let (_, toys, _) = create(id.clone(), "toys").await;
+    let toys = toys["id"].as_str().unwrap().to_owned();
+
+    assert_error(
+        &create(root.clone(), "pets").await,
+        409,
+        "ConflictException",
+        "Another resource with the same parent already has this name: pets",
+    );
+    assert_error(
+        &create(pets.clone(), "{petId}").await,
+        400,
+        "BadRequestException",
+        "A sibling ({id}) of this resource already has a variable path part -- only one is allowed",
+    );
+    let (status, _, headers) = create(root.clone(), "bad part!").await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+    let (_, proxy, _) = create(root.clone(), "{proxy+}").await;
+    let proxy = proxy["id"].as_str().unwrap().to_owned();
+    let (status, _, _) = create(proxy.clone(), "below").await;
+    assert_eq!(status, 400, "nothing below a greedy resource");
+    assert_error(
+        &create("nosuch".to_owned(), "x").await,
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    );
+
+    // Renaming rewrites the paths below.
+    let (status, renamed, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}/resources/{pets}"),
+        json!({"patchOperations": [{"op": "replace", "path": "/pathPart", "value": "animals"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{renamed}");
+    assert_eq!(renamed["path"], "/animals");
+    let (_, below, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/resources/{toys}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(below["path"], "/animals/{id}/toys");
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}/resources/{pets}"),
+        json!({"patchOperations": [{"op": "replace", "path": "/pathPart", "value": "beasts"}, {"op": "replace", "path": "/parentId", "value": "x"}]}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "Invalid patch path '/parentId' specified for op 'replace'",
+    );
+
+    // GetResources, plain and with methods embedded.
+    mock_get(&gw, &api, &id, "{}").await;
+    let (status, list, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/resources"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let items = list["item"].as_array().unwrap();
+    assert_eq!(items.len(), 5);
+    let mut paths: Vec<&str> = items.iter().map(|r| r["path"].as_str().unwrap()).collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            "/",
+            "/animals",
+            "/animals/{id}",
+            "/animals/{id}/toys",
+            "/{proxy+}"
+        ]
+    );
+    let with_get = items.iter().find(|r| r["id"] == id.as_str()).unwrap();
+    assert_eq!(with_get["resourceMethods"], json!({"GET": {}}));
+    let (_, embedded, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/resources?embed=methods"),
+        Value::Null,
+    )
+    .await;
+    let with_get = embedded["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == id.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(
+        with_get["resourceMethods"]["GET"]["authorizationType"],
+        "AWS_IAM"
+    );
+    assert_eq!(
+        with_get["resourceMethods"]["GET"]["methodIntegration"]["type"],
+        "MOCK"
+    );
+    let (_, page, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("/restapis/{api}/resources?limit=2"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(page["item"].as_array().unwrap().len(), 2);
+    assert!(page["position"].is_string());
+
+    // Deleting a resource takes its subtree; the root stays.
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/resources/{pets}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, body), (202, Value::Null));
+    for gone in [&pets, &id, &toys] {
+        let answer = call(
+            &gw,
+            ROOT_A,
+            "GET",
+            &format!("/restapis/{api}/resources/{gone}"),
+            Value::Null,
+        )
+        .await;
+        assert_error(
+            &answer,
+            404,
+            "NotFoundException",
+            "Invalid Resource identifier specified",
+        );
+    }
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("/restapis/{api}/resources/{root}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400);
+}
+
+#[tokio::test]
+async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_deploy() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "m"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods");
+
+    // No methods at all: nothing to deploy.
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "The REST API doesn't contain any methods",
+    );
+
+    let (status, method, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET"),
+        json!({"authorizationType": "CUSTOM", "operationName": "list"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        method,
+        json!({"httpMethod": "GET", "authorizationType": "CUSTOM", "apiKeyRequired": false, "operationName": "list"})
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/GET"),
+            json!({"authorizationType": "NONE"}),
+        )
+        .await,
+        409,
+        "ConflictException",
+        "Method already exists for this resource",
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/FETCH"),
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/POST"),
+        json!({"authorizationType": "MAGIC"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+
+    // Without an integration the method cannot deploy.
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "No integration defined for method",
+    );
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{base}/GET/integration"),
+        Value::Null,
+    )
+    .await;
+    assert_error(
+        &answer,
+        404,
+        "NotFoundException",
+        "Invalid Integration identifier specified",
+    );
+    let (status, integration, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration"),
+        json!({"type": "MOCK", "requestTemplates": {"application/json": "{\"statusCode\": 200}"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    assert_eq!(integration["type"], "MOCK");
+    assert_eq!(integration["timeoutInMillis"], 29000);
+    assert_eq!(integration["passthroughBehavior"], "WHEN_NO_MATCH");
+
+    // CUSTOM authorization is stored, never deployed: fail closed.
+    let (status, refused, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("CUSTOM"),
+        "{refused}"
+    );
+    let (_, deployments, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/deployments"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(deployments["item"], json!([]));
+    assert!(served(&gw, &api, "prod").is_none());
+
+    // A bad patch changes nothing; a good one makes the method deployable.
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{base}/GET"),
+        json!({"patchOperations": [{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}, {"op": "replace", "path": "/nope", "value": "x"}]}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "Invalid patch path '/nope' specified for op 'replace'",
+    );
+    let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await;
+    assert_eq!(unchanged["authorizationType"], "CUSTOM");
+    let (status, patched, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{base}/GET"),
+        json!({"patchOperations": [{"op": "replace", "path": "/authorizationType", "value": "AWS_IAM"}, {"op": "add", "path": "/requestParameters/method.request.querystring.q", "value": "false"}]}),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["authorizationType"], "AWS_IAM");
+    assert_eq!(
+        patched["requestParameters"],
+        json!({"method.request.querystring.q": false})
+    );
+    assert_eq!(patched["methodIntegration"]["type"], "MOCK");
+
+    // Method and integration responses.
+    let (status, response, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/responses/200"),
+        json!({"responseModels": {"application/json": "Empty"}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(
+        response,
+        json!({"statusCode": "200", "responseModels": {"application/json": "Empty"}})
+    );
+    let (status, response, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration/responses/200"),
+        json!({"responseTemplates": {"application/json": "{\"ok\": true}"}, "responseParameters": {"method.response.header.X-Mock": "'yes'"}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(response["statusCode"], "200");
+    let (status, got, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("{base}/GET/integration/responses/200"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!((status, &got), (200, &response));
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/responses/99"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "GET",
+            &format!("{base}/GET/responses/404"),
+            Value::Null,
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Response status code specified",
+    );
+
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, methods) = served(&gw, &api, "prod").unwrap();
+    assert_eq!(
+        methods,
+        vec![(
+            "/".to_owned(),
+            "GET".to_owned(),
+            "{\"ok\": true}".to_owned()
+        )]
+    );
+
+    // HTTP and AWS integrations are stored but not deployable.
+    let (status, http, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration"),
+        json!({"type": "HTTP", "httpMethod": "GET", "uri": "https://example.com/"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{http}");
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (_, methods) = served(&gw, &api, "prod").unwrap();
+    assert_eq!(methods[0].2, "{\"ok\": true}", "prod still serves the MOCK");
+
+    // Integrations API Gateway itself refuses.
+    for bad in [
+        json!({"type": "HTTP_PROXY", "httpMethod": "GET"}),
+        json!({"type": "HTTP_PROXY", "uri": "https://example.com/"}),
+        json!({"type": "AWS_PROXY", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:s3:path/b"}),
+        json!({"type": "MOCK", "timeoutInMillis": 30000}),
+        json!({"type": "SOAP"}),
+    ] {
+        let (status, _, headers) = call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/GET/integration"),
+            bad.clone(),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+        assert_eq!(error_type(&headers), Some("BadRequestException"));
+    }
+    let (status, proxy, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{base}/GET/integration"),
+        json!({"patchOperations": [{"op": "replace", "path": "/uri", "value": "not a url"}]}),
+    )
+    .await;
+    assert_eq!(status, 400, "{proxy}");
+    let (_, still, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{base}/GET/integration"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(still["uri"], "https://example.com/");
+    let (status, lambda, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration"),
+        json!({"type": "AWS_PROXY", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111111111111:function:f/invocations"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{lambda}");
+
+    // Deletes.
+    for (path, code) in [
+        (format!("{base}/GET/integration/responses/200"), 404),
+        (format!("{base}/GET/responses/200"), 204),
+        (format!("{base}/GET/integration"), 204),
+        (format!("{base}/GET"), 204),
+    ] {
+        let (status, _, _) = call(&gw, ROOT_A, "DELETE", &path, Value::Null).await;
+        assert_eq!(status, code, "{path}");
+    }
+    assert_error(
+        &call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await,
+        404,
+        "NotFoundException",
+        "Invalid Method identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn a_private_api_needs_a_policy_to_deploy() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(
+        &gw,
+        ROOT_A,
+        json!({"name": "private", "endpointConfiguration": {"types": ["PRIVATE"]}}),
+    )
+    .await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "Private REST API doesn't have a resource policy attached to it",
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}"),
+        json!({"patchOperations": [{"op": "replace", "path": "/policy", "value": OPEN_POLICY}]}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(served(&gw, &api, "prod").unwrap().0.is_some());
+}
+
+#[tokio::test]
+async fn stages_refuse_unknown_deployments_duplicates_and_bad_patches() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "s"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let (_, deployment, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod", "stageDescription": "production"}),
+    )
+    .await;
+    let deployment = deployment["id"].as_str().unwrap().to_owned();
+    let (_, prod, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/stages/prod"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(prod["description"], "production");
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/stages"),
+            json!({"stageName": "prod", "deploymentId": deployment}),
+        )
+        .await,
+        409,
+        "ConflictException",
+        "Stage already exists",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/stages"),
+            json!({"stageName": "dev", "deploymentId": "nosuch"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Deployment identifier specified",
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/stages"),
+        json!({"stageName": "bad name", "deploymentId": deployment}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    for bad in [
+        json!([{"op": "replace", "path": "/deploymentId", "value": "nosuch"}]),
+        json!([{"op": "replace", "path": "/description", "value": "x"}, {"op": "replace", "path": "/cacheClusterSize", "value": "0.5"}]),
+        json!([{"op": "remove", "path": "/variables/absent"}]),
+    ] {
+        let (status, _, _) = call(
+            &gw,
+            ROOT_A,
+            "PATCH",
+            &format!("/restapis/{api}/stages/prod"),
+            json!({ "patchOperations": bad }),
+        )
+        .await;
+        assert_eq!(status, 400, "{bad}");
+    }
+    let (_, after, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/stages/prod"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(after, prod, "bad patches change nothing");
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PATCH",
+            &format!("/restapis/{api}/stages/nosuch"),
+            json!({"patchOperations": []}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Stage identifier specified",
+    );
+}
+
+const PETS_OPENAPI: &str = r#"{
+  "openapi": "3.0.1",
+  "info": {"title": "imported-pets", "version": "1"},
+  "x-amazon-apigateway-policy": {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": "*", "Action": "execute-api:Invoke", "Resource": "execute-api:/*"}]},
+  "paths": {
+    "/pets": {"get": {
+      "security": [{"sigv4": []}],
+      "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "[]"}}}}}},
+    "/pets/{id}": {"get": {
+      "x-amazon-apigateway-integration": {"type": "mock", "requestTemplates": {"application/json": "{\"statusCode\": 200}"},
+        "responses": {"default": {"statusCode": "200", "responseTemplates": {"application/json": "{}"}}}}}}
+  },
+  "components": {"securitySchemes": {"sigv4": {"type": "apiKey", "name": "Authorization", "in": "header", "x-amazon-apigateway-authtype": "awsSigv4"}}}
+}"#;
+
+/// Sorted (path, methods) of an API's editable tree.
+async fn tree_of(gw: &Gateway, key: (&str, &str), api: &str) -> Vec<(String, Vec<String>)> {
+    let (status, list, _) = call(
+        gw,
+        key,
+        "GET",
+        &format!("/restapis/{api}/resources?embed=methods"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    let mut tree: Vec<(String, Vec<String>)> = list["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let methods = r["resourceMethods"]
+                .as_object()
+                .map(|m| {
+                    m.iter()
+                        .map(|(k, v)| format!("{k}:{}", v["authorizationType"].as_str().unwrap()))
+                        .collect()
+                })
+                .unwrap_or_default();
+            (r["path"].as_str().unwrap().to_owned(), methods)
+        })
+        .collect();
+    tree.sort();
+    tree
+}
+
+#[tokio::test]
+async fn openapi_documents_are_imported_merged_and_overwritten_all_or_nothing() {
+    let gw = Gateway::start(WORLD).await;
+    let (status, api, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/restapis?mode=import&endpointConfigurationTypes=REGIONAL",
+        PETS_OPENAPI.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 201, "{api}");
+    assert_eq!(api["name"], "imported-pets");
+    assert_eq!(api["endpointConfiguration"], json!({"types": ["REGIONAL"]}));
+    let id = api["id"].as_str().unwrap().to_owned();
+    assert!(
+        api["policy"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("111111111111:{id}\\/*"))
+    );
+    let imported = tree_of(&gw, ROOT_A, &id).await;
+    assert_eq!(
+        imported,
+        vec![
+            ("/".to_owned(), vec![]),
+            ("/pets".to_owned(), vec!["GET:AWS_IAM".to_owned()]),
+            ("/pets/{id}".to_owned(), vec!["GET:NONE".to_owned()]),
+        ]
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{id}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, methods) = served(&gw, &id, "prod").unwrap();
+    assert_eq!(methods.len(), 2);
+
+    // An invalid document: the importer's text, nothing created or changed.
+    let bad = r#"{"openapi": "3.0.1", "info": {"title": "x"}, "paths": {"/a": {"get": {}}}}"#;
+    let (status, error, headers) =
+        call_raw(&gw, ROOT_A, "POST", "/restapis?mode=import", bad.to_owned()).await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("Errors found during import:\n\t$.paths['/a'].get"),
+        "{message}"
+    );
+    let (_, apis, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    assert_eq!(apis["item"].as_array().unwrap().len(), 1);
+    let (status, _, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}?mode=overwrite"),
+        "not: [valid".to_owned(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(tree_of(&gw, ROOT_A, &id).await, imported);
+
+    // Merge adds, overwrite replaces; the root keeps its id.
+    let root_id = api["rootResourceId"].as_str().unwrap().to_owned();
+    let extra = r#"{"openapi": "3.0.1", "info": {"title": "more"}, "paths": {"/toys": {"post": {"x-amazon-apigateway-integration": {"type": "mock"}}}}}"#;
+    let (status, merged, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}?mode=merge"),
+        extra.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 200, "{merged}");
+    assert_eq!(merged["name"], "imported-pets");
+    let tree = tree_of(&gw, ROOT_A, &id).await;
+    assert_eq!(tree.len(), 4);
+    assert!(tree.contains(&("/toys".to_owned(), vec!["POST:NONE".to_owned()])));
+    let (status, overwritten, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}?mode=overwrite"),
+        extra.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 200, "{overwritten}");
+    assert_eq!(overwritten["name"], "more");
+    assert_eq!(overwritten["rootResourceId"], root_id.as_str());
+    assert_eq!(
+        tree_of(&gw, ROOT_A, &id).await,
+        vec![
+            ("/".to_owned(), vec![]),
+            ("/toys".to_owned(), vec!["POST:NONE".to_owned()]),
+        ]
+    );
+    // The policy was kept (the document had none) and the stage still
+    // serves its deployment.
+    assert!(overwritten["policy"].is_string());
+    assert_eq!(served(&gw, &id, "prod").unwrap().1.len(), 2);
+
+    // A merge that would give /pets two variable children is refused whole.
+    let (status, _, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}"),
+        PETS_OPENAPI.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let clash = r#"{"openapi": "3.0.1", "info": {"title": "c"}, "paths": {"/pets/{petId}": {"get": {"x-amazon-apigateway-integration": {"type": "mock"}}}}}"#;
+    let before = tree_of(&gw, ROOT_A, &id).await;
+    let (status, error, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}?mode=merge"),
+        clash.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 400, "{error}");
+    assert_eq!(tree_of(&gw, ROOT_A, &id).await, before);
+    let (status, _, _) = call_raw(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{id}?mode=replace"),
+        extra.to_owned(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    // Another account cannot overwrite it.
+    let answer = call_raw(
+        &gw,
+        ROOT_B,
+        "PUT",
+        &format!("/restapis/{id}?mode=overwrite"),
+        extra.to_owned(),
+    )
+    .await;
+    assert_error(
+        &answer,
+        404,
+        "NotFoundException",
+        &format!("Invalid API identifier specified 222222222222:{id}"),
+    );
+}
+
+#[tokio::test]
+async fn domain_names_and_base_path_mappings_are_stored_per_account() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "d"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    let (status, domain, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "API.example.com", "endpointConfiguration": {"types": ["REGIONAL"]}, "regionalCertificateArn": "arn:aws:acm:us-east-1:111111111111:certificate/x"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{domain}");
+    assert_eq!(domain["domainName"], "api.example.com");
+    assert_eq!(
+        domain["endpointConfiguration"],
+        json!({"types": ["REGIONAL"]})
+    );
+    assert!(
+        domain["regionalDomainName"]
+            .as_str()
+            .unwrap()
+            .ends_with(".execute-api.us-east-1.amazonaws.com")
+    );
+    // The name is taken, for this account and for the other.
+    for key in [ROOT_A, ROOT_B] {
+        let answer = call(
+            &gw,
+            key,
+            "POST",
+            "/domainnames",
+            json!({"domainName": "api.example.com"}),
+        )
+        .await;
+        assert_error(
+            &answer,
+            400,
+            "BadRequestException",
+            "The domain name you provided already exists.",
+        );
+    }
+    assert_eq!(
+        gw.planes.plane.apis().domains["api.example.com"].account,
+        "111111111111"
+    );
+
+    let mappings = "/domainnames/api.example.com/basepathmappings";
+    let (status, mapping, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"restApiId": api, "stage": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{mapping}");
+    assert_eq!(
+        mapping,
+        json!({"basePath": "(none)", "restApiId": api, "stage": "prod"})
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"basePath": "v1", "restApiId": api, "stage": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            mappings,
+            json!({"basePath": "v1", "restApiId": api, "stage": "prod"}),
+        )
+        .await,
+        409,
+        "ConflictException",
+        "Base path already exists for this domain name",
+    );
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"basePath": "v2", "restApiId": api, "stage": "nosuch"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let stored = gw.planes.plane.apis().domains["api.example.com"].clone();
+    assert_eq!(stored.mappings[""].api_id, api);
+    assert_eq!(stored.mappings["v1"].stage, "prod");
+
+    let (status, list, _) = call(&gw, READER, "GET", mappings, Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(list["item"].as_array().unwrap().len(), 2);
+    let (status, none, _) = call(
+        &gw,
+        READER,
+        "GET",
+        &format!("{mappings}/(none)"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(none["basePath"], "(none)");
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("{mappings}/v1"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert_error(
+        &call(&gw, ROOT_A, "GET", &format!("{mappings}/v1"), Value::Null).await,
+        404,
+        "NotFoundException",
+        "Invalid base path mapping identifier specified",
+    );
+
+    // The other account neither sees the domain nor maps A's API.
+    assert_error(
+        &call(
+            &gw,
+            ROOT_B,
+            "GET",
+            "/domainnames/api.example.com",
+            Value::Null,
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid domain name identifier specified",
+    );
+    let (_, other, _) = call(&gw, ROOT_B, "GET", "/domainnames", Value::Null).await;
+    assert_eq!(other["item"], json!([]));
+    let (status, _, _) = call(
+        &gw,
+        ROOT_B,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "b.example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_B,
+        "POST",
+        "/domainnames/b.example.com/basepathmappings",
+        json!({"restApiId": api, "stage": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 400, "B cannot map A's API");
+
+    let (status, got, _) = call(&gw, READER, "GET", "/domainnames", Value::Null).await;
+    assert_eq!(status, 200);
+    assert_eq!(got["item"][0]["domainName"], "api.example.com");
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        "/domainnames/api.example.com",
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 202);
+    assert!(
+        !gw.planes
+            .plane
+            .apis()
+            .domains
+            .contains_key("api.example.com")
+    );
+}
+
+/// `s` with every byte outside `A-Za-z0-9-_.~` percent-encoded, as SDKs
+/// encode a URI label.
+fn encode_label(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn tags_are_set_read_and_removed_on_apis_and_stages() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "t", "tags": {"team": "pets"}})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    let api_arn = format!("arn:aws:apigateway:us-east-1::/restapis/{api}");
+    let stage_arn = format!("{api_arn}/stages/prod");
+    let tags = |arn: &str| format!("/tags/{}", encode_label(arn));
+
+    let (status, got, _) = call(&gw, READER, "GET", &tags(&api_arn), Value::Null).await;
+    assert_eq!((status, got), (200, json!({"tags": {"team": "pets"}})));
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &tags(&api_arn),
+        json!({"tags": {"env": "prod"}}),
+    )
+    .await;
+    assert_eq!((status, body), (204, Value::Null));
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &tags(&stage_arn),
+        json!({"tags": {"tier": "gold", "x": "y"}}),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, got, _) = call(&gw, ROOT_A, "GET", &tags(&api_arn), Value::Null).await;
+    assert_eq!(got, json!({"tags": {"env": "prod", "team": "pets"}}));
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "DELETE",
+        &format!("{}?tagKeys=x&tagKeys=absent", tags(&stage_arn)),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, stage, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/stages/prod"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(stage["tags"], json!({"tier": "gold"}));
+
+    // Another account's ARN names nothing this caller has.
+    let (status, _, headers) = call(&gw, ROOT_B, "GET", &tags(&api_arn), Value::Null).await;
+    assert_eq!(status, 404);
+    assert_eq!(error_type(&headers), Some("NotFoundException"));
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &tags(&stage_arn),
+        json!({"tags": {"aws:reserved": "no"}}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &tags("arn:aws:apigateway:eu-west-1::/restapis/x"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 400);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &tags(&format!("{api_arn}/stages/nosuch")),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+}
+
+#[tokio::test]
+async fn another_account_and_an_unauthorized_user_reach_nothing() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "iso"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let (_, deployment, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    let deployment = deployment["id"].as_str().unwrap().to_owned();
+    let not_found = format!("Invalid API identifier specified 222222222222:{api}");
+    for (method, path, body) in [
+        ("GET", format!("/restapis/{api}/resources"), Value::Null),
+        (
+            "GET",
+            format!("/restapis/{api}/resources/{root}"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/restapis/{api}/resources/{root}"),
+            json!({"pathPart": "x"}),
+        ),
+        (
+            "GET",
+            format!("/restapis/{api}/resources/{root}/methods/GET"),
+            Value::Null,
+        ),
+        (
+            "DELETE",
+            format!("/restapis/{api}/resources/{root}/methods/GET/integration"),
+            Value::Null,
+        ),
+        (
+            "POST",
+            format!("/restapis/{api}/deployments"),
+            json!({"stageName": "prod"}),
+        ),
+        (
+            "DELETE",
+            format!("/restapis/{api}/deployments/{deployment}"),
+            Value::Null,
+        ),
+        ("GET", format!("/restapis/{api}/stages"), Value::Null),
+        (
+            "DELETE",
+            format!("/restapis/{api}/stages/prod"),
+            Value::Null,
+        ),
+    ] {
+        let answer = call(&gw, ROOT_B, method, &path, body).await;
+        assert_error(&answer, 404, "NotFoundException", &not_found);
+    }
+    // The reader may look but not change, with AWS's denial.
+    let path = format!("/restapis/{api}/stages/prod");
+    let answer = call(&gw, READER, "DELETE", &path, Value::Null).await;
+    assert_error(
+        &answer,
+        403,
+        "AccessDeniedException",
+        &format!(
+            "User: arn:aws:iam::111111111111:user/reader is not authorized to perform: apigateway:DELETE on resource: arn:aws:apigateway:us-east-1::{path} because no identity-based policy allows the apigateway:DELETE action"
+        ),
+    );
+    let (status, _, _) = call(&gw, READER, "GET", &path, Value::Null).await;
+    assert_eq!(status, 200);
+    assert!(served(&gw, &api, "prod").is_some());
+}
+
+/// The server side of the rest-json protocol tests
+/// (`testdata/aws-models/protocol-tests/*/rest-json.json`, written for a
+/// test service, so only their generic rules apply): an error is the
+/// `x-amzn-ErrorType` header plus a JSON body with `message`
+/// (RestJsonFooErrorUsingXAmznErrorType decodes exactly this); an empty
+/// body where the input has body members reads as `{}`
+/// (RestJsonHttpWithEmptyBody, RestJsonHttpPostWithNoModeledBody); an
+/// operation without output answers its modeled status and no body
+/// (RestJsonHttpResponseCodeWithNoPayload, RestJsonNoInputAndNoOutput);
+/// percent-encoded labels are decoded (RestJsonHttpRequestLabelEscaping:
+/// the tag ARNs in `tags_are_set_read_and_removed_on_apis_and_stages`).
+/// A JSON body that does not parse is the service's
+/// `BadRequestException`, not a server error.
+#[tokio::test]
+async fn errors_and_json_bodies_follow_the_rest_json_protocol() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "p"})).await;
+    // An empty body is `{}`: CreateDeployment gets as far as the tree.
+    let answer = call_raw(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        String::new(),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "The REST API doesn't contain any methods",
+    );
+    let (status, body, headers) = call_raw(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        "{\"pathPart\": ".to_owned(),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+    assert!(body["message"].is_string());
+    assert_eq!(body.as_object().unwrap().len(), 1, "{body}");
+    let content_type = headers
+        .iter()
+        .find(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+        .map(|(_, v)| v.as_str());
+    assert_eq!(content_type, Some("application/json"));
+    // Members of the wrong JSON type are refused the same way.
+    let (status, _, headers) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/restapis/{api}/resources/{root}/methods/GET"),
+        json!({"authorizationType": 7}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+    // A URI no operation has.
+    let (status, _, headers) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/nothing"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404);
+    assert_eq!(error_type(&headers), Some("NotFoundException"));
+    // Unknown members are ignored, as AWS's JSON parsers do.
+    let (status, created, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        json!({"pathPart": "ok", "somethingNew": {"nested": [1]}}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    // No output: the modeled status (202 here) and an empty body.
+    let request = sign_call(
+        Call {
+            service: "apigateway",
+            method: "DELETE",
+            target: &format!(
+                "/restapis/{api}/resources/{}",
+                created["id"].as_str().unwrap()
+            ),
+            content_type: "application/json",
+        },
+        ROOT_A.0,
+        ROOT_A.1,
+        None,
+        String::new(),
+    );
+    let response = gw.planes.handle(Service::ApiGateway, &request).await;
+    assert_eq!(response.status, 202);
+    assert!(response.body.is_empty());
 }

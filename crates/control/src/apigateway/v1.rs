@@ -16,17 +16,108 @@ use serde_json::Value;
 
 use super::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
+mod deployments;
+mod domains;
+mod import;
+mod methods;
+mod resources;
+mod tags;
+
 /// Routes one call to its operation.
 pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
     let method = call.request.method.to_ascii_uppercase();
     let segments: Vec<&str> = call.segments.iter().map(String::as_str).collect();
     match (method.as_str(), segments.as_slice()) {
+        ("POST", ["restapis"]) if call.query_param("mode") == Some("import") => {
+            import::import_rest_api(&call).await
+        }
         ("POST", ["restapis"]) => create_rest_api(&call).await,
         ("GET", ["restapis"]) => get_rest_apis(&call).await,
         ("GET", ["restapis", id]) => get_rest_api(&call, id).await,
+        ("PUT", ["restapis", id]) => import::put_rest_api(&call, id).await,
         ("PATCH", ["restapis", id]) => update_rest_api(&call, id).await,
         ("DELETE", ["restapis", id]) => delete_rest_api(&call, id).await,
+        (_, ["restapis", id, "resources", rest @ ..]) => {
+            resources::dispatch(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "deployments", rest @ ..]) => {
+            deployments::dispatch_deployments(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "stages", rest @ ..]) => {
+            deployments::dispatch_stages(&call, &method, id, rest).await
+        }
+        (_, ["domainnames", rest @ ..]) => domains::dispatch(&call, &method, rest).await,
+        // An ARN whose `/` the client did not percent-encode arrives as
+        // several segments; it is the same ARN.
+        (_, ["tags", arn @ ..]) if !arn.is_empty() => {
+            tags::dispatch(&call, &method, &arn.join("/")).await
+        }
         _ => Err(unknown_operation()),
+    }
+}
+
+/// `BadRequestException` with `message`.
+pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
+    Box::new(RestJsonError::bad_request(message))
+}
+
+/// `NotFoundException` with `message`.
+pub(crate) fn not_found(message: impl Into<String>) -> ApiError {
+    Box::new(RestJsonError::not_found(message))
+}
+
+/// `ConflictException` with `message`.
+pub(crate) fn conflict(message: impl Into<String>) -> ApiError {
+    Box::new(RestJsonError::conflict(message))
+}
+
+/// The REST API `id` of the caller's account, or AWS's not-found answer.
+pub(crate) async fn load_api(call: &Call<'_>, id: &str) -> Result<RestApiRecord, ApiError> {
+    call.load::<RestApiRecord>(REST_API_KIND, id)
+        .await?
+        .map(|(api, _)| api)
+        .ok_or_else(|| no_such_api(call, id))
+}
+
+/// Changes the REST API `id` with `change` in one conditional write; a
+/// refusal from `change` leaves the stored API as it was.
+pub(crate) async fn change_api<R>(
+    call: &Call<'_>,
+    id: &str,
+    change: impl FnMut(&mut RestApiRecord) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    call.update(REST_API_KIND, id, || no_such_api(call, id), change)
+        .await
+}
+
+/// A v1 list: `{"item":[…],"position":…}`, as `GetRestApis` answers.
+pub(crate) fn list_json(items: Vec<Value>, position: Option<String>) -> Value {
+    Shape::new()
+        .set("item", items)
+        .opt("position", position)
+        .build()
+}
+
+/// The map key a patch path names under `prefix` (`/variables/` →
+/// `/variables/name`), JSON-pointer unescaped (`~1` is `/`, `~0` is `~`):
+/// `application~1json` names `application/json`.
+pub(crate) fn patch_key(path: &str, prefix: &str) -> Option<String> {
+    let key = path.strip_prefix(prefix)?;
+    if key.is_empty() {
+        return None;
+    }
+    Some(key.replace("~1", "/").replace("~0", "~"))
+}
+
+/// A patch value that must be `true` or `false`.
+pub(crate) fn patch_bool(operation: &PatchOperation) -> Result<bool, ApiError> {
+    match operation.value.as_deref() {
+        Some("true") => Ok(true),
+        Some("false") => Ok(false),
+        _ => Err(bad_request(format!(
+            "Invalid value for '{}': expected true or false",
+            operation.path
+        ))),
     }
 }
 

@@ -1,0 +1,333 @@
+//! Deployments and stages (`/restapis/{id}/deployments`, `…/stages`).
+//!
+//! A deployment freezes what `RestApiRecord::deployable_tree` makes of
+//! the editable tree *and* the resource policy of that moment; a stage
+//! serves one deployment. Both live in the API's one document, so
+//! "deploy and point the stage at it" is one conditional write, and the
+//! call answers only after the data plane has reloaded it.
+
+use std::collections::BTreeMap;
+
+use iamgate_gateway::stored::{RestApiRecord, RestDeployment, StageRecord};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, list_json,
+    load_api, not_found, paginate, patch_key,
+};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+
+pub(crate) fn no_such_stage() -> ApiError {
+    not_found("Invalid Stage identifier specified")
+}
+
+fn no_such_deployment() -> ApiError {
+    not_found("Invalid Deployment identifier specified")
+}
+
+pub(super) async fn dispatch_deployments(
+    call: &Call<'_>,
+    method: &str,
+    api: &str,
+    rest: &[&str],
+) -> Reply {
+    match (method, rest) {
+        ("POST", []) => create_deployment(call, api).await,
+        ("GET", []) => get_deployments(call, api).await,
+        ("GET", [id]) => get_deployment(call, api, id).await,
+        ("DELETE", [id]) => delete_deployment(call, api, id).await,
+        _ => Err(unknown_operation()),
+    }
+}
+
+pub(super) async fn dispatch_stages(
+    call: &Call<'_>,
+    method: &str,
+    api: &str,
+    rest: &[&str],
+) -> Reply {
+    match (method, rest) {
+        ("POST", []) => create_stage(call, api).await,
+        ("GET", []) => get_stages(call, api).await,
+        ("GET", [name]) => get_stage(call, api, name).await,
+        ("PATCH", [name]) => update_stage(call, api, name).await,
+        ("DELETE", [name]) => delete_stage(call, api, name).await,
+        _ => Err(unknown_operation()),
+    }
+}
+
+/// The `Deployment` shape.
+fn deployment_json(deployment: &RestDeployment) -> Value {
+    Shape::new()
+        .set("id", &deployment.id)
+        .opt("description", deployment.description.as_ref())
+        .set("createdDate", deployment.created_at)
+        .build()
+}
+
+/// The `Stage` shape, with the defaults AWS reports for the features
+/// iamgate does not have (no cache cluster, no tracing).
+pub(crate) fn stage_json(stage: &StageRecord) -> Value {
+    Shape::new()
+        .opt("deploymentId", stage.deployment_id.as_ref())
+        .set("stageName", &stage.name)
+        .opt("description", stage.description.as_ref())
+        .set("cacheClusterEnabled", false)
+        .set("cacheClusterStatus", "NOT_AVAILABLE")
+        .set("methodSettings", serde_json::Map::new())
+        .opt(
+            "variables",
+            (!stage.variables.is_empty()).then_some(&stage.variables),
+        )
+        .set("tracingEnabled", false)
+        .opt("tags", (!stage.tags.is_empty()).then_some(&stage.tags))
+        .set("createdDate", stage.created_at)
+        .set("lastUpdatedDate", stage.last_updated)
+        .build()
+}
+
+/// Stage names as API Gateway accepts them.
+fn check_stage_name(name: &str) -> Result<(), ApiError> {
+    let ok = !name.is_empty()
+        && name.len() <= 128
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(bad_request(
+            "Stage name only allows a-zA-Z0-9_ and hyphen (-)",
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateDeploymentInput {
+    stage_name: Option<String>,
+    stage_description: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+}
+
+async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
+    call.authorize()?;
+    let input: CreateDeploymentInput = call.body()?;
+    let stage_name = input.stage_name.filter(|name| !name.is_empty());
+    if let Some(name) = &stage_name {
+        check_stage_name(name)?;
+    }
+    let id = call.new_id(6)?;
+    let now = call.now;
+    let deployment = change_api(call, api, |record| {
+        // The snapshot: what the data plane will serve, and the policy as
+        // it is now. Later policy edits wait for the next deployment.
+        let root = record
+            .deployable_tree()
+            .map_err(|refusal| bad_request(refusal.0))?;
+        if record.deployments.contains_key(&id) {
+            return Err(conflict("Deployment id collision; try again"));
+        }
+        let deployment = RestDeployment {
+            id: id.clone(),
+            description: input.description.clone(),
+            created_at: now,
+            root,
+            policy: record.policy.clone(),
+        };
+        record.deployments.insert(id.clone(), deployment.clone());
+        if let Some(name) = &stage_name {
+            let stage = record
+                .stages
+                .entry(name.clone())
+                .or_insert_with(|| StageRecord {
+                    name: name.clone(),
+                    deployment_id: None,
+                    description: input.stage_description.clone(),
+                    created_at: now,
+                    last_updated: now,
+                    auto_deploy: false,
+                    variables: BTreeMap::new(),
+                    tags: BTreeMap::new(),
+                });
+            stage.deployment_id = Some(id.clone());
+            stage.last_updated = now;
+            stage.variables.extend(input.variables.clone());
+        }
+        Ok(deployment)
+    })
+    .await?;
+    Ok((201, Some(deployment_json(&deployment))))
+}
+
+async fn get_deployments(call: &Call<'_>, api: &str) -> Reply {
+    call.authorize()?;
+    let record = load_api(call, api).await?;
+    let deployments: Vec<&RestDeployment> = record.deployments.values().collect();
+    let (page, position) = paginate(call, &deployments, |d| d.id.as_str())?;
+    let items = page.iter().map(|d| deployment_json(d)).collect();
+    Ok((200, Some(list_json(items, position))))
+}
+
+async fn get_deployment(call: &Call<'_>, api: &str, id: &str) -> Reply {
+    call.authorize()?;
+    let record = load_api(call, api).await?;
+    let deployment = record.deployments.get(id).ok_or_else(no_such_deployment)?;
+    Ok((200, Some(deployment_json(deployment))))
+}
+
+async fn delete_deployment(call: &Call<'_>, api: &str, id: &str) -> Reply {
+    call.authorize()?;
+    change_api(call, api, |record| {
+        if !record.deployments.contains_key(id) {
+            return Err(no_such_deployment());
+        }
+        if record
+            .stages
+            .values()
+            .any(|stage| stage.deployment_id.as_deref() == Some(id))
+        {
+            return Err(bad_request(
+                "Active stages pointing to this deployment must be moved or deleted",
+            ));
+        }
+        record.deployments.remove(id);
+        Ok(())
+    })
+    .await?;
+    Ok((202, None))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateStageInput {
+    stage_name: Option<String>,
+    deployment_id: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    variables: BTreeMap<String, String>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+async fn create_stage(call: &Call<'_>, api: &str) -> Reply {
+    call.authorize()?;
+    let input: CreateStageInput = call.body()?;
+    let name = input.stage_name.unwrap_or_default();
+    check_stage_name(&name)?;
+    let deployment = input
+        .deployment_id
+        .filter(|d| !d.is_empty())
+        .ok_or_else(|| bad_request("Deployment id must be specified"))?;
+    let now = call.now;
+    let stage = StageRecord {
+        name: name.clone(),
+        deployment_id: Some(deployment.clone()),
+        description: input.description,
+        created_at: now,
+        last_updated: now,
+        auto_deploy: false,
+        variables: input.variables,
+        tags: input.tags,
+    };
+    change_api(call, api, |record| {
+        if !record.deployments.contains_key(&deployment) {
+            return Err(no_such_deployment());
+        }
+        if record.stages.contains_key(&name) {
+            return Err(conflict("Stage already exists"));
+        }
+        record.stages.insert(name.clone(), stage.clone());
+        Ok(())
+    })
+    .await?;
+    Ok((201, Some(stage_json(&stage))))
+}
+
+async fn get_stages(call: &Call<'_>, api: &str) -> Reply {
+    call.authorize()?;
+    let record = load_api(call, api).await?;
+    let wanted = call.query_param("deploymentId");
+    let items: Vec<Value> = record
+        .stages
+        .values()
+        .filter(|s| wanted.is_none() || s.deployment_id.as_deref() == wanted)
+        .map(stage_json)
+        .collect();
+    // `Stages` is not paginated: `{"item":[…]}` only.
+    Ok((200, Some(Shape::new().set("item", items).build())))
+}
+
+async fn get_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
+    call.authorize()?;
+    let record = load_api(call, api).await?;
+    let stage = record.stages.get(name).ok_or_else(no_such_stage)?;
+    Ok((200, Some(stage_json(stage))))
+}
+
+async fn update_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
+    call.authorize()?;
+    let input: PatchInput = call.body()?;
+    let now = call.now;
+    let stage = change_api(call, api, |record| {
+        let deployments: Vec<String> = record.deployments.keys().cloned().collect();
+        let stage = record.stages.get_mut(name).ok_or_else(no_such_stage)?;
+        for operation in &input.patch_operations {
+            patch_stage(stage, &deployments, operation)?;
+        }
+        stage.last_updated = now;
+        Ok(stage.clone())
+    })
+    .await?;
+    Ok((200, Some(stage_json(&stage))))
+}
+
+fn patch_stage(
+    stage: &mut StageRecord,
+    deployments: &[String],
+    operation: &PatchOperation,
+) -> Result<(), ApiError> {
+    let value = operation.value.clone();
+    match (operation.op.as_str(), operation.path.as_str()) {
+        ("replace", "/deploymentId") => {
+            let id = value.unwrap_or_default();
+            if !deployments.contains(&id) {
+                return Err(bad_request(format!(
+                    "Invalid deployment identifier specified: {id}"
+                )));
+            }
+            stage.deployment_id = Some(id);
+        }
+        ("replace", "/description") => stage.description = value,
+        (op, path) if path.starts_with("/variables/") => {
+            let key = patch_key(path, "/variables/").ok_or_else(|| invalid_patch(operation))?;
+            super::methods::patch_map(&mut stage.variables, op, key, value, operation)?;
+        }
+        _ => return Err(invalid_patch(operation)),
+    }
+    Ok(())
+}
+
+async fn delete_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
+    call.authorize()?;
+    change_api(call, api, |record| {
+        record
+            .stages
+            .remove(name)
+            .ok_or_else(no_such_stage)
+            .map(drop)
+    })
+    .await?;
+    Ok((202, None))
+}
+
+/// The stage `name` of `record`, for the tag operations.
+pub(crate) fn stage_mut<'r>(
+    record: &'r mut RestApiRecord,
+    name: &str,
+) -> Result<&'r mut StageRecord, ApiError> {
+    record.stages.get_mut(name).ok_or_else(no_such_stage)
+}
