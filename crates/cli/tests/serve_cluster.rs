@@ -179,4 +179,68 @@ async fn two_nodes(store_url: String) {
         user.user().unwrap().arn(),
         "arn:aws:iam::111122223333:user/dave"
     );
+
+    // API Gateway: a REST API built and deployed through node 1 is served
+    // by node 2 within a second.
+    let apigw = aws_sdk_apigateway::Client::new(&sdk_config(&one.endpoint(), &root).await);
+    let api = apigw.create_rest_api().name("shared").send().await.unwrap();
+    let api_id = api.id().unwrap().to_owned();
+    let root_resource = api.root_resource_id().unwrap();
+    apigw
+        .put_method()
+        .rest_api_id(&api_id)
+        .resource_id(root_resource)
+        .http_method("GET")
+        .authorization_type("NONE")
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .put_integration()
+        .rest_api_id(&api_id)
+        .resource_id(root_resource)
+        .http_method("GET")
+        .r#type(aws_sdk_apigateway::types::IntegrationType::Mock)
+        .request_templates("application/json", r#"{"statusCode": 200}"#)
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .put_integration_response()
+        .rest_api_id(&api_id)
+        .resource_id(root_resource)
+        .http_method("GET")
+        .status_code("200")
+        .response_templates("application/json", "shared by both nodes")
+        .send()
+        .await
+        .unwrap();
+    apigw
+        .create_deployment()
+        .rest_api_id(&api_id)
+        .stage_name("prod")
+        .send()
+        .await
+        .unwrap();
+    let deployed = Instant::now();
+    let target = format!("/restapis/{api_id}/prod/_user_request_/");
+    loop {
+        let answer = support::http(two.port, "GET", &target, &[], b"").unwrap();
+        if answer.status == 200 {
+            assert_eq!(answer.body, "shared by both nodes");
+            break;
+        }
+        assert!(
+            deployed.elapsed() < Duration::from_secs(1),
+            "node 2 still answers {} {} after {:?}",
+            answer.status,
+            answer.body,
+            deployed.elapsed()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    eprintln!(
+        "node 2 served the new deployment {:?} after it was made",
+        deployed.elapsed()
+    );
 }
