@@ -226,35 +226,23 @@ impl ControlPlane {
             .chain(domains.iter().map(|domain| {
                 api_document(DOMAIN_NAME_KIND, &domain.account, &domain.name, domain)
             }));
-        for document in api_documents {
-            let (address, body) = document?;
-            let expect = match stored.get(&address) {
-                Some(entity) if entity.body == body => {
-                    summary.unchanged += 1;
-                    continue;
-                }
-                Some(entity) => {
-                    summary.updated += 1;
-                    Expect::Version(entity.version)
-                }
-                None => {
-                    summary.created += 1;
-                    Expect::Absent
-                }
-            };
-            let (kind, scope, key) = address;
-            batch = batch.put(&kind, &scope, &key, body, expect);
-        }
+        // IAM records (secrets sealed) and API documents alike: written
+        // only where they differ from what is stored.
+        let mut documents = Vec::new();
         for record in records {
             let address = (
                 record.kind().to_owned(),
                 record.scope().to_owned(),
                 record.key(),
             );
-            let existing = stored.get(&address);
-            let record = self.seal_secret(record, existing)?;
-            let body = record.to_body();
-            let expect = match existing {
+            let record = self.seal_secret(record, stored.get(&address))?;
+            documents.push((address, record.to_body()));
+        }
+        for document in api_documents {
+            documents.push(document?);
+        }
+        for (address, body) in documents {
+            let expect = match stored.get(&address) {
                 Some(entity) if entity.body == body => {
                     summary.unchanged += 1;
                     continue;

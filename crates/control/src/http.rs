@@ -4,6 +4,9 @@
 
 use std::net::IpAddr;
 
+use iamgate_iam::{Caller, World};
+use iamgate_sigv4::{HttpRequest, SigV4Error, Verifier};
+
 /// A request as received.
 #[derive(Debug, Clone)]
 pub struct Request {
@@ -37,6 +40,26 @@ impl Request {
     pub fn query(&self) -> &str {
         self.target.split_once('?').map_or("", |(_, query)| query)
     }
+}
+
+/// Verifies the request's SigV4 signature exactly as it was sent: the
+/// caller, and the region of its credential scope.
+pub(crate) fn verify_signature(
+    request: &Request,
+    verifier: &Verifier,
+    world: &World,
+    now: i64,
+) -> Result<(Caller, String), SigV4Error> {
+    let headers: Vec<(&str, &[u8])> = request
+        .headers
+        .iter()
+        .map(|(name, value)| (name.as_str(), value.as_slice()))
+        .collect();
+    let signed =
+        HttpRequest::from_target(&request.method, &request.target, &headers, &request.body);
+    let verified = verifier.verify(&signed, world, now)?;
+    let region = verified.credential.region().to_owned();
+    Ok((verified.identity, region))
 }
 
 /// A response to send.

@@ -4,10 +4,10 @@
 use std::sync::Arc;
 
 use iamgate_iam::{Caller, World};
-use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
+use iamgate_sigv4::{ServiceRules, Surface, Verifier};
 use iamgate_wire::{AwsError, QueryParams, new_request_id, xml};
 
-use crate::http::{Request, Response};
+use crate::http::{Request, Response, verify_signature};
 use crate::plane::ControlPlane;
 use crate::{iam_api, sts};
 
@@ -94,17 +94,8 @@ async fn run(
 ) -> Result<String, AwsError> {
     let world = plane.world();
     let now = plane.now();
-    let headers: Vec<(&str, &[u8])> = request
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_slice()))
-        .collect();
-    let signed =
-        HttpRequest::from_target(&request.method, &request.target, &headers, &request.body);
-    let verified = verifier
-        .verify(&signed, &*world, now)
+    let (caller, region) = verify_signature(request, verifier, &world, now)
         .map_err(|error| AwsError::new(error.code(), error.status(), error.message()))?;
-    let region = verified.credential.region().to_owned();
 
     let body: &[u8] = if request.method.eq_ignore_ascii_case("POST") {
         &request.body
@@ -115,7 +106,7 @@ async fn run(
     let operation = Operation {
         plane,
         world: world.clone(),
-        caller: verified.identity,
+        caller,
         request,
         params,
         region,

@@ -80,6 +80,26 @@ pub fn route(apis: &ApiRegistry, host: Option<&str>, path: &str) -> DomainRoute 
     }
 }
 
+/// `name` as domain names are stored and served (lower case), if DNS
+/// allows it: at least two dot-separated labels of letters, digits and
+/// inner hyphens, 63 characters each and 253 in all, with an optional
+/// leading `*.` wildcard.
+pub fn domain_name(name: &str) -> Option<String> {
+    let lower = name.to_ascii_lowercase();
+    let labels = lower.strip_prefix("*.").unwrap_or(&lower);
+    let label_ok = |label: &str| {
+        !label.is_empty()
+            && label.len() <= 63
+            && !label.starts_with('-')
+            && !label.ends_with('-')
+            && label
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    let ok = lower.len() <= 253 && labels.contains('.') && labels.split('.').all(label_ok);
+    ok.then_some(lower)
+}
+
 /// The answer on a custom domain whose mappings match no path: a wrong
 /// base path is an unknown resource, `Missing Authentication Token`.
 pub fn unmapped_response() -> GatewayResponse {
@@ -131,15 +151,10 @@ pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>
     let mut domains: Vec<DomainNameRecord> = Vec::new();
     for (index, domain) in file.domain_names.iter().enumerate() {
         let at = format!("domain_names[{index}] ({})", domain.name);
-        let name = domain.name.to_ascii_lowercase();
-        let name_ok = !name.is_empty()
-            && name.len() <= 253
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'-');
-        if !name_ok {
+        let name = domain_name(&domain.name).unwrap_or_else(|| {
             problems.push(format!("{at}: '{}' is not a domain name", domain.name));
-        }
+            domain.name.clone()
+        });
         if domains.iter().any(|d| d.name == name) {
             problems.push(format!("{at}: declared twice"));
         }

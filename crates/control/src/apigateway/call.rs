@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use iamgate_iam::request_context::{RequestFacts, request_context};
 use iamgate_iam::{Caller, World};
-use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
+use iamgate_sigv4::{ServiceRules, Surface, Verifier};
 use iamgate_store::{Expect, StoreError, WriteBatch};
 use iamgate_wire::json::{CONTENT_TYPE, RestJsonError};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::http::{Request, Response};
+use crate::http::{Request, Response, verify_signature};
 use crate::plane::ControlPlane;
 
 /// The SigV4 signing name of both API Gateway control planes.
@@ -97,14 +97,7 @@ fn begin<'a>(
 ) -> Result<Call<'a>, ApiError> {
     let world = plane.world();
     let now = plane.now();
-    let headers: Vec<(&str, &[u8])> = request
-        .headers
-        .iter()
-        .map(|(name, value)| (name.as_str(), value.as_slice()))
-        .collect();
-    let signed =
-        HttpRequest::from_target(&request.method, &request.target, &headers, &request.body);
-    let verified = verifier.verify(&signed, &*world, now).map_err(|error| {
+    let (caller, region) = verify_signature(request, verifier, &world, now).map_err(|error| {
         RestJsonError::new(error.code().to_owned(), error.status(), error.message())
     })?;
     let segments = request
@@ -119,9 +112,9 @@ fn begin<'a>(
     Ok(Call {
         plane,
         world: world.clone(),
-        caller: verified.identity,
+        caller,
         request,
-        region: verified.credential.region().to_owned(),
+        region,
         now,
         segments,
         query,

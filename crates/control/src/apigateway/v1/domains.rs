@@ -116,24 +116,11 @@ fn mapping_json(base: &str, mapping: &ApiMapping) -> Value {
         .build()
 }
 
-/// A domain name as DNS allows it: dot-separated labels of letters,
-/// digits and inner hyphens (a leading `*.` for wildcards).
+/// A domain name as DNS allows it (`iamgate_gateway::domains::domain_name`).
 fn check_domain_name(name: &str) -> Result<(), ApiError> {
-    let labels = name.strip_prefix("*.").unwrap_or(name);
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
-    };
-    let ok = name.len() <= 253 && labels.contains('.') && labels.split('.').all(label_ok);
-    if ok {
-        Ok(())
-    } else {
-        Err(bad_request(format!("Invalid domain name: {name}")))
+    match iamgate_gateway::domains::domain_name(name) {
+        Some(_) => Ok(()),
+        None => Err(bad_request(format!("Invalid domain name: {name}"))),
     }
 }
 

@@ -42,29 +42,11 @@ fn domain_taken() -> ApiError {
     conflict("The domain name you provided already exists.")
 }
 
-/// The name as stored and served (lower case), if it is a host name:
-/// labels of letters, digits and `-`, an optional leading `*.` wildcard,
-/// at least two labels.
+/// The name as stored and served (lower case), if DNS allows it
+/// (`iamgate_gateway::domains::domain_name`).
 fn normalize_domain(name: &str) -> Result<String, ApiError> {
-    let lower = name.to_ascii_lowercase();
-    let body = lower.strip_prefix("*.").unwrap_or(&lower);
-    let labels: Vec<&str> = body.split('.').collect();
-    let ok = lower.len() <= 253
-        && labels.len() >= 2
-        && labels.iter().all(|label| {
-            !label.is_empty()
-                && label.len() <= 63
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        });
-    if ok {
-        Ok(lower)
-    } else {
-        Err(bad_request(format!("Invalid domain name {name}")))
-    }
+    iamgate_gateway::domains::domain_name(name)
+        .ok_or_else(|| bad_request(format!("Invalid domain name {name}")))
 }
 
 #[derive(Deserialize)]
