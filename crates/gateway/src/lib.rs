@@ -11,6 +11,7 @@ pub mod client_ip;
 pub mod config;
 pub mod dataplane;
 pub mod integration;
+pub mod listener;
 pub mod model;
 pub mod responses;
 pub mod routing;
