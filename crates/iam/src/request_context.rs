@@ -48,8 +48,8 @@ pub fn request_context(
 ) -> RequestContext {
     let principal = caller.map_or_else(PrincipalIdentity::anonymous, Caller::principal_identity);
     let mut context = RequestContext::new(principal, action, resource)
-        .with_key("aws:CurrentTime", &iso8601(facts.now))
-        .with_key("aws:EpochTime", &facts.now.to_string())
+        .with_key_owned("aws:CurrentTime", iso8601(facts.now))
+        .with_key_owned("aws:EpochTime", facts.now.to_string())
         .with_key(
             "aws:SecureTransport",
             if facts.secure { "true" } else { "false" },
@@ -74,7 +74,7 @@ pub fn request_context(
     ];
     for (key, value) in optional {
         if let Some(value) = value {
-            context = context.with_key(key, &value);
+            context = context.with_key_owned(key, value);
         }
     }
     if let Some(session) = caller.and_then(Caller::session) {

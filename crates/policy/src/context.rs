@@ -279,6 +279,13 @@ impl RequestContext {
         self
     }
 
+    /// [`RequestContext::with_key`] for a value the caller built for the
+    /// context (a formatted time, an address): it is moved in, not copied.
+    pub fn with_key_owned(mut self, key: &str, value: String) -> Self {
+        self.set(key, ContextValue::Single(value));
+        self
+    }
+
     /// Adds or replaces a multivalued key.
     pub fn with_multi_key<S: AsRef<str>>(mut self, key: &str, values: &[S]) -> Self {
         let values = values.iter().map(|v| v.as_ref().to_string()).collect();
