@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -31,11 +32,12 @@ use iamgate_gateway::config::ApiRegistry;
 use iamgate_gateway::dataplane::{Address, DataPlane, address};
 use iamgate_gateway::domains::{self, DomainRoute};
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
+use iamgate_gateway::listener::Listener;
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::condition::Cidr;
 use iamgate_store::{SecretCipher, Store};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 
 use crate::metrics::Metrics;
 
@@ -69,6 +71,12 @@ pub struct ServeArgs {
     /// watch` or the Lambda Runtime Interface Emulator.
     #[arg(long, default_value = DEFAULT_LAMBDA_ENDPOINT)]
     lambda_endpoint: String,
+    /// An extra listener standing for an interface VPC endpoint:
+    /// `ADDR=vpce-ID,vpc-ID`; repeatable. Its requests carry
+    /// `aws:SourceVpce` and `aws:SourceVpc`, and only there do PRIVATE
+    /// APIs answer. It serves execute-api only.
+    #[arg(long = "vpc-endpoint", value_name = "ADDR=vpce-ID,vpc-ID", value_parser = Listener::parse_vpc_endpoint)]
+    vpc_endpoint: Vec<Listener>,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -220,18 +228,33 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
     });
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .map_err(|error| format!("cannot listen on {}: {error}", args.listen))?;
-    let local = listener.local_addr().map_err(|error| error.to_string())?;
-    tracing::info!(address = %local, store = %redact_url(&store_url), "iamgate is listening");
+    let mut listeners = Vec::new();
+    for facts in std::iter::once(Listener::public(args.listen)).chain(args.vpc_endpoint.clone()) {
+        let socket = TcpListener::bind(facts.address)
+            .await
+            .map_err(|error| format!("cannot listen on {}: {error}", facts.address))?;
+        let local = socket.local_addr().map_err(|error| error.to_string())?;
+        match facts.vpc_endpoint.as_ref() {
+            None => {
+                tracing::info!(address = %local, store = %redact_url(&store_url), "iamgate is listening");
+            }
+            Some(endpoint) => tracing::info!(
+                address = %local,
+                vpce = %endpoint.endpoint_id,
+                vpc = %endpoint.vpc_id,
+                "VPC endpoint listener"
+            ),
+        }
+        listeners.push((socket, Arc::new(facts)));
+    }
 
     let graceful = GracefulShutdown::new();
     let builder = auto::Builder::new(TokioExecutor::new());
     let mut shutdown = std::pin::pin!(shutdown_signal());
+    let mut next_listener = 0;
     loop {
         tokio::select! {
-            accepted = listener.accept() => {
+            (accepted, listener) = accept_any(&listeners, &mut next_listener) => {
                 let (stream, peer) = match accepted {
                     Ok(pair) => pair,
                     Err(error) => {
@@ -242,7 +265,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 let server = server.clone();
                 let service = service_fn(move |request| {
                     let server = server.clone();
-                    async move { Ok::<_, Infallible>(server.answer(request, peer).await) }
+                    let listener = listener.clone();
+                    async move { Ok::<_, Infallible>(server.answer(request, peer, &listener).await) }
                 });
                 let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
                 let connection = graceful.watch(connection);
@@ -264,6 +288,29 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("gave up waiting for connections after 30 s"),
     }
     Ok(())
+}
+
+/// The next connection on any of `listeners`, with the facts of the one
+/// that accepted it. The scan starts after the listener that accepted
+/// last, so a flood on one cannot starve the others.
+async fn accept_any(
+    listeners: &[(TcpListener, Arc<Listener>)],
+    next: &mut usize,
+) -> (std::io::Result<(TcpStream, SocketAddr)>, Arc<Listener>) {
+    std::future::poll_fn(|cx| {
+        let count = listeners.len();
+        for offset in 0..count {
+            let index = (*next + offset) % count;
+            if let Some((socket, facts)) = listeners.get(index)
+                && let Poll::Ready(accepted) = socket.poll_accept(cx)
+            {
+                *next = index + 1;
+                return Poll::Ready((accepted, facts.clone()));
+            }
+        }
+        Poll::Pending
+    })
+    .await
 }
 
 async fn shutdown_signal() {
@@ -308,6 +355,7 @@ impl Server {
         &self,
         request: hyper::Request<Incoming>,
         peer: SocketAddr,
+        listener: &Listener,
     ) -> hyper::Response<Full<Bytes>> {
         let started = Instant::now();
         let (parts, body) = request.into_parts();
@@ -362,15 +410,15 @@ impl Server {
             DomainRoute::NotADomain => address(request.header("host"), request.path()),
         };
         if let Some(target) = target {
-            let (response, record) = self.invoke(&request, &target).await;
+            let (response, record) = self.invoke(&request, &target, listener).await;
             let elapsed = started.elapsed();
             self.metrics.record("execute-api", response.status, elapsed);
             self.metrics
                 .record_execute_api(&record, response.status, elapsed);
-            log_access(&request, &record, response.status, elapsed);
+            log_access(&request, &record, listener, response.status, elapsed);
             return to_hyper(response);
         }
-        let (surface, response) = self.route(&request).await;
+        let (surface, response) = self.route(&request, listener).await;
         let elapsed = started.elapsed();
         self.metrics.record(surface, response.status, elapsed);
         tracing::info!(
@@ -385,7 +433,7 @@ impl Server {
         to_hyper(response)
     }
 
-    async fn route(&self, request: &Request) -> (&'static str, Response) {
+    async fn route(&self, request: &Request, listener: &Listener) -> (&'static str, Response) {
         match (request.method.as_str(), request.path()) {
             ("GET", "/_iamgate/health") => ("health", Response::new(200, "text/plain", "ok\n")),
             ("GET", "/_iamgate/ready") => {
@@ -399,6 +447,18 @@ impl Server {
             ("GET", "/_iamgate/metrics") => (
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
+            ),
+            // An interface endpoint for execute-api serves nothing else
+            // (STS and IAM have endpoints of their own on AWS), and the
+            // control planes would see no VPC keys here.
+            _ if listener.vpc_endpoint.is_some() => (
+                "unknown",
+                Response::new(
+                    404,
+                    "application/json",
+                    r#"{"message":"this listener is a VPC endpoint for execute-api only"}"#,
+                )
+                .with_header("x-amzn-ErrorType", "UnknownOperationException"),
             ),
             _ => match ControlPlanes::route(request) {
                 Some(service) => (
@@ -421,7 +481,12 @@ impl Server {
 
 impl Server {
     /// An execute-api request: the data plane answers on the current world.
-    async fn invoke(&self, request: &Request, target: &Address<'_>) -> (Response, AccessRecord) {
+    async fn invoke(
+        &self,
+        request: &Request,
+        target: &Address<'_>,
+        listener: &Listener,
+    ) -> (Response, AccessRecord) {
         let headers: Vec<(&str, &[u8])> = request
             .headers
             .iter()
@@ -436,6 +501,7 @@ impl Server {
         let facts = RequestFacts {
             now: self.planes.plane.now(),
             source_ip: request.source_ip,
+            vpc_endpoint: listener.vpc_endpoint.as_ref(),
             secure: request.secure,
             user_agent: request.header("user-agent"),
             referer: request.header("referer"),
@@ -466,7 +532,13 @@ fn to_response(answer: iamgate_gateway::responses::GatewayResponse) -> Response 
 /// evaluated) are left out rather than invented. Values a client chose (API
 /// id from the Host header, path) are recorded as strings, which the text
 /// format quotes and escapes, so they cannot forge fields of their own.
-fn log_access(request: &Request, record: &AccessRecord, status: u16, elapsed: Duration) {
+fn log_access(
+    request: &Request,
+    record: &AccessRecord,
+    listener: &Listener,
+    status: u16,
+    elapsed: Duration,
+) {
     let decision = &record.decision;
     // Milliseconds to the microsecond: precise enough to compare, short
     // enough to read.
@@ -487,6 +559,7 @@ fn log_access(request: &Request, record: &AccessRecord, status: u16, elapsed: Du
         method = %request.method,
         path = request.path(),
         source_ip = request.source_ip.map(|ip| ip.to_string()).as_deref(),
+        source_vpce = listener.vpce_id(),
         "access"
     );
 }

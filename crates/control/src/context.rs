@@ -12,6 +12,8 @@ pub fn request_context(op: &Operation<'_>, action: &str, resource: Option<&str>)
     let facts = RequestFacts {
         now: op.now,
         source_ip: op.request.source_ip,
+        // The control planes are served on the public listener only.
+        vpc_endpoint: None,
         secure: op.request.secure,
         user_agent: op.request.header("user-agent"),
         referer: None,

@@ -22,6 +22,8 @@ pub enum AccessOutcome {
     Unauthenticated,
     /// No such API, stage, resource, method or route.
     NotFound,
+    /// A PRIVATE API addressed other than through a VPC endpoint.
+    OutsideVpcEndpoint,
 }
 
 impl AccessOutcome {
@@ -33,6 +35,7 @@ impl AccessOutcome {
             AccessOutcome::ExplicitDeny => "explicit_deny",
             AccessOutcome::Unauthenticated => "unauthenticated",
             AccessOutcome::NotFound => "not_found",
+            AccessOutcome::OutsideVpcEndpoint => "outside_vpc_endpoint",
         }
     }
 }
@@ -77,6 +80,11 @@ impl AccessDecision {
     /// Nothing was routed.
     pub fn not_found() -> Self {
         Self::bare(AccessOutcome::NotFound, None)
+    }
+
+    /// A PRIVATE API refused before anything was routed.
+    pub fn outside_vpc_endpoint() -> Self {
+        Self::bare(AccessOutcome::OutsideVpcEndpoint, None)
     }
 
     /// The route needs a signature and there is none, or it did not verify.

@@ -14,10 +14,12 @@ use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
 
 use crate::access::AccessDecision;
 use crate::arn::execute_api_arn;
-use crate::model::{AuthorizationType, HttpApi, HttpStage, Integration, RestApi, RestStage};
+use crate::model::{
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
+};
 use crate::responses::{
     DeniedCaller, GatewayResponse, Tunables, http_forbidden, http_not_found, rest_access_denied,
-    rest_missing_authentication_token, rest_signature_failure,
+    rest_fixed, rest_missing_authentication_token, rest_signature_failure,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
 
@@ -83,6 +85,20 @@ impl Authorizer {
             )),
             tunables,
         }
+    }
+
+    /// The refusal of a PRIVATE API addressed other than through a VPC
+    /// endpoint (execute-api §10); `None` when the API may answer. Checked
+    /// before the stage is looked up, so from outside nothing about the
+    /// API (its stages, its routes) can be probed.
+    pub fn refuse_outside_vpc_endpoint(
+        &self,
+        api: &RestApi,
+        facts: &RequestFacts<'_>,
+        request_id: &str,
+    ) -> Option<GatewayResponse> {
+        (api.endpoint_type == EndpointType::Private && facts.vpc_endpoint.is_none())
+            .then(|| rest_fixed(self.tunables.private_api_outside_vpc_endpoint, request_id))
     }
 
     /// REST API pipeline for `call` on `stage`.

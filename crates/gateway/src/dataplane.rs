@@ -119,6 +119,15 @@ impl DataPlane {
         let source_ip = facts.source_ip.map(|ip| ip.to_string());
         let (verdict, flavour, account, stage_name, path) = if let Some(api) = apis.rest.get(api_id)
         {
+            if let Some(refusal) =
+                self.authorizer
+                    .refuse_outside_vpc_endpoint(api, &facts, &request_id)
+            {
+                return (
+                    refusal,
+                    record(true, None, AccessDecision::outside_vpc_endpoint()),
+                );
+            }
             let (stage_name, path) = split_stage(stage_path);
             let Some(stage) = api.stages.get(stage_name) else {
                 return (

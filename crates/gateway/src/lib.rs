@@ -12,6 +12,7 @@ pub mod config;
 pub mod dataplane;
 pub mod domains;
 pub mod integration;
+pub mod listener;
 pub mod model;
 pub mod openapi;
 pub mod registry;

@@ -37,6 +37,14 @@ pub enum DenyMessageStyle {
     Legacy,
 }
 
+/// A REST gateway answer with a fixed status, error type and message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FixedAnswer {
+    pub status: u16,
+    pub error_type: &'static str,
+    pub message: &'static str,
+}
+
 /// The data plane's `[inferred]` choices (execute-api §12), in one place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tunables {
@@ -44,6 +52,12 @@ pub struct Tunables {
     /// The key of an uncustomized ACCESS_DENIED body.
     pub access_denied_body_key: &'static str,
     pub mask_resource_account: bool,
+    /// A PRIVATE API addressed other than through a VPC endpoint. On AWS
+    /// its default host does not even resolve outside the VPC; what a
+    /// request that reaches the edge anyway gets is not documented
+    /// (`[inferred]`), so it answers like an unknown API: from outside, a
+    /// private API is indistinguishable from none at all.
+    pub private_api_outside_vpc_endpoint: FixedAnswer,
 }
 
 impl Default for Tunables {
@@ -52,6 +66,11 @@ impl Default for Tunables {
             deny_message_style: DenyMessageStyle::Current,
             access_denied_body_key: "Message",
             mask_resource_account: true,
+            private_api_outside_vpc_endpoint: FixedAnswer {
+                status: 403,
+                error_type: "ForbiddenException",
+                message: "Forbidden",
+            },
         }
     }
 }
@@ -104,6 +123,16 @@ pub fn rest_forbidden(request_id: &str) -> GatewayResponse {
         403,
         "ForbiddenException",
         json_body("message", "Forbidden"),
+        request_id,
+    )
+}
+
+/// A fixed REST answer (see [`Tunables`]).
+pub fn rest_fixed(answer: FixedAnswer, request_id: &str) -> GatewayResponse {
+    rest(
+        answer.status,
+        answer.error_type,
+        json_body("message", answer.message),
         request_id,
     )
 }

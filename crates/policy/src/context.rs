@@ -207,6 +207,43 @@ pub enum ContextValue {
     Multi(Vec<String>),
 }
 
+/// Room for the keys a signed execute-api or STS request carries (about a
+/// dozen), so building a context does not rehash the map as it grows:
+/// every signed request builds one.
+const CONTEXT_KEYS_CAPACITY: usize = 16;
+
+fn set_key(keys: &mut HashMap<Box<str>, ContextValue>, key: &str, value: ContextValue) {
+    keys.insert(key.to_ascii_lowercase().into_boxed_str(), value);
+}
+
+/// The keys derived from the identity, written from a borrow of it (no
+/// copy of the identity per request).
+fn add_principal_keys(p: &PrincipalIdentity, keys: &mut HashMap<Box<str>, ContextValue>) {
+    if p.kind == PrincipalKind::Anonymous {
+        return;
+    }
+    let single = |value: &str| ContextValue::Single(value.to_owned());
+    if let Some(kind) = p.principal_type() {
+        set_key(keys, "aws:principaltype", single(kind));
+        set_key(keys, "aws:principalaccount", single(&p.account));
+        let principal_arn = p.role_arn.as_deref().unwrap_or(&p.arn);
+        set_key(keys, "aws:principalarn", single(principal_arn));
+    }
+    if let Some(id) = &p.unique_id {
+        set_key(keys, "aws:userid", single(id));
+    }
+    if let Some(name) = &p.user_name {
+        set_key(keys, "aws:username", single(name));
+    }
+    for (key, value) in &p.tags {
+        set_key(
+            keys,
+            &format!("aws:principaltag/{}", key.to_ascii_lowercase()),
+            single(value),
+        );
+    }
+}
+
 /// Everything evaluation needs to know about one request.
 #[derive(Debug, Clone)]
 pub struct RequestContext {
@@ -221,53 +258,31 @@ pub struct RequestContext {
 impl RequestContext {
     /// A request by `principal`; principal-derived condition keys are added.
     pub fn new(principal: PrincipalIdentity, action: &str, resource: Option<&str>) -> Self {
-        let mut ctx = RequestContext {
+        let mut keys = HashMap::with_capacity(CONTEXT_KEYS_CAPACITY);
+        add_principal_keys(&principal, &mut keys);
+        RequestContext {
             principal,
             action: action.to_string(),
             resource: resource.map(str::to_string),
             resource_account: None,
-            keys: HashMap::new(),
-        };
-        ctx.add_principal_keys();
-        ctx
-    }
-
-    fn add_principal_keys(&mut self) {
-        let p = self.principal.clone();
-        if p.kind == PrincipalKind::Anonymous {
-            return;
-        }
-        if let Some(kind) = p.principal_type() {
-            self.set("aws:principaltype", ContextValue::Single(kind.to_string()));
-            self.set(
-                "aws:principalaccount",
-                ContextValue::Single(p.account.clone()),
-            );
-            let principal_arn = p.role_arn.clone().unwrap_or_else(|| p.arn.clone());
-            self.set("aws:principalarn", ContextValue::Single(principal_arn));
-        }
-        if let Some(id) = &p.unique_id {
-            self.set("aws:userid", ContextValue::Single(id.clone()));
-        }
-        if let Some(name) = &p.user_name {
-            self.set("aws:username", ContextValue::Single(name.clone()));
-        }
-        for (key, value) in &p.tags {
-            self.set(
-                &format!("aws:principaltag/{}", key.to_ascii_lowercase()),
-                ContextValue::Single(value.clone()),
-            );
+            keys,
         }
     }
 
     fn set(&mut self, key: &str, value: ContextValue) {
-        self.keys
-            .insert(key.to_ascii_lowercase().into_boxed_str(), value);
+        set_key(&mut self.keys, key, value);
     }
 
     /// Adds or replaces a single-valued key (name case-insensitive).
     pub fn with_key(mut self, key: &str, value: &str) -> Self {
         self.set(key, ContextValue::Single(value.to_string()));
+        self
+    }
+
+    /// [`RequestContext::with_key`] for a value the caller built for the
+    /// context (a formatted time, an address): it is moved in, not copied.
+    pub fn with_key_owned(mut self, key: &str, value: String) -> Self {
+        self.set(key, ContextValue::Single(value));
         self
     }
 

@@ -188,6 +188,9 @@ impl Call<'_> {
             user_agent: self.request.header("user-agent"),
             referer: None,
             region: Some(&self.region),
+            // Control-plane calls never come through a VPC endpoint
+            // listener (it serves execute-api only).
+            vpc_endpoint: None,
         };
         let context = request_context(Some(&self.caller), action, Some(resource), &facts);
         let decision = self.world.evaluate(&self.caller, &context);
