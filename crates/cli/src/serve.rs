@@ -407,7 +407,19 @@ impl Server {
                     .record("execute-api", response.status, started.elapsed());
                 return to_hyper(response);
             }
-            DomainRoute::NotADomain => address(request.header("host"), request.path()),
+            DomainRoute::NotADomain => {
+                let target = address(request.header("host"), request.path());
+                if let Some(refusal) = target
+                    .as_ref()
+                    .and_then(|t| apis.default_endpoint_refusal(t.api_id))
+                {
+                    let response = to_response(refusal);
+                    self.metrics
+                        .record("execute-api", response.status, started.elapsed());
+                    return to_hyper(response);
+                }
+                target
+            }
         };
         if let Some(target) = target {
             let (response, record) = self.invoke(&request, &target, listener).await;

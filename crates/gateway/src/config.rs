@@ -194,6 +194,9 @@ pub struct ApiRegistry {
     pub http: HashMap<String, Arc<HttpApi>>,
     /// Custom domain names, by lower-cased name.
     pub domains: HashMap<String, Arc<crate::stored::DomainNameRecord>>,
+    /// APIs whose default `execute-api` endpoint is disabled
+    /// (`disableExecuteApiEndpoint`): reachable through custom domains only.
+    pub default_endpoint_disabled: std::collections::HashSet<String>,
 }
 
 impl ApiRegistry {

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use crate::config::{ApiRegistry, compile_resource_policy};
 use crate::model::{HttpApi, HttpStage, RestApi, RestStage};
+use crate::responses::{GatewayResponse, rest_forbidden};
 use crate::stored::{
     DomainNameRecord, HTTP_API_KIND, HttpApiRecord, HttpDeployment, REST_API_KIND, RestApiRecord,
     RestDeployment, StageRecord, http_integration_record,
@@ -26,6 +27,9 @@ impl ApiRegistry {
         let mut registry = ApiRegistry::default();
         let mut problems = Vec::new();
         for api in rest {
+            if api.disable_execute_api_endpoint {
+                registry.default_endpoint_disabled.insert(api.id.clone());
+            }
             let mut stages = HashMap::new();
             for stage in api.stages.values() {
                 let Some(deployment) = deployment_of(stage, &api.deployments) else {
@@ -66,6 +70,9 @@ impl ApiRegistry {
             );
         }
         for api in http {
+            if api.disable_execute_api_endpoint {
+                registry.default_endpoint_disabled.insert(api.id.clone());
+            }
             let stages = api
                 .stages
                 .values()
@@ -96,6 +103,15 @@ impl ApiRegistry {
                 .insert(domain.name.to_ascii_lowercase(), Arc::new(domain));
         }
         (registry, problems)
+    }
+
+    /// AWS's answer when an API whose default endpoint is disabled is
+    /// called through it (host `{api-id}.execute-api.…` or path-style):
+    /// `403 {"message":"Forbidden"}`; `None` when the API may be called so.
+    pub fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse> {
+        self.default_endpoint_disabled
+            .contains(api_id)
+            .then(|| rest_forbidden(&iamgate_wire::new_request_id()))
     }
 }
 
@@ -318,6 +334,20 @@ apis:
         let (registry, problems) = ApiRegistry::from_records(rest, [], []);
         assert!(registry.rest["a1b2c3d4e5"].stages.is_empty());
         assert_eq!(problems.len(), 2);
+    }
+
+    #[test]
+    fn a_disabled_default_endpoint_is_refused_with_forbidden() {
+        let declared = ApiRegistry::from_world_file(FILE).unwrap();
+        let (mut rest, http) = declared_records(&declared, |_, _, _| 0);
+        rest[0].disable_execute_api_endpoint = true;
+        let (registry, _) = ApiRegistry::from_records(rest, http, []);
+        let refusal = registry.default_endpoint_refusal("a1b2c3d4e5").unwrap();
+        assert_eq!(
+            (refusal.status, refusal.body.as_str()),
+            (403, r#"{"message":"Forbidden"}"#)
+        );
+        assert!(registry.default_endpoint_refusal("h1b2c3d4e5").is_none());
     }
 
     #[test]
