@@ -5,19 +5,35 @@
 use iamgate_iam::request_context::{RequestFacts, request_context as build};
 use iamgate_policy::RequestContext;
 
+use iamgate_iam::Caller;
+
+use crate::http::Request;
 use crate::query::Operation;
 
 /// The context for `action` on `resource` by the operation's caller.
 pub fn request_context(op: &Operation<'_>, action: &str, resource: Option<&str>) -> RequestContext {
+    call_context(&op.caller, op.request, &op.region, op.now, action, resource)
+}
+
+/// The context for `action` on `resource` by `caller`, who sent `request`
+/// signed for `region` at `now` — any control-plane call.
+pub(crate) fn call_context(
+    caller: &Caller,
+    request: &Request,
+    region: &str,
+    now: i64,
+    action: &str,
+    resource: Option<&str>,
+) -> RequestContext {
     let facts = RequestFacts {
-        now: op.now,
-        source_ip: op.request.source_ip,
+        now,
+        source_ip: request.source_ip,
         // The control planes are served on the public listener only.
         vpc_endpoint: None,
-        secure: op.request.secure,
-        user_agent: op.request.header("user-agent"),
+        secure: request.secure,
+        user_agent: request.header("user-agent"),
         referer: None,
-        region: Some(&op.region),
+        region: Some(region),
     };
-    build(Some(&op.caller), action, resource, &facts)
+    build(Some(caller), action, resource, &facts)
 }

@@ -11,7 +11,6 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use iamgate_iam::request_context::{RequestFacts, request_context};
 use iamgate_iam::{Caller, World};
 use iamgate_sigv4::{ServiceRules, Surface, Verifier};
 use iamgate_store::{Expect, StoreError, WriteBatch};
@@ -20,6 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::context::call_context;
 use crate::http::{Request, Response, verify_signature};
 use crate::plane::ControlPlane;
 
@@ -181,18 +181,14 @@ impl Call<'_> {
 
     /// Authorizes `action` on `resource` for the caller.
     pub fn authorize_action(&self, action: &str, resource: &str) -> Result<(), ApiError> {
-        let facts = RequestFacts {
-            now: self.now,
-            source_ip: self.request.source_ip,
-            secure: self.request.secure,
-            user_agent: self.request.header("user-agent"),
-            referer: None,
-            region: Some(&self.region),
-            // Control-plane calls never come through a VPC endpoint
-            // listener (it serves execute-api only).
-            vpc_endpoint: None,
-        };
-        let context = request_context(Some(&self.caller), action, Some(resource), &facts);
+        let context = call_context(
+            &self.caller,
+            self.request,
+            &self.region,
+            self.now,
+            action,
+            Some(resource),
+        );
         let decision = self.world.evaluate(&self.caller, &context);
         if decision.is_allowed() {
             return Ok(());
