@@ -397,7 +397,19 @@ impl Server {
         let apis = self.planes.plane.apis();
         let mapped = domains::route(&apis, request.header("host"), request.path());
         let target = match &mapped {
-            DomainRoute::Api { api_id, stage_path } => Some(Address {
+            // A private domain name answers only through a VPC endpoint.
+            DomainRoute::Api {
+                via_domain_arn: Some(_),
+                ..
+            } if listener.vpc_endpoint.is_none() => {
+                let response = to_response(domains::outside_vpc_endpoint_response());
+                self.metrics
+                    .record("execute-api", response.status, started.elapsed());
+                return to_hyper(response);
+            }
+            DomainRoute::Api {
+                api_id, stage_path, ..
+            } => Some(Address {
                 api_id,
                 path: Cow::Borrowed(stage_path),
             }),
@@ -422,7 +434,13 @@ impl Server {
             }
         };
         if let Some(target) = target {
-            let (response, record) = self.invoke(&request, &target, listener).await;
+            let via_domain_arn = match &mapped {
+                DomainRoute::Api { via_domain_arn, .. } => via_domain_arn.as_deref(),
+                _ => None,
+            };
+            let (response, record) = self
+                .invoke(&request, &target, listener, via_domain_arn)
+                .await;
             let elapsed = started.elapsed();
             self.metrics.record("execute-api", response.status, elapsed);
             self.metrics
@@ -498,6 +516,7 @@ impl Server {
         request: &Request,
         target: &Address<'_>,
         listener: &Listener,
+        via_domain_arn: Option<&str>,
     ) -> (Response, AccessRecord) {
         let headers: Vec<(&str, &[u8])> = request
             .headers
@@ -518,6 +537,7 @@ impl Server {
             user_agent: request.header("user-agent"),
             referer: request.header("referer"),
             region: None,
+            via_domain_arn,
         };
         let world = self.planes.plane.world();
         let apis = self.planes.plane.apis();

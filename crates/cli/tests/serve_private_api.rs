@@ -426,3 +426,84 @@ fn the_private_api_example_does_what_its_comment_says() {
         FORBIDDEN
     );
 }
+
+/// A private custom domain name: reachable only through a VPC endpoint,
+/// and its ARN is the request's `execute-api:viaDomainArn`, so the API can
+/// insist on being called through it.
+#[test]
+fn a_private_domain_name_is_served_through_vpc_endpoints_with_via_domain_arn() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = format!(
+        r#"
+accounts:
+  - id: "111111111111"
+    users:
+      - name: alice
+        access_keys: [{{ id: {}, secret: "{}" }}]
+        policies:
+          invoke: '{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}}]}}'
+apis:
+  - id: privdomain
+    type: REST
+    account: "111111111111"
+    region: us-east-1
+    endpoint: PRIVATE
+    stages: [prod]
+    policy:
+      Version: "2012-10-17"
+      Statement:
+        - {{ Effect: Allow, Principal: "*", Action: execute-api:Invoke, Resource: "execute-api:/*" }}
+        - Effect: Deny
+          Principal: "*"
+          Action: execute-api:Invoke
+          Resource: "execute-api:/*"
+          Condition: {{ StringNotLike: {{ "execute-api:viaDomainArn": "arn:aws:execute-api:us-east-1:111111111111:/domainnames/private.example.internal+*" }} }}
+    methods:
+      - {{ path: /, method: GET, authorization: AWS_IAM, integration: {{ type: MOCK, status: 200, body: '{{"via":"domain"}}' }} }}
+domain_names:
+  - name: private.example.internal
+    account: "111111111111"
+    region: us-east-1
+    endpoint: PRIVATE
+    mappings:
+      - {{ base_path: "", api: privdomain, stage: prod }}
+"#,
+        ALICE.0, ALICE.1
+    );
+    std::fs::write(dir.path().join("world.yaml"), world).unwrap();
+    let endpoint = free_port();
+    let server = Server::start(&ServerOptions {
+        config: Some(dir.path().join("world.yaml")),
+        data_dir: dir.path().join("data"),
+        args: vec![
+            "--vpc-endpoint".to_owned(),
+            format!("127.0.0.1:{endpoint}={VPCE_A},{VPC}"),
+        ],
+        ..ServerOptions::default()
+    });
+    let alice = Keys::new(ALICE.0, ALICE.1);
+    let through = |port: u16, host: &str, target: &str| {
+        let headers = sign_execute_api(&alice, "GET", host, target, &[]);
+        http(port, "GET", target, &headers, b"").unwrap()
+    };
+    let domain = "private.example.internal";
+    let reply = through(endpoint, domain, "/");
+    assert_eq!(answer(&reply), (200, None, r#"{"via":"domain"}"#));
+    // The API's own name, through the same endpoint: no viaDomainArn.
+    let reply = through(
+        endpoint,
+        "privdomain.execute-api.us-east-1.amazonaws.com",
+        "/prod/",
+    );
+    assert_eq!(
+        answer(&reply),
+        (
+            403,
+            Some("AccessDeniedException"),
+            explicit_deny("arn:aws:iam::111111111111:user/alice", "privdomain", "GET/").as_str()
+        )
+    );
+    // The domain outside any VPC endpoint.
+    let reply = through(server.port, domain, "/");
+    assert_eq!(answer(&reply), FORBIDDEN);
+}

@@ -34,6 +34,7 @@ pub(crate) fn call_context(
         user_agent: request.header("user-agent"),
         referer: None,
         region: Some(region),
+        via_domain_arn: None,
     };
     build(Some(caller), action, resource, &facts)
 }

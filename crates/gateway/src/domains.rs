@@ -25,7 +25,7 @@ use serde::Deserialize;
 use crate::config::ApiRegistry;
 use crate::model::EndpointType;
 use crate::registry::stable_id;
-use crate::responses::{GatewayResponse, rest_missing_authentication_token};
+use crate::responses::{GatewayResponse, rest_forbidden, rest_missing_authentication_token};
 use crate::stored::{ApiMapping, DomainNameRecord};
 
 /// Where a custom-domain request goes.
@@ -37,8 +37,14 @@ pub enum DomainRoute {
     Unmapped,
     /// API `api_id`, and the path from the stage on (`/{stage}/{rest}`, or
     /// `{rest}` for an HTTP API's `$default` stage), as the data plane
-    /// takes it.
-    Api { api_id: String, stage_path: String },
+    /// takes it. `via_domain_arn` is set for a private domain name: it is
+    /// reachable only through a VPC endpoint, and its ARN is the request's
+    /// `execute-api:viaDomainArn`.
+    Api {
+        api_id: String,
+        stage_path: String,
+        via_domain_arn: Option<String>,
+    },
 }
 
 /// Routes a request by its `Host` header and path.
@@ -77,7 +83,22 @@ pub fn route(apis: &ApiRegistry, host: Option<&str>, path: &str) -> DomainRoute 
     DomainRoute::Api {
         api_id: mapping.api_id.clone(),
         stage_path,
+        via_domain_arn: (domain.endpoint_type == EndpointType::Private).then(|| {
+            format!(
+                "arn:aws:execute-api:{}:{}:/domainnames/{}+{}",
+                domain.region,
+                domain.account,
+                domain.name,
+                domain_name_id(&domain.account, &domain.name)
+            )
+        }),
     }
+}
+
+/// The id AWS gives a private domain name (`{name}+{id}` in its ARN),
+/// stable for the account and name.
+pub fn domain_name_id(account: &str, name: &str) -> String {
+    stable_id(&format!("{account}#{name}"), 10)
 }
 
 /// `name` as domain names are stored and served (lower case), if DNS
@@ -104,6 +125,12 @@ pub fn domain_name(name: &str) -> Option<String> {
 /// base path is an unknown resource, `Missing Authentication Token`.
 pub fn unmapped_response() -> GatewayResponse {
     rest_missing_authentication_token(&iamgate_wire::new_request_id())
+}
+
+/// The answer on a private domain name reached outside a VPC endpoint:
+/// the same refusal as a private API's.
+pub fn outside_vpc_endpoint_response() -> GatewayResponse {
+    rest_forbidden(&iamgate_wire::new_request_id())
 }
 
 /// The path after the mapping key `key` (whole segments), if it matches.
@@ -167,8 +194,11 @@ pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>
         let endpoint_type = match domain.endpoint.as_deref() {
             None | Some("REGIONAL") => EndpointType::Regional,
             Some("EDGE") => EndpointType::Edge,
+            Some("PRIVATE") => EndpointType::Private,
             Some(other) => {
-                problems.push(format!("{at}: endpoint '{other}' is not REGIONAL or EDGE"));
+                problems.push(format!(
+                    "{at}: endpoint '{other}' is not REGIONAL, EDGE or PRIVATE"
+                ));
                 EndpointType::Regional
             }
         };
@@ -246,6 +276,7 @@ domain_names:
         DomainRoute::Api {
             api_id: api_id.into(),
             stage_path: stage_path.into(),
+            via_domain_arn: None,
         }
     }
 
@@ -288,17 +319,37 @@ domain_names:
     }
 
     #[test]
+    fn a_private_domain_name_gives_its_arn_as_via_domain_arn() {
+        let mut apis = registry();
+        for domain in apis.domains.values_mut() {
+            Arc::make_mut(domain).endpoint_type = EndpointType::Private;
+        }
+        let DomainRoute::Api { via_domain_arn, .. } =
+            route(&apis, Some("api.example.com"), "/pets/1")
+        else {
+            panic!("routed");
+        };
+        assert_eq!(
+            via_domain_arn,
+            Some(format!(
+                "arn:aws:execute-api:us-east-1:111122223333:/domainnames/api.example.com+{}",
+                domain_name_id("111122223333", "api.example.com")
+            ))
+        );
+    }
+
+    #[test]
     fn bad_declarations_are_reported() {
         let text = r#"
 domain_names:
-  - { name: "bad name", account: "1", region: us-east-1, endpoint: PRIVATE,
+  - { name: "bad name", account: "1", region: us-east-1, endpoint: VPC,
       mappings: [{ base_path: a, api: x, stage: s }, { base_path: /a/, api: y, stage: s }] }
 "#;
         let problems = declared_domains(text).unwrap_err().join("\n");
         for expected in [
             "not a domain name",
             "12 digits",
-            "not REGIONAL or EDGE",
+            "not REGIONAL, EDGE or PRIVATE",
             "mapped twice",
         ] {
             assert!(problems.contains(expected), "{expected}: {problems}");

@@ -32,6 +32,9 @@ pub struct RequestFacts<'a> {
     pub referer: Option<&'a str>,
     /// `aws:RequestedRegion`.
     pub region: Option<&'a str>,
+    /// `execute-api:viaDomainArn`: the private custom domain name the
+    /// request came through.
+    pub via_domain_arn: Option<&'a str>,
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ`, the form of `aws:CurrentTime`.
@@ -71,6 +74,10 @@ pub fn request_context(
         ("aws:UserAgent", facts.user_agent.map(str::to_owned)),
         ("aws:Referer", facts.referer.map(str::to_owned)),
         ("aws:RequestedRegion", facts.region.map(str::to_owned)),
+        (
+            "execute-api:viaDomainArn",
+            facts.via_domain_arn.map(str::to_owned),
+        ),
     ];
     for (key, value) in optional {
         if let Some(value) = value {
