@@ -33,6 +33,7 @@ use iamgate_gateway::dataplane::{Address, DataPlane, address};
 use iamgate_gateway::domains::{self, DomainRoute};
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_gateway::listener::Listener;
+use iamgate_gateway::responses::GatewayResponse;
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::condition::Cidr;
@@ -397,42 +398,21 @@ impl Server {
         let apis = self.planes.plane.apis();
         let mapped = domains::route(&apis, request.header("host"), request.path());
         let target = match &mapped {
-            // A private domain name answers only through a VPC endpoint.
-            DomainRoute::Api {
-                via_domain_arn: Some(_),
-                ..
-            } if listener.vpc_endpoint.is_none() => {
-                let response = to_response(domains::outside_vpc_endpoint_response());
-                self.metrics
-                    .record("execute-api", response.status, started.elapsed());
-                return to_hyper(response);
-            }
             DomainRoute::Api {
                 api_id, stage_path, ..
             } => Some(Address {
                 api_id,
                 path: Cow::Borrowed(stage_path),
             }),
-            DomainRoute::Unmapped => {
-                let response = to_response(domains::unmapped_response());
-                self.metrics
-                    .record("execute-api", response.status, started.elapsed());
-                return to_hyper(response);
-            }
-            DomainRoute::NotADomain => {
-                let target = address(request.header("host"), request.path());
-                if let Some(refusal) = target
-                    .as_ref()
-                    .and_then(|t| apis.default_endpoint_refusal(t.api_id))
-                {
-                    let response = to_response(refusal);
-                    self.metrics
-                        .record("execute-api", response.status, started.elapsed());
-                    return to_hyper(response);
-                }
-                target
-            }
+            DomainRoute::Unmapped => None,
+            DomainRoute::NotADomain => address(request.header("host"), request.path()),
         };
+        if let Some(refusal) = execute_api_refusal(&apis, &mapped, target.as_ref(), listener) {
+            let response = to_response(refusal);
+            self.metrics
+                .record("execute-api", response.status, started.elapsed());
+            return to_hyper(response);
+        }
         if let Some(target) = target {
             let via_domain_arn = match &mapped {
                 DomainRoute::Api { via_domain_arn, .. } => via_domain_arn.as_deref(),
@@ -549,7 +529,27 @@ impl Server {
     }
 }
 
-fn to_response(answer: iamgate_gateway::responses::GatewayResponse) -> Response {
+/// An execute-api request refused before any API is consulted: a custom
+/// domain's base path that maps nothing, a private domain name outside a
+/// VPC endpoint, an API's disabled default endpoint.
+fn execute_api_refusal(
+    apis: &ApiRegistry,
+    mapped: &DomainRoute,
+    target: Option<&Address<'_>>,
+    listener: &Listener,
+) -> Option<GatewayResponse> {
+    match mapped {
+        DomainRoute::Unmapped => Some(domains::unmapped_response()),
+        DomainRoute::Api {
+            via_domain_arn: Some(_),
+            ..
+        } if listener.vpc_endpoint.is_none() => Some(domains::outside_vpc_endpoint_response()),
+        DomainRoute::Api { .. } => None,
+        DomainRoute::NotADomain => apis.default_endpoint_refusal(target?.api_id),
+    }
+}
+
+fn to_response(answer: GatewayResponse) -> Response {
     Response {
         status: answer.status,
         headers: answer.headers,
