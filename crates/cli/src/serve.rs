@@ -419,7 +419,7 @@ impl Server {
                 _ => None,
             };
             let (response, record) = self
-                .invoke(&request, &target, listener, via_domain_arn)
+                .invoke(&apis, &request, &target, listener, via_domain_arn)
                 .await;
             let elapsed = started.elapsed();
             self.metrics.record("execute-api", response.status, elapsed);
@@ -493,6 +493,7 @@ impl Server {
     /// An execute-api request: the data plane answers on the current world.
     async fn invoke(
         &self,
+        apis: &ApiRegistry,
         request: &Request,
         target: &Address<'_>,
         listener: &Listener,
@@ -520,10 +521,9 @@ impl Server {
             via_domain_arn,
         };
         let world = self.planes.plane.world();
-        let apis = self.planes.plane.apis();
         let (answer, record) = self
             .data
-            .handle_recorded(&apis, target.api_id, &target.path, &signed, facts, &world)
+            .handle_recorded(apis, target.api_id, &target.path, &signed, facts, &world)
             .await;
         (to_response(answer), record)
     }

@@ -81,6 +81,19 @@ pub struct ResourceRecord {
     pub methods: BTreeMap<String, MethodRecord>,
 }
 
+impl ResourceRecord {
+    /// The root resource `/` with id `id`, as a new REST API starts.
+    pub fn root(id: &str) -> ResourceRecord {
+        ResourceRecord {
+            id: id.to_owned(),
+            parent_id: None,
+            path_part: None,
+            path: "/".to_owned(),
+            methods: BTreeMap::new(),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodRecord {
     pub http_method: String,

@@ -263,16 +263,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
         binary_media_types: input.binary_media_types,
         tags: input.tags,
         root_resource_id: root_id.clone(),
-        resources: BTreeMap::from([(
-            root_id.clone(),
-            ResourceRecord {
-                id: root_id,
-                parent_id: None,
-                path_part: None,
-                path: "/".to_owned(),
-                methods: BTreeMap::new(),
-            },
-        )]),
+        resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
     };
