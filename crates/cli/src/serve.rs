@@ -33,6 +33,7 @@ use iamgate_gateway::dataplane::{Address, DataPlane, address};
 use iamgate_gateway::domains::{self, DomainRoute};
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_gateway::listener::Listener;
+use iamgate_gateway::path::normalize as normalize_path;
 use iamgate_gateway::responses::GatewayResponse;
 use iamgate_iam::WorldConfig;
 use iamgate_iam::request_context::RequestFacts;
@@ -396,7 +397,10 @@ impl Server {
         // A custom domain name's mappings come first: its host is no
         // `{api-id}.execute-api.` host.
         let apis = self.planes.plane.apis();
-        let mapped = domains::route(&apis, request.header("host"), request.path());
+        // Everything after this point reads the path in its one normal form
+        // (the signature alone is checked against the request as sent).
+        let path = normalize_path(request.path());
+        let mapped = domains::route(&apis, request.header("host"), &path);
         let target = match &mapped {
             DomainRoute::Api {
                 api_id, stage_path, ..
@@ -405,7 +409,7 @@ impl Server {
                 path: Cow::Borrowed(stage_path),
             }),
             DomainRoute::Unmapped => None,
-            DomainRoute::NotADomain => address(request.header("host"), request.path()),
+            DomainRoute::NotADomain => address(request.header("host"), &path),
         };
         if let Some(refusal) = execute_api_refusal(&apis, &mapped, target.as_ref(), listener) {
             let response = to_response(refusal);

@@ -17,14 +17,11 @@
 
 mod support;
 
-use std::io::{Read, Write};
-use std::net::TcpListener;
-
 use aws_sdk_apigatewayv2::error::ProvideErrorMetadata;
 use aws_sdk_apigatewayv2::types::{AuthorizationType, ProtocolType};
 use support::{
     AwsCli, Keys, Server, ServerOptions, http, keys_from_sdk, sdk_config, sign_execute_api,
-    sts_client,
+    start_backend, sts_client,
 };
 
 const A: &str = "111122223333";
@@ -92,40 +89,6 @@ fn invoke_policy(api: &str) -> String {
     format!(
         r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":["execute-api:Invoke"],"Resource":["arn:aws:execute-api:us-east-1:{A}:{api}/$default/*/*"]}}]}}"#
     )
-}
-
-/// A loopback HTTP backend answering `backend saw <method> <path>`.
-fn start_backend() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            std::thread::spawn(move || {
-                let mut raw = Vec::new();
-                let mut buffer = [0u8; 4096];
-                // The head is enough: the test only sends GETs.
-                while !raw.windows(4).any(|w| w == b"\r\n\r\n") {
-                    match stream.read(&mut buffer) {
-                        Ok(0) | Err(_) => return,
-                        Ok(n) => raw.extend_from_slice(&buffer[..n]),
-                    }
-                }
-                let head = String::from_utf8_lossy(&raw).into_owned();
-                let line = head.lines().next().unwrap_or_default();
-                let mut parts = line.split(' ');
-                let method = parts.next().unwrap_or_default();
-                let path = parts.next().unwrap_or_default();
-                let body = format!("backend saw {method} {path}");
-                let reply = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                    body.len()
-                );
-                let _ = stream.write_all(reply.as_bytes());
-            });
-        }
-    });
-    port
 }
 
 fn start() -> (Server, tempfile::TempDir) {

@@ -1,9 +1,15 @@
-//! The execute-api ARN a request is authorized against (execute-api §5):
+//! The execute-api ARN a request is authorized against:
 //! `arn:aws:execute-api:{region}:{owner}:{api-id}/{stage}/{METHOD}/{path}` —
 //! the API owner's account and region, the request's concrete method and
 //! path (never the template, never `ANY`), no query string.
+//!
+//! The path is made of exactly the segments the router matched
+//! ([`crate::path`]): no empty segment, no trailing slash — the form of the
+//! `methodArn` API Gateway hands to authorizers — so a policy written for a
+//! method's path matches every request that runs that method.
 
-/// Builds the ARN. `path` is the request path after the stage, as received.
+/// Builds the ARN. `path` is the request path after the stage, in its
+/// normal form ([`crate::path::normalize`]).
 pub fn execute_api_arn(
     region: &str,
     account: &str,
@@ -12,11 +18,17 @@ pub fn execute_api_arn(
     method: &str,
     path: &str,
 ) -> String {
-    let path = path.strip_prefix('/').unwrap_or(path);
-    format!(
-        "arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{}/{path}",
+    let mut arn = format!(
+        "arn:aws:execute-api:{region}:{account}:{api_id}/{stage}/{}/",
         method.to_ascii_uppercase()
-    )
+    );
+    for (index, segment) in crate::path::segments(path).enumerate() {
+        if index > 0 {
+            arn.push('/');
+        }
+        arn.push_str(segment);
+    }
+    arn
 }
 
 /// The ARN with the owner account masked as AWS shows it in denial
@@ -55,6 +67,11 @@ mod tests {
         assert_eq!(
             arn("prod", "GET", ""),
             "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/"
+        );
+        assert_eq!(
+            arn("prod", "GET", "/pets/42/"),
+            "arn:aws:execute-api:us-east-1:111122223333:a1b2c3d4e5/prod/GET/pets/42",
+            "a trailing slash is not part of the ARN"
         );
         assert_eq!(
             arn("prod", "put", "/files/a/b/c.txt"),

@@ -15,6 +15,7 @@ pub mod integration;
 pub mod listener;
 pub mod model;
 pub mod openapi;
+pub mod path;
 pub mod registry;
 pub mod responses;
 pub mod routing;

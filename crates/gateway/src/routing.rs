@@ -17,9 +17,9 @@ const ANY_METHODS: &[&str] = &["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POS
 pub type PathParams = Vec<(String, String)>;
 
 /// The segments of a request path: empty segments (a trailing slash, `//`)
-/// do not take part in matching.
+/// do not take part in matching ([`crate::path`]).
 pub fn segments(path: &str) -> Vec<&str> {
-    path.split('/').filter(|s| !s.is_empty()).collect()
+    crate::path::segments(path).collect()
 }
 
 /// The outcome of REST routing.
