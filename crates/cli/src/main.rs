@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod connections;
 mod metrics;
 mod policy_tools;
 mod serve;

@@ -5,7 +5,9 @@
 //! listen. Each request is read whole (bounded: SigV4 covers the body),
 //! routed by the service in its credential scope, and answered; the
 //! operational endpoints live under `/_iamgate/`, a prefix no AWS API uses.
-//! SIGINT/SIGTERM stop accepting, let requests in flight finish, and exit.
+//! What a client may hold of the server (connections, time, body memory)
+//! is bounded in [`crate::connections`]. SIGINT/SIGTERM stop accepting,
+//! close idle connections, let requests in flight finish, and exit.
 
 use std::borrow::Cow;
 use std::convert::Infallible;
@@ -18,12 +20,11 @@ use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::Incoming;
 use hyper::service::service_fn;
-use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use iamgate_control::apply::world_file_digest;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
 use iamgate_gateway::access::{AccessRecord, policy_type_name};
@@ -40,11 +41,13 @@ use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::condition::Cidr;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::connections::{
+    AcceptBackoff, Activity, Body, BodyError, Limits, MAX_BODY, parse_duration, read_body,
+    supervise,
+};
 use crate::metrics::Metrics;
-
-/// The largest request body read; AWS's own API limits are far below it.
-const MAX_BODY: usize = 10 * 1024 * 1024;
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
@@ -79,6 +82,37 @@ pub struct ServeArgs {
     /// APIs answer. It serves execute-api only.
     #[arg(long = "vpc-endpoint", value_name = "ADDR=vpce-ID,vpc-ID", value_parser = Listener::parse_vpc_endpoint)]
     vpc_endpoint: Vec<Listener>,
+    /// A request's head must arrive within this; it also closes an idle
+    /// HTTP/1.1 keep-alive connection (500ms, 10s, 2m).
+    #[arg(long, default_value = "10s", value_parser = parse_duration)]
+    header_read_timeout: Duration,
+    /// A request's body must arrive whole within this (408 otherwise).
+    #[arg(long, default_value = "30s", value_parser = parse_duration)]
+    body_read_timeout: Duration,
+    /// A connection with no request in flight for this long is closed.
+    #[arg(long, default_value = "60s", value_parser = parse_duration)]
+    idle_timeout: Duration,
+    /// Connections open at once; more clients wait in the backlog.
+    #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
+    max_connections: u32,
+    /// MiB of request bodies held at once, across connections (at least 10).
+    #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(10..=4096))]
+    max_body_memory_mib: u32,
+}
+
+impl ServeArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: self.header_read_timeout,
+            body_read_timeout: self.body_read_timeout,
+            idle_timeout: self.idle_timeout,
+            max_connections: self.max_connections,
+            max_body_memory: usize::try_from(self.max_body_memory_mib)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1024 * 1024)
+                .max(MAX_BODY),
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -199,6 +233,9 @@ struct Server {
     metrics: Metrics,
     ready: AtomicBool,
     trusted_proxies: TrustedProxies,
+    limits: Limits,
+    body_budget: Arc<Semaphore>,
+    stopping: watch::Receiver<bool>,
 }
 
 async fn serve(args: ServeArgs) -> Result<(), String> {
@@ -223,12 +260,17 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let plane = Arc::new(plane);
     tokio::spawn(plane.clone().follow_changes());
 
+    let limits = args.limits();
+    let (stop, stopping) = watch::channel(false);
     let server = Arc::new(Server {
         planes: ControlPlanes::new(plane),
         data: DataPlane::new(&args.lambda_endpoint),
         metrics: Metrics::default(),
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
+        body_budget: Arc::new(Semaphore::new(limits.max_body_memory)),
+        limits: limits.clone(),
+        stopping: stopping.clone(),
     });
     let mut listeners = Vec::new();
     for facts in std::iter::once(Listener::public(args.listen)).chain(args.vpc_endpoint.clone()) {
@@ -250,46 +292,87 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         listeners.push((socket, Arc::new(facts)));
     }
 
-    let graceful = GracefulShutdown::new();
-    let builder = auto::Builder::new(TokioExecutor::new());
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.header_read_timeout);
+    builder.http2().timer(TokioTimer::new());
+    let slots = Arc::new(Semaphore::new(
+        usize::try_from(limits.max_connections).unwrap_or(usize::MAX),
+    ));
     let mut shutdown = std::pin::pin!(shutdown_signal());
     let mut next_listener = 0;
+    let mut backoff = AcceptBackoff::default();
     loop {
         tokio::select! {
-            (accepted, listener) = accept_any(&listeners, &mut next_listener) => {
-                let (stream, peer) = match accepted {
-                    Ok(pair) => pair,
-                    Err(error) => {
-                        tracing::warn!(%error, "accept failed");
-                        continue;
-                    }
-                };
+            (slot, stream, peer, listener) = next_connection(&listeners, &mut next_listener, &slots, &mut backoff) => {
+                let activity = Activity::new();
                 let server = server.clone();
+                let in_flight = activity.clone();
                 let service = service_fn(move |request| {
                     let server = server.clone();
                     let listener = listener.clone();
-                    async move { Ok::<_, Infallible>(server.answer(request, peer, &listener).await) }
-                });
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                let connection = graceful.watch(connection);
-                tokio::spawn(async move {
-                    if let Err(error) = connection.await {
-                        tracing::debug!(%error, "connection ended with an error");
+                    let request_in_flight = in_flight.begin();
+                    async move {
+                        let response = server.answer(request, peer, &listener).await;
+                        drop(request_in_flight);
+                        Ok::<_, Infallible>(response)
                     }
                 });
+                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
+                tokio::spawn(supervise(
+                    connection,
+                    |connection| connection.graceful_shutdown(),
+                    activity,
+                    limits.idle_timeout,
+                    stopping.clone(),
+                    slot,
+                ));
             }
             () = &mut shutdown => {
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
                 server.ready.store(false, Ordering::SeqCst);
+                let _ = stop.send(true);
                 break;
             }
         }
     }
-    tokio::select! {
-        () = graceful.shutdown() => tracing::info!("all connections closed"),
-        () = tokio::time::sleep(Duration::from_secs(30)) => tracing::warn!("gave up waiting for connections after 30 s"),
+    // Every open connection holds a slot: all slots back means all closed.
+    let all = slots.acquire_many(limits.max_connections);
+    match tokio::time::timeout(Duration::from_secs(30), all).await {
+        Ok(_) => tracing::info!("all connections closed"),
+        Err(_) => tracing::warn!("gave up waiting for connections after 30 s"),
     }
     Ok(())
+}
+
+/// The next accepted connection, once a connection slot is free. A failed
+/// accept (out of file descriptors, say) pauses the loop rather than
+/// spinning on it; the connections already open go on being served.
+async fn next_connection(
+    listeners: &[(TcpListener, Arc<Listener>)],
+    next: &mut usize,
+    slots: &Arc<Semaphore>,
+    backoff: &mut AcceptBackoff,
+) -> (OwnedSemaphorePermit, TcpStream, SocketAddr, Arc<Listener>) {
+    loop {
+        let Ok(slot) = slots.clone().acquire_owned().await else {
+            // The slots are never closed.
+            return std::future::pending().await;
+        };
+        let (accepted, listener) = accept_any(listeners, next).await;
+        match accepted {
+            Ok((stream, peer)) => {
+                backoff.succeeded();
+                return (slot, stream, peer, listener);
+            }
+            Err(error) => {
+                drop(slot);
+                tokio::time::sleep(backoff.failed(&error)).await;
+            }
+        }
+    }
 }
 
 /// The next connection on any of `listeners`, with the facts of the one
@@ -366,15 +449,25 @@ impl Server {
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
-        let body = match Limited::new(body, MAX_BODY).collect().await {
-            Ok(collected) => collected.to_bytes().to_vec(),
-            Err(_) => {
-                return to_hyper(Response::new(
-                    413,
-                    "application/json",
-                    r#"{"message":"Request Entity Too Large"}"#,
-                ));
-            }
+        let declared = parts
+            .headers
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|value| value.to_str().ok()?.parse().ok());
+        let deadline = tokio::time::Instant::now() + self.limits.body_read_timeout;
+        let Body {
+            bytes: body,
+            reservation: _held_until_answered,
+        } = match read_body(
+            body,
+            declared,
+            &self.body_budget,
+            deadline,
+            self.stopping.clone(),
+        )
+        .await
+        {
+            Ok(body) => body,
+            Err(error) => return to_hyper(body_refusal(error)),
         };
         let forwarded_for = parts
             .headers
@@ -551,6 +644,21 @@ fn execute_api_refusal(
         DomainRoute::Api { .. } => None,
         DomainRoute::NotADomain => apis.default_endpoint_refusal(target?.api_id),
     }
+}
+
+/// The answer to a request whose body was not read.
+fn body_refusal(error: BodyError) -> Response {
+    let (status, message) = match error {
+        BodyError::TooLarge => (413, "Request Entity Too Large"),
+        BodyError::Malformed => (400, "Bad Request"),
+        BodyError::TimedOut => (408, "Request Timeout"),
+        BodyError::ShuttingDown => (503, "Service Unavailable"),
+    };
+    Response::new(
+        status,
+        "application/json",
+        format!(r#"{{"message":"{message}"}}"#),
+    )
 }
 
 fn to_response(answer: GatewayResponse) -> Response {
