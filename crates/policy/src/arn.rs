@@ -257,7 +257,7 @@ mod tests {
     fn every_arn_in_the_iam_rs_corpus_parses() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/testdata/iam-cases/iam-rs/arns.json"
+            "/../../testdata/iam-cases/iam-rs/arns.json"
         );
         let text = std::fs::read_to_string(path).unwrap();
         let arns: Vec<String> = serde_json::from_str(&text).unwrap();

@@ -4,13 +4,13 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! Parsing and validation: the shared test data corpora and AWS's messages.
+//! Parsing and validation: the corpora of `testdata/` and AWS's messages.
 
 use std::fs;
 
 use iamgate_policy::{ErrorCode, PolicyDocument, PolicyKind, ValidationError};
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn errors(text: &str, kind: PolicyKind) -> Vec<ValidationError> {
     PolicyDocument::parse(text, kind).err().unwrap_or_default()

@@ -14,7 +14,7 @@ use iamgate_policy::{
     PrincipalIdentity, RequestContext, ResourcePolicyKind, reference,
 };
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const API: &str = "arn:aws:execute-api:us-east-1:111111111111:a1b2c3d4e5";
