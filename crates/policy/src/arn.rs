@@ -1,4 +1,5 @@
-//! ARNs and segment-wise ARN globbing (spec §4, §6.2 `Arn*`).
+//! ARNs and segment-wise ARN globbing (IAM User Guide: "IAM JSON policy
+//! elements: Resource", and the `Arn*` condition operators).
 //!
 //! An ARN has six `:`-separated parts; the last (resource) keeps any further
 //! `:`. Patterns are matched part by part so that a `*` in the region or
@@ -47,7 +48,7 @@ pub struct ArnPattern {
 
 impl ArnPattern {
     /// Parses a policy `Resource` ARN. Variables are honoured only after the
-    /// fifth colon (§4.1), so the header parts are plain globs.
+    /// fifth colon, so the header parts are plain globs.
     pub fn parse_resource(text: &str, variables: bool) -> Option<ArnPattern> {
         let arn = Arn::parse(text)?;
         Some(ArnPattern {

@@ -107,7 +107,7 @@ fn scratchstack_samples_parse_as_resource_policies_except_wildcard_principals() 
         let doc = outcome.document.expect("JSON");
         assert_eq!(doc.statements.len(), 2);
         // `arn:aws:iam::123456789012:user/*` is a partial wildcard, which
-        // AWS rejects in Principal (§5); nothing else is wrong.
+        // AWS rejects in Principal; nothing else is wrong.
         assert_eq!(outcome.errors.len(), 1, "{file}: {:?}", outcome.errors);
         assert_eq!(
             outcome.errors[0].message,

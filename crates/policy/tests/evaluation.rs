@@ -4,7 +4,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! Evaluation (spec §7, execute-api §7): Tables A and B, the extended
+//! Evaluation (IAM User Guide, "Policy evaluation logic"; API Gateway
+//! Developer Guide, "How API Gateway resource policies affect authorization
+//! workflow"): Tables A and B, the extended
 //! matrix, worked examples, denial messages, and the iam-rs request cases.
 
 use std::fs;
