@@ -11,15 +11,16 @@ mod serve;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.
 #[derive(Parser, Debug)]
-#[command(name = "iamgate", version, about)]
+#[command(name = "iamgate", version, about, arg_required_else_help = true)]
 struct Cli {
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run the gateway: STS and IAM (and, later, API Gateway) on one port.
+    /// Run the gateway: STS, IAM, the API Gateway v1 and v2 control planes
+    /// and execute-api, on one port.
     Serve(Box<serve::ServeArgs>),
     /// Work with IAM policy documents.
     Policy(policy_tools::PolicyArgs),
@@ -28,10 +29,10 @@ enum Command {
 }
 
 fn main() -> ExitCode {
+    // With no subcommand, clap prints the help and exits 2.
     match Cli::parse().command {
-        Some(Command::Serve(args)) => serve::run(*args),
-        Some(Command::Policy(args)) => policy_tools::run_policy(args),
-        Some(Command::Simulate(args)) => policy_tools::run_simulate(*args),
-        None => ExitCode::SUCCESS,
+        Command::Serve(args) => serve::run(*args),
+        Command::Policy(args) => policy_tools::run_policy(args),
+        Command::Simulate(args) => policy_tools::run_simulate(*args),
     }
 }

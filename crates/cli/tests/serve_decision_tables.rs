@@ -5,11 +5,12 @@
     clippy::panic
 )]
 
-//! Tables A and B (iam-policy.md §7.3, execute-api.md §7) live: every row
+//! Tables A and B of AWS's "How API Gateway resource policies affect
+//! authorization workflow" (API Gateway Developer Guide) live: every row
 //! of both tables, the same-account extended matrix and the sixteen
 //! numbered examples, each a signed request
 //! to a running `iamgate serve` whose answer — status, `x-amzn-ErrorType`
-//! and body, byte for byte (§8) — is compared with AWS's.
+//! and body, byte for byte — is compared with AWS's.
 //!
 //! Account A = 111111111111 owns every API (one REST API per case, stage
 //! `prod`, so each row has its own resource policy); B = 222222222222.
@@ -233,7 +234,7 @@ apis:"#,
         ("tb7", Some(allow_for(&w, "tb7"))),
         ("tb8", None),
         ("tb9", Some(deny_all("tb9"))),
-        // Examples of execute-api.md §7 not already a table row.
+        // Worked examples not already a table row.
         (
             "ex04",
             Some(statement("Deny", r#""*""#, "ex04", "prod/DELETE/*", "")),
@@ -273,7 +274,8 @@ apis:"#,
             Some(allow_for(&format!("arn:aws:iam::{B}:role/R"), "ex10")),
         ),
         ("ex12", None),
-        // The extended matrix of iam-policy.md §7.3 (same account).
+        // The extended matrix (same account; IAM User Guide, "Policy
+        // evaluation logic").
         (
             "xm1",
             Some(allow_for(
@@ -609,7 +611,8 @@ fn tables_a_and_b_and_the_execute_api_examples_answer_as_aws_does() {
             "ta8",
             denied(&dave_arn, "ta8/prod/GET/", DENY_IDENTITY),
         ),
-        // Both sides deny: the resource-based policy is named first (§7.4).
+        // Both sides deny: the resource-based policy is named first
+        // (`EXPLICIT_DENY_REPORT_ORDER` in crates/policy/src/tunables.rs).
         case(
             "table_a_row_9_deny_deny_is_an_explicit_deny",
             Some(&dave),
@@ -671,7 +674,7 @@ fn tables_a_and_b_and_the_execute_api_examples_answer_as_aws_does() {
             "tb9",
             denied(&w_arn, "tb9/prod/GET/", DENY_RESOURCE),
         ),
-        // The numbered examples of execute-api.md §7.
+        // The numbered worked examples.
         case(
             "example_4_resource_deny_on_delete_leaves_get_allowed",
             Some(&alice),
@@ -788,7 +791,7 @@ fn tables_a_and_b_and_the_execute_api_examples_answer_as_aws_does() {
                 NO_BOUNDARY,
             ),
         ),
-        // The extended matrix (iam-policy.md §7.3): same account, identity
+        // The extended matrix: same account, identity
         // side silent unless stated.
         case(
             "extended_row_1_session_arn_named_allows_despite_a_silent_boundary",

@@ -5,7 +5,7 @@
     clippy::panic
 )]
 
-//! PRIVATE REST APIs behind VPC-endpoint listeners (execute-api §6, §10),
+//! PRIVATE REST APIs behind VPC-endpoint listeners (docs/private-apis.md),
 //! live: `iamgate serve --vpc-endpoint ADDR=vpce-ID,vpc-ID` opens a
 //! listener whose requests carry `aws:SourceVpce`, `aws:SourceVpc` and
 //! `aws:VpcSourceIp` (and no `aws:SourceIp`); a PRIVATE API answers only

@@ -8,7 +8,7 @@
 //! `iamgate serve` end to end: the real binary on a loopback port, called by
 //! the AWS CLI (skipped, saying so, when none is installed), the AWS SDK for
 //! Rust and hand-signed HTTP requests, on the example worlds and a test
-//! world with every AssumeRole outcome of spec §5 and §12.
+//! world with every AssumeRole outcome (STS API Reference, "AssumeRole").
 //!
 //! Not here: session expiry. The server's clock cannot be moved from
 //! outside; expiry is covered at the unit level in `crates/iam` (sealed
@@ -386,7 +386,7 @@ fn aws_cli_assume_role_denials_and_limits() {
     );
 }
 
-/// Spec §12's end-to-end flow through the CLI's `iam` commands: create a
+/// An end-to-end flow through the CLI's `iam` commands: create a
 /// user, give it a key, call as that user, grant AssumeRole, assume a role.
 #[test]
 fn aws_cli_iam_user_lifecycle_then_assume_role() {

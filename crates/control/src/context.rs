@@ -1,6 +1,6 @@
 //! The request context of a control-plane call: the caller's principal keys
 //! plus the global condition keys every AWS request carries
-//! (sts-iam-api §8, iam-policy §6.6).
+//! (IAM User Guide, "AWS global condition context keys").
 
 use iamgate_iam::request_context::{RequestFacts, request_context as build};
 use iamgate_policy::RequestContext;

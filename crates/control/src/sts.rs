@@ -1,4 +1,4 @@
-//! STS: GetCallerIdentity, AssumeRole and GetSessionToken (sts-iam-api §5–§7).
+//! STS: GetCallerIdentity, AssumeRole and GetSessionToken (STS API Reference).
 
 use iamgate_iam::{
     Caller, IdKind, SessionClaims, SessionPrincipal, arns, new_id, new_secret_access_key,

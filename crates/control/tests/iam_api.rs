@@ -6,7 +6,7 @@
 )]
 
 //! The IAM API end to end in process: requests signed by aws-sigv4, a
-//! temporary SQLite store, AWS's XML answers (sts-iam-api §9–§11).
+//! temporary SQLite store, AWS's XML answers (IAM API Reference).
 
 mod support;
 

@@ -1,4 +1,5 @@
-//! The execute-api ARN a request is authorized against:
+//! The execute-api ARN a request is authorized against (API Gateway
+//! Developer Guide, "API Gateway Amazon Resource Name (ARN) reference"):
 //! `arn:aws:execute-api:{region}:{owner}:{api-id}/{stage}/{METHOD}/{path}` —
 //! the API owner's account and region, the request's concrete method and
 //! path (never the template, never `ANY`), no query string.

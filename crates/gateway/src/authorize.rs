@@ -1,4 +1,6 @@
-//! The authorization pipeline of an execute-api request (execute-api §4).
+//! The authorization pipeline of an execute-api request (API Gateway
+//! Developer Guide, "How API Gateway resource policies affect authorization
+//! workflow").
 //!
 //! REST: route; an unrouted request is `Missing Authentication Token`, but
 //! only after a signature it carries has been checked; a `NONE` method is
@@ -88,7 +90,7 @@ impl Authorizer {
     }
 
     /// The refusal of a PRIVATE API addressed other than through a VPC
-    /// endpoint (execute-api §10); `None` when the API may answer. Checked
+    /// endpoint (docs/private-apis.md); `None` when the API may answer. Checked
     /// before the stage is looked up, so from outside nothing about the
     /// API (its stages, its routes) can be probed.
     pub fn refuse_outside_vpc_endpoint(

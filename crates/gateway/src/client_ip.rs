@@ -1,5 +1,6 @@
 //! The client address behind trusted proxies: the value of `aws:SourceIp`
-//! (execute-api §6).
+//! (API Gateway Developer Guide, "AWS condition keys that can be used in
+//! API Gateway resource policies").
 //!
 //! `aws:SourceIp` is the TCP peer. A load balancer in front of iamgate
 //! would make every caller look like the balancer, so a peer the operator

@@ -4,7 +4,7 @@
 //! The longest mapping whose key matches the path's leading segments wins;
 //! the empty key (`(none)` in the console) catches everything else. The
 //! mapped API sees the rest of the path, and is authorized against its own
-//! `{api-id}/{stage}` ARN as if called directly (execute-api §10).
+//! `{api-id}/{stage}` ARN as if called directly (docs/private-apis.md).
 //!
 //! In the world file:
 //!

@@ -1,5 +1,5 @@
 //! Where a request came in: the public listener, or an interface VPC
-//! endpoint (execute-api §10).
+//! endpoint (docs/private-apis.md).
 //!
 //! iamgate has no VPC; a VPC endpoint is modelled as an extra listener
 //! declared with `--vpc-endpoint ADDR=vpce-ID,vpc-ID`. Every request

@@ -1,4 +1,5 @@
-//! AWS's exact data-plane responses (execute-api §8).
+//! AWS's exact data-plane responses (API Gateway Developer Guide, "Gateway
+//! response types for API Gateway").
 //!
 //! REST APIs answer with gateway responses: compact JSON with a lower-case
 //! `message`, except an uncustomized `ACCESS_DENIED`, which says `Message`;
@@ -29,7 +30,7 @@ impl GatewayResponse {
     }
 }
 
-/// The wording of denial messages (§8.3): what AWS says today, or what it
+/// The wording of denial messages: what AWS says today, or what it
 /// said before it named the policy type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum DenyMessageStyle {
@@ -45,7 +46,7 @@ pub struct FixedAnswer {
     pub message: &'static str,
 }
 
-/// The data plane's `[inferred]` choices (execute-api §12), in one place.
+/// The data plane's choices where AWS's behavior is not documented, in one place.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Tunables {
     pub deny_message_style: DenyMessageStyle,
@@ -169,7 +170,7 @@ pub fn rest_access_denied(
     )
 }
 
-/// The one place denial texts are written (§8.3).
+/// The one place denial texts are written.
 pub fn denial_message(
     caller: DeniedCaller<'_>,
     shown_arn: &str,

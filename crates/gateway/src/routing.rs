@@ -1,5 +1,7 @@
 //! Matching a request to a REST API method or an HTTP API route, with
-//! AWS's precedence (execute-api §3.2, §3.3).
+//! AWS's precedence (API Gateway Developer Guide: "Set up a proxy
+//! integration with a proxy resource", "Create routes for HTTP APIs in API
+//! Gateway").
 //!
 //! REST: walk the resource tree segment by segment, a literal child before
 //! a `{param}` before a `{proxy+}`; then the request's own method before

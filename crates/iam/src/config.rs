@@ -1,5 +1,5 @@
 //! The YAML world file: accounts and everything IAM in them, applied at
-//! start (DESIGN.md, "Interface contract").
+//! start (examples: `examples/*/world.yaml`).
 //!
 //! ```yaml
 //! accounts:

@@ -1,5 +1,5 @@
 //! AWS-managed policies: `arn:aws:iam::aws:policy/<path><name>` exists in
-//! every account (spec sts-iam-api §9).
+//! every account (IAM User Guide, "AWS managed policies").
 //!
 //! A small, useful set is embedded in the binary (`data/`, see its
 //! SOURCE.md) so nothing is read from disk at run time. The documents come

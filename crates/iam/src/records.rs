@@ -7,8 +7,8 @@
 //! `(kind, scope, key)`, the scope is the owning account id (`aws` for
 //! AWS-managed policies) and the key is the lower-cased name, because IAM
 //! names are unique per account case-insensitively while keeping their case
-//! (spec sts-iam-api §9). Access keys are keyed by their id, accounts by
-//! their own id (scope and key both the account id).
+//! (IAM User Guide, "IAM identifiers"). Access keys are keyed by their id,
+//! accounts by their own id (scope and key both the account id).
 //!
 //! Times are seconds since the Unix epoch (`i64`), like session claims and
 //! the SigV4 clock: one representation to compare, formatted as ISO 8601

@@ -1,12 +1,12 @@
 //! The condition keys every signed AWS request carries, in one place for
-//! the control planes and the data plane (iam-policy §6.6, execute-api §6,
-//! sts-iam-api §8).
+//! the control planes and the data plane (IAM User Guide, "AWS global
+//! condition context keys").
 
 use iamgate_policy::{PrincipalIdentity, RequestContext};
 
 use crate::world::Caller;
 
-/// The interface VPC endpoint a request came through (execute-api §10):
+/// The interface VPC endpoint a request came through (docs/private-apis.md):
 /// one per `--vpc-endpoint` listener.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VpcEndpoint {
@@ -59,7 +59,8 @@ pub fn request_context(
         );
     // Through a VPC endpoint the client's address is private to the VPC:
     // AWS reports it as `aws:VpcSourceIp` and leaves `aws:SourceIp` out
-    // (iam-policy §6.6), so a public-IP condition can never match it.
+    // ("AWS global condition context keys"), so a public-IP condition can
+    // never match it.
     let source_ip_key = match facts.vpc_endpoint {
         Some(endpoint) => {
             context = context

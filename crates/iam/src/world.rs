@@ -413,7 +413,7 @@ impl World {
     }
 
     /// Evaluates a request by `caller` against the resource's policy
-    /// (an API's resource policy, a role's trust policy), §7.2.
+    /// (an API's resource policy, a role's trust policy).
     pub fn evaluate_with_resource(
         &self,
         caller: &Caller,
@@ -588,7 +588,8 @@ pub enum Caller {
     RootSession(Box<Session>),
 }
 
-/// The policies that apply to a caller (spec iam-policy §7.1), borrowed
+/// The policies that apply to a caller (IAM User Guide, "Policy evaluation
+/// logic"), borrowed
 /// from the snapshot.
 #[derive(Debug, Default)]
 pub struct CallerPolicies<'a> {
@@ -661,7 +662,7 @@ impl Caller {
         }
     }
 
-    /// The identity attributes policies are matched against (§1), with
+    /// The identity attributes policies are matched against, with
     /// principal tags (a role's tags overridden by session tags).
     pub fn principal_identity(&self) -> PrincipalIdentity {
         match self {
@@ -722,7 +723,7 @@ impl Caller {
         }
     }
 
-    /// The policies to evaluate for this caller (§7.1): root has none (it
+    /// The policies to evaluate for this caller: root has none (it
     /// is allowed implicitly); a session whose entity is gone has none.
     pub fn policies(&self) -> CallerPolicies<'_> {
         fn of_user(user: &UserEntry) -> CallerPolicies<'_> {

@@ -8,7 +8,8 @@
 //! The data plane's snapshot: access keys resolve to callers, session
 //! tokens open only with their own key and until they expire, a user's
 //! identity policies include its groups', and evaluation through the
-//! world gives spec Tables A and B.
+//! world gives Tables A and B of "How API Gateway resource policies affect
+//! authorization workflow" (API Gateway Developer Guide).
 
 use std::sync::Arc;
 

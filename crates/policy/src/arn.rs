@@ -1,4 +1,5 @@
-//! ARNs and segment-wise ARN globbing (spec §4, §6.2 `Arn*`).
+//! ARNs and segment-wise ARN globbing (IAM User Guide: "IAM JSON policy
+//! elements: Resource", and the `Arn*` condition operators).
 //!
 //! An ARN has six `:`-separated parts; the last (resource) keeps any further
 //! `:`. Patterns are matched part by part so that a `*` in the region or
@@ -47,7 +48,7 @@ pub struct ArnPattern {
 
 impl ArnPattern {
     /// Parses a policy `Resource` ARN. Variables are honoured only after the
-    /// fifth colon (§4.1), so the header parts are plain globs.
+    /// fifth colon, so the header parts are plain globs.
     pub fn parse_resource(text: &str, variables: bool) -> Option<ArnPattern> {
         let arn = Arn::parse(text)?;
         Some(ArnPattern {
@@ -257,7 +258,7 @@ mod tests {
     fn every_arn_in_the_iam_rs_corpus_parses() {
         let path = concat!(
             env!("CARGO_MANIFEST_DIR"),
-            "/../../../shared/testdata/iam-cases/iam-rs/arns.json"
+            "/../../testdata/iam-cases/iam-rs/arns.json"
         );
         let text = std::fs::read_to_string(path).unwrap();
         let arns: Vec<String> = serde_json::from_str(&text).unwrap();

@@ -1,4 +1,5 @@
-//! Condition operators (spec §6): every family, `IfExists`, `Null`, the
+//! Condition operators (IAM User Guide, "IAM JSON policy elements:
+//! Condition operators"): every family, `IfExists`, `Null`, the
 //! `ForAnyValue`/`ForAllValues` set qualifiers, and missing-key semantics.
 //!
 //! Policy values are parsed once at load into their family's form (CIDRs,
@@ -6,7 +7,7 @@
 //! evaluation only parses the request's value. Anything that cannot be
 //! understood — an unknown operator, a malformed policy value — makes the
 //! clause [`Tri::Unevaluable`], which never lets an `Allow` apply and lets a
-//! `Deny` apply (fail closed, §6.7).
+//! `Deny` apply (fail closed).
 
 use std::net::IpAddr;
 
@@ -466,7 +467,8 @@ pub struct Clause {
 }
 
 impl Clause {
-    /// Evaluates against the request context (spec §6.1, §6.3, §6.4).
+    /// Evaluates against the request context (IAM User Guide, "IAM JSON
+    /// policy elements: Condition operators").
     pub fn evaluate(&self, ctx: &RequestContext) -> Tri {
         let (Some(op), Some(values)) = (&self.operator, &self.values) else {
             return Tri::Unevaluable;
@@ -512,7 +514,7 @@ impl Clause {
 
 /// One request value against all policy values: positive operators need
 /// some policy value to match, negated ones need none to. A request value
-/// the family cannot parse matches under neither polarity (§6.2).
+/// the family cannot parse matches under neither polarity.
 fn test_value(base: BaseOperator, values: &Values, request: &str, ctx: &RequestContext) -> bool {
     match any_matches(base.compare(), values, request, ctx) {
         Some(any) => any != base.is_negated(),

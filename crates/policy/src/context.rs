@@ -1,5 +1,5 @@
-//! The request being authorized: who (principal identity attributes, spec
-//! §1), what (action), on what (resource ARN, owner account) and the
+//! The request being authorized: who (principal identity attributes), what
+//! (action), on what (resource ARN, owner account) and the
 //! condition keys.
 //!
 //! Condition-key names are case-insensitive in IAM, so keys are stored
@@ -28,7 +28,7 @@ pub enum PrincipalKind {
     WebIdentity,
 }
 
-/// The caller's identity attributes (spec §1).
+/// The caller's identity attributes (IAM User Guide, "IAM identifiers").
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PrincipalIdentity {
     pub kind: PrincipalKind,
@@ -45,7 +45,7 @@ pub struct PrincipalIdentity {
     pub role_unique_id: Option<String>,
     /// Service name or identity provider for `Service`/`WebIdentity`.
     pub provider: Option<String>,
-    /// Whether a permissions boundary is attached (NotPrincipal quirk, §5).
+    /// Whether a permissions boundary is attached (a `NotPrincipal` quirk).
     pub has_permissions_boundary: bool,
     /// Principal tags (role tags merged with session tags by the caller).
     pub tags: Vec<(String, String)>,

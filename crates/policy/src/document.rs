@@ -15,8 +15,8 @@ use crate::validate::{self, ValidationError};
 use crate::variables::Template;
 use crate::wildcard::{self, Case, matches_pieces};
 
-/// Which kind of policy a document is; decides the element rules (§2.1),
-/// version rule and size quota (§3.1).
+/// Which kind of policy a document is; decides the element rules, version
+/// rule and size quota (IAM User Guide, "IAM and AWS STS quotas").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum PolicyKind {
     /// Inline policy of a user, group or role.

@@ -1,13 +1,14 @@
-//! AWS's evaluation algorithm (spec §7): explicit deny wins; SCPs,
+//! AWS's evaluation algorithm (IAM User Guide, "Policy evaluation logic"
+//! and "Cross-account policy evaluation logic"): explicit deny wins; SCPs,
 //! permissions boundaries and session policies limit; in one account the
 //! identity side OR the resource policy grants, across accounts both must;
 //! how the resource policy named the caller decides how far its grant
 //! reaches. The result says which policy type decided (enough for AWS's
-//! messages, §7.4) and which statements matched.
+//! messages) and which statements matched.
 //!
 //! The per-statement test ([`statement_applies`]) and the decision table
 //! ([`decide`]) are shared by the indexed evaluator ([`crate::compiled`]);
-//! the reference interpreter re-derives both from the spec text.
+//! the reference interpreter ([`crate::reference`]) re-derives both.
 
 use std::fmt::{self, Write as _};
 use std::sync::Arc;
@@ -46,7 +47,7 @@ impl PolicyType {
     }
 
     /// "with an explicit deny in …" uses the article; the trust policy is
-    /// "the role trust policy" (§7.4).
+    /// "the role trust policy".
     pub fn with_article(self) -> String {
         match self {
             PolicyType::RoleTrust => "the role trust policy".to_string(),
@@ -62,7 +63,8 @@ pub enum ResourcePolicyKind {
     /// A resource-based policy such as an API Gateway resource policy.
     #[default]
     ResourceBased,
-    /// A role trust policy: it must always allow explicitly (sts §5.3).
+    /// A role trust policy: it must always allow explicitly (STS API
+    /// Reference, "AssumeRole").
     RoleTrust,
 }
 
@@ -114,7 +116,8 @@ impl Decision {
         self.outcome == Outcome::Allowed
     }
 
-    /// AWS's message for a denial (§7.4); `None` when allowed.
+    /// AWS's message for a denial (IAM User Guide, "Troubleshoot access
+    /// denied error messages"); `None` when allowed.
     /// `principal` is the caller ARN or `anonymous`.
     pub fn denial_message(&self, principal: &str, action: &str, resource: &str) -> Option<String> {
         let head = format!(
@@ -273,7 +276,8 @@ pub struct SlotResults {
     pub scp_levels: Vec<SlotResult>,
 }
 
-/// §7.2 steps 1–5 over slot results.
+/// The decision over slot results: explicit deny, SCPs, resource policy,
+/// boundary, session policy, identity policies.
 pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType) {
     let resource_type = slots.resource_kind.policy_type();
     // 1. Explicit deny anywhere.
@@ -329,7 +333,7 @@ pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType
     let ses_ok = match slots.session {
         Some(s) => s.allowed,
         // A GetFederationToken session without a session policy has no
-        // permissions; a role session without one is unrestricted (§7.2).
+        // permissions; a role session without one is unrestricted.
         None => ctx.principal.kind != PrincipalKind::FederatedUser,
     };
     let idpath = id_ok && bnd_ok && ses_ok;
@@ -345,7 +349,7 @@ pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType
         if idpath && !trust {
             return (Outcome::Allowed, PolicyType::IdentityBased);
         }
-        // Name what stopped it (§7.4): the limit on a role grant, else the
+        // Name what stopped it: the limit on a role grant, else the
         // identity side.
         let reason = if has(MatchClass::RoleSession) {
             if !bnd_ok {
@@ -393,7 +397,7 @@ impl NamedPolicy {
     }
 }
 
-/// Every policy that applies to one request, grouped by source (§7.1).
+/// Every policy that applies to one request, grouped by source.
 #[derive(Debug, Clone, Default)]
 pub struct PolicySet {
     /// User inline + managed + group policies, or role policies.
@@ -471,7 +475,7 @@ pub struct EvaluationInput<'a> {
     pub scp_levels: &'a [&'a CompiledPolicies],
 }
 
-/// Evaluates one request (§7.2).
+/// Evaluates one request.
 pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
     let ctx = input.request;
     let mut matched = Vec::new();

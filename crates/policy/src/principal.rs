@@ -1,8 +1,9 @@
-//! `Principal` / `NotPrincipal` matching and match classes (spec §5).
+//! `Principal` / `NotPrincipal` matching and match classes (IAM User Guide,
+//! "AWS JSON policy elements: Principal" and "…: NotPrincipal").
 //!
 //! How far a resource-policy grant reaches depends on *how* it named the
 //! caller (account, role, exact session, everyone), so matching returns the
-//! set of classes that matched rather than a bool; evaluation (§7.2) then
+//! set of classes that matched rather than a bool; evaluation then
 //! decides with that set.
 
 use crate::context::{PrincipalIdentity, PrincipalKind};
@@ -193,7 +194,7 @@ impl PrincipalBlock {
     /// not exempted. Exemption needs every level of the caller listed
     /// (account, role, session / user; a user alone for the services of
     /// `NOTPRINCIPAL_USER_LEVEL_SERVICES`), and a caller with a permissions
-    /// boundary is never exempted (AWS quirk, §5).
+    /// boundary is never exempted (an AWS quirk).
     pub fn applies_to(&self, who: &PrincipalIdentity, action: &str) -> bool {
         let classes = self.classes(who);
         if !self.negated {

@@ -1,9 +1,10 @@
-//! A deliberately simple interpreter of spec §7.2, used as the oracle in
+//! A deliberately simple interpreter of AWS's evaluation logic (IAM User
+//! Guide, "Policy evaluation logic"), used as the oracle in
 //! property tests against the indexed evaluator.
 //!
 //! It walks every statement of every policy in order, with no index and no
-//! shared decision code: the steps below are transcribed from the spec's
-//! pseudo-code. It shares only the per-element matchers (wildcards, ARNs,
+//! shared decision code: the steps below take AWS's documented order one
+//! by one. It shares only the per-element matchers (wildcards, ARNs,
 //! conditions), which have their own truth-table tests.
 
 use crate::context::{PrincipalKind, RequestContext};

@@ -1,7 +1,8 @@
-//! Every `[inferred]` choice of spec §10, in one table.
+//! Every policy behavior AWS has not pinned down, in one table.
 //!
 //! AWS does not document these behaviours precisely; each constant is the
-//! spec's recommended default. Changing one here changes it everywhere.
+//! most likely one from what AWS does and says. Changing one here changes
+//! it everywhere.
 
 use crate::eval::PolicyType;
 
@@ -22,7 +23,7 @@ pub const QUALIFIER_ON_SINGLE_VALUED_AS_SET: bool = true;
 /// policies must allow as well.
 pub const ACCOUNT_PRINCIPAL_IS_DELEGATION: bool = true;
 
-/// `DENY_REPORT_ORDER` for explicit denies (§7.4): the first type in this
+/// `DENY_REPORT_ORDER` for explicit denies: the first type in this
 /// list that denied is the one named in the message.
 pub const EXPLICIT_DENY_REPORT_ORDER: [PolicyType; 6] = [
     PolicyType::ServiceControl,
@@ -65,7 +66,8 @@ pub const VALIDATE_EXECUTE_API_PRINCIPALS_EXIST: bool = false;
 /// Open question 6: `Null` treats a present empty string as present.
 pub const NULL_TREATS_EMPTY_AS_PRESENT: bool = true;
 
-/// Size quotas in characters (whitespace excluded), spec §3.1.
+/// Size quotas in characters (whitespace excluded); IAM User Guide, "IAM
+/// and AWS STS quotas".
 pub mod size {
     pub const MANAGED_POLICY: usize = 6_144;
     pub const USER_INLINE_TOTAL: usize = 2_048;

@@ -1,8 +1,9 @@
-//! Building the document model from JSON while validating it (spec §2–§3.1).
+//! Building the document model from JSON while validating it (IAM User
+//! Guide, "Grammar of the IAM JSON policy language").
 //!
 //! Validation collects every error with its position instead of stopping at
 //! the first, so `iamgate policy validate` can show them all; errors are then
-//! sorted into AWS's check order (§3, inferred from moto) so the first one is
+//! sorted into AWS's check order (inferred from moto's tests) so the first one is
 //! the message AWS would return. Messages are AWS's; `detail` says in our
 //! words what exactly was wrong.
 
@@ -39,7 +40,7 @@ pub struct ValidationError {
     pub detail: String,
     pub line: u32,
     pub column: u32,
-    /// Row of the §3 check table (AWS reports the lowest first).
+    /// Rank in AWS's check order (AWS reports the lowest first).
     pub check: u8,
 }
 
@@ -721,7 +722,8 @@ impl Builder {
 }
 
 /// Checks the aggregate inline-policy quota of one user, group or role
-/// (§3.1): `sizes` are [`PolicyDocument::size`] of all its inline policies.
+/// ("IAM and AWS STS quotas"): `sizes` are [`PolicyDocument::size`] of all
+/// its inline policies.
 pub fn inline_quota_error(
     owner: InlineOwner,
     name: &str,

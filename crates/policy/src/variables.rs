@@ -1,5 +1,6 @@
 //! Policy variables (`${aws:username}`, `${aws:PrincipalTag/team, 'x'}`,
-//! `${*}`, `${?}`, `${$}`), spec §4.1.
+//! `${*}`, `${?}`, `${$}`); IAM User Guide, "IAM policy elements: Variables
+//! and tags".
 //!
 //! A template is parsed once at load into parts. At evaluation the variable
 //! parts are looked up in the request context and handed to the glob matcher
@@ -77,7 +78,7 @@ impl Template {
     }
 
     /// Calls `f` with the resolved pieces; returns `None` when a variable has
-    /// no value and no default (the entry then matches nothing, §4.1).
+    /// no value and no default (the entry then matches nothing).
     pub fn with_pieces<R>(
         &self,
         context: &RequestContext,

@@ -4,7 +4,8 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! Truth tables for every condition operator (spec §6).
+//! Truth tables for every condition operator (IAM User Guide, "IAM JSON
+//! policy elements: Condition operators").
 
 use iamgate_policy::condition::{BASE_OPERATORS, BaseOperator, Family, all_clauses_hold};
 use iamgate_policy::{PolicyDocument, PolicyKind, PrincipalIdentity, RequestContext};

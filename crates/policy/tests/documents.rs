@@ -4,13 +4,13 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! Parsing and validation: the shared test data corpora and AWS's messages.
+//! Parsing and validation: the corpora of `testdata/` and AWS's messages.
 
 use std::fs;
 
 use iamgate_policy::{ErrorCode, PolicyDocument, PolicyKind, ValidationError};
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 
 fn errors(text: &str, kind: PolicyKind) -> Vec<ValidationError> {
     PolicyDocument::parse(text, kind).err().unwrap_or_default()
@@ -107,7 +107,7 @@ fn scratchstack_samples_parse_as_resource_policies_except_wildcard_principals() 
         let doc = outcome.document.expect("JSON");
         assert_eq!(doc.statements.len(), 2);
         // `arn:aws:iam::123456789012:user/*` is a partial wildcard, which
-        // AWS rejects in Principal (§5); nothing else is wrong.
+        // AWS rejects in Principal; nothing else is wrong.
         assert_eq!(outcome.errors.len(), 1, "{file}: {:?}", outcome.errors);
         assert_eq!(
             outcome.errors[0].message,

@@ -4,7 +4,9 @@
     clippy::indexing_slicing,
     clippy::panic
 )]
-//! Evaluation (spec §7, execute-api §7): Tables A and B, the extended
+//! Evaluation (IAM User Guide, "Policy evaluation logic"; API Gateway
+//! Developer Guide, "How API Gateway resource policies affect authorization
+//! workflow"): Tables A and B, the extended
 //! matrix, worked examples, denial messages, and the iam-rs request cases.
 
 use std::fs;
@@ -14,7 +16,7 @@ use iamgate_policy::{
     PrincipalIdentity, RequestContext, ResourcePolicyKind, reference,
 };
 
-const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/testdata");
+const TESTDATA: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../testdata");
 const A: &str = "111111111111";
 const B: &str = "222222222222";
 const API: &str = "arn:aws:execute-api:us-east-1:111111111111:a1b2c3d4e5";

@@ -14,7 +14,7 @@ pub enum Surface {
     ExecuteApi,
 }
 
-/// Which check failed. The names follow the spec's failure catalogue (F0…F15).
+/// Which check failed, numbered F0…F15 as `tests/failures.rs` names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FailureKind {
     /// F0: both an `Authorization` header and `X-Amz-Algorithm` in the query.

@@ -1,7 +1,8 @@
 //! Every verification choice that AWS has not pinned down, in one place.
 //!
-//! The spec tags these `[inferred]`: the defaults follow its recommendations,
-//! and changing one here must not require touching any verification logic.
+//! Each default is what AWS was seen to do or, where nothing was seen, the
+//! likeliest behavior; changing one here must not require touching any
+//! verification logic.
 
 /// How the text of a signature mismatch reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

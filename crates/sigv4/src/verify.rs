@@ -90,7 +90,7 @@ pub struct ServiceRules {
 }
 
 impl ServiceRules {
-    /// The rules AWS applies to `service` (skew window per the spec).
+    /// The rules AWS applies to `service` (its clock-skew window included).
     pub fn for_service(service: &str, surface: Surface) -> Self {
         Self {
             service: service.to_owned(),

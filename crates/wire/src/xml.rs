@@ -5,8 +5,8 @@
 //! I/O error plumbing. Nesting goes through closures ([`XmlWriter::nest`]),
 //! so an element can never be left open or closed twice.
 //!
-//! Shapes follow AWS (sts-iam-api.md §3): `<Op>Response` with an optional
-//! `<Op>Result` and `<ResponseMetadata><RequestId>`, lists as
+//! Shapes follow AWS (Smithy's "AWS query protocol"): `<Op>Response` with
+//! an optional `<Op>Result` and `<ResponseMetadata><RequestId>`, lists as
 //! `<Name><member>…</member></Name>` and an empty list as `<Name/>`,
 //! timestamps as ISO 8601 UTC. Errors use `<ErrorResponse>` with
 //! `<Type>Sender</Type>` (4xx) or `<Type>Receiver</Type>` (5xx).

@@ -15,7 +15,7 @@
 //! indentation of the vectors. Two deliberate differences are accounted for:
 //! our responses carry `<ResponseMetadata>` (as AWS's do; the vectors leave
 //! it out) and our `<ErrorResponse>` carries the service namespace (AWS's do,
-//! see sts-iam-api.md §3.1; the vectors leave it out).
+//! as real STS and IAM error responses show; the vectors leave it out).
 
 mod support;
 

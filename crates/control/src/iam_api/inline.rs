@@ -1,7 +1,7 @@
 //! Inline policies of users, groups and roles: Put/Get/Delete*Policy and
 //! List*Policies. Documents are validated as inline identity policies and
 //! the owner's inline policies together must stay within its aggregate
-//! quota (iam-policy §3.1).
+//! quota (IAM User Guide, "IAM and AWS STS quotas").
 
 use iamgate_policy::PolicyKind;
 use iamgate_policy::document::policy_size;

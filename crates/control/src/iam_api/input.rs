@@ -3,9 +3,9 @@
 //! AWS reports every violated constraint of a request together, in one
 //! `ValidationError`, before it looks at anything else; an IAM name that
 //! only fails its character pattern gets IAM's own sentence instead
-//! (spec sts-iam-api §3.2). So an operation declares all its parameters on
-//! an [`Input`] and calls [`Input::finish`] once: after that, every
-//! required value it asked for is present.
+//! (as AWS answers; see the IAM API Reference). So an operation declares
+//! all its parameters on an [`Input`] and calls [`Input::finish`] once:
+//! after that, every required value it asked for is present.
 
 use iamgate_iam::Tag;
 use iamgate_wire::query::lower_camel;

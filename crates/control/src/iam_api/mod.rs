@@ -1,4 +1,4 @@
-//! IAM over the Query protocol (sts-iam-api §9–§11).
+//! IAM over the Query protocol (IAM API Reference).
 //!
 //! Every operation follows the same steps, in AWS's order: read and check
 //! all parameters against the model ([`input`]); authorize `iam:<Operation>`
@@ -107,7 +107,8 @@ const OPERATIONS: &[&str] = &[
 
 pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
     let service = QueryService::Iam;
-    // GetSessionToken credentials without MFA may not call IAM (spec §7).
+    // GetSessionToken credentials without MFA may not call IAM (STS API
+    // Reference, "GetSessionToken").
     if let Caller::UserSession(session) | Caller::RootSession(session) = &op.caller
         && !session.claims.mfa_authenticated
     {

@@ -1,5 +1,5 @@
 //! The policy simulator: SimulatePrincipalPolicy and SimulateCustomPolicy
-//! (iam-policy §8).
+//! (IAM API Reference, "SimulatePrincipalPolicy", "SimulateCustomPolicy").
 //!
 //! Every (action, resource) pair is evaluated with the policy engine as a
 //! request by the simulated principal: its identity policies (or the

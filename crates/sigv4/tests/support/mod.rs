@@ -1,4 +1,4 @@
-//! Shared by the integration tests: reading the shared test data and a
+//! Shared by the integration tests: reading `testdata/` and a
 //! credential provider with fixed keys.
 #![allow(
     dead_code,
@@ -15,10 +15,10 @@ use iamgate_sigv4::{CredentialError, CredentialProvider, HttpRequest, ResolvedCr
 pub const SUITE_KEY: &str = "AKIDEXAMPLE";
 pub const SUITE_SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
 
-/// `../shared/testdata/<relative>`, from the repository root.
+/// `testdata/<relative>` at the repository root.
 pub fn testdata(relative: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata")
+        .join("../../testdata")
         .join(relative)
 }
 

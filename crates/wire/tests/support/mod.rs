@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use serde_json::Value;
 
-/// `../shared/testdata/<relative>`, from the repository root.
+/// `testdata/<relative>` at the repository root.
 pub fn testdata(relative: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/testdata")
+        .join("../../testdata")
         .join(relative)
 }
 
