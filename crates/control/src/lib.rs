@@ -16,6 +16,7 @@ mod iam_api;
 pub mod plane;
 pub mod query;
 mod sts;
+pub(crate) mod write;
 
 pub use http::{Request, Response};
 pub use plane::{Clock, ControlError, ControlPlane, system_clock};

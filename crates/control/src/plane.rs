@@ -59,6 +59,9 @@ pub struct ControlPlane {
     /// The APIs the data plane serves, from the same store snapshot.
     apis: ArcSwap<ApiRegistry>,
     reload_lock: tokio::sync::Mutex<u64>,
+    /// Writers on this node take turns planning and applying (see
+    /// [`crate::write`]).
+    pub(crate) write_turn: tokio::sync::Mutex<()>,
     pub(crate) clock: Clock,
 }
 
@@ -74,6 +77,7 @@ impl ControlPlane {
             world: ArcSwap::from_pointee(World::empty()),
             apis: ArcSwap::from_pointee(ApiRegistry::default()),
             reload_lock: tokio::sync::Mutex::new(0),
+            write_turn: tokio::sync::Mutex::new(()),
             clock: system_clock(),
         };
         plane.reload().await?;

@@ -470,14 +470,23 @@ impl World {
             SessionPrincipal::User {
                 user_name, user_id, ..
             } => {
+                // A GetSessionToken session stands for its user: once the
+                // user is deleted (or recreated, with another id) the
+                // session authenticates nobody, for every API alike —
+                // GetCallerIdentity included, which no policy can deny but
+                // which still needs a caller. AWS documents that temporary
+                // credentials' permissions are evaluated on every request;
+                // a session with no user is refused as an invalid token
+                // (F12) rather than answered as a caller with no rights.
                 let user = self
                     .user(&claims.account, user_name)
                     .filter(|user| user.record.id == *user_id)
-                    .cloned();
+                    .cloned()
+                    .ok_or(CredentialError::InvalidSessionToken)?;
                 Caller::UserSession(Box::new(Session {
                     claims,
                     role: None,
-                    user,
+                    user: Some(user),
                     session_policies,
                 }))
             }
@@ -562,8 +571,10 @@ impl CredentialProvider for World {
 }
 
 /// A temporary-credential caller: the opened token, and the entity it
-/// speaks for as the snapshot knows it (`None` if it is gone or was
-/// recreated with another id: then it has no permissions).
+/// speaks for as the snapshot knows it. A role session's role is `None` if
+/// the role is gone or was recreated with another id (the session then has
+/// no permissions); a user session's user is always there, since a session
+/// whose user is gone does not authenticate at all.
 #[derive(Debug, Clone)]
 pub struct Session {
     pub claims: SessionClaims,

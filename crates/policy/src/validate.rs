@@ -464,6 +464,12 @@ impl Builder {
                         ACTION_VENDOR,
                         format!("action `{raw}` has no service prefix"),
                     ),
+                    1 if !is_action_shape(&raw) => self.error(
+                        9,
+                        pos,
+                        ACTION_VENDOR,
+                        format!("action {raw:?} is not `vendor:name`"),
+                    ),
                     1 => {}
                     _ => self.error(
                         9,
@@ -751,4 +757,25 @@ pub enum InlineOwner {
     User,
     Group,
     Role,
+}
+
+/// Whether a one-colon action is `vendor:name` as AWS spells actions: a
+/// service prefix of `[A-Za-z0-9-]` and an action name of `[A-Za-z0-9_-]`,
+/// either with the wildcards `*` and `?` (the engine matches `*:List*`).
+/// Every AWS-managed policy's actions have this shape; a control character
+/// (a NUL) or a blank inside an action is refused instead of being stored
+/// and matched against. AWS documents no text for a bad character, so it
+/// gets the vendor text of the same check (spec iam-policy §3, row 9).
+fn is_action_shape(action: &str) -> bool {
+    let Some((vendor, name)) = action.split_once(':') else {
+        return false;
+    };
+    let wildcard = |b: u8| matches!(b, b'*' | b'?');
+    !vendor.is_empty()
+        && vendor
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || wildcard(b))
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_') || wildcard(b))
 }

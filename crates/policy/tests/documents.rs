@@ -238,6 +238,53 @@ fn statement_level_messages() {
     );
 }
 
+/// AWS documents no text for a bad character inside an action; the nearest
+/// documented one is row 9's vendor text (spec iam-policy §3), which the
+/// validator answers for any action that is not `vendor:name`.
+#[test]
+fn control_characters_and_blanks_inside_an_action_are_refused() {
+    const VENDOR: &str =
+        "Actions/Conditions must be prefaced by a vendor, e.g., iam, sdb, ec2, etc.";
+    for action in [
+        r"s3:Get\u0000Object",
+        r"s3\u0000:GetObject",
+        r"s3:GetObject\u0001",
+        r"s3:Get\u007fObject",
+        r"s3:Get\tObject",
+        "s3:Get Object",
+        "s 3:GetObject",
+        "s3 :GetObject",
+        "s3:GetObject/x",
+        "s3.x:GetObject",
+    ] {
+        for element in ["Action", "NotAction"] {
+            let policy = doc(&format!(
+                r#""Effect":"Allow","{element}":["s3:List*","{action}"],"Resource":"*""#
+            ));
+            assert_eq!(
+                first_message(&policy, PolicyKind::InlineIdentity),
+                VENDOR,
+                "{element} {action}"
+            );
+        }
+    }
+    for action in [
+        "*",
+        "s3:*",
+        "iam:Get?ser",
+        "execute-api:Invoke",
+        "ec2:Describe*",
+    ] {
+        let policy = doc(&format!(
+            r#""Effect":"Allow","Action":"{action}","Resource":"*""#
+        ));
+        assert!(
+            PolicyDocument::parse(&policy, PolicyKind::InlineIdentity).is_ok(),
+            "{action}"
+        );
+    }
+}
+
 #[test]
 fn iam_sids_are_alphanumeric() {
     let sid = doc(r#""Sid":"read only","Effect":"Allow","Action":"s3:*","Resource":"*""#);

@@ -66,14 +66,15 @@ pub use verify::{
 
 /// The service named in the request's credential scope, without verifying
 /// anything: lets one port route a request to STS, IAM, API Gateway or
-/// execute-api before the right verifier runs.
+/// execute-api before the right verifier runs. It reads the credential
+/// with the verifier's own parser, so a header the verifier would refuse
+/// (a repeated `Credential=`, an unknown piece) names no service, and one
+/// it accepts names the service it verifies against.
 pub fn peek_service(request: &HttpRequest<'_>) -> Option<String> {
     let credential = match request.header("authorization") {
         Some(header) => {
             let header = std::str::from_utf8(header).ok()?;
-            let start = header.find("Credential=")? + "Credential=".len();
-            let rest = header.get(start..)?;
-            rest.split([',', ' ']).next()?.to_owned()
+            parse::split_header(header).ok()?.credential()?.to_owned()
         }
         None => {
             let raw = request.raw_query_param("X-Amz-Credential")?;

@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use crate::encoding::percent_decode_str;
 use crate::error::{FailureKind, SigV4Error, Surface, missing_token_message};
 use crate::request::{HttpRequest, SigningHeaders};
-use crate::scan::{find_byte, split_byte};
+use crate::scan::{find_byte, split_byte, split_once_byte};
 use crate::tunables::{KeyValuePairMessageStyle, Tunables};
 
 pub(crate) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
@@ -101,14 +101,66 @@ fn own(params: AuthParams<'_>) -> AuthParams<'static> {
     }
 }
 
-fn parse_header_value<'h, 'r: 'h>(
-    found: &SigningHeaders<'r>,
+/// One of the three parameters of an `Authorization` header.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Slot<'h> {
+    #[default]
+    Absent,
+    Once(&'h str),
+    /// Given more than once: not one value, so none.
+    Repeated,
+}
+
+impl<'h> Slot<'h> {
+    fn fill(&mut self, value: &'h str) {
+        *self = match self {
+            Slot::Absent => Slot::Once(value),
+            Slot::Once(_) | Slot::Repeated => Slot::Repeated,
+        };
+    }
+
+    fn once(self) -> Option<&'h str> {
+        match self {
+            Slot::Once(value) => Some(value),
+            Slot::Absent | Slot::Repeated => None,
+        }
+    }
+}
+
+/// An `Authorization` header split into its algorithm and parameters: the
+/// one parse that both routing ([`crate::peek_service`]) and verification
+/// read, so the two can never see different credentials.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct HeaderParams<'h> {
+    /// The header with blanks trimmed from its ends.
     header: &'h str,
-    surface: Surface,
-    tunables: &Tunables,
-) -> Result<AuthParams<'h>, SigV4Error> {
+    algorithm: &'h str,
+    credential: Slot<'h>,
+    signed_headers: Slot<'h>,
+    signature: Slot<'h>,
+}
+
+impl<'h> HeaderParams<'h> {
+    /// The `Credential` value, if it was given exactly once.
+    pub(crate) fn credential(&self) -> Option<&'h str> {
+        self.credential.once()
+    }
+}
+
+/// Splits an `Authorization` header (spec sigv4 §3, steps 1–3): the first
+/// space ends the algorithm; the rest is `key=value` pieces separated by
+/// commas, with spaces (only spaces: SDKs send `", "`) around them.
+///
+/// A piece is refused, and returned as the error, when it has no `=` (F2,
+/// AWS's text) or when its key is none of `Credential`, `SignedHeaders`
+/// and `Signature` (case-sensitive) — a trailing `, Foo=bar`, or a piece
+/// led by a tab, is not a header any client sends, and refusing it is
+/// fail-closed where AWS's answer is not documented [inferred; AWS's
+/// key=value text is used]. A parameter given twice counts as not given
+/// (AWS's "requires 'Credential' parameter" text), so no reader can pick
+/// the first while another picks the last.
+pub(crate) fn split_header(header: &str) -> Result<HeaderParams<'_>, &str> {
     let header = trim_blanks(header);
-    // The first space ends the algorithm.
     let (algorithm, rest) = match find_byte(header.as_bytes(), b' ') {
         Some(space) => (
             header.get(..space).unwrap_or_default(),
@@ -116,27 +168,40 @@ fn parse_header_value<'h, 'r: 'h>(
         ),
         None => (header, ""),
     };
-
-    let mut credential = None;
-    let mut signed_headers = None;
-    let mut signature = None;
+    let mut params = HeaderParams {
+        header,
+        algorithm,
+        ..HeaderParams::default()
+    };
     for piece in split_byte(rest, b',')
-        .map(str::trim)
+        .map(|piece| piece.trim_matches(' '))
         .filter(|piece| !piece.is_empty())
     {
-        // The key is what precedes the first `=`; none of the three names
-        // holds a `=`, so "starts with `Name=`" is "the key is `Name`", and
-        // only other pieces need searching for their `=`.
-        if let Some(value) = piece.strip_prefix("Credential=") {
-            credential = Some(value);
-        } else if let Some(value) = piece.strip_prefix("SignedHeaders=") {
-            signed_headers = Some(value);
-        } else if let Some(value) = piece.strip_prefix("Signature=") {
-            signature = Some(value);
-        } else if !piece.contains('=') {
-            return Err(malformed_pair(piece, header, surface, tunables));
+        let Some((key, value)) = split_once_byte(piece, b'=') else {
+            return Err(piece);
+        };
+        match key {
+            "Credential" => params.credential.fill(value),
+            "SignedHeaders" => params.signed_headers.fill(value),
+            "Signature" => params.signature.fill(value),
+            _ => return Err(piece),
         }
     }
+    Ok(params)
+}
+
+fn parse_header_value<'h, 'r: 'h>(
+    found: &SigningHeaders<'r>,
+    header: &'h str,
+    surface: Surface,
+    tunables: &Tunables,
+) -> Result<AuthParams<'h>, SigV4Error> {
+    let params = split_header(header)
+        .map_err(|piece| malformed_pair(piece, trim_blanks(header), surface, tunables))?;
+    let header = params.header;
+    let credential = params.credential.once();
+    let signed_headers = params.signed_headers.once();
+    let signature = params.signature.once();
 
     let timestamp = found.x_amz_date.or(found.date);
     let mut missing = String::new();
@@ -174,7 +239,7 @@ fn parse_header_value<'h, 'r: 'h>(
         ));
     };
 
-    check_algorithm(algorithm, surface)?;
+    check_algorithm(params.algorithm, surface)?;
     Ok(AuthParams {
         mode: AuthMode::Header,
         credential: Cow::Borrowed(credential),

@@ -12,7 +12,7 @@ mod support;
 use base64::Engine as _;
 use iamgate_sigv4::{
     FailureKind, HttpRequest, KeyValuePairMessageStyle, MismatchMessageStyle, ServiceRules,
-    SigV4Error, Surface, Verifier, time::parse_basic,
+    SigV4Error, Surface, Verifier, peek_service, time::parse_basic,
 };
 use sha2::Digest;
 use support::*;
@@ -147,6 +147,116 @@ fn f2_legacy_wording_names_the_piece_and_the_header() {
     assert_eq!(
         error.message(),
         "'abc' not a valid key=value pair (missing equal-sign) in Authorization header: 'Bearer abc'."
+    );
+}
+
+fn legacy_failure(header: &str) -> SigV4Error {
+    let mut rules = ServiceRules::for_service("service", Surface::Query);
+    rules.tunables.key_value_pair_message_style = KeyValuePairMessageStyle::Legacy;
+    verify_with(
+        &Verifier::new(rules),
+        &vanilla(Some(header)),
+        at(VANILLA_TIME),
+    )
+    .unwrap_err()
+}
+
+fn peek(header: &str) -> Option<String> {
+    let request = vanilla(Some(header));
+    let headers = request.header_refs();
+    peek_service(&request.view(&headers))
+}
+
+#[test]
+fn f2_a_piece_after_the_three_parameters_is_not_ignored() {
+    let header = format!("{VANILLA_AUTH}, Foo=bar");
+    let error = failure(Surface::Query, &vanilla(Some(&header)));
+    assert_eq!(error.kind(), FailureKind::MalformedKeyValuePair);
+    assert_eq!((error.code(), error.status()), ("IncompleteSignature", 400));
+    assert_eq!(
+        legacy_failure(&header).message(),
+        format!(
+            "'Foo=bar' not a valid key=value pair (missing equal-sign) in Authorization header: '{header}'."
+        )
+    );
+    // Routing refuses to read a service from a header verification refuses.
+    assert_eq!(peek(&header), None);
+}
+
+#[test]
+fn f2_parameters_separated_by_tabs_are_refused() {
+    let header = VANILLA_AUTH.replace(", ", ",\t");
+    let error = failure(Surface::Query, &vanilla(Some(&header)));
+    assert_eq!(error.kind(), FailureKind::MalformedKeyValuePair);
+    assert!(
+        legacy_failure(&header)
+            .message()
+            .starts_with("'\tSignedHeaders=host;x-amz-date' not a valid key=value pair"),
+        "{}",
+        legacy_failure(&header).message()
+    );
+    assert_eq!(peek(&header), None);
+    // A tab after the algorithm leaves no parameter at all.
+    let header = VANILLA_AUTH.replacen(' ', "\t", 1);
+    let error = failure(Surface::Query, &vanilla(Some(&header)));
+    assert_eq!(error.kind(), FailureKind::MissingParameters);
+    assert!(
+        error
+            .message()
+            .starts_with("Authorization header requires 'Credential' parameter. "),
+        "{}",
+        error.message()
+    );
+}
+
+#[test]
+fn f3_a_repeated_credential_is_no_credential_for_routing_or_verification() {
+    // Routing once read the first Credential and verification the last:
+    // an IAM-scoped request could be verified as another service's.
+    let header = VANILLA_AUTH.replace(
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request,",
+        "Credential=AKIDEXAMPLE/20150830/us-east-1/iam/aws4_request, Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request,",
+    );
+    let error = failure(Surface::Query, &vanilla(Some(&header)));
+    assert_eq!(error.kind(), FailureKind::MissingParameters);
+    assert_eq!(
+        error.message(),
+        format!("Authorization header requires 'Credential' parameter. Authorization={header}")
+    );
+    assert_eq!(peek(&header), None);
+    for (twice, name) in [
+        (
+            "SignedHeaders=host;x-amz-date, SignedHeaders=host",
+            "SignedHeaders",
+        ),
+        (
+            "Signature=00, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31",
+            "Signature",
+        ),
+    ] {
+        let header = format!(
+            "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, SignedHeaders=host;x-amz-date, Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31, {twice}"
+        );
+        let error = failure(Surface::Query, &vanilla(Some(&header)));
+        assert_eq!(error.kind(), FailureKind::MissingParameters, "{name}");
+        assert!(
+            error
+                .message()
+                .contains(&format!("requires '{name}' parameter")),
+            "{}",
+            error.message()
+        );
+    }
+}
+
+#[test]
+fn routing_reads_the_credential_that_verification_verifies() {
+    assert_eq!(peek(VANILLA_AUTH).as_deref(), Some("service"));
+    let spaced = VANILLA_AUTH.replace(", ", " ,  ");
+    assert_eq!(peek(&spaced).as_deref(), Some("service"));
+    assert_eq!(
+        verify(Surface::Query, &vanilla(Some(&spaced)), at(VANILLA_TIME)).unwrap(),
+        SUITE_KEY
     );
 }
 

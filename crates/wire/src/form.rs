@@ -17,11 +17,13 @@ use crate::error::AwsError;
 /// `+` is a space, `%XX` an escaped byte; empty segments (`a=1&&b=2`) are
 /// skipped and a segment without `=` is a parameter with an empty value.
 pub fn decode_form(input: &[u8]) -> Result<Vec<(String, String)>, AwsError> {
-    let mut pairs = Vec::new();
-    for segment in input.split(|&b| b == b'&') {
-        if segment.is_empty() {
-            continue;
-        }
+    pairs(input).collect()
+}
+
+/// The pairs of [`decode_form`], decoded one at a time: a caller that keeps
+/// only some of them never holds the whole list.
+pub fn pairs(input: &[u8]) -> impl Iterator<Item = Result<(String, String), AwsError>> + '_ {
+    segments(input).map(|segment| {
         let (name, value) = match segment.iter().position(|&b| b == b'=') {
             Some(eq) => (
                 segment.get(..eq).unwrap_or_default(),
@@ -29,9 +31,20 @@ pub fn decode_form(input: &[u8]) -> Result<Vec<(String, String)>, AwsError> {
             ),
             None => (segment, &[][..]),
         };
-        pairs.push((decode_component(name)?, decode_component(value)?));
-    }
-    Ok(pairs)
+        Ok((decode_component(name)?, decode_component(value)?))
+    })
+}
+
+/// How many parameters [`decode_form`] would return, counted without
+/// decoding or allocating anything.
+pub fn count_pairs(input: &[u8]) -> usize {
+    segments(input).count()
+}
+
+fn segments(input: &[u8]) -> impl Iterator<Item = &[u8]> {
+    input
+        .split(|&b| b == b'&')
+        .filter(|segment| !segment.is_empty())
 }
 
 /// Unescapes one form component (`+` → space, `%XX` → byte) into UTF-8 text.
@@ -139,6 +152,18 @@ mod tests {
             .map(|(n, v)| (n.as_str(), v.as_str()))
             .collect();
         assert_eq!(names, vec![("a", "1"), ("flag", ""), ("b", "")]);
+    }
+
+    #[test]
+    fn counting_pairs_agrees_with_decoding_them() {
+        for input in [&b""[..], b"&", b"a", b"&a=1&&flag&b=", b"a=%zz&b", b"==&&="] {
+            assert_eq!(
+                count_pairs(input),
+                pairs(input).count(),
+                "{:?}",
+                String::from_utf8_lossy(input)
+            );
+        }
     }
 
     #[test]

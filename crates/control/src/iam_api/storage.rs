@@ -11,8 +11,9 @@
 //! batches fail instead of leaving a dangling reference.
 //!
 //! A batch that fails on a version is planned again from fresh reads (the
-//! checks then see the other writer's result); a batch that fails on
-//! `Expect::Absent` means the name was taken meanwhile.
+//! checks then see the other writer's result), by the control plane's one
+//! write loop ([`crate::write`]); a batch that fails on `Expect::Absent`
+//! means the name was taken meanwhile.
 
 use std::future::Future;
 
@@ -21,9 +22,7 @@ use iamgate_store::{Expect, StoreError, WriteBatch};
 use iamgate_wire::AwsError;
 
 use crate::query::Operation;
-
-/// How many times a batch that lost a race is planned again.
-const ATTEMPTS: usize = 5;
+use crate::write::{Planned, Written};
 
 /// A record as read, with the version a write must expect.
 #[derive(Debug, Clone)]
@@ -150,44 +149,46 @@ impl<T> Plan<T> {
 }
 
 /// Plans with `attempt` and applies the batch in one transaction; a batch
-/// that lost a race is planned again from fresh reads. After a write the
-/// snapshot is reloaded, so the caller's next request sees it.
+/// that lost a race is planned again from fresh reads ([`crate::write`]).
+/// After a write the snapshot is reloaded, so the caller's next request
+/// sees it.
 pub(super) async fn commit<T, F, Fut>(op: &Operation<'_>, mut attempt: F) -> Result<T, AwsError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Plan<T>, AwsError>>,
 {
-    for _ in 0..ATTEMPTS {
-        let (batch, taken, value) = match attempt().await? {
-            Plan::Unchanged(value) => return Ok(value),
-            Plan::Write {
-                batch,
-                taken,
-                value,
-            } => (batch, taken, value),
-        };
-        match op.plane.store.apply(&batch).await {
-            Ok(_) => {
-                if let Err(error) = op.plane.reload().await {
-                    tracing::error!(%error, "reload after an IAM write failed");
-                }
-                return Ok(value);
+    let written = op
+        .plane
+        .write(|| {
+            let planned = attempt();
+            async move {
+                Ok::<_, AwsError>(match planned.await? {
+                    Plan::Unchanged(value) => Planned::Unchanged((value, None, false)),
+                    Plan::Write {
+                        batch,
+                        taken,
+                        value,
+                    } => Planned::Write(batch, (value, taken, true)),
+                })
             }
-            Err(StoreError::ExpectationFailed {
-                expected: Expect::Absent,
-                ..
-            }) => {
-                return Err(taken.unwrap_or_else(|| {
-                    AwsError::entity_already_exists("The entity already exists.")
-                }));
+        })
+        .await?;
+    match written {
+        Written::Done((value, _, wrote)) => {
+            if wrote && let Err(error) = op.plane.reload().await {
+                tracing::error!(%error, "reload after an IAM write failed");
             }
-            Err(StoreError::ExpectationFailed { .. }) => continue,
-            Err(error) => return Err(store_failure(&error)),
+            Ok(value)
         }
+        Written::Taken((_, taken, _)) => {
+            Err(taken
+                .unwrap_or_else(|| AwsError::entity_already_exists("The entity already exists.")))
+        }
+        Written::Failed(error) => Err(store_failure(&error)),
+        Written::Contended => Err(AwsError::new(
+            "ConcurrentModification",
+            409,
+            "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.",
+        )),
     }
-    Err(AwsError::new(
-        "ConcurrentModification",
-        409,
-        "The request was rejected because multiple requests to change this object were submitted simultaneously. Wait a few minutes and submit your request again.",
-    ))
 }

@@ -28,7 +28,13 @@ impl Gateway {
     pub async fn start(yaml: &str) -> Gateway {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("iamgate.db").display());
-        let store = Store::open(&url).await.unwrap();
+        Self::start_on(&url, yaml, dir).await
+    }
+
+    /// A gateway on the store at `url` (which `dir`, if it holds it, must
+    /// outlive), whose store starts with the world file `yaml`.
+    pub async fn start_on(url: &str, yaml: &str, dir: tempfile::TempDir) -> Gateway {
+        let store = Store::open(url).await.unwrap();
         let plane = ControlPlane::open(store, SecretCipher::from_key(&[7; 32]))
             .await
             .unwrap()
