@@ -1827,3 +1827,535 @@ async fn errors_and_json_bodies_follow_the_rest_json_protocol() {
     assert_eq!(response.status, 202);
     assert!(response.body.is_empty());
 }
+
+/// Characters no HTTP header value may carry.
+const UNSENDABLE: &[&str] = &["\n", "\r", "\0", "\u{1}", "\u{7f}"];
+
+/// AWS's refusal of a mapping expression (as `PutIntegrationResponse`
+/// answers it), control characters shown escaped.
+fn invalid_mapping(expression: &str) -> String {
+    let shown: String = expression
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    format!(
+        "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {shown}]"
+    )
+}
+
+#[tokio::test]
+async fn a_header_no_http_response_can_carry_is_refused_where_it_would_be_stored() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "h"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let method = format!("/restapis/{api}/resources/{root}/methods/GET");
+    let response = format!("{method}/integration/responses/200");
+    let (_, stored_response, _) = call(&gw, ROOT_A, "GET", &response, Value::Null).await;
+    let (_, stored_integration, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{method}/integration"),
+        Value::Null,
+    )
+    .await;
+
+    for bad in UNSENDABLE {
+        let value = format!("'text/plain{bad}'");
+        // PutIntegrationResponse: the static header value of a MOCK answer.
+        let answer = call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &response,
+            json!({"responseParameters": {"method.response.header.Content-Type": value}}),
+        )
+        .await;
+        assert_error(
+            &answer,
+            400,
+            "BadRequestException",
+            &invalid_mapping(&value),
+        );
+        // PutIntegration and UpdateIntegration: a static request header.
+        let answer = call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{method}/integration"),
+            json!({"type": "MOCK", "requestParameters": {"integration.request.header.X-Id": value}}),
+        )
+        .await;
+        assert_error(
+            &answer,
+            400,
+            "BadRequestException",
+            &invalid_mapping(&value),
+        );
+        let answer = call(
+            &gw,
+            ROOT_A,
+            "PATCH",
+            &format!("{method}/integration"),
+            json!({"patchOperations": [{"op": "add", "path": "/requestParameters/integration.request.header.X-Id", "value": value}]}),
+        )
+        .await;
+        assert_error(
+            &answer,
+            400,
+            "BadRequestException",
+            &invalid_mapping(&value),
+        );
+    }
+    // A header name that is not a token, in either response map.
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &response,
+        json!({"responseParameters": {"method.response.header.X Bad": "'v'"}}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        &invalid_mapping("method.response.header.X Bad"),
+    );
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{method}/responses/200"),
+        json!({"responseParameters": {"method.response.header.X\nBad": true}}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        &invalid_mapping("method.response.header.X\nBad"),
+    );
+
+    // Nothing of it was stored.
+    let (_, now_response, _) = call(&gw, ROOT_A, "GET", &response, Value::Null).await;
+    assert_eq!(now_response, stored_response);
+    let (_, now_integration, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{method}/integration"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(now_integration, stored_integration);
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{method}/responses/200"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 404, "no method response was stored");
+
+    // A header value that can be sent is stored, deployed and served.
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &response,
+        json!({"responseParameters": {"method.response.header.Content-Type": "'text/plain'"}, "responseTemplates": {"application/json": "ok"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let apis = gw.planes.plane.apis();
+    let served = &apis.rest[&api].stages["prod"].root.methods[0].integration;
+    assert_eq!(
+        served,
+        &iamgate_gateway::model::Integration::Mock {
+            status: 200,
+            headers: vec![("Content-Type".into(), "text/plain".into())],
+            body: "ok".into()
+        }
+    );
+
+    // ImportRestApi refuses the same value, and creates no API.
+    let (_, before, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    let document = json!({
+        "openapi": "3.0.1",
+        "info": {"title": "imported"},
+        "paths": {"/": {"get": {"x-amazon-apigateway-integration": {
+            "type": "mock",
+            "responses": {"default": {
+                "statusCode": "200",
+                "responseParameters": {"method.response.header.Content-Type": "'text/plain\r\nX-Injected: 1'"}
+            }}
+        }}}}
+    });
+    let (status, body, headers) =
+        call(&gw, ROOT_A, "POST", "/restapis?mode=import", document).await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains(&invalid_mapping("'text/plain\r\nX-Injected: 1'")),
+        "{body}"
+    );
+    let (_, after, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    assert_eq!(after, before);
+}
+
+/// `/` and `length - 1` more characters.
+fn path_of(length: usize) -> String {
+    format!("/{}", "p".repeat(length - 1))
+}
+
+const TOO_LONG: &str =
+    "failed to satisfy constraint: Member must have length less than or equal to";
+
+/// Asserts a 400 `BadRequestException` whose message names the length limit.
+fn assert_too_long(answer: &(u16, Value, Vec<(String, String)>), max: usize) {
+    let (status, body, headers) = answer;
+    assert_eq!(*status, 400, "{body}");
+    assert_eq!(error_type(headers), Some("BadRequestException"), "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(message.contains(&format!("{TOO_LONG} {max}")), "{message}");
+}
+
+#[tokio::test]
+async fn rest_api_names_paths_and_uris_are_bounded_at_the_limits_and_nothing_is_half_stored() {
+    let gw = Gateway::start(WORLD).await;
+    // Name: 1024 characters (ours: no AWS number for REST APIs).
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "n".repeat(1024)})).await;
+    let (_, listed, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/restapis",
+        json!({"name": "n".repeat(1025)}),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/restapis",
+        json!({"name": "d", "description": "d".repeat(1025)}),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    let (_, still, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    assert_eq!(still, listed, "no API was created");
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/restapis/{api}"),
+        json!({"patchOperations": [{"op": "replace", "path": "/description", "value": "d"}, {"op": "replace", "path": "/name", "value": "n".repeat(1025)}]}),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    let (_, got, _) = call(&gw, ROOT_A, "GET", &format!("/restapis/{api}"), Value::Null).await;
+    assert_eq!(got["name"], "n".repeat(1024));
+    assert!(got.get("description").is_none(), "{got}");
+
+    // A resource's path: 1024 characters (ours; fits a 1600-byte method ARN).
+    let resources = format!("/restapis/{api}/resources");
+    let (status, long, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("{resources}/{root}"),
+        json!({"pathPart": "p".repeat(1023)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{long}");
+    assert_eq!(long["path"], path_of(1024));
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("{resources}/{root}"),
+        json!({"pathPart": "q".repeat(1024)}),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("{resources}/{root}"),
+        json!({"pathPart": "q".repeat(100_000)}),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    // A rename is refused when a path below it would grow too long.
+    let (_, a, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("{resources}/{root}"),
+        json!({"pathPart": "a"}),
+    )
+    .await;
+    let a = a["id"].as_str().unwrap().to_owned();
+    let (_, b, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("{resources}/{a}"),
+        json!({"pathPart": "b"}),
+    )
+    .await;
+    let b = b["id"].as_str().unwrap().to_owned();
+    let (_, tree, _) = call(&gw, ROOT_A, "GET", &resources, Value::Null).await;
+    let rename = |length: usize| json!({"patchOperations": [{"op": "replace", "path": "/pathPart", "value": "a".repeat(length)}]});
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{resources}/{a}"),
+        rename(1022),
+    )
+    .await;
+    assert_too_long(&answer, 1024);
+    let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &resources, Value::Null).await;
+    assert_eq!(unchanged, tree, "no path was rewritten");
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{resources}/{a}"),
+        rename(1021),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (_, b, _) = call(&gw, ROOT_A, "GET", &format!("{resources}/{b}"), Value::Null).await;
+    assert_eq!(b["path"], format!("/{}/b", "a".repeat(1021)));
+
+    // An integration's URI: 2048 characters.
+    let method = format!("{resources}/{root}/methods/GET");
+    call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &method,
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    let uri = |length: usize| format!("http://h/{}", "u".repeat(length - 9));
+    let integration =
+        |length: usize| json!({"type": "HTTP_PROXY", "httpMethod": "ANY", "uri": uri(length)});
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{method}/integration"),
+        integration(2048),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{method}/integration"),
+        integration(2049),
+    )
+    .await;
+    assert_too_long(&answer, 2048);
+    let (_, got, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{method}/integration"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(got["uri"], uri(2048));
+}
+
+#[tokio::test]
+async fn rest_stage_names_variables_tags_and_base_paths_are_bounded_at_the_limits() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "s"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let deployments = format!("/restapis/{api}/deployments");
+    let stages = format!("/restapis/{api}/stages");
+    // Stage names: 1 to 128 of a-zA-Z0-9_- (documented).
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &deployments,
+        json!({"stageName": "s".repeat(128)}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let deployment = body["id"].as_str().unwrap().to_owned();
+    let (_, deployed, _) = call(&gw, ROOT_A, "GET", &deployments, Value::Null).await;
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &deployments,
+        json!({"stageName": "s".repeat(129)}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        &format!(
+            "Invalid stage name '{}': stage names can only contain alphanumeric characters, hyphens, and underscores. Maximum length is 128 characters.",
+            "s".repeat(129)
+        ),
+    );
+    let (_, still, _) = call(&gw, ROOT_A, "GET", &deployments, Value::Null).await;
+    assert_eq!(still, deployed, "no deployment was made");
+
+    // Stage variables: at most 100, names up to 64, values up to 512.
+    let variables = |count: usize, name: usize, value: usize| -> Value {
+        (0..count)
+            .map(|i| {
+                (
+                    format!("{i}{}", "v".repeat(name - i.to_string().len())),
+                    json!("x".repeat(value)),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let stage = |name: &str, variables: Value, tags: Value| json!({"stageName": name, "deploymentId": deployment, "variables": variables, "tags": tags});
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &stages,
+        stage("full", variables(100, 64, 512), json!({})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, bad) in [
+        ("many", variables(101, 3, 1)),
+        ("longname", variables(1, 65, 1)),
+        ("longvalue", variables(1, 3, 513)),
+        ("badvalue", json!({"v": "a b"})),
+    ] {
+        let answer = call(&gw, ROOT_A, "POST", &stages, stage(name, bad, json!({}))).await;
+        assert_eq!(answer.0, 400, "{name}: {}", answer.1);
+        assert_eq!(error_type(&answer.2), Some("BadRequestException"));
+    }
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{stages}/full"),
+        json!({"patchOperations": [{"op": "replace", "path": "/variables/extra", "value": "1"}]}),
+    )
+    .await;
+    assert_eq!(answer.0, 400, "a 101st variable: {}", answer.1);
+
+    // Tags: at most 50, keys up to 128, values up to 256, no aws: prefix.
+    let tags = |count: usize, key: usize, value: usize| -> Value {
+        (0..count)
+            .map(|i| {
+                (
+                    format!("{i}{}", "k".repeat(key - i.to_string().len())),
+                    json!("t".repeat(value)),
+                )
+            })
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    };
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &stages,
+        stage("tagged", json!({}), tags(50, 128, 256)),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    for (name, bad) in [
+        ("t1", tags(51, 3, 1)),
+        ("t2", tags(1, 129, 1)),
+        ("t3", tags(1, 3, 257)),
+        ("t4", json!({"aws:x": "y"})),
+    ] {
+        let answer = call(&gw, ROOT_A, "POST", &stages, stage(name, json!({}), bad)).await;
+        assert_eq!(answer.0, 400, "{name}: {}", answer.1);
+    }
+    let (_, listed, _) = call(&gw, ROOT_A, "GET", &stages, Value::Null).await;
+    let names: Vec<&str> = listed["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["stageName"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names.len(),
+        3,
+        "only the stages within the limits: {names:?}"
+    );
+    // TagResource counts the tags the stage already has.
+    let arn = encode_label(&format!(
+        "arn:aws:apigateway:us-east-1::/restapis/{api}/stages/tagged"
+    ));
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("/tags/{arn}"),
+        json!({"tags": {"one": "more"}}),
+    )
+    .await;
+    assert_error(
+        &answer,
+        400,
+        "BadRequestException",
+        "A resource can have at most 50 tags",
+    );
+    let (_, got, _) = call(&gw, ROOT_A, "GET", &format!("/tags/{arn}"), Value::Null).await;
+    assert_eq!(got["tags"], tags(50, 128, 256));
+
+    // A base path: 1024 characters (ours).
+    let (status, body, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "api.example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let mappings = "/domainnames/api.example.com/basepathmappings";
+    let mapping =
+        |length: usize| json!({"basePath": "b".repeat(length), "restApiId": api, "stage": "full"});
+    let (status, body, _) = call(&gw, ROOT_A, "POST", mappings, mapping(1024)).await;
+    assert_eq!(status, 201, "{body}");
+    let answer = call(&gw, ROOT_A, "POST", mappings, mapping(1025)).await;
+    assert_too_long(&answer, 1024);
+    let (_, listed, _) = call(&gw, ROOT_A, "GET", mappings, Value::Null).await;
+    assert_eq!(listed["item"].as_array().unwrap().len(), 1);
+}

@@ -1121,3 +1121,155 @@ async fn tags_are_added_read_and_removed_by_arn() {
     .await
     .assert_error(404, "NotFoundException", None);
 }
+
+/// Asserts a 400 `BadRequestException` that names the length limit `max`.
+fn assert_too_long(answer: &Answer, max: usize) {
+    answer.assert_error(400, "BadRequestException", None);
+    let message = answer.body["message"].as_str().unwrap();
+    assert!(
+        message.contains(&format!(
+            "failed to satisfy constraint: Member must have length less than or equal to {max}"
+        )),
+        "{message}"
+    );
+}
+
+/// `count` members named `{i}` padded to `key` characters, each `value`
+/// characters long.
+fn members(count: usize, key: usize, value: usize) -> Value {
+    (0..count)
+        .map(|i| {
+            let name = format!("{i}{}", "k".repeat(key - i.to_string().len()));
+            (name, json!("v".repeat(value)))
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
+#[tokio::test]
+async fn http_api_names_route_keys_stages_tags_and_mapping_keys_are_bounded_at_the_limits() {
+    let gw = Gateway::start(WORLD).await;
+    // Name: 1 to 128 characters (the apigatewayv2 model).
+    let api = new_api(&gw, &"n".repeat(128)).await;
+    let listed = get(&gw, "/v2/apis").await;
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/apis",
+        json!({"name": "n".repeat(129), "protocolType": "HTTP"}),
+    )
+    .await;
+    assert_too_long(&answer, 128);
+    for bad in [
+        json!({"name": "n", "protocolType": "HTTP", "version": "v".repeat(65)}),
+        json!({"name": "n", "protocolType": "HTTP", "tags": members(51, 3, 1)}),
+    ] {
+        let answer = call(&gw, ROOT_A, "POST", "/v2/apis", bad).await;
+        answer.assert_error(400, "BadRequestException", None);
+    }
+    assert_eq!(
+        get(&gw, "/v2/apis").await.body,
+        listed.body,
+        "no API was created"
+    );
+
+    // A route key's path: 1024 characters (ours).
+    let integration = new_integration(&gw, &api, "http://127.0.0.1:9/").await;
+    let routes = format!("/v2/apis/{api}/routes");
+    let route = |length: usize| json!({"routeKey": format!("GET /{}", "r".repeat(length - 1)), "target": format!("integrations/{integration}")});
+    let created = call(&gw, ROOT_A, "POST", &routes, route(1024)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let answer = call(&gw, ROOT_A, "POST", &routes, route(1025)).await;
+    assert_too_long(&answer, 1024);
+    assert_eq!(
+        get(&gw, &routes).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Stages: names up to 128, variables (100, 64, 512) and tags (50, 128, 256).
+    let stages = format!("/v2/apis/{api}/stages");
+    let stage = |name: String, variables: Value, tags: Value| json!({"stageName": name, "stageVariables": variables, "tags": tags});
+    let created = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &stages,
+        stage(
+            "s".repeat(128),
+            members(100, 64, 512),
+            members(50, 128, 256),
+        ),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    for bad in [
+        stage("s".repeat(129), json!({}), json!({})),
+        stage("b1".into(), members(101, 3, 1), json!({})),
+        stage("b2".into(), members(1, 65, 1), json!({})),
+        stage("b3".into(), members(1, 3, 513), json!({})),
+        stage("b4".into(), json!({}), members(51, 3, 1)),
+        stage("b5".into(), json!({}), members(1, 129, 1)),
+        stage("b6".into(), json!({}), members(1, 3, 257)),
+    ] {
+        let answer = call(&gw, ROOT_A, "POST", &stages, bad.clone()).await;
+        assert_eq!(answer.status, 400, "{bad}: {}", answer.body);
+    }
+    assert_eq!(
+        get(&gw, &stages).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // TagResource counts the tags the API already has.
+    let arn = format!("arn:aws:apigateway:us-east-1::/apis/{api}");
+    let tagged = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/tags/{arn}"),
+        json!({"tags": members(50, 3, 1)}),
+    )
+    .await;
+    assert_eq!(tagged.status, 201, "{}", tagged.body);
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/tags/{arn}"),
+        json!({"tags": {"one": "more"}}),
+    )
+    .await;
+    answer.assert_error(400, "BadRequestException", None);
+    let tags = get(&gw, &format!("/v2/tags/{arn}")).await;
+    assert_eq!(tags.body["tags"], members(50, 3, 1));
+
+    // An API mapping key: 1024 characters (ours).
+    let domain = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/domainnames",
+        json!({"domainName": "api.example.com"}),
+    )
+    .await;
+    assert_eq!(domain.status, 201, "{}", domain.body);
+    let mappings = "/v2/domainnames/api.example.com/apimappings";
+    let mapping = |length: usize| json!({"apiId": api, "stage": "s".repeat(128), "apiMappingKey": "m".repeat(length)});
+    let created = call(&gw, ROOT_A, "POST", mappings, mapping(1024)).await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let answer = call(&gw, ROOT_A, "POST", mappings, mapping(1025)).await;
+    assert_too_long(&answer, 1024);
+    assert_eq!(
+        get(&gw, mappings).await.body["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

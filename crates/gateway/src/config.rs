@@ -40,6 +40,7 @@ use std::sync::Arc;
 use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, ValidationError};
 use serde::Deserialize;
 
+use crate::fields;
 use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
     Resource, RestApi, RestStage, Route, parse_template,
@@ -154,8 +155,10 @@ pub(crate) fn default_timeout_ms() -> u64 {
     29_000
 }
 
-/// The data plane's HTTP client speaks plain HTTP only.
+/// The data plane's HTTP client speaks plain HTTP only; the URI's length
+/// is bounded like every integration URI's ([`fields::uri`]).
 pub(crate) fn check_http_uri(uri: &str) -> Result<(), String> {
+    fields::uri(uri).map_err(|invalid| format!("HTTP_PROXY uri: {invalid}"))?;
     if uri.starts_with("http://") {
         Ok(())
     } else {
@@ -319,6 +322,9 @@ fn integration(
                 .map(|(k, v)| (k.clone(), v.clone()))
                 .collect();
             headers.sort();
+            fields::mock_headers(&headers).map_err(|invalid| format!("MOCK headers: {invalid}"))?;
+            fields::template("the MOCK body", body)
+                .map_err(|invalid| format!("MOCK body: {invalid}"))?;
             Integration::Mock {
                 status: *status,
                 headers,
@@ -390,6 +396,9 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
         if !method.path.starts_with('/') {
             problems.push(format!("method path '{}' must start with /", method.path));
         }
+        if let Err(invalid) = fields::path("path", &method.path) {
+            problems.push(format!("method {} path: {invalid}", method.method));
+        }
         if !METHODS.contains(&method.method.as_str()) {
             problems.push(format!(
                 "method '{}' is not one of {}",
@@ -430,6 +439,11 @@ fn deploy_rest(
 ) -> Result<RestApi, Vec<String>> {
     if api.stages.is_empty() {
         problems.push("a REST API needs at least one stage to be served".to_owned());
+    }
+    for name in &api.stages {
+        if let Err(invalid) = fields::stage_name(name, false) {
+            problems.push(invalid.0);
+        }
     }
     let mut policy_text = None;
     let policy = match policy {
@@ -517,6 +531,12 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
                 continue;
             }
         };
+        if let Some((_, path)) = route.key.split_once(' ')
+            && let Err(invalid) = fields::path("routeKey", path)
+        {
+            problems.push(format!("route key: {invalid}"));
+            continue;
+        }
         match Route::parse_key(&route.key) {
             Some((method, path)) => routes.push(Route {
                 key: route.key.clone(),
@@ -538,8 +558,13 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
 fn deploy_http(
     api: &ApiConfig,
     routes: Vec<Route>,
-    problems: Vec<String>,
+    mut problems: Vec<String>,
 ) -> Result<HttpApi, Vec<String>> {
+    for name in &api.stages {
+        if let Err(invalid) = fields::stage_name(name, true) {
+            problems.push(invalid.0);
+        }
+    }
     if !problems.is_empty() {
         return Err(problems);
     }

@@ -17,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use iamgate_iam::Caller;
 use serde_json::{Map, Value, json};
 
+use crate::fields;
 use crate::model::{Integration, PayloadFormat};
 use crate::routing::PathParams;
 
@@ -475,6 +476,12 @@ pub fn lambda_answer(output: &[u8], format: PayloadFormat) -> Result<Answer, Int
                 Value::Number(_) | Value::Bool(_) => value.to_string(),
                 _ => return Err(IntegrationFailure::Failed),
             };
+            // A header no HTTP response may carry makes the whole answer
+            // malformed, as API Gateway treats it: AWS's 502, never a
+            // response that cannot be sent.
+            if !fields::is_header_name(name) || !fields::is_header_value(&value) {
+                return Err(IntegrationFailure::Failed);
+            }
             headers.push((name.clone(), value));
         }
     }
@@ -534,6 +541,8 @@ mod tests {
             br#"{"statusCode":99}"#,
             br#"{"statusCode":200,"headers":[]}"#,
             br#"{"statusCode":200,"body":{}}"#,
+            br#"{"statusCode":200,"headers":{"x-a":"1\r\nx-b: 2"}}"#,
+            br#"{"statusCode":200,"headers":{"x a":"1"}}"#,
         ] {
             assert_eq!(
                 lambda_answer(bad, PayloadFormat::V1),

@@ -25,6 +25,7 @@ use std::fmt;
 use serde_json::{Map, Value};
 
 use crate::config::{check_http_uri, check_timeout_ms, default_timeout_ms};
+use crate::fields;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
 };
@@ -120,6 +121,9 @@ pub enum ProblemKind {
     UnsupportedAuthorization(String),
     /// A bad endpoint configuration.
     InvalidEndpointConfiguration(String),
+    /// A value API Gateway would not store (see [`crate::fields`]); the
+    /// text is its `BadRequestException` message.
+    InvalidValue(String),
     /// A feature that would change what the API answers and that the
     /// gateway cannot serve faithfully: refused rather than ignored.
     Unsupported(String),
@@ -152,6 +156,7 @@ impl fmt::Display for ProblemKind {
             ProblemKind::InvalidEndpointConfiguration(message) => {
                 write!(f, "invalid endpoint configuration: {message}")
             }
+            ProblemKind::InvalidValue(message) => f.write_str(message),
             ProblemKind::Unsupported(message) => write!(f, "not supported: {message}"),
             ProblemKind::Ignored(message) => write!(f, "ignored: {message}"),
         }
@@ -445,7 +450,23 @@ impl<'a> Importer<'a> {
         };
         match info.get("title") {
             None => None,
-            Some(Value::String(title)) => Some(title.clone()),
+            Some(Value::String(title)) => {
+                // The title becomes the API's name, bounded as every name.
+                let bounded = match self.flavour {
+                    ApiFlavour::Rest => fields::rest_api_name(title),
+                    ApiFlavour::Http => fields::http_api_name(title),
+                };
+                match bounded {
+                    Ok(()) => Some(title.clone()),
+                    Err(invalid) => {
+                        self.error(
+                            "$.info.title".to_owned(),
+                            ProblemKind::InvalidValue(invalid.0),
+                        );
+                        None
+                    }
+                }
+            }
             Some(_) => {
                 self.error(
                     "$.info.title".to_owned(),
@@ -661,6 +682,10 @@ impl<'a> Importer<'a> {
                 continue;
             };
             let is_default = self.flavour == ApiFlavour::Http && path == "/$default";
+            if let Err(invalid) = fields::path("path", path) {
+                self.error(at, ProblemKind::InvalidPath(invalid.0));
+                continue;
+            }
             let parts = if is_default {
                 Vec::new()
             } else {
@@ -1463,18 +1488,25 @@ impl<'a> Importer<'a> {
             return headers;
         };
         for (name, value) in parameters {
-            let literal = value
-                .as_str()
-                .and_then(|v| v.strip_prefix('\''))
-                .and_then(|v| v.strip_suffix('\''));
-            match (name.strip_prefix("method.response.header."), literal) {
-                (Some(header), Some(literal)) if !header.is_empty() => {
+            let here = member(&parameters_at, name);
+            let Some(value) = value.as_str() else {
+                self.error(here, ProblemKind::WrongType("a string"));
+                continue;
+            };
+            // What PutIntegrationResponse would refuse is refused here too:
+            // a header that could not be sent would break the method.
+            if let Err(invalid) = fields::integration_response_parameter(name, value) {
+                self.error(here, ProblemKind::InvalidValue(invalid.0));
+                continue;
+            }
+            match (
+                name.strip_prefix("method.response.header."),
+                fields::static_value(value),
+            ) {
+                (Some(header), Some(literal)) => {
                     headers.push((header.to_owned(), literal.to_owned()));
                 }
-                _ => self.warn(
-                    member(&parameters_at, name),
-                    "only 'literal' header values are answered by a mock",
-                ),
+                _ => self.warn(here, "only 'literal' header values are answered by a mock"),
             }
         }
         headers
@@ -1511,6 +1543,21 @@ impl<'a> Importer<'a> {
                     "response templates with VTL ($input, $context, #set, …) are not evaluated"
                         .to_owned(),
                 ),
+            );
+            return None;
+        }
+        if let Err(invalid) = fields::template(content_type, template) {
+            self.error(here, ProblemKind::InvalidValue(invalid.0));
+            return None;
+        }
+        // The content type becomes the answer's Content-Type header.
+        if !fields::is_header_value(content_type) {
+            self.error(
+                here,
+                ProblemKind::InvalidValue(format!(
+                    "Invalid content type '{}' for a response template",
+                    content_type.escape_default()
+                )),
             );
             return None;
         }

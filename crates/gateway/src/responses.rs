@@ -28,6 +28,40 @@ impl GatewayResponse {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
+
+    /// Whether every header can be sent as it is (a valid name and value,
+    /// see [`crate::fields`]) and the status is a real HTTP status.
+    pub fn is_sendable(&self) -> bool {
+        (100..=999).contains(&self.status)
+            && self
+                .headers
+                .iter()
+                .all(|(n, v)| crate::fields::is_header_name(n) && crate::fields::is_header_value(v))
+    }
+
+    /// This response if it can be sent as it is; otherwise AWS's 500 for
+    /// the same request: never a half-built answer, never a body that is
+    /// not AWS's. Values are checked where they are stored, so this is the
+    /// last line of defence (a document stored before those checks, a
+    /// function's answer). An HTTP API answer (it carries
+    /// `apigw-requestid`) becomes HTTP APIs' 500, any other REST's.
+    pub fn sendable(self) -> GatewayResponse {
+        if self.is_sendable() {
+            return self;
+        }
+        let http_api_id = self
+            .header("apigw-requestid")
+            .filter(|id| crate::fields::is_header_value(id))
+            .map(str::to_owned);
+        if let Some(id) = http_api_id {
+            return http_internal_server_error(&id);
+        }
+        let request_id = self
+            .header("x-amzn-RequestId")
+            .filter(|id| crate::fields::is_header_value(id))
+            .map_or_else(iamgate_wire::new_request_id, str::to_owned);
+        rest_internal_failure(&request_id)
+    }
 }
 
 /// The wording of denial messages: what AWS says today, or what it
@@ -211,6 +245,19 @@ pub fn rest_internal_server_error(request_id: &str) -> GatewayResponse {
     )
 }
 
+/// AWS's REST 500 for a failure inside the gateway (a response that could
+/// not be built): `{"message": "Internal server error"}`, with the space
+/// AWS writes (execute-api §8.1), and `InternalServerErrorException`. The
+/// server's last resort: whatever fails, the client gets AWS's answer.
+pub fn rest_internal_failure(request_id: &str) -> GatewayResponse {
+    rest(
+        500,
+        "InternalServerErrorException",
+        r#"{"message": "Internal server error"}"#.to_owned(),
+        request_id,
+    )
+}
+
 /// A backend that did not answer within the integration timeout.
 pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
     rest(
@@ -327,6 +374,45 @@ mod tests {
             denial_message(caller, ARN, &deny, DenyMessageStyle::Legacy)
                 .ends_with(" with an explicit deny")
         );
+    }
+
+    #[test]
+    fn a_response_with_an_unsendable_header_becomes_aws_500() {
+        let broken = GatewayResponse {
+            status: 200,
+            headers: vec![
+                ("Content-Type".into(), "text/plain\n".into()),
+                ("x-amzn-RequestId".into(), "rid".into()),
+            ],
+            body: "secret".into(),
+        };
+        assert!(!broken.is_sendable());
+        let answer = broken.sendable();
+        assert_eq!(answer.status, 500);
+        assert_eq!(answer.body, r#"{"message": "Internal server error"}"#);
+        assert_eq!(
+            answer.header("x-amzn-ErrorType"),
+            Some("InternalServerErrorException")
+        );
+        assert_eq!(answer.header("x-amzn-RequestId"), Some("rid"));
+        assert!(answer.is_sendable());
+
+        let http = GatewayResponse {
+            status: 200,
+            headers: vec![
+                ("X\u{0}".into(), "v".into()),
+                ("apigw-requestid".into(), "h".into()),
+            ],
+            body: String::new(),
+        }
+        .sendable();
+        assert_eq!(
+            (http.status, http.body.as_str()),
+            (500, r#"{"message":"Internal Server Error"}"#)
+        );
+
+        let fine = rest_forbidden("x");
+        assert_eq!(fine.clone().sendable(), fine);
     }
 
     #[test]

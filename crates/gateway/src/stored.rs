@@ -451,7 +451,11 @@ pub fn lambda_uri(region: &str, function: &str) -> String {
 
 fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeployable> {
     match record.integration_type.as_str() {
-        "MOCK" => Ok(mock_from_templates(record)),
+        "MOCK" => {
+            let mock = mock_from_templates(record);
+            check_mock(&mock)?;
+            Ok(mock)
+        }
         "HTTP_PROXY" => {
             let uri = record
                 .uri
@@ -478,6 +482,18 @@ fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeploy
         other => Err(NotDeployable(format!(
             "Integration type {other} is not supported by iamgate"
         ))),
+    }
+}
+
+/// A MOCK answer's headers must be sendable: they are checked when stored
+/// ([`crate::fields`]); checked again here so a document stored before
+/// those checks is refused at deployment rather than served broken.
+fn check_mock(integration: &Integration) -> Result<(), NotDeployable> {
+    match integration {
+        Integration::Mock { headers, .. } => {
+            crate::fields::mock_headers(headers).map_err(|invalid| NotDeployable(invalid.0))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -640,11 +656,13 @@ fn http_integration(record: &HttpIntegrationRecord) -> Result<Integration, NotDe
                 headers: Vec::new(),
                 body: String::new(),
             });
-            Ok(Integration::Mock {
+            let mock = Integration::Mock {
                 status: mock.status,
                 headers: mock.headers,
                 body: mock.body,
-            })
+            };
+            check_mock(&mock)?;
+            Ok(mock)
         }
         "HTTP_PROXY" => Ok(Integration::HttpProxy {
             uri: record

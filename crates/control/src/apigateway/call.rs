@@ -384,6 +384,12 @@ impl Shape {
     }
 }
 
+/// A value the shared rules refuse (`iamgate_gateway::fields`): AWS's
+/// `BadRequestException` with the rule's message.
+pub(crate) fn refused(invalid: iamgate_gateway::fields::Invalid) -> ApiError {
+    Box::new(RestJsonError::bad_request(invalid.0))
+}
+
 /// A route that names no operation: AWS's answer for an unknown URI.
 pub(crate) fn unknown_operation() -> ApiError {
     Box::new(RestJsonError::not_found("Invalid request path"))

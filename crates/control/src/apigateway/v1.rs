@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 
 use iamgate_gateway::config::expand_shorthand;
+use iamgate_gateway::fields;
 use iamgate_gateway::model::EndpointType;
 use iamgate_gateway::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
 use iamgate_policy::{PolicyDocument, PolicyKind};
@@ -14,7 +15,7 @@ use iamgate_wire::json::RestJsonError;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use super::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 mod deployments;
 mod domains;
@@ -230,6 +231,10 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
             "Invalid REST API name specified",
         ))
     })?;
+    fields::rest_api_name(&name).map_err(refused)?;
+    fields::description(input.description.as_deref()).map_err(refused)?;
+    fields::version(input.version.as_deref()).map_err(refused)?;
+    fields::tags(&input.tags).map_err(refused)?;
     let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
     if input.policy.is_some() {
         call.authorize_action(
@@ -361,14 +366,22 @@ fn apply_rest_api_patch(
     let value = operation.value.clone();
     match (operation.op.as_str(), operation.path.as_str()) {
         ("replace", "/name") => {
-            api.name = value.filter(|v| !v.is_empty()).ok_or_else(|| {
+            let name = value.filter(|v| !v.is_empty()).ok_or_else(|| {
                 ApiError::from(RestJsonError::bad_request(
                     "Invalid REST API name specified",
                 ))
             })?;
+            fields::rest_api_name(&name).map_err(refused)?;
+            api.name = name;
         }
-        ("replace", "/description") => api.description = value,
-        ("replace", "/version") => api.version = value,
+        ("replace", "/description") => {
+            fields::description(value.as_deref()).map_err(refused)?;
+            api.description = value;
+        }
+        ("replace", "/version") => {
+            fields::version(value.as_deref()).map_err(refused)?;
+            api.version = value;
+        }
         ("replace", "/policy") => {
             api.policy = match value.as_deref() {
                 None | Some("") => None,

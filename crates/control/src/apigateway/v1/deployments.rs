@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::stored::{RestApiRecord, RestDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::Value;
@@ -16,7 +17,7 @@ use super::{
     PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, list_json,
     load_api, not_found, paginate, patch_key,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 pub(crate) fn no_such_stage() -> ApiError {
     not_found("Invalid Stage identifier specified")
@@ -87,20 +88,9 @@ pub(crate) fn stage_json(stage: &StageRecord) -> Value {
         .build()
 }
 
-/// Stage names as API Gateway accepts them.
+/// Stage names as API Gateway accepts them (no `$default` on REST APIs).
 fn check_stage_name(name: &str) -> Result<(), ApiError> {
-    let ok = !name.is_empty()
-        && name.len() <= 128
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(bad_request(
-            "Stage name only allows a-zA-Z0-9_ and hyphen (-)",
-        ))
-    }
+    fields::stage_name(name, false).map_err(refused)
 }
 
 #[derive(Deserialize)]
@@ -120,6 +110,8 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
     if let Some(name) = &stage_name {
         check_stage_name(name)?;
     }
+    fields::description(input.description.as_deref()).map_err(refused)?;
+    fields::description(input.stage_description.as_deref()).map_err(refused)?;
     let id = call.new_id(6)?;
     let now = call.now;
     let deployment = change_api(call, api, |record| {
@@ -156,6 +148,7 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
             stage.deployment_id = Some(id.clone());
             stage.last_updated = now;
             stage.variables.extend(input.variables.clone());
+            fields::stage_variables(&stage.variables).map_err(refused)?;
         }
         Ok(deployment)
     })
@@ -218,6 +211,9 @@ async fn create_stage(call: &Call<'_>, api: &str) -> Reply {
     let input: CreateStageInput = call.body()?;
     let name = input.stage_name.unwrap_or_default();
     check_stage_name(&name)?;
+    fields::description(input.description.as_deref()).map_err(refused)?;
+    fields::stage_variables(&input.variables).map_err(refused)?;
+    fields::tags(&input.tags).map_err(refused)?;
     let deployment = input
         .deployment_id
         .filter(|d| !d.is_empty())
@@ -278,6 +274,8 @@ async fn update_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
         for operation in &input.patch_operations {
             patch_stage(stage, &deployments, operation)?;
         }
+        fields::description(stage.description.as_deref()).map_err(refused)?;
+        fields::stage_variables(&stage.variables).map_err(refused)?;
         stage.last_updated = now;
         Ok(stage.clone())
     })

@@ -8,6 +8,7 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::model::EndpointType;
 use iamgate_gateway::registry::stable_id;
 use iamgate_gateway::stored::{ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord};
@@ -18,7 +19,7 @@ use super::{
     EndpointConfiguration, bad_request, conflict, endpoint_type, list_json, load_api, not_found,
     paginate,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 /// How a mapping without a base path is written in URIs and answers.
 const NO_BASE_PATH: &str = "(none)";
@@ -138,6 +139,7 @@ async fn create_domain_name(call: &Call<'_>) -> Reply {
     let input: CreateDomainNameInput = call.body()?;
     let name = key(&input.domain_name.unwrap_or_default());
     check_domain_name(&name)?;
+    fields::tags(&input.tags).map_err(refused)?;
     let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
     // A name serves one account's APIs. The documents are per account, so
     // another account's claim is seen in what the data plane serves.
@@ -198,8 +200,10 @@ struct CreateMappingInput {
     stage: Option<String>,
 }
 
-/// A base path: `/`-separated segments of `a-zA-Z0-9._-`.
+/// A base path: `/`-separated segments of `a-zA-Z0-9._-`, bounded as
+/// every stored path.
 fn check_base_path(base: &str) -> Result<(), ApiError> {
+    fields::path("basePath", base).map_err(refused)?;
     let ok = base.is_empty()
         || base.split('/').all(|segment| {
             !segment.is_empty()

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::stored::{
     DEFAULT_TIMEOUT_MS, IntegrationRecord, IntegrationResponseRecord, MethodRecord,
     MethodResponseRecord, RestApiRecord, lambda_function,
@@ -21,7 +22,7 @@ use super::{
     PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, load_api,
     not_found, patch_bool, patch_key,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 const HTTP_METHODS: &[&str] = &[
     "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
@@ -360,6 +361,9 @@ async fn put_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply 
     call.authorize()?;
     let input: PutMethodResponseInput = call.body()?;
     check_status_code(code)?;
+    for key in input.response_parameters.keys() {
+        fields::method_response_parameter(key).map_err(refused)?;
+    }
     let response = MethodResponseRecord {
         status_code: code.to_owned(),
         response_parameters: input.response_parameters,
@@ -474,6 +478,13 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
             "Invalid passthrough behavior specified: {behavior}"
         )));
     }
+    if let Some(uri) = integration.uri.as_deref() {
+        fields::uri(uri).map_err(refused)?;
+    }
+    for (key, value) in &integration.request_parameters {
+        fields::integration_request_parameter(key, value).map_err(refused)?;
+    }
+    fields::templates(&integration.request_templates).map_err(refused)?;
     Ok(())
 }
 
@@ -632,6 +643,12 @@ async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
     call.authorize()?;
     let input: PutIntegrationResponseInput = call.body()?;
     check_status_code(code)?;
+    // A header value that no HTTP response may carry would break every
+    // later call of the method: refused here, where it would be stored.
+    for (key, value) in &input.response_parameters {
+        fields::integration_response_parameter(key, value).map_err(refused)?;
+    }
+    fields::templates(&input.response_templates).map_err(refused)?;
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
         selection_pattern: input.selection_pattern,

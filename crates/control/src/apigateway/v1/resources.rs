@@ -4,6 +4,7 @@
 //! A resource's `path` is derived from its ancestors' path parts, so
 //! renaming one rewrites the paths of its whole subtree in the same write.
 
+use iamgate_gateway::fields;
 use iamgate_gateway::model::PathPart;
 use iamgate_gateway::openapi::parse_path;
 use iamgate_gateway::stored::{ResourceRecord, RestApiRecord};
@@ -15,7 +16,7 @@ use super::{
     PatchInput, bad_request, change_api, conflict, invalid_patch, list_json, load_api, not_found,
     paginate,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 /// The not-found answer for a resource id the API does not have.
 pub(crate) fn no_such_resource() -> ApiError {
@@ -170,11 +171,13 @@ async fn create_resource(call: &Call<'_>, api: &str, parent: &str) -> Reply {
     let created = change_api(call, api, |record| {
         let parent = record.resources.get(parent).ok_or_else(no_such_resource)?;
         check_sibling(record, parent, &part, &text, None)?;
+        let path = child_path(&parent.path, &text);
+        fields::path("path", &path).map_err(refused)?;
         let resource = ResourceRecord {
             id: id.clone(),
             parent_id: Some(parent.id.clone()),
             path_part: Some(text.clone()),
-            path: child_path(&parent.path, &text),
+            path,
             methods: Default::default(),
         };
         if record.resources.contains_key(&id) {
@@ -227,11 +230,19 @@ fn rename(record: &mut RestApiRecord, id: &str, text: &str) -> Result<(), ApiErr
     check_sibling(record, parent, &part, text, Some(id))?;
     let old_path = resource.path.clone();
     let new_path = child_path(&parent.path, text);
+    // Every path the rename rewrites must still fit, before any is changed.
+    fields::path("path", &new_path).map_err(refused)?;
+    let below_prefix = format!("{old_path}/");
+    for r in record.resources.values() {
+        if let Some(below) = r.path.strip_prefix(&below_prefix) {
+            fields::path("path", &format!("{new_path}/{below}")).map_err(refused)?;
+        }
+    }
     for r in record.resources.values_mut() {
         if r.id == id {
             r.path_part = Some(text.to_owned());
             r.path = new_path.clone();
-        } else if let Some(below) = r.path.strip_prefix(&format!("{old_path}/")) {
+        } else if let Some(below) = r.path.strip_prefix(&below_prefix) {
             r.path = format!("{new_path}/{below}");
         }
     }

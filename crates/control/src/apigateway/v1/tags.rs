@@ -8,13 +8,14 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::stored::{DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 
 use super::deployments::stage_mut;
 use super::domains::no_such_domain;
 use super::{bad_request, change_api, load_api};
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 /// What a tagging ARN names.
 #[derive(Debug, PartialEq, Eq)]
@@ -76,26 +77,13 @@ struct TagInput {
     tags: Option<BTreeMap<String, String>>,
 }
 
-/// AWS's tag limits: keys 1–128 characters, values up to 256, not `aws:`.
-fn check_tags(tags: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    for (key, value) in tags {
-        if key.is_empty() || key.chars().count() > 128 || value.chars().count() > 256 {
-            return Err(bad_request(format!("Invalid tag: {key}")));
-        }
-        if key.to_ascii_lowercase().starts_with("aws:") {
-            return Err(bad_request("Tag keys may not begin with aws:"));
-        }
-    }
-    Ok(())
-}
-
 async fn tag_resource(call: &Call<'_>, arn: &str) -> Reply {
     call.authorize()?;
     let input: TagInput = call.body()?;
     let tags = input
         .tags
         .ok_or_else(|| bad_request("Tags must be specified"))?;
-    check_tags(&tags)?;
+    fields::tags(&tags).map_err(refused)?;
     let target = tagged(arn, &call.region)?;
     change_tags(call, target, |current| current.extend(tags.clone())).await?;
     Ok((204, None))
@@ -122,24 +110,22 @@ async fn untag_resource(call: &Call<'_>, arn: &str) -> Reply {
     Ok((204, None))
 }
 
-/// Applies `change` to the tags of `target` in one conditional write.
+/// Applies `change` to the tags of `target` in one conditional write; the
+/// result must obey the tag rules (at most 50 in all), or nothing changes.
 async fn change_tags(
     call: &Call<'_>,
     target: Tagged,
     change: impl Fn(&mut BTreeMap<String, String>),
 ) -> Result<(), ApiError> {
+    let bounded = |tags: &mut BTreeMap<String, String>| {
+        change(tags);
+        fields::tags(tags).map_err(refused)
+    };
     match target {
-        Tagged::RestApi(id) => {
-            change_api(call, &id, |record| {
-                change(&mut record.tags);
-                Ok(())
-            })
-            .await
-        }
+        Tagged::RestApi(id) => change_api(call, &id, |record| bounded(&mut record.tags)).await,
         Tagged::Stage(id, stage) => {
             change_api(call, &id, |record| {
-                change(&mut stage_mut(record, &stage)?.tags);
-                Ok(())
+                bounded(&mut stage_mut(record, &stage)?.tags)
             })
             .await
         }
@@ -148,10 +134,7 @@ async fn change_tags(
                 DOMAIN_NAME_KIND,
                 &name,
                 no_such_domain,
-                |domain: &mut DomainNameRecord| {
-                    change(&mut domain.tags);
-                    Ok(())
-                },
+                |domain: &mut DomainNameRecord| bounded(&mut domain.tags),
             )
             .await
         }

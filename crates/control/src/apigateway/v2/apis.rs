@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::model::AuthorizationType;
 use iamgate_gateway::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
 use iamgate_gateway::stored::{
@@ -11,7 +12,7 @@ use iamgate_gateway::stored::{
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::call::{ApiError, Call, Reply, Shape};
+use super::super::call::{ApiError, Call, Reply, Shape, refused};
 use super::integrations::integration_for_target;
 use super::routes::check_route_key;
 use super::{
@@ -50,6 +51,10 @@ pub(super) async fn create_api(call: &Call<'_>) -> Reply {
         _ => return Err(bad_request("ProtocolType is required")),
     }
     check_description(input.description.as_deref())?;
+    fields::version(input.version.as_deref()).map_err(refused)?;
+    if let Some(tags) = &input.tags {
+        fields::tags(tags).map_err(refused)?;
+    }
     let id = call.new_id(API_ID_LENGTH)?;
     let mut record = HttpApiRecord {
         id: id.clone(),
@@ -128,17 +133,12 @@ fn check_name(name: Option<String>) -> Result<String, ApiError> {
     let name = name
         .filter(|n| !n.is_empty())
         .ok_or_else(|| bad_request("Name is required"))?;
-    if name.chars().count() > 128 {
-        return Err(bad_request("Name must be at most 128 characters"));
-    }
+    fields::http_api_name(&name).map_err(refused)?;
     Ok(name)
 }
 
 fn check_description(description: Option<&str>) -> Result<(), ApiError> {
-    if description.is_some_and(|d| d.chars().count() > 1024) {
-        return Err(bad_request("Description must be at most 1024 characters"));
-    }
-    Ok(())
+    fields::description(description).map_err(refused)
 }
 
 pub(super) async fn get_api(call: &Call<'_>, id: &str) -> Reply {
@@ -179,6 +179,7 @@ pub(super) async fn update_api(call: &Call<'_>, id: &str) -> Reply {
     }
     let name = input.name.map(|n| check_name(Some(n))).transpose()?;
     check_description(input.description.as_deref())?;
+    fields::version(input.version.as_deref()).map_err(refused)?;
     let api = change_api(call, id, |api| {
         if let Some(name) = &name {
             api.name = name.clone();

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::model::EndpointType;
 use iamgate_gateway::registry::stable_id;
 use iamgate_gateway::stored::{
@@ -18,7 +19,7 @@ use iamgate_gateway::stored::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::super::call::{ApiError, Call, Reply, Shape};
+use super::super::call::{ApiError, Call, Reply, Shape, refused};
 use super::{bad_request, conflict, fresh_id, no_such_api, not_found, page, tags_of};
 
 /// Length of API mapping ids.
@@ -79,6 +80,9 @@ pub(super) async fn create_domain_name(call: &Call<'_>) -> Reply {
         .as_deref()
         .ok_or_else(|| bad_request("DomainName is required"))
         .and_then(normalize_domain)?;
+    if let Some(tags) = &input.tags {
+        fields::tags(tags).map_err(refused)?;
+    }
     let configurations = input.domain_name_configurations.unwrap_or_default();
     if configurations.len() > 1 {
         return Err(bad_request("Only one DomainNameConfiguration may be given"));
@@ -154,6 +158,7 @@ struct CreateApiMappingInput {
 
 /// `""` (the root) or `/`-separated segments of URL-safe characters.
 fn check_mapping_key(key: &str) -> Result<(), ApiError> {
+    fields::path("apiMappingKey", key).map_err(refused)?;
     if key.is_empty() {
         return Ok(());
     }

@@ -7,7 +7,7 @@ use iamgate_gateway::stored::{HttpIntegrationRecord, lambda_function};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::super::call::{ApiError, Call, Reply, Shape};
+use super::super::call::{ApiError, Call, Reply, Shape, refused};
 use super::{
     CHILD_ID_LENGTH, bad_request, change_definition, conflict, fresh_id, load_api, not_found, page,
 };
@@ -76,6 +76,7 @@ pub(super) fn integration_for_target(
 /// Refuses an integration the data plane would not serve as described.
 fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
     let uri = record.integration_uri.as_deref().unwrap_or("");
+    iamgate_gateway::fields::uri(uri).map_err(refused)?;
     match record.integration_type.as_str() {
         "HTTP_PROXY" => {
             if !is_http_url(uri) {
@@ -128,13 +129,7 @@ fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
         }
         Some(other) => return Err(bad_request(format!("Invalid ConnectionType {other}"))),
     }
-    if record
-        .description
-        .as_deref()
-        .is_some_and(|d| d.chars().count() > 1024)
-    {
-        return Err(bad_request("Description must be at most 1024 characters"));
-    }
+    iamgate_gateway::fields::description(record.description.as_deref()).map_err(refused)?;
     Ok(())
 }
 

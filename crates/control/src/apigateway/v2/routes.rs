@@ -36,6 +36,7 @@ pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(invalid("the path must start with /"));
     };
+    iamgate_gateway::fields::path("routeKey", path).map_err(super::super::call::refused)?;
     if rest.is_empty() {
         return Ok(());
     }

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::stored::{HttpApiRecord, HttpDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::super::call::{ApiError, Call, Reply, Shape};
+use super::super::call::{ApiError, Call, Reply, Shape, refused};
 use super::{
     bad_request, change_api, conflict, deploy, iso8601, load_api, not_found, page,
     prune_auto_deployments, tags_of,
@@ -30,19 +31,19 @@ fn no_such_deployment(deployment: &str) -> ApiError {
 
 /// `$default`, or 1 to 128 of `[A-Za-z0-9_-]`.
 fn check_stage_name(name: &str) -> Result<(), ApiError> {
-    let ok = name == "$default"
-        || (!name.is_empty()
-            && name.len() <= 128
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-'));
-    if ok {
-        Ok(())
-    } else {
-        Err(bad_request(format!(
-            "Invalid stage name {name}: $default, or 1 to 128 letters, digits, _ and -"
-        )))
+    fields::stage_name(name, true).map_err(refused)
+}
+
+/// The members of a stage that the shared rules bound.
+fn check_stage_members(input: &StageInput) -> Result<(), ApiError> {
+    fields::description(input.description.as_deref()).map_err(refused)?;
+    if let Some(variables) = &input.stage_variables {
+        fields::stage_variables(variables).map_err(refused)?;
     }
+    if let Some(tags) = &input.tags {
+        fields::tags(tags).map_err(refused)?;
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -73,6 +74,7 @@ pub(super) async fn create_stage(call: &Call<'_>, id: &str) -> Reply {
         .clone()
         .ok_or_else(|| bad_request("StageName is required"))?;
     check_stage_name(&name)?;
+    check_stage_members(&input)?;
     let stage = change_api(call, id, |api| {
         if api.stages.contains_key(&name) {
             return Err(conflict(format!("Stage {name} already exists")));
@@ -122,6 +124,7 @@ pub(super) async fn update_stage(call: &Call<'_>, id: &str, name: &str) -> Reply
             "StageName and Tags cannot be changed by UpdateStage",
         ));
     }
+    check_stage_members(&input)?;
     let stage = change_api(call, id, |api| {
         let mut stage = api
             .stages
@@ -174,6 +177,7 @@ struct DeploymentInput {
 pub(super) async fn create_deployment(call: &Call<'_>, id: &str) -> Reply {
     call.authorize()?;
     let input: DeploymentInput = call.body()?;
+    fields::description(input.description.as_deref()).map_err(refused)?;
     let deployment = change_api(call, id, |api| {
         if let Some(stage) = &input.stage_name
             && !api.stages.contains_key(stage)

@@ -4,11 +4,12 @@
 
 use std::collections::BTreeMap;
 
+use iamgate_gateway::fields;
 use iamgate_gateway::stored::{DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::super::call::{ApiError, Call, Reply};
+use super::super::call::{ApiError, Call, Reply, refused};
 use super::stages::no_such_stage;
 use super::{bad_request, change_api, load_api, not_found};
 
@@ -32,9 +33,8 @@ fn parse_arn(call: &Call<'_>, arn: &str) -> Result<Tagged, ApiError> {
     }
 }
 
-const MAX_TAGS: usize = 50;
-
-/// Applies `change` to the tags `arn` names, in one conditional write.
+/// Applies `change` to the tags `arn` names, in one conditional write; the
+/// result must obey the tag rules (at most 50 in all), or nothing changes.
 async fn change_tags(
     call: &Call<'_>,
     arn: &str,
@@ -42,10 +42,7 @@ async fn change_tags(
 ) -> Result<(), ApiError> {
     let bounded = |tags: &mut BTreeMap<String, String>| {
         change(tags)?;
-        if tags.len() > MAX_TAGS {
-            return Err(bad_request("A resource can have at most 50 tags"));
-        }
-        Ok(())
+        fields::tags(tags).map_err(refused)
     };
     match parse_arn(call, arn)? {
         Tagged::Api(id) => change_api(call, &id, |api| bounded(&mut api.tags)).await,
@@ -87,13 +84,7 @@ pub(super) async fn tag_resource(call: &Call<'_>, arn: &str) -> Reply {
     call.authorize()?;
     let input: TagInput = call.body()?;
     let tags = input.tags.ok_or_else(|| bad_request("Tags are required"))?;
-    if tags.keys().any(|k| k.is_empty() || k.chars().count() > 128)
-        || tags.values().any(|v| v.chars().count() > 256)
-    {
-        return Err(bad_request(
-            "Tag keys are 1 to 128 characters, values at most 256",
-        ));
-    }
+    fields::tags(&tags).map_err(refused)?;
     change_tags(call, arn, |current| {
         current.extend(tags.iter().map(|(k, v)| (k.clone(), v.clone())));
         Ok(())
