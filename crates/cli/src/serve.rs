@@ -577,7 +577,7 @@ impl Server {
                     Response::new(
                         404,
                         "application/json",
-                        r#"{"message":"iamgate does not serve this service on this port yet"}"#,
+                        r#"{"message":"iamgate does not serve this service"}"#,
                     )
                     .with_header("x-amzn-ErrorType", "UnknownOperationException"),
                 ),
@@ -622,7 +622,7 @@ impl Server {
             .data
             .handle_recorded(apis, target.api_id, &target.path, &signed, facts, &world)
             .await;
-        (to_response(answer), record)
+        (to_response(answer.sendable()), record)
     }
 }
 
@@ -716,9 +716,20 @@ fn to_hyper(response: Response) -> hyper::Response<Full<Bytes>> {
     builder
         .body(Full::new(Bytes::from(response.body)))
         .unwrap_or_else(|_| {
-            let mut fallback =
-                hyper::Response::new(Full::new(Bytes::from_static(b"internal error")));
+            // Never reached for data-plane answers (checked as sendable);
+            // still AWS's 500 rather than a body of our own.
+            let failure =
+                iamgate_gateway::responses::rest_internal_failure(&iamgate_wire::new_request_id());
+            let mut fallback = hyper::Response::new(Full::new(Bytes::from(failure.body)));
             *fallback.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+            for (name, value) in &failure.headers {
+                if let (Ok(name), Ok(value)) = (
+                    hyper::header::HeaderName::try_from(name.as_str()),
+                    hyper::header::HeaderValue::try_from(value.as_str()),
+                ) {
+                    fallback.headers_mut().insert(name, value);
+                }
+            }
             fallback
         })
 }

@@ -100,9 +100,7 @@ fn normalize_escapes(raw: &str) -> Cow<'_, str> {
                 if value.is_ascii_alphanumeric() || b"-._~".contains(&value) {
                     out.push(char::from(value));
                 } else {
-                    out.push('%');
-                    out.push(char::from(HEX[usize::from(high)]));
-                    out.push(char::from(HEX[usize::from(low)]));
+                    out.push_str(&format!("%{value:02X}"));
                 }
                 index += 3;
             }
@@ -119,8 +117,6 @@ fn normalize_escapes(raw: &str) -> Cow<'_, str> {
     }
     Cow::Owned(out)
 }
-
-const HEX: [u8; 16] = *b"0123456789ABCDEF";
 
 fn hex_value(digit: u8) -> Option<u8> {
     char::from(digit)

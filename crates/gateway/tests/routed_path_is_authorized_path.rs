@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 //! The invariant that keeps an explicit Deny from being walked around: a
 //! request that reaches a method is authorized against the ARN of that
 //! method's path with the request's own parameter values — whatever raw
