@@ -59,6 +59,9 @@ pub struct ServerOptions {
     pub env: Vec<(String, String)>,
     /// More `serve` arguments (`--log-format json`, `--trusted-proxy …`).
     pub args: Vec<String>,
+    /// A command that runs the binary (`prlimit --nofile=256:256`); it
+    /// must exec it, so that the process is the server.
+    pub wrapper: Option<Vec<String>>,
 }
 
 /// A running `iamgate serve`; dropping it kills the process.
@@ -80,7 +83,14 @@ impl Server {
             let log = options
                 .data_dir
                 .join(format!("server-{port}-{attempt}.log"));
-            let mut command = Command::new(env!("CARGO_BIN_EXE_iamgate"));
+            let mut command = match options.wrapper.as_deref() {
+                Some([program, args @ ..]) => {
+                    let mut command = Command::new(program);
+                    command.args(args).arg(env!("CARGO_BIN_EXE_iamgate"));
+                    command
+                }
+                _ => Command::new(env!("CARGO_BIN_EXE_iamgate")),
+            };
             command
                 .arg("serve")
                 .arg("--listen")

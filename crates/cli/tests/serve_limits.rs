@@ -1,0 +1,226 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+//! What a slow, idle or malformed client can hold of a running server:
+//! each is closed or answered within its bound, and other clients are
+//! served meanwhile.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support::{Server, ServerOptions, http};
+
+fn start(args: &[&str]) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&ServerOptions {
+        data_dir: dir.path().join("data"),
+        args: args.iter().map(|a| (*a).to_owned()).collect(),
+        ..ServerOptions::default()
+    });
+    (server, dir)
+}
+
+const SHORT: &[&str] = &[
+    "--header-read-timeout",
+    "1s",
+    "--body-read-timeout",
+    "2s",
+    "--idle-timeout",
+    "2s",
+];
+
+fn connect(server: &Server) -> TcpStream {
+    let stream = TcpStream::connect(("127.0.0.1", server.port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    stream
+}
+
+/// Reads until the server closes the connection; what it sent, and when.
+fn read_until_closed(stream: &mut TcpStream) -> (Vec<u8>, Instant) {
+    let mut seen = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => return (seen, Instant::now()),
+            Ok(n) => seen.extend_from_slice(&buffer[..n]),
+        }
+    }
+}
+
+fn healthy(server: &Server) -> bool {
+    http(server.port, "GET", "/_iamgate/health", &[], b"").is_ok_and(|r| r.status == 200)
+}
+
+#[test]
+fn a_client_sending_its_headers_slowly_is_closed_while_others_are_served() {
+    let (server, _dir) = start(SHORT);
+    let mut slow = connect(&server);
+    let opened = Instant::now();
+    let writer = {
+        let mut slow = slow.try_clone().unwrap();
+        std::thread::spawn(move || {
+            for byte in b"GET /_iamgate/health HTTP/1.1\r\nhost: x\r\n" {
+                if slow.write_all(&[*byte]).is_err() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(200));
+            }
+        })
+    };
+    assert!(healthy(&server), "another client is served meanwhile");
+    let (_, closed) = read_until_closed(&mut slow);
+    let held = closed - opened;
+    assert!(held < Duration::from_secs(5), "held for {held:?}");
+    let _ = writer.join();
+}
+
+#[test]
+fn a_body_sent_slowly_is_answered_408_within_the_body_timeout() {
+    let (server, _dir) = start(SHORT);
+    let mut slow = connect(&server);
+    let opened = Instant::now();
+    slow.write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\nab")
+        .unwrap();
+    assert!(healthy(&server), "another client is served meanwhile");
+    let (answer, closed) = read_until_closed(&mut slow);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(answer.ends_with(r#"{"message":"Request Timeout"}"#), "{answer}");
+    assert!(closed - opened < Duration::from_secs(6));
+}
+
+#[test]
+fn idle_connections_are_closed_fresh_and_after_a_keep_alive_request() {
+    let (server, _dir) = start(SHORT);
+    let mut fresh = connect(&server);
+    let mut kept = connect(&server);
+    let opened = Instant::now();
+    kept.write_all(b"GET /_iamgate/health HTTP/1.1\r\nhost: x\r\n\r\n")
+        .unwrap();
+    for stream in [&mut fresh, &mut kept] {
+        let (_, closed) = read_until_closed(stream);
+        assert!(closed - opened < Duration::from_secs(5));
+    }
+}
+
+#[test]
+fn an_idle_http2_connection_is_closed_after_the_idle_timeout() {
+    let (server, _dir) = start(SHORT);
+    let mut stream = connect(&server);
+    let opened = Instant::now();
+    // The HTTP/2 preface and an empty SETTINGS frame, then nothing.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\x00\x00\x00\x04\x00\x00\x00\x00\x00")
+        .unwrap();
+    let (seen, closed) = read_until_closed(&mut stream);
+    assert!(!seen.is_empty(), "the server spoke HTTP/2 first");
+    let held = closed - opened;
+    assert!(
+        held >= Duration::from_millis(1500) && held < Duration::from_secs(8),
+        "held for {held:?}"
+    );
+}
+
+#[test]
+fn a_malformed_chunk_size_is_a_bad_request_not_too_large() {
+    let (server, _dir) = start(SHORT);
+    for size in ["zz", "ffffffffffffffffffff"] {
+        let mut stream = connect(&server);
+        stream
+            .write_all(
+                format!(
+                    "POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n{size}\r\nab\r\n0\r\n\r\n"
+                )
+                .as_bytes(),
+            )
+            .unwrap();
+        let (answer, _) = read_until_closed(&mut stream);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 400"), "{size}: {answer}");
+    }
+}
+
+#[test]
+fn shutdown_does_not_wait_for_a_half_sent_request() {
+    let (server, _dir) = start(&[]);
+    let mut half = connect(&server);
+    half.write_all(b"POST / HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\nab")
+        .unwrap();
+    let mut head_only = connect(&server);
+    head_only.write_all(b"GET / HTTP/1.1\r\nho").unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    let stopping = Instant::now();
+    let logs = server.stop();
+    assert!(
+        stopping.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        stopping.elapsed()
+    );
+    assert!(logs.contains("all connections closed"), "{logs}");
+}
+
+/// `prlimit`, to run the server with few file descriptors.
+fn prlimit() -> Option<&'static str> {
+    Command::new("prlimit")
+        .arg("--version")
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|_| "prlimit")
+}
+
+#[test]
+fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
+    let Some(prlimit) = prlimit() else {
+        println!("SKIP: prlimit is not installed");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ServerOptions {
+        data_dir: dir.path().join("data"),
+        args: ["--idle-timeout", "4s", "--header-read-timeout", "4s"]
+            .map(str::to_owned)
+            .to_vec(),
+        ..ServerOptions::default()
+    };
+    options.wrapper = Some(vec![prlimit.to_owned(), "--nofile=256:256".to_owned()]);
+    let server = Server::start(&options);
+    // A kept-alive connection opened before the flood.
+    let mut kept = connect(&server);
+    let ask = b"GET /_iamgate/health HTTP/1.1\r\nhost: x\r\n\r\n";
+    kept.write_all(ask).unwrap();
+    let mut buffer = [0u8; 1024];
+    assert!(kept.read(&mut buffer).unwrap() > 0);
+
+    let flood: Vec<TcpStream> = (0..400)
+        .filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok())
+        .collect();
+    assert!(flood.len() > 256, "the flood exceeds the server's descriptors");
+    std::thread::sleep(Duration::from_secs(2));
+    kept.write_all(ask).unwrap();
+    let read = kept.read(&mut buffer).unwrap();
+    assert!(
+        String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"),
+        "an open connection is still served"
+    );
+    let failures = server.logs().matches("accept failed").count();
+    assert!(failures >= 1, "{}", server.logs());
+    assert!(failures <= 4, "{failures} lines in two seconds");
+
+    drop(flood);
+    let recovered = (0..100).any(|_| {
+        std::thread::sleep(Duration::from_millis(100));
+        healthy(&server)
+    });
+    assert!(recovered, "{}", server.logs());
+}
