@@ -12,7 +12,6 @@
 //! text and keep everything else (key order, spacing, other values) exactly
 //! as written, because IAM returns documents as they were submitted.
 
-use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 
@@ -37,8 +36,10 @@ impl std::error::Error for InvalidPrincipal {}
 /// The users and roles principals can name: ARN ↔ unique id.
 #[derive(Debug, Default, Clone)]
 pub struct PrincipalDirectory {
-    id_by_arn: HashMap<String, String>,
-    arn_by_id: HashMap<String, String>,
+    // Persistent maps: the directory is part of every world snapshot, and
+    // a snapshot is cloned and changed one entity at a time.
+    id_by_arn: imbl::HashMap<String, String>,
+    arn_by_id: imbl::HashMap<String, String>,
 }
 
 impl PrincipalDirectory {
@@ -50,6 +51,29 @@ impl PrincipalDirectory {
     pub fn insert(&mut self, arn: String, id: String) {
         self.arn_by_id.insert(id.clone(), arn.clone());
         self.id_by_arn.insert(arn, id);
+    }
+
+    /// Forgets that the user or role `arn` has unique id `id` (it was
+    /// deleted or renamed).
+    pub fn remove(&mut self, arn: &str, id: &str) {
+        if self.arn_by_id.get(id).is_some_and(|known| known == arn) {
+            self.arn_by_id.remove(id);
+        }
+        if self.id_by_arn.get(arn).is_some_and(|known| known == id) {
+            self.id_by_arn.remove(arn);
+        }
+    }
+
+    /// Every (ARN, id) pair, sorted: for comparing directories in tests.
+    #[doc(hidden)]
+    pub fn describe(&self) -> Vec<(String, String)> {
+        let mut pairs: Vec<(String, String)> = self
+            .id_by_arn
+            .iter()
+            .map(|(arn, id)| (arn.clone(), id.clone()))
+            .collect();
+        pairs.sort();
+        pairs
     }
 
     /// Records a user or role; other records name no principal IAM

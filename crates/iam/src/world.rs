@@ -19,9 +19,9 @@
 //! session's role or user is then looked up here, and must still be the
 //! same entity (same unique id) for its policies to apply.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use iamgate_policy::compiled::CompiledPolicies;
 use iamgate_policy::{
@@ -35,8 +35,8 @@ use crate::ids::IdKind;
 use crate::managed::aws_managed_policies;
 use crate::principal_ids::PrincipalDirectory;
 use crate::records::{
-    AccessKeyRecord, AccessKeyStatus, AnyRecord, GroupRecord, ManagedPolicyRecord, RoleRecord,
-    UserRecord,
+    AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, ManagedPolicyRecord,
+    Record, RoleRecord, UserRecord,
 };
 use crate::session::{SessionClaims, SessionPrincipal, TokenError, TokenSealer};
 
@@ -46,21 +46,26 @@ pub struct PolicyEntry {
     pub record: ManagedPolicyRecord,
     /// `None` when the default version does not parse at all.
     pub document: Option<Arc<PolicyDocument>>,
+    /// The default version compiled once, shared by every identity that
+    /// attaches the policy (empty when it does not parse: it grants nothing).
+    pub compiled: Arc<CompiledPolicies>,
 }
 
 #[derive(Debug)]
 pub struct GroupEntry {
     pub record: GroupRecord,
-    /// Inline + attached policies of the group, compiled.
-    pub policies: Arc<CompiledPolicies>,
+    /// The group's inline policies, compiled together; then each attached
+    /// managed policy's shared compiled set.
+    pub policies: Vec<Arc<CompiledPolicies>>,
 }
 
 #[derive(Debug)]
 pub struct UserEntry {
     pub record: UserRecord,
-    /// The user's own inline + attached policies, compiled.
-    pub policies: Arc<CompiledPolicies>,
-    /// Each group's compiled policies, shared with the group's other members.
+    /// The user's own inline policies, compiled together; then each
+    /// attached managed policy's shared compiled set.
+    pub policies: Vec<Arc<CompiledPolicies>>,
+    /// Each group's compiled sets, shared with the group's other members.
     pub group_policies: Vec<Arc<CompiledPolicies>>,
     pub boundary: Option<Arc<CompiledPolicies>>,
 }
@@ -68,8 +73,9 @@ pub struct UserEntry {
 #[derive(Debug)]
 pub struct RoleEntry {
     pub record: RoleRecord,
-    /// Inline + attached policies of the role, compiled.
-    pub policies: Arc<CompiledPolicies>,
+    /// The role's inline policies, compiled together; then each attached
+    /// managed policy's shared compiled set.
+    pub policies: Vec<Arc<CompiledPolicies>>,
     pub boundary: Option<Arc<CompiledPolicies>>,
     /// The trust policy, compiled as the resource policy of `sts:AssumeRole`.
     pub trust: Arc<CompiledPolicies>,
@@ -87,17 +93,88 @@ struct KeyEntry {
 /// Why a record could not be unsealed, from the caller's unsealing function.
 pub type UnsealError = Box<dyn std::error::Error + Send + Sync>;
 
+/// Turns a stored (sealed) access-key secret into the secret access key.
+pub type Unseal<'a> = &'a dyn Fn(&AccessKeyRecord) -> Result<String, UnsealError>;
+
+/// One change to the records a world is built from, as the store's change
+/// feed reports it.
+#[derive(Debug, Clone)]
+pub enum RecordChange {
+    /// The record was created or replaced.
+    Put(AnyRecord),
+    /// The record at this store address (`kind`, `scope`, `key`) is gone.
+    Delete {
+        kind: String,
+        scope: String,
+        key: String,
+    },
+}
+
+/// Users, groups, roles and managed policies are addressed as the store
+/// keys them: account and lower-cased name.
+type NameKey = (String, String);
+
+/// An identity whose compiled policies read a managed policy.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Holder {
+    User(NameKey),
+    Group(NameKey),
+    Role(NameKey),
+}
+
+/// What a problem is about: recomputing an entity replaces its problems.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+enum Subject {
+    Policy(String),
+    Group(NameKey),
+    Role(NameKey),
+    User(NameKey),
+    AccessKey(String),
+}
+
+/// The entries a batch of changes made stale, recomputed once each after
+/// every record of the batch is in place.
+#[derive(Default)]
+struct Stale {
+    policies: HashSet<String>,
+    groups: HashSet<NameKey>,
+    roles: HashSet<NameKey>,
+    users: HashSet<NameKey>,
+    keys: HashSet<String>,
+}
+
 /// The IAM world at one point in time.
+///
+/// Every map is persistent (`imbl`): cloning a world shares all of it, and
+/// applying a change copies only the paths to the entries it touches. So a
+/// write costs O(log n) in the size of the world, and a reader holding the
+/// previous `Arc<World>` keeps a consistent view while the next is built.
+/// Reverse indexes (who attaches a policy, who is in a group, which keys
+/// name a user) say which compiled entries a change makes stale.
+#[derive(Clone)]
 pub struct World {
-    accounts: HashSet<String>,
-    access_keys: HashMap<String, KeyEntry>,
-    users: HashMap<(String, String), Arc<UserEntry>>,
-    groups: HashMap<(String, String), Arc<GroupEntry>>,
-    roles: HashMap<(String, String), Arc<RoleEntry>>,
-    policies: HashMap<String, Arc<PolicyEntry>>,
+    accounts: imbl::HashSet<String>,
+    access_keys: imbl::HashMap<String, Arc<KeyEntry>>,
+    /// Every stored access key, usable or not: a key whose user is missing
+    /// is left out of `access_keys` until the user exists.
+    key_records: imbl::HashMap<String, Arc<AccessKeyRecord>>,
+    users: imbl::HashMap<NameKey, Arc<UserEntry>>,
+    groups: imbl::HashMap<NameKey, Arc<GroupEntry>>,
+    roles: imbl::HashMap<NameKey, Arc<RoleEntry>>,
+    /// By ARN: the embedded AWS-managed policies and every stored one.
+    policies: imbl::HashMap<String, Arc<PolicyEntry>>,
+    /// The ARN of each stored managed policy, by store address.
+    policy_arns: imbl::HashMap<NameKey, String>,
+    /// Policy ARN → the users, groups and roles that attach it or use it
+    /// as their permissions boundary.
+    holders: imbl::HashMap<String, imbl::HashSet<Holder>>,
+    /// Group → lower-cased names of the users that list it.
+    members: imbl::HashMap<NameKey, imbl::HashSet<String>>,
+    /// User → ids of the access keys that name it.
+    user_keys: imbl::HashMap<NameKey, imbl::HashSet<String>>,
     principals: PrincipalDirectory,
     sealer: Option<Arc<TokenSealer>>,
-    problems: Vec<String>,
+    problems: imbl::OrdMap<Subject, Vec<String>>,
 }
 
 impl fmt::Debug for World {
@@ -110,21 +187,127 @@ impl fmt::Debug for World {
             .field("roles", &self.roles.len())
             .field("policies", &self.policies.len())
             .field("sessions", &self.sealer.is_some())
-            .field("problems", &self.problems)
+            .field("problems", &self.problems())
             .finish()
     }
 }
 
-fn lower_key(account: &str, name: &str) -> (String, String) {
+fn lower_key(account: &str, name: &str) -> NameKey {
     (account.to_string(), name.to_lowercase())
+}
+
+/// The embedded AWS-managed policies, parsed and compiled once per process
+/// and shared by every world.
+struct Embedded {
+    policies: imbl::HashMap<String, Arc<PolicyEntry>>,
+    problems: imbl::OrdMap<Subject, Vec<String>>,
+}
+
+fn embedded() -> &'static Embedded {
+    static EMBEDDED: OnceLock<Embedded> = OnceLock::new();
+    EMBEDDED.get_or_init(|| {
+        let mut embedded = Embedded {
+            policies: imbl::HashMap::new(),
+            problems: imbl::OrdMap::new(),
+        };
+        for record in aws_managed_policies() {
+            let (arn, entry, problems) = policy_entry(record);
+            if !problems.is_empty() {
+                embedded
+                    .problems
+                    .insert(Subject::Policy(arn.clone()), problems);
+            }
+            embedded.policies.insert(arn, entry);
+        }
+        embedded
+    })
+}
+
+/// A managed policy's entry, with what is wrong with it.
+fn policy_entry(record: ManagedPolicyRecord) -> (String, Arc<PolicyEntry>, Vec<String>) {
+    let arn = record.arn();
+    let mut problems = Vec::new();
+    let document = parse_stored(
+        record.default_document(),
+        PolicyKind::ManagedIdentity,
+        &format!("managed policy {arn}"),
+        &mut problems,
+    );
+    let named: Vec<NamedPolicy> = document
+        .iter()
+        .map(|document| NamedPolicy {
+            id: Arc::from(arn.as_str()),
+            document: document.clone(),
+        })
+        .collect();
+    let compiled = Arc::new(CompiledPolicies::compile(&named));
+    let entry = PolicyEntry {
+        record,
+        document,
+        compiled,
+    };
+    (arn, Arc::new(entry), problems)
+}
+
+/// Parses a stored document leniently: it passed validation when it was
+/// written; statements a stricter validator now rejects can still deny but
+/// never allow.
+fn parse_stored(
+    text: Option<&str>,
+    kind: PolicyKind,
+    what: &str,
+    problems: &mut Vec<String>,
+) -> Option<Arc<PolicyDocument>> {
+    let Some(text) = text else {
+        problems.push(format!("{what}: the default version is missing"));
+        return None;
+    };
+    let outcome = PolicyDocument::parse_lenient(text, kind);
+    match outcome.document {
+        Some(document) => Some(Arc::new(document)),
+        None => {
+            let first = outcome.errors.first().map(ToString::to_string);
+            problems.push(format!(
+                "{what}: does not parse ({}); it grants nothing",
+                first.unwrap_or_default()
+            ));
+            None
+        }
+    }
+}
+
+/// The managed policies an identity's compiled entry reads.
+fn held_policies<'a>(
+    attached: &'a [String],
+    boundary: Option<&'a String>,
+) -> impl Iterator<Item = &'a String> {
+    attached.iter().chain(boundary)
 }
 
 impl World {
     /// A world with no accounts (before the first load).
     pub fn empty() -> World {
-        Self::from_records(Vec::new(), None, &|record: &AccessKeyRecord| {
-            Ok(record.secret.expose().to_string())
-        })
+        Self::with_sealer(None)
+    }
+
+    fn with_sealer(sealer: Option<Arc<TokenSealer>>) -> World {
+        let embedded = embedded();
+        World {
+            accounts: imbl::HashSet::new(),
+            access_keys: imbl::HashMap::new(),
+            key_records: imbl::HashMap::new(),
+            users: imbl::HashMap::new(),
+            groups: imbl::HashMap::new(),
+            roles: imbl::HashMap::new(),
+            policies: embedded.policies.clone(),
+            policy_arns: imbl::HashMap::new(),
+            holders: imbl::HashMap::new(),
+            members: imbl::HashMap::new(),
+            user_keys: imbl::HashMap::new(),
+            principals: PrincipalDirectory::new(),
+            sealer,
+            problems: embedded.problems.clone(),
+        }
     }
 
     /// Builds the snapshot. The embedded AWS-managed policies are always
@@ -135,184 +318,456 @@ impl World {
     pub fn from_records(
         records: impl IntoIterator<Item = AnyRecord>,
         sealer: Option<Arc<TokenSealer>>,
-        unseal: &dyn Fn(&AccessKeyRecord) -> Result<String, UnsealError>,
+        unseal: Unseal<'_>,
     ) -> World {
-        let mut world = World {
-            accounts: HashSet::new(),
-            access_keys: HashMap::new(),
-            users: HashMap::new(),
-            groups: HashMap::new(),
-            roles: HashMap::new(),
-            policies: HashMap::new(),
-            principals: PrincipalDirectory::new(),
-            sealer,
-            problems: Vec::new(),
+        let mut world = Self::with_sealer(sealer);
+        world.apply(records.into_iter().map(RecordChange::Put), unseal);
+        world
+    }
+
+    /// Applies changes in order, as [`World::from_records`] would have
+    /// built the world from the records they leave. Only the entries the
+    /// changes touch, and those that read them, are recomputed.
+    pub fn apply(&mut self, changes: impl IntoIterator<Item = RecordChange>, unseal: Unseal<'_>) {
+        let mut stale = Stale::default();
+        for change in changes {
+            match change {
+                RecordChange::Put(record) => self.put(record, &mut stale),
+                RecordChange::Delete { kind, scope, key } => {
+                    self.delete(&kind, &scope, &key, &mut stale);
+                }
+            }
+        }
+        self.recompute(stale, unseal);
+    }
+
+    fn put(&mut self, record: AnyRecord, stale: &mut Stale) {
+        match record {
+            AnyRecord::Account(account) => {
+                self.accounts.insert(account.id);
+            }
+            AnyRecord::ManagedPolicy(policy) => {
+                let address = lower_key(&policy.account, &policy.name);
+                if let Some(old) = self.policy_arns.get(&address).cloned() {
+                    self.remove_policy(&old, stale);
+                }
+                let (arn, entry, problems) = policy_entry(policy);
+                self.set_problems(Subject::Policy(arn.clone()), problems);
+                self.policies.insert(arn.clone(), entry);
+                self.policy_arns.insert(address, arn.clone());
+                stale.policies.insert(arn);
+            }
+            AnyRecord::Group(group) => {
+                let key = lower_key(&group.account, &group.name);
+                self.forget_group(&key);
+                self.hold(
+                    Holder::Group(key.clone()),
+                    held_policies(&group.attached_policies, None),
+                );
+                // The compiled policies are filled in by `recompute`.
+                self.groups.insert(
+                    key.clone(),
+                    Arc::new(GroupEntry {
+                        record: group,
+                        policies: Vec::new(),
+                    }),
+                );
+                stale.groups.insert(key);
+            }
+            AnyRecord::Role(role) => {
+                let key = lower_key(&role.account, &role.name);
+                self.forget_role(&key);
+                self.principals.insert(role.arn(), role.id.clone());
+                self.hold(
+                    Holder::Role(key.clone()),
+                    held_policies(&role.attached_policies, role.permissions_boundary.as_ref()),
+                );
+                self.roles.insert(
+                    key.clone(),
+                    Arc::new(RoleEntry {
+                        record: role,
+                        policies: Vec::new(),
+                        boundary: None,
+                        trust: Arc::default(),
+                    }),
+                );
+                stale.roles.insert(key);
+            }
+            AnyRecord::User(user) => {
+                let key = lower_key(&user.account, &user.name);
+                self.forget_user(&key);
+                self.principals.insert(user.arn(), user.id.clone());
+                self.hold(
+                    Holder::User(key.clone()),
+                    held_policies(&user.attached_policies, user.permissions_boundary.as_ref()),
+                );
+                for group in &user.groups {
+                    let group = lower_key(&user.account, group);
+                    let mut members = self.members.get(&group).cloned().unwrap_or_default();
+                    members.insert(key.1.clone());
+                    self.members.insert(group, members);
+                }
+                self.users.insert(
+                    key.clone(),
+                    Arc::new(UserEntry {
+                        record: user,
+                        policies: Vec::new(),
+                        group_policies: Vec::new(),
+                        boundary: None,
+                    }),
+                );
+                stale.users.insert(key);
+            }
+            AnyRecord::AccessKey(key) => {
+                let id = key.id.clone();
+                self.forget_key(&id);
+                if let Some(user) = &key.user {
+                    let user = lower_key(&key.account, user);
+                    let mut keys = self.user_keys.get(&user).cloned().unwrap_or_default();
+                    keys.insert(id.clone());
+                    self.user_keys.insert(user, keys);
+                }
+                self.key_records.insert(id.clone(), Arc::new(key));
+                stale.keys.insert(id);
+            }
+        }
+    }
+
+    fn delete(&mut self, kind: &str, scope: &str, key: &str, stale: &mut Stale) {
+        let name_key = (scope.to_owned(), key.to_owned());
+        match kind {
+            AccountRecord::KIND => {
+                self.accounts.remove(key);
+            }
+            ManagedPolicyRecord::KIND => {
+                if let Some(arn) = self.policy_arns.remove(&name_key) {
+                    self.remove_policy(&arn, stale);
+                }
+            }
+            GroupRecord::KIND => {
+                self.forget_group(&name_key);
+                self.groups.remove(&name_key);
+                self.problems.remove(&Subject::Group(name_key.clone()));
+                stale.groups.insert(name_key);
+            }
+            RoleRecord::KIND => {
+                self.forget_role(&name_key);
+                self.roles.remove(&name_key);
+                self.problems.remove(&Subject::Role(name_key));
+            }
+            UserRecord::KIND => {
+                self.forget_user(&name_key);
+                self.users.remove(&name_key);
+                self.problems.remove(&Subject::User(name_key.clone()));
+                stale.users.insert(name_key);
+            }
+            AccessKeyRecord::KIND => {
+                if self
+                    .key_records
+                    .get(key)
+                    .is_some_and(|record| record.account != scope)
+                {
+                    return;
+                }
+                self.forget_key(key);
+                self.key_records.remove(key);
+                self.access_keys.remove(key);
+                self.problems.remove(&Subject::AccessKey(key.to_owned()));
+            }
+            _ => {}
+        }
+    }
+
+    /// Drops a stored managed policy; an AWS-managed one falls back to the
+    /// embedded version, as a full build would have it.
+    fn remove_policy(&mut self, arn: &str, stale: &mut Stale) {
+        let embedded = embedded();
+        match embedded.policies.get(arn) {
+            Some(entry) => {
+                self.policies.insert(arn.to_owned(), entry.clone());
+                let subject = Subject::Policy(arn.to_owned());
+                let problems = embedded.problems.get(&subject).cloned().unwrap_or_default();
+                self.set_problems(subject, problems);
+            }
+            None => {
+                self.policies.remove(arn);
+                self.problems.remove(&Subject::Policy(arn.to_owned()));
+            }
+        }
+        stale.policies.insert(arn.to_owned());
+    }
+
+    /// Records that `holder` reads `policies`.
+    fn hold<'a>(&mut self, holder: Holder, policies: impl Iterator<Item = &'a String>) {
+        for arn in policies {
+            let mut holders = self.holders.get(arn).cloned().unwrap_or_default();
+            holders.insert(holder.clone());
+            self.holders.insert(arn.clone(), holders);
+        }
+    }
+
+    fn release<'a>(&mut self, holder: &Holder, policies: impl Iterator<Item = &'a String>) {
+        for arn in policies {
+            if let Some(mut holders) = self.holders.get(arn).cloned() {
+                holders.remove(holder);
+                if holders.is_empty() {
+                    self.holders.remove(arn);
+                } else {
+                    self.holders.insert(arn.clone(), holders);
+                }
+            }
+        }
+    }
+
+    /// Removes the index entries of the group stored at `key`, if any.
+    fn forget_group(&mut self, key: &NameKey) {
+        if let Some(old) = self.groups.get(key).cloned() {
+            let attached = &old.record.attached_policies;
+            self.release(&Holder::Group(key.clone()), held_policies(attached, None));
+        }
+    }
+
+    fn forget_role(&mut self, key: &NameKey) {
+        if let Some(old) = self.roles.get(key).cloned() {
+            let record = &old.record;
+            self.principals.remove(&record.arn(), &record.id);
+            let held = held_policies(
+                &record.attached_policies,
+                record.permissions_boundary.as_ref(),
+            );
+            self.release(&Holder::Role(key.clone()), held);
+        }
+    }
+
+    fn forget_user(&mut self, key: &NameKey) {
+        let Some(old) = self.users.get(key).cloned() else {
+            return;
         };
-        let mut users = Vec::new();
-        let mut groups = Vec::new();
-        let mut roles = Vec::new();
-        let mut keys = Vec::new();
-        let mut policies: Vec<ManagedPolicyRecord> = aws_managed_policies();
-        for record in records {
-            world.principals.insert_record(&record);
-            match record {
-                AnyRecord::Account(account) => {
-                    world.accounts.insert(account.id);
-                }
-                AnyRecord::User(user) => users.push(user),
-                AnyRecord::Group(group) => groups.push(group),
-                AnyRecord::Role(role) => roles.push(role),
-                AnyRecord::ManagedPolicy(policy) => policies.push(policy),
-                AnyRecord::AccessKey(key) => keys.push(key),
-            }
-        }
-        // Later records win: stored AWS-managed policies replace embedded ones.
-        for policy in policies {
-            let document = world.parse_stored(
-                policy.default_document(),
-                PolicyKind::ManagedIdentity,
-                &format!("managed policy {}", policy.arn()),
-            );
-            world.policies.insert(
-                policy.arn(),
-                Arc::new(PolicyEntry {
-                    record: policy,
-                    document,
-                }),
-            );
-        }
-        for group in groups {
-            let owner = group.arn();
-            let policies =
-                world.compile_identity(&owner, &group.inline_policies, &group.attached_policies);
-            world.groups.insert(
-                lower_key(&group.account, &group.name),
-                Arc::new(GroupEntry {
-                    record: group,
-                    policies: Arc::new(policies),
-                }),
-            );
-        }
-        for user in users {
-            let owner = user.arn();
-            let policies =
-                world.compile_identity(&owner, &user.inline_policies, &user.attached_policies);
-            let mut group_policies = Vec::new();
-            for name in &user.groups {
-                match world.groups.get(&lower_key(&user.account, name)) {
-                    Some(group) => group_policies.push(group.policies.clone()),
-                    None => world
-                        .problems
-                        .push(format!("{owner}: group {name} does not exist")),
+        let record = &old.record;
+        self.principals.remove(&record.arn(), &record.id);
+        let held = held_policies(
+            &record.attached_policies,
+            record.permissions_boundary.as_ref(),
+        );
+        self.release(&Holder::User(key.clone()), held);
+        for group in &record.groups {
+            let group = lower_key(&record.account, group);
+            if let Some(mut members) = self.members.get(&group).cloned() {
+                members.remove(&key.1);
+                if members.is_empty() {
+                    self.members.remove(&group);
+                } else {
+                    self.members.insert(group, members);
                 }
             }
-            let boundary = world.compile_boundary(&owner, user.permissions_boundary.as_deref());
-            world.users.insert(
-                lower_key(&user.account, &user.name),
-                Arc::new(UserEntry {
-                    record: user,
-                    policies: Arc::new(policies),
-                    group_policies,
-                    boundary,
-                }),
-            );
         }
-        for role in roles {
-            let owner = role.arn();
-            let policies =
-                world.compile_identity(&owner, &role.inline_policies, &role.attached_policies);
-            let boundary = world.compile_boundary(&owner, role.permissions_boundary.as_deref());
-            let trust = world
-                .parse_stored(
-                    Some(&role.trust_policy),
-                    PolicyKind::RoleTrust,
-                    &format!("{owner} trust policy"),
-                )
-                .map(|document| {
-                    CompiledPolicies::compile(&[NamedPolicy {
-                        id: Arc::from(format!("{owner}#trust")),
-                        document,
-                    }])
-                })
-                .unwrap_or_default();
-            world.roles.insert(
-                lower_key(&role.account, &role.name),
-                Arc::new(RoleEntry {
-                    record: role,
-                    policies: Arc::new(policies),
-                    boundary,
-                    trust: Arc::new(trust),
-                }),
-            );
-        }
-        for key in keys {
-            if let Some(user) = &key.user
-                && !world.users.contains_key(&lower_key(&key.account, user))
-            {
-                world
-                    .problems
-                    .push(format!("access key {}: user {user} does not exist", key.id));
-                continue;
+    }
+
+    fn forget_key(&mut self, id: &str) {
+        let Some(old) = self.key_records.get(id).cloned() else {
+            return;
+        };
+        if let Some(user) = &old.user {
+            let user = lower_key(&old.account, user);
+            if let Some(mut keys) = self.user_keys.get(&user).cloned() {
+                keys.remove(id);
+                if keys.is_empty() {
+                    self.user_keys.remove(&user);
+                } else {
+                    self.user_keys.insert(user, keys);
+                }
             }
+        }
+    }
+
+    fn set_problems(&mut self, subject: Subject, problems: Vec<String>) {
+        if problems.is_empty() {
+            self.problems.remove(&subject);
+        } else {
+            self.problems.insert(subject, problems);
+        }
+    }
+
+    /// Recomputes every stale entry, in dependency order: what reads a
+    /// policy, then groups, roles, users, and the keys of the users.
+    fn recompute(&mut self, mut stale: Stale, unseal: Unseal<'_>) {
+        for arn in &stale.policies {
+            for holder in self.holders.get(arn).into_iter().flatten() {
+                match holder {
+                    Holder::User(key) => stale.users.insert(key.clone()),
+                    Holder::Group(key) => stale.groups.insert(key.clone()),
+                    Holder::Role(key) => stale.roles.insert(key.clone()),
+                };
+            }
+        }
+        for key in &stale.groups {
+            self.recompute_group(key);
+            for member in self.members.get(key).into_iter().flatten() {
+                stale.users.insert((key.0.clone(), member.clone()));
+            }
+        }
+        for key in &stale.roles {
+            self.recompute_role(key);
+        }
+        for key in &stale.users {
+            self.recompute_user(key);
+            stale
+                .keys
+                .extend(self.user_keys.get(key).into_iter().flatten().cloned());
+        }
+        for id in &stale.keys {
+            self.recompute_key(id, unseal);
+        }
+    }
+
+    fn recompute_group(&mut self, key: &NameKey) {
+        let Some(old) = self.groups.get(key).cloned() else {
+            return;
+        };
+        let record = old.record.clone();
+        let mut problems = Vec::new();
+        let owner = record.arn();
+        let policies = self.compile_identity(
+            &owner,
+            &record.inline_policies,
+            &record.attached_policies,
+            &mut problems,
+        );
+        self.set_problems(Subject::Group(key.clone()), problems);
+        self.groups
+            .insert(key.clone(), Arc::new(GroupEntry { record, policies }));
+    }
+
+    fn recompute_role(&mut self, key: &NameKey) {
+        let Some(old) = self.roles.get(key).cloned() else {
+            return;
+        };
+        let record = old.record.clone();
+        let mut problems = Vec::new();
+        let owner = record.arn();
+        let policies = self.compile_identity(
+            &owner,
+            &record.inline_policies,
+            &record.attached_policies,
+            &mut problems,
+        );
+        let boundary = self.compile_boundary(
+            &owner,
+            record.permissions_boundary.as_deref(),
+            &mut problems,
+        );
+        let trust = parse_stored(
+            Some(&record.trust_policy),
+            PolicyKind::RoleTrust,
+            &format!("{owner} trust policy"),
+            &mut problems,
+        )
+        .map(|document| {
+            CompiledPolicies::compile(&[NamedPolicy {
+                id: Arc::from(format!("{owner}#trust")),
+                document,
+            }])
+        })
+        .unwrap_or_default();
+        self.set_problems(Subject::Role(key.clone()), problems);
+        self.roles.insert(
+            key.clone(),
+            Arc::new(RoleEntry {
+                record,
+                policies,
+                boundary,
+                trust: Arc::new(trust),
+            }),
+        );
+    }
+
+    fn recompute_user(&mut self, key: &NameKey) {
+        let Some(old) = self.users.get(key).cloned() else {
+            return;
+        };
+        let record = old.record.clone();
+        let mut problems = Vec::new();
+        let owner = record.arn();
+        let policies = self.compile_identity(
+            &owner,
+            &record.inline_policies,
+            &record.attached_policies,
+            &mut problems,
+        );
+        let mut group_policies = Vec::new();
+        for name in &record.groups {
+            match self.groups.get(&lower_key(&record.account, name)) {
+                Some(group) => group_policies.extend(group.policies.iter().cloned()),
+                None => problems.push(format!("{owner}: group {name} does not exist")),
+            }
+        }
+        let boundary = self.compile_boundary(
+            &owner,
+            record.permissions_boundary.as_deref(),
+            &mut problems,
+        );
+        self.set_problems(Subject::User(key.clone()), problems);
+        self.users.insert(
+            key.clone(),
+            Arc::new(UserEntry {
+                record,
+                policies,
+                group_policies,
+                boundary,
+            }),
+        );
+    }
+
+    fn recompute_key(&mut self, id: &str, unseal: Unseal<'_>) {
+        self.access_keys.remove(id);
+        let Some(key) = self.key_records.get(id).cloned() else {
+            return;
+        };
+        let mut problems = Vec::new();
+        let user_missing = key
+            .user
+            .as_ref()
+            .is_some_and(|user| !self.users.contains_key(&lower_key(&key.account, user)));
+        if user_missing {
+            problems.push(format!(
+                "access key {id}: user {} does not exist",
+                key.user.as_deref().unwrap_or_default()
+            ));
+        } else {
             match unseal(&key) {
                 Ok(secret) => {
-                    world.access_keys.insert(
-                        key.id.clone(),
-                        KeyEntry {
+                    self.access_keys.insert(
+                        id.to_owned(),
+                        Arc::new(KeyEntry {
                             account: key.account.clone(),
                             user: key.user.as_deref().map(str::to_lowercase),
                             secret: Secret::new(secret),
                             active: key.status == AccessKeyStatus::Active,
-                        },
+                        }),
                     );
                 }
-                Err(error) => world.problems.push(format!(
-                    "access key {}: the secret could not be unsealed: {error}",
-                    key.id
+                Err(error) => problems.push(format!(
+                    "access key {id}: the secret could not be unsealed: {error}"
                 )),
             }
         }
-        world
+        self.set_problems(Subject::AccessKey(id.to_owned()), problems);
     }
 
-    /// Parses a stored document leniently: it passed validation when it
-    /// was written; statements a stricter validator now rejects can still
-    /// deny but never allow.
-    fn parse_stored(
-        &mut self,
-        text: Option<&str>,
-        kind: PolicyKind,
-        what: &str,
-    ) -> Option<Arc<PolicyDocument>> {
-        let Some(text) = text else {
-            self.problems
-                .push(format!("{what}: the default version is missing"));
-            return None;
-        };
-        let outcome = PolicyDocument::parse_lenient(text, kind);
-        match outcome.document {
-            Some(document) => Some(Arc::new(document)),
-            None => {
-                let first = outcome.errors.first().map(ToString::to_string);
-                self.problems.push(format!(
-                    "{what}: does not parse ({}); it grants nothing",
-                    first.unwrap_or_default()
-                ));
-                None
-            }
-        }
-    }
-
+    /// An identity's policies: its inline policies compiled together,
+    /// then the shared compiled set of each attached managed policy.
     fn compile_identity(
-        &mut self,
+        &self,
         owner: &str,
         inline: &std::collections::BTreeMap<String, String>,
         attached: &[String],
-    ) -> CompiledPolicies {
+        problems: &mut Vec<String>,
+    ) -> Vec<Arc<CompiledPolicies>> {
         let mut named = Vec::new();
         for (name, text) in inline {
             let what = format!("{owner} inline policy {name}");
-            if let Some(document) = self.parse_stored(Some(text), PolicyKind::InlineIdentity, &what)
+            if let Some(document) =
+                parse_stored(Some(text), PolicyKind::InlineIdentity, &what, problems)
             {
                 named.push(NamedPolicy {
                     id: Arc::from(format!("{owner}#{name}")),
@@ -320,24 +775,25 @@ impl World {
                 });
             }
         }
+        let mut policies = vec![Arc::new(CompiledPolicies::compile(&named))];
         for arn in attached {
-            if let Some(policy) = self.managed_document(owner, arn) {
-                named.push(policy);
-            }
+            policies.extend(self.managed_compiled(owner, arn, problems));
         }
-        CompiledPolicies::compile(&named)
+        policies
     }
 
-    fn managed_document(&mut self, owner: &str, arn: &str) -> Option<NamedPolicy> {
-        match self.policies.get(arn).map(|p| p.document.clone()) {
-            Some(Some(document)) => Some(NamedPolicy {
-                id: Arc::from(arn),
-                document,
-            }),
-            Some(None) => None, // already reported
+    /// The shared compiled set of a managed policy; a policy that does not
+    /// exist is reported and contributes nothing.
+    fn managed_compiled(
+        &self,
+        owner: &str,
+        arn: &str,
+        problems: &mut Vec<String>,
+    ) -> Option<Arc<CompiledPolicies>> {
+        match self.policies.get(arn) {
+            Some(policy) => Some(policy.compiled.clone()),
             None => {
-                self.problems
-                    .push(format!("{owner}: attached policy {arn} does not exist"));
+                problems.push(format!("{owner}: attached policy {arn} does not exist"));
                 None
             }
         }
@@ -345,18 +801,86 @@ impl World {
 
     /// A boundary that names a missing policy allows nothing (fail closed).
     fn compile_boundary(
-        &mut self,
+        &self,
         owner: &str,
         arn: Option<&str>,
+        problems: &mut Vec<String>,
     ) -> Option<Arc<CompiledPolicies>> {
         let arn = arn?;
-        let policies: Vec<NamedPolicy> = self.managed_document(owner, arn).into_iter().collect();
-        Some(Arc::new(CompiledPolicies::compile(&policies)))
+        Some(
+            self.managed_compiled(owner, arn, problems)
+                .unwrap_or_default(),
+        )
     }
 
     /// Records that could not be used as they are, for the operator's log.
-    pub fn problems(&self) -> &[String] {
-        &self.problems
+    pub fn problems(&self) -> Vec<&str> {
+        self.problems
+            .values()
+            .flatten()
+            .map(String::as_str)
+            .collect()
+    }
+
+    /// Every entry of the world in a canonical text form: two worlds built
+    /// from the same records, whatever the order of changes, have the same
+    /// description. For tests of incremental updates.
+    #[doc(hidden)]
+    pub fn describe(&self) -> Vec<String> {
+        fn sources<'a>(sets: impl IntoIterator<Item = &'a Arc<CompiledPolicies>>) -> String {
+            sets.into_iter()
+                .flat_map(|set| set.sources())
+                .map(|(id, index)| format!("{id}[{index}]"))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        let mut lines = Vec::new();
+        lines.extend(self.accounts.iter().map(|a| format!("account {a}")));
+        for (id, key) in &self.access_keys {
+            lines.push(format!(
+                "key {id} {} {:?} active={}",
+                key.account, key.user, key.active
+            ));
+        }
+        for (arn, policy) in &self.policies {
+            let record = &policy.record;
+            lines.push(format!(
+                "policy {arn} {} {} {:?} parsed={}",
+                record.id,
+                record.default_version_id,
+                record.default_document().map(str::len),
+                policy.document.is_some()
+            ));
+        }
+        for group in self.groups.values() {
+            lines.push(format!(
+                "group {:?} [{}]",
+                group.record,
+                sources(&group.policies)
+            ));
+        }
+        for role in self.roles.values() {
+            lines.push(format!(
+                "role {:?} [{}] boundary={:?} trust=[{}]",
+                role.record,
+                sources(&role.policies),
+                role.boundary.as_ref().map(|b| sources([b])),
+                sources([&role.trust])
+            ));
+        }
+        for user in self.users.values() {
+            lines.push(format!(
+                "user {:?} [{}] groups=[{}] boundary={:?}",
+                user.record,
+                sources(&user.policies),
+                sources(&user.group_policies),
+                user.boundary.as_ref().map(|b| sources([b]))
+            ));
+        }
+        lines.push(format!("principals {:?}", self.principals.describe()));
+        lines.extend(self.problems().iter().map(|p| format!("problem {p}")));
+        lines.sort();
+        lines
     }
 
     pub fn has_account(&self, account: &str) -> bool {
@@ -738,8 +1262,7 @@ impl Caller {
     /// is allowed implicitly); a session whose entity is gone has none.
     pub fn policies(&self) -> CallerPolicies<'_> {
         fn of_user(user: &UserEntry) -> CallerPolicies<'_> {
-            let mut identity = vec![&user.policies];
-            identity.extend(user.group_policies.iter());
+            let identity = user.policies.iter().chain(&user.group_policies).collect();
             CallerPolicies {
                 identity,
                 boundary: user.boundary.as_ref(),
@@ -759,7 +1282,7 @@ impl Caller {
             },
             Caller::RoleSession(s) => match &s.role {
                 Some(role) => CallerPolicies {
-                    identity: vec![&role.policies],
+                    identity: role.policies.iter().collect(),
                     boundary: role.boundary.as_ref(),
                     session: s.session_policies.as_ref(),
                 },

@@ -318,7 +318,22 @@ fn a_users_identity_policies_include_its_groups_policies() {
     let world = world();
     let alice = caller(&world, "AKIAEXAMPLEALICE0001");
     let policies = alice.policies();
-    assert_eq!(policies.identity.len(), 2, "own + one group");
+    // Her own attached policy, then the one group's: each managed policy
+    // is one compiled set shared by everyone who attaches it.
+    let sources: Vec<&str> = policies
+        .identity
+        .iter()
+        .flat_map(|set| set.sources())
+        .map(|(id, _)| id)
+        .collect();
+    assert_eq!(
+        sources,
+        [
+            "arn:aws:iam::aws:policy/AmazonS3ReadOnlyAccess",
+            "arn:aws:iam::111111111111:policy/InvokeApis"
+        ],
+        "own + one group"
+    );
     assert!(policies.boundary.is_some());
     // execute-api:Invoke is granted only through the group Devs.
     assert_eq!(

@@ -144,6 +144,14 @@ impl CompiledPolicies {
         compiled
     }
 
+    /// Where each statement came from: the policy's id and the statement's
+    /// index in it, in evaluation order.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.statements
+            .iter()
+            .map(|statement| (&*statement.policy_id, statement.index))
+    }
+
     /// Number of statements loaded.
     pub fn len(&self) -> usize {
         self.statements.len()
