@@ -193,14 +193,14 @@ fn record() -> impl Strategy<Value = AnyRecord> {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Put(AnyRecord),
+    Put(Box<AnyRecord>),
     /// Deletes the n-th record present (modulo their number).
     Delete(usize),
 }
 
 fn steps() -> impl Strategy<Value = Vec<Vec<Step>>> {
     let step = prop_oneof![
-        3 => record().prop_map(Step::Put),
+        3 => record().prop_map(|record| Step::Put(Box::new(record))),
         1 => any::<usize>().prop_map(Step::Delete),
     ];
     // Changes come in batches, as one store transaction reports them.
@@ -229,8 +229,8 @@ proptest! {
             for step in batch {
                 match step {
                     Step::Put(record) => {
-                        present.insert(address(&record), record.clone());
-                        changes.push(RecordChange::Put(record));
+                        present.insert(address(&record), (*record).clone());
+                        changes.push(RecordChange::Put(*record));
                     }
                     Step::Delete(n) if !present.is_empty() => {
                         let (kind, scope, key) = present.keys().nth(n % present.len()).cloned().unwrap();
