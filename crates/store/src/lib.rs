@@ -83,7 +83,9 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use error::StoreError;
-pub use model::{Change, ChangeOp, Entity, Expect, Gap, Snapshot, WriteBatch, WriteOp};
+pub use model::{
+    Change, ChangeOp, Delta, Entity, Expect, Gap, Retention, Snapshot, Touched, WriteBatch, WriteOp,
+};
 pub use secrets::{SecretCipher, SecretError};
 
 /// How often every store re-reads the newest sequence number, whatever the
@@ -225,6 +227,89 @@ impl Store {
         }
     }
 
+    /// The entities changed after `seq`, each as it is now, or
+    /// [`StoreError::Gap`] when the log no longer covers every batch after
+    /// `seq`. This is how a node brings its snapshot up to date without
+    /// reading the whole store.
+    pub async fn delta_since(&self, seq: u64) -> Result<Delta, StoreError> {
+        let (latest, rows) = match &self.inner.backend {
+            Backend::Sqlite(db) => db.delta_since(seq).await?,
+            Backend::Postgres(db) => db.delta_since(seq).await?,
+        };
+        // Rows come in change order; an entity changed twice keeps the
+        // place of its last change.
+        let mut last_change = std::collections::HashMap::new();
+        for (position, row) in rows.iter().enumerate() {
+            last_change.insert((&row.1, &row.2, &row.3), position);
+        }
+        let mut touched = Vec::with_capacity(last_change.len());
+        for (position, (_, kind, scope, key, version, body)) in rows.iter().enumerate() {
+            if last_change.get(&(kind, scope, key)) != Some(&position) {
+                continue;
+            }
+            let entity = match (version, body) {
+                (Some(version), Some(body)) => Some(Entity {
+                    kind: kind.clone(),
+                    scope: scope.clone(),
+                    key: key.clone(),
+                    version: *version,
+                    body: body.0.clone(),
+                }),
+                _ => None,
+            };
+            touched.push(Touched {
+                kind: kind.clone(),
+                scope: scope.clone(),
+                key: key.clone(),
+                entity,
+            });
+        }
+        Ok(Delta {
+            seq: latest,
+            touched,
+        })
+    }
+
+    /// Records that `node` has applied every batch up to `applied`, and
+    /// trims what `retention` no longer keeps: batches every live node has
+    /// applied, and batches older than the maximum age. Returns the
+    /// highest sequence number now trimmed. Nodes that have not checked in
+    /// for a day are forgotten.
+    pub async fn checkpoint(
+        &self,
+        node: &str,
+        applied: u64,
+        retention: Retention,
+    ) -> Result<u64, StoreError> {
+        const FORGET_AFTER_SECS: i64 = 86_400;
+        let now = unix_now();
+        let (live_applied, aged) = match &self.inner.backend {
+            Backend::Sqlite(db) => {
+                db.record_node(node, applied, now, now - FORGET_AFTER_SECS)
+                    .await?;
+                db.retention_floor(now - retention.liveness_secs, now - retention.max_age_secs)
+                    .await?
+            }
+            Backend::Postgres(db) => {
+                db.record_node(node, applied, now, now - FORGET_AFTER_SECS)
+                    .await?;
+                db.retention_floor(now - retention.liveness_secs, now - retention.max_age_secs)
+                    .await?
+            }
+        };
+        let through = live_applied.unwrap_or(applied).max(aged.unwrap_or(0));
+        self.trim_changes_before(through.saturating_add(1)).await?;
+        Ok(through)
+    }
+
+    /// How many rows the change log holds (one per entity per batch).
+    pub async fn change_log_rows(&self) -> Result<u64, StoreError> {
+        match &self.inner.backend {
+            Backend::Sqlite(db) => db.change_log_rows().await,
+            Backend::Postgres(db) => db.change_log_rows().await,
+        }
+    }
+
     /// Deletes the change-log rows of batches before `seq`. Readers that are
     /// further behind get a [`StoreError::Gap`] and reload.
     pub async fn trim_changes_before(&self, seq: u64) -> Result<(), StoreError> {
@@ -316,6 +401,27 @@ fn entity_from_row((kind, scope, key, version, body): EntityRow) -> Entity {
         version,
         body: body.0,
     }
+}
+
+/// Row shape of the backends' delta queries: a change and the entity's
+/// state now (absent if deleted).
+type DeltaRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<sqlx::types::Json<Value>>,
+);
+
+/// Seconds since the epoch, as change-log rows and node check-ins record
+/// time.
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX)
+        })
 }
 
 /// Row shape shared by the backends' change-log queries.

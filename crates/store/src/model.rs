@@ -218,3 +218,44 @@ pub struct Gap {
     /// The newest sequence number in the store.
     pub latest: u64,
 }
+
+/// What changed after a sequence number, read in one snapshot: the state
+/// each touched entity is in at [`Delta::seq`] (`None`: deleted), each
+/// entity once, in the order of its last change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Delta {
+    /// The newest batch the delta reflects.
+    pub seq: u64,
+    pub touched: Vec<Touched>,
+}
+
+/// One entity a [`Delta`] touched, and what it is now.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Touched {
+    pub kind: String,
+    pub scope: String,
+    pub key: String,
+    /// The entity as it is at the delta's sequence number; `None` if it was
+    /// deleted.
+    pub entity: Option<Entity>,
+}
+
+/// How long the change log keeps a batch: until every live node has applied
+/// it, and never longer than `max_age` (a node further behind reloads
+/// everything after a [`Gap`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// A node that has not checked in for this many seconds is not live.
+    pub liveness_secs: i64,
+    /// Batches older than this many seconds are trimmed regardless.
+    pub max_age_secs: i64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Self {
+            liveness_secs: 60,
+            max_age_secs: 3600,
+        }
+    }
+}

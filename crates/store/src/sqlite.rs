@@ -18,8 +18,8 @@ use tokio::sync::{Mutex, watch};
 
 use crate::model::{Change, ChangeOp, Entity, Snapshot, WriteBatch, WriteOp};
 use crate::{
-    ChangeRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap, seq_from_db,
-    seq_to_db, trimmed_through_after,
+    ChangeRow, DeltaRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap,
+    seq_from_db, seq_to_db, trimmed_through_after, unix_now,
 };
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -120,7 +120,8 @@ impl SqliteBackend {
             };
             if let Some(change) = change {
                 sqlx::query(
-                    "INSERT INTO changes (seq, idx, kind, scope, key, op) VALUES (?, ?, ?, ?, ?, ?)",
+                    "INSERT INTO changes (seq, idx, kind, scope, key, op, at) \
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
                 )
                 .bind(seq)
                 .bind(i64::try_from(index).unwrap_or(i64::MAX))
@@ -128,6 +129,7 @@ impl SqliteBackend {
                 .bind(scope)
                 .bind(key)
                 .bind(change.as_str())
+                .bind(unix_now())
                 .execute(&mut *tx)
                 .await?;
             }
@@ -203,6 +205,82 @@ impl SqliteBackend {
         .await?;
         tx.commit().await?;
         rows.into_iter().map(change_from_row).collect()
+    }
+
+    pub(crate) async fn delta_since(&self, seq: u64) -> Result<(u64, Vec<DeltaRow>), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let (latest, trimmed_through): (i64, i64) =
+            sqlx::query_as("SELECT last_seq, trimmed_through FROM change_log_state WHERE id = 1")
+                .fetch_one(&mut *tx)
+                .await?;
+        let (latest, trimmed_through) = (seq_from_db(latest)?, seq_from_db(trimmed_through)?);
+        if let Some(gap) = gap(seq, trimmed_through, latest) {
+            return Err(StoreError::Gap(gap));
+        }
+        let rows: Vec<DeltaRow> = sqlx::query_as(
+            "SELECT c.seq, c.kind, c.scope, c.key, e.version, e.body FROM changes c \
+             LEFT JOIN entities e ON e.kind = c.kind AND e.scope = c.scope AND e.key = c.key \
+             WHERE c.seq > ? ORDER BY c.seq, c.idx",
+        )
+        .bind(seq_to_db(seq))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((latest, rows))
+    }
+
+    pub(crate) async fn record_node(
+        &self,
+        node: &str,
+        applied: u64,
+        now: i64,
+        forget_before: i64,
+    ) -> Result<(), StoreError> {
+        let _writer = self.write_gate.lock().await;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        sqlx::query(
+            "INSERT INTO nodes (id, applied_seq, seen_at) VALUES (?, ?, ?) \
+             ON CONFLICT (id) DO UPDATE SET applied_seq = excluded.applied_seq, seen_at = excluded.seen_at",
+        )
+        .bind(node)
+        .bind(seq_to_db(applied))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query("DELETE FROM nodes WHERE seen_at < ?")
+            .bind(forget_before)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn retention_floor(
+        &self,
+        live_since: i64,
+        committed_before: i64,
+    ) -> Result<(Option<u64>, Option<u64>), StoreError> {
+        let applied: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(applied_seq) FROM nodes WHERE seen_at >= ?")
+                .bind(live_since)
+                .fetch_one(&self.pool)
+                .await?;
+        let aged: Option<i64> =
+            sqlx::query_scalar("SELECT MAX(seq) FROM changes WHERE at > 0 AND at < ?")
+                .bind(committed_before)
+                .fetch_one(&self.pool)
+                .await?;
+        Ok((
+            applied.map(seq_from_db).transpose()?,
+            aged.map(seq_from_db).transpose()?,
+        ))
+    }
+
+    pub(crate) async fn change_log_rows(&self) -> Result<u64, StoreError> {
+        let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM changes")
+            .fetch_one(&self.pool)
+            .await?;
+        seq_from_db(rows)
     }
 
     pub(crate) async fn trim_changes_before(&self, seq: u64) -> Result<(), StoreError> {

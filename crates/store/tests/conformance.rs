@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iamgate_store::{ChangeOp, Expect, Store, StoreError, WriteBatch};
+use iamgate_store::{ChangeOp, Expect, Retention, Store, StoreError, WriteBatch};
 use serde_json::json;
 
 use harness::Db;
@@ -66,6 +66,10 @@ conformance!(
     reopening_keeps_data_and_migrations_are_idempotent,
     subscribe_reports_own_commit_at_once,
     second_node_sees_writes_within_a_second,
+    delta_since_gives_each_touched_entity_once_as_it_is_now,
+    delta_since_reports_a_gap_once_trimmed,
+    checkpoint_trims_what_every_live_node_has_applied,
+    the_change_log_stays_bounded_under_a_write_loop,
 );
 
 mod cases {
@@ -523,6 +527,157 @@ mod cases {
         assert_eq!(store.changes_since(s1).await.unwrap(), all[2..].to_vec());
         assert_eq!(store.changes_since(s2).await.unwrap(), all[3..].to_vec());
         assert!(store.changes_since(s3).await.unwrap().is_empty());
+    }
+
+    pub async fn delta_since_gives_each_touched_entity_once_as_it_is_now(db: Arc<Db>) {
+        let store = db.open().await;
+        let start = store.latest_seq().await.unwrap();
+        let empty = store.delta_since(start).await.unwrap();
+        assert_eq!((empty.seq, empty.touched.len()), (start, 0));
+
+        store
+            .apply(
+                &WriteBatch::new()
+                    .put("user", "1", "a", user("a"), Expect::Absent)
+                    .put("user", "1", "b", user("b"), Expect::Absent),
+            )
+            .await
+            .unwrap();
+        let s2 = store
+            .apply(&WriteBatch::new().put("user", "1", "a", user("a2"), Expect::Present))
+            .await
+            .unwrap();
+        let s3 = store
+            .apply(&WriteBatch::new().delete("user", "1", "b", Expect::Present))
+            .await
+            .unwrap();
+
+        let delta = store.delta_since(start).await.unwrap();
+        assert_eq!(delta.seq, s3);
+        let summary: Vec<(&str, Option<&serde_json::Value>, Option<i64>)> = delta
+            .touched
+            .iter()
+            .map(|t| {
+                (
+                    t.key.as_str(),
+                    t.entity.as_ref().map(|e| &e.body),
+                    t.entity.as_ref().map(|e| e.version),
+                )
+            })
+            .collect();
+        let a2 = user("a2");
+        assert_eq!(
+            summary,
+            [
+                ("a", Some(&a2), Some(i64::try_from(s2).unwrap())),
+                ("b", None, None)
+            ],
+            "each entity once, in the order of its last change, as it is now"
+        );
+        let later = store.delta_since(s2).await.unwrap();
+        assert_eq!(later.touched.len(), 1);
+        assert_eq!(later.touched[0].key, "b");
+        assert!(later.touched[0].entity.is_none());
+    }
+
+    pub async fn delta_since_reports_a_gap_once_trimmed(db: Arc<Db>) {
+        let store = db.open().await;
+        let start = store.latest_seq().await.unwrap();
+        let mut last = start;
+        for name in ["a", "b", "c"] {
+            last = store
+                .apply(&WriteBatch::new().put("user", "1", name, user(name), Expect::Absent))
+                .await
+                .unwrap();
+        }
+        store.trim_changes_before(last).await.unwrap();
+        assert!(matches!(
+            store.delta_since(start).await,
+            Err(StoreError::Gap(_))
+        ));
+        let tail = store.delta_since(last - 1).await.unwrap();
+        assert_eq!(tail.touched.len(), 1);
+        assert_eq!(tail.touched[0].key, "c");
+    }
+
+    pub async fn checkpoint_trims_what_every_live_node_has_applied(db: Arc<Db>) {
+        let store = db.open().await;
+        let start = store.latest_seq().await.unwrap();
+        let mut seqs = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            seqs.push(
+                store
+                    .apply(&WriteBatch::new().put("user", "1", name, user(name), Expect::Absent))
+                    .await
+                    .unwrap(),
+            );
+        }
+        let retention = Retention::default();
+        // Node 2 is behind: nothing it still needs is trimmed.
+        store
+            .checkpoint("node-2", seqs[0], retention)
+            .await
+            .unwrap();
+        let through = store
+            .checkpoint("node-1", seqs[3], retention)
+            .await
+            .unwrap();
+        assert_eq!(through, seqs[0]);
+        assert!(store.delta_since(start).await.is_err());
+        assert_eq!(store.delta_since(seqs[0]).await.unwrap().touched.len(), 3);
+        // Once node 2 catches up, the log empties.
+        let through = store
+            .checkpoint("node-2", seqs[3], retention)
+            .await
+            .unwrap();
+        assert_eq!(through, seqs[3]);
+        assert_eq!(store.changes_since(seqs[3]).await.unwrap().len(), 0);
+        assert!(store.delta_since(seqs[2]).await.is_err());
+        // A node that stopped checking in holds nothing back.
+        let retention = Retention {
+            liveness_secs: -1,
+            ..Retention::default()
+        };
+        let s5 = store
+            .apply(&WriteBatch::new().put("user", "1", "e", user("e"), Expect::Absent))
+            .await
+            .unwrap();
+        store
+            .checkpoint("node-2", seqs[3], Retention::default())
+            .await
+            .unwrap();
+        let through = store.checkpoint("node-1", s5, retention).await.unwrap();
+        assert_eq!(
+            through, s5,
+            "no node counts as live: only the caller's own progress"
+        );
+    }
+
+    pub async fn the_change_log_stays_bounded_under_a_write_loop(db: Arc<Db>) {
+        let store = db.open().await;
+        let retention = Retention::default();
+        let mut largest = 0;
+        for i in 0..200 {
+            let seq = store
+                .apply(&WriteBatch::new().put(
+                    "user",
+                    "1",
+                    &format!("u{i}"),
+                    user("u"),
+                    Expect::Any,
+                ))
+                .await
+                .unwrap();
+            if i % 10 == 9 {
+                store.checkpoint("node-1", seq, retention).await.unwrap();
+            }
+            largest = largest.max(store.change_log_rows().await.unwrap());
+        }
+        assert_eq!(store.change_log_rows().await.unwrap(), 0);
+        assert!(
+            largest <= 10,
+            "at most the batches since the last checkpoint: {largest}"
+        );
     }
 
     pub async fn changes_since_reports_gap_after_trim(db: Arc<Db>) {
