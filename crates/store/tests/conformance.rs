@@ -662,7 +662,7 @@ mod cases {
                 .apply(&WriteBatch::new().put(
                     "user",
                     "1",
-                    &format!("u{i}"),
+                    format!("u{i}"),
                     user("u"),
                     Expect::Any,
                 ))
