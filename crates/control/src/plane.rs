@@ -2,17 +2,22 @@
 //!
 //! Reads never touch the database: every request works on an immutable
 //! [`World`] snapshot behind an atomic pointer. Writes go to the store in one
-//! transaction each; the snapshot is then rebuilt and swapped, on this node
-//! right after the write (a client sees its own writes at once) and on every
-//! other node when the store's change feed reports it.
+//! transaction each; the entities the write touched are then applied to a
+//! copy of the snapshot that shares everything else, and swapped in — on
+//! this node right after the write (a client sees its own writes at once)
+//! and on every other node when the store's change feed reports it. A write
+//! therefore costs the entities it touches, not the size of the world.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
 use iamgate_gateway::config::ApiRegistry;
+use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
-use iamgate_store::{Expect, SecretCipher, SecretError, Store, StoreError, WriteBatch};
+use iamgate_store::{
+    Expect, Retention, SecretCipher, SecretError, Store, StoreError, Touched, WriteBatch,
+};
 use thiserror::Error;
 
 use crate::apigateway::StoredApis;
@@ -108,14 +113,36 @@ impl ControlPlane {
         self.apis.load_full()
     }
 
-    /// Rebuilds the snapshot from the store if the store has moved on.
-    /// Returns the sequence number the snapshot reflects.
+    /// Brings the snapshot up to the store's newest batch and returns the
+    /// sequence number it reflects. Only the entities changed since the
+    /// last update are read and applied ([`Store::delta_since`]); the whole
+    /// store is read at the first load and when the change log no longer
+    /// covers what this node missed.
     pub async fn reload(&self) -> Result<u64, ControlError> {
         let mut loaded = self.reload_lock.lock().await;
-        let latest = self.store.latest_seq().await?;
-        if latest == *loaded && *loaded != 0 {
-            return Ok(latest);
+        if *loaded != 0 {
+            match self.store.delta_since(*loaded).await {
+                Ok(delta) => {
+                    if delta.seq != *loaded {
+                        self.apply_delta(delta.touched);
+                        *loaded = delta.seq;
+                    }
+                    return Ok(*loaded);
+                }
+                Err(StoreError::Gap(gap)) => {
+                    tracing::info!(
+                        ?gap,
+                        "the change log no longer covers this node; reloading everything"
+                    );
+                }
+                Err(error) => return Err(error.into()),
+            }
         }
+        *loaded = self.load_everything().await?;
+        Ok(*loaded)
+    }
+
+    async fn load_everything(&self) -> Result<u64, ControlError> {
         let snapshot = self.store.load_all().await?;
         let mut stored_apis = StoredApis::default();
         let mut records = Vec::new();
@@ -134,32 +161,108 @@ impl ControlPlane {
         for problem in problems {
             tracing::warn!(%problem, "API left out");
         }
-        let cipher = &self.cipher;
-        let unseal = |record: &AccessKeyRecord| {
-            cipher
-                .open_for(&record.id, record.secret.expose())
-                .map_err(|error| Box::new(error) as iamgate_iam::world::UnsealError)
-        };
-        let world = World::from_records(records, Some(self.sealer.clone()), &unseal);
+        let world = World::from_records(records, Some(self.sealer.clone()), &self.unseal());
         for problem in world.problems() {
             tracing::warn!(%problem, "world record left out");
         }
         self.world.store(Arc::new(world));
         self.apis.store(Arc::new(apis));
-        *loaded = snapshot.seq;
         Ok(snapshot.seq)
     }
 
-    /// Follows the store's change feed and reloads on every change, until
-    /// the store closes. Other nodes' writes arrive this way.
+    /// Applies the entities a delta touched to a copy of the snapshot that
+    /// shares everything untouched, and swaps it in.
+    fn apply_delta(&self, touched: Vec<Touched>) {
+        let mut changes = Vec::new();
+        let mut apis_changed = Vec::new();
+        for touched in touched {
+            if touched.kind == SYSTEM_KIND {
+                continue;
+            }
+            if StoredApis::is_api_kind(&touched.kind) {
+                apis_changed.push(touched);
+                continue;
+            }
+            let record = touched.entity.and_then(|entity| {
+                AnyRecord::from_body(&entity.kind, entity.body)
+                    .inspect_err(|error| {
+                        tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
+                    })
+                    .ok()
+            });
+            changes.push(match record {
+                Some(record) => RecordChange::Put(record),
+                // Deleted, or unreadable: left out, as a full load would.
+                None => RecordChange::Delete {
+                    kind: touched.kind,
+                    scope: touched.scope,
+                    key: touched.key,
+                },
+            });
+        }
+        if !changes.is_empty() {
+            let mut world = World::clone(&self.world.load());
+            world.apply(changes, &self.unseal());
+            self.world.store(Arc::new(world));
+        }
+        if !apis_changed.is_empty() {
+            let (apis, problems) = StoredApis::apply(&self.apis.load(), apis_changed);
+            for problem in problems {
+                tracing::warn!(%problem, "API left out");
+            }
+            self.apis.store(Arc::new(apis));
+        }
+    }
+
+    /// Opens access-key secrets sealed by this store's cipher.
+    fn unseal(&self) -> impl Fn(&AccessKeyRecord) -> Result<String, UnsealError> + '_ {
+        |record: &AccessKeyRecord| {
+            self.cipher
+                .open_for(&record.id, record.secret.expose())
+                .map_err(|error| Box::new(error) as UnsealError)
+        }
+    }
+
+    /// Follows the store's change feed and applies every change, until the
+    /// store closes. Other nodes' writes arrive this way. Every few seconds
+    /// the node also checks in with how far it has applied, which lets the
+    /// change log be trimmed ([`Store::checkpoint`]).
     pub async fn follow_changes(self: Arc<Self>) {
+        let node = node_name();
         let mut changes = self.store.subscribe();
-        while changes.changed().await.is_ok() {
-            if let Err(error) = self.reload().await {
-                tracing::error!(%error, "reload after a change failed; keeping the previous world");
+        let mut check_in = tokio::time::interval(CHECK_IN_EVERY);
+        check_in.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if let Err(error) = self.reload().await {
+                        tracing::error!(%error, "applying a change failed; keeping the previous world");
+                    }
+                }
+                _ = check_in.tick() => {
+                    let applied = *self.reload_lock.lock().await;
+                    if let Err(error) = self.store.checkpoint(&node, applied, Retention::default()).await {
+                        tracing::warn!(%error, "checking in with the change log failed");
+                    }
+                }
             }
         }
     }
+}
+
+/// How often a node reports how far it has applied the change log.
+const CHECK_IN_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A name for this node in the store's check-ins, unique per process.
+fn node_name() -> String {
+    let random = iamgate_iam::ids::random_key().map_or_else(
+        |_| String::from("unknown"),
+        |key| hex::encode(key.get(..8).unwrap_or_default()),
+    );
+    format!("node-{}-{random}", std::process::id())
 }
 
 /// The session-token key: created once, sealed in the store, shared by

@@ -659,13 +659,7 @@ mod cases {
         let mut largest = 0;
         for i in 0..200 {
             let seq = store
-                .apply(&WriteBatch::new().put(
-                    "user",
-                    "1",
-                    format!("u{i}"),
-                    user("u"),
-                    Expect::Any,
-                ))
+                .apply(&WriteBatch::new().put("user", "1", format!("u{i}"), user("u"), Expect::Any))
                 .await
                 .unwrap();
             if i % 10 == 9 {

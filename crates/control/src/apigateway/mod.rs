@@ -71,6 +71,53 @@ impl StoredApis {
         }
     }
 
+    /// Whether documents of `kind` are API Gateway's.
+    pub(crate) fn is_api_kind(kind: &str) -> bool {
+        matches!(kind, REST_API_KIND | HTTP_API_KIND | DOMAIN_NAME_KIND)
+    }
+
+    /// `current` with the changed API Gateway documents applied: each API
+    /// or domain name touched is replaced (or removed), the rest shared.
+    pub(crate) fn apply(
+        current: &ApiRegistry,
+        touched: Vec<iamgate_store::Touched>,
+    ) -> (ApiRegistry, Vec<String>) {
+        let mut registry = ApiRegistry {
+            rest: current.rest.clone(),
+            http: current.http.clone(),
+            domains: current.domains.clone(),
+            default_endpoint_disabled: current.default_endpoint_disabled.clone(),
+        };
+        let mut changed = StoredApis::default();
+        for touched in touched {
+            match touched.kind.as_str() {
+                REST_API_KIND => {
+                    registry.rest.remove(&touched.key);
+                    registry.default_endpoint_disabled.remove(&touched.key);
+                }
+                HTTP_API_KIND => {
+                    registry.http.remove(&touched.key);
+                    registry.default_endpoint_disabled.remove(&touched.key);
+                }
+                DOMAIN_NAME_KIND => {
+                    registry.domains.remove(&touched.key.to_ascii_lowercase());
+                }
+                _ => {}
+            }
+            if let Some(entity) = &touched.entity {
+                changed.take(entity);
+            }
+        }
+        let (update, problems) = changed.registry();
+        registry.rest.extend(update.rest);
+        registry.http.extend(update.http);
+        registry.domains.extend(update.domains);
+        registry
+            .default_endpoint_disabled
+            .extend(update.default_endpoint_disabled);
+        (registry, problems)
+    }
+
     /// The registry serving these documents, and what was left out.
     pub(crate) fn registry(self) -> (ApiRegistry, Vec<String>) {
         let (registry, mut problems) =
