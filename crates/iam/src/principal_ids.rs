@@ -14,6 +14,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use iamgate_policy::json::{self, Node, Value};
 
@@ -38,8 +39,9 @@ impl std::error::Error for InvalidPrincipal {}
 pub struct PrincipalDirectory {
     // Persistent maps: the directory is part of every world snapshot, and
     // a snapshot is cloned and changed one entity at a time.
-    id_by_arn: imbl::HashMap<String, String>,
-    arn_by_id: imbl::HashMap<String, String>,
+    // Both maps share one allocation of each ARN and id.
+    id_by_arn: imbl::OrdMap<Arc<str>, Arc<str>>,
+    arn_by_id: imbl::OrdMap<Arc<str>, Arc<str>>,
 }
 
 impl PrincipalDirectory {
@@ -49,6 +51,7 @@ impl PrincipalDirectory {
 
     /// Records that the user or role `arn` has unique id `id`.
     pub fn insert(&mut self, arn: String, id: String) {
+        let (arn, id): (Arc<str>, Arc<str>) = (arn.into(), id.into());
         self.arn_by_id.insert(id.clone(), arn.clone());
         self.id_by_arn.insert(arn, id);
     }
@@ -56,10 +59,10 @@ impl PrincipalDirectory {
     /// Forgets that the user or role `arn` has unique id `id` (it was
     /// deleted or renamed).
     pub fn remove(&mut self, arn: &str, id: &str) {
-        if self.arn_by_id.get(id).is_some_and(|known| known == arn) {
+        if self.arn_by_id.get(id).is_some_and(|known| &**known == arn) {
             self.arn_by_id.remove(id);
         }
-        if self.id_by_arn.get(arn).is_some_and(|known| known == id) {
+        if self.id_by_arn.get(arn).is_some_and(|known| &**known == id) {
             self.id_by_arn.remove(arn);
         }
     }
@@ -70,7 +73,7 @@ impl PrincipalDirectory {
         let mut pairs: Vec<(String, String)> = self
             .id_by_arn
             .iter()
-            .map(|(arn, id)| (arn.clone(), id.clone()))
+            .map(|(arn, id)| (arn.to_string(), id.to_string()))
             .collect();
         pairs.sort();
         pairs
@@ -89,12 +92,12 @@ impl PrincipalDirectory {
     /// The unique id of the user or role with exactly this ARN (path and
     /// name compared case-sensitively, as principal matching does).
     pub fn id_of(&self, arn: &str) -> Option<&str> {
-        self.id_by_arn.get(arn).map(String::as_str)
+        self.id_by_arn.get(arn).map(|id| &**id)
     }
 
     /// The ARN of the entity that has this unique id now.
     pub fn arn_of(&self, id: &str) -> Option<&str> {
-        self.arn_by_id.get(id).map(String::as_str)
+        self.arn_by_id.get(id).map(|arn| &**arn)
     }
 
     /// `text` with every user and role ARN principal replaced by its unique

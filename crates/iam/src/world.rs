@@ -19,7 +19,6 @@
 //! session's role or user is then looked up here, and must still be the
 //! same entity (same unique id) for its policies to apply.
 
-use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -36,7 +35,7 @@ use crate::managed::aws_managed_policies;
 use crate::principal_ids::PrincipalDirectory;
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, ManagedPolicyRecord,
-    Record, RoleRecord, UserRecord,
+    Record, RoleRecord, SecretText, UserRecord,
 };
 use crate::session::{SessionClaims, SessionPrincipal, TokenError, TokenSealer};
 
@@ -54,40 +53,31 @@ pub struct PolicyEntry {
 #[derive(Debug)]
 pub struct GroupEntry {
     pub record: GroupRecord,
-    /// The group's inline policies, compiled together; then each attached
-    /// managed policy's shared compiled set.
-    pub policies: Vec<Arc<CompiledPolicies>>,
+    /// The group's inline policies, compiled together.
+    pub inline: Arc<CompiledPolicies>,
 }
 
 #[derive(Debug)]
 pub struct UserEntry {
     pub record: UserRecord,
-    /// The user's own inline policies, compiled together; then each
-    /// attached managed policy's shared compiled set.
-    pub policies: Vec<Arc<CompiledPolicies>>,
-    /// Each group's compiled sets, shared with the group's other members.
-    pub group_policies: Vec<Arc<CompiledPolicies>>,
-    pub boundary: Option<Arc<CompiledPolicies>>,
+    /// The user's inline policies, compiled together.
+    pub inline: Arc<CompiledPolicies>,
 }
 
 #[derive(Debug)]
 pub struct RoleEntry {
     pub record: RoleRecord,
-    /// The role's inline policies, compiled together; then each attached
-    /// managed policy's shared compiled set.
-    pub policies: Vec<Arc<CompiledPolicies>>,
-    pub boundary: Option<Arc<CompiledPolicies>>,
+    /// The role's inline policies, compiled together.
+    pub inline: Arc<CompiledPolicies>,
     /// The trust policy, compiled as the resource policy of `sts:AssumeRole`.
     pub trust: Arc<CompiledPolicies>,
 }
 
-/// A long-term access key with its usable secret.
+/// A stored long-term access key and, if it unseals, its secret.
 struct KeyEntry {
-    account: String,
-    /// Lower-cased user name; `None` for the account root.
-    user: Option<String>,
-    secret: Secret,
-    active: bool,
+    record: AccessKeyRecord,
+    /// `None` when the stored secret does not unseal: the key signs nothing.
+    secret: Option<Secret>,
 }
 
 /// Why a record could not be unsealed, from the caller's unsealing function.
@@ -114,16 +104,9 @@ pub enum RecordChange {
 /// keys them: account and lower-cased name.
 type NameKey = (String, String);
 
-/// An identity whose compiled policies read a managed policy.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Holder {
-    User(NameKey),
-    Group(NameKey),
-    Role(NameKey),
-}
-
-/// What a problem is about: recomputing an entity replaces its problems.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// What a stored problem is about: replacing an entity replaces its
+/// problems.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Subject {
     Policy(String),
     Group(NameKey),
@@ -132,48 +115,35 @@ enum Subject {
     AccessKey(String),
 }
 
-/// The entries a batch of changes made stale, recomputed once each after
-/// every record of the batch is in place.
-#[derive(Default)]
-struct Stale {
-    policies: HashSet<String>,
-    groups: HashSet<NameKey>,
-    roles: HashSet<NameKey>,
-    users: HashSet<NameKey>,
-    keys: HashSet<String>,
-}
-
 /// The IAM world at one point in time.
 ///
-/// Every map is persistent (`imbl`): cloning a world shares all of it, and
-/// applying a change copies only the paths to the entries it touches. So a
-/// write costs O(log n) in the size of the world, and a reader holding the
-/// previous `Arc<World>` keeps a consistent view while the next is built.
-/// Reverse indexes (who attaches a policy, who is in a group, which keys
-/// name a user) say which compiled entries a change makes stale.
+/// Each entity is prepared from its own record alone — its inline policies
+/// compiled, a managed policy's default version compiled once — and
+/// entities refer to each other by name: a user's groups and attached
+/// policies are looked up when a request is evaluated. So applying a
+/// change touches exactly the entity changed, and nothing needs to know
+/// who depends on whom.
+///
+/// Every map is persistent (`imbl`, B-trees): cloning a world shares all
+/// of it, and applying a change copies only the path to the entry it
+/// touches. A write costs O(log n) in the size of the world, and a reader
+/// holding the previous `Arc<World>` keeps a consistent view while the
+/// next is built.
 #[derive(Clone)]
 pub struct World {
-    accounts: imbl::HashSet<String>,
-    access_keys: imbl::HashMap<String, Arc<KeyEntry>>,
-    /// Every stored access key, usable or not: a key whose user is missing
-    /// is left out of `access_keys` until the user exists.
-    key_records: imbl::HashMap<String, Arc<AccessKeyRecord>>,
-    users: imbl::HashMap<NameKey, Arc<UserEntry>>,
-    groups: imbl::HashMap<NameKey, Arc<GroupEntry>>,
-    roles: imbl::HashMap<NameKey, Arc<RoleEntry>>,
+    accounts: imbl::OrdSet<String>,
+    /// Every stored access key, whether it can sign or not.
+    access_keys: imbl::OrdMap<String, Arc<KeyEntry>>,
+    users: imbl::OrdMap<NameKey, Arc<UserEntry>>,
+    groups: imbl::OrdMap<NameKey, Arc<GroupEntry>>,
+    roles: imbl::OrdMap<NameKey, Arc<RoleEntry>>,
     /// By ARN: the embedded AWS-managed policies and every stored one.
-    policies: imbl::HashMap<String, Arc<PolicyEntry>>,
+    policies: imbl::OrdMap<String, Arc<PolicyEntry>>,
     /// The ARN of each stored managed policy, by store address.
-    policy_arns: imbl::HashMap<NameKey, String>,
-    /// Policy ARN → the users, groups and roles that attach it or use it
-    /// as their permissions boundary.
-    holders: imbl::HashMap<String, imbl::HashSet<Holder>>,
-    /// Group → lower-cased names of the users that list it.
-    members: imbl::HashMap<NameKey, imbl::HashSet<String>>,
-    /// User → ids of the access keys that name it.
-    user_keys: imbl::HashMap<NameKey, imbl::HashSet<String>>,
+    policy_arns: imbl::OrdMap<NameKey, String>,
     principals: PrincipalDirectory,
     sealer: Option<Arc<TokenSealer>>,
+    /// Documents that do not parse, by the entity they belong to.
     problems: imbl::OrdMap<Subject, Vec<String>>,
 }
 
@@ -187,7 +157,6 @@ impl fmt::Debug for World {
             .field("roles", &self.roles.len())
             .field("policies", &self.policies.len())
             .field("sessions", &self.sealer.is_some())
-            .field("problems", &self.problems())
             .finish()
     }
 }
@@ -196,10 +165,17 @@ fn lower_key(account: &str, name: &str) -> NameKey {
     (account.to_string(), name.to_lowercase())
 }
 
+/// The compiled form of "no policies", shared by every entity without
+/// inline policies.
+fn no_policies() -> Arc<CompiledPolicies> {
+    static EMPTY: OnceLock<Arc<CompiledPolicies>> = OnceLock::new();
+    EMPTY.get_or_init(Arc::default).clone()
+}
+
 /// The embedded AWS-managed policies, parsed and compiled once per process
 /// and shared by every world.
 struct Embedded {
-    policies: imbl::HashMap<String, Arc<PolicyEntry>>,
+    policies: imbl::OrdMap<String, Arc<PolicyEntry>>,
     problems: imbl::OrdMap<Subject, Vec<String>>,
 }
 
@@ -207,7 +183,7 @@ fn embedded() -> &'static Embedded {
     static EMBEDDED: OnceLock<Embedded> = OnceLock::new();
     EMBEDDED.get_or_init(|| {
         let mut embedded = Embedded {
-            policies: imbl::HashMap::new(),
+            policies: imbl::OrdMap::new(),
             problems: imbl::OrdMap::new(),
         };
         for record in aws_managed_policies() {
@@ -276,12 +252,28 @@ fn parse_stored(
     }
 }
 
-/// The managed policies an identity's compiled entry reads.
-fn held_policies<'a>(
-    attached: &'a [String],
-    boundary: Option<&'a String>,
-) -> impl Iterator<Item = &'a String> {
-    attached.iter().chain(boundary)
+/// An identity's inline policies, compiled together.
+fn compile_inline(
+    owner: &str,
+    inline: &std::collections::BTreeMap<String, String>,
+    problems: &mut Vec<String>,
+) -> Arc<CompiledPolicies> {
+    if inline.is_empty() {
+        return no_policies();
+    }
+    let mut named = Vec::new();
+    for (name, text) in inline {
+        let what = format!("{owner} inline policy {name}");
+        if let Some(document) =
+            parse_stored(Some(text), PolicyKind::InlineIdentity, &what, problems)
+        {
+            named.push(NamedPolicy {
+                id: Arc::from(format!("{owner}#{name}")),
+                document,
+            });
+        }
+    }
+    Arc::new(CompiledPolicies::compile(&named))
 }
 
 impl World {
@@ -293,17 +285,13 @@ impl World {
     fn with_sealer(sealer: Option<Arc<TokenSealer>>) -> World {
         let embedded = embedded();
         World {
-            accounts: imbl::HashSet::new(),
-            access_keys: imbl::HashMap::new(),
-            key_records: imbl::HashMap::new(),
-            users: imbl::HashMap::new(),
-            groups: imbl::HashMap::new(),
-            roles: imbl::HashMap::new(),
+            accounts: imbl::OrdSet::new(),
+            access_keys: imbl::OrdMap::new(),
+            users: imbl::OrdMap::new(),
+            groups: imbl::OrdMap::new(),
+            roles: imbl::OrdMap::new(),
             policies: embedded.policies.clone(),
-            policy_arns: imbl::HashMap::new(),
-            holders: imbl::HashMap::new(),
-            members: imbl::HashMap::new(),
-            user_keys: imbl::HashMap::new(),
+            policy_arns: imbl::OrdMap::new(),
             principals: PrincipalDirectory::new(),
             sealer,
             problems: embedded.problems.clone(),
@@ -313,7 +301,7 @@ impl World {
     /// Builds the snapshot. The embedded AWS-managed policies are always
     /// present; records of account `aws` replace them by ARN. `unseal` turns
     /// a stored secret into the secret access key (the store's cipher lives
-    /// with the caller); keys whose secret does not unseal are left out.
+    /// with the caller); keys whose secret does not unseal sign nothing.
     /// Without a `sealer`, temporary credentials are refused.
     pub fn from_records(
         records: impl IntoIterator<Item = AnyRecord>,
@@ -325,23 +313,18 @@ impl World {
         world
     }
 
-    /// Applies changes in order, as [`World::from_records`] would have
-    /// built the world from the records they leave. Only the entries the
-    /// changes touch, and those that read them, are recomputed.
+    /// Applies changes in order; the result is the world
+    /// [`World::from_records`] builds from the records they leave.
     pub fn apply(&mut self, changes: impl IntoIterator<Item = RecordChange>, unseal: Unseal<'_>) {
-        let mut stale = Stale::default();
         for change in changes {
             match change {
-                RecordChange::Put(record) => self.put(record, &mut stale),
-                RecordChange::Delete { kind, scope, key } => {
-                    self.delete(&kind, &scope, &key, &mut stale);
-                }
+                RecordChange::Put(record) => self.put(record, unseal),
+                RecordChange::Delete { kind, scope, key } => self.delete(&kind, &scope, &key),
             }
         }
-        self.recompute(stale, unseal);
     }
 
-    fn put(&mut self, record: AnyRecord, stale: &mut Stale) {
+    fn put(&mut self, record: AnyRecord, unseal: Unseal<'_>) {
         match record {
             AnyRecord::Account(account) => {
                 self.accounts.insert(account.id);
@@ -349,91 +332,98 @@ impl World {
             AnyRecord::ManagedPolicy(policy) => {
                 let address = lower_key(&policy.account, &policy.name);
                 if let Some(old) = self.policy_arns.get(&address).cloned() {
-                    self.remove_policy(&old, stale);
+                    self.remove_policy(&old);
                 }
                 let (arn, entry, problems) = policy_entry(policy);
                 self.set_problems(Subject::Policy(arn.clone()), problems);
                 self.policies.insert(arn.clone(), entry);
-                self.policy_arns.insert(address, arn.clone());
-                stale.policies.insert(arn);
+                self.policy_arns.insert(address, arn);
             }
             AnyRecord::Group(group) => {
                 let key = lower_key(&group.account, &group.name);
-                self.forget_group(&key);
-                self.hold(
-                    Holder::Group(key.clone()),
-                    held_policies(&group.attached_policies, None),
-                );
-                // The compiled policies are filled in by `recompute`.
-                self.groups.insert(
-                    key.clone(),
-                    Arc::new(GroupEntry {
-                        record: group,
-                        policies: Vec::new(),
-                    }),
-                );
-                stale.groups.insert(key);
+                let mut problems = Vec::new();
+                let inline = compile_inline(&group.arn(), &group.inline_policies, &mut problems);
+                self.set_problems(Subject::Group(key.clone()), problems);
+                let entry = GroupEntry {
+                    record: group,
+                    inline,
+                };
+                self.groups.insert(key, Arc::new(entry));
             }
             AnyRecord::Role(role) => {
                 let key = lower_key(&role.account, &role.name);
-                self.forget_role(&key);
+                self.forget_principal(
+                    self.roles
+                        .get(&key)
+                        .map(|old| (old.record.arn(), old.record.id.clone())),
+                );
                 self.principals.insert(role.arn(), role.id.clone());
-                self.hold(
-                    Holder::Role(key.clone()),
-                    held_policies(&role.attached_policies, role.permissions_boundary.as_ref()),
-                );
-                self.roles.insert(
-                    key.clone(),
-                    Arc::new(RoleEntry {
-                        record: role,
-                        policies: Vec::new(),
-                        boundary: None,
-                        trust: Arc::default(),
-                    }),
-                );
-                stale.roles.insert(key);
+                let owner = role.arn();
+                let mut problems = Vec::new();
+                let inline = compile_inline(&owner, &role.inline_policies, &mut problems);
+                let trust = parse_stored(
+                    Some(&role.trust_policy),
+                    PolicyKind::RoleTrust,
+                    &format!("{owner} trust policy"),
+                    &mut problems,
+                )
+                .map(|document| {
+                    CompiledPolicies::compile(&[NamedPolicy {
+                        id: Arc::from(format!("{owner}#trust")),
+                        document,
+                    }])
+                })
+                .unwrap_or_default();
+                self.set_problems(Subject::Role(key.clone()), problems);
+                let entry = RoleEntry {
+                    record: role,
+                    inline,
+                    trust: Arc::new(trust),
+                };
+                self.roles.insert(key, Arc::new(entry));
             }
             AnyRecord::User(user) => {
                 let key = lower_key(&user.account, &user.name);
-                self.forget_user(&key);
+                self.forget_principal(
+                    self.users
+                        .get(&key)
+                        .map(|old| (old.record.arn(), old.record.id.clone())),
+                );
                 self.principals.insert(user.arn(), user.id.clone());
-                self.hold(
-                    Holder::User(key.clone()),
-                    held_policies(&user.attached_policies, user.permissions_boundary.as_ref()),
-                );
-                for group in &user.groups {
-                    let group = lower_key(&user.account, group);
-                    let mut members = self.members.get(&group).cloned().unwrap_or_default();
-                    members.insert(key.1.clone());
-                    self.members.insert(group, members);
-                }
-                self.users.insert(
-                    key.clone(),
-                    Arc::new(UserEntry {
-                        record: user,
-                        policies: Vec::new(),
-                        group_policies: Vec::new(),
-                        boundary: None,
-                    }),
-                );
-                stale.users.insert(key);
+                let mut problems = Vec::new();
+                let inline = compile_inline(&user.arn(), &user.inline_policies, &mut problems);
+                self.set_problems(Subject::User(key.clone()), problems);
+                let entry = UserEntry {
+                    record: user,
+                    inline,
+                };
+                self.users.insert(key, Arc::new(entry));
             }
             AnyRecord::AccessKey(key) => {
                 let id = key.id.clone();
-                self.forget_key(&id);
-                if let Some(user) = &key.user {
-                    let user = lower_key(&key.account, user);
-                    let mut keys = self.user_keys.get(&user).cloned().unwrap_or_default();
-                    keys.insert(id.clone());
-                    self.user_keys.insert(user, keys);
-                }
-                self.key_records.insert(id.clone(), Arc::new(key));
-                stale.keys.insert(id);
+                let secret = unseal(&key).map(Secret::new);
+                let problems = match &secret {
+                    Ok(_) => Vec::new(),
+                    Err(error) => vec![format!(
+                        "access key {id}: the secret could not be unsealed: {error}"
+                    )],
+                };
+                self.set_problems(Subject::AccessKey(id.clone()), problems);
+                // The sealed text is not needed once opened.
+                let record = AccessKeyRecord {
+                    secret: SecretText::new(String::new()),
+                    ..key
+                };
+                let entry = KeyEntry {
+                    record,
+                    secret: secret.ok(),
+                };
+                self.access_keys.insert(id, Arc::new(entry));
             }
         }
     }
 
-    fn delete(&mut self, kind: &str, scope: &str, key: &str, stale: &mut Stale) {
+    fn delete(&mut self, kind: &str, scope: &str, key: &str) {
         let name_key = (scope.to_owned(), key.to_owned());
         match kind {
             AccountRecord::KIND => {
@@ -441,36 +431,31 @@ impl World {
             }
             ManagedPolicyRecord::KIND => {
                 if let Some(arn) = self.policy_arns.remove(&name_key) {
-                    self.remove_policy(&arn, stale);
+                    self.remove_policy(&arn);
                 }
             }
             GroupRecord::KIND => {
-                self.forget_group(&name_key);
                 self.groups.remove(&name_key);
-                self.problems.remove(&Subject::Group(name_key.clone()));
-                stale.groups.insert(name_key);
+                self.problems.remove(&Subject::Group(name_key));
             }
             RoleRecord::KIND => {
-                self.forget_role(&name_key);
-                self.roles.remove(&name_key);
+                let old = self.roles.remove(&name_key);
+                self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
                 self.problems.remove(&Subject::Role(name_key));
             }
             UserRecord::KIND => {
-                self.forget_user(&name_key);
-                self.users.remove(&name_key);
-                self.problems.remove(&Subject::User(name_key.clone()));
-                stale.users.insert(name_key);
+                let old = self.users.remove(&name_key);
+                self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
+                self.problems.remove(&Subject::User(name_key));
             }
-            AccessKeyRecord::KIND => {
+            // Key ids are unique across accounts; a delete addressed to
+            // another account's key is not this key's.
+            AccessKeyRecord::KIND
                 if self
-                    .key_records
+                    .access_keys
                     .get(key)
-                    .is_some_and(|record| record.account != scope)
-                {
-                    return;
-                }
-                self.forget_key(key);
-                self.key_records.remove(key);
+                    .is_some_and(|entry| entry.record.account == scope) =>
+            {
                 self.access_keys.remove(key);
                 self.problems.remove(&Subject::AccessKey(key.to_owned()));
             }
@@ -480,103 +465,25 @@ impl World {
 
     /// Drops a stored managed policy; an AWS-managed one falls back to the
     /// embedded version, as a full build would have it.
-    fn remove_policy(&mut self, arn: &str, stale: &mut Stale) {
+    fn remove_policy(&mut self, arn: &str) {
         let embedded = embedded();
+        let subject = Subject::Policy(arn.to_owned());
         match embedded.policies.get(arn) {
             Some(entry) => {
                 self.policies.insert(arn.to_owned(), entry.clone());
-                let subject = Subject::Policy(arn.to_owned());
                 let problems = embedded.problems.get(&subject).cloned().unwrap_or_default();
                 self.set_problems(subject, problems);
             }
             None => {
                 self.policies.remove(arn);
-                self.problems.remove(&Subject::Policy(arn.to_owned()));
-            }
-        }
-        stale.policies.insert(arn.to_owned());
-    }
-
-    /// Records that `holder` reads `policies`.
-    fn hold<'a>(&mut self, holder: Holder, policies: impl Iterator<Item = &'a String>) {
-        for arn in policies {
-            let mut holders = self.holders.get(arn).cloned().unwrap_or_default();
-            holders.insert(holder.clone());
-            self.holders.insert(arn.clone(), holders);
-        }
-    }
-
-    fn release<'a>(&mut self, holder: &Holder, policies: impl Iterator<Item = &'a String>) {
-        for arn in policies {
-            if let Some(mut holders) = self.holders.get(arn).cloned() {
-                holders.remove(holder);
-                if holders.is_empty() {
-                    self.holders.remove(arn);
-                } else {
-                    self.holders.insert(arn.clone(), holders);
-                }
+                self.problems.remove(&subject);
             }
         }
     }
 
-    /// Removes the index entries of the group stored at `key`, if any.
-    fn forget_group(&mut self, key: &NameKey) {
-        if let Some(old) = self.groups.get(key).cloned() {
-            let attached = &old.record.attached_policies;
-            self.release(&Holder::Group(key.clone()), held_policies(attached, None));
-        }
-    }
-
-    fn forget_role(&mut self, key: &NameKey) {
-        if let Some(old) = self.roles.get(key).cloned() {
-            let record = &old.record;
-            self.principals.remove(&record.arn(), &record.id);
-            let held = held_policies(
-                &record.attached_policies,
-                record.permissions_boundary.as_ref(),
-            );
-            self.release(&Holder::Role(key.clone()), held);
-        }
-    }
-
-    fn forget_user(&mut self, key: &NameKey) {
-        let Some(old) = self.users.get(key).cloned() else {
-            return;
-        };
-        let record = &old.record;
-        self.principals.remove(&record.arn(), &record.id);
-        let held = held_policies(
-            &record.attached_policies,
-            record.permissions_boundary.as_ref(),
-        );
-        self.release(&Holder::User(key.clone()), held);
-        for group in &record.groups {
-            let group = lower_key(&record.account, group);
-            if let Some(mut members) = self.members.get(&group).cloned() {
-                members.remove(&key.1);
-                if members.is_empty() {
-                    self.members.remove(&group);
-                } else {
-                    self.members.insert(group, members);
-                }
-            }
-        }
-    }
-
-    fn forget_key(&mut self, id: &str) {
-        let Some(old) = self.key_records.get(id).cloned() else {
-            return;
-        };
-        if let Some(user) = &old.user {
-            let user = lower_key(&old.account, user);
-            if let Some(mut keys) = self.user_keys.get(&user).cloned() {
-                keys.remove(id);
-                if keys.is_empty() {
-                    self.user_keys.remove(&user);
-                } else {
-                    self.user_keys.insert(user, keys);
-                }
-            }
+    fn forget_principal(&mut self, old: Option<(String, String)>) {
+        if let Some((arn, id)) = old {
+            self.principals.remove(&arn, &id);
         }
     }
 
@@ -588,238 +495,151 @@ impl World {
         }
     }
 
-    /// Recomputes every stale entry, in dependency order: what reads a
-    /// policy, then groups, roles, users, and the keys of the users.
-    fn recompute(&mut self, mut stale: Stale, unseal: Unseal<'_>) {
-        for arn in &stale.policies {
-            for holder in self.holders.get(arn).into_iter().flatten() {
-                match holder {
-                    Holder::User(key) => stale.users.insert(key.clone()),
-                    Holder::Group(key) => stale.groups.insert(key.clone()),
-                    Holder::Role(key) => stale.roles.insert(key.clone()),
-                };
-            }
-        }
-        for key in &stale.groups {
-            self.recompute_group(key);
-            for member in self.members.get(key).into_iter().flatten() {
-                stale.users.insert((key.0.clone(), member.clone()));
-            }
-        }
-        for key in &stale.roles {
-            self.recompute_role(key);
-        }
-        for key in &stale.users {
-            self.recompute_user(key);
-            stale
-                .keys
-                .extend(self.user_keys.get(key).into_iter().flatten().cloned());
-        }
-        for id in &stale.keys {
-            self.recompute_key(id, unseal);
-        }
+    /// The shared compiled set of a managed policy, if it exists.
+    fn managed(&self, arn: &str) -> Option<&Arc<CompiledPolicies>> {
+        self.policies.get(arn).map(|policy| &policy.compiled)
     }
 
-    fn recompute_group(&mut self, key: &NameKey) {
-        let Some(old) = self.groups.get(key).cloned() else {
-            return;
-        };
-        let record = old.record.clone();
-        let mut problems = Vec::new();
-        let owner = record.arn();
-        let policies = self.compile_identity(
-            &owner,
-            &record.inline_policies,
-            &record.attached_policies,
-            &mut problems,
-        );
-        self.set_problems(Subject::Group(key.clone()), problems);
-        self.groups
-            .insert(key.clone(), Arc::new(GroupEntry { record, policies }));
+    /// Inline, then attached: an identity's own policies.
+    fn own_policies<'a>(
+        &'a self,
+        inline: &'a Arc<CompiledPolicies>,
+        attached: &'a [String],
+    ) -> impl Iterator<Item = &'a Arc<CompiledPolicies>> + 'a {
+        std::iter::once(inline).chain(attached.iter().filter_map(|arn| self.managed(arn)))
     }
 
-    fn recompute_role(&mut self, key: &NameKey) {
-        let Some(old) = self.roles.get(key).cloned() else {
-            return;
-        };
-        let record = old.record.clone();
-        let mut problems = Vec::new();
-        let owner = record.arn();
-        let policies = self.compile_identity(
-            &owner,
-            &record.inline_policies,
-            &record.attached_policies,
-            &mut problems,
-        );
-        let boundary = self.compile_boundary(
-            &owner,
-            record.permissions_boundary.as_deref(),
-            &mut problems,
-        );
-        let trust = parse_stored(
-            Some(&record.trust_policy),
-            PolicyKind::RoleTrust,
-            &format!("{owner} trust policy"),
-            &mut problems,
-        )
-        .map(|document| {
-            CompiledPolicies::compile(&[NamedPolicy {
-                id: Arc::from(format!("{owner}#trust")),
-                document,
-            }])
-        })
-        .unwrap_or_default();
-        self.set_problems(Subject::Role(key.clone()), problems);
-        self.roles.insert(
-            key.clone(),
-            Arc::new(RoleEntry {
-                record,
-                policies,
-                boundary,
-                trust: Arc::new(trust),
-            }),
-        );
-    }
-
-    fn recompute_user(&mut self, key: &NameKey) {
-        let Some(old) = self.users.get(key).cloned() else {
-            return;
-        };
-        let record = old.record.clone();
-        let mut problems = Vec::new();
-        let owner = record.arn();
-        let policies = self.compile_identity(
-            &owner,
-            &record.inline_policies,
-            &record.attached_policies,
-            &mut problems,
-        );
-        let mut group_policies = Vec::new();
-        for name in &record.groups {
-            match self.groups.get(&lower_key(&record.account, name)) {
-                Some(group) => group_policies.extend(group.policies.iter().cloned()),
-                None => problems.push(format!("{owner}: group {name} does not exist")),
-            }
-        }
-        let boundary = self.compile_boundary(
-            &owner,
-            record.permissions_boundary.as_deref(),
-            &mut problems,
-        );
-        self.set_problems(Subject::User(key.clone()), problems);
-        self.users.insert(
-            key.clone(),
-            Arc::new(UserEntry {
-                record,
-                policies,
-                group_policies,
-                boundary,
-            }),
-        );
-    }
-
-    fn recompute_key(&mut self, id: &str, unseal: Unseal<'_>) {
-        self.access_keys.remove(id);
-        let Some(key) = self.key_records.get(id).cloned() else {
-            return;
-        };
-        let mut problems = Vec::new();
-        let user_missing = key
-            .user
-            .as_ref()
-            .is_some_and(|user| !self.users.contains_key(&lower_key(&key.account, user)));
-        if user_missing {
-            problems.push(format!(
-                "access key {id}: user {} does not exist",
-                key.user.as_deref().unwrap_or_default()
-            ));
-        } else {
-            match unseal(&key) {
-                Ok(secret) => {
-                    self.access_keys.insert(
-                        id.to_owned(),
-                        Arc::new(KeyEntry {
-                            account: key.account.clone(),
-                            user: key.user.as_deref().map(str::to_lowercase),
-                            secret: Secret::new(secret),
-                            active: key.status == AccessKeyStatus::Active,
-                        }),
-                    );
-                }
-                Err(error) => problems.push(format!(
-                    "access key {id}: the secret could not be unsealed: {error}"
-                )),
-            }
-        }
-        self.set_problems(Subject::AccessKey(id.to_owned()), problems);
-    }
-
-    /// An identity's policies: its inline policies compiled together,
-    /// then the shared compiled set of each attached managed policy.
-    fn compile_identity(
-        &self,
-        owner: &str,
-        inline: &std::collections::BTreeMap<String, String>,
-        attached: &[String],
-        problems: &mut Vec<String>,
-    ) -> Vec<Arc<CompiledPolicies>> {
-        let mut named = Vec::new();
-        for (name, text) in inline {
-            let what = format!("{owner} inline policy {name}");
-            if let Some(document) =
-                parse_stored(Some(text), PolicyKind::InlineIdentity, &what, problems)
-            {
-                named.push(NamedPolicy {
-                    id: Arc::from(format!("{owner}#{name}")),
-                    document,
-                });
-            }
-        }
-        let mut policies = vec![Arc::new(CompiledPolicies::compile(&named))];
-        for arn in attached {
-            policies.extend(self.managed_compiled(owner, arn, problems));
-        }
-        policies
-    }
-
-    /// The shared compiled set of a managed policy; a policy that does not
-    /// exist is reported and contributes nothing.
-    fn managed_compiled(
-        &self,
-        owner: &str,
-        arn: &str,
-        problems: &mut Vec<String>,
-    ) -> Option<Arc<CompiledPolicies>> {
-        match self.policies.get(arn) {
-            Some(policy) => Some(policy.compiled.clone()),
-            None => {
-                problems.push(format!("{owner}: attached policy {arn} does not exist"));
-                None
-            }
-        }
-    }
-
-    /// A boundary that names a missing policy allows nothing (fail closed).
-    fn compile_boundary(
-        &self,
-        owner: &str,
-        arn: Option<&str>,
-        problems: &mut Vec<String>,
-    ) -> Option<Arc<CompiledPolicies>> {
+    /// A permissions boundary that names a missing policy allows nothing
+    /// (fail closed).
+    fn boundary(&self, arn: Option<&String>) -> Option<Arc<CompiledPolicies>> {
         let arn = arn?;
-        Some(
-            self.managed_compiled(owner, arn, problems)
-                .unwrap_or_default(),
-        )
+        Some(self.managed(arn).cloned().unwrap_or_else(no_policies))
     }
 
-    /// Records that could not be used as they are, for the operator's log.
-    pub fn problems(&self) -> Vec<&str> {
-        self.problems
-            .values()
-            .flatten()
-            .map(String::as_str)
-            .collect()
+    /// A user's identity policies: its own, then each of its groups' that
+    /// exists.
+    fn user_policies(&self, user: &UserEntry) -> CallerPolicies {
+        let record = &user.record;
+        let mut identity: Vec<Arc<CompiledPolicies>> = self
+            .own_policies(&user.inline, &record.attached_policies)
+            .cloned()
+            .collect();
+        for name in &record.groups {
+            if let Some(group) = self.groups.get(&lower_key(&record.account, name)) {
+                identity.extend(
+                    self.own_policies(&group.inline, &group.record.attached_policies)
+                        .cloned(),
+                );
+            }
+        }
+        CallerPolicies {
+            identity,
+            boundary: self.boundary(record.permissions_boundary.as_ref()),
+            session: None,
+        }
+    }
+
+    fn role_policies(&self, role: &RoleEntry) -> CallerPolicies {
+        let record = &role.record;
+        CallerPolicies {
+            identity: self
+                .own_policies(&role.inline, &record.attached_policies)
+                .cloned()
+                .collect(),
+            boundary: self.boundary(record.permissions_boundary.as_ref()),
+            session: None,
+        }
+    }
+
+    /// The policies that decide what `caller` may do, as they stand in
+    /// this snapshot: a root has none (it is allowed implicitly); a
+    /// session whose user or role is gone has none but its session
+    /// policies.
+    pub fn caller_policies(&self, caller: &Caller) -> CallerPolicies {
+        match caller {
+            Caller::Root { .. } => CallerPolicies::default(),
+            Caller::User(user) => self.user_policies(user),
+            Caller::UserSession(session) => match &session.user {
+                Some(user) => self.user_policies(user),
+                None => CallerPolicies::default(),
+            },
+            Caller::RootSession(session) => CallerPolicies {
+                session: session.session_policies.clone(),
+                ..CallerPolicies::default()
+            },
+            Caller::RoleSession(session) => {
+                let mut policies = match &session.role {
+                    Some(role) => self.role_policies(role),
+                    None => CallerPolicies::default(),
+                };
+                policies.session = session.session_policies.clone();
+                policies
+            }
+        }
+    }
+
+    /// Whether the access key can sign: its secret unseals and the user it
+    /// belongs to exists.
+    fn usable_key(&self, key: &KeyEntry) -> bool {
+        key.secret.is_some()
+            && key.record.user.as_ref().is_none_or(|user| {
+                self.users
+                    .contains_key(&lower_key(&key.record.account, user))
+            })
+    }
+
+    /// Records that cannot be used as they are, for the operator's log:
+    /// documents that do not parse, and references to what does not exist
+    /// (found when asked, since entities refer to each other by name).
+    pub fn problems(&self) -> Vec<String> {
+        let mut problems: Vec<String> = self.problems.values().flatten().cloned().collect();
+        let missing_policies =
+            |owner: String, arns: &mut dyn Iterator<Item = &String>, out: &mut Vec<String>| {
+                for arn in arns {
+                    if !self.policies.contains_key(arn) {
+                        out.push(format!("{owner}: attached policy {arn} does not exist"));
+                    }
+                }
+            };
+        for group in self.groups.values() {
+            let record = &group.record;
+            missing_policies(
+                record.arn(),
+                &mut record.attached_policies.iter(),
+                &mut problems,
+            );
+        }
+        for role in self.roles.values() {
+            let record = &role.record;
+            let mut held = record
+                .attached_policies
+                .iter()
+                .chain(&record.permissions_boundary);
+            missing_policies(record.arn(), &mut held, &mut problems);
+        }
+        for user in self.users.values() {
+            let record = &user.record;
+            let mut held = record
+                .attached_policies
+                .iter()
+                .chain(&record.permissions_boundary);
+            missing_policies(record.arn(), &mut held, &mut problems);
+            for name in &record.groups {
+                if !self.groups.contains_key(&lower_key(&record.account, name)) {
+                    problems.push(format!("{}: group {name} does not exist", record.arn()));
+                }
+            }
+        }
+        for (id, key) in &self.access_keys {
+            if let Some(user) = &key.record.user
+                && !self
+                    .users
+                    .contains_key(&lower_key(&key.record.account, user))
+            {
+                problems.push(format!("access key {id}: user {user} does not exist"));
+            }
+        }
+        problems
     }
 
     /// Every entry of the world in a canonical text form: two worlds built
@@ -834,12 +654,23 @@ impl World {
                 .collect::<Vec<_>>()
                 .join(",")
         }
+        fn policies(policies: &CallerPolicies) -> String {
+            format!(
+                "[{}] boundary={:?}",
+                sources(&policies.identity),
+                policies.boundary.as_ref().map(|b| sources([b]))
+            )
+        }
         let mut lines = Vec::new();
         lines.extend(self.accounts.iter().map(|a| format!("account {a}")));
         for (id, key) in &self.access_keys {
+            let record = &key.record;
             lines.push(format!(
-                "key {id} {} {:?} active={}",
-                key.account, key.user, key.active
+                "key {id} {} {:?} {:?} usable={}",
+                record.account,
+                record.user,
+                record.status,
+                self.usable_key(key)
             ));
         }
         for (arn, policy) in &self.policies {
@@ -856,25 +687,22 @@ impl World {
             lines.push(format!(
                 "group {:?} [{}]",
                 group.record,
-                sources(&group.policies)
+                sources([&group.inline])
             ));
         }
         for role in self.roles.values() {
             lines.push(format!(
-                "role {:?} [{}] boundary={:?} trust=[{}]",
+                "role {:?} {} trust=[{}]",
                 role.record,
-                sources(&role.policies),
-                role.boundary.as_ref().map(|b| sources([b])),
+                policies(&self.role_policies(role)),
                 sources([&role.trust])
             ));
         }
         for user in self.users.values() {
             lines.push(format!(
-                "user {:?} [{}] groups=[{}] boundary={:?}",
+                "user {:?} {}",
                 user.record,
-                sources(&user.policies),
-                sources(&user.group_policies),
-                user.boundary.as_ref().map(|b| sources([b]))
+                policies(&self.user_policies(user))
             ));
         }
         lines.push(format!("principals {:?}", self.principals.describe()));
@@ -928,7 +756,8 @@ impl World {
     pub fn access_key_account(&self, access_key_id: &str) -> Option<&str> {
         self.access_keys
             .get(access_key_id)
-            .map(|k| k.account.as_str())
+            .filter(|key| key.secret.is_some())
+            .map(|key| key.record.account.as_str())
     }
 
     /// Evaluates a request by `caller` with no resource policy.
@@ -945,15 +774,15 @@ impl World {
         resource: Option<&CompiledPolicies>,
         resource_kind: ResourcePolicyKind,
     ) -> Decision {
-        let policies = caller.policies();
-        let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &***p).collect();
+        let policies = self.caller_policies(caller);
+        let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
         evaluate(&EvaluationInput {
             request,
             identity: &identity,
             resource,
             resource_kind,
-            boundary: policies.boundary.map(|b| &**b),
-            session: policies.session.map(|s| &**s),
+            boundary: policies.boundary.as_deref(),
+            session: policies.session.as_deref(),
             scp_levels: &[],
         })
     }
@@ -1061,26 +890,29 @@ impl CredentialProvider for World {
         session_token: Option<&str>,
         now: i64,
     ) -> Result<ResolvedCredential<Caller>, CredentialError> {
-        if let Some(key) = self.access_keys.get(access_key_id) {
-            if !key.active {
+        if let Some(key) = self.access_keys.get(access_key_id)
+            && let Some(secret) = &key.secret
+        {
+            let record = &key.record;
+            if record.status != AccessKeyStatus::Active {
                 return Err(CredentialError::UnknownAccessKey);
             }
             if session_token.is_some() {
                 return Err(CredentialError::InvalidSessionToken);
             }
-            let caller = match &key.user {
+            let caller = match &record.user {
                 None => Caller::Root {
-                    account: key.account.clone(),
+                    account: record.account.clone(),
                 },
                 Some(name) => Caller::User(
                     self.users
-                        .get(&(key.account.clone(), name.clone()))
+                        .get(&lower_key(&record.account, name))
                         .cloned()
                         .ok_or(CredentialError::UnknownAccessKey)?,
                 ),
             };
             return Ok(ResolvedCredential {
-                secret: key.secret.clone(),
+                secret: secret.clone(),
                 identity: caller,
             });
         }
@@ -1127,11 +959,12 @@ pub enum Caller {
 /// logic"), borrowed
 /// from the snapshot.
 #[derive(Debug, Default)]
-pub struct CallerPolicies<'a> {
-    /// One compiled group per source: the principal's own, each group's.
-    pub identity: Vec<&'a Arc<CompiledPolicies>>,
-    pub boundary: Option<&'a Arc<CompiledPolicies>>,
-    pub session: Option<&'a Arc<CompiledPolicies>>,
+pub struct CallerPolicies {
+    /// The compiled sets in evaluation order: the principal's inline
+    /// policies, each attached managed policy, then each group's.
+    pub identity: Vec<Arc<CompiledPolicies>>,
+    pub boundary: Option<Arc<CompiledPolicies>>,
+    pub session: Option<Arc<CompiledPolicies>>,
 }
 
 impl Caller {
@@ -1238,7 +1071,8 @@ impl Caller {
                     );
                     let mut tags: Vec<(String, String)> = Vec::new();
                     if let Some(role) = &s.role {
-                        identity.has_permissions_boundary = role.boundary.is_some();
+                        identity.has_permissions_boundary =
+                            role.record.permissions_boundary.is_some();
                         tags.extend(
                             role.record
                                 .tags
@@ -1254,42 +1088,6 @@ impl Caller {
                     identity
                 }
                 _ => PrincipalIdentity::root(&s.claims.account),
-            },
-        }
-    }
-
-    /// The policies to evaluate for this caller: root has none (it
-    /// is allowed implicitly); a session whose entity is gone has none.
-    pub fn policies(&self) -> CallerPolicies<'_> {
-        fn of_user(user: &UserEntry) -> CallerPolicies<'_> {
-            let identity = user.policies.iter().chain(&user.group_policies).collect();
-            CallerPolicies {
-                identity,
-                boundary: user.boundary.as_ref(),
-                session: None,
-            }
-        }
-        match self {
-            Caller::Root { .. } => CallerPolicies::default(),
-            Caller::User(user) => of_user(user),
-            Caller::UserSession(s) => match &s.user {
-                Some(user) => of_user(user),
-                None => CallerPolicies::default(),
-            },
-            Caller::RootSession(s) => CallerPolicies {
-                session: s.session_policies.as_ref(),
-                ..CallerPolicies::default()
-            },
-            Caller::RoleSession(s) => match &s.role {
-                Some(role) => CallerPolicies {
-                    identity: role.policies.iter().collect(),
-                    boundary: role.boundary.as_ref(),
-                    session: s.session_policies.as_ref(),
-                },
-                None => CallerPolicies {
-                    session: s.session_policies.as_ref(),
-                    ..CallerPolicies::default()
-                },
             },
         }
     }

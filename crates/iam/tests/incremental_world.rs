@@ -281,7 +281,9 @@ fn a_snapshot_taken_before_an_update_keeps_its_view() {
     );
     let statements = |world: &World| -> usize {
         let user = world.user(ACCOUNTS[0], "alice").unwrap();
-        user.policies.iter().map(|set| set.len()).sum()
+        let caller = iamgate_iam::Caller::User(user.clone());
+        let policies = world.caller_policies(&caller);
+        policies.identity.iter().map(|set| set.len()).sum()
     };
     assert_eq!(statements(&before), 0);
     assert!(statements(&after) > 0);

@@ -317,7 +317,7 @@ fn a_session_of_a_recreated_role_has_no_permissions() {
 fn a_users_identity_policies_include_its_groups_policies() {
     let world = world();
     let alice = caller(&world, "AKIAEXAMPLEALICE0001");
-    let policies = alice.policies();
+    let policies = world.caller_policies(&alice);
     // Her own attached policy, then the one group's: each managed policy
     // is one compiled set shared by everyone who attaches it.
     let sources: Vec<&str> = policies
@@ -422,7 +422,7 @@ fn cross_account_decisions_follow_table_b() {
 fn the_root_is_allowed_on_the_identity_side() {
     let world = world();
     let root = caller(&world, "AKIAEXAMPLEROOT00001");
-    assert!(root.policies().identity.is_empty());
+    assert!(world.caller_policies(&root).identity.is_empty());
     assert_eq!(invoke(&world, &root, None).0, Outcome::Allowed);
 }
 
