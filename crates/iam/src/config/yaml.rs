@@ -146,11 +146,26 @@ pub(crate) struct SyntaxError {
 }
 
 /// Reads the whole file into a positioned tree.
+///
+/// The YAML reader's default budget (250,000 nodes) is meant for files of
+/// unknown origin; a world file of a large organization — 100,000 users
+/// with a key each is about a million nodes — would breach it. Every node
+/// takes at least two bytes of text (a one-character scalar and a line
+/// break or separator), so a budget of one node and one event per byte can
+/// never refuse a real file, while aliases, the only way a small text
+/// makes many nodes, stay under the reader's own alias limits.
 pub(crate) fn parse(text: &str) -> Result<Node, SyntaxError> {
+    let per_byte = text.len().max(1_000);
     let options = serde_saphyr::options! {
         strict_booleans: true,
         leading_zero_numbers_as_strings: true,
         with_snippet: false,
+        budget: serde_saphyr::budget! {
+            max_nodes: per_byte,
+            max_events: per_byte,
+            max_reader_input_bytes: None,
+            max_total_scalar_bytes: per_byte,
+        },
     };
     serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|error| {
         let (line, column) = error
