@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use iamgate_gateway::config::ApiRegistry;
+use iamgate_apimodel::config::ApiRegistry;
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
 use iamgate_store::{Expect, SecretCipher, SecretError, Store, StoreError, WriteBatch};
 use thiserror::Error;

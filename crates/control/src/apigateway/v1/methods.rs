@@ -9,8 +9,8 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::stored::{
+use iamgate_apimodel::fields;
+use iamgate_apimodel::stored::{
     DEFAULT_TIMEOUT_MS, IntegrationRecord, IntegrationResponseRecord, MethodRecord,
     MethodResponseRecord, RestApiRecord, lambda_function,
 };

@@ -4,10 +4,10 @@
 //! A resource's `path` is derived from its ancestors' path parts, so
 //! renaming one rewrites the paths of its whole subtree in the same write.
 
-use iamgate_gateway::fields;
-use iamgate_gateway::model::PathPart;
-use iamgate_gateway::openapi::parse_path;
-use iamgate_gateway::stored::{ResourceRecord, RestApiRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::PathPart;
+use iamgate_apimodel::openapi::parse_path;
+use iamgate_apimodel::stored::{ResourceRecord, RestApiRecord};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::stored::{HttpIntegrationRecord, lambda_function};
+use iamgate_apimodel::stored::{HttpIntegrationRecord, lambda_function};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -76,7 +76,7 @@ pub(super) fn integration_for_target(
 /// Refuses an integration the data plane would not serve as described.
 fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
     let uri = record.integration_uri.as_deref().unwrap_or("");
-    iamgate_gateway::fields::uri(uri).map_err(refused)?;
+    iamgate_apimodel::fields::uri(uri).map_err(refused)?;
     match record.integration_type.as_str() {
         "HTTP_PROXY" => {
             if !is_http_url(uri) {
@@ -129,7 +129,7 @@ fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
         }
         Some(other) => return Err(bad_request(format!("Invalid ConnectionType {other}"))),
     }
-    iamgate_gateway::fields::description(record.description.as_deref()).map_err(refused)?;
+    iamgate_apimodel::fields::description(record.description.as_deref()).map_err(refused)?;
     Ok(())
 }
 

@@ -1,7 +1,7 @@
 //! Routes: `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, each with its
 //! authorization type and target integration.
 
-use iamgate_gateway::stored::{HttpApiRecord, RouteRecord};
+use iamgate_apimodel::stored::{HttpApiRecord, RouteRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -36,7 +36,7 @@ pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
     let Some(rest) = path.strip_prefix('/') else {
         return Err(invalid("the path must start with /"));
     };
-    iamgate_gateway::fields::path("routeKey", path).map_err(super::super::call::refused)?;
+    iamgate_apimodel::fields::path("routeKey", path).map_err(super::super::call::refused)?;
     if rest.is_empty() {
         return Ok(());
     }

@@ -22,7 +22,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use hyper::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
 
 /// Why a value is refused: the message of AWS's `BadRequestException`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -776,7 +776,6 @@ mod openapi_entry_tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
-    use crate::routing::{RestMatch, route_rest};
 
     const SPEC: &str = r#"
 openapi: 3.0.1
@@ -814,28 +813,6 @@ paths:
         format!(
             "apis:\n  - {{ id: o1b2c3d4e5, account: \"111122223333\", region: us-east-1, stages: [prod], {extra} }}\n"
         )
-    }
-
-    #[test]
-    fn an_openapi_entry_becomes_a_deployed_rest_api() {
-        let text = entry("openapi: spec.yaml, lambda_endpoint: \"http://127.0.0.1:3001\"");
-        let registry = ApiRegistry::from_world_file_with(&text, &files).unwrap();
-        let api = &registry.rest["o1b2c3d4e5"];
-        let stage = &api.stages["prod"];
-        // The shorthand was expanded with this entry's id, account and region.
-        assert!(stage.policy.is_some());
-        let RestMatch::Method { method, .. } = route_rest(&stage.root, "GET", "/pets/7") else {
-            panic!("GET /pets/7 is not routed");
-        };
-        assert_eq!(method.authorization, AuthorizationType::AwsIam);
-        assert_eq!(
-            method.integration,
-            Integration::LambdaProxy {
-                endpoint: "http://127.0.0.1:3001".into(),
-                function: "pets".into(),
-                payload_format: PayloadFormat::V1,
-            }
-        );
     }
 
     #[test]

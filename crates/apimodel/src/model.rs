@@ -44,7 +44,7 @@ impl PathPart {
     }
 
     /// Match precedence at one level: literal before parameter before greedy.
-    pub(crate) fn rank(&self) -> u8 {
+    pub fn rank(&self) -> u8 {
         match self {
             PathPart::Literal(_) => 0,
             PathPart::Param(_) => 1,
