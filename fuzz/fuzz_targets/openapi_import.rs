@@ -3,7 +3,7 @@
 //! rejection always lists at least one problem.
 #![no_main]
 
-use iamgate_gateway::openapi::{ApiFlavour, ImportOptions, import};
+use iamgate_apimodel::openapi::{ApiFlavour, ImportOptions, import};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -9,9 +9,9 @@
 
 use std::collections::HashMap;
 
-use iamgate_gateway::config::ApiRegistry;
-use iamgate_gateway::registry::declared_records;
-use iamgate_gateway::stored::{DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, REST_API_KIND};
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::registry::declared_records;
+use iamgate_apimodel::stored::{DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, REST_API_KIND};
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
 use iamgate_iam::principal_ids::PrincipalDirectory;
 use iamgate_iam::records::{

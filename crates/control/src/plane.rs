@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use arc_swap::ArcSwap;
-use iamgate_gateway::config::ApiRegistry;
+use iamgate_apimodel::config::ApiRegistry;
 use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
 use iamgate_store::{

@@ -235,7 +235,7 @@ type ServedMethods = Vec<(String, String, String)>;
 /// What stage `stage` of `api` serves now: the deployed policy text and
 /// the methods of its tree.
 fn served(gw: &Gateway, api: &str, stage: &str) -> Option<(Option<String>, ServedMethods)> {
-    use iamgate_gateway::model::{Integration, Resource};
+    use iamgate_apimodel::model::{Integration, Resource};
     fn walk(node: &Resource, out: &mut Vec<(String, String, String)>) {
         for m in &node.methods {
             let body = match &m.integration {
@@ -1988,7 +1988,7 @@ async fn a_header_no_http_response_can_carry_is_refused_where_it_would_be_stored
     let served = &apis.rest[&api].stages["prod"].root.methods[0].integration;
     assert_eq!(
         served,
-        &iamgate_gateway::model::Integration::Mock {
+        &iamgate_apimodel::model::Integration::Mock {
             status: 200,
             headers: vec![("Content-Type".into(), "text/plain".into())],
             body: "ok".into()

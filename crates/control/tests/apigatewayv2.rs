@@ -11,8 +11,8 @@
 
 mod support;
 
+use iamgate_apimodel::model::{AuthorizationType, Integration, PayloadFormat};
 use iamgate_control::{ControlPlanes, Service};
-use iamgate_gateway::model::{AuthorizationType, Integration, PayloadFormat};
 use serde_json::{Value, json};
 use support::{Call, Gateway, sign_call};
 

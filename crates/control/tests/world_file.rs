@@ -8,9 +8,9 @@
 //! Applying the world file: idempotent, and recognised by its digest so a
 //! restart with the same file does not parse and diff it again.
 
+use iamgate_apimodel::config::ApiRegistry;
 use iamgate_control::ControlPlane;
 use iamgate_control::apply::world_file_digest;
-use iamgate_gateway::config::ApiRegistry;
 use iamgate_iam::WorldConfig;
 use iamgate_store::{SecretCipher, Store};
 

@@ -16,14 +16,14 @@ use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
 
 use crate::access::AccessDecision;
 use crate::arn::execute_api_arn;
-use crate::model::{
-    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
-};
 use crate::responses::{
     DeniedCaller, GatewayResponse, Tunables, http_forbidden, http_not_found, rest_access_denied,
     rest_fixed, rest_missing_authentication_token, rest_signature_failure,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+use iamgate_apimodel::model::{
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
+};
 
 const INVOKE: &str = "execute-api:Invoke";
 

@@ -14,12 +14,12 @@ use iamgate_sigv4::HttpRequest;
 
 use crate::access::{AccessDecision, AccessRecord};
 use crate::authorize::{Authorizer, Call, Verdict};
-use crate::config::ApiRegistry;
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
 use crate::responses::{
     GatewayResponse, http_internal_server_error, http_not_found, rest_forbidden,
     rest_integration_timeout, rest_internal_server_error, rest_missing_authentication_token,
 };
+use iamgate_apimodel::config::ApiRegistry;
 
 /// The API id a request addresses, and the path from the stage on.
 #[derive(Debug, Clone, PartialEq, Eq)]

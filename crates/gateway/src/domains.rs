@@ -1,32 +1,22 @@
-//! Custom domain names: a request whose host is a configured domain name
-//! is served by the API stage its path's base path is mapped to.
+//! Custom domain names on the request path: a request whose host is a
+//! configured domain name is served by the API stage its path's base path
+//! is mapped to.
 //!
 //! The longest mapping whose key matches the path's leading segments wins;
 //! the empty key (`(none)` in the console) catches everything else. The
 //! mapped API sees the rest of the path, and is authorized against its own
 //! `{api-id}/{stage}` ARN as if called directly (docs/private-apis.md).
 //!
-//! In the world file:
-//!
-//! ```yaml
-//! domain_names:
-//!   - name: api.example.com
-//!     account: "123456789012"
-//!     region: us-east-1
-//!     mappings:
-//!       - { base_path: pets, api: a1b2c3d4e5, stage: prod }
-//!       - { base_path: "", api: h1b2c3d4e5, stage: $default }
-//! ```
+//! The domain names themselves (their records, the world file's
+//! `domain_names:` section, the name rules) are part of the API model
+//! (`iamgate_apimodel::domains`); only routing and the answers it gives
+//! live here, because they are the data plane's.
 
-use std::collections::BTreeMap;
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::domains::domain_name_id;
+use iamgate_apimodel::model::EndpointType;
 
-use serde::Deserialize;
-
-use crate::config::ApiRegistry;
-use crate::model::EndpointType;
-use crate::registry::stable_id;
 use crate::responses::{GatewayResponse, rest_forbidden, rest_missing_authentication_token};
-use crate::stored::{ApiMapping, DomainNameRecord};
 
 /// Where a custom-domain request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -95,32 +85,6 @@ pub fn route(apis: &ApiRegistry, host: Option<&str>, path: &str) -> DomainRoute 
     }
 }
 
-/// The id AWS gives a private domain name (`{name}+{id}` in its ARN),
-/// stable for the account and name.
-pub fn domain_name_id(account: &str, name: &str) -> String {
-    stable_id(&format!("{account}#{name}"), 10)
-}
-
-/// `name` as domain names are stored and served (lower case), if DNS
-/// allows it: at least two dot-separated labels of letters, digits and
-/// inner hyphens, 63 characters each and 253 in all, with an optional
-/// leading `*.` wildcard.
-pub fn domain_name(name: &str) -> Option<String> {
-    let lower = name.to_ascii_lowercase();
-    let labels = lower.strip_prefix("*.").unwrap_or(&lower);
-    let label_ok = |label: &str| {
-        !label.is_empty()
-            && label.len() <= 63
-            && !label.starts_with('-')
-            && !label.ends_with('-')
-            && label
-                .bytes()
-                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-    };
-    let ok = lower.len() <= 253 && labels.contains('.') && labels.split('.').all(label_ok);
-    ok.then_some(lower)
-}
-
 /// The answer on a custom domain whose mappings match no path: a wrong
 /// base path is an unknown resource, `Missing Authentication Token`.
 pub fn unmapped_response() -> GatewayResponse {
@@ -142,97 +106,20 @@ fn rest_after<'a>(path: &'a str, key: &str) -> Option<&'a str> {
     (after.is_empty() || after.starts_with('/')).then_some(after)
 }
 
-#[derive(Debug, Deserialize)]
-struct DomainsFile {
-    #[serde(default)]
-    domain_names: Vec<DomainConfig>,
+/// AWS's answer when an API whose default endpoint is disabled
+/// (`disableExecuteApiEndpoint`) is called through it (host
+/// `{api-id}.execute-api.…` or path-style): `403 {"message":"Forbidden"}`.
+/// A trait so the registry, which belongs to the API model and knows no
+/// responses, answers it where the data plane asks.
+pub trait DefaultEndpointRefusal {
+    /// The refusal, or `None` when the API may be called so.
+    fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse>;
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DomainConfig {
-    name: String,
-    account: String,
-    region: String,
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default)]
-    mappings: Vec<MappingConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MappingConfig {
-    #[serde(default)]
-    base_path: String,
-    api: String,
-    stage: String,
-}
-
-/// The `domain_names:` section of a world file, as stored documents
-/// created at `created_at`; every problem is reported.
-pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>> {
-    let file: DomainsFile =
-        serde_saphyr::from_str(text).map_err(|error| vec![format!("domain_names: {error}")])?;
-    let mut problems = Vec::new();
-    let mut domains: Vec<DomainNameRecord> = Vec::new();
-    for (index, domain) in file.domain_names.iter().enumerate() {
-        let at = format!("domain_names[{index}] ({})", domain.name);
-        let name = domain_name(&domain.name).unwrap_or_else(|| {
-            problems.push(format!("{at}: '{}' is not a domain name", domain.name));
-            domain.name.clone()
-        });
-        if domains.iter().any(|d| d.name == name) {
-            problems.push(format!("{at}: declared twice"));
-        }
-        if domain.account.len() != 12 || !domain.account.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!(
-                "{at}: account '{}' must be 12 digits",
-                domain.account
-            ));
-        }
-        let endpoint_type = match domain.endpoint.as_deref() {
-            None | Some("REGIONAL") => EndpointType::Regional,
-            Some("EDGE") => EndpointType::Edge,
-            Some("PRIVATE") => EndpointType::Private,
-            Some(other) => {
-                problems.push(format!(
-                    "{at}: endpoint '{other}' is not REGIONAL, EDGE or PRIVATE"
-                ));
-                EndpointType::Regional
-            }
-        };
-        let mut mappings = BTreeMap::new();
-        for mapping in &domain.mappings {
-            let key = mapping.base_path.trim_matches('/').to_owned();
-            let key = if key == "(none)" { String::new() } else { key };
-            let id = stable_id(&format!("{name}#{key}"), 6);
-            let previous = mappings.insert(
-                key.clone(),
-                ApiMapping {
-                    id,
-                    api_id: mapping.api.clone(),
-                    stage: mapping.stage.clone(),
-                },
-            );
-            if previous.is_some() {
-                problems.push(format!("{at}: base path '{key}' is mapped twice"));
-            }
-        }
-        domains.push(DomainNameRecord {
-            name,
-            account: domain.account.clone(),
-            region: domain.region.clone(),
-            created_at: 0,
-            endpoint_type,
-            mappings,
-            tags: BTreeMap::new(),
-        });
-    }
-    if problems.is_empty() {
-        Ok(domains)
-    } else {
-        Err(problems)
+impl DefaultEndpointRefusal for ApiRegistry {
+    fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse> {
+        self.is_default_endpoint_disabled(api_id)
+            .then(|| rest_forbidden(&iamgate_wire::new_request_id()))
     }
 }
 
@@ -241,7 +128,9 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::model::HttpApi;
+    use iamgate_apimodel::domains::declared_domains;
+    use iamgate_apimodel::model::HttpApi;
+    use iamgate_apimodel::registry::declared_records;
 
     fn registry() -> ApiRegistry {
         let text = r#"
@@ -338,21 +227,35 @@ domain_names:
         );
     }
 
-    #[test]
-    fn bad_declarations_are_reported() {
-        let text = r#"
-domain_names:
-  - { name: "bad name", account: "1", region: us-east-1, endpoint: VPC,
-      mappings: [{ base_path: a, api: x, stage: s }, { base_path: /a/, api: y, stage: s }] }
+    const DEFAULT_ENDPOINT_FILE: &str = r#"
+apis:
+  - id: a1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod, test]
+    policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: "*", Action: "execute-api:Invoke", Resource: "execute-api:/*" }] }
+    methods:
+      - { path: "/pets/{id}", method: GET, authorization: AWS_IAM, integration: { type: MOCK, body: pet } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    routes:
+      - { key: "GET /pets", authorization: AWS_IAM, integration: { type: MOCK, body: pets } }
 "#;
-        let problems = declared_domains(text).unwrap_err().join("\n");
-        for expected in [
-            "not a domain name",
-            "12 digits",
-            "not REGIONAL, EDGE or PRIVATE",
-            "mapped twice",
-        ] {
-            assert!(problems.contains(expected), "{expected}: {problems}");
-        }
+
+    #[test]
+    fn a_disabled_default_endpoint_is_refused_with_forbidden() {
+        let declared = ApiRegistry::from_world_file(DEFAULT_ENDPOINT_FILE).unwrap();
+        let (mut rest, http) = declared_records(&declared, |_, _, _| 0);
+        rest[0].disable_execute_api_endpoint = true;
+        let (registry, _) = ApiRegistry::from_records(rest, http, []);
+        let refusal = registry.default_endpoint_refusal("a1b2c3d4e5").unwrap();
+        assert_eq!(
+            (refusal.status, refusal.body.as_str()),
+            (403, r#"{"message":"Forbidden"}"#)
+        );
+        assert!(registry.default_endpoint_refusal("h1b2c3d4e5").is_none());
     }
 }

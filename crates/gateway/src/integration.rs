@@ -17,9 +17,9 @@ use hyper_util::rt::TokioExecutor;
 use iamgate_iam::Caller;
 use serde_json::{Map, Value, json};
 
-use crate::fields;
-use crate::model::{Integration, PayloadFormat};
 use crate::routing::PathParams;
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::{Integration, PayloadFormat};
 
 /// The request as the integration sees it (the path is the part after the stage).
 #[derive(Debug, Clone)]

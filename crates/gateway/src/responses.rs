@@ -30,13 +30,13 @@ impl GatewayResponse {
     }
 
     /// Whether every header can be sent as it is (a valid name and value,
-    /// see [`crate::fields`]) and the status is a real HTTP status.
+    /// see [`iamgate_apimodel::fields`]) and the status is a real HTTP status.
     pub fn is_sendable(&self) -> bool {
         (100..=999).contains(&self.status)
-            && self
-                .headers
-                .iter()
-                .all(|(n, v)| crate::fields::is_header_name(n) && crate::fields::is_header_value(v))
+            && self.headers.iter().all(|(n, v)| {
+                iamgate_apimodel::fields::is_header_name(n)
+                    && iamgate_apimodel::fields::is_header_value(v)
+            })
     }
 
     /// This response if it can be sent as it is; otherwise AWS's 500 for
@@ -51,14 +51,14 @@ impl GatewayResponse {
         }
         let http_api_id = self
             .header("apigw-requestid")
-            .filter(|id| crate::fields::is_header_value(id))
+            .filter(|id| iamgate_apimodel::fields::is_header_value(id))
             .map(str::to_owned);
         if let Some(id) = http_api_id {
             return http_internal_server_error(&id);
         }
         let request_id = self
             .header("x-amzn-RequestId")
-            .filter(|id| crate::fields::is_header_value(id))
+            .filter(|id| iamgate_apimodel::fields::is_header_value(id))
             .map_or_else(iamgate_wire::new_request_id, str::to_owned);
         rest_internal_failure(&request_id)
     }

@@ -10,7 +10,7 @@
 //! explicit method before `ANY`. Path parameters are returned raw, as the
 //! request carried them.
 
-use crate::model::{Method, PathPart, Resource, Route};
+use iamgate_apimodel::model::{Method, PathPart, Resource, Route};
 
 /// The methods `ANY` stands for; `HEAD` is not served by a `GET` method.
 const ANY_METHODS: &[&str] = &["DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"];
@@ -153,7 +153,7 @@ fn match_parts(parts: &[PathPart], segments: &[&str]) -> Option<(Vec<u8>, PathPa
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{AuthorizationType, Integration, parse_template};
+    use iamgate_apimodel::model::{AuthorizationType, Integration, parse_template};
 
     fn method(verb: &str) -> Method {
         Method {

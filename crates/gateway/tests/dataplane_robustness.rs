@@ -13,7 +13,7 @@
 
 mod support;
 
-use iamgate_gateway::config::ApiRegistry;
+use iamgate_apimodel::config::ApiRegistry;
 use iamgate_gateway::dataplane::{DataPlane, address};
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};

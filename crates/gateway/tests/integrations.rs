@@ -19,7 +19,7 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use iamgate_gateway::config::ApiRegistry;
+use iamgate_apimodel::config::ApiRegistry;
 use iamgate_gateway::dataplane::DataPlane;
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};

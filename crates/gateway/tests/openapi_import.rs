@@ -22,9 +22,9 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use iamgate_gateway::config::ApiRegistry;
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::model::AuthorizationType;
 use iamgate_gateway::dataplane::DataPlane;
-use iamgate_gateway::model::AuthorizationType;
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::request_context::RequestFacts;
@@ -119,7 +119,7 @@ apis:
 }
 
 fn tests_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../apimodel/tests")
 }
 
 struct Setup {
@@ -353,7 +353,7 @@ apis:
         .iter()
         .find(|r| {
             r.part
-                == Some(iamgate_gateway::model::PathPart::Literal(
+                == Some(iamgate_apimodel::model::PathPart::Literal(
                     "orders".to_owned(),
                 ))
         })

@@ -16,12 +16,12 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamgate_gateway::access::{AccessDecision, AccessOutcome};
-use iamgate_gateway::authorize::{Authorizer, Call, Verdict};
-use iamgate_gateway::model::{
+use iamgate_apimodel::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, Resource, RestApi,
     RestStage, Route, parse_template,
 };
+use iamgate_gateway::access::{AccessDecision, AccessOutcome};
+use iamgate_gateway::authorize::{Authorizer, Call, Verdict};
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::request_context::RequestFacts;

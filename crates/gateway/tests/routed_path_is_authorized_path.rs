@@ -5,10 +5,10 @@
 //! method's path with the request's own parameter values — whatever raw
 //! form (`//`, a trailing slash, dot segments, escapes) the path came in.
 
-use iamgate_gateway::arn::execute_api_arn;
-use iamgate_gateway::model::{
+use iamgate_apimodel::model::{
     AuthorizationType, Integration, Method, Resource, Route, parse_template,
 };
+use iamgate_gateway::arn::execute_api_arn;
 use iamgate_gateway::path::normalize;
 use iamgate_gateway::routing::{PathParams, RestMatch, route_http, route_rest};
 use proptest::prelude::*;

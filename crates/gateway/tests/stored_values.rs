@@ -16,13 +16,13 @@ mod support;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use iamgate_gateway::config::ApiRegistry;
-use iamgate_gateway::dataplane::DataPlane;
-use iamgate_gateway::model::{
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::model::{
     AuthorizationType, EndpointType, Integration, Method, Resource, RestApi, RestStage,
     parse_template,
 };
-use iamgate_gateway::openapi::{self, ApiFlavour, ImportOptions};
+use iamgate_apimodel::openapi::{self, ApiFlavour, ImportOptions};
+use iamgate_gateway::dataplane::DataPlane;
 use iamgate_iam::World;
 use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::request_context::RequestFacts;

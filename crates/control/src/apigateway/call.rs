@@ -384,9 +384,9 @@ impl Shape {
     }
 }
 
-/// A value the shared rules refuse (`iamgate_gateway::fields`): AWS's
+/// A value the shared rules refuse (`iamgate_apimodel::fields`): AWS's
 /// `BadRequestException` with the rule's message.
-pub(crate) fn refused(invalid: iamgate_gateway::fields::Invalid) -> ApiError {
+pub(crate) fn refused(invalid: iamgate_apimodel::fields::Invalid) -> ApiError {
     Box::new(RestJsonError::bad_request(invalid.0))
 }
 

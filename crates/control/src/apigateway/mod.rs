@@ -1,13 +1,13 @@
 //! API Gateway state: REST and HTTP APIs and custom domain names, kept in
-//! the store as one document each (see `iamgate_gateway::stored`), and the
+//! the store as one document each (see `iamgate_apimodel::stored`), and the
 //! data plane's registry built from them.
 
 mod call;
 mod v1;
 mod v2;
 
-use iamgate_gateway::config::ApiRegistry;
-use iamgate_gateway::stored::{
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::stored::{
     DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, HttpApiRecord, REST_API_KIND, RestApiRecord,
 };
 use iamgate_sigv4::Verifier;

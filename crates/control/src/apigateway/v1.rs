@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::config::expand_shorthand;
-use iamgate_gateway::fields;
-use iamgate_gateway::model::EndpointType;
-use iamgate_gateway::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
+use iamgate_apimodel::config::expand_shorthand;
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::EndpointType;
+use iamgate_apimodel::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
 use iamgate_policy::{PolicyDocument, PolicyKind};
 use iamgate_wire::json::RestJsonError;
 use serde::Deserialize;

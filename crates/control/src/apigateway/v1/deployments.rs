@@ -8,8 +8,8 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::stored::{RestApiRecord, RestDeployment, StageRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::stored::{RestApiRecord, RestDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::Value;
 

@@ -8,10 +8,10 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::model::EndpointType;
-use iamgate_gateway::registry::stable_id;
-use iamgate_gateway::stored::{ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::EndpointType;
+use iamgate_apimodel::registry::stable_id;
+use iamgate_apimodel::stored::{ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -117,9 +117,9 @@ fn mapping_json(base: &str, mapping: &ApiMapping) -> Value {
         .build()
 }
 
-/// A domain name as DNS allows it (`iamgate_gateway::domains::domain_name`).
+/// A domain name as DNS allows it (`iamgate_apimodel::domains::domain_name`).
 fn check_domain_name(name: &str) -> Result<(), ApiError> {
-    match iamgate_gateway::domains::domain_name(name) {
+    match iamgate_apimodel::domains::domain_name(name) {
         Some(_) => Ok(()),
         None => Err(bad_request(format!("Invalid domain name: {name}"))),
     }

@@ -1,7 +1,7 @@
 //! `ImportRestApi` (`POST /restapis?mode=import`) and `PutRestApi`
 //! (`PUT /restapis/{id}?mode=overwrite|merge`): an OpenAPI 3 / Swagger 2
 //! document with API Gateway's extensions, read by
-//! `iamgate_gateway::openapi`, becomes the API's editable tree.
+//! `iamgate_apimodel::openapi`, becomes the API's editable tree.
 //!
 //! All or nothing: a document the importer refuses is AWS's
 //! `BadRequestException` with the importer's text, and the stored API is
@@ -10,9 +10,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use iamgate_gateway::model::{EndpointType, PathPart, Resource, parse_template};
-use iamgate_gateway::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
-use iamgate_gateway::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
+use iamgate_apimodel::model::{EndpointType, PathPart, Resource, parse_template};
+use iamgate_apimodel::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
+use iamgate_apimodel::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
 use serde_json::Value;
 
 use super::{bad_request, change_api, rest_api_json, stored_policy};

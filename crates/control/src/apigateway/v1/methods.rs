@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::stored::{
-    DEFAULT_TIMEOUT_MS, IntegrationRecord, IntegrationResponseRecord, MethodRecord,
-    MethodResponseRecord, RestApiRecord, lambda_function,
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::ApiFlavour;
+use iamgate_apimodel::stored::{
+    IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord, RestApiRecord,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -24,9 +24,7 @@ use super::{
 };
 use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
-const HTTP_METHODS: &[&str] = &[
-    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
-];
+const HTTP_METHODS: &[&str] = fields::METHODS;
 const AUTHORIZATION_TYPES: &[&str] = &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
 const INTEGRATION_TYPES: &[&str] = &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"];
 const PASSTHROUGH_BEHAVIORS: &[&str] = &["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
@@ -451,7 +449,8 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
                 }
             }
             "AWS_PROXY" => {
-                if lambda_function(uri).is_none() {
+                // REST APIs take only API Gateway's invocation URI.
+                if !fields::lambda_function(uri).is_some_and(|lambda| lambda.via_apigateway) {
                     return Err(bad_request(
                         "Integrations of type 'AWS_PROXY' currently only supports Lambda function and Firehose stream invocations.",
                     ));
@@ -466,11 +465,7 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
             }
         }
     }
-    if !(50..=DEFAULT_TIMEOUT_MS).contains(&integration.timeout_ms) {
-        return Err(bad_request(format!(
-            "Timeout should be between 50 ms and {DEFAULT_TIMEOUT_MS} ms"
-        )));
-    }
+    fields::integration_timeout(ApiFlavour::Rest, integration.timeout_ms).map_err(refused)?;
     if let Some(behavior) = integration.passthrough_behavior.as_deref()
         && !PASSTHROUGH_BEHAVIORS.contains(&behavior)
     {
@@ -503,7 +498,9 @@ async fn put_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
         integration_type: kind,
         http_method: input.http_method,
         uri: input.uri,
-        timeout_ms: input.timeout_in_millis.unwrap_or(DEFAULT_TIMEOUT_MS),
+        timeout_ms: input
+            .timeout_in_millis
+            .unwrap_or_else(|| fields::default_timeout_ms(ApiFlavour::Rest)),
         passthrough_behavior: Some(
             input
                 .passthrough_behavior

@@ -4,10 +4,9 @@
 //! A resource's `path` is derived from its ancestors' path parts, so
 //! renaming one rewrites the paths of its whole subtree in the same write.
 
-use iamgate_gateway::fields;
-use iamgate_gateway::model::PathPart;
-use iamgate_gateway::openapi::parse_path;
-use iamgate_gateway::stored::{ResourceRecord, RestApiRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::PathPart;
+use iamgate_apimodel::stored::{ResourceRecord, RestApiRecord};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
@@ -99,22 +98,10 @@ struct CreateResourceInput {
     path_part: Option<String>,
 }
 
-/// AWS's wording for a path part it refuses.
-const PATH_PART_RULE: &str = "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.";
-
 /// One path part as API Gateway accepts it: a literal, `{name}` or
-/// `{name+}` (the same rules the OpenAPI importer applies to paths).
+/// `{name+}` (the rule every front door applies, [`fields::path_part`]).
 fn check_path_part(part: &str) -> Result<PathPart, ApiError> {
-    if part.is_empty() || part.contains('/') {
-        return Err(bad_request(PATH_PART_RULE));
-    }
-    match parse_path(&format!("/{part}")) {
-        Ok(parts) => match parts.as_slice() {
-            [one] => Ok(one.clone()),
-            _ => Err(bad_request(PATH_PART_RULE)),
-        },
-        Err(_) => Err(bad_request(PATH_PART_RULE)),
-    }
+    fields::path_part(part).map_err(refused)
 }
 
 /// Refuses `part` as a new child of `parent` (or, for a rename, as the

@@ -3,10 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::model::AuthorizationType;
-use iamgate_gateway::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
-use iamgate_gateway::stored::{
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::AuthorizationType;
+use iamgate_apimodel::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
+use iamgate_apimodel::stored::{
     HTTP_API_KIND, HttpApiRecord, RouteRecord, StageRecord, http_integration_record,
 };
 use serde::Deserialize;

@@ -9,10 +9,10 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::model::EndpointType;
-use iamgate_gateway::registry::stable_id;
-use iamgate_gateway::stored::{
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::EndpointType;
+use iamgate_apimodel::registry::stable_id;
+use iamgate_apimodel::stored::{
     ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, HttpApiRecord, REST_API_KIND,
     RestApiRecord,
 };
@@ -44,9 +44,9 @@ fn domain_taken() -> ApiError {
 }
 
 /// The name as stored and served (lower case), if DNS allows it
-/// (`iamgate_gateway::domains::domain_name`).
+/// (`iamgate_apimodel::domains::domain_name`).
 fn normalize_domain(name: &str) -> Result<String, ApiError> {
-    iamgate_gateway::domains::domain_name(name)
+    iamgate_apimodel::domains::domain_name(name)
         .ok_or_else(|| bad_request(format!("Invalid domain name {name}")))
 }
 

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::stored::{HttpIntegrationRecord, lambda_function};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::model::ApiFlavour;
+use iamgate_apimodel::stored::HttpIntegrationRecord;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -12,13 +14,12 @@ use super::{
     CHILD_ID_LENGTH, bad_request, change_definition, conflict, fresh_id, load_api, not_found, page,
 };
 
-/// HTTP APIs' default and largest integration timeout: 30 seconds.
-const DEFAULT_TIMEOUT_MS: u64 = 30_000;
-const MIN_TIMEOUT_MS: u64 = 50;
+/// HTTP APIs' default (and largest) integration timeout: 30 seconds.
+fn default_timeout_ms() -> u64 {
+    fields::default_timeout_ms(ApiFlavour::Http)
+}
 
-const METHODS: &[&str] = &[
-    "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-];
+const METHODS: &[&str] = fields::METHODS;
 
 fn no_such_integration(integration: &str) -> ApiError {
     not_found(
@@ -35,10 +36,9 @@ fn is_http_url(uri: &str) -> bool {
 }
 
 /// A Lambda function ARN, or the `arn:aws:apigateway:…:lambda:path/…`
-/// invocation URI around one.
+/// invocation URI around one (the one parser, [`fields::lambda_function`]).
 fn is_lambda_uri(uri: &str) -> bool {
-    let function = lambda_function(uri).unwrap_or(uri);
-    function.starts_with("arn:aws:lambda:") && function.split(':').count() >= 7
+    fields::lambda_function(uri).is_some_and(|lambda| lambda.name().is_some())
 }
 
 /// Quick create's integration for `target`: an HTTP URL is proxied
@@ -63,7 +63,7 @@ pub(super) fn integration_for_target(
         integration_uri: Some(target.to_owned()),
         integration_method: Some(method.to_owned()),
         payload_format_version: payload.to_owned(),
-        timeout_ms: DEFAULT_TIMEOUT_MS,
+        timeout_ms: default_timeout_ms(),
         connection_type: Some("INTERNET".to_owned()),
         description: None,
         mock: None,
@@ -76,7 +76,7 @@ pub(super) fn integration_for_target(
 /// Refuses an integration the data plane would not serve as described.
 fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
     let uri = record.integration_uri.as_deref().unwrap_or("");
-    iamgate_gateway::fields::uri(uri).map_err(refused)?;
+    fields::uri(uri).map_err(refused)?;
     match record.integration_type.as_str() {
         "HTTP_PROXY" => {
             if !is_http_url(uri) {
@@ -117,9 +117,7 @@ fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
     {
         return Err(bad_request(format!("Invalid IntegrationMethod {method}")));
     }
-    if !(MIN_TIMEOUT_MS..=DEFAULT_TIMEOUT_MS).contains(&record.timeout_ms) {
-        return Err(bad_request("TimeoutInMillis must be between 50 and 30000"));
-    }
+    fields::integration_timeout(ApiFlavour::Http, record.timeout_ms).map_err(refused)?;
     match record.connection_type.as_deref() {
         None | Some("INTERNET") => {}
         Some("VPC_LINK") => {
@@ -129,7 +127,7 @@ fn check_integration(record: &HttpIntegrationRecord) -> Result<(), ApiError> {
         }
         Some(other) => return Err(bad_request(format!("Invalid ConnectionType {other}"))),
     }
-    iamgate_gateway::fields::description(record.description.as_deref()).map_err(refused)?;
+    fields::description(record.description.as_deref()).map_err(refused)?;
     Ok(())
 }
 
@@ -186,8 +184,9 @@ impl IntegrationInput {
             record.payload_format_version = version.clone();
         }
         if let Some(timeout) = self.timeout_in_millis {
-            record.timeout_ms = u64::try_from(timeout)
-                .map_err(|_| bad_request("TimeoutInMillis must be between 50 and 30000"))?;
+            // A negative timeout is out of range like any other:
+            // `check_integration` refuses it with the bound's words.
+            record.timeout_ms = u64::try_from(timeout).unwrap_or(0);
         }
         if let Some(connection) = &self.connection_type {
             record.connection_type = Some(connection.clone());
@@ -213,7 +212,7 @@ pub(super) async fn create_integration(call: &Call<'_>, id: &str) -> Reply {
         integration_uri: None,
         integration_method: Some(if kind == "AWS_PROXY" { "POST" } else { "ANY" }.to_owned()),
         payload_format_version: String::new(),
-        timeout_ms: DEFAULT_TIMEOUT_MS,
+        timeout_ms: default_timeout_ms(),
         connection_type: Some("INTERNET".to_owned()),
         description: None,
         mock: None,

@@ -21,7 +21,7 @@ mod tags;
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::stored::{HTTP_API_KIND, HttpApiRecord, HttpDeployment, NotDeployable};
+use iamgate_apimodel::stored::{HTTP_API_KIND, HttpApiRecord, HttpDeployment, NotDeployable};
 use iamgate_wire::Timestamp;
 use iamgate_wire::json::RestJsonError;
 use serde_json::Value;

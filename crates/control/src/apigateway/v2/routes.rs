@@ -1,7 +1,7 @@
 //! Routes: `GET /pets/{id}`, `ANY /{proxy+}`, `$default`, each with its
 //! authorization type and target integration.
 
-use iamgate_gateway::stored::{HttpApiRecord, RouteRecord};
+use iamgate_apimodel::stored::{HttpApiRecord, RouteRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -10,77 +10,13 @@ use super::{
     CHILD_ID_LENGTH, bad_request, change_definition, conflict, fresh_id, load_api, not_found, page,
 };
 
-/// The methods a route key may name (`ANY` is all of them).
-const METHODS: &[&str] = &[
-    "ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS",
-];
-
 /// Refuses a route key API Gateway would not accept: `$default`, or a
 /// method and a path of literal, `{param}` and (last only) `{param+}`
-/// segments.
+/// segments (the rule every front door applies, `fields::route_key`).
 pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
-    if key == "$default" {
-        return Ok(());
-    }
-    let invalid = |why: &str| {
-        bad_request(format!(
-            "Invalid route key {key}: {why}. A route key is $default, or a method (or ANY), one space and a path such as GET /pets/{{id}}"
-        ))
-    };
-    let (method, path) = key
-        .split_once(' ')
-        .ok_or_else(|| invalid("no method and path"))?;
-    if !METHODS.contains(&method) {
-        return Err(invalid(&format!("unknown method {method}")));
-    }
-    let Some(rest) = path.strip_prefix('/') else {
-        return Err(invalid("the path must start with /"));
-    };
-    iamgate_gateway::fields::path("routeKey", path).map_err(super::super::call::refused)?;
-    if rest.is_empty() {
-        return Ok(());
-    }
-    let segments: Vec<&str> = rest.split('/').collect();
-    let mut names: Vec<&str> = Vec::new();
-    for (index, segment) in segments.iter().enumerate() {
-        if segment.is_empty() {
-            return Err(invalid("empty path segment"));
-        }
-        match segment.strip_prefix('{') {
-            Some(inner) => {
-                let inner = inner
-                    .strip_suffix('}')
-                    .ok_or_else(|| invalid("unclosed path parameter"))?;
-                let (name, greedy) = match inner.strip_suffix('+') {
-                    Some(name) => (name, true),
-                    None => (inner, false),
-                };
-                let name_ok = !name.is_empty()
-                    && name
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-                if !name_ok {
-                    return Err(invalid(&format!("invalid path parameter {segment}")));
-                }
-                if greedy && index + 1 != segments.len() {
-                    return Err(invalid("a greedy path parameter must be the last segment"));
-                }
-                if names.contains(&name) {
-                    return Err(invalid(&format!("path parameter {name} appears twice")));
-                }
-                names.push(name);
-            }
-            None => {
-                let literal_ok = segment
-                    .chars()
-                    .all(|c| !c.is_whitespace() && !c.is_control() && c != '{' && c != '}');
-                if !literal_ok {
-                    return Err(invalid(&format!("invalid path segment {segment}")));
-                }
-            }
-        }
-    }
-    Ok(())
+    iamgate_apimodel::fields::route_key(key)
+        .map(|_| ())
+        .map_err(super::super::call::refused)
 }
 
 /// Only the authorization types the data plane enforces are accepted:

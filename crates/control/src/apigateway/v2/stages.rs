@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::stored::{HttpApiRecord, HttpDeployment, StageRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::stored::{HttpApiRecord, HttpDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::{Value, json};
 

@@ -4,8 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use iamgate_gateway::fields;
-use iamgate_gateway::stored::{DOMAIN_NAME_KIND, DomainNameRecord};
+use iamgate_apimodel::fields;
+use iamgate_apimodel::stored::{DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 use serde_json::json;
 

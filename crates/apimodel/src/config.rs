@@ -137,8 +137,9 @@ enum IntegrationConfig {
     #[serde(rename = "HTTP_PROXY")]
     HttpProxy {
         uri: String,
-        #[serde(default = "default_timeout_ms")]
-        timeout_ms: u64,
+        /// The API type's default when left out ([`fields::default_timeout_ms`]).
+        #[serde(default)]
+        timeout_ms: Option<u64>,
     },
     /// Invoke `function` through the Lambda Invoke API at `endpoint`.
     #[serde(rename = "AWS_PROXY")]
@@ -150,11 +151,6 @@ enum IntegrationConfig {
     },
 }
 
-/// API Gateway's default integration timeout: 29 seconds.
-pub(crate) fn default_timeout_ms() -> u64 {
-    29_000
-}
-
 /// The data plane's HTTP client speaks plain HTTP only; the URI's length
 /// is bounded like every integration URI's ([`fields::uri`]).
 pub(crate) fn check_http_uri(uri: &str) -> Result<(), String> {
@@ -163,17 +159,6 @@ pub(crate) fn check_http_uri(uri: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!("HTTP_PROXY uri '{uri}' must be an http:// URL"))
-    }
-}
-
-/// API Gateway's integration timeout bounds.
-pub(crate) fn check_timeout_ms(timeout_ms: u64) -> Result<(), String> {
-    if (50..=29_000).contains(&timeout_ms) {
-        Ok(())
-    } else {
-        Err(format!(
-            "timeout_ms {timeout_ms} must be between 50 and 29000"
-        ))
     }
 }
 
@@ -307,10 +292,11 @@ fn authorization(config: AuthorizationConfig) -> AuthorizationType {
     }
 }
 
-fn integration(
-    config: &IntegrationConfig,
-    default_format: PayloadFormat,
-) -> Result<Integration, String> {
+fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integration, String> {
+    let default_format = match flavour {
+        ApiFlavour::Rest => PayloadFormat::V1,
+        ApiFlavour::Http => PayloadFormat::V2,
+    };
     Ok(match config {
         IntegrationConfig::Mock {
             status,
@@ -333,10 +319,12 @@ fn integration(
         }
         IntegrationConfig::HttpProxy { uri, timeout_ms } => {
             check_http_uri(uri)?;
-            check_timeout_ms(*timeout_ms)?;
+            let timeout_ms = timeout_ms.unwrap_or_else(|| fields::default_timeout_ms(flavour));
+            fields::integration_timeout(flavour, timeout_ms)
+                .map_err(|invalid| format!("timeout_ms {timeout_ms}: {invalid}"))?;
             Integration::HttpProxy {
                 uri: uri.clone(),
-                timeout_ms: *timeout_ms,
+                timeout_ms,
             }
         }
         IntegrationConfig::AwsProxy {
@@ -368,10 +356,6 @@ fn integration(
     })
 }
 
-const METHODS: &[&str] = &[
-    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
-];
-
 fn endpoint_type(config: Option<EndpointConfig>) -> Option<EndpointType> {
     config.map(|config| match config {
         EndpointConfig::Regional => EndpointType::Regional,
@@ -393,20 +377,17 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
     }
     let mut methods = Vec::new();
     for method in &api.methods {
-        if !method.path.starts_with('/') {
-            problems.push(format!("method path '{}' must start with /", method.path));
-        }
-        if let Err(invalid) = fields::path("path", &method.path) {
+        if let Err(invalid) = fields::path_template(ApiFlavour::Rest, "path", &method.path) {
             problems.push(format!("method {} path: {invalid}", method.method));
         }
-        if !METHODS.contains(&method.method.as_str()) {
+        if !fields::METHODS.contains(&method.method.as_str()) {
             problems.push(format!(
                 "method '{}' is not one of {}",
                 method.method,
-                METHODS.join(", ")
+                fields::METHODS.join(", ")
             ));
         }
-        match integration(&method.integration, PayloadFormat::V1) {
+        match integration(&method.integration, ApiFlavour::Rest) {
             Ok(integration) => methods.push(Method {
                 http_method: method.method.clone(),
                 resource_path: method.path.clone(),
@@ -524,31 +505,22 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
     }
     let mut routes = Vec::new();
     for route in &api.routes {
-        let integration = match integration(&route.integration, PayloadFormat::V2) {
+        let integration = match integration(&route.integration, ApiFlavour::Http) {
             Ok(integration) => integration,
             Err(problem) => {
                 problems.push(problem);
                 continue;
             }
         };
-        if let Some((_, path)) = route.key.split_once(' ')
-            && let Err(invalid) = fields::path("routeKey", path)
-        {
-            problems.push(format!("route key: {invalid}"));
-            continue;
-        }
-        match Route::parse_key(&route.key) {
-            Some((method, path)) => routes.push(Route {
+        match fields::route_key(&route.key) {
+            Ok((method, path)) => routes.push(Route {
                 key: route.key.clone(),
                 method,
                 path,
                 authorization: authorization(route.authorization),
                 integration,
             }),
-            None => problems.push(format!(
-                "route key '{}' is not 'METHOD /path' or '$default'",
-                route.key
-            )),
+            Err(invalid) => problems.push(format!("route key '{}': {invalid}", route.key)),
         }
     }
     deploy_http(api, routes, problems)
@@ -776,7 +748,6 @@ mod openapi_entry_tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic)]
 
     use super::*;
-    use crate::routing::{RestMatch, route_rest};
 
     const SPEC: &str = r#"
 openapi: 3.0.1
@@ -814,28 +785,6 @@ paths:
         format!(
             "apis:\n  - {{ id: o1b2c3d4e5, account: \"111122223333\", region: us-east-1, stages: [prod], {extra} }}\n"
         )
-    }
-
-    #[test]
-    fn an_openapi_entry_becomes_a_deployed_rest_api() {
-        let text = entry("openapi: spec.yaml, lambda_endpoint: \"http://127.0.0.1:3001\"");
-        let registry = ApiRegistry::from_world_file_with(&text, &files).unwrap();
-        let api = &registry.rest["o1b2c3d4e5"];
-        let stage = &api.stages["prod"];
-        // The shorthand was expanded with this entry's id, account and region.
-        assert!(stage.policy.is_some());
-        let RestMatch::Method { method, .. } = route_rest(&stage.root, "GET", "/pets/7") else {
-            panic!("GET /pets/7 is not routed");
-        };
-        assert_eq!(method.authorization, AuthorizationType::AwsIam);
-        assert_eq!(
-            method.integration,
-            Integration::LambdaProxy {
-                endpoint: "http://127.0.0.1:3001".into(),
-                function: "pets".into(),
-                payload_format: PayloadFormat::V1,
-            }
-        );
     }
 
     #[test]

@@ -11,7 +11,6 @@ use std::sync::Arc;
 
 use crate::config::{ApiRegistry, compile_resource_policy};
 use crate::model::{HttpApi, HttpStage, RestApi, RestStage};
-use crate::responses::{GatewayResponse, rest_forbidden};
 use crate::stored::{
     DomainNameRecord, HTTP_API_KIND, HttpApiRecord, HttpDeployment, REST_API_KIND, RestApiRecord,
     RestDeployment, StageRecord, http_integration_record,
@@ -105,13 +104,11 @@ impl ApiRegistry {
         (registry, problems)
     }
 
-    /// AWS's answer when an API whose default endpoint is disabled is
-    /// called through it (host `{api-id}.execute-api.…` or path-style):
-    /// `403 {"message":"Forbidden"}`; `None` when the API may be called so.
-    pub fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse> {
-        self.default_endpoint_disabled
-            .contains(api_id)
-            .then(|| rest_forbidden(&iamgate_wire::new_request_id()))
+    /// Whether the API's default `execute-api` endpoint is disabled
+    /// (`disableExecuteApiEndpoint`): then it answers only through custom
+    /// domain names.
+    pub fn is_default_endpoint_disabled(&self, api_id: &str) -> bool {
+        self.default_endpoint_disabled.contains(api_id)
     }
 }
 
@@ -334,20 +331,6 @@ apis:
         let (registry, problems) = ApiRegistry::from_records(rest, [], []);
         assert!(registry.rest["a1b2c3d4e5"].stages.is_empty());
         assert_eq!(problems.len(), 2);
-    }
-
-    #[test]
-    fn a_disabled_default_endpoint_is_refused_with_forbidden() {
-        let declared = ApiRegistry::from_world_file(FILE).unwrap();
-        let (mut rest, http) = declared_records(&declared, |_, _, _| 0);
-        rest[0].disable_execute_api_endpoint = true;
-        let (registry, _) = ApiRegistry::from_records(rest, http, []);
-        let refusal = registry.default_endpoint_refusal("a1b2c3d4e5").unwrap();
-        assert_eq!(
-            (refusal.status, refusal.body.as_str()),
-            (403, r#"{"message":"Forbidden"}"#)
-        );
-        assert!(registry.default_endpoint_refusal("h1b2c3d4e5").is_none());
     }
 
     #[test]

@@ -22,7 +22,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use hyper::header::{HeaderName, HeaderValue};
+use http::header::{HeaderName, HeaderValue};
+
+use crate::model::{ApiFlavour, PathPart};
 
 /// Why a value is refused: the message of AWS's `BadRequestException`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -397,6 +399,277 @@ pub fn stage_variables(variables: &BTreeMap<String, String>) -> Result<(), Inval
         }
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Path templates and route keys
+
+/// AWS's refusal of a `pathPart` (`CreateResource`, `UpdateResource`).
+pub const PATH_PART_RULE: &str = "Resource's path part only allow a-zA-Z0-9._- and curly braces at the beginning and the end and an optional plus sign before the closing brace.";
+
+/// The methods a REST method or an HTTP route may name (`ANY` is all of
+/// them; both models' `httpMethod` / route key documentation).
+pub const METHODS: &[&str] = &[
+    "ANY", "DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT",
+];
+
+/// A path template as API Gateway stores it: a REST resource's full path
+/// (world file, OpenAPI path) or the path of an HTTP route key: `/`, or
+/// `/`-separated segments, each a literal, `{name}` or, last only,
+/// `{name+}` ("The greedy path variable must be at the end of the resource
+/// path", developer guide, "Create routes for HTTP APIs" and "Set up a
+/// proxy integration with a proxy resource"). Parameter names are
+/// `[a-zA-Z0-9._-]+`. REST literals are `a-zA-Z0-9._-:` (the `pathPart`
+/// rule, plus the `:` of custom-method paths); HTTP route literals may hold
+/// any visible character but braces, and an HTTP route may not name a
+/// parameter twice. `member` names the value in a length refusal.
+pub fn path_template(
+    flavour: ApiFlavour,
+    member: &str,
+    path: &str,
+) -> Result<Vec<PathPart>, Invalid> {
+    at_most(member, path, PATH_MAX)?;
+    let invalid = |why: String| Invalid(format!("Invalid path '{}': {why}", shown(path)));
+    let Some(rest) = path.strip_prefix('/') else {
+        return Err(invalid("a path starts with /".to_owned()));
+    };
+    if rest.is_empty() {
+        return Ok(Vec::new());
+    }
+    let segments: Vec<&str> = rest.split('/').collect();
+    let mut parts: Vec<PathPart> = Vec::with_capacity(segments.len());
+    for (index, segment) in segments.iter().enumerate() {
+        let part = path_segment(flavour, segment).map_err(invalid)?;
+        match &part {
+            PathPart::Greedy(_) if index + 1 != segments.len() => {
+                return Err(invalid(format!(
+                    "the greedy path variable {} must be at the end of the resource path",
+                    shown(segment)
+                )));
+            }
+            PathPart::Param(name) | PathPart::Greedy(name)
+                if flavour == ApiFlavour::Http
+                    && parts.iter().any(
+                        |p| matches!(p, PathPart::Param(n) | PathPart::Greedy(n) if n == name),
+                    ) =>
+            {
+                return Err(invalid(format!("path parameter {name} appears twice")));
+            }
+            _ => {}
+        }
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// One segment of a path template (see [`path_template`]).
+fn path_segment(flavour: ApiFlavour, segment: &str) -> Result<PathPart, String> {
+    if segment.is_empty() {
+        return Err("empty path segment".to_owned());
+    }
+    if let Some(inner) = segment.strip_prefix('{') {
+        let name = inner
+            .strip_suffix('}')
+            .map(|inner| inner.strip_suffix('+').unwrap_or(inner));
+        let name_ok = name.is_some_and(|name| {
+            !name.is_empty()
+                && name
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        });
+        return if name_ok {
+            Ok(PathPart::parse(segment))
+        } else {
+            Err(format!("invalid path parameter {}", shown(segment)))
+        };
+    }
+    let literal_ok = match flavour {
+        ApiFlavour::Rest => segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b)),
+        ApiFlavour::Http => segment
+            .chars()
+            .all(|c| !c.is_whitespace() && !c.is_control() && c != '{' && c != '}'),
+    };
+    if literal_ok {
+        Ok(PathPart::Literal(segment.to_owned()))
+    } else {
+        Err(format!("invalid path segment {}", shown(segment)))
+    }
+}
+
+/// One REST `pathPart` (`CreateResource`, `UpdateResource`): exactly one
+/// segment of [`path_template`], refused with AWS's words.
+pub fn path_part(part: &str) -> Result<PathPart, Invalid> {
+    if part.is_empty() || part.contains('/') {
+        return Err(Invalid(PATH_PART_RULE.to_owned()));
+    }
+    // Too long is said as such; every other flaw in AWS's words.
+    at_most("path", &format!("/{part}"), PATH_MAX)?;
+    let parts = path_template(ApiFlavour::Rest, "path", &format!("/{part}"))
+        .map_err(|_| Invalid(PATH_PART_RULE.to_owned()))?;
+    match parts.as_slice() {
+        [one] => Ok(one.clone()),
+        _ => Err(Invalid(PATH_PART_RULE.to_owned())),
+    }
+}
+
+/// A parsed route key: the method (`None` for `ANY` and `$default`) and
+/// the path (`None` for `$default`).
+pub type RouteKey = (Option<String>, Option<Vec<PathPart>>);
+
+/// An HTTP API route key as API Gateway accepts it: `$default`, or a
+/// method of [`METHODS`], one space and a [`path_template`].
+pub fn route_key(key: &str) -> Result<RouteKey, Invalid> {
+    if key == "$default" {
+        return Ok((None, None));
+    }
+    let invalid = |why: &str| {
+        Invalid(format!(
+            "Invalid route key {}: {why}. A route key is $default, or a method (or ANY), one space and a path such as GET /pets/{{id}}",
+            shown(key)
+        ))
+    };
+    let (method, path) = key
+        .split_once(' ')
+        .ok_or_else(|| invalid("no method and path"))?;
+    if !METHODS.contains(&method) {
+        return Err(invalid(&format!("unknown method {}", shown(method))));
+    }
+    let parts = match path_template(ApiFlavour::Http, "routeKey", path) {
+        Ok(parts) => parts,
+        Err(refused) if refused.0.starts_with("1 validation error") => return Err(refused),
+        Err(refused) => return Err(invalid(&refused.0)),
+    };
+    Ok(((method != "ANY").then(|| method.to_owned()), Some(parts)))
+}
+
+// ---------------------------------------------------------------------------
+// Integrations
+
+/// The shortest integration timeout of either API type.
+pub const INTEGRATION_TIMEOUT_MIN_MS: u64 = 50;
+/// REST APIs: 50 to 29,000 ms, 29,000 by default (`apigateway`
+/// `PutIntegration` `timeoutInMillis`: "between 50 and 29,000
+/// milliseconds. The default value is 29,000 milliseconds").
+pub const REST_INTEGRATION_TIMEOUT_MAX_MS: u64 = 29_000;
+/// HTTP APIs: 50 to 30,000 ms, 30,000 by default (`apigatewayv2`
+/// `TimeoutInMillis`: "between 50 and 30,000 milliseconds for HTTP APIs.
+/// The default timeout is … 30 seconds for HTTP APIs").
+pub const HTTP_INTEGRATION_TIMEOUT_MAX_MS: u64 = 30_000;
+
+/// The longest integration timeout of `flavour`, which is its default too.
+pub fn default_timeout_ms(flavour: ApiFlavour) -> u64 {
+    match flavour {
+        ApiFlavour::Rest => REST_INTEGRATION_TIMEOUT_MAX_MS,
+        ApiFlavour::Http => HTTP_INTEGRATION_TIMEOUT_MAX_MS,
+    }
+}
+
+/// An integration's `timeoutInMillis`, in AWS's REST wording.
+pub fn integration_timeout(flavour: ApiFlavour, timeout_ms: u64) -> Result<(), Invalid> {
+    let max = default_timeout_ms(flavour);
+    if (INTEGRATION_TIMEOUT_MIN_MS..=max).contains(&timeout_ms) {
+        Ok(())
+    } else {
+        Err(Invalid(format!(
+            "Timeout should be between {INTEGRATION_TIMEOUT_MIN_MS} ms and {max} ms"
+        )))
+    }
+}
+
+/// What a Lambda integration URI names ([`lambda_function`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LambdaUri<'a> {
+    /// The function as the URI names it: a function ARN, or whatever the
+    /// `functions/{…}/invocations` segment holds.
+    pub invoked: &'a str,
+    /// Whether the URI is API Gateway's invocation URI
+    /// (`arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations`,
+    /// the only form REST APIs take) rather than a bare function ARN (which
+    /// HTTP APIs take too).
+    pub via_apigateway: bool,
+}
+
+impl LambdaUri<'_> {
+    /// `name` or `name:qualifier` (version or alias), as the Lambda Invoke
+    /// API takes it, when the URI names a well-formed function ARN
+    /// (`arn:{partition}:lambda:{region}:{account}:function:{name}[:{qualifier}]`,
+    /// names of 1 to 64 `a-zA-Z0-9-_`, qualifiers of 1 to 128
+    /// `a-zA-Z0-9-_$`).
+    pub fn name(&self) -> Option<String> {
+        let rest = function_arn_rest(self.invoked)?;
+        let mut names = rest.split(':');
+        let name = names.next()?;
+        let qualifier = names.next();
+        let name_ok = (1..=64).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        if !name_ok || names.next().is_some() {
+            return None;
+        }
+        match qualifier {
+            None => Some(name.to_owned()),
+            Some(qualifier) => {
+                let qualifier_ok = (1..=128).contains(&qualifier.len())
+                    && qualifier
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$');
+                qualifier_ok.then(|| format!("{name}:{qualifier}"))
+            }
+        }
+    }
+}
+
+/// The part of a function ARN after `function:`, if `arn` is one.
+fn function_arn_rest(arn: &str) -> Option<&str> {
+    let mut fields = arn.splitn(6, ':');
+    match (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) {
+        (
+            Some("arn"),
+            Some(partition),
+            Some("lambda"),
+            Some(_region),
+            Some(_account),
+            Some(rest),
+        ) if !partition.is_empty() => rest.strip_prefix("function:"),
+        _ => None,
+    }
+}
+
+/// The one reader of Lambda integration URIs, for every front door and
+/// for deployment: API Gateway's invocation URI around any function
+/// reference, or a bare function ARN; `None` for anything else.
+pub fn lambda_function(uri: &str) -> Option<LambdaUri<'_>> {
+    let mut fields = uri.splitn(5, ':');
+    if let (Some("arn"), Some(partition), Some("apigateway"), Some(_region), Some(rest)) = (
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+        fields.next(),
+    ) && !partition.is_empty()
+    {
+        let invoked = rest
+            .strip_prefix("lambda:path/2015-03-31/functions/")?
+            .strip_suffix("/invocations")?;
+        return (!invoked.is_empty()).then_some(LambdaUri {
+            invoked,
+            via_apigateway: true,
+        });
+    }
+    function_arn_rest(uri).map(|_| LambdaUri {
+        invoked: uri,
+        via_apigateway: false,
+    })
 }
 
 #[cfg(test)]

@@ -24,7 +24,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
-use crate::config::{check_http_uri, check_timeout_ms, default_timeout_ms};
+use crate::config::check_http_uri;
 use crate::fields;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
@@ -33,14 +33,9 @@ use crate::model::{
 /// The error type AWS's import operations answer with.
 pub const IMPORT_ERROR_TYPE: &str = "BadRequestException";
 
-/// Which kind of API a definition becomes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ApiFlavour {
-    /// API Gateway v1: resources and methods, resource policies.
-    Rest,
-    /// API Gateway v2 HTTP API: routes, no resource policies.
-    Http,
-}
+/// Which kind of API a definition becomes (defined with the model, whose
+/// rules depend on it).
+pub use crate::model::ApiFlavour;
 
 /// The specification a document declares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -682,17 +677,17 @@ impl<'a> Importer<'a> {
                 continue;
             };
             let is_default = self.flavour == ApiFlavour::Http && path == "/$default";
-            if let Err(invalid) = fields::path("path", path) {
-                self.error(at, ProblemKind::InvalidPath(invalid.0));
-                continue;
-            }
             let parts = if is_default {
+                if let Err(invalid) = fields::path("path", path) {
+                    self.error(at, ProblemKind::InvalidPath(invalid.0));
+                    continue;
+                }
                 Vec::new()
             } else {
-                match parse_path(path) {
+                match fields::path_template(self.flavour, "path", path) {
                     Ok(parts) => parts,
-                    Err(message) => {
-                        self.error(at, ProblemKind::InvalidPath(message));
+                    Err(invalid) => {
+                        self.error(at, ProblemKind::InvalidPath(invalid.0));
                         continue;
                     }
                 }
@@ -1143,7 +1138,7 @@ impl<'a> Importer<'a> {
 
     fn timeout(&mut self, config: &Map<String, Value>, at: &str) -> Option<u64> {
         let Some(value) = config.get("timeoutInMillis") else {
-            return Some(default_timeout_ms());
+            return Some(fields::default_timeout_ms(self.flavour));
         };
         let here = member(at, "timeoutInMillis");
         let parsed = match value {
@@ -1155,10 +1150,10 @@ impl<'a> Importer<'a> {
             self.error(here, ProblemKind::WrongType("a number of milliseconds"));
             return None;
         };
-        match check_timeout_ms(timeout) {
+        match fields::integration_timeout(self.flavour, timeout) {
             Ok(()) => Some(timeout),
-            Err(message) => {
-                self.error(here, ProblemKind::InvalidIntegration(message));
+            Err(invalid) => {
+                self.error(here, ProblemKind::InvalidIntegration(invalid.0));
                 None
             }
         }
@@ -1263,7 +1258,7 @@ impl<'a> Importer<'a> {
 
     fn aws_proxy(&mut self, config: &Map<String, Value>, at: &str) -> Option<Integration> {
         let function = self.required_text(config, at, "uri").and_then(|uri| {
-            let function = lambda_function(&uri);
+            let function = function_to_invoke(&uri);
             if function.is_none() {
                 self.error(
                     member(at, "uri"),
@@ -1321,7 +1316,7 @@ impl<'a> Importer<'a> {
             },
         };
         let timeout = self.timeout(config, at);
-        if timeout.is_some_and(|t| t != default_timeout_ms()) {
+        if timeout.is_some_and(|t| t != fields::default_timeout_ms(self.flavour)) {
             self.warn(
                 member(at, "timeoutInMillis"),
                 "Lambda calls are bounded at 29 seconds here",
@@ -1608,60 +1603,6 @@ fn is_vpc_endpoint_id(id: &str) -> bool {
     })
 }
 
-/// A path template as API Gateway accepts it: `/`, or `/`-separated
-/// segments each a literal (`a-zA-Z0-9._-:`), `{name}` or, last only,
-/// `{name+}`.
-pub fn parse_path(path: &str) -> Result<Vec<PathPart>, String> {
-    let Some(rest) = path.strip_prefix('/') else {
-        return Err(format!("'{path}' does not start with /"));
-    };
-    if rest.is_empty() {
-        return Ok(Vec::new());
-    }
-    let segments: Vec<&str> = rest.split('/').collect();
-    let last = segments.len().saturating_sub(1);
-    let mut parts = Vec::with_capacity(segments.len());
-    for (index, segment) in segments.iter().enumerate() {
-        if segment.is_empty() {
-            return Err(format!("'{path}' has an empty segment"));
-        }
-        let part = PathPart::parse(segment);
-        let name_ok = |name: &str| {
-            !name.is_empty()
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-' || b == b'.')
-        };
-        match &part {
-            PathPart::Literal(text) => {
-                let ok = text
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"._-:".contains(&b));
-                if !ok {
-                    return Err(format!(
-                        "segment '{segment}' of '{path}' may hold only a-zA-Z0-9._-: or be {{name}} / {{name+}}"
-                    ));
-                }
-            }
-            PathPart::Param(name) => {
-                if !name_ok(name) {
-                    return Err(format!("'{segment}' of '{path}' is not a valid parameter"));
-                }
-            }
-            PathPart::Greedy(name) => {
-                if !name_ok(name) {
-                    return Err(format!("'{segment}' of '{path}' is not a valid parameter"));
-                }
-                if index != last {
-                    return Err(format!("'{segment}' must be the last segment of '{path}'"));
-                }
-            }
-        }
-        parts.push(part);
-    }
-    Ok(parts)
-}
-
 /// REST resources may have only one variable child (`{id}` or `{proxy+}`)
 /// per parent; API Gateway refuses a second one with this message.
 fn check_variable_siblings(
@@ -1716,62 +1657,10 @@ fn route_shape(route: &Route) -> String {
 }
 
 /// The function a Lambda integration URI names, as the Lambda Invoke API
-/// takes it: `name` or `name:qualifier` (version or alias).
-///
-/// Accepts `arn:{partition}:apigateway:{region}:lambda:path/2015-03-31/functions/{functionArn}/invocations`
-/// (REST and HTTP APIs) and a bare function ARN (HTTP APIs).
-pub fn lambda_function(uri: &str) -> Option<String> {
-    let mut fields = uri.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some(service), Some(_region), Some(account), Some(rest)) = (
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-        fields.next(),
-    ) else {
-        return None;
-    };
-    if partition.is_empty() {
-        return None;
-    }
-    match service {
-        "apigateway" if account == "lambda" => {
-            let function_arn = rest
-                .strip_prefix("path/2015-03-31/functions/")?
-                .strip_suffix("/invocations")?;
-            // The inner ARN must itself be a function ARN, not another
-            // API Gateway URI.
-            function_arn
-                .split(':')
-                .nth(2)
-                .filter(|s| *s == "lambda")
-                .and_then(|_| lambda_function(function_arn))
-        }
-        "lambda" => {
-            let mut names = rest.strip_prefix("function:")?.split(':');
-            let name = names.next()?;
-            let qualifier = names.next();
-            let name_ok = (1..=64).contains(&name.len())
-                && name
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-            if !name_ok || names.next().is_some() {
-                return None;
-            }
-            match qualifier {
-                None => Some(name.to_owned()),
-                Some(qualifier) => {
-                    let qualifier_ok = (1..=128).contains(&qualifier.len())
-                        && qualifier.bytes().all(|b| {
-                            b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$'
-                        });
-                    qualifier_ok.then(|| format!("{name}:{qualifier}"))
-                }
-            }
-        }
-        _ => None,
-    }
+/// takes it: `name` or `name:qualifier` (version or alias), read by the
+/// one parser every front door uses ([`fields::lambda_function`]).
+fn function_to_invoke(uri: &str) -> Option<String> {
+    fields::lambda_function(uri).and_then(|lambda| lambda.name())
 }
 
 #[cfg(test)]
@@ -2133,19 +2022,19 @@ paths:
     #[test]
     fn lambda_uris_name_the_function_to_invoke() {
         assert_eq!(
-            lambda_function(
+            function_to_invoke(
                 "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:pets-fn/invocations"
             ),
             Some("pets-fn".into())
         );
         assert_eq!(
-            lambda_function(
+            function_to_invoke(
                 "arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:f:live/invocations"
             ),
             Some("f:live".into())
         );
         assert_eq!(
-            lambda_function("arn:aws:lambda:us-east-1:123456789012:function:direct"),
+            function_to_invoke("arn:aws:lambda:us-east-1:123456789012:function:direct"),
             Some("direct".into())
         );
         for bad in [
@@ -2157,7 +2046,7 @@ paths:
             "https://example.com",
             "",
         ] {
-            assert_eq!(lambda_function(bad), None, "{bad}");
+            assert_eq!(function_to_invoke(bad), None, "{bad}");
         }
     }
 

@@ -10,6 +10,16 @@ use std::sync::Arc;
 
 use iamgate_policy::CompiledPolicies;
 
+/// Which kind of API: many of the model's rules (integration timeouts,
+/// path grammar, route keys) differ between the two.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ApiFlavour {
+    /// API Gateway v1: resources and methods, resource policies.
+    Rest,
+    /// API Gateway v2 HTTP API: routes, no resource policies.
+    Http,
+}
+
 /// How a method or route authorizes callers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthorizationType {
@@ -44,7 +54,7 @@ impl PathPart {
     }
 
     /// Match precedence at one level: literal before parameter before greedy.
-    pub(crate) fn rank(&self) -> u8 {
+    pub fn rank(&self) -> u8 {
         match self {
             PathPart::Literal(_) => 0,
             PathPart::Param(_) => 1,
@@ -190,17 +200,11 @@ pub struct Route {
 }
 
 impl Route {
-    /// Parses a route key (`GET /pets/{id}`, `ANY /{proxy+}`, `$default`).
+    /// Parses a route key (`GET /pets/{id}`, `ANY /{proxy+}`, `$default`)
+    /// with the one rule every front door applies
+    /// ([`crate::fields::route_key`]).
     pub fn parse_key(key: &str) -> Option<(Option<String>, Option<Vec<PathPart>>)> {
-        if key == "$default" {
-            return Some((None, None));
-        }
-        let (method, path) = key.split_once(' ')?;
-        if !path.starts_with('/') || method.is_empty() {
-            return None;
-        }
-        let method = (method != "ANY").then(|| method.to_owned());
-        Some((method, Some(parse_template(path))))
+        crate::fields::route_key(key).ok()
     }
 }
 

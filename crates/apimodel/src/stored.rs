@@ -25,9 +25,6 @@ pub const REST_API_KIND: &str = "restapi";
 pub const HTTP_API_KIND: &str = "httpapi";
 pub const DOMAIN_NAME_KIND: &str = "domainname";
 
-/// API Gateway's default integration timeout: 29 seconds.
-pub const DEFAULT_TIMEOUT_MS: u64 = 29_000;
-
 /// A REST API (`apigateway`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RestApiRecord {
@@ -435,12 +432,15 @@ fn authorization(text: &str) -> Result<AuthorizationType, NotDeployable> {
     }
 }
 
-/// The Lambda function an `AWS_PROXY` integration URI names:
-/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations`.
-pub fn lambda_function(uri: &str) -> Option<&str> {
-    let (_, after) = uri.split_once(":lambda:path/2015-03-31/functions/")?;
-    let function = after.strip_suffix("/invocations")?;
-    (!function.is_empty()).then_some(function)
+/// The Lambda function a REST `AWS_PROXY` integration URI names, as
+/// written inside
+/// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations`
+/// (the only form REST APIs take), read by the one parser
+/// ([`crate::fields::lambda_function`]).
+fn rest_lambda_function(uri: &str) -> Option<&str> {
+    crate::fields::lambda_function(uri)
+        .filter(|lambda| lambda.via_apigateway)
+        .map(|lambda| lambda.invoked)
 }
 
 /// `arn:aws:apigateway:{region}:lambda:path/…/functions/{function}/invocations`
@@ -470,7 +470,7 @@ fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeploy
             let function = record
                 .uri
                 .as_deref()
-                .and_then(lambda_function)
+                .and_then(rest_lambda_function)
                 .ok_or_else(|| NotDeployable("Invalid Lambda function URI".to_owned()))?;
             Ok(Integration::LambdaProxy {
                 // Empty: the server's `--lambda-endpoint`.
@@ -566,7 +566,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
         integration_type: String::new(),
         http_method: None,
         uri: None,
-        timeout_ms: DEFAULT_TIMEOUT_MS,
+        timeout_ms: crate::fields::default_timeout_ms(crate::model::ApiFlavour::Rest),
         connection_type: Some("INTERNET".to_owned()),
         passthrough_behavior: None,
         request_parameters: BTreeMap::new(),
@@ -674,7 +674,7 @@ fn http_integration(record: &HttpIntegrationRecord) -> Result<Integration, NotDe
         "AWS_PROXY" => {
             let uri = record.integration_uri.as_deref().unwrap_or("");
             // v2 accepts the function ARN itself or the apigateway form.
-            let function = lambda_function(uri).unwrap_or(uri);
+            let function = crate::fields::lambda_function(uri).map_or(uri, |lambda| lambda.invoked);
             if function.is_empty() {
                 return Err(NotDeployable("IntegrationUri is required".to_owned()));
             }
@@ -703,7 +703,7 @@ pub fn http_integration_record(id: &str, integration: &Integration) -> HttpInteg
         integration_uri: None,
         integration_method: None,
         payload_format_version: "2.0".to_owned(),
-        timeout_ms: DEFAULT_TIMEOUT_MS,
+        timeout_ms: crate::fields::default_timeout_ms(crate::model::ApiFlavour::Http),
         connection_type: Some("INTERNET".to_owned()),
         description: None,
         mock: None,
@@ -892,11 +892,11 @@ mod tests {
             "arn:aws:lambda:us-east-1:111122223333:function:f",
         );
         assert_eq!(
-            lambda_function(&uri),
+            rest_lambda_function(&uri),
             Some("arn:aws:lambda:us-east-1:111122223333:function:f")
         );
         assert_eq!(
-            lambda_function("arn:aws:lambda:us-east-1:1:function:f"),
+            rest_lambda_function("arn:aws:lambda:us-east-1:1:function:f"),
             None
         );
     }

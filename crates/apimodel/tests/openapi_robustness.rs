@@ -10,8 +10,8 @@
 //! API or a non-empty list of problems — never a panic, and never an API
 //! with a method the importer did not validate.
 
-use iamgate_gateway::model::{AuthorizationType, Integration, PathPart, parse_template};
-use iamgate_gateway::openapi::{ApiFlavour, ImportOptions, ImportedApi, import};
+use iamgate_apimodel::model::{AuthorizationType, Integration, PathPart, parse_template};
+use iamgate_apimodel::openapi::{ApiFlavour, ImportOptions, ImportedApi, import};
 use proptest::prelude::*;
 use serde_json::Value;
 
