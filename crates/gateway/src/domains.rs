@@ -25,7 +25,6 @@ use serde::Deserialize;
 use crate::config::ApiRegistry;
 use crate::model::EndpointType;
 use crate::registry::stable_id;
-use crate::responses::{GatewayResponse, rest_forbidden, rest_missing_authentication_token};
 use crate::stored::{ApiMapping, DomainNameRecord};
 
 /// Where a custom-domain request goes.
@@ -119,18 +118,6 @@ pub fn domain_name(name: &str) -> Option<String> {
     };
     let ok = lower.len() <= 253 && labels.contains('.') && labels.split('.').all(label_ok);
     ok.then_some(lower)
-}
-
-/// The answer on a custom domain whose mappings match no path: a wrong
-/// base path is an unknown resource, `Missing Authentication Token`.
-pub fn unmapped_response() -> GatewayResponse {
-    rest_missing_authentication_token(&iamgate_wire::new_request_id())
-}
-
-/// The answer on a private domain name reached outside a VPC endpoint:
-/// the same refusal as a private API's.
-pub fn outside_vpc_endpoint_response() -> GatewayResponse {
-    rest_forbidden(&iamgate_wire::new_request_id())
 }
 
 /// The path after the mapping key `key` (whole segments), if it matches.

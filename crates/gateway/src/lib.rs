@@ -18,6 +18,7 @@ pub mod listener;
 pub mod model;
 pub mod openapi;
 pub mod path;
+pub mod pipeline;
 pub mod registry;
 pub mod responses;
 pub mod routing;
