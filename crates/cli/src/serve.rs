@@ -2,14 +2,18 @@
 //!
 //! Start-up: read and check the world file (a bad file stops here with
 //! every error), open the store, apply the file, load the world, then
-//! listen. Each request is read whole (bounded: SigV4 covers the body),
-//! routed by the service in its credential scope, and answered; the
-//! operational endpoints live under `/_iamgate/`, a prefix no AWS API uses.
+//! listen. An execute-api request is the gateway's
+//! (`iamgate_gateway::pipeline`): its phases decide from the head whether
+//! the body is read at all, and hand back the one access-log record this
+//! server writes and counts. Any other request is read whole (bounded:
+//! SigV4 covers the body), routed by the service in its credential scope,
+//! and answered; the operational endpoints live under `/_iamgate/`, a
+//! prefix no AWS API uses. Here is transport only: accepting, limits,
+//! reading bodies, writing answers, logs and metrics.
 //! What a client may hold of the server (connections, time, body memory)
 //! is bounded in [`crate::connections`]. SIGINT/SIGTERM stop accepting,
 //! close idle connections, let requests in flight finish, and exit.
 
-use std::borrow::Cow;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -28,16 +32,14 @@ use hyper_util::server::conn::auto;
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_control::apply::world_file_digest;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
-use iamgate_gateway::access::{AccessRecord, policy_type_name};
+use iamgate_gateway::access::{AccessLogEntry, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
-use iamgate_gateway::dataplane::{Address, DataPlane, address};
-use iamgate_gateway::domains::{self, DefaultEndpointRefusal, DomainRoute};
+use iamgate_gateway::dataplane::DataPlane;
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_gateway::listener::Listener;
-use iamgate_gateway::path::normalize as normalize_path;
+use iamgate_gateway::pipeline::{Exchange, Flow, Head, Origin};
 use iamgate_gateway::responses::GatewayResponse;
 use iamgate_iam::WorldConfig;
-use iamgate_iam::request_context::RequestFacts;
 use iamgate_policy::condition::Cidr;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
@@ -436,6 +438,10 @@ fn redact_url(url: &str) -> String {
 }
 
 impl Server {
+    /// One request: the head decides whether it is execute-api (then the
+    /// gateway's phases run, and the body is read only if they ask for
+    /// it) or for the control planes and the operational endpoints (then
+    /// the body is read first).
     async fn answer(
         &self,
         request: hyper::Request<Incoming>,
@@ -449,15 +455,69 @@ impl Server {
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
+        let forwarded_for = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .map(|value| value.as_bytes());
+        let source_ip = self.trusted_proxies.client_ip(peer.ip(), forwarded_for);
+        let headers: Vec<(&str, &[u8])> = parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()))
+            .collect();
+        let apis = self.planes.plane.apis();
+        let world = self.planes.plane.world();
+        let mut exchange = Exchange::new(
+            Head::from_target(parts.method.as_str(), &target, &headers),
+            Origin {
+                now: self.planes.plane.now(),
+                source_ip: Some(source_ip),
+                vpc_endpoint: listener.vpc_endpoint.as_ref(),
+                secure: false,
+            },
+            &apis,
+            &world,
+        );
+        // Held until the answer is built.
+        let mut _reservation = None;
+        let response = match self.data.before_body(&mut exchange) {
+            Flow::NotExecuteApi => {
+                drop(exchange);
+                return self
+                    .answer_other(&parts, &target, body, source_ip, listener, started)
+                    .await;
+            }
+            Flow::Answered(response) => response,
+            Flow::NeedsBody => match self.read_body(&parts, body).await {
+                Ok(Body { bytes, reservation }) => {
+                    _reservation = reservation;
+                    self.data.after_body(&mut exchange, bytes.into()).await
+                }
+                Err(error) => exchange.refuse_body(to_gateway(body_refusal(error))),
+            },
+        };
+        let entry = exchange.record(response.status);
+        let elapsed = started.elapsed();
+        self.metrics.record("execute-api", response.status, elapsed);
+        self.metrics
+            .record_execute_api(&entry.record, response.status, elapsed);
+        log_access(&entry, elapsed);
+        to_hyper(to_response(response))
+    }
+
+    /// Reads a request's body within the body timeout and memory budget.
+    async fn read_body(
+        &self,
+        parts: &hyper::http::request::Parts,
+        body: Incoming,
+    ) -> Result<Body, BodyError> {
         let declared = parts
             .headers
             .get(hyper::header::CONTENT_LENGTH)
             .and_then(|value| value.to_str().ok()?.parse().ok());
         let deadline = tokio::time::Instant::now() + self.limits.body_read_timeout;
-        let Body {
-            bytes: body,
-            reservation: _held_until_answered,
-        } = match read_body(
+        read_body(
             body,
             declared,
             &self.body_budget,
@@ -465,19 +525,28 @@ impl Server {
             self.stopping.clone(),
         )
         .await
-        {
+    }
+
+    /// A request for the control planes or the operational endpoints.
+    async fn answer_other(
+        &self,
+        parts: &hyper::http::request::Parts,
+        target: &str,
+        body: Incoming,
+        source_ip: std::net::IpAddr,
+        listener: &Listener,
+        started: Instant,
+    ) -> hyper::Response<Full<Bytes>> {
+        let Body {
+            bytes: body,
+            reservation: _held_until_answered,
+        } = match self.read_body(parts, body).await {
             Ok(body) => body,
             Err(error) => return to_hyper(body_refusal(error)),
         };
-        let forwarded_for = parts
-            .headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .map(|value| value.as_bytes());
-        let source_ip = self.trusted_proxies.client_ip(peer.ip(), forwarded_for);
         let request = Request {
             method: parts.method.as_str().to_owned(),
-            target,
+            target: target.to_owned(),
             headers: parts
                 .headers
                 .iter()
@@ -487,44 +556,6 @@ impl Server {
             source_ip: Some(source_ip),
             secure: false,
         };
-        // A custom domain name's mappings come first: its host is no
-        // `{api-id}.execute-api.` host.
-        let apis = self.planes.plane.apis();
-        // Everything after this point reads the path in its one normal form
-        // (the signature alone is checked against the request as sent).
-        let path = normalize_path(request.path());
-        let mapped = domains::route(&apis, request.header("host"), &path);
-        let target = match &mapped {
-            DomainRoute::Api {
-                api_id, stage_path, ..
-            } => Some(Address {
-                api_id,
-                path: Cow::Borrowed(stage_path),
-            }),
-            DomainRoute::Unmapped => None,
-            DomainRoute::NotADomain => address(request.header("host"), &path),
-        };
-        if let Some(refusal) = execute_api_refusal(&apis, &mapped, target.as_ref(), listener) {
-            let response = to_response(refusal);
-            self.metrics
-                .record("execute-api", response.status, started.elapsed());
-            return to_hyper(response);
-        }
-        if let Some(target) = target {
-            let via_domain_arn = match &mapped {
-                DomainRoute::Api { via_domain_arn, .. } => via_domain_arn.as_deref(),
-                _ => None,
-            };
-            let (response, record) = self
-                .invoke(&apis, &request, &target, listener, via_domain_arn)
-                .await;
-            let elapsed = started.elapsed();
-            self.metrics.record("execute-api", response.status, elapsed);
-            self.metrics
-                .record_execute_api(&record, response.status, elapsed);
-            log_access(&request, &record, listener, response.status, elapsed);
-            return to_hyper(response);
-        }
         let (surface, response) = self.route(&request, listener).await;
         let elapsed = started.elapsed();
         self.metrics.record(surface, response.status, elapsed);
@@ -586,66 +617,6 @@ impl Server {
     }
 }
 
-impl Server {
-    /// An execute-api request: the data plane answers on the current world.
-    async fn invoke(
-        &self,
-        apis: &ApiRegistry,
-        request: &Request,
-        target: &Address<'_>,
-        listener: &Listener,
-        via_domain_arn: Option<&str>,
-    ) -> (Response, AccessRecord) {
-        let headers: Vec<(&str, &[u8])> = request
-            .headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_slice()))
-            .collect();
-        let signed = iamgate_sigv4::HttpRequest::from_target(
-            &request.method,
-            &request.target,
-            &headers,
-            &request.body,
-        );
-        let facts = RequestFacts {
-            now: self.planes.plane.now(),
-            source_ip: request.source_ip,
-            vpc_endpoint: listener.vpc_endpoint.as_ref(),
-            secure: request.secure,
-            user_agent: request.header("user-agent"),
-            referer: request.header("referer"),
-            region: None,
-            via_domain_arn,
-        };
-        let world = self.planes.plane.world();
-        let (answer, record) = self
-            .data
-            .handle_recorded(apis, target.api_id, &target.path, &signed, facts, &world)
-            .await;
-        (to_response(answer.sendable()), record)
-    }
-}
-
-/// An execute-api request refused before any API is consulted: a custom
-/// domain's base path that maps nothing, a private domain name outside a
-/// VPC endpoint, an API's disabled default endpoint.
-fn execute_api_refusal(
-    apis: &ApiRegistry,
-    mapped: &DomainRoute,
-    target: Option<&Address<'_>>,
-    listener: &Listener,
-) -> Option<GatewayResponse> {
-    match mapped {
-        DomainRoute::Unmapped => Some(domains::unmapped_response()),
-        DomainRoute::Api {
-            via_domain_arn: Some(_),
-            ..
-        } if listener.vpc_endpoint.is_none() => Some(domains::outside_vpc_endpoint_response()),
-        DomainRoute::Api { .. } => None,
-        DomainRoute::NotADomain => apis.default_endpoint_refusal(target?.api_id),
-    }
-}
-
 /// The answer to a request whose body was not read.
 fn body_refusal(error: BodyError) -> Response {
     let (status, message) = match error {
@@ -661,6 +632,15 @@ fn body_refusal(error: BodyError) -> Response {
     )
 }
 
+/// The server's own answer, as the gateway records it.
+fn to_gateway(response: Response) -> GatewayResponse {
+    GatewayResponse {
+        status: response.status,
+        headers: response.headers,
+        body: String::from_utf8_lossy(&response.body).into_owned(),
+    }
+}
+
 fn to_response(answer: GatewayResponse) -> Response {
     Response {
         status: answer.status,
@@ -669,20 +649,17 @@ fn to_response(answer: GatewayResponse) -> Response {
     }
 }
 
-/// The access log: one event per execute-api request on its own target,
-/// so operators can route or filter it (`IAMGATE_LOG=iamgate::access=off`).
-/// The path is logged without its query: a presigned URL carries its
-/// session token there. Absent values (no stage, no route, no policy
-/// evaluated) are left out rather than invented. Values a client chose (API
-/// id from the Host header, path) are recorded as strings, which the text
-/// format quotes and escapes, so they cannot forge fields of their own.
-fn log_access(
-    request: &Request,
-    record: &AccessRecord,
-    listener: &Listener,
-    status: u16,
-    elapsed: Duration,
-) {
+/// The access log: one event per execute-api request, however early it
+/// was answered, on its own target, so operators can route or filter it
+/// (`IAMGATE_LOG=iamgate::access=off`). The gateway's record says what to
+/// write; the path comes without its query (a presigned URL carries its
+/// session token there). Absent values (no API, no stage, no route, no
+/// policy evaluated) are left out rather than invented. Values a client
+/// chose (API id from the Host header, path) are recorded as strings,
+/// which the text format quotes and escapes, so they cannot forge fields
+/// of their own.
+fn log_access(entry: &AccessLogEntry, elapsed: Duration) {
+    let record = &entry.record;
     let decision = &record.decision;
     // Milliseconds to the microsecond: precise enough to compare, short
     // enough to read.
@@ -690,7 +667,7 @@ fn log_access(
     tracing::info!(
         target: "iamgate::access",
         request_id = %record.request_id,
-        api_id = record.api_id.as_str(),
+        api_id = Some(record.api_id.as_str()).filter(|id| !id.is_empty()),
         stage = record.stage.as_deref(),
         route = decision.route.as_deref(),
         caller = decision.caller.as_deref().unwrap_or("anonymous"),
@@ -698,12 +675,12 @@ fn log_access(
         decision = decision.outcome.as_str(),
         policy_type = decision.policy_type.map(policy_type_name),
         error_code = decision.error_code.as_deref(),
-        status,
+        status = entry.status,
         latency_ms,
-        method = %request.method,
-        path = request.path(),
-        source_ip = request.source_ip.map(|ip| ip.to_string()).as_deref(),
-        source_vpce = listener.vpce_id(),
+        method = %entry.method,
+        path = entry.path.as_str(),
+        source_ip = entry.source_ip.map(|ip| ip.to_string()).as_deref(),
+        source_vpce = entry.source_vpce.as_deref(),
         "access"
     );
 }

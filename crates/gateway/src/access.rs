@@ -22,8 +22,13 @@ pub enum AccessOutcome {
     Unauthenticated,
     /// No such API, stage, resource, method or route.
     NotFound,
-    /// A PRIVATE API addressed other than through a VPC endpoint.
+    /// A PRIVATE API, or a private custom domain name, addressed other
+    /// than through a VPC endpoint.
     OutsideVpcEndpoint,
+    /// An API whose default endpoint is disabled, addressed through it.
+    DefaultEndpointDisabled,
+    /// The body could not be read (too large, malformed, too slow).
+    BodyRefused,
 }
 
 impl AccessOutcome {
@@ -36,6 +41,8 @@ impl AccessOutcome {
             AccessOutcome::Unauthenticated => "unauthenticated",
             AccessOutcome::NotFound => "not_found",
             AccessOutcome::OutsideVpcEndpoint => "outside_vpc_endpoint",
+            AccessOutcome::DefaultEndpointDisabled => "default_endpoint_disabled",
+            AccessOutcome::BodyRefused => "body_refused",
         }
     }
 }
@@ -87,6 +94,16 @@ impl AccessDecision {
         Self::bare(AccessOutcome::OutsideVpcEndpoint, None)
     }
 
+    /// An API's disabled default endpoint.
+    pub fn default_endpoint_disabled() -> Self {
+        Self::bare(AccessOutcome::DefaultEndpointDisabled, None)
+    }
+
+    /// The body of a request on `route` could not be read.
+    pub fn body_refused(route: Option<&str>) -> Self {
+        Self::bare(AccessOutcome::BodyRefused, route)
+    }
+
     /// The route needs a signature and there is none, or it did not verify.
     pub fn unauthenticated(route: Option<&str>, error_code: Option<&str>) -> Self {
         Self {
@@ -135,17 +152,34 @@ impl AccessDecision {
 }
 
 /// One execute-api request as the data plane saw it: the decision plus
-/// where it was addressed.
+/// where it was addressed. Every execute-api request has exactly one,
+/// however early it was answered ([`crate::pipeline`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessRecord {
     pub request_id: String,
-    /// The API id as addressed (it may name no API).
+    /// The API id as addressed (it may name no API); empty when a custom
+    /// domain name's base path named none.
     pub api_id: String,
     /// Whether `api_id` names a declared API.
     pub api_known: bool,
     /// The stage that served the request; `None` when none matched.
     pub stage: Option<String>,
     pub decision: AccessDecision,
+}
+
+/// One access-log line: the record, and what was asked, from where, and
+/// the status answered. The path is without its query: a presigned URL
+/// carries its session token there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccessLogEntry {
+    pub record: AccessRecord,
+    pub method: String,
+    /// The path as received, without the query.
+    pub path: String,
+    pub source_ip: Option<std::net::IpAddr>,
+    /// The VPC endpoint the request came through.
+    pub source_vpce: Option<String>,
+    pub status: u16,
 }
 
 #[cfg(test)]

@@ -1,5 +1,5 @@
-//! The execute-api front door: which API and stage a request is for, the
-//! authorization pipeline, and the integration's answer.
+//! The execute-api front door: how a request names its API, and the
+//! [`DataPlane`] that runs it through the phases of [`crate::pipeline`].
 //!
 //! An API is reached by host (`{api-id}.execute-api.{region}.amazonaws.com`,
 //! or any host starting `{api-id}.execute-api.`) or path-style
@@ -12,14 +12,12 @@ use iamgate_iam::World;
 use iamgate_iam::request_context::RequestFacts;
 use iamgate_sigv4::HttpRequest;
 
-use crate::access::{AccessDecision, AccessRecord};
-use crate::authorize::{Authorizer, Call, Verdict};
-use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
-use crate::responses::{
-    GatewayResponse, http_internal_server_error, http_not_found, rest_forbidden,
-    rest_integration_timeout, rest_internal_server_error, rest_missing_authentication_token,
-};
+use crate::access::AccessRecord;
+use crate::authorize::Authorizer;
 use iamgate_apimodel::config::ApiRegistry;
+use crate::integration::Integrations;
+use crate::pipeline::Exchange;
+use crate::responses::GatewayResponse;
 
 /// The API id a request addresses, and the path from the stage on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,18 +53,12 @@ pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> 
 }
 
 /// The data plane: the authorizer and the integrations' clients. The APIs
-/// it serves come with each request, from the current snapshot.
+/// it serves come with each request, from the current snapshot; the
+/// request runs through the phases of [`crate::pipeline`].
 #[derive(Default)]
 pub struct DataPlane {
-    authorizer: Authorizer,
-    integrations: Integrations,
-}
-
-/// Which flavour of API answered: their error bodies differ.
-#[derive(Clone, Copy)]
-enum Flavour {
-    Rest,
-    Http,
+    pub(crate) authorizer: Authorizer,
+    pub(crate) integrations: Integrations,
 }
 
 impl DataPlane {
@@ -80,7 +72,8 @@ impl DataPlane {
     }
 
     /// Answers an execute-api request addressed to `api_id` with
-    /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs).
+    /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs),
+    /// its body already read: every phase after target resolution.
     pub async fn handle(
         &self,
         apis: &ApiRegistry,
@@ -106,153 +99,15 @@ impl DataPlane {
         facts: RequestFacts<'_>,
         world: &World,
     ) -> (GatewayResponse, AccessRecord) {
-        let request_id = iamgate_wire::new_request_id();
-        let record =
-            |api_known: bool, stage: Option<&str>, decision: AccessDecision| AccessRecord {
-                request_id: request_id.clone(),
-                api_id: api_id.to_owned(),
-                api_known,
-                stage: stage.map(str::to_owned),
-                decision,
-            };
-        let now_millis = facts.now.saturating_mul(1000);
-        let source_ip = facts.source_ip.map(|ip| ip.to_string());
-        let (verdict, flavour, account, stage_name, path) = if let Some(api) = apis.rest.get(api_id)
-        {
-            if let Some(refusal) =
-                self.authorizer
-                    .refuse_outside_vpc_endpoint(api, &facts, &request_id)
-            {
-                return (
-                    refusal,
-                    record(true, None, AccessDecision::outside_vpc_endpoint()),
-                );
-            }
-            let (stage_name, path) = split_stage(stage_path);
-            let Some(stage) = api.stages.get(stage_name) else {
-                return (
-                    rest_missing_authentication_token(&request_id),
-                    record(true, None, AccessDecision::not_found()),
-                );
-            };
-            let call = Call {
-                signed,
-                path,
-                facts,
-                request_id: &request_id,
-            };
-            (
-                self.authorizer.authorize_rest(api, stage, &call, world),
-                Flavour::Rest,
-                &api.account,
-                stage.name.as_str(),
-                path,
-            )
-        } else if let Some(api) = apis.http.get(api_id) {
-            let (first, rest) = split_stage(stage_path);
-            let (stage, path) = match api.stages.get(first) {
-                Some(stage) if first != "$default" => (stage, rest),
-                _ => match api.stages.get("$default") {
-                    Some(stage) => (stage, stage_path),
-                    None => {
-                        return (
-                            http_not_found(&request_id),
-                            record(true, None, AccessDecision::not_found()),
-                        );
-                    }
-                },
-            };
-            let call = Call {
-                signed,
-                path,
-                facts,
-                request_id: &request_id,
-            };
-            (
-                self.authorizer.authorize_http(api, stage, &call, world),
-                Flavour::Http,
-                &api.account,
-                stage.name.as_str(),
-                path,
-            )
-        } else {
-            return (
-                rest_forbidden(&request_id),
-                record(false, None, AccessDecision::not_found()),
-            );
-        };
-        let (integration, params, caller, access_key_id, template, access) = match verdict {
-            Verdict::Respond(response, access) => {
-                return (response, record(true, Some(stage_name), access));
-            }
-            Verdict::Invoke {
-                integration,
-                params,
-                caller,
-                access_key_id,
-                template,
-                access,
-                ..
-            } => (integration, params, caller, access_key_id, template, access),
-        };
-        let record = record(true, Some(stage_name), access);
-        let forwarded = Forwarded {
-            method: signed.method,
-            path,
-            query: signed.query,
-            headers: signed.headers,
-            body: signed.body,
-            source_ip,
-        };
-        let context = EventContext {
-            api_id,
-            account,
-            stage: stage_name,
-            template: &template,
-            params: &params,
-            caller: caller.as_ref(),
-            access_key_id: access_key_id.as_deref(),
-            request_id: &request_id,
-            now_millis,
-        };
-        let request_id_header = match flavour {
-            Flavour::Rest => "x-amzn-RequestId",
-            Flavour::Http => "apigw-requestid",
-        };
-        let answer = self
-            .integrations
-            .call(integration, &forwarded, &context)
-            .await;
-        let response = match (answer, flavour) {
-            (Ok(answer), _) => {
-                let mut headers = answer.headers;
-                if !headers
-                    .iter()
-                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                {
-                    headers.push(("Content-Type".into(), "application/json".into()));
-                }
-                headers.push((request_id_header.into(), request_id.clone()));
-                GatewayResponse {
-                    status: answer.status,
-                    headers,
-                    body: String::from_utf8_lossy(&answer.body).into_owned(),
-                }
-            }
-            (Err(IntegrationFailure::Timeout), Flavour::Rest) => {
-                rest_integration_timeout(&request_id)
-            }
-            (Err(IntegrationFailure::Failed), Flavour::Rest) => {
-                rest_internal_server_error(&request_id)
-            }
-            (Err(_), Flavour::Http) => http_internal_server_error(&request_id),
-        };
+        let mut exchange = Exchange::addressed(signed, facts, apis, world, api_id, stage_path);
+        let response = self.run(&mut exchange).await;
+        let record = exchange.record(response.status).record;
         (response, record)
     }
 }
 
 /// `/{stage}/{path}` → (`stage`, `/{path}`).
-fn split_stage(stage_path: &str) -> (&str, &str) {
+pub(crate) fn split_stage(stage_path: &str) -> (&str, &str) {
     let trimmed = stage_path.strip_prefix('/').unwrap_or(stage_path);
     match trimmed.find('/') {
         Some(slash) => (

@@ -16,7 +16,7 @@ use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::domains::domain_name_id;
 use iamgate_apimodel::model::EndpointType;
 
-use crate::responses::{GatewayResponse, rest_forbidden, rest_missing_authentication_token};
+use crate::responses::{GatewayResponse, rest_forbidden};
 
 /// Where a custom-domain request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,18 +83,6 @@ pub fn route(apis: &ApiRegistry, host: Option<&str>, path: &str) -> DomainRoute 
             )
         }),
     }
-}
-
-/// The answer on a custom domain whose mappings match no path: a wrong
-/// base path is an unknown resource, `Missing Authentication Token`.
-pub fn unmapped_response() -> GatewayResponse {
-    rest_missing_authentication_token(&iamgate_wire::new_request_id())
-}
-
-/// The answer on a private domain name reached outside a VPC endpoint:
-/// the same refusal as a private API's.
-pub fn outside_vpc_endpoint_response() -> GatewayResponse {
-    rest_forbidden(&iamgate_wire::new_request_id())
 }
 
 /// The path after the mapping key `key` (whole segments), if it matches.

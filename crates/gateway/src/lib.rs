@@ -18,5 +18,6 @@ pub mod domains;
 pub mod integration;
 pub mod listener;
 pub mod path;
+pub mod pipeline;
 pub mod responses;
 pub mod routing;

@@ -60,7 +60,7 @@ pub use request::HttpRequest;
 pub use signing::{Secret, SigningKeyCache, derive_signing_key};
 pub use tunables::{KeyValuePairMessageStyle, MismatchMessageStyle, Tunables};
 pub use verify::{
-    CredentialError, CredentialProvider, RegionRule, ResolvedCredential, ServiceRules,
+    CredentialError, CredentialProvider, HeadVerdict, RegionRule, ResolvedCredential, ServiceRules,
     SigningExplanation, Verified, Verifier,
 };
 

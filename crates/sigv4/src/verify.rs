@@ -11,6 +11,13 @@
 //!
 //! Unknown keys never reach signature comparison, and nothing secret ever
 //! enters a message.
+//!
+//! Steps 1 to 7 read only the request's head, and so does step 8 when the
+//! client declared the payload hash in `x-amz-content-sha256`: a server
+//! can run them before it reads the body
+//! ([`Verifier::verify_head_in_region`]), so that a client without a valid
+//! signature cannot make it buffer one. Its errors are the ones the whole
+//! verification gives, in the same order.
 
 use std::borrow::Cow;
 
@@ -113,6 +120,40 @@ pub struct Verified<'r, I> {
     pub mode: AuthMode,
 }
 
+/// What the head of a request proves before its body is read
+/// ([`Verifier::verify_head_in_region`]).
+#[derive(Debug)]
+pub enum HeadVerdict<'r, I> {
+    /// The signature covers the declared payload hash and checks out; the
+    /// body is still to be compared with that hash
+    /// ([`Verifier::check_payload`]).
+    Verified(Verified<'r, I>),
+    /// Every check the head allows passed; the signature covers the body
+    /// (or its answer depends on it), so verify again once it is read.
+    NeedsBody,
+}
+
+/// Steps 1 to 7 passed: what the payload and signature checks need.
+struct Head<'r, I> {
+    found: SigningHeaders<'r>,
+    auth: AuthParams<'r>,
+    credential: Credential<'r>,
+    signed_at: EpochSeconds,
+    resolved: ResolvedCredential<I>,
+}
+
+impl<'r, I> Head<'r, I> {
+    fn verified(self) -> Verified<'r, I> {
+        Verified {
+            identity: self.resolved.identity,
+            credential: self.credential,
+            session_token: self.auth.session_token,
+            signed_at: self.signed_at,
+            mode: self.auth.mode,
+        }
+    }
+}
+
 /// What the server signs, spelled out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningExplanation {
@@ -202,6 +243,84 @@ impl Verifier {
         now: EpochSeconds,
         region: Option<&str>,
     ) -> Result<Verified<'r, P::Identity>, SigV4Error> {
+        let head = self.check_head(request, credentials, now, region)?;
+        self.check_signature(
+            request,
+            &head.found,
+            &head.auth,
+            &head.credential,
+            &head.resolved.secret,
+        )?;
+        Ok(head.verified())
+    }
+
+    /// Verifies what the head of `request` carries, before its body is
+    /// read, whose credential scope must name exactly `region`: steps 1 to
+    /// 7 always, and the signature itself when the client declared the
+    /// payload's hash in `x-amz-content-sha256` (the body must then be
+    /// checked against it with [`Verifier::check_payload`] once read).
+    ///
+    /// An `Err` is exactly the error [`Verifier::verify_in_region`] would
+    /// give whatever the body turns out to be, so it can be answered
+    /// without reading the body; a signature that covers the body's own
+    /// hash cannot be checked yet and is [`HeadVerdict::NeedsBody`]. The
+    /// request's `body` is not looked at.
+    pub fn verify_head_in_region<'r, P: CredentialProvider>(
+        &self,
+        request: &HttpRequest<'r>,
+        credentials: &P,
+        now: EpochSeconds,
+        region: &str,
+    ) -> Result<HeadVerdict<'r, P::Identity>, SigV4Error> {
+        let head = self.check_head(request, credentials, now, Some(region))?;
+        let Some(declared) = declared_payload_hash(&head.found, head.auth.mode) else {
+            return Ok(HeadVerdict::NeedsBody);
+        };
+        if declared == b"UNSIGNED-PAYLOAD" && !self.rules.tunables.accept_unsigned_payload {
+            // Refused whatever the body: `check_declared_payload`'s error.
+            return Err(self.fail(FailureKind::SignatureDoesNotMatch, MISMATCH_MESSAGE));
+        }
+        match self.check_signature_over(
+            request,
+            &head.auth,
+            &head.credential,
+            &head.resolved.secret,
+            Cow::Borrowed(declared),
+        ) {
+            Ok(()) => Ok(HeadVerdict::Verified(head.verified())),
+            // The full check compares the body with the declared hash
+            // first; its short message is this one, so the answer does not
+            // depend on the body. The long message does: wait for it.
+            Err(error)
+                if self.rules.tunables.mismatch_message_style == MismatchMessageStyle::Short =>
+            {
+                Err(error)
+            }
+            Err(_) => Ok(HeadVerdict::NeedsBody),
+        }
+    }
+
+    /// After [`HeadVerdict::Verified`]: the body read since must be the one
+    /// whose hash the client declared, else AWS's signature mismatch (what
+    /// [`Verifier::verify`] answers for the same request).
+    pub fn check_payload(&self, request: &HttpRequest<'_>) -> Result<(), SigV4Error> {
+        let found = request.signing_headers();
+        let mode = if found.authorization.is_some() {
+            AuthMode::Header
+        } else {
+            AuthMode::Query
+        };
+        self.check_declared_payload(request, &found, mode)
+    }
+
+    /// Steps 1 to 7: everything but the payload hash and the signature.
+    fn check_head<'r, P: CredentialProvider>(
+        &self,
+        request: &HttpRequest<'r>,
+        credentials: &P,
+        now: EpochSeconds,
+        region: Option<&str>,
+    ) -> Result<Head<'r, P::Identity>, SigV4Error> {
         let tunables = &self.rules.tunables;
         let found = request.signing_headers();
         let auth = parse_auth(request, &found, self.rules.surface, tunables)?;
@@ -253,15 +372,12 @@ impl Verifier {
                     self.fail(FailureKind::ExpiredToken, EXPIRED_TOKEN_MESSAGE)
                 }
             })?;
-
-        self.check_signature(request, &found, &auth, &credential, &resolved.secret)?;
-
-        Ok(Verified {
-            identity: resolved.identity,
+        Ok(Head {
+            found,
+            auth,
             credential,
-            session_token: auth.session_token,
             signed_at,
-            mode: auth.mode,
+            resolved,
         })
     }
 
@@ -412,6 +528,19 @@ impl Verifier {
     ) -> Result<(), SigV4Error> {
         self.check_declared_payload(request, found, auth.mode)?;
         let payload_hash = Self::payload_hash(request, found, auth.mode);
+        self.check_signature_over(request, auth, credential, secret, payload_hash)
+    }
+
+    /// The signature of `request` over `payload_hash`, the one thing the
+    /// canonical request takes from the body.
+    fn check_signature_over(
+        &self,
+        request: &HttpRequest<'_>,
+        auth: &AuthParams<'_>,
+        credential: &Credential<'_>,
+        secret: &Secret,
+        payload_hash: Cow<'_, [u8]>,
+    ) -> Result<(), SigV4Error> {
         // Only 64 bytes can be the lower-case hex of a MAC; whether they are
         // hex digits at all needs no separate check, as only hex can match.
         let provided: Option<&[u8; 64]> = auth.signature.as_bytes().try_into().ok();

@@ -1,0 +1,1004 @@
+//! One execute-api request as a fixed sequence of named phases over one
+//! context, the [`Exchange`]:
+//!
+//! 1. [`resolve_target`]: which API and stage path the request addresses
+//!    (a custom domain name's base path, the `{api-id}.execute-api.` host,
+//!    or the path-style `/restapis/{api-id}/{stage}/_user_request_/…`);
+//! 2. [`refuse_early`]: refusals that need no stage (a base path that maps
+//!    nothing, a disabled default endpoint, a private API or domain name
+//!    outside a VPC endpoint, an unknown API);
+//! 3. [`select_stage`], 4. [`route`];
+//! 5. [`authenticate_head`], then [`authenticate_body`] once the body is
+//!    read, when the signature covers it;
+//! 6. [`authorize`]: the caller's and the API's policies, and the denial;
+//! 7. [`integrate`]: the MOCK, HTTP or Lambda answer;
+//! 8. [`Exchange::record`]: the one access-log record of the request.
+//!
+//! Why phases over one context: the request used to be decided partly by
+//! the server (custom domains, early refusals) and partly here, each with
+//! its own view of the request, so early refusals were never logged and
+//! the same check ("private API outside a VPC endpoint") lived in two
+//! places. Here every check has one place, in the order AWS applies them,
+//! and every request, however early it is refused, leaves the same record
+//! (as Pingora runs a request through named phases over one context).
+//!
+//! Why the body comes in the middle: phases 1 to 5 need only the request's
+//! head, and the server reads the body only when they let the request
+//! through ([`Flow::NeedsBody`]). So a request for nothing, or to an
+//! `AWS_IAM` route without a valid signature, is answered before its body
+//! is buffered. SigV4 allows that for everything but the signature over a
+//! body whose hash the client did not declare (`x-amz-content-sha256`):
+//! only that waits for the body, and the answers are the ones the whole
+//! verification gives ([`iamgate_sigv4::Verifier::verify_head_in_region`]).
+//! A `NONE` route's anonymous caller is authorized before the body too; a
+//! signed caller only once the body has been checked against its
+//! signature, since a body that does not match is answered as a signature
+//! failure whatever the policies say.
+
+use std::borrow::Cow;
+use std::net::IpAddr;
+
+use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
+use iamgate_iam::{Caller, World};
+use iamgate_policy::{EvaluationInput, ResourcePolicyKind, evaluate};
+use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
+
+use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
+use crate::arn::execute_api_arn;
+use crate::authorize::{Authorizer, is_signed};
+use iamgate_apimodel::config::ApiRegistry;
+use crate::dataplane::{DataPlane, address, split_stage};
+use crate::domains::{self, DomainRoute};
+use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
+use iamgate_apimodel::model::{
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
+};
+use crate::responses::{
+    DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
+    rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
+    rest_internal_failure, rest_internal_server_error, rest_missing_authentication_token,
+    rest_signature_failure,
+};
+use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+
+const INVOKE: &str = "execute-api:Invoke";
+
+/// What a phase decided: go on, or answer with this response (the
+/// exchange's decision then says why).
+pub type Phase = Result<(), GatewayResponse>;
+
+/// The head of a request exactly as received: what the signature covers.
+#[derive(Debug, Clone, Copy)]
+pub struct Head<'r> {
+    pub method: &'r str,
+    /// The raw path, without the query.
+    pub path: &'r str,
+    /// The raw query, without the `?`.
+    pub query: &'r str,
+    /// Every header in the order received.
+    pub headers: &'r [(&'r str, &'r [u8])],
+}
+
+impl<'r> Head<'r> {
+    /// From a request target such as `/prod/pets?type=dog`.
+    pub fn from_target(
+        method: &'r str,
+        target: &'r str,
+        headers: &'r [(&'r str, &'r [u8])],
+    ) -> Self {
+        let (path, query) = target.split_once('?').unwrap_or((target, ""));
+        Self {
+            method,
+            path,
+            query,
+            headers,
+        }
+    }
+
+    /// The first header called `name`, if it is text.
+    pub fn header(&self, name: &str) -> Option<&'r str> {
+        self.headers
+            .iter()
+            .find(|(candidate, _)| candidate.eq_ignore_ascii_case(name))
+            .and_then(|(_, value)| std::str::from_utf8(value).ok())
+    }
+}
+
+/// Where and when a request came in.
+#[derive(Debug, Clone, Copy)]
+pub struct Origin<'r> {
+    /// Seconds since the epoch, when the head arrived.
+    pub now: i64,
+    /// `aws:SourceIp` (or `aws:VpcSourceIp` through a VPC endpoint).
+    pub source_ip: Option<IpAddr>,
+    /// The VPC endpoint the request came through; `None` on the public
+    /// listener.
+    pub vpc_endpoint: Option<&'r VpcEndpoint>,
+    pub secure: bool,
+}
+
+/// What [`resolve_target`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addressed {
+    /// A custom domain name none of whose base paths matches the path.
+    Unmapped,
+    /// API `api_id`, with the path from the stage on (`/{stage}/{path}`,
+    /// or the whole path for an HTTP API's `$default` stage).
+    Api {
+        api_id: String,
+        stage_path: String,
+        through: Through,
+    },
+}
+
+/// How an API was addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Through {
+    /// Its own `{api-id}.execute-api.` host or the path-style address.
+    DefaultEndpoint,
+    /// A custom domain name; `private` ones answer only through VPC
+    /// endpoints.
+    CustomDomain { private: bool },
+}
+
+/// The API a request addresses.
+#[derive(Debug, Clone, Copy)]
+enum Api<'a> {
+    Rest(&'a RestApi),
+    Http(&'a HttpApi),
+}
+
+impl<'a> Api<'a> {
+    fn account(self) -> &'a str {
+        match self {
+            Api::Rest(api) => &api.account,
+            Api::Http(api) => &api.account,
+        }
+    }
+
+    fn region(self) -> &'a str {
+        match self {
+            Api::Rest(api) => &api.region,
+            Api::Http(api) => &api.region,
+        }
+    }
+
+    fn id(self) -> &'a str {
+        match self {
+            Api::Rest(api) => &api.id,
+            Api::Http(api) => &api.id,
+        }
+    }
+
+    fn is_private(self) -> bool {
+        matches!(self, Api::Rest(api) if api.endpoint_type == EndpointType::Private)
+    }
+}
+
+/// The stage that serves a request.
+#[derive(Debug, Clone, Copy)]
+enum Stage<'a> {
+    Rest(&'a RestStage),
+    Http(&'a HttpStage),
+}
+
+impl<'a> Stage<'a> {
+    fn name(self) -> &'a str {
+        match self {
+            Stage::Rest(stage) => &stage.name,
+            Stage::Http(stage) => &stage.name,
+        }
+    }
+}
+
+/// The method or route a request runs.
+#[derive(Debug)]
+struct Routed<'a> {
+    integration: &'a Integration,
+    params: PathParams,
+    /// The REST resource path (`/pets/{petId}`) or the HTTP route key.
+    template: &'a str,
+    authorization: AuthorizationType,
+}
+
+/// Who the caller is, as far as it is known.
+#[derive(Debug)]
+enum Authentication {
+    /// A `NONE` route: nobody, and nothing to verify.
+    Anonymous,
+    /// The signature covers the body: verify once it is read.
+    NeedsBody,
+    /// The signature covers the declared payload hash and checks out; the
+    /// body must still match that hash.
+    PayloadPending {
+        caller: Caller,
+        access_key_id: String,
+    },
+    Verified {
+        caller: Caller,
+        access_key_id: String,
+    },
+}
+
+impl Authentication {
+    /// Whether the caller is settled (nothing left to check on the body).
+    fn is_settled(&self) -> bool {
+        matches!(
+            self,
+            Authentication::Anonymous | Authentication::Verified { .. }
+        )
+    }
+}
+
+/// What the server does next with a request whose head was seen.
+#[derive(Debug)]
+pub enum Flow {
+    /// Not an execute-api request: the control planes' or the server's own.
+    NotExecuteApi,
+    /// Answered from the head alone; the body is never read.
+    Answered(GatewayResponse),
+    /// Read the body and call [`DataPlane::after_body`].
+    NeedsBody,
+}
+
+/// One execute-api request and everything the phases learned about it:
+/// the one context passed along, from the head to the access-log record.
+/// `'a` is the API snapshot, `'r` the request (and the IAM world).
+pub struct Exchange<'a, 'r> {
+    head: Head<'r>,
+    facts: RequestFacts<'r>,
+    world: &'r World,
+    apis: Option<&'a ApiRegistry>,
+    request_id: String,
+    /// The path in its one normal form ([`crate::path`]).
+    path: Cow<'r, str>,
+    body: Cow<'r, [u8]>,
+    addressed: Option<Addressed>,
+    /// `execute-api:viaDomainArn`: the private domain name it came through.
+    via_domain_arn: Option<String>,
+    api_id: String,
+    api: Option<Api<'a>>,
+    stage: Option<Stage<'a>>,
+    /// The path after the stage segment.
+    stage_path: String,
+    /// `None` after [`route`] only for an unrouted REST request that
+    /// carries a signature (checked before it is refused).
+    route: Option<Routed<'a>>,
+    authentication: Authentication,
+    decision: AccessDecision,
+}
+
+impl<'a, 'r> Exchange<'a, 'r> {
+    /// A request whose head has arrived, to be resolved against `apis`.
+    pub fn new(
+        head: Head<'r>,
+        origin: Origin<'r>,
+        apis: &'a ApiRegistry,
+        world: &'r World,
+    ) -> Self {
+        let facts = RequestFacts {
+            now: origin.now,
+            source_ip: origin.source_ip,
+            vpc_endpoint: origin.vpc_endpoint,
+            secure: origin.secure,
+            user_agent: head.header("user-agent"),
+            referer: head.header("referer"),
+            region: None,
+            via_domain_arn: None,
+        };
+        Self::blank(head, facts, Some(apis), world)
+    }
+
+    /// A request already addressed to `api_id` with `stage_path`, with
+    /// the body `signed` carries: the data plane called directly.
+    pub(crate) fn addressed(
+        signed: &HttpRequest<'r>,
+        facts: RequestFacts<'r>,
+        apis: &'a ApiRegistry,
+        world: &'r World,
+        api_id: &str,
+        stage_path: &str,
+    ) -> Self {
+        let mut exchange = Self::blank(head_of(signed), facts, Some(apis), world);
+        exchange.via_domain_arn = exchange.facts.via_domain_arn.map(str::to_owned);
+        exchange.addressed = Some(Addressed::Api {
+            api_id: api_id.to_owned(),
+            stage_path: stage_path.to_owned(),
+            through: Through::DefaultEndpoint,
+        });
+        exchange.body = Cow::Borrowed(signed.body);
+        exchange
+    }
+
+    /// A request at `stage` of `api`, with `path` after the stage segment
+    /// (the authorizer called directly).
+    pub(crate) fn at_rest_stage(
+        signed: &HttpRequest<'r>,
+        facts: RequestFacts<'r>,
+        world: &'r World,
+        request_id: &str,
+        api: &'a RestApi,
+        stage: &'a RestStage,
+        path: &str,
+    ) -> Self {
+        let mut exchange = Self::at_stage(signed, facts, world, request_id, path);
+        exchange.api = Some(Api::Rest(api));
+        exchange.api_id = api.id.clone();
+        exchange.stage = Some(Stage::Rest(stage));
+        exchange
+    }
+
+    /// [`Exchange::at_rest_stage`] for an HTTP API.
+    pub(crate) fn at_http_stage(
+        signed: &HttpRequest<'r>,
+        facts: RequestFacts<'r>,
+        world: &'r World,
+        request_id: &str,
+        api: &'a HttpApi,
+        stage: &'a HttpStage,
+        path: &str,
+    ) -> Self {
+        let mut exchange = Self::at_stage(signed, facts, world, request_id, path);
+        exchange.api = Some(Api::Http(api));
+        exchange.api_id = api.id.clone();
+        exchange.stage = Some(Stage::Http(stage));
+        exchange
+    }
+
+    fn at_stage(
+        signed: &HttpRequest<'r>,
+        facts: RequestFacts<'r>,
+        world: &'r World,
+        request_id: &str,
+        path: &str,
+    ) -> Self {
+        let mut exchange = Self::blank(head_of(signed), facts, None, world);
+        exchange.via_domain_arn = exchange.facts.via_domain_arn.map(str::to_owned);
+        request_id.clone_into(&mut exchange.request_id);
+        exchange.stage_path = path.to_owned();
+        exchange.body = Cow::Borrowed(signed.body);
+        exchange
+    }
+
+    fn blank(
+        head: Head<'r>,
+        facts: RequestFacts<'r>,
+        apis: Option<&'a ApiRegistry>,
+        world: &'r World,
+    ) -> Self {
+        Self {
+            head,
+            facts,
+            world,
+            apis,
+            request_id: iamgate_wire::new_request_id(),
+            path: crate::path::normalize(head.path),
+            body: Cow::Borrowed(&[]),
+            addressed: None,
+            via_domain_arn: None,
+            api_id: String::new(),
+            api: None,
+            stage: None,
+            stage_path: String::new(),
+            route: None,
+            authentication: Authentication::Anonymous,
+            decision: AccessDecision::not_found(),
+        }
+    }
+
+    /// The request id its answer and its record carry.
+    pub fn request_id(&self) -> &str {
+        &self.request_id
+    }
+
+    /// The request as the signature covers it, with the body read so far
+    /// (none before [`DataPlane::after_body`]).
+    fn signed(&self) -> HttpRequest<'_> {
+        HttpRequest {
+            method: self.head.method,
+            path: self.head.path,
+            query: self.head.query,
+            headers: self.head.headers,
+            body: &self.body,
+        }
+    }
+
+    /// The request's condition-key facts.
+    fn facts(&self) -> RequestFacts<'_> {
+        RequestFacts {
+            via_domain_arn: self.via_domain_arn.as_deref(),
+            ..self.facts.clone()
+        }
+    }
+
+    fn is_http(&self) -> bool {
+        matches!(self.api, Some(Api::Http(_)))
+    }
+
+    /// Refuses with `response` because of `decision`.
+    fn refuse(&mut self, decision: AccessDecision, response: GatewayResponse) -> Phase {
+        self.decision = decision;
+        Err(response)
+    }
+
+    /// The body could not be read: `response` (the server's) answers it.
+    pub fn refuse_body(&mut self, response: GatewayResponse) -> GatewayResponse {
+        self.decision =
+            AccessDecision::body_refused(self.route.as_ref().map(|route| route.template));
+        response
+    }
+
+    /// Phase 8: the access-log record of this request, answered with
+    /// `status`. Every execute-api request has exactly one, whichever
+    /// phase answered it.
+    pub fn record(&self, status: u16) -> AccessLogEntry {
+        AccessLogEntry {
+            record: AccessRecord {
+                request_id: self.request_id.clone(),
+                api_id: self.api_id.clone(),
+                api_known: self.api.is_some(),
+                stage: self.stage.map(|stage| stage.name().to_owned()),
+                decision: self.decision.clone(),
+            },
+            method: self.head.method.to_owned(),
+            path: self.head.path.to_owned(),
+            source_ip: self.facts.source_ip,
+            source_vpce: self
+                .facts
+                .vpc_endpoint
+                .map(|endpoint| endpoint.endpoint_id.clone()),
+            status,
+        }
+    }
+
+    /// The access decision so far.
+    pub fn decision(&self) -> &AccessDecision {
+        &self.decision
+    }
+
+    pub(crate) fn method(&self) -> &str {
+        self.head.method
+    }
+
+    /// The path after the stage segment.
+    pub(crate) fn stage_path(&self) -> &str {
+        &self.stage_path
+    }
+
+    /// The decision, and what a routed request runs with.
+    pub(crate) fn finish(self) -> (AccessDecision, Option<Settled<'a>>) {
+        let (caller, access_key_id) = match self.authentication {
+            Authentication::Verified {
+                caller,
+                access_key_id,
+            } => (Some(caller), Some(access_key_id)),
+            _ => (None, None),
+        };
+        let settled = self.route.map(|route| Settled {
+            integration: route.integration,
+            params: route.params,
+            template: route.template,
+            caller,
+            access_key_id,
+        });
+        (self.decision, settled)
+    }
+}
+
+/// What a routed request runs with, once decided.
+pub(crate) struct Settled<'a> {
+    pub integration: &'a Integration,
+    pub params: PathParams,
+    pub template: &'a str,
+    pub caller: Option<Caller>,
+    pub access_key_id: Option<String>,
+}
+
+/// The head as a view without a body.
+fn head_of<'r>(signed: &HttpRequest<'r>) -> Head<'r> {
+    Head {
+        method: signed.method,
+        path: signed.path,
+        query: signed.query,
+        headers: signed.headers,
+    }
+}
+
+/// Phase 1: which API and stage path the request addresses; `false` when
+/// it is no execute-api request. A custom domain name's mappings come
+/// first: its host is no `{api-id}.execute-api.` host.
+pub fn resolve_target(exchange: &mut Exchange<'_, '_>) -> bool {
+    if exchange.addressed.is_some() {
+        return true;
+    }
+    let Some(apis) = exchange.apis else {
+        return false;
+    };
+    let host = exchange.head.header("host");
+    let addressed = match domains::route(apis, host, &exchange.path) {
+        DomainRoute::Api {
+            api_id,
+            stage_path,
+            via_domain_arn,
+        } => {
+            let private = via_domain_arn.is_some();
+            exchange.via_domain_arn = via_domain_arn;
+            Addressed::Api {
+                api_id,
+                stage_path,
+                through: Through::CustomDomain { private },
+            }
+        }
+        DomainRoute::Unmapped => Addressed::Unmapped,
+        DomainRoute::NotADomain => match address(host, &exchange.path) {
+            Some(found) => Addressed::Api {
+                api_id: found.api_id.to_owned(),
+                stage_path: found.path.into_owned(),
+                through: Through::DefaultEndpoint,
+            },
+            None => return false,
+        },
+    };
+    exchange.addressed = Some(addressed);
+    true
+}
+
+/// Phase 2: the refusals that need no stage, in this order: a custom
+/// domain's base path that maps nothing (an unknown resource: `Missing
+/// Authentication Token`); an API's disabled default endpoint; a private
+/// API or private domain name outside a VPC endpoint, refused before the
+/// stage is looked up so that from outside nothing about the API can be
+/// probed (docs/private-apis.md); an API id that names no API.
+pub fn refuse_early(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Phase {
+    let request_id = exchange.request_id.clone();
+    let Some(Addressed::Api {
+        api_id, through, ..
+    }) = &exchange.addressed
+    else {
+        return exchange.refuse(
+            AccessDecision::not_found(),
+            rest_missing_authentication_token(&request_id),
+        );
+    };
+    let through = *through;
+    exchange.api_id.clone_from(api_id);
+    if let Some(apis) = exchange.apis {
+        exchange.api = match (apis.rest.get(api_id), apis.http.get(api_id)) {
+            (Some(api), _) => Some(Api::Rest(api)),
+            (None, Some(api)) => Some(Api::Http(api)),
+            (None, None) => None,
+        };
+        if through == Through::DefaultEndpoint
+            && apis.default_endpoint_disabled.contains(&exchange.api_id)
+        {
+            return exchange.refuse(
+                AccessDecision::default_endpoint_disabled(),
+                rest_forbidden(&request_id),
+            );
+        }
+    }
+    let private = through == Through::CustomDomain { private: true }
+        || exchange.api.is_some_and(Api::is_private);
+    if private && exchange.facts.vpc_endpoint.is_none() {
+        return exchange.refuse(
+            AccessDecision::outside_vpc_endpoint(),
+            rest_fixed(
+                authorizer.tunables.private_api_outside_vpc_endpoint,
+                &request_id,
+            ),
+        );
+    }
+    if exchange.api.is_none() {
+        return exchange.refuse(AccessDecision::not_found(), rest_forbidden(&request_id));
+    }
+    Ok(())
+}
+
+/// Phase 3: the stage named by the path's first segment; an HTTP API's
+/// `$default` stage takes every path no named stage does.
+pub fn select_stage(exchange: &mut Exchange<'_, '_>) -> Phase {
+    let stage_path = match &exchange.addressed {
+        Some(Addressed::Api { stage_path, .. }) => stage_path.clone(),
+        _ => String::new(),
+    };
+    let (first, rest) = split_stage(&stage_path);
+    let found = match exchange.api {
+        Some(Api::Rest(api)) => api
+            .stages
+            .get(first)
+            .map(|stage| (Stage::Rest(stage), rest)),
+        Some(Api::Http(api)) => match api.stages.get(first) {
+            Some(stage) if first != "$default" => Some((Stage::Http(stage), rest)),
+            _ => api
+                .stages
+                .get("$default")
+                .map(|stage| (Stage::Http(stage), stage_path.as_str())),
+        },
+        None => None,
+    };
+    let Some((stage, path)) = found else {
+        let response = if exchange.is_http() {
+            http_not_found(&exchange.request_id)
+        } else {
+            rest_missing_authentication_token(&exchange.request_id)
+        };
+        return exchange.refuse(AccessDecision::not_found(), response);
+    };
+    exchange.stage = Some(stage);
+    exchange.stage_path = path.to_owned();
+    Ok(())
+}
+
+/// Phase 4: the method (REST) or route (HTTP) the request runs. An
+/// unrouted REST request is `Missing Authentication Token`, but a
+/// signature it carries is checked first (so a malformed one is reported
+/// as such): it goes on unrouted to [`authenticate_head`].
+pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
+    let method = exchange.head.method;
+    match exchange.stage {
+        Some(Stage::Rest(stage)) => match route_rest(&stage.root, method, &exchange.stage_path) {
+            RestMatch::Method { method, params } => {
+                exchange.route = Some(Routed {
+                    integration: &method.integration,
+                    params,
+                    template: &method.resource_path,
+                    authorization: method.authorization,
+                });
+                Ok(())
+            }
+            RestMatch::NotFound if is_signed(&exchange.signed()) => Ok(()),
+            RestMatch::NotFound => {
+                let response = rest_missing_authentication_token(&exchange.request_id);
+                exchange.refuse(AccessDecision::not_found(), response)
+            }
+        },
+        Some(Stage::Http(stage)) => match route_http(&stage.routes, method, &exchange.stage_path) {
+            Some((route, params)) => {
+                exchange.route = Some(Routed {
+                    integration: &route.integration,
+                    params,
+                    template: &route.key,
+                    authorization: route.authorization,
+                });
+                Ok(())
+            }
+            None => {
+                let response = http_not_found(&exchange.request_id);
+                exchange.refuse(AccessDecision::not_found(), response)
+            }
+        },
+        None => {
+            let response = rest_missing_authentication_token(&exchange.request_id);
+            exchange.refuse(AccessDecision::not_found(), response)
+        }
+    }
+}
+
+/// Phase 5, before the body: a `NONE` route's caller is anonymous; an
+/// `AWS_IAM` route (or an unrouted REST request that is signed) needs a
+/// signature, checked as far as the head allows.
+pub fn authenticate_head(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Phase {
+    let needs_signature = exchange
+        .route
+        .as_ref()
+        .is_none_or(|route| route.authorization == AuthorizationType::AwsIam);
+    if !needs_signature {
+        exchange.authentication = Authentication::Anonymous;
+        return Ok(());
+    }
+    if !is_signed(&exchange.signed()) {
+        let response = if exchange.is_http() {
+            http_forbidden(&exchange.request_id)
+        } else {
+            rest_missing_authentication_token(&exchange.request_id)
+        };
+        let route = exchange.route.as_ref().map(|route| route.template);
+        return exchange.refuse(AccessDecision::unauthenticated(route, None), response);
+    }
+    let region = exchange.api.map_or("", Api::region);
+    let verdict = authorizer.verifier.verify_head_in_region(
+        &exchange.signed(),
+        exchange.world,
+        exchange.facts.now,
+        region,
+    );
+    exchange.authentication = match verdict {
+        Ok(HeadVerdict::Verified(verified)) => Authentication::PayloadPending {
+            access_key_id: verified.credential.access_key_id().to_owned(),
+            caller: verified.identity,
+        },
+        Ok(HeadVerdict::NeedsBody) => Authentication::NeedsBody,
+        Err(error) => return refuse_signature(exchange, &error),
+    };
+    Ok(())
+}
+
+/// Phase 5, after the body: the signature over the body, or the body
+/// against the payload hash the signature covered.
+pub fn authenticate_body(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Phase {
+    let pending = std::mem::replace(&mut exchange.authentication, Authentication::Anonymous);
+    exchange.authentication = match pending {
+        Authentication::NeedsBody => {
+            let region = exchange.api.map_or("", Api::region);
+            let verified = authorizer
+                .verifier
+                .verify_in_region(
+                    &exchange.signed(),
+                    exchange.world,
+                    exchange.facts.now,
+                    region,
+                )
+                .map(|verified| {
+                    (
+                        verified.identity,
+                        verified.credential.access_key_id().to_owned(),
+                    )
+                });
+            match verified {
+                Ok((caller, access_key_id)) => Authentication::Verified {
+                    caller,
+                    access_key_id,
+                },
+                Err(error) => return refuse_signature(exchange, &error),
+            }
+        }
+        Authentication::PayloadPending {
+            caller,
+            access_key_id,
+        } => match authorizer.verifier.check_payload(&exchange.signed()) {
+            Ok(()) => Authentication::Verified {
+                caller,
+                access_key_id,
+            },
+            Err(error) => return refuse_signature(exchange, &error),
+        },
+        settled => settled,
+    };
+    Ok(())
+}
+
+/// A signature that did not verify: its SigV4 error on REST APIs, a bare
+/// `Forbidden` on HTTP APIs.
+fn refuse_signature(exchange: &mut Exchange<'_, '_>, error: &SigV4Error) -> Phase {
+    let response = if exchange.is_http() {
+        http_forbidden(&exchange.request_id)
+    } else {
+        rest_signature_failure(error, &exchange.request_id)
+    };
+    let route = exchange.route.as_ref().map(|route| route.template);
+    exchange.refuse(
+        AccessDecision::unauthenticated(route, Some(error.code())),
+        response,
+    )
+}
+
+/// Phase 6: the caller's identity policies and the stage's resource
+/// policy (REST) for the request's ARN, combined as AWS combines them;
+/// an anonymous caller answers to the resource policy alone. The one
+/// place a denial is written.
+pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Phase {
+    let request_id = exchange.request_id.clone();
+    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    else {
+        // Unrouted, its signature checked.
+        return exchange.refuse(
+            AccessDecision::not_found(),
+            rest_missing_authentication_token(&request_id),
+        );
+    };
+    let template = route.template;
+    let caller = match &exchange.authentication {
+        Authentication::Anonymous => None,
+        Authentication::Verified {
+            caller,
+            access_key_id,
+        } => Some((caller, access_key_id.as_str())),
+        Authentication::NeedsBody | Authentication::PayloadPending { .. } => {
+            // Never reached: authorization runs once the caller is settled.
+            return exchange.refuse(
+                AccessDecision::unauthenticated(Some(template), None),
+                rest_internal_failure(&request_id),
+            );
+        }
+    };
+    let arn = execute_api_arn(
+        api.region(),
+        api.account(),
+        api.id(),
+        stage.name(),
+        exchange.head.method,
+        &exchange.stage_path,
+    );
+    let policy = match stage {
+        Stage::Rest(stage) => stage.policy.as_deref(),
+        Stage::Http(_) => None,
+    };
+    let facts = exchange.facts();
+    let decision = match (caller, policy) {
+        (Some((caller, _)), policy) => {
+            let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
+                .with_key("aws:ResourceAccount", api.account());
+            exchange.world.evaluate_with_resource(
+                caller,
+                &context,
+                policy,
+                ResourcePolicyKind::ResourceBased,
+            )
+        }
+        (None, Some(policy)) => {
+            let context = request_context(None, INVOKE, Some(&arn), &facts);
+            evaluate(&EvaluationInput {
+                request: &context,
+                identity: &[],
+                resource: Some(policy),
+                resource_kind: ResourcePolicyKind::ResourceBased,
+                boundary: None,
+                session: None,
+                scp_levels: &[],
+            })
+        }
+        (None, None) => {
+            exchange.decision = AccessDecision::allowed_without_policy(template);
+            return Ok(());
+        }
+    };
+    let principal = caller.map(|(caller, _)| caller.arn());
+    let access = AccessDecision::evaluated(
+        &decision,
+        template,
+        principal.clone(),
+        caller.map(|(_, key)| key.to_owned()),
+    );
+    if decision.is_allowed() {
+        exchange.decision = access;
+        return Ok(());
+    }
+    let response = match api {
+        Api::Http(_) => http_forbidden(&request_id),
+        Api::Rest(_) => rest_access_denied(
+            DeniedCaller {
+                principal: principal.as_deref().unwrap_or("anonymous"),
+                cross_account: caller.is_some_and(|(caller, _)| caller.account() != api.account()),
+            },
+            &arn,
+            api.account(),
+            &decision,
+            &authorizer.tunables,
+            &request_id,
+        ),
+    };
+    exchange.refuse(access, response)
+}
+
+/// Phase 7: the integration's answer to an authorized request; its
+/// failures are AWS's gateway errors of the API's flavour.
+pub async fn integrate(
+    exchange: &Exchange<'_, '_>,
+    integrations: &Integrations,
+) -> GatewayResponse {
+    let request_id = &exchange.request_id;
+    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    else {
+        return rest_internal_failure(request_id);
+    };
+    let (caller, access_key_id) = match &exchange.authentication {
+        Authentication::Verified {
+            caller,
+            access_key_id,
+        } => (Some(caller), Some(access_key_id.as_str())),
+        _ => (None, None),
+    };
+    let forwarded = Forwarded {
+        method: exchange.head.method,
+        path: &exchange.stage_path,
+        query: exchange.head.query,
+        headers: exchange.head.headers,
+        body: &exchange.body,
+        source_ip: exchange.facts.source_ip.map(|ip| ip.to_string()),
+    };
+    let context = EventContext {
+        api_id: api.id(),
+        account: api.account(),
+        stage: stage.name(),
+        template: route.template,
+        params: &route.params,
+        caller,
+        access_key_id,
+        request_id,
+        now_millis: exchange.facts.now.saturating_mul(1000),
+    };
+    let answer = integrations
+        .call(route.integration, &forwarded, &context)
+        .await;
+    let http = matches!(api, Api::Http(_));
+    match answer {
+        Ok(answer) => {
+            let mut headers = answer.headers;
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+            {
+                headers.push(("Content-Type".into(), "application/json".into()));
+            }
+            let request_id_header = if http {
+                "apigw-requestid"
+            } else {
+                "x-amzn-RequestId"
+            };
+            headers.push((request_id_header.into(), request_id.clone()));
+            GatewayResponse {
+                status: answer.status,
+                headers,
+                body: String::from_utf8_lossy(&answer.body).into_owned(),
+            }
+        }
+        Err(_) if http => http_internal_server_error(request_id),
+        Err(IntegrationFailure::Timeout) => rest_integration_timeout(request_id),
+        Err(IntegrationFailure::Failed) => rest_internal_server_error(request_id),
+    }
+}
+
+impl DataPlane {
+    /// The phases that need only the head: resolve the target, refuse
+    /// early, find the stage and the route, authenticate as far as the
+    /// head allows, and authorize an anonymous caller.
+    pub fn before_body(&self, exchange: &mut Exchange<'_, '_>) -> Flow {
+        if !resolve_target(exchange) {
+            return Flow::NotExecuteApi;
+        }
+        match self.head_phases(exchange) {
+            Ok(()) => Flow::NeedsBody,
+            Err(response) => Flow::Answered(response.sendable()),
+        }
+    }
+
+    fn head_phases(&self, exchange: &mut Exchange<'_, '_>) -> Phase {
+        refuse_early(exchange, &self.authorizer)?;
+        select_stage(exchange)?;
+        route(exchange)?;
+        authenticate_head(exchange, &self.authorizer)?;
+        if exchange.authentication.is_settled() {
+            authorize(exchange, &self.authorizer)?;
+        }
+        Ok(())
+    }
+
+    /// The phases that need the body, once [`DataPlane::before_body`]
+    /// asked for it: finish authentication and authorization, then
+    /// integrate. The answer is ready to send.
+    pub async fn after_body<'r>(
+        &self,
+        exchange: &mut Exchange<'_, 'r>,
+        body: Cow<'r, [u8]>,
+    ) -> GatewayResponse {
+        exchange.body = body;
+        if let Err(response) = self.body_phases(exchange) {
+            return response.sendable();
+        }
+        integrate(exchange, &self.integrations).await.sendable()
+    }
+
+    fn body_phases(&self, exchange: &mut Exchange<'_, '_>) -> Phase {
+        if !exchange.authentication.is_settled() {
+            authenticate_body(exchange, &self.authorizer)?;
+            authorize(exchange, &self.authorizer)?;
+        }
+        Ok(())
+    }
+
+    /// Every phase, for a request whose body is already in hand. The
+    /// answer is as the phases built it ([`GatewayResponse::sendable`] not
+    /// applied).
+    pub(crate) async fn run(&self, exchange: &mut Exchange<'_, '_>) -> GatewayResponse {
+        if !resolve_target(exchange) {
+            return rest_forbidden(&exchange.request_id);
+        }
+        if let Err(response) = self
+            .head_phases(exchange)
+            .and_then(|()| self.body_phases(exchange))
+        {
+            return response;
+        }
+        integrate(exchange, &self.integrations).await
+    }
+}
