@@ -14,6 +14,7 @@
 //! request), no clock, no async runtime.
 
 pub mod config;
+pub mod documents;
 pub mod domains;
 pub mod fields;
 pub mod model;

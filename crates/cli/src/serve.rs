@@ -31,7 +31,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_control::apply::world_file_digest;
-use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
+use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
 use iamgate_gateway::access::{AccessLogEntry, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
 use iamgate_gateway::dataplane::DataPlane;
@@ -41,6 +41,7 @@ use iamgate_gateway::pipeline::{Exchange, Flow, Head, Origin};
 use iamgate_gateway::responses::GatewayResponse;
 use iamgate_iam::WorldConfig;
 use iamgate_policy::condition::Cidr;
+use iamgate_snapshot::Live;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
@@ -230,6 +231,9 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
 }
 
 struct Server {
+    /// What every request is decided against; the control planes write
+    /// to the store and the snapshot follows it.
+    snapshot: Arc<Live>,
     planes: ControlPlanes,
     data: DataPlane,
     metrics: Metrics,
@@ -253,18 +257,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let store = Store::open(&store_url)
         .await
         .map_err(|error| format!("store: {error}"))?;
-    let plane = ControlPlane::open(store, cipher)
+    let sealer = session_token_sealer(&store, &cipher)
         .await
         .map_err(|error| error.to_string())?;
+    let snapshot = Live::open(store.clone(), cipher.clone(), sealer.clone())
+        .await
+        .map_err(|error| format!("store: {error}"))?;
+    let snapshot = Arc::new(snapshot);
+    let plane = ControlPlane::new(store, cipher, sealer, snapshot.clone());
     if let Some(path) = &args.config {
         apply_world_file(&plane, path).await?;
     }
+    tokio::spawn(snapshot.clone().follow());
     let plane = Arc::new(plane);
-    tokio::spawn(plane.clone().follow_changes());
 
     let limits = args.limits();
     let (stop, stopping) = watch::channel(false);
     let server = Arc::new(Server {
+        snapshot,
         planes: ControlPlanes::new(plane),
         data: DataPlane::new(&args.lambda_endpoint),
         metrics: Metrics::default(),
@@ -466,8 +476,8 @@ impl Server {
             .iter()
             .map(|(name, value)| (name.as_str(), value.as_bytes()))
             .collect();
-        let apis = self.planes.plane.apis();
-        let world = self.planes.plane.world();
+        let snapshot = self.snapshot.current();
+        let (apis, world) = (&snapshot.apis, &snapshot.iam);
         let mut exchange = Exchange::new(
             Head::from_target(parts.method.as_str(), &target, &headers),
             Origin {
@@ -476,8 +486,8 @@ impl Server {
                 vpc_endpoint: listener.vpc_endpoint.as_ref(),
                 secure: false,
             },
-            &apis,
-            &world,
+            apis,
+            world,
         );
         // Held until the answer is built.
         let mut _reservation = None;

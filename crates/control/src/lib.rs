@@ -19,7 +19,7 @@ mod sts;
 pub(crate) mod write;
 
 pub use http::{Request, Response};
-pub use plane::{Clock, ControlError, ControlPlane, system_clock};
+pub use plane::{Clock, ControlError, ControlPlane, session_token_sealer, system_clock};
 pub use query::QueryService;
 
 use iamgate_sigv4::Verifier;

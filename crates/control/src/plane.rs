@@ -1,30 +1,26 @@
-//! The control plane's state: the store, the keys, and the current world.
+//! The control plane's state: the store it writes, the keys, and the
+//! snapshot it reads.
 //!
-//! Reads never touch the database: every request works on an immutable
-//! [`World`] snapshot behind an atomic pointer. Writes go to the store in one
-//! transaction each; the entities the write touched are then applied to a
-//! copy of the snapshot that shares everything else, and swapped in — on
-//! this node right after the write (a client sees its own writes at once)
-//! and on every other node when the store's change feed reports it. A write
-//! therefore costs the entities it touches, not the size of the world.
+//! Reads never touch the database: every call is authorized and answered
+//! against the current [`Live`] snapshot. Writes go to the store in one
+//! transaction each; the plane then brings the snapshot up to its own
+//! write ([`ControlPlane::reload`]), so a client reads its own writes at
+//! once. The snapshot is not the plane's: the binary opens it and shares
+//! it with the data plane.
 
 use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use arc_swap::ArcSwap;
 use iamgate_apimodel::config::ApiRegistry;
-use iamgate_iam::world::{RecordChange, UnsealError};
-use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
+use iamgate_iam::{TokenSealer, World};
+use iamgate_snapshot::Live;
 use iamgate_store::{
-    Expect, Retention, SecretCipher, SecretError, Store, StoreError, Touched, WriteBatch,
+    Expect, SYSTEM_KIND, SecretCipher, SecretError, Store, StoreError, WriteBatch,
 };
 use thiserror::Error;
 
-use crate::apigateway::StoredApis;
-
 /// Where the session-token key lives in the store: sealed by the secret
 /// cipher, so every node that shares the secret key shares the token key.
-const SYSTEM_KIND: &str = "system";
 const TOKEN_KEY: &str = "session-token-key";
 
 /// Seconds since the epoch; replaceable so tests can pin time.
@@ -60,33 +56,51 @@ pub struct ControlPlane {
     pub(crate) store: Store,
     pub(crate) cipher: SecretCipher,
     pub(crate) sealer: Arc<TokenSealer>,
-    world: ArcSwap<World>,
-    /// The APIs the data plane serves, from the same store snapshot.
-    apis: ArcSwap<ApiRegistry>,
-    reload_lock: tokio::sync::Mutex<u64>,
+    /// What calls are authorized and answered against; this plane writes
+    /// to the store and then brings the snapshot up to its own write.
+    snapshot: Arc<Live>,
     /// Writers on this node take turns planning and applying (see
     /// [`crate::write`]).
     pub(crate) write_turn: tokio::sync::Mutex<()>,
     pub(crate) clock: Clock,
 }
 
+/// The key session tokens are sealed with, made once and kept (sealed by
+/// `cipher`) in the store, so every node that shares the secret key opens
+/// every node's tokens.
+pub async fn session_token_sealer(
+    store: &Store,
+    cipher: &SecretCipher,
+) -> Result<Arc<TokenSealer>, ControlError> {
+    Ok(Arc::new(TokenSealer::new(&token_key(store, cipher).await?)))
+}
+
 impl ControlPlane {
-    /// Opens the control plane on `store`, whose access-key secrets are
-    /// sealed with `cipher`, and loads the world.
-    pub async fn open(store: Store, cipher: SecretCipher) -> Result<Self, ControlError> {
-        let sealer = Arc::new(TokenSealer::new(&token_key(&store, &cipher).await?));
-        let plane = Self {
+    /// The control plane on `store`, whose access-key secrets are sealed
+    /// with `cipher`, reading `snapshot` (opened on the same store with the
+    /// same `sealer`).
+    pub fn new(
+        store: Store,
+        cipher: SecretCipher,
+        sealer: Arc<TokenSealer>,
+        snapshot: Arc<Live>,
+    ) -> Self {
+        Self {
             store,
             cipher,
             sealer,
-            world: ArcSwap::from_pointee(World::empty()),
-            apis: ArcSwap::from_pointee(ApiRegistry::default()),
-            reload_lock: tokio::sync::Mutex::new(0),
+            snapshot,
             write_turn: tokio::sync::Mutex::new(()),
             clock: system_clock(),
-        };
-        plane.reload().await?;
-        Ok(plane)
+        }
+    }
+
+    /// Opens the control plane on `store` with a snapshot of its own: for
+    /// tools and tests that run one plane alone.
+    pub async fn open(store: Store, cipher: SecretCipher) -> Result<Self, ControlError> {
+        let sealer = session_token_sealer(&store, &cipher).await?;
+        let snapshot = Live::open(store.clone(), cipher.clone(), sealer.clone()).await?;
+        Ok(Self::new(store, cipher, sealer, Arc::new(snapshot)))
     }
 
     /// Replaces the clock (tests pin time with it).
@@ -103,166 +117,26 @@ impl ControlPlane {
         &self.store
     }
 
-    /// The current snapshot.
+    /// The snapshot this plane reads.
+    pub fn snapshot(&self) -> &Arc<Live> {
+        &self.snapshot
+    }
+
+    /// The IAM world of the current snapshot.
     pub fn world(&self) -> Arc<World> {
-        self.world.load_full()
+        self.snapshot.current().iam.clone()
     }
 
-    /// The APIs the data plane serves now.
+    /// The APIs of the current snapshot.
     pub fn apis(&self) -> Arc<ApiRegistry> {
-        self.apis.load_full()
+        self.snapshot.current().apis.clone()
     }
 
-    /// Brings the snapshot up to the store's newest batch and returns the
-    /// sequence number it reflects. Only the entities changed since the
-    /// last update are read and applied ([`Store::delta_since`]); the whole
-    /// store is read at the first load and when the change log no longer
-    /// covers what this node missed.
+    /// Brings the snapshot up to the store's newest batch (this plane's own
+    /// writes included) and returns the sequence number it reflects.
     pub async fn reload(&self) -> Result<u64, ControlError> {
-        let mut loaded = self.reload_lock.lock().await;
-        if *loaded != 0 {
-            match self.store.delta_since(*loaded).await {
-                Ok(delta) => {
-                    if delta.seq != *loaded {
-                        self.apply_delta(delta.touched);
-                        *loaded = delta.seq;
-                    }
-                    return Ok(*loaded);
-                }
-                Err(StoreError::Gap(gap)) => {
-                    tracing::info!(
-                        ?gap,
-                        "the change log no longer covers this node; reloading everything"
-                    );
-                }
-                Err(error) => return Err(error.into()),
-            }
-        }
-        *loaded = self.load_everything().await?;
-        Ok(*loaded)
+        Ok(self.snapshot.catch_up().await?)
     }
-
-    async fn load_everything(&self) -> Result<u64, ControlError> {
-        let snapshot = self.store.load_all().await?;
-        let mut stored_apis = StoredApis::default();
-        let mut records = Vec::new();
-        for entity in snapshot.entities {
-            if entity.kind == SYSTEM_KIND || stored_apis.take(&entity) {
-                continue;
-            }
-            match AnyRecord::from_body(&entity.kind, entity.body) {
-                Ok(record) => records.push(record),
-                Err(error) => {
-                    tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
-                }
-            }
-        }
-        let (apis, problems) = stored_apis.registry();
-        for problem in problems {
-            tracing::warn!(%problem, "API left out");
-        }
-        let world = World::from_records(records, Some(self.sealer.clone()), &self.unseal());
-        for problem in world.problems() {
-            tracing::warn!(%problem, "world record left out");
-        }
-        self.world.store(Arc::new(world));
-        self.apis.store(Arc::new(apis));
-        Ok(snapshot.seq)
-    }
-
-    /// Applies the entities a delta touched to a copy of the snapshot that
-    /// shares everything untouched, and swaps it in.
-    fn apply_delta(&self, touched: Vec<Touched>) {
-        let mut changes = Vec::new();
-        let mut apis_changed = Vec::new();
-        for touched in touched {
-            if touched.kind == SYSTEM_KIND {
-                continue;
-            }
-            if StoredApis::is_api_kind(&touched.kind) {
-                apis_changed.push(touched);
-                continue;
-            }
-            let record = touched.entity.and_then(|entity| {
-                AnyRecord::from_body(&entity.kind, entity.body)
-                    .inspect_err(|error| {
-                        tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
-                    })
-                    .ok()
-            });
-            changes.push(match record {
-                Some(record) => RecordChange::Put(record),
-                // Deleted, or unreadable: left out, as a full load would.
-                None => RecordChange::Delete {
-                    kind: touched.kind,
-                    scope: touched.scope,
-                    key: touched.key,
-                },
-            });
-        }
-        if !changes.is_empty() {
-            let mut world = World::clone(&self.world.load());
-            world.apply(changes, &self.unseal());
-            self.world.store(Arc::new(world));
-        }
-        if !apis_changed.is_empty() {
-            let (apis, problems) = StoredApis::apply(&self.apis.load(), apis_changed);
-            for problem in problems {
-                tracing::warn!(%problem, "API left out");
-            }
-            self.apis.store(Arc::new(apis));
-        }
-    }
-
-    /// Opens access-key secrets sealed by this store's cipher.
-    fn unseal(&self) -> impl Fn(&AccessKeyRecord) -> Result<String, UnsealError> + '_ {
-        |record: &AccessKeyRecord| {
-            self.cipher
-                .open_for(&record.id, record.secret.expose())
-                .map_err(|error| Box::new(error) as UnsealError)
-        }
-    }
-
-    /// Follows the store's change feed and applies every change, until the
-    /// store closes. Other nodes' writes arrive this way. Every few seconds
-    /// the node also checks in with how far it has applied, which lets the
-    /// change log be trimmed ([`Store::checkpoint`]).
-    pub async fn follow_changes(self: Arc<Self>) {
-        let node = node_name();
-        let mut changes = self.store.subscribe();
-        let mut check_in = tokio::time::interval(CHECK_IN_EVERY);
-        check_in.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                changed = changes.changed() => {
-                    if changed.is_err() {
-                        return;
-                    }
-                    if let Err(error) = self.reload().await {
-                        tracing::error!(%error, "applying a change failed; keeping the previous world");
-                    }
-                }
-                _ = check_in.tick() => {
-                    let applied = *self.reload_lock.lock().await;
-                    if let Err(error) = self.store.checkpoint(&node, applied, Retention::default()).await {
-                        tracing::warn!(%error, "checking in with the change log failed");
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// How often a node reports how far it has applied the change log.
-const CHECK_IN_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
-
-/// A name for this node in the store's check-ins, unique per process.
-fn node_name() -> String {
-    let random = iamgate_iam::ids::random_key().map_or_else(
-        |_| String::from("unknown"),
-        |key| hex::encode(key.get(..8).unwrap_or_default()),
-    );
-    format!("node-{}-{random}", std::process::id())
 }
 
 /// The session-token key: created once, sealed in the store, shared by

@@ -88,6 +88,10 @@ pub use model::{
 };
 pub use secrets::{SecretCipher, SecretError};
 
+/// The kind of the store's own documents (keys, the digest of the last
+/// world file applied): never IAM or API Gateway records.
+pub const SYSTEM_KIND: &str = "system";
+
 /// How often every store re-reads the newest sequence number, whatever the
 /// notifications say. Half the one-second bound on seeing another node's write.
 const POLL_INTERVAL: Duration = Duration::from_millis(500);

@@ -1,0 +1,249 @@
+//! The world every request reads: the IAM world, the APIs and the custom
+//! domain names, as of one sequence number of the store.
+//!
+//! # Why a crate of its own
+//!
+//! Both planes read the same snapshot — the control planes to authorize
+//! and answer calls, the data plane to route and authorize execute-api
+//! requests — and neither owns it: the control planes write to the store,
+//! and the snapshot follows the store. The binary opens it and hands it to
+//! both. Control and gateway never depend on each other.
+//!
+//! # How it stays current
+//!
+//! Readers never touch the database or take a lock: [`Live::current`] is
+//! an atomic pointer load. The snapshot is replaced, never changed in
+//! place. When the store moves on — a write on this node, or another
+//! node's write noticed by the change feed — [`Live::catch_up`] reads only
+//! the entities changed since the sequence number the snapshot reflects
+//! ([`Store::delta_since`]) and applies them to a copy that shares
+//! everything untouched (the IAM world's persistent maps, the registry's
+//! per-API entries). A write therefore costs what it touched, not the size
+//! of the world. The whole store is read only at the first load, and when
+//! the change log no longer covers what this node missed (a
+//! [`StoreError::Gap`]: the node was stopped, or far behind).
+//!
+//! A node checks in every few seconds with how far it has applied
+//! ([`Store::checkpoint`]), which lets the change log be trimmed to what
+//! some live node still needs.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::documents::{ApiDocuments, ChangedDocument, is_api_kind};
+use iamgate_iam::world::{RecordChange, UnsealError};
+use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
+use iamgate_store::{Retention, SYSTEM_KIND, SecretCipher, Store, StoreError, Touched};
+
+/// How often a node reports how far it has applied the change log.
+const CHECK_IN_EVERY: Duration = Duration::from_secs(5);
+
+/// Everything a request is decided against, at one point of the store's
+/// history.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The newest store batch this snapshot reflects.
+    pub seq: u64,
+    pub iam: Arc<World>,
+    pub apis: Arc<ApiRegistry>,
+}
+
+/// The current snapshot of one store, kept current.
+pub struct Live {
+    store: Store,
+    cipher: SecretCipher,
+    sealer: Arc<TokenSealer>,
+    current: ArcSwap<Snapshot>,
+    /// Held while the snapshot is being brought up to date, so updates
+    /// apply in order.
+    updating: tokio::sync::Mutex<()>,
+}
+
+impl Live {
+    /// Loads the whole store. Access-key secrets open with `cipher`;
+    /// session tokens with `sealer`.
+    pub async fn open(
+        store: Store,
+        cipher: SecretCipher,
+        sealer: Arc<TokenSealer>,
+    ) -> Result<Live, StoreError> {
+        let empty = Snapshot {
+            seq: 0,
+            iam: Arc::new(World::empty()),
+            apis: Arc::new(ApiRegistry::default()),
+        };
+        let live = Live {
+            store,
+            cipher,
+            sealer,
+            current: ArcSwap::from_pointee(empty),
+            updating: tokio::sync::Mutex::new(()),
+        };
+        live.load_everything().await?;
+        Ok(live)
+    }
+
+    /// The snapshot to decide a request against.
+    pub fn current(&self) -> Arc<Snapshot> {
+        self.current.load_full()
+    }
+
+    /// Brings the snapshot up to the store's newest batch and returns the
+    /// sequence number it now reflects. A writer calls this after its
+    /// write commits, so its client reads its own write at once.
+    pub async fn catch_up(&self) -> Result<u64, StoreError> {
+        let _updating = self.updating.lock().await;
+        let seq = self.current.load().seq;
+        match self.store.delta_since(seq).await {
+            Ok(delta) => {
+                if delta.seq != seq {
+                    self.apply(delta.seq, delta.touched);
+                }
+                Ok(delta.seq)
+            }
+            Err(StoreError::Gap(gap)) => {
+                tracing::info!(
+                    ?gap,
+                    "the change log no longer covers this node; reloading everything"
+                );
+                self.load_everything().await
+            }
+            Err(error) => Err(error),
+        }
+    }
+
+    async fn load_everything(&self) -> Result<u64, StoreError> {
+        let loaded = self.store.load_all().await?;
+        let mut documents = ApiDocuments::default();
+        let mut records = Vec::new();
+        for entity in loaded.entities {
+            if entity.kind == SYSTEM_KIND || documents.take(&entity.kind, &entity.key, &entity.body)
+            {
+                continue;
+            }
+            match AnyRecord::from_body(&entity.kind, entity.body) {
+                Ok(record) => records.push(record),
+                Err(error) => {
+                    tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
+                }
+            }
+        }
+        let (apis, problems) = documents.registry();
+        for problem in problems {
+            tracing::warn!(%problem, "API left out");
+        }
+        let iam = World::from_records(records, Some(self.sealer.clone()), &self.unseal());
+        for problem in iam.problems() {
+            tracing::warn!(%problem, "world record left out");
+        }
+        self.current.store(Arc::new(Snapshot {
+            seq: loaded.seq,
+            iam: Arc::new(iam),
+            apis: Arc::new(apis),
+        }));
+        Ok(loaded.seq)
+    }
+
+    /// Applies the entities a delta touched to a copy of the snapshot that
+    /// shares everything untouched, and swaps it in.
+    fn apply(&self, seq: u64, touched: Vec<Touched>) {
+        let current = self.current.load_full();
+        let mut iam_changes = Vec::new();
+        let mut api_changes = Vec::new();
+        for touched in &touched {
+            if touched.kind == SYSTEM_KIND {
+                continue;
+            }
+            let body = touched.entity.as_ref().map(|entity| &entity.body);
+            if is_api_kind(&touched.kind) {
+                api_changes.push(ChangedDocument {
+                    kind: &touched.kind,
+                    key: &touched.key,
+                    body,
+                });
+                continue;
+            }
+            let record = body.and_then(|body| {
+                AnyRecord::from_body(&touched.kind, body.clone())
+                    .inspect_err(|error| {
+                        tracing::warn!(kind = %touched.kind, key = %touched.key, %error, "unreadable record left out");
+                    })
+                    .ok()
+            });
+            iam_changes.push(match record {
+                Some(record) => RecordChange::Put(record),
+                // Deleted, or unreadable: left out, as a full load would.
+                None => RecordChange::Delete {
+                    kind: touched.kind.clone(),
+                    scope: touched.scope.clone(),
+                    key: touched.key.clone(),
+                },
+            });
+        }
+        let iam = if iam_changes.is_empty() {
+            current.iam.clone()
+        } else {
+            let mut iam = World::clone(&current.iam);
+            iam.apply(iam_changes, &self.unseal());
+            Arc::new(iam)
+        };
+        let apis = if api_changes.is_empty() {
+            current.apis.clone()
+        } else {
+            let (apis, problems) = current.apis.updated(api_changes);
+            for problem in problems {
+                tracing::warn!(%problem, "API left out");
+            }
+            Arc::new(apis)
+        };
+        self.current.store(Arc::new(Snapshot { seq, iam, apis }));
+    }
+
+    /// Opens access-key secrets sealed by this store's cipher.
+    fn unseal(&self) -> impl Fn(&AccessKeyRecord) -> Result<String, UnsealError> + '_ {
+        |record: &AccessKeyRecord| {
+            self.cipher
+                .open_for(&record.id, record.secret.expose())
+                .map_err(|error| Box::new(error) as UnsealError)
+        }
+    }
+
+    /// Follows the store's change feed and applies every change, until the
+    /// store closes: other nodes' writes arrive this way. Every few seconds
+    /// the node also checks in with how far it has applied.
+    pub async fn follow(self: Arc<Self>) {
+        let node = node_name();
+        let mut changes = self.store.subscribe();
+        let mut check_in = tokio::time::interval(CHECK_IN_EVERY);
+        check_in.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                changed = changes.changed() => {
+                    if changed.is_err() {
+                        return;
+                    }
+                    if let Err(error) = self.catch_up().await {
+                        tracing::error!(%error, "applying a change failed; keeping the previous snapshot");
+                    }
+                }
+                _ = check_in.tick() => {
+                    let applied = self.current.load().seq;
+                    if let Err(error) = self.store.checkpoint(&node, applied, Retention::default()).await {
+                        tracing::warn!(%error, "checking in with the change log failed");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A name for this node in the store's check-ins, unique per process.
+fn node_name() -> String {
+    let random = iamgate_iam::ids::random_key().map_or_else(
+        |_| String::from("unknown"),
+        |key| hex::encode(key.get(..8).unwrap_or_default()),
+    );
+    format!("node-{}-{random}", std::process::id())
+}
