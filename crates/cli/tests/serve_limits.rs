@@ -198,9 +198,48 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
     };
     options.wrapper = Some(vec![prlimit.to_owned(), "--nofile=256:256".to_owned()]);
     let server = Server::start(&options);
+    // A keep-alive connection opened before the flood.
+    let mut kept = connect(&server);
+    let health = b"GET /_iamgate/health HTTP/1.1\r\nHost: x\r\n\r\n";
+    // Sends the request and reads one whole answer (head, then the body
+    // its Content-Length announces); whether it was a 200.
+    let answered = |kept: &mut TcpStream| {
+        kept.write_all(health).unwrap();
+        let mut answer = Vec::new();
+        let mut chunk = [0u8; 512];
+        loop {
+            let text = String::from_utf8_lossy(&answer).to_lowercase();
+            if let Some(end) = text.find("\r\n\r\n") {
+                let length = text
+                    .lines()
+                    .find_map(|line| line.strip_prefix("content-length:"))
+                    .and_then(|value| value.trim().parse::<usize>().ok())
+                    .unwrap_or(0);
+                if answer.len() >= end + 4 + length {
+                    return answer.starts_with(b"HTTP/1.1 200");
+                }
+            }
+            match kept.read(&mut chunk) {
+                Ok(0) | Err(_) => {
+                    eprintln!(
+                        "DEBUG read {:?} after {:?}",
+                        kept.read(&mut chunk),
+                        String::from_utf8_lossy(&answer)
+                    );
+                    return false;
+                }
+                Ok(read) => answer.extend_from_slice(&chunk[..read]),
+            }
+        }
+    };
+    assert!(answered(&mut kept));
     let started = Instant::now();
+    // Connections past the server's listen backlog wait in SYN retries;
+    // a short connect timeout keeps the flood from taking longer than the
+    // kept connection may stay idle.
+    let address = std::net::SocketAddr::from(([127, 0, 0, 1], server.port));
     let flood: Vec<TcpStream> = (0..400)
-        .filter_map(|_| TcpStream::connect(("127.0.0.1", server.port)).ok())
+        .filter_map(|_| TcpStream::connect_timeout(&address, Duration::from_millis(200)).ok())
         .collect();
     assert!(
         flood.len() > 256,
@@ -214,6 +253,14 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
     assert!(
         failures as u64 <= seconds + 2,
         "{failures} lines in {seconds} s"
+    );
+
+    // The connections it already has are still served while accepting
+    // fails.
+    assert!(
+        answered(&mut kept),
+        "a kept-alive connection is served at the descriptor limit: {}",
+        server.logs()
     );
 
     drop(flood);

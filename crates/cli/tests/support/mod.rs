@@ -99,7 +99,10 @@ impl Server {
                 .arg(&options.data_dir)
                 .env_remove("IAMGATE_SECRET_KEY")
                 .env_remove("IAMGATE_DATA_DIR")
-                .env("IAMGATE_LOG", "info")
+                .env(
+                    "IAMGATE_LOG",
+                    std::env::var("TEST_SERVER_LOG").unwrap_or_else(|_| "info".into()),
+                )
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
                 .stderr(std::fs::File::create(&log).unwrap());
