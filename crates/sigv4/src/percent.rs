@@ -65,7 +65,8 @@ pub fn decode_lenient(input: &[u8], plus: Plus) -> Cow<'_, [u8]> {
 
 fn run(input: &[u8], plus: Plus, strict: bool) -> Result<Cow<'_, [u8]>, MalformedEscape> {
     let plus_is_space = plus == Plus::Space;
-    if !input.contains(&b'%') && !(plus_is_space && input.contains(&b'+')) {
+    let decodes_plus = plus_is_space && input.contains(&b'+');
+    if !(input.contains(&b'%') || decodes_plus) {
         return Ok(Cow::Borrowed(input));
     }
     let mut out = Vec::with_capacity(input.len());

@@ -145,20 +145,6 @@ pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
     run(&op, action).await
 }
 
-#[cfg(test)]
-mod operation_tests {
-    use super::OPERATIONS;
-
-    #[test]
-    fn every_iam_operation_is_declared_once() {
-        assert_eq!(OPERATIONS.len(), 67);
-        let mut names = OPERATIONS.to_vec();
-        names.sort_unstable();
-        names.dedup();
-        assert_eq!(names.len(), OPERATIONS.len(), "a name is declared twice");
-    }
-}
-
 /// Authorizes `iam:<action>` on `resource` with the caller's identity
 /// policies (IAM has no resource policies besides trust policies); `extra`
 /// adds operation-specific context keys. AWS-managed policies live in
@@ -211,4 +197,18 @@ pub(super) fn list_resource(op: &Operation<'_>, noun: &str, prefix: Option<&str>
         op.caller.account(),
         prefix.unwrap_or("/")
     )
+}
+
+#[cfg(test)]
+mod operation_tests {
+    use super::OPERATIONS;
+
+    #[test]
+    fn every_iam_operation_is_declared_once() {
+        assert_eq!(OPERATIONS.len(), 67);
+        let mut names = OPERATIONS.to_vec();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), OPERATIONS.len(), "a name is declared twice");
+    }
 }
