@@ -115,6 +115,10 @@ pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>
         for mapping in &domain.mappings {
             let key = mapping.base_path.trim_matches('/').to_owned();
             let key = if key == "(none)" { String::new() } else { key };
+            // The bound CreateBasePathMapping applies (`fields::path`).
+            if let Err(invalid) = crate::fields::path("basePath", &key) {
+                problems.push(format!("{at}: {invalid}"));
+            }
             let id = stable_id(&format!("{name}#{key}"), 6);
             let previous = mappings.insert(
                 key.clone(),

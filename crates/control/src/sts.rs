@@ -1,5 +1,6 @@
 //! STS: GetCallerIdentity, AssumeRole and GetSessionToken (STS API Reference).
 
+use iamgate_iam::names::{is_external_id_char, is_name_char, is_tag_char};
 use iamgate_iam::{
     Caller, IdKind, SessionClaims, SessionPrincipal, arns, new_id, new_secret_access_key,
 };
@@ -15,12 +16,11 @@ const OPERATIONS: &[&str] = &["GetCallerIdentity", "AssumeRole", "GetSessionToke
 const NAME_PATTERN: &str = r"[\w+=,.@-]*";
 /// `[\w+=,.@:\/-]*`: external ids.
 const EXTERNAL_ID_PATTERN: &str = r"[\w+=,.@:\/-]*";
+/// Session tag keys and values (STS `Tag`), as IAM's.
+const TAG_KEY_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+";
+const TAG_VALUE_PATTERN: &str = r"[\p{L}\p{Z}\p{N}_.:/=+\-@]*";
 /// The plaintext budget of a session policy, which the packed size is measured against.
 const PACKED_POLICY_LIMIT: usize = 2_048;
-
-fn is_name_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_' || "+=,.@-".contains(c)
-}
 
 pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
     let service = QueryService::Sts;
@@ -147,7 +147,7 @@ fn read_assume_role<'a>(op: &'a Operation<'_>) -> Result<AssumeRoleInput<'a>, Aw
     let external_id = root.str("ExternalId");
     if let Some(id) = external_id {
         violations.length("externalId", id, 2, 1224);
-        let ok = id.chars().all(|c| is_name_char(c) || c == ':' || c == '/');
+        let ok = id.chars().all(is_external_id_char);
         violations.pattern("externalId", id, EXTERNAL_ID_PATTERN, ok);
     }
     let policy = root.str("Policy");
@@ -177,7 +177,19 @@ fn read_assume_role<'a>(op: &'a Operation<'_>) -> Result<AssumeRoleInput<'a>, Aw
     })?;
     for (key, value) in &tags {
         violations.length("tags.member.key", key, 1, 128);
+        violations.pattern(
+            "tags.member.key",
+            key,
+            TAG_KEY_PATTERN,
+            key.chars().all(is_tag_char),
+        );
         violations.length("tags.member.value", value, 0, 256);
+        violations.pattern(
+            "tags.member.value",
+            value,
+            TAG_VALUE_PATTERN,
+            value.chars().all(is_tag_char),
+        );
     }
     let transitive_tag_keys = root.string_list("TransitiveTagKeys")?;
     violations.into_result()?;

@@ -1,5 +1,8 @@
 //! Committing a control-plane write: plan from fresh reads, apply as one
-//! conditional batch, and plan again when the batch lost a race.
+//! conditional batch, and plan again when the batch lost a race. Both
+//! control planes write through [`ControlPlane::write`] (IAM through
+//! `iam_api::storage::commit`, API Gateway through `apigateway::call`), so
+//! they retry the same way.
 //!
 //! # Why writes retry inside the server
 //!
@@ -17,7 +20,7 @@
 //! * **Turns on one node.** Writers on this node plan and apply one at a
 //!   time ([`ControlPlane::write_turn`]), so they never race each other;
 //!   the store's own writes are serialized anyway (SQLite has one writer),
-//!   and IAM writes are few.
+//!   and control-plane writes are few.
 //! * **Bounded retries across nodes.** Another node's writer can still win;
 //!   the loser waits a short random pause (so the two do not collide again
 //!   in step) and plans again, up to [`ATTEMPTS`] times, before answering

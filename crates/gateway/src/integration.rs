@@ -80,6 +80,64 @@ const HOP_BY_HOP: &[&str] = &[
     "content-length",
 ];
 
+/// Headers of a MOCK or Lambda answer that API Gateway does not send as
+/// given but renames to `x-amzn-Remapped-<name>` (the response side of the
+/// header table in the API Gateway Developer Guide's "Amazon API Gateway
+/// important notes for REST APIs"; `Date` and `Server` are then written
+/// by the gateway itself).
+const REMAPPED: &[&str] = &[
+    "authorization",
+    "connection",
+    "content-length",
+    "content-md5",
+    "date",
+    "max-forwards",
+    "server",
+    "user-agent",
+    "www-authenticate",
+];
+
+/// Headers of a MOCK or Lambda answer that API Gateway drops: they
+/// describe one hop, which the gateway's own connection to the client is.
+const DROPPED: &[&str] = &[
+    "expect",
+    "host",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+];
+
+/// An answer's headers as API Gateway sends them (REST and HTTP APIs
+/// alike): framing and other reserved headers renamed to
+/// `x-amzn-Remapped-<name>` or dropped.
+///
+/// # Why
+///
+/// The framing of the response to the client is the gateway's: its
+/// `Content-Length` is the length of the body it sends. A function that
+/// answers `Content-Length: 5` with a longer body, or `Transfer-Encoding:
+/// chunked`, would otherwise make the client read a different response
+/// than the one sent (truncation, or a smuggled second response on a
+/// kept-alive connection). AWS keeps the value visible under the remapped
+/// name, and so does this.
+pub fn remap_reserved_headers(headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    headers
+        .into_iter()
+        .filter(|(name, _)| !DROPPED.iter().any(|d| d.eq_ignore_ascii_case(name)))
+        .map(|(name, value)| {
+            if REMAPPED.iter().any(|r| r.eq_ignore_ascii_case(&name)) {
+                (format!("x-amzn-Remapped-{name}"), value)
+            } else {
+                (name, value)
+            }
+        })
+        .collect()
+}
+
 /// Where the Lambda Invoke API is served when an integration names no
 /// endpoint of its own: `sam local start-lambda`'s default address.
 pub const DEFAULT_LAMBDA_ENDPOINT: &str = "http://127.0.0.1:3001";
@@ -124,7 +182,7 @@ impl Integrations {
                 body,
             } => Ok(Answer {
                 status: *status,
-                headers: headers.clone(),
+                headers: remap_reserved_headers(headers.clone()),
                 body: body.clone().into_bytes(),
             }),
             Integration::HttpProxy { uri, timeout_ms } => {
@@ -241,32 +299,15 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Query and path values as the event carries them: `+` a space, `%XX` a
+/// byte, a malformed escape passed on as it came (the workspace's one
+/// decoder, `iamgate_sigv4::percent`).
 fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        let escaped = (byte == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| std::str::from_utf8(hex).ok())
-            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
-        match (escaped, byte) {
-            (Some(value), _) => {
-                out.push(value);
-                index += 3;
-            }
-            (None, b'+') => {
-                out.push(b' ');
-                index += 1;
-            }
-            (None, other) => {
-                out.push(other);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let bytes = iamgate_sigv4::percent::decode_lenient(
+        text.as_bytes(),
+        iamgate_sigv4::percent::Plus::Space,
+    );
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 fn params_object(params: &PathParams) -> Value {
@@ -501,7 +542,7 @@ pub fn lambda_answer(output: &[u8], format: PayloadFormat) -> Result<Answer, Int
     };
     Ok(Answer {
         status,
-        headers,
+        headers: remap_reserved_headers(headers),
         body,
     })
 }
@@ -509,6 +550,89 @@ pub fn lambda_answer(output: &[u8], format: PayloadFormat) -> Result<Answer, Int
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_lambda_answers_framing_headers_are_remapped_or_dropped() {
+        let answer = lambda_answer(
+            br#"{"statusCode":200,"headers":{"Content-Length":"5","transfer-encoding":"chunked","Connection":"close","WWW-Authenticate":"Basic","x-kept":"1"},"body":"longer than five"}"#,
+            PayloadFormat::V1,
+        )
+        .unwrap();
+        let mut headers = answer.headers.clone();
+        headers.sort();
+        assert_eq!(
+            headers,
+            vec![
+                ("x-amzn-Remapped-Connection".to_owned(), "close".to_owned()),
+                ("x-amzn-Remapped-Content-Length".to_owned(), "5".to_owned()),
+                (
+                    "x-amzn-Remapped-WWW-Authenticate".to_owned(),
+                    "Basic".to_owned()
+                ),
+                ("x-kept".to_owned(), "1".to_owned()),
+            ]
+        );
+        assert_eq!(answer.body, b"longer than five");
+    }
+
+    #[tokio::test]
+    async fn a_mock_answers_framing_headers_are_remapped_or_dropped() {
+        let integration = Integration::Mock {
+            status: 200,
+            headers: vec![
+                ("content-length".to_owned(), "1".to_owned()),
+                ("Transfer-Encoding".to_owned(), "chunked".to_owned()),
+                ("x-kept".to_owned(), "1".to_owned()),
+            ],
+            body: "mocked".to_owned(),
+        };
+        let request = Forwarded {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &[],
+            body: b"",
+            source_ip: None,
+        };
+        let params = PathParams::default();
+        let context = EventContext {
+            api_id: "a1b2c3d4e5",
+            account: "111122223333",
+            stage: "prod",
+            template: "/",
+            params: &params,
+            caller: None,
+            access_key_id: None,
+            request_id: "id",
+            now_millis: 0,
+        };
+        let answer = Integrations::default()
+            .call(&integration, &request, &context)
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.headers,
+            vec![
+                ("x-amzn-Remapped-content-length".to_owned(), "1".to_owned()),
+                ("x-kept".to_owned(), "1".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn event_query_values_decode_like_every_other_reader() {
+        assert_eq!(
+            query_pairs("a=x+y%21&b=%+1&c=%zz&d"),
+            vec![
+                ("a".to_owned(), "x y!".to_owned()),
+                // Not an escape: `%` stays, `+` is a space (the old decoder
+                // read `%+1` as the byte 0x01).
+                ("b".to_owned(), "% 1".to_owned()),
+                ("c".to_owned(), "%zz".to_owned()),
+                ("d".to_owned(), String::new()),
+            ]
+        );
+    }
 
     #[test]
     fn proxy_uris_take_path_parameters_and_the_query() {

@@ -18,6 +18,7 @@ pub mod arns;
 pub mod config;
 pub mod ids;
 pub mod managed;
+pub mod names;
 pub mod principal_ids;
 pub mod records;
 pub mod request_context;

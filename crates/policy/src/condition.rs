@@ -12,6 +12,7 @@
 use std::net::IpAddr;
 
 use base64::Engine;
+use iamgate_sigv4::time::{days_from_civil, days_in_month};
 
 use crate::arn::{Arn, ArnPattern};
 use crate::context::{ContextValue, RequestContext};
@@ -366,26 +367,6 @@ pub fn parse_date(text: &str) -> Option<i64> {
     };
     millis += ((hour * 60 + minute - offset_minutes) * 60 + second) * 1000 + fraction_ms;
     Some(millis)
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
 }
 
 /// Policy values of one condition key, parsed for their family.

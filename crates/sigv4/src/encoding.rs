@@ -86,38 +86,10 @@ pub(crate) fn encode(bytes: &[u8]) -> String {
     String::from_utf8(out).unwrap_or_default()
 }
 
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
-    }
-}
-
 /// Decodes `%XX` sequences. A `%` that does not start a valid escape stays a
 /// literal `%`; `+` stays `+` (query strings in SigV4 are not form-encoded).
 pub(crate) fn percent_decode(input: &str) -> Cow<'_, [u8]> {
-    let bytes = input.as_bytes();
-    if !bytes.contains(&b'%') {
-        return Cow::Borrowed(bytes);
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hi = bytes.get(index + 1).copied().and_then(hex_value);
-            let lo = bytes.get(index + 2).copied().and_then(hex_value);
-            if let (Some(hi), Some(lo)) = (hi, lo) {
-                out.push(hi << 4 | lo);
-                index += 3;
-                continue;
-            }
-        }
-        out.push(byte);
-        index += 1;
-    }
-    Cow::Owned(out)
+    crate::percent::decode_lenient(input.as_bytes(), crate::percent::Plus::Literal)
 }
 
 /// Percent-decodes a parameter that must be text (credential, date, token).

@@ -46,6 +46,7 @@ mod credential;
 mod encoding;
 mod error;
 mod parse;
+pub mod percent;
 mod request;
 mod scan;
 mod signing;

@@ -1,8 +1,21 @@
-//! The ISO-8601 "basic format" timestamps SigV4 uses (`20150830T123600Z`).
+//! The ISO-8601 "basic format" timestamps SigV4 uses (`20150830T123600Z`),
+//! and the workspace's one proleptic-Gregorian calendar.
 //!
 //! Only UTC with whole seconds is valid in `X-Amz-Date`; anything else is
 //! rejected before any arithmetic, so the conversions here can be exact and
 //! allocation-free.
+//!
+//! # Why the calendar lives here
+//!
+//! Three crates turn dates into day counts: this one (`X-Amz-Date`),
+//! `wire` (ISO 8601 on the Query wire) and `policy` (`Date*` condition
+//! operators). Each had its own copy, and a copy that drifts makes a
+//! signature's clock, a response's timestamp and a policy's date disagree
+//! about the same instant. This crate is at the top of
+//! `docs/architecture.md`'s table and has no workspace dependency, so
+//! `wire` and `policy` can depend on it without any arrow pointing up the
+//! table; [`days_from_civil`], [`civil_from_days`] and [`days_in_month`]
+//! are the only implementation.
 
 /// Seconds since the Unix epoch (UTC).
 pub type EpochSeconds = i64;
@@ -47,11 +60,14 @@ pub fn format_basic(epoch: EpochSeconds) -> String {
     )
 }
 
-fn is_leap(year: i64) -> bool {
+/// Whether `year` of the proleptic Gregorian calendar has a 29 February.
+pub fn is_leap(year: i64) -> bool {
     (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
 }
 
-fn days_in_month(year: i64, month: i64) -> i64 {
+/// Days in `month` (1..=12) of `year`; months outside 1..=12 count 31, so
+/// callers check the month first.
+pub fn days_in_month(year: i64, month: i64) -> i64 {
     match month {
         2 if is_leap(year) => 29,
         2 => 28,
@@ -60,9 +76,11 @@ fn days_in_month(year: i64, month: i64) -> i64 {
     }
 }
 
-// Day counts use a calendar whose year starts on 1 March, so the leap day is
-// the last day of the year and every other month has a fixed offset.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+/// Days since 1970-01-01 of a proleptic Gregorian date (negative before).
+///
+/// Day counts use a calendar whose year starts on 1 March, so the leap day
+/// is the last day of the year and every other month has a fixed offset.
+pub fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let shifted_year = if month <= 2 { year - 1 } else { year };
     let era = shifted_year.div_euclid(400);
     let year_of_era = shifted_year - era * 400;
@@ -72,7 +90,9 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
+/// The `(year, month, day)` of a day count from 1970-01-01: the inverse of
+/// [`days_from_civil`].
+pub fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let shifted = days + 719_468;
     let era = shifted.div_euclid(146_097);
     let day_of_era = shifted - era * 146_097;

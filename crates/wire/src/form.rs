@@ -10,6 +10,8 @@
 //! and upper-case hex, which is both what AWS SDKs send and how IAM returns
 //! policy documents (`%7B%22Version%22%3A…`).
 
+use iamgate_sigv4::percent::{self, Plus};
+
 use crate::error::AwsError;
 
 /// Decodes a form body or query string into `(name, value)` pairs, in order.
@@ -47,42 +49,17 @@ fn segments(input: &[u8]) -> impl Iterator<Item = &[u8]> {
         .filter(|segment| !segment.is_empty())
 }
 
-/// Unescapes one form component (`+` → space, `%XX` → byte) into UTF-8 text.
+/// Unescapes one form component (`+` → space, `%XX` → byte) into UTF-8
+/// text, with the workspace's one decoder (`iamgate_sigv4::percent`).
 pub fn decode_component(raw: &[u8]) -> Result<String, AwsError> {
-    let mut out = Vec::with_capacity(raw.len());
-    let mut iter = raw.iter().copied();
-    while let Some(b) = iter.next() {
-        match b {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hi = iter.next().and_then(hex_value);
-                let lo = iter.next().and_then(hex_value);
-                match (hi, lo) {
-                    (Some(hi), Some(lo)) => out.push(hi << 4 | lo),
-                    _ => {
-                        return Err(AwsError::invalid_query_parameter(
-                            "The request contains an invalid percent-encoding.",
-                        ));
-                    }
-                }
-            }
-            other => out.push(other),
-        }
-    }
-    String::from_utf8(out).map_err(|_| {
+    let bytes = percent::decode(raw, Plus::Space).map_err(|_| {
+        AwsError::invalid_query_parameter("The request contains an invalid percent-encoding.")
+    })?;
+    String::from_utf8(bytes.into_owned()).map_err(|_| {
         AwsError::invalid_query_parameter(
             "The request contains a parameter that is not valid UTF-8.",
         )
     })
-}
-
-fn hex_value(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// Percent-encodes everything outside the RFC 3986 unreserved set, with

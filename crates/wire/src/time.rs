@@ -7,6 +7,8 @@
 //! crate stays free of a date library: the civil-calendar arithmetic is a few
 //! lines and only UTC is ever produced.
 
+use iamgate_sigv4::time::{civil_from_days, days_from_civil, days_in_month};
+
 /// An instant with millisecond precision, counted from the Unix epoch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Timestamp {
@@ -42,6 +44,7 @@ impl Timestamp {
         let days = self.millis.div_euclid(MILLIS_PER_DAY);
         let in_day = self.millis.rem_euclid(MILLIS_PER_DAY);
         let (y, m, d) = civil_from_days(days);
+        let (m, d) = (u32::try_from(m).unwrap_or(1), u32::try_from(d).unwrap_or(1));
         let secs = in_day / 1000;
         // All of these are bounded by the rem_euclid above.
         let hour = u32::try_from(secs / 3600).unwrap_or(0);
@@ -166,54 +169,6 @@ fn expect(b: &[u8], at: usize, c: u8) -> Option<()> {
     (b.get(at) == Some(&c)).then_some(())
 }
 
-fn is_leap(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-}
-
-fn days_in_month(year: i64, month: i64) -> i64 {
-    match month {
-        2 if is_leap(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date. Years are shifted to
-/// start in March so that the leap day is the last day of the shifted year.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let year_of_era = y - era * 400;
-    let shifted_month = (month + 9) % 12; // March = 0
-    let day_of_year = (153 * shifted_month + 2) / 5 + day - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    era * 146_097 + day_of_era - 719_468
-}
-
-/// Inverse of [`days_from_civil`].
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let shifted_month = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * shifted_month + 2) / 5 + 1;
-    let month = if shifted_month < 10 {
-        shifted_month + 3
-    } else {
-        shifted_month - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (
-        year,
-        u32::try_from(month).unwrap_or(1),
-        u32::try_from(day).unwrap_or(1),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -286,7 +241,7 @@ mod tests {
     fn civil_round_trip_over_four_centuries() {
         for days in (-146_097..146_097).step_by(97) {
             let (y, m, d) = civil_from_days(days);
-            assert_eq!(days_from_civil(y, i64::from(m), i64::from(d)), days);
+            assert_eq!(days_from_civil(y, m, d), days);
         }
     }
 }

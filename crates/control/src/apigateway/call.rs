@@ -22,12 +22,10 @@ use serde_json::Value;
 use crate::context::call_context;
 use crate::http::{Request, Response, verify_signature};
 use crate::plane::ControlPlane;
+use crate::write::{Planned, Written};
 
 /// The SigV4 signing name of both API Gateway control planes.
 pub(crate) const SIGNING_NAME: &str = "apigateway";
-
-/// How many times a write is retried when another writer got there first.
-const ATTEMPTS: usize = 8;
 
 pub(crate) fn verifier() -> Verifier {
     Verifier::new(ServiceRules::for_service(SIGNING_NAME, Surface::RestJson))
@@ -121,22 +119,13 @@ fn begin<'a>(
     })
 }
 
-/// `%XX` → byte (path segments keep `+` as it is); `None` if malformed.
+/// `%XX` → byte (path segments keep `+` as it is); `None` if an escape is
+/// malformed or the result is not UTF-8.
 fn percent_decode(segment: &str) -> Option<String> {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while let Some(&byte) = bytes.get(index) {
-        if byte == b'%' {
-            let hex = segment.get(index + 1..index + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            index += 3;
-        } else {
-            out.push(byte);
-            index += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    let bytes =
+        iamgate_sigv4::percent::decode(segment.as_bytes(), iamgate_sigv4::percent::Plus::Literal)
+            .ok()?;
+    String::from_utf8(bytes.into_owned()).ok()
 }
 
 impl Call<'_> {
@@ -238,7 +227,8 @@ impl Call<'_> {
             .collect()
     }
 
-    /// Stores a new document; `Err(None)` if the key is taken.
+    /// Stores a new document; `Err(None)` if the key is taken. Written
+    /// through [`ControlPlane::write`], like every control-plane write.
     pub async fn create<T: Serialize>(
         &self,
         kind: &str,
@@ -246,61 +236,111 @@ impl Call<'_> {
         record: &T,
     ) -> Result<(), Option<ApiError>> {
         let body = serde_json::to_value(record).map_err(|_| Some(damaged(kind, key)))?;
-        let batch = WriteBatch::new().put(kind, self.account(), key, body, Expect::Absent);
-        match self.plane.store().apply(&batch).await {
-            Ok(_) => {
+        let written = self
+            .plane
+            .write(|| {
+                let batch =
+                    WriteBatch::new().put(kind, self.account(), key, body.clone(), Expect::Absent);
+                async move { Ok::<_, ApiError>(Planned::Write(batch, ())) }
+            })
+            .await
+            .map_err(Some)?;
+        match written {
+            Written::Done(()) => {
                 self.reload().await;
                 Ok(())
             }
-            Err(StoreError::ExpectationFailed { .. }) => Err(None),
-            Err(error) => Err(Some(store_failure(&error))),
+            Written::Taken(()) => Err(None),
+            Written::Contended => Err(Some(contended())),
+            Written::Failed(error) => Err(Some(store_failure(&error))),
         }
     }
 
     /// Changes the document `(kind, key)` with `change`, which sees the
-    /// current version and may refuse; retried from a fresh read when
-    /// another writer got there first, so no change is lost. `missing` is
-    /// the error for a document that does not exist.
+    /// current version and may refuse; planned again from a fresh read when
+    /// another writer got there first ([`ControlPlane::write`]: one writer
+    /// at a time on this node, jittered retries across nodes), so no change
+    /// is lost. `missing` is the error for a document that does not exist.
     pub async fn update<T, R>(
         &self,
         kind: &str,
         key: &str,
         missing: impl Fn() -> ApiError,
-        mut change: impl FnMut(&mut T) -> Result<R, ApiError>,
+        change: impl FnMut(&mut T) -> Result<R, ApiError>,
     ) -> Result<R, ApiError>
     where
         T: DeserializeOwned + Serialize,
     {
-        for _ in 0..ATTEMPTS {
-            let (mut record, version) = self.load::<T>(kind, key).await?.ok_or_else(&missing)?;
-            let result = change(&mut record)?;
-            let body = serde_json::to_value(&record).map_err(|_| damaged(kind, key))?;
-            let batch =
-                WriteBatch::new().put(kind, self.account(), key, body, Expect::Version(version));
-            match self.plane.store().apply(&batch).await {
-                Ok(_) => {
-                    self.reload().await;
-                    return Ok(result);
-                }
-                Err(StoreError::ExpectationFailed { .. }) => continue,
-                Err(error) => return Err(store_failure(&error)),
+        // Each attempt borrows `change` only between its awaits; the lock
+        // lets the attempts (one at a time) share it.
+        let change = std::sync::Mutex::new(change);
+        let (change, missing) = (&change, &missing);
+        let written = self
+            .plane
+            .write(|| async move {
+                let (mut record, version) = self.load::<T>(kind, key).await?.ok_or_else(missing)?;
+                let result = {
+                    let mut change = change
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    (*change)(&mut record)?
+                };
+                let body = serde_json::to_value(&record).map_err(|_| damaged(kind, key))?;
+                let batch = WriteBatch::new().put(
+                    kind,
+                    self.account(),
+                    key,
+                    body,
+                    Expect::Version(version),
+                );
+                Ok::<_, ApiError>(Planned::Write(batch, result))
+            })
+            .await?;
+        match written {
+            Written::Done(result) => {
+                self.reload().await;
+                Ok(result)
             }
+            // A versioned put never expects absence; lost every race.
+            Written::Taken(_) | Written::Contended => Err(contended()),
+            Written::Failed(error) => Err(store_failure(&error)),
         }
-        Err(Box::new(RestJsonError::conflict(
-            "Another request changed this resource at the same time; try again.",
-        )))
     }
 
     /// Deletes the document `(kind, key)`; `false` if there was none.
     pub async fn delete(&self, kind: &str, key: &str) -> Result<bool, ApiError> {
-        let batch = WriteBatch::new().delete(kind, self.account(), key, Expect::Present);
-        match self.plane.store().apply(&batch).await {
-            Ok(_) => {
-                self.reload().await;
-                Ok(true)
+        let written = self
+            .plane
+            .write(|| async move {
+                let entity = self
+                    .plane
+                    .store()
+                    .get(kind, self.account(), key)
+                    .await
+                    .map_err(|error| store_failure(&error))?;
+                Ok::<_, ApiError>(match entity {
+                    None => Planned::Unchanged(false),
+                    Some(entity) => Planned::Write(
+                        WriteBatch::new().delete(
+                            kind,
+                            self.account(),
+                            key,
+                            Expect::Version(entity.version),
+                        ),
+                        true,
+                    ),
+                })
+            })
+            .await?;
+        match written {
+            Written::Done(deleted) => {
+                if deleted {
+                    self.reload().await;
+                }
+                Ok(deleted)
             }
-            Err(StoreError::ExpectationFailed { .. }) => Ok(false),
-            Err(error) => Err(store_failure(&error)),
+            Written::Taken(_) | Written::Contended => Err(contended()),
+            Written::Failed(error) => Err(store_failure(&error)),
         }
     }
 
@@ -326,6 +366,13 @@ fn store_failure(error: &StoreError) -> ApiError {
     tracing::error!(%error, "store failure in an API Gateway call");
     Box::new(RestJsonError::service_unavailable(
         "The service is unavailable. Please try again.",
+    ))
+}
+
+/// Every attempt of a write lost a race with another node's writer.
+fn contended() -> ApiError {
+    Box::new(RestJsonError::conflict(
+        "Another request changed this resource at the same time; try again.",
     ))
 }
 
@@ -409,5 +456,12 @@ mod tests {
         assert_eq!(percent_decode("%zz"), None);
         assert_eq!(percent_decode("%4"), None);
         assert_eq!(percent_decode("%ff"), None, "not UTF-8");
+    }
+
+    #[test]
+    fn a_signed_hex_pair_in_a_path_segment_is_a_malformed_escape() {
+        // The old decoder read `+1` with `u8::from_str_radix` and found 0x01.
+        assert_eq!(percent_decode("%+1"), None);
+        assert_eq!(percent_decode("a%-1"), None);
     }
 }

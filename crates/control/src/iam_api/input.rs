@@ -8,6 +8,7 @@
 //! after that, every required value it asked for is present.
 
 use iamgate_iam::Tag;
+use iamgate_iam::names::{self, is_entity_path, is_name_char, is_tag_char};
 use iamgate_wire::query::lower_camel;
 use iamgate_wire::{AwsError, Scope, Violations};
 
@@ -30,25 +31,8 @@ const MARKER_PATTERN: &str = r"[\u0020-\u00FF]+";
 /// Items per page when `MaxItems` is not given.
 pub(super) const DEFAULT_MAX_ITEMS: usize = 100;
 
-/// `[\w+=,.@-]`: IAM names (Java's `\w` is ASCII).
-pub(super) fn is_name_char(c: char) -> bool {
-    c.is_ascii_alphanumeric() || "_+=,.@-".contains(c)
-}
-
 fn is_document_char(c: char) -> bool {
     matches!(c, '\u{9}' | '\u{A}' | '\u{D}' | '\u{20}'..='\u{FF}')
-}
-
-fn is_tag_char(c: char) -> bool {
-    c.is_alphanumeric() || c.is_whitespace() || "_.:/=+-@".contains(c)
-}
-
-fn is_entity_path(path: &str) -> bool {
-    path == "/"
-        || (path.len() >= 2
-            && path.starts_with('/')
-            && path.ends_with('/')
-            && path.chars().all(|c| ('\u{21}'..='\u{7E}').contains(&c)))
 }
 
 fn is_policy_path(path: &str) -> bool {
@@ -375,9 +359,7 @@ impl<'a> Input<'a> {
 
 /// IAM's answer to a name with characters outside `[\w+=,.@-]`.
 pub(super) fn invalid_name(member: &str) -> AwsError {
-    AwsError::validation_error(format!(
-        "The specified value for {member} is invalid. It must contain only alphanumeric characters and/or the following: +=,.@_-"
-    ))
+    AwsError::validation_error(names::invalid_name_message(member))
 }
 
 /// Markers are the hex of the last returned sort key: opaque to clients,
