@@ -212,6 +212,23 @@ impl Store {
         }
     }
 
+    /// Every entity of `kind` in `scope` whose body's `user` member names
+    /// `user` (ASCII case ignored, as IAM names compare), or has no `user`
+    /// when `user` is `None`; ordered by key. An index serves it: finding a
+    /// user's access keys costs the same in an account of ten users as in
+    /// one of a hundred thousand.
+    pub async fn list_of_user(
+        &self,
+        kind: &str,
+        scope: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<Entity>, StoreError> {
+        match &self.inner.backend {
+            Backend::Sqlite(db) => db.list_of_user(kind, scope, user).await,
+            Backend::Postgres(db) => db.list_of_user(kind, scope, user).await,
+        }
+    }
+
     /// Every entity, read in one snapshot together with the sequence number
     /// it reflects.
     pub async fn load_all(&self) -> Result<Snapshot, StoreError> {

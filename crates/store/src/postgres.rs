@@ -165,6 +165,38 @@ impl PostgresBackend {
         Ok(rows.into_iter().map(entity_from_row).collect())
     }
 
+    pub(crate) async fn list_of_user(
+        &self,
+        kind: &str,
+        scope: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<Entity>, StoreError> {
+        let rows: Vec<EntityRow> = match user {
+            Some(user) => {
+                sqlx::query_as(
+                    "SELECT kind, scope, key, version, body FROM entities \
+                     WHERE kind = $1 AND scope = $2 AND lower(body->>'user') = lower($3) ORDER BY key",
+                )
+                .bind(kind)
+                .bind(scope)
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT kind, scope, key, version, body FROM entities \
+                     WHERE kind = $1 AND scope = $2 AND lower(body->>'user') IS NULL ORDER BY key",
+                )
+                .bind(kind)
+                .bind(scope)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(entity_from_row).collect())
+    }
+
     pub(crate) async fn load_all(&self) -> Result<Snapshot, StoreError> {
         let mut tx = self.pool.begin_with(SNAPSHOT_READ).await?;
         let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")

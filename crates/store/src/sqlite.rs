@@ -168,6 +168,38 @@ impl SqliteBackend {
         Ok(rows.into_iter().map(entity_from_row).collect())
     }
 
+    pub(crate) async fn list_of_user(
+        &self,
+        kind: &str,
+        scope: &str,
+        user: Option<&str>,
+    ) -> Result<Vec<Entity>, StoreError> {
+        let rows: Vec<EntityRow> = match user {
+            Some(user) => {
+                sqlx::query_as(
+                    "SELECT kind, scope, key, version, body FROM entities \
+                     WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) = lower(?) ORDER BY key",
+                )
+                .bind(kind)
+                .bind(scope)
+                .bind(user)
+                .fetch_all(&self.pool)
+                .await?
+            }
+            None => {
+                sqlx::query_as(
+                    "SELECT kind, scope, key, version, body FROM entities \
+                     WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) IS NULL ORDER BY key",
+                )
+                .bind(kind)
+                .bind(scope)
+                .fetch_all(&self.pool)
+                .await?
+            }
+        };
+        Ok(rows.into_iter().map(entity_from_row).collect())
+    }
+
     pub(crate) async fn load_all(&self) -> Result<Snapshot, StoreError> {
         // In WAL mode a read transaction sees one snapshot from its first
         // read to its end, whatever commits meanwhile.

@@ -70,6 +70,7 @@ conformance!(
     delta_since_reports_a_gap_once_trimmed,
     checkpoint_trims_what_every_live_node_has_applied,
     the_change_log_stays_bounded_under_a_write_loop,
+    list_of_user_finds_a_users_entities_ignoring_case,
 );
 
 mod cases {
@@ -672,6 +673,77 @@ mod cases {
             largest <= 10,
             "at most the batches since the last checkpoint: {largest}"
         );
+    }
+
+    pub async fn list_of_user_finds_a_users_entities_ignoring_case(db: Arc<Db>) {
+        let store = db.open().await;
+        let key = |id: &str, user: Option<&str>| json!({ "id": id, "user": user });
+        store
+            .apply(
+                &WriteBatch::new()
+                    .put(
+                        "access_key",
+                        "1",
+                        "k1",
+                        key("k1", Some("Alice")),
+                        Expect::Absent,
+                    )
+                    .put(
+                        "access_key",
+                        "1",
+                        "k2",
+                        key("k2", Some("bob")),
+                        Expect::Absent,
+                    )
+                    .put(
+                        "access_key",
+                        "1",
+                        "k3",
+                        key("k3", Some("alice")),
+                        Expect::Absent,
+                    )
+                    .put("access_key", "1", "k4", key("k4", None), Expect::Absent)
+                    .put(
+                        "access_key",
+                        "2",
+                        "k5",
+                        key("k5", Some("alice")),
+                        Expect::Absent,
+                    )
+                    .put(
+                        "user",
+                        "1",
+                        "alice",
+                        json!({ "user": "alice" }),
+                        Expect::Absent,
+                    ),
+            )
+            .await
+            .unwrap();
+        let keys = |found: Vec<iamgate_store::Entity>| -> Vec<String> {
+            found.into_iter().map(|e| e.key).collect()
+        };
+        let alice = store
+            .list_of_user("access_key", "1", Some("ALICE"))
+            .await
+            .unwrap();
+        assert_eq!(
+            keys(alice),
+            ["k1", "k3"],
+            "case ignored, kind and scope kept"
+        );
+        let bob = store
+            .list_of_user("access_key", "1", Some("bob"))
+            .await
+            .unwrap();
+        assert_eq!(keys(bob), ["k2"]);
+        let root = store.list_of_user("access_key", "1", None).await.unwrap();
+        assert_eq!(keys(root), ["k4"], "no user member: the account's own");
+        let nobody = store
+            .list_of_user("access_key", "1", Some("carol"))
+            .await
+            .unwrap();
+        assert!(nobody.is_empty());
     }
 
     pub async fn changes_since_reports_gap_after_trim(db: Arc<Db>) {

@@ -74,6 +74,29 @@ pub(super) async fn list<R: Record>(
         .list(R::KIND, scope)
         .await
         .map_err(|e| store_failure(&e))?;
+    Ok(readable(entities))
+}
+
+/// Every readable record of type `R` in `scope` that belongs to `user`
+/// (its `user` member; `None`: the account root's), through the store's
+/// index, not by reading the whole scope.
+pub(super) async fn list_of_user<R: Record>(
+    op: &Operation<'_>,
+    scope: &str,
+    user: Option<&str>,
+) -> Result<Vec<Stored<R>>, AwsError> {
+    let entities = op
+        .plane
+        .store
+        .list_of_user(R::KIND, scope, user)
+        .await
+        .map_err(|e| store_failure(&e))?;
+    Ok(readable(entities))
+}
+
+/// The records among `entities` that read as `R`; the others are logged
+/// and skipped.
+fn readable<R: Record>(entities: Vec<iamgate_store::Entity>) -> Vec<Stored<R>> {
     let mut records = Vec::with_capacity(entities.len());
     for entity in entities {
         match serde_json::from_value::<R>(entity.body) {
@@ -86,7 +109,7 @@ pub(super) async fn list<R: Record>(
             }
         }
     }
-    Ok(records)
+    records
 }
 
 /// Appends a put of `record` at its own address.

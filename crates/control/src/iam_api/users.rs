@@ -148,15 +148,7 @@ pub(super) async fn access_keys_of(
     op: &Operation<'_>,
     user: Option<&str>,
 ) -> Result<Vec<Stored<AccessKeyRecord>>, AwsError> {
-    let keys = storage::list::<AccessKeyRecord>(op, op.caller.account()).await?;
-    Ok(keys
-        .into_iter()
-        .filter(|key| match (&key.record.user, user) {
-            (Some(owner), Some(name)) => owner.eq_ignore_ascii_case(name),
-            (None, None) => true,
-            _ => false,
-        })
-        .collect())
+    storage::list_of_user::<AccessKeyRecord>(op, op.caller.account(), user).await
 }
 
 pub(super) async fn update(op: &Operation<'_>) -> Result<String, AwsError> {
