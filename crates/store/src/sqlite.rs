@@ -168,6 +168,8 @@ impl SqliteBackend {
         Ok(rows.into_iter().map(entity_from_row).collect())
     }
 
+    /// `INDEXED BY`: without statistics SQLite would take the primary key's
+    /// `(kind, scope)` prefix and read the whole scope.
     pub(crate) async fn list_of_user(
         &self,
         kind: &str,
@@ -177,7 +179,7 @@ impl SqliteBackend {
         let rows: Vec<EntityRow> = match user {
             Some(user) => {
                 sqlx::query_as(
-                    "SELECT kind, scope, key, version, body FROM entities \
+                    "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
                      WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) = lower(?) ORDER BY key",
                 )
                 .bind(kind)
@@ -188,7 +190,7 @@ impl SqliteBackend {
             }
             None => {
                 sqlx::query_as(
-                    "SELECT kind, scope, key, version, body FROM entities \
+                    "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
                      WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) IS NULL ORDER BY key",
                 )
                 .bind(kind)
