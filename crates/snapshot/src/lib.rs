@@ -115,21 +115,26 @@ impl Live {
     }
 
     async fn load_everything(&self) -> Result<u64, StoreError> {
-        let loaded = self.store.load_all().await?;
+        // Each row becomes a record as it arrives: the store's JSON bodies
+        // are never all held at once.
         let mut documents = ApiDocuments::default();
         let mut records = Vec::new();
-        for entity in loaded.entities {
-            if entity.kind == SYSTEM_KIND || documents.take(&entity.kind, &entity.key, &entity.body)
-            {
-                continue;
-            }
-            match AnyRecord::from_body(&entity.kind, entity.body) {
-                Ok(record) => records.push(record),
-                Err(error) => {
-                    tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
+        let seq = self
+            .store
+            .scan_all(&mut |entity| {
+                if entity.kind == SYSTEM_KIND
+                    || documents.take(&entity.kind, &entity.key, &entity.body)
+                {
+                    return;
                 }
-            }
-        }
+                match AnyRecord::from_body(&entity.kind, entity.body) {
+                    Ok(record) => records.push(record),
+                    Err(error) => {
+                        tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
+                    }
+                }
+            })
+            .await?;
         let (apis, problems) = documents.registry();
         for problem in problems {
             tracing::warn!(%problem, "API left out");
@@ -139,11 +144,11 @@ impl Live {
             tracing::warn!(%problem, "world record left out");
         }
         self.current.store(Arc::new(Snapshot {
-            seq: loaded.seq,
+            seq,
             iam: Arc::new(iam),
             apis: Arc::new(apis),
         }));
-        Ok(loaded.seq)
+        Ok(seq)
     }
 
     /// Applies the entities a delta touched to a copy of the snapshot that

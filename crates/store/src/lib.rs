@@ -238,6 +238,20 @@ impl Store {
         }
     }
 
+    /// Every entity, read in one snapshot and handed to `visit` one at a
+    /// time as the rows arrive, so a caller that keeps less than the rows
+    /// never holds them all; returns the sequence number the snapshot
+    /// reflects.
+    pub async fn scan_all(
+        &self,
+        visit: &mut (dyn FnMut(Entity) + Send),
+    ) -> Result<u64, StoreError> {
+        match &self.inner.backend {
+            Backend::Sqlite(db) => db.scan_all(visit).await,
+            Backend::Postgres(db) => db.scan_all(visit).await,
+        }
+    }
+
     /// The change-log rows of every batch after `seq`, in order, or
     /// [`StoreError::Gap`] when the log no longer covers all of them (it was
     /// trimmed past `seq`, or `seq` is newer than anything here).

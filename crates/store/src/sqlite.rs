@@ -11,6 +11,7 @@ use std::future::Future;
 use std::str::FromStr;
 use std::time::Duration;
 
+use futures_util::TryStreamExt;
 use sqlx::migrate::Migrator;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::types::Json;
@@ -200,6 +201,27 @@ impl SqliteBackend {
             }
         };
         Ok(rows.into_iter().map(entity_from_row).collect())
+    }
+
+    pub(crate) async fn scan_all(
+        &self,
+        visit: &mut (dyn FnMut(Entity) + Send),
+    ) -> Result<u64, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")
+            .fetch_one(&mut *tx)
+            .await?;
+        {
+            let mut rows = sqlx::query_as::<_, EntityRow>(
+                "SELECT kind, scope, key, version, body FROM entities ORDER BY kind, scope, key",
+            )
+            .fetch(&mut *tx);
+            while let Some(row) = rows.try_next().await? {
+                visit(entity_from_row(row));
+            }
+        }
+        tx.commit().await?;
+        seq_from_db(seq)
     }
 
     pub(crate) async fn load_all(&self) -> Result<Snapshot, StoreError> {

@@ -71,6 +71,7 @@ conformance!(
     checkpoint_trims_what_every_live_node_has_applied,
     the_change_log_stays_bounded_under_a_write_loop,
     list_of_user_finds_a_users_entities_ignoring_case,
+    scan_all_visits_what_load_all_returns,
 );
 
 mod cases {
@@ -744,6 +745,29 @@ mod cases {
             .await
             .unwrap();
         assert!(nobody.is_empty());
+    }
+
+    pub async fn scan_all_visits_what_load_all_returns(db: Arc<Db>) {
+        let store = db.open().await;
+        let mut batch = WriteBatch::new();
+        for i in 0..50 {
+            batch = batch.put(
+                "user",
+                format!("{}", i % 3),
+                format!("u{i}"),
+                user("u"),
+                Expect::Any,
+            );
+        }
+        store.apply(&batch).await.unwrap();
+        let loaded = store.load_all().await.unwrap();
+        let mut visited = Vec::new();
+        let seq = store
+            .scan_all(&mut |entity| visited.push(entity))
+            .await
+            .unwrap();
+        assert_eq!(seq, loaded.seq);
+        assert_eq!(visited, loaded.entities);
     }
 
     pub async fn changes_since_reports_gap_after_trim(db: Arc<Db>) {
