@@ -29,8 +29,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use iamgate_apimodel::config::ApiRegistry;
-use iamgate_control::apply::world_file_digest;
+use iamgate_control::apply::{WorldFile, world_file_digest};
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response};
 use iamgate_gateway::access::{AccessLogEntry, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
@@ -39,7 +38,6 @@ use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_gateway::listener::Listener;
 use iamgate_gateway::pipeline::{Exchange, Flow, Head, Origin};
 use iamgate_gateway::responses::GatewayResponse;
-use iamgate_iam::WorldConfig;
 use iamgate_policy::condition::Cidr;
 use iamgate_store::{SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
@@ -176,15 +174,16 @@ fn world_dir(path: &Path) -> &Path {
 
 /// Applies the world file (IAM entities and APIs, with the OpenAPI files
 /// it imports) unless this exact text was the last one applied: then all
-/// of it is already in the store. Every problem of either part is reported
-/// before anything is applied.
+/// of it is already in the store. The file is read once for all its
+/// sections, and every problem of every section is reported, each at its
+/// line and column, before anything is applied.
 async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    // The APIs part is small and names the imported files, whose text is
-    // part of what was applied: an edited OpenAPI file must not be skipped.
+    // The imported files' text is part of what was applied: an edited
+    // OpenAPI file must not be skipped.
     let imported = std::cell::RefCell::new(String::new());
-    let apis = ApiRegistry::from_world_file_with(&text, &|file| {
+    let world = WorldFile::parse(&text, &|file| {
         let full = world_dir(path).join(file);
         let contents = std::fs::read_to_string(&full)
             .map_err(|error| format!("cannot read {}: {error}", full.display()))?;
@@ -192,6 +191,17 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         imported.push_str(&format!("\0{file}\0{contents}"));
         Ok(contents)
     });
+    let world = world.map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}:{e}", path.display()))
+            .collect();
+        format!(
+            "the world file has {} error(s):\n{}",
+            lines.len(),
+            lines.join("\n")
+        )
+    })?;
     let digest = world_file_digest(&format!("{text}{}", imported.into_inner()));
     if plane
         .world_file_unchanged(&digest)
@@ -201,23 +211,8 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
         return Ok(());
     }
-    let world = WorldConfig::parse_with_sections(&text, &["apis", "domain_names"]);
-    let mut lines: Vec<String> = Vec::new();
-    if let Err(errors) = &world {
-        lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
-    }
-    if let Err(errors) = &apis {
-        lines.extend(errors.iter().map(|e| format!("{}: {e}", path.display())));
-    }
-    let (Ok(config), Ok(apis)) = (world, apis) else {
-        return Err(format!(
-            "the world file has {} error(s):\n{}",
-            lines.len(),
-            lines.join("\n")
-        ));
-    };
     let summary = plane
-        .apply_world_file(&config, &apis, &digest)
+        .apply_world_file(&world.iam, &world.apis, &digest)
         .await
         .map_err(|error| error.to_string())?;
     tracing::info!(

@@ -22,10 +22,10 @@ use iamgate_sigv4::{HttpRequest, ServiceRules, Surface, Verifier};
 
 use crate::access::AccessDecision;
 use crate::arn::execute_api_arn;
-use iamgate_apimodel::model::{HttpApi, HttpStage, Integration, RestApi, RestStage};
 use crate::pipeline::{self, Exchange, Phase};
 use crate::responses::{GatewayResponse, Tunables};
 use crate::routing::PathParams;
+use iamgate_apimodel::model::{HttpApi, HttpStage, Integration, RestApi, RestStage};
 
 /// One request to a stage.
 pub struct Call<'a> {

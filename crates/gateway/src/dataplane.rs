@@ -14,10 +14,10 @@ use iamgate_sigv4::HttpRequest;
 
 use crate::access::AccessRecord;
 use crate::authorize::Authorizer;
-use iamgate_apimodel::config::ApiRegistry;
 use crate::integration::Integrations;
 use crate::pipeline::Exchange;
 use crate::responses::GatewayResponse;
+use iamgate_apimodel::config::ApiRegistry;
 
 /// The API id a request addresses, and the path from the stage on.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -46,13 +46,9 @@ use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
 use crate::arn::execute_api_arn;
 use crate::authorize::{Authorizer, is_signed};
-use iamgate_apimodel::config::ApiRegistry;
 use crate::dataplane::{DataPlane, address, split_stage};
 use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
-use iamgate_apimodel::model::{
-    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
-};
 use crate::responses::{
     DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
     rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
@@ -60,6 +56,10 @@ use crate::responses::{
     rest_signature_failure,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::model::{
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
+};
 
 const INVOKE: &str = "execute-api:Invoke";
 
