@@ -172,23 +172,51 @@ fn world_dir(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("."))
 }
 
+/// `\0{file}\0{contents}` for each imported OpenAPI file, as the world
+/// file's digest covers them; `None` if one cannot be read.
+fn imported_text(path: &Path, files: &[String]) -> Option<String> {
+    let mut text = String::new();
+    for file in files {
+        let contents = std::fs::read_to_string(world_dir(path).join(file)).ok()?;
+        text.push_str(&format!("\0{file}\0{contents}"));
+    }
+    Some(text)
+}
+
 /// Applies the world file (IAM entities and APIs, with the OpenAPI files
-/// it imports) unless this exact text was the last one applied: then all
-/// of it is already in the store. The file is read once for all its
+/// it imports) unless this exact text, with the files it imported, was the
+/// last one applied: then all of it is already in the store, and the file
+/// is not even parsed. Otherwise the file is read once for all its
 /// sections, and every problem of every section is reported, each at its
 /// line and column, before anything is applied.
 async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    // The imported files' text is part of what was applied: an edited
+    let last_imports = plane
+        .world_file_imports()
+        .await
+        .map_err(|error| error.to_string())?;
+    if let Some(imported) = imported_text(path, &last_imports) {
+        let digest = world_file_digest(&format!("{text}{imported}"));
+        if plane
+            .world_file_unchanged(&digest)
+            .await
+            .map_err(|error| error.to_string())?
+        {
+            tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
+            return Ok(());
+        }
+    }
+    // The imported files' text is part of what is applied: an edited
     // OpenAPI file must not be skipped.
-    let imported = std::cell::RefCell::new(String::new());
+    let imports = std::cell::RefCell::new(Vec::new());
     let world = WorldFile::parse(&text, &|file| {
         let full = world_dir(path).join(file);
         let contents = std::fs::read_to_string(&full)
             .map_err(|error| format!("cannot read {}: {error}", full.display()))?;
-        let mut imported = imported.borrow_mut();
-        imported.push_str(&format!("\0{file}\0{contents}"));
+        imports
+            .borrow_mut()
+            .push((file.to_owned(), contents.clone()));
         Ok(contents)
     });
     let world = world.map_err(|errors| {
@@ -202,17 +230,15 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
             lines.join("\n")
         )
     })?;
-    let digest = world_file_digest(&format!("{text}{}", imported.into_inner()));
-    if plane
-        .world_file_unchanged(&digest)
-        .await
-        .map_err(|error| error.to_string())?
-    {
-        tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
-        return Ok(());
+    let mut imported = String::new();
+    let mut files = Vec::new();
+    for (file, contents) in imports.into_inner() {
+        imported.push_str(&format!("\0{file}\0{contents}"));
+        files.push(file);
     }
+    let digest = world_file_digest(&format!("{text}{imported}"));
     let summary = plane
-        .apply_world_file(&world.iam, &world.apis, &digest)
+        .apply_world_file_importing(&world.iam, &world.apis, &digest, &files)
         .await
         .map_err(|error| error.to_string())?;
     tracing::info!(

@@ -120,6 +120,11 @@ fn with_stored_trust_policies(
     records: Vec<AnyRecord>,
     stored: &HashMap<(String, String, String), Entity>,
 ) -> Result<Vec<AnyRecord>, ControlError> {
+    // The directory of every principal is built only when there is a
+    // trust policy to rewrite: a world of users alone skips it.
+    if !records.iter().any(|r| matches!(r, AnyRecord::Role(_))) {
+        return Ok(records);
+    }
     let mut principals = PrincipalDirectory::new();
     let stored_principals = stored
         .values()
@@ -166,6 +171,25 @@ impl ControlPlane {
         }))
     }
 
+    /// The OpenAPI files the last world file applied imported, in the
+    /// order it read them. The same text imports the same files, so a
+    /// restart can compute the digest of text and files from these
+    /// without parsing the text; a changed text changes the digest anyway.
+    pub async fn world_file_imports(&self) -> Result<Vec<String>, ControlError> {
+        let stored = self.store.get(SYSTEM_KIND, "", WORLD_FILE_KEY).await?;
+        Ok(stored
+            .and_then(|entity| {
+                let files = entity.body.get("imports")?.as_array()?.clone();
+                Some(
+                    files
+                        .iter()
+                        .filter_map(|file| file.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default())
+    }
+
     /// Applies `config` (whose text has `digest`) and remembers the digest
     /// in the same transaction.
     pub async fn apply_world_file(
@@ -174,11 +198,24 @@ impl ControlPlane {
         apis: &ApiRegistry,
         digest: &str,
     ) -> Result<ApplySummary, ControlError> {
+        self.apply_world_file_importing(config, apis, digest, &[])
+            .await
+    }
+
+    /// Like [`ControlPlane::apply_world_file`], remembering the OpenAPI
+    /// files the text imported (see [`ControlPlane::world_file_imports`]).
+    pub async fn apply_world_file_importing(
+        &self,
+        config: &WorldConfig,
+        apis: &ApiRegistry,
+        digest: &str,
+        imports: &[String],
+    ) -> Result<ApplySummary, ControlError> {
         let record = WriteBatch::new().put(
             SYSTEM_KIND,
             "",
             WORLD_FILE_KEY,
-            serde_json::json!({ "sha256": digest }),
+            serde_json::json!({ "sha256": digest, "imports": imports }),
             Expect::Any,
         );
         self.apply_config_with(config, apis, record).await
