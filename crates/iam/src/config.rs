@@ -466,7 +466,7 @@ impl Checker {
             Some((id, at)) => {
                 if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
                     self.error(
-                        &at,
+                        at,
                         &fields.path("id"),
                         None,
                         format!("account id {id:?} must be 12 digits"),
@@ -581,7 +581,7 @@ impl Checker {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !valid_id {
             self.error(
-                &id_node,
+                id_node,
                 &fields.path("id"),
                 Some("ValidationError"),
                 validation_message(
@@ -592,7 +592,7 @@ impl Checker {
             );
         } else if let Some(first) = self.access_keys.get(&id) {
             let message = format!("access key {id} is already declared at {first}");
-            self.error(&id_node, &fields.path("id"), None, message);
+            self.error(id_node, &fields.path("id"), None, message);
         } else {
             self.access_keys.insert(id.clone(), fields.path("id"));
         }
@@ -637,7 +637,7 @@ impl Checker {
     /// `[\w+=,.@-]+` of `min..=max` characters, with IAM's message.
     fn name(&mut self, fields: &Fields<'_>, member: &str, max: usize) -> Option<String> {
         let (name, at) = self.required_text(fields, "name")?;
-        self.check_name(&at, &fields.path("name"), &name, member, max);
+        self.check_name(at, &fields.path("name"), &name, member, max);
         Some(name)
     }
 
