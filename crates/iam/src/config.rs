@@ -29,6 +29,12 @@
 //! would have refused the same thing (names, paths, policy documents,
 //! duplicates, missing policies, quotas).
 //!
+//! The file is read once into a positioned tree by `iamgate-yaml`, shared
+//! with the API model, which decodes `apis:` and `domain_names:` from the
+//! same tree ([`WorldConfig::from_tree`]; the control plane's `WorldFile`
+//! puts the sections together). Decoding here is by hand, so a problem is
+//! noted at its node and decoding carries on.
+//!
 //! Policy documents may be JSON text or YAML mappings. A mapping is turned
 //! into JSON one member per line, remembering which YAML line each JSON line
 //! came from, so an error inside it is reported at its place in the file.
