@@ -16,7 +16,10 @@
 //!     routes:                   # HTTP ($default stage, auto-deployed)
 //!       - { key: "GET /pets", authorization: AWS_IAM, integration: { type: MOCK } }
 //! ```
-//! A bad section is rejected whole, with every problem found. Resource
+//! A bad section is rejected whole, with every problem found, each at its
+//! line and column: the section is decoded by hand from the world file's
+//! positioned tree ([`iamgate_yaml`]), read once for all sections, so a
+//! problem is noted at its node and decoding carries on. Resource
 //! policies may use AWS's shorthand `execute-api:/stage/GET/path`, expanded
 //! to full ARNs as API Gateway does on save.
 //!
@@ -38,7 +41,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, ValidationError};
-use serde::Deserialize;
+use iamgate_yaml::{ConfigError, Decoder, Fields, JsonText, Node, Value};
 
 use crate::fields;
 use crate::model::{
@@ -47,108 +50,428 @@ use crate::model::{
 };
 use crate::openapi::{self, ApiFlavour, ImportOptions};
 
-#[derive(Debug, Deserialize)]
-struct WorldFile {
-    #[serde(default)]
-    apis: Vec<ApiConfig>,
+/// A line and column in the world file.
+type Pos = (u32, u32);
+
+fn pos(node: &Node) -> Pos {
+    (node.line, node.column)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+/// A problem of one entry, at its place in the file.
+type Problem = (Pos, String);
+
+#[derive(Debug)]
 struct ApiConfig {
+    /// The entry itself.
+    at: Pos,
     id: String,
+    id_at: Pos,
     /// Required inline; with `openapi:` it chooses the flavour.
-    #[serde(rename = "type", default)]
     kind: Option<ApiKind>,
     account: String,
+    account_at: Pos,
     region: String,
-    #[serde(default)]
-    endpoint: Option<EndpointConfig>,
-    #[serde(default)]
-    stages: Vec<String>,
-    #[serde(default)]
-    policy: Option<serde_json::Value>,
-    #[serde(default)]
+    endpoint: Option<(EndpointType, Pos)>,
+    stages: Vec<(String, Pos)>,
+    policy: Option<PolicySource>,
     methods: Vec<MethodConfig>,
-    #[serde(default)]
+    methods_at: Pos,
     routes: Vec<RouteConfig>,
+    routes_at: Pos,
     /// An OpenAPI file, relative to the world file, instead of the above.
-    #[serde(default)]
-    openapi: Option<String>,
+    openapi: Option<(String, Pos)>,
     /// The Lambda Invoke API that the OpenAPI file's `aws_proxy`
     /// integrations call (inline ones name their own endpoint).
-    #[serde(default)]
-    lambda_endpoint: Option<String>,
+    lambda_endpoint: Option<(String, Pos)>,
 }
 
-#[derive(Debug, Deserialize, PartialEq, Eq, Clone, Copy)]
-#[serde(rename_all = "UPPERCASE")]
+/// A resource policy as JSON text, with where its errors are reported.
+#[derive(Debug)]
+struct PolicySource {
+    text: String,
+    /// How errors name the document (`policy`, or the OpenAPI member).
+    label: String,
+    at: Pos,
+    /// For a policy written as a YAML mapping: the YAML position of each
+    /// line of `text`.
+    origins: Option<JsonText>,
+}
+
+#[derive(Debug, PartialEq, Eq, Clone, Copy)]
 enum ApiKind {
     Rest,
     Http,
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
-#[serde(rename_all = "UPPERCASE")]
-enum EndpointConfig {
-    Regional,
-    Edge,
-    Private,
-}
-
-#[derive(Debug, Deserialize, Clone, Copy)]
+#[derive(Debug, Clone, Copy)]
 enum AuthorizationConfig {
-    #[serde(rename = "NONE")]
     None,
-    #[serde(rename = "AWS_IAM")]
     AwsIam,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct MethodConfig {
     path: String,
+    path_at: Pos,
     method: String,
+    method_at: Pos,
     authorization: AuthorizationConfig,
     integration: IntegrationConfig,
+    integration_at: Pos,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug)]
 struct RouteConfig {
     key: String,
+    key_at: Pos,
     authorization: AuthorizationConfig,
     integration: IntegrationConfig,
+    integration_at: Pos,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "type", deny_unknown_fields)]
+#[derive(Debug)]
 enum IntegrationConfig {
-    #[serde(rename = "MOCK")]
     Mock {
-        #[serde(default = "ok_status")]
         status: u16,
-        #[serde(default)]
-        headers: HashMap<String, String>,
-        #[serde(default)]
+        headers: Vec<(String, String)>,
         body: String,
     },
     /// Forward to `uri` (which may use `{param}` and `{proxy}` placeholders).
-    #[serde(rename = "HTTP_PROXY")]
     HttpProxy {
         uri: String,
         /// The API type's default when left out ([`fields::default_timeout_ms`]).
-        #[serde(default)]
         timeout_ms: Option<u64>,
     },
     /// Invoke `function` through the Lambda Invoke API at `endpoint`.
-    #[serde(rename = "AWS_PROXY")]
     AwsProxy {
         endpoint: String,
         function: String,
-        #[serde(default)]
         payload_format_version: Option<String>,
     },
+}
+
+/// Text as a world file's API sections take it: any scalar (a stage named
+/// `2024` is text), as serde read it before these sections were decoded
+/// by hand.
+pub(crate) fn scalar(decoder: &mut Decoder, node: &Node, path: &str) -> Option<String> {
+    match &node.value {
+        Value::Str(text) => Some(text.clone()),
+        Value::Int(_) | Value::Bool(_) | Value::Float(_) => node.scalar_text(),
+        _ => {
+            decoder.error(
+                node,
+                path,
+                None,
+                format!("expected a string, found {}", node.type_name()),
+            );
+            None
+        }
+    }
+}
+
+/// A member that must be there, as text (any scalar).
+pub(crate) fn required(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    name: &str,
+) -> Option<(String, Pos)> {
+    match fields.get(name) {
+        Some(node) => scalar(decoder, node, &fields.path(name)).map(|text| (text, pos(node))),
+        None => {
+            decoder.missing(fields, name);
+            None
+        }
+    }
+}
+
+/// A member that may be left out, as text (any scalar).
+pub(crate) fn optional(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+    name: &str,
+) -> Option<(String, Pos)> {
+    let node = fields.get(name)?;
+    scalar(decoder, node, &fields.path(name)).map(|text| (text, pos(node)))
+}
+
+/// A list of text (any scalars).
+fn texts(decoder: &mut Decoder, fields: &Fields<'_>, name: &str) -> Vec<(String, Pos)> {
+    let path = fields.path(name);
+    let mut out = Vec::new();
+    for (index, node) in decoder.list(fields.get(name), &path).iter().enumerate() {
+        if let Some(text) = scalar(decoder, node, &format!("{path}[{index}]")) {
+            out.push((text, pos(node)));
+        }
+    }
+    out
+}
+
+fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfig> {
+    let fields = decoder.fields(
+        node,
+        path,
+        &[
+            "id",
+            "type",
+            "account",
+            "region",
+            "endpoint",
+            "stages",
+            "policy",
+            "methods",
+            "routes",
+            "openapi",
+            "lambda_endpoint",
+        ],
+    )?;
+    let id = required(decoder, &fields, "id");
+    let kind = fields.get("type").and_then(|at| {
+        decoder
+            .choice(at, &fields.path("type"), &["REST", "HTTP"])
+            .map(|kind| {
+                if kind == "REST" {
+                    ApiKind::Rest
+                } else {
+                    ApiKind::Http
+                }
+            })
+    });
+    let account = required(decoder, &fields, "account");
+    let region = required(decoder, &fields, "region");
+    let endpoint = fields.get("endpoint").and_then(|at| {
+        let choice = decoder.choice(
+            at,
+            &fields.path("endpoint"),
+            &["REGIONAL", "EDGE", "PRIVATE"],
+        )?;
+        let kind = match choice.as_str() {
+            "EDGE" => EndpointType::Edge,
+            "PRIVATE" => EndpointType::Private,
+            _ => EndpointType::Regional,
+        };
+        Some((kind, pos(at)))
+    });
+    let stages = texts(decoder, &fields, "stages");
+    let policy = fields.get("policy").and_then(|at| {
+        let (text, origins) = match &at.value {
+            Value::Str(text) => (text.clone(), None),
+            Value::Map(_) | Value::Seq(_) => {
+                let json = iamgate_yaml::to_json(at);
+                (json.text.clone(), Some(json))
+            }
+            _ => {
+                decoder.error(
+                    at,
+                    &fields.path("policy"),
+                    None,
+                    format!(
+                        "a policy document must be JSON text or a mapping, found {}",
+                        at.type_name()
+                    ),
+                );
+                return None;
+            }
+        };
+        Some(PolicySource {
+            text,
+            label: "policy".to_owned(),
+            at: pos(at),
+            origins,
+        })
+    });
+    let methods_path = fields.path("methods");
+    let method_nodes = decoder.list(fields.get("methods"), &methods_path);
+    let methods = method_nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, at)| method_config(decoder, at, &format!("{methods_path}[{index}]")))
+        .collect();
+    let routes_path = fields.path("routes");
+    let route_nodes = decoder.list(fields.get("routes"), &routes_path);
+    let routes = route_nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, at)| route_config(decoder, at, &format!("{routes_path}[{index}]")))
+        .collect();
+    let openapi = optional(decoder, &fields, "openapi");
+    let lambda_endpoint = optional(decoder, &fields, "lambda_endpoint");
+    let ((id, id_at), (account, account_at), (region, _)) = (id?, account?, region?);
+    Some(ApiConfig {
+        at: pos(node),
+        id,
+        id_at,
+        kind,
+        account,
+        account_at,
+        region,
+        endpoint,
+        stages,
+        policy,
+        methods,
+        methods_at: fields.get("methods").map_or(pos(node), pos),
+        routes,
+        routes_at: fields.get("routes").map_or(pos(node), pos),
+        openapi,
+        lambda_endpoint,
+    })
+}
+
+fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<AuthorizationConfig> {
+    let Some(at) = fields.get("authorization") else {
+        decoder.missing(fields, "authorization");
+        return None;
+    };
+    let choice = decoder.choice(at, &fields.path("authorization"), &["NONE", "AWS_IAM"])?;
+    Some(if choice == "NONE" {
+        AuthorizationConfig::None
+    } else {
+        AuthorizationConfig::AwsIam
+    })
+}
+
+fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<MethodConfig> {
+    let fields = decoder.fields(
+        node,
+        path,
+        &["path", "method", "authorization", "integration"],
+    )?;
+    let resource_path = required(decoder, &fields, "path");
+    let method = required(decoder, &fields, "method");
+    let authorization = authorization_config(decoder, &fields);
+    let integration = integration_member(decoder, &fields);
+    let ((path, path_at), (method, method_at)) = (resource_path?, method?);
+    let (integration, integration_at) = integration?;
+    Some(MethodConfig {
+        path,
+        path_at,
+        method,
+        method_at,
+        authorization: authorization?,
+        integration,
+        integration_at,
+    })
+}
+
+fn route_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<RouteConfig> {
+    let fields = decoder.fields(node, path, &["key", "authorization", "integration"])?;
+    let key = required(decoder, &fields, "key");
+    let authorization = authorization_config(decoder, &fields);
+    let integration = integration_member(decoder, &fields);
+    let (key, key_at) = key?;
+    let (integration, integration_at) = integration?;
+    Some(RouteConfig {
+        key,
+        key_at,
+        authorization: authorization?,
+        integration,
+        integration_at,
+    })
+}
+
+fn integration_member(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+) -> Option<(IntegrationConfig, Pos)> {
+    let Some(node) = fields.get("integration") else {
+        decoder.missing(fields, "integration");
+        return None;
+    };
+    let path = fields.path("integration");
+    let Some(kind_node) = node.member("type") else {
+        // Reported as a mapping missing `type` (or as no mapping at all).
+        let fields = decoder.fields(node, &path, &["type"])?;
+        decoder.missing(&fields, "type");
+        return None;
+    };
+    let kind = decoder.choice(
+        kind_node,
+        &format!("{path}.type"),
+        &["MOCK", "HTTP_PROXY", "AWS_PROXY"],
+    )?;
+    let integration = match kind.as_str() {
+        "MOCK" => {
+            let fields = decoder.fields(node, &path, &["type", "status", "headers", "body"])?;
+            let status = match fields.get("status") {
+                None => 200,
+                Some(at) => match at.value {
+                    Value::Int(status) if u16::try_from(status).is_ok() => {
+                        u16::try_from(status).unwrap_or(200)
+                    }
+                    _ => {
+                        decoder.error(
+                            at,
+                            &fields.path("status"),
+                            None,
+                            format!("expected a status code, found {}", at.type_name()),
+                        );
+                        return None;
+                    }
+                },
+            };
+            let headers_path = fields.path("headers");
+            let mut headers = Vec::new();
+            for (name, value) in decoder.map_entries(fields.get("headers"), &headers_path) {
+                let name = scalar(decoder, name, &headers_path)?;
+                let value = scalar(decoder, value, &format!("{headers_path}.{name}"))?;
+                headers.push((name, value));
+            }
+            let body = optional(decoder, &fields, "body").map(|(body, _)| body);
+            IntegrationConfig::Mock {
+                status,
+                headers,
+                body: body.unwrap_or_default(),
+            }
+        }
+        "HTTP_PROXY" => {
+            let fields = decoder.fields(node, &path, &["type", "uri", "timeout_ms"])?;
+            let uri = required(decoder, &fields, "uri");
+            let timeout_ms = match fields.get("timeout_ms") {
+                None => None,
+                Some(at) => match at.value {
+                    Value::Int(ms) if u64::try_from(ms).is_ok() => u64::try_from(ms).ok(),
+                    _ => {
+                        decoder.error(
+                            at,
+                            &fields.path("timeout_ms"),
+                            None,
+                            format!(
+                                "expected a whole number of milliseconds, found {}",
+                                at.type_name()
+                            ),
+                        );
+                        return None;
+                    }
+                },
+            };
+            IntegrationConfig::HttpProxy {
+                uri: uri?.0,
+                timeout_ms,
+            }
+        }
+        _ => {
+            let fields = decoder.fields(
+                node,
+                &path,
+                &["type", "endpoint", "function", "payload_format_version"],
+            )?;
+            let endpoint = required(decoder, &fields, "endpoint");
+            let function = required(decoder, &fields, "function");
+            // `2.0` unquoted is a number to YAML; the version is its text.
+            let payload_format_version =
+                fields
+                    .get("payload_format_version")
+                    .and_then(|at| match at.value {
+                        Value::Float(version) => Some(format!("{version:.1}")),
+                        _ => scalar(decoder, at, &fields.path("payload_format_version")),
+                    });
+            IntegrationConfig::AwsProxy {
+                endpoint: endpoint?.0,
+                function: function?.0,
+                payload_format_version,
+            }
+        }
+    };
+    Some((integration, pos(node)))
 }
 
 /// The data plane's HTTP client speaks plain HTTP only; the URI's length
@@ -171,10 +494,6 @@ enum Built {
     Http(HttpApi),
 }
 
-fn ok_status() -> u16 {
-    200
-}
-
 /// The APIs the data plane serves, by id.
 #[derive(Debug, Default)]
 pub struct ApiRegistry {
@@ -185,6 +504,19 @@ pub struct ApiRegistry {
     /// APIs whose default `execute-api` endpoint is disabled
     /// (`disableExecuteApiEndpoint`): reachable through custom domains only.
     pub default_endpoint_disabled: std::collections::HashSet<String>,
+}
+
+/// A top-level section; `null` (`apis:` with nothing under it) counts as
+/// absent.
+pub(crate) fn present<'n>(root: &'n Node, section: &str) -> Option<&'n Node> {
+    root.member(section)
+        .filter(|node| node.value != Value::Null)
+}
+
+/// Problems as the text-taking readers report them: path first, position
+/// last.
+fn as_lines(errors: Vec<ConfigError>) -> Vec<String> {
+    errors.iter().map(ConfigError::path_first).collect()
 }
 
 impl ApiRegistry {
@@ -210,17 +542,44 @@ impl ApiRegistry {
 
     /// Reads the `apis:` section, with `read` supplying `openapi:` files.
     pub fn from_world_file_with(text: &str, read: ReadFile) -> Result<ApiRegistry, Vec<String>> {
-        let file: WorldFile =
-            serde_saphyr::from_str(text).map_err(|error| vec![format!("apis: {error}")])?;
+        let root = iamgate_yaml::parse(text).map_err(|error| as_lines(vec![error]))?;
+        Self::from_tree(&root, read).map_err(as_lines)
+    }
+
+    /// Decodes the `apis:` and `domain_names:` sections of a world file
+    /// already read into a tree (other sections ignored), with `read`
+    /// supplying `openapi:` files. Every problem is reported, in file
+    /// order, each at its line and column.
+    pub fn from_tree(root: &Node, read: ReadFile) -> Result<ApiRegistry, Vec<ConfigError>> {
+        let mut decoder = Decoder::default();
         let mut registry = ApiRegistry::default();
-        let mut errors = Vec::new();
-        for (index, api) in file.apis.iter().enumerate() {
+        let mut problems: Vec<ConfigError> = Vec::new();
+        let apis = decoder.list(present(root, "apis"), "apis");
+        for (index, node) in apis.iter().enumerate() {
+            let before = decoder.errors.len();
+            let Some(api) = api_config(&mut decoder, node, &format!("apis[{index}]")) else {
+                continue;
+            };
+            if decoder.errors.len() > before {
+                continue;
+            }
             let at = format!("apis[{index}] ({})", api.id);
-            if let Err(mut problems) = registry.add(api, read) {
-                errors.extend(problems.drain(..).map(|p| format!("{at}: {p}")));
+            if let Err(found) = registry.add(&api, read) {
+                problems.extend(
+                    found
+                        .into_iter()
+                        .map(|((line, column), message)| ConfigError {
+                            path: at.clone(),
+                            line,
+                            column,
+                            code: None,
+                            message,
+                            document_position: None,
+                        }),
+                );
             }
         }
-        match crate::domains::declared_domains(text) {
+        match crate::domains::from_tree(root) {
             Ok(domains) => {
                 for domain in domains {
                     registry
@@ -228,16 +587,19 @@ impl ApiRegistry {
                         .insert(domain.name.clone(), Arc::new(domain));
                 }
             }
-            Err(problems) => errors.extend(problems),
+            Err(found) => problems.extend(found),
         }
+        let mut errors = decoder.errors;
+        errors.extend(problems);
         if errors.is_empty() {
             Ok(registry)
         } else {
+            errors.sort_by_key(|e| (e.line, e.column));
             Err(errors)
         }
     }
 
-    fn add(&mut self, api: &ApiConfig, read: ReadFile) -> Result<(), Vec<String>> {
+    fn add(&mut self, api: &ApiConfig, read: ReadFile) -> Result<(), Vec<Problem>> {
         let mut problems = Vec::new();
         // AWS's ids are 10 characters; shorter ones from tutorials (`apiid`)
         // are accepted so their examples can be followed as written.
@@ -247,25 +609,32 @@ impl ApiRegistry {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !id_ok {
-            problems.push(format!(
-                "API id '{}' must be 1 to 64 characters of a-z and 0-9",
-                api.id
+            problems.push((
+                api.id_at,
+                format!(
+                    "API id '{}' must be 1 to 64 characters of a-z and 0-9",
+                    api.id
+                ),
             ));
         }
         if api.account.len() != 12 || !api.account.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!("account '{}' must be 12 digits", api.account));
+            problems.push((
+                api.account_at,
+                format!("account '{}' must be 12 digits", api.account),
+            ));
         }
         if self.rest.contains_key(&api.id) || self.http.contains_key(&api.id) {
-            problems.push(format!("API id '{}' is declared twice", api.id));
+            problems.push((api.id_at, format!("API id '{}' is declared twice", api.id)));
         }
         let built = match (&api.openapi, api.kind) {
             (Some(file), _) => imported_api(api, file, read),
             (None, Some(ApiKind::Rest)) => rest_api(api).map(Built::Rest),
             (None, Some(ApiKind::Http)) => http_api(api).map(Built::Http),
-            (None, None) => Err(vec![
+            (None, None) => Err(vec![(
+                api.at,
                 "type (REST or HTTP) is required unless the API is imported with openapi:"
                     .to_owned(),
-            ]),
+            )]),
         };
         match built {
             Ok(Built::Rest(rest)) if problems.is_empty() => {
@@ -303,10 +672,7 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
             headers,
             body,
         } => {
-            let mut headers: Vec<(String, String)> = headers
-                .iter()
-                .map(|(k, v)| (k.clone(), v.clone()))
-                .collect();
+            let mut headers = headers.clone();
             headers.sort();
             fields::mock_headers(&headers).map_err(|invalid| format!("MOCK headers: {invalid}"))?;
             fields::template("the MOCK body", body)
@@ -356,35 +722,39 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
     })
 }
 
-fn endpoint_type(config: Option<EndpointConfig>) -> Option<EndpointType> {
-    config.map(|config| match config {
-        EndpointConfig::Regional => EndpointType::Regional,
-        EndpointConfig::Edge => EndpointType::Edge,
-        EndpointConfig::Private => EndpointType::Private,
-    })
+fn endpoint_type(api: &ApiConfig) -> Option<EndpointType> {
+    api.endpoint.map(|(kind, _)| kind)
 }
 
-fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
+const LAMBDA_ENDPOINT_INLINE: &str = "lambda_endpoint is for APIs imported with openapi: (inline AWS_PROXY integrations name their endpoint)";
+
+fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
     let mut problems = Vec::new();
     if !api.routes.is_empty() {
-        problems.push("a REST API has methods, not routes".to_owned());
+        problems.push((
+            api.routes_at,
+            "a REST API has methods, not routes".to_owned(),
+        ));
     }
-    if api.lambda_endpoint.is_some() {
-        problems.push(
-            "lambda_endpoint is for APIs imported with openapi: (inline AWS_PROXY integrations name their endpoint)"
-                .to_owned(),
-        );
+    if let Some((_, at)) = &api.lambda_endpoint {
+        problems.push((*at, LAMBDA_ENDPOINT_INLINE.to_owned()));
     }
     let mut methods = Vec::new();
     for method in &api.methods {
         if let Err(invalid) = fields::path_template(ApiFlavour::Rest, "path", &method.path) {
-            problems.push(format!("method {} path: {invalid}", method.method));
+            problems.push((
+                method.path_at,
+                format!("method {} path: {invalid}", method.method),
+            ));
         }
         if !fields::METHODS.contains(&method.method.as_str()) {
-            problems.push(format!(
-                "method '{}' is not one of {}",
-                method.method,
-                fields::METHODS.join(", ")
+            problems.push((
+                method.method_at,
+                format!(
+                    "method '{}' is not one of {}",
+                    method.method,
+                    fields::METHODS.join(", ")
+                ),
             ));
         }
         match integration(&method.integration, ApiFlavour::Rest) {
@@ -394,18 +764,11 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
                 authorization: authorization(method.authorization),
                 integration,
             }),
-            Err(problem) => problems.push(problem),
+            Err(problem) => problems.push((method.integration_at, problem)),
         }
     }
-    let endpoint = endpoint_type(api.endpoint).unwrap_or(EndpointType::Regional);
-    deploy_rest(
-        api,
-        endpoint,
-        api.policy.as_ref(),
-        "policy",
-        methods,
-        problems,
-    )
+    let endpoint = endpoint_type(api).unwrap_or(EndpointType::Regional);
+    deploy_rest(api, endpoint, api.policy.as_ref(), methods, problems)
 }
 
 /// Deploys `methods` and the resource policy to the entry's stages; the
@@ -413,44 +776,41 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<String>> {
 fn deploy_rest(
     api: &ApiConfig,
     endpoint_type: EndpointType,
-    policy: Option<&serde_json::Value>,
-    policy_at: &str,
+    policy: Option<&PolicySource>,
     methods: Vec<Method>,
-    mut problems: Vec<String>,
-) -> Result<RestApi, Vec<String>> {
+    mut problems: Vec<Problem>,
+) -> Result<RestApi, Vec<Problem>> {
     if api.stages.is_empty() {
-        problems.push("a REST API needs at least one stage to be served".to_owned());
+        problems.push((
+            api.at,
+            "a REST API needs at least one stage to be served".to_owned(),
+        ));
     }
-    for name in &api.stages {
+    for (name, at) in &api.stages {
         if let Err(invalid) = fields::stage_name(name, false) {
-            problems.push(invalid.0);
+            problems.push((*at, invalid.0));
         }
     }
     let mut policy_text = None;
     let policy = match policy {
         None => {
             if endpoint_type == EndpointType::Private {
-                problems
-                    .push("a PRIVATE API cannot be deployed without a resource policy".to_owned());
+                let at = api.endpoint.map_or(api.at, |(_, at)| at);
+                problems.push((
+                    at,
+                    "a PRIVATE API cannot be deployed without a resource policy".to_owned(),
+                ));
             }
             None
         }
-        Some(value) => {
-            let text = match value {
-                serde_json::Value::String(text) => text.clone(),
-                other => other.to_string(),
-            };
-            let expanded = expand_shorthand(&text, &api.region, &api.account, &api.id);
+        Some(source) => {
+            let expanded = expand_shorthand(&source.text, &api.region, &api.account, &api.id);
             let compiled = compile_resource_policy(&expanded);
             policy_text = Some(expanded);
             match compiled {
                 Ok(compiled) => Some(compiled),
                 Err(errors) => {
-                    problems.extend(
-                        errors
-                            .iter()
-                            .map(|e| format!("{policy_at} {}:{}: {}", e.line, e.column, e.message)),
-                    );
+                    problems.extend(errors.iter().map(|e| policy_problem(source, e)));
                     None
                 }
             }
@@ -467,7 +827,7 @@ fn deploy_rest(
     let stages = api
         .stages
         .iter()
-        .map(|name| {
+        .map(|(name, _)| {
             (
                 name.clone(),
                 RestStage {
@@ -488,27 +848,45 @@ fn deploy_rest(
     })
 }
 
-fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
+/// A policy error at its place: inside a YAML mapping, the line it came
+/// from; in JSON text, the text's place and the position inside it.
+fn policy_problem(source: &PolicySource, error: &ValidationError) -> Problem {
+    match source.origins.as_ref().and_then(|o| o.origin(error.line)) {
+        Some(at) => (at, format!("{}: {}", source.label, error.message)),
+        None => (
+            source.at,
+            format!(
+                "{} {}:{}: {}",
+                source.label, error.line, error.column, error.message
+            ),
+        ),
+    }
+}
+
+fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<Problem>> {
     let mut problems = Vec::new();
-    if api.policy.is_some() {
+    if let Some(policy) = &api.policy {
         // AWS: resource policies aren't supported for HTTP APIs.
-        problems.push("HTTP APIs do not support resource policies".to_owned());
+        problems.push((
+            policy.at,
+            "HTTP APIs do not support resource policies".to_owned(),
+        ));
     }
     if !api.methods.is_empty() {
-        problems.push("an HTTP API has routes, not methods".to_owned());
+        problems.push((
+            api.methods_at,
+            "an HTTP API has routes, not methods".to_owned(),
+        ));
     }
-    if api.lambda_endpoint.is_some() {
-        problems.push(
-            "lambda_endpoint is for APIs imported with openapi: (inline AWS_PROXY integrations name their endpoint)"
-                .to_owned(),
-        );
+    if let Some((_, at)) = &api.lambda_endpoint {
+        problems.push((*at, LAMBDA_ENDPOINT_INLINE.to_owned()));
     }
     let mut routes = Vec::new();
     for route in &api.routes {
         let integration = match integration(&route.integration, ApiFlavour::Http) {
             Ok(integration) => integration,
             Err(problem) => {
-                problems.push(problem);
+                problems.push((route.integration_at, problem));
                 continue;
             }
         };
@@ -520,7 +898,10 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
                 authorization: authorization(route.authorization),
                 integration,
             }),
-            Err(invalid) => problems.push(format!("route key '{}': {invalid}", route.key)),
+            Err(invalid) => problems.push((
+                route.key_at,
+                format!("route key '{}': {invalid}", route.key),
+            )),
         }
     }
     deploy_http(api, routes, problems)
@@ -530,17 +911,17 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<String>> {
 fn deploy_http(
     api: &ApiConfig,
     routes: Vec<Route>,
-    mut problems: Vec<String>,
-) -> Result<HttpApi, Vec<String>> {
-    for name in &api.stages {
+    mut problems: Vec<Problem>,
+) -> Result<HttpApi, Vec<Problem>> {
+    for (name, at) in &api.stages {
         if let Err(invalid) = fields::stage_name(name, true) {
-            problems.push(invalid.0);
+            problems.push((*at, invalid.0));
         }
     }
     if !problems.is_empty() {
         return Err(problems);
     }
-    let mut names = api.stages.clone();
+    let mut names: Vec<String> = api.stages.iter().map(|(name, _)| name.clone()).collect();
     if names.is_empty() {
         names.push("$default".to_owned());
     }
@@ -566,24 +947,35 @@ fn deploy_http(
 
 /// An entry with `openapi: FILE`: the file supplies methods or routes, the
 /// resource policy and the endpoint type; the entry supplies the rest.
-fn imported_api(api: &ApiConfig, file: &str, read: ReadFile) -> Result<Built, Vec<String>> {
+/// The file's own problems are reported at the `openapi:` member, with
+/// their place inside the file.
+fn imported_api(
+    api: &ApiConfig,
+    file: &(String, Pos),
+    read: ReadFile,
+) -> Result<Built, Vec<Problem>> {
+    let (file, file_at) = (&file.0, file.1);
     let mut problems = Vec::new();
     if !api.methods.is_empty() || !api.routes.is_empty() || api.policy.is_some() {
-        problems.push(format!(
-            "methods, routes and policy come from the OpenAPI file {file}, not the world file"
+        problems.push((
+            api.at,
+            format!(
+                "methods, routes and policy come from the OpenAPI file {file}, not the world file"
+            ),
         ));
     }
-    if let Some(endpoint) = &api.lambda_endpoint
+    if let Some((endpoint, at)) = &api.lambda_endpoint
         && !endpoint.starts_with("http://")
     {
-        problems.push(format!(
-            "lambda_endpoint '{endpoint}' must be an http:// URL"
+        problems.push((
+            *at,
+            format!("lambda_endpoint '{endpoint}' must be an http:// URL"),
         ));
     }
     let text = match read(file) {
         Ok(text) => text,
         Err(problem) => {
-            problems.push(problem);
+            problems.push((file_at, problem));
             return Err(problems);
         }
     };
@@ -592,7 +984,7 @@ fn imported_api(api: &ApiConfig, file: &str, read: ReadFile) -> Result<Built, Ve
             ApiKind::Rest => ApiFlavour::Rest,
             ApiKind::Http => ApiFlavour::Http,
         }),
-        lambda_endpoint: api.lambda_endpoint.clone(),
+        lambda_endpoint: api.lambda_endpoint.as_ref().map(|(e, _)| e.clone()),
     };
     let imported = match openapi::import(&text, &options) {
         Ok(imported) => imported,
@@ -601,37 +993,39 @@ fn imported_api(api: &ApiConfig, file: &str, read: ReadFile) -> Result<Built, Ve
                 error
                     .problems
                     .iter()
-                    .map(|problem| format!("openapi {file}: {problem}")),
+                    .map(|problem| (file_at, format!("openapi {file}: {problem}"))),
             );
             return Err(problems);
         }
     };
     match imported.flavour {
         ApiFlavour::Rest => {
-            let endpoint = match (endpoint_type(api.endpoint), imported.endpoint_type) {
+            let endpoint = match (endpoint_type(api), imported.endpoint_type) {
                 (Some(ours), Some(theirs)) if ours != theirs => {
-                    problems.push(format!(
-                        "endpoint {ours:?} differs from the OpenAPI file's {theirs:?}"
+                    let at = api.endpoint.map_or(file_at, |(_, at)| at);
+                    problems.push((
+                        at,
+                        format!("endpoint {ours:?} differs from the OpenAPI file's {theirs:?}"),
                     ));
                     ours
                 }
                 (Some(kind), _) | (None, Some(kind)) => kind,
                 (None, None) => EndpointType::Regional,
             };
-            let policy_at = format!("openapi {file}: $['x-amazon-apigateway-policy']");
-            deploy_rest(
-                api,
-                endpoint,
-                imported.policy.as_ref(),
-                &policy_at,
-                imported.methods,
-                problems,
-            )
-            .map(Built::Rest)
+            let policy = imported.policy.as_ref().map(|value| PolicySource {
+                text: match value {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                },
+                label: format!("openapi {file}: $['x-amazon-apigateway-policy']"),
+                at: file_at,
+                origins: None,
+            });
+            deploy_rest(api, endpoint, policy.as_ref(), imported.methods, problems).map(Built::Rest)
         }
         ApiFlavour::Http => {
-            if api.endpoint.is_some() {
-                problems.push("HTTP APIs have no endpoint type to choose".to_owned());
+            if let Some((_, at)) = api.endpoint {
+                problems.push((at, "HTTP APIs have no endpoint type to choose".to_owned()));
             }
             deploy_http(api, imported.routes, problems).map(Built::Http)
         }

@@ -5,7 +5,8 @@
 //! another. Routing a request by its host is the data plane's
 //! (`iamgate_gateway::domains`).
 //!
-//! In the world file:
+//! In the world file (decoded from the tree the file is read into once,
+//! so each problem has its line and column):
 //!
 //! ```yaml
 //! domain_names:
@@ -19,8 +20,9 @@
 
 use std::collections::BTreeMap;
 
-use serde::Deserialize;
+use iamgate_yaml::{ConfigError, Decoder, Node};
 
+use crate::config::{optional, present, required};
 use crate::model::EndpointType;
 use crate::registry::stable_id;
 use crate::stored::{ApiMapping, DomainNameRecord};
@@ -51,102 +53,137 @@ pub fn domain_name(name: &str) -> Option<String> {
     ok.then_some(lower)
 }
 
-#[derive(Debug, Deserialize)]
-struct DomainsFile {
-    #[serde(default)]
-    domain_names: Vec<DomainConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct DomainConfig {
-    name: String,
-    account: String,
-    region: String,
-    #[serde(default)]
-    endpoint: Option<String>,
-    #[serde(default)]
-    mappings: Vec<MappingConfig>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct MappingConfig {
-    #[serde(default)]
-    base_path: String,
-    api: String,
-    stage: String,
-}
-
 /// The `domain_names:` section of a world file, as stored documents
-/// created at `created_at`; every problem is reported.
+/// created at `created_at`; every problem is reported, each ending with
+/// its line and column.
 pub fn declared_domains(text: &str) -> Result<Vec<DomainNameRecord>, Vec<String>> {
-    let file: DomainsFile =
-        serde_saphyr::from_str(text).map_err(|error| vec![format!("domain_names: {error}")])?;
-    let mut problems = Vec::new();
+    let lines = |errors: Vec<ConfigError>| errors.iter().map(ConfigError::path_first).collect();
+    let root = iamgate_yaml::parse(text).map_err(|error| lines(vec![error]))?;
+    from_tree(&root).map_err(lines)
+}
+
+/// The `domain_names:` section of a world file already read into a tree;
+/// every problem is reported at its line and column.
+pub fn from_tree(root: &Node) -> Result<Vec<DomainNameRecord>, Vec<ConfigError>> {
+    let mut decoder = Decoder::default();
     let mut domains: Vec<DomainNameRecord> = Vec::new();
-    for (index, domain) in file.domain_names.iter().enumerate() {
-        let at = format!("domain_names[{index}] ({})", domain.name);
-        let name = domain_name(&domain.name).unwrap_or_else(|| {
-            problems.push(format!("{at}: '{}' is not a domain name", domain.name));
-            domain.name.clone()
-        });
-        if domains.iter().any(|d| d.name == name) {
-            problems.push(format!("{at}: declared twice"));
+    let list = decoder.list(present(root, "domain_names"), "domain_names");
+    for (index, node) in list.iter().enumerate() {
+        let path = format!("domain_names[{index}]");
+        if let Some(domain) = domain(&mut decoder, node, &path, &domains) {
+            domains.push(domain);
         }
-        if domain.account.len() != 12 || !domain.account.bytes().all(|b| b.is_ascii_digit()) {
-            problems.push(format!(
-                "{at}: account '{}' must be 12 digits",
-                domain.account
-            ));
-        }
-        let endpoint_type = match domain.endpoint.as_deref() {
-            None | Some("REGIONAL") => EndpointType::Regional,
-            Some("EDGE") => EndpointType::Edge,
-            Some("PRIVATE") => EndpointType::Private,
-            Some(other) => {
-                problems.push(format!(
-                    "{at}: endpoint '{other}' is not REGIONAL, EDGE or PRIVATE"
-                ));
-                EndpointType::Regional
-            }
-        };
-        let mut mappings = BTreeMap::new();
-        for mapping in &domain.mappings {
-            let key = mapping.base_path.trim_matches('/').to_owned();
-            let key = if key == "(none)" { String::new() } else { key };
-            // The bound CreateBasePathMapping applies (`fields::path`).
-            if let Err(invalid) = crate::fields::path("basePath", &key) {
-                problems.push(format!("{at}: {invalid}"));
-            }
-            let id = stable_id(&format!("{name}#{key}"), 6);
-            let previous = mappings.insert(
-                key.clone(),
-                ApiMapping {
-                    id,
-                    api_id: mapping.api.clone(),
-                    stage: mapping.stage.clone(),
-                },
-            );
-            if previous.is_some() {
-                problems.push(format!("{at}: base path '{key}' is mapped twice"));
-            }
-        }
-        domains.push(DomainNameRecord {
-            name,
-            account: domain.account.clone(),
-            region: domain.region.clone(),
-            created_at: 0,
-            endpoint_type,
-            mappings,
-            tags: BTreeMap::new(),
-        });
     }
-    if problems.is_empty() {
+    if decoder.errors.is_empty() {
         Ok(domains)
     } else {
-        Err(problems)
+        Err(decoder.errors)
     }
+}
+
+fn domain(
+    decoder: &mut Decoder,
+    node: &Node,
+    path: &str,
+    earlier: &[DomainNameRecord],
+) -> Option<DomainNameRecord> {
+    let fields = decoder.fields(
+        node,
+        path,
+        &["name", "account", "region", "endpoint", "mappings"],
+    )?;
+    let declared = required(decoder, &fields, "name");
+    let account = required(decoder, &fields, "account");
+    let region = required(decoder, &fields, "region");
+    let endpoint = optional(decoder, &fields, "endpoint");
+    let mappings_path = fields.path("mappings");
+    let mut declared_mappings = Vec::new();
+    for (index, at) in decoder
+        .list(fields.get("mappings"), &mappings_path)
+        .iter()
+        .enumerate()
+    {
+        let path = format!("{mappings_path}[{index}]");
+        let Some(mapping) = decoder.fields(at, &path, &["base_path", "api", "stage"]) else {
+            continue;
+        };
+        let base_path = optional(decoder, &mapping, "base_path").map(|(text, _)| text);
+        let api = required(decoder, &mapping, "api");
+        let stage = required(decoder, &mapping, "stage");
+        if let (Some((api, _)), Some((stage, _))) = (api, stage) {
+            declared_mappings.push((base_path.unwrap_or_default(), api, stage, at));
+        }
+    }
+    let ((declared, name_at), (account, account_at), (region, _)) = (declared?, account?, region?);
+    let at = format!("{path} ({declared})");
+    let mut problem = |(line, column): (u32, u32), message: String| {
+        decoder.errors.push(ConfigError {
+            path: at.clone(),
+            line,
+            column,
+            code: None,
+            message,
+            document_position: None,
+        });
+    };
+    let name = domain_name(&declared).unwrap_or_else(|| {
+        problem(name_at, format!("'{declared}' is not a domain name"));
+        declared.clone()
+    });
+    if earlier.iter().any(|d| d.name == name) {
+        problem(name_at, "declared twice".to_owned());
+    }
+    if account.len() != 12 || !account.bytes().all(|b| b.is_ascii_digit()) {
+        problem(account_at, format!("account '{account}' must be 12 digits"));
+    }
+    let endpoint_type = match endpoint {
+        None => EndpointType::Regional,
+        Some((kind, at)) => match kind.as_str() {
+            "REGIONAL" => EndpointType::Regional,
+            "EDGE" => EndpointType::Edge,
+            "PRIVATE" => EndpointType::Private,
+            other => {
+                problem(
+                    at,
+                    format!("endpoint '{other}' is not REGIONAL, EDGE or PRIVATE"),
+                );
+                EndpointType::Regional
+            }
+        },
+    };
+    let mut mappings = BTreeMap::new();
+    for (base_path, api, stage, node) in declared_mappings {
+        let key = base_path.trim_matches('/').to_owned();
+        let key = if key == "(none)" { String::new() } else { key };
+        // The bound CreateBasePathMapping applies (`fields::path`).
+        if let Err(invalid) = crate::fields::path("basePath", &key) {
+            problem((node.line, node.column), invalid.to_string());
+        }
+        let id = stable_id(&format!("{name}#{key}"), 6);
+        let previous = mappings.insert(
+            key.clone(),
+            ApiMapping {
+                id,
+                api_id: api,
+                stage,
+            },
+        );
+        if previous.is_some() {
+            problem(
+                (node.line, node.column),
+                format!("base path '{key}' is mapped twice"),
+            );
+        }
+    }
+    Some(DomainNameRecord {
+        name,
+        account,
+        region,
+        created_at: 0,
+        endpoint_type,
+        mappings,
+        tags: BTreeMap::new(),
+    })
 }
 
 #[cfg(test)]

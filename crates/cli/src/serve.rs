@@ -29,8 +29,7 @@ use hyper::body::Incoming;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use iamgate_apimodel::config::ApiRegistry;
-use iamgate_control::apply::world_file_digest;
+use iamgate_control::apply::{WorldFile, world_file_digest};
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
 use iamgate_gateway::access::{AccessLogEntry, policy_type_name};
 use iamgate_gateway::client_ip::TrustedProxies;
@@ -39,7 +38,6 @@ use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
 use iamgate_gateway::listener::Listener;
 use iamgate_gateway::pipeline::{Exchange, Flow, Head, Origin};
 use iamgate_gateway::responses::GatewayResponse;
-use iamgate_iam::WorldConfig;
 use iamgate_policy::condition::Cidr;
 use iamgate_snapshot::Live;
 use iamgate_store::{SecretCipher, Store};
@@ -175,50 +173,73 @@ fn world_dir(path: &Path) -> &Path {
     path.parent().unwrap_or(Path::new("."))
 }
 
+/// `\0{file}\0{contents}` for each imported OpenAPI file, as the world
+/// file's digest covers them; `None` if one cannot be read.
+fn imported_text(path: &Path, files: &[String]) -> Option<String> {
+    let mut text = String::new();
+    for file in files {
+        let contents = std::fs::read_to_string(world_dir(path).join(file)).ok()?;
+        text.push_str(&format!("\0{file}\0{contents}"));
+    }
+    Some(text)
+}
+
 /// Applies the world file (IAM entities and APIs, with the OpenAPI files
-/// it imports) unless this exact text was the last one applied: then all
-/// of it is already in the store. Every problem of either part is reported
-/// before anything is applied.
+/// it imports) unless this exact text, with the files it imported, was the
+/// last one applied: then all of it is already in the store, and the file
+/// is not even parsed. Otherwise the file is read once for all its
+/// sections, and every problem of every section is reported, each at its
+/// line and column, before anything is applied.
 async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-    // The APIs part is small and names the imported files, whose text is
-    // part of what was applied: an edited OpenAPI file must not be skipped.
-    let imported = std::cell::RefCell::new(String::new());
-    let apis = ApiRegistry::from_world_file_with(&text, &|file| {
+    let last_imports = plane
+        .world_file_imports()
+        .await
+        .map_err(|error| error.to_string())?;
+    if let Some(imported) = imported_text(path, &last_imports) {
+        let digest = world_file_digest(&format!("{text}{imported}"));
+        if plane
+            .world_file_unchanged(&digest)
+            .await
+            .map_err(|error| error.to_string())?
+        {
+            tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
+            return Ok(());
+        }
+    }
+    // The imported files' text is part of what is applied: an edited
+    // OpenAPI file must not be skipped.
+    let imports = std::cell::RefCell::new(Vec::new());
+    let world = WorldFile::parse(&text, &|file| {
         let full = world_dir(path).join(file);
         let contents = std::fs::read_to_string(&full)
             .map_err(|error| format!("cannot read {}: {error}", full.display()))?;
-        let mut imported = imported.borrow_mut();
-        imported.push_str(&format!("\0{file}\0{contents}"));
+        imports
+            .borrow_mut()
+            .push((file.to_owned(), contents.clone()));
         Ok(contents)
     });
-    let digest = world_file_digest(&format!("{text}{}", imported.into_inner()));
-    if plane
-        .world_file_unchanged(&digest)
-        .await
-        .map_err(|error| error.to_string())?
-    {
-        tracing::info!(sha256 = %digest, "world file unchanged since it was applied; not applied again");
-        return Ok(());
-    }
-    let world = WorldConfig::parse_with_sections(&text, &["apis", "domain_names"]);
-    let mut lines: Vec<String> = Vec::new();
-    if let Err(errors) = &world {
-        lines.extend(errors.iter().map(|e| format!("{}:{e}", path.display())));
-    }
-    if let Err(errors) = &apis {
-        lines.extend(errors.iter().map(|e| format!("{}: {e}", path.display())));
-    }
-    let (Ok(config), Ok(apis)) = (world, apis) else {
-        return Err(format!(
+    let world = world.map_err(|errors| {
+        let lines: Vec<String> = errors
+            .iter()
+            .map(|e| format!("{}:{e}", path.display()))
+            .collect();
+        format!(
             "the world file has {} error(s):\n{}",
             lines.len(),
             lines.join("\n")
-        ));
-    };
+        )
+    })?;
+    let mut imported = String::new();
+    let mut files = Vec::new();
+    for (file, contents) in imports.into_inner() {
+        imported.push_str(&format!("\0{file}\0{contents}"));
+        files.push(file);
+    }
+    let digest = world_file_digest(&format!("{text}{imported}"));
     let summary = plane
-        .apply_world_file(&config, &apis, &digest)
+        .apply_world_file_importing(&world.iam, &world.apis, &digest, &files)
         .await
         .map_err(|error| error.to_string())?;
     tracing::info!(

@@ -1,4 +1,12 @@
-//! Applying a world file to the store.
+//! Reading a world file and applying it to the store.
+//!
+//! The file is read once into a positioned tree ([`iamgate_yaml`]) and
+//! every section is decoded from it ([`WorldFile::parse`]): the IAM
+//! sections by `iamgate-iam`, `apis:` and `domain_names:` by
+//! `iamgate-apimodel`. This is the one place that knows all sections, as
+//! the control plane is the one crate that depends on both owners; every
+//! problem of every section comes back together, in file order, each at
+//! its line and column.
 //!
 //! The file declares entities; applying it creates what is missing and
 //! updates what differs, in one transaction, and never deletes (entities
@@ -9,7 +17,7 @@
 
 use std::collections::HashMap;
 
-use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::config::{ApiRegistry, ReadFile};
 use iamgate_apimodel::registry::declared_records;
 use iamgate_apimodel::stored::{DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, REST_API_KIND};
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
@@ -18,7 +26,7 @@ use iamgate_iam::records::{
     AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, Record, RoleRecord,
     UserRecord,
 };
-use iamgate_iam::{AnyRecord, SecretText, WorldConfig};
+use iamgate_iam::{AnyRecord, ConfigError, SecretText, WorldConfig};
 use iamgate_sigv4::Secret;
 use iamgate_store::{Entity, Expect, WriteBatch};
 use sha2::{Digest, Sha256};
@@ -47,6 +55,39 @@ fn address(kind: EntityKind, account: &str, name: &str) -> (&'static str, String
         _ => name.to_lowercase(),
     };
     (kind_name, account.to_owned(), key)
+}
+
+/// A world file, read once and decoded: every section.
+#[derive(Debug)]
+pub struct WorldFile {
+    /// `accounts:` and everything IAM in them.
+    pub iam: WorldConfig,
+    /// `apis:` and `domain_names:`.
+    pub apis: ApiRegistry,
+}
+
+/// The top-level sections the API model reads; the IAM reader refuses any
+/// other it does not know.
+const API_SECTIONS: &[&str] = &["apis", "domain_names"];
+
+impl WorldFile {
+    /// Reads `text` once and decodes every section; `read` supplies the
+    /// OpenAPI files `apis:` entries import. Any problem rejects the file
+    /// whole, with every problem of every section, in file order.
+    pub fn parse(text: &str, read: ReadFile) -> Result<WorldFile, Vec<ConfigError>> {
+        let root = iamgate_yaml::parse(text).map_err(|error| vec![error])?;
+        let iam = WorldConfig::from_tree(&root, API_SECTIONS);
+        let apis = ApiRegistry::from_tree(&root, read);
+        match (iam, apis) {
+            (Ok(iam), Ok(apis)) => Ok(WorldFile { iam, apis }),
+            (iam, apis) => {
+                let mut errors = iam.err().unwrap_or_default();
+                errors.extend(apis.err().unwrap_or_default());
+                errors.sort_by_key(|e| (e.line, e.column));
+                Err(errors)
+            }
+        }
+    }
 }
 
 /// Where the digest of the last world file applied is kept.
@@ -79,6 +120,11 @@ fn with_stored_trust_policies(
     records: Vec<AnyRecord>,
     stored: &HashMap<(String, String, String), Entity>,
 ) -> Result<Vec<AnyRecord>, ControlError> {
+    // The directory of every principal is built only when there is a
+    // trust policy to rewrite: a world of users alone skips it.
+    if !records.iter().any(|r| matches!(r, AnyRecord::Role(_))) {
+        return Ok(records);
+    }
     let mut principals = PrincipalDirectory::new();
     let stored_principals = stored
         .values()
@@ -125,6 +171,25 @@ impl ControlPlane {
         }))
     }
 
+    /// The OpenAPI files the last world file applied imported, in the
+    /// order it read them. The same text imports the same files, so a
+    /// restart can compute the digest of text and files from these
+    /// without parsing the text; a changed text changes the digest anyway.
+    pub async fn world_file_imports(&self) -> Result<Vec<String>, ControlError> {
+        let stored = self.store.get(SYSTEM_KIND, "", WORLD_FILE_KEY).await?;
+        Ok(stored
+            .and_then(|entity| {
+                let files = entity.body.get("imports")?.as_array()?.clone();
+                Some(
+                    files
+                        .iter()
+                        .filter_map(|file| file.as_str().map(str::to_owned))
+                        .collect(),
+                )
+            })
+            .unwrap_or_default())
+    }
+
     /// Applies `config` (whose text has `digest`) and remembers the digest
     /// in the same transaction.
     pub async fn apply_world_file(
@@ -133,11 +198,24 @@ impl ControlPlane {
         apis: &ApiRegistry,
         digest: &str,
     ) -> Result<ApplySummary, ControlError> {
+        self.apply_world_file_importing(config, apis, digest, &[])
+            .await
+    }
+
+    /// Like [`ControlPlane::apply_world_file`], remembering the OpenAPI
+    /// files the text imported (see [`ControlPlane::world_file_imports`]).
+    pub async fn apply_world_file_importing(
+        &self,
+        config: &WorldConfig,
+        apis: &ApiRegistry,
+        digest: &str,
+        imports: &[String],
+    ) -> Result<ApplySummary, ControlError> {
         let record = WriteBatch::new().put(
             SYSTEM_KIND,
             "",
             WORLD_FILE_KEY,
-            serde_json::json!({ "sha256": digest }),
+            serde_json::json!({ "sha256": digest, "imports": imports }),
             Expect::Any,
         );
         self.apply_config_with(config, apis, record).await

@@ -29,6 +29,12 @@
 //! would have refused the same thing (names, paths, policy documents,
 //! duplicates, missing policies, quotas).
 //!
+//! The file is read once into a positioned tree by `iamgate-yaml`, shared
+//! with the API model, which decodes `apis:` and `domain_names:` from the
+//! same tree ([`WorldConfig::from_tree`]; the control plane's `WorldFile`
+//! puts the sections together). Decoding here is by hand, so a problem is
+//! noted at its node and decoding carries on.
+//!
 //! Policy documents may be JSON text or YAML mappings. A mapping is turned
 //! into JSON one member per line, remembering which YAML line each JSON line
 //! came from, so an error inside it is reported at its place in the file.
@@ -45,11 +51,8 @@
 //! mints fresh ones only for new entities, and applying the same file twice
 //! then yields identical records.
 
-mod yaml;
-
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::fmt;
 
 use iamgate_policy::validate::{InlineOwner, inline_quota_error};
 use iamgate_policy::{PolicyDocument, PolicyKind, ValidationError};
@@ -61,7 +64,8 @@ use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, ManagedPolicyRecord,
     PolicyVersionRecord, RoleRecord, SecretText, Tag, Timestamp, UserRecord,
 };
-use yaml::{Node, Value};
+pub use iamgate_yaml::ConfigError;
+use iamgate_yaml::{Decoder, Fields, JsonText, Node, Value};
 
 /// Role session limits (seconds), CreateRole's `MaxSessionDuration`.
 pub const MIN_MAX_SESSION_DURATION: u32 = 3600;
@@ -72,41 +76,6 @@ const GROUPS_PER_USER: usize = 10;
 const TAGS_PER_ENTITY: usize = 50;
 const DESCRIPTION_MAX: usize = 1000;
 const PATH_MAX: usize = 512;
-
-/// One problem in a world file.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConfigError {
-    /// Where in the YAML structure: `accounts[0].users[1].policies.read`.
-    pub path: String,
-    /// Position in the file (1-based); 0 when unknown.
-    pub line: u32,
-    pub column: u32,
-    /// AWS's error code when IAM would refuse the same thing
-    /// (`MalformedPolicyDocument`, `ValidationError`, `EntityAlreadyExists`,
-    /// `NoSuchEntity`, `PolicyNotAttachable`, `LimitExceeded`).
-    pub code: Option<&'static str>,
-    /// AWS's message where there is one, otherwise ours.
-    pub message: String,
-    /// For errors inside a policy document given as JSON text: the line and
-    /// column inside that text.
-    pub document_position: Option<(u32, u32)>,
-}
-
-impl fmt::Display for ConfigError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}: ", self.line, self.column, self.path)?;
-        if let Some(code) = self.code {
-            write!(f, "{code}: ")?;
-        }
-        f.write_str(&self.message)?;
-        if let Some((line, column)) = self.document_position {
-            write!(f, " (document line {line}, column {column})")?;
-        }
-        Ok(())
-    }
-}
-
-impl std::error::Error for ConfigError {}
 
 /// A validated world file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -253,23 +222,25 @@ impl WorldConfig {
         text: &str,
         other_sections: &[&str],
     ) -> Result<WorldConfig, Vec<ConfigError>> {
-        let root = yaml::parse(text).map_err(|error| {
-            vec![ConfigError {
-                path: String::new(),
-                line: error.line,
-                column: error.column,
-                code: None,
-                message: error.message,
-                document_position: None,
-            }]
-        })?;
+        let root = iamgate_yaml::parse(text).map_err(|error| vec![error])?;
+        Self::from_tree(&root, other_sections)
+    }
+
+    /// Decodes the IAM sections of a world file already read into a tree
+    /// (the other sections named in `other_sections` are left to their
+    /// readers); every problem is reported, in file order.
+    pub fn from_tree(
+        root: &Node,
+        other_sections: &[&str],
+    ) -> Result<WorldConfig, Vec<ConfigError>> {
         let mut checker = Checker::default();
-        let config = checker.world(&root, other_sections);
-        if checker.errors.is_empty() {
+        let config = checker.world(root, other_sections);
+        let mut errors = checker.decoder.errors;
+        if errors.is_empty() {
             Ok(config)
         } else {
-            checker.errors.sort_by_key(|e| (e.line, e.column));
-            Err(checker.errors)
+            errors.sort_by_key(|e| (e.line, e.column));
+            Err(errors)
         }
     }
 
@@ -405,38 +376,14 @@ fn key_record(
     .into()
 }
 
-/// Collects every error while decoding the tree.
+/// Collects every error while decoding the tree (the shapes through the
+/// shared [`Decoder`], the IAM rules here).
 #[derive(Default)]
 struct Checker {
-    errors: Vec<ConfigError>,
+    decoder: Decoder,
     /// Access key id → path of its first declaration (ids are global).
     access_keys: HashMap<String, String>,
     aws_policy_arns: Vec<String>,
-}
-
-/// The members of a mapping, after unknown members were reported.
-struct Fields<'n> {
-    node: &'n Node,
-    path: String,
-    members: Vec<(String, &'n Node)>,
-}
-
-impl<'n> Fields<'n> {
-    /// A member's value; `null` counts as absent.
-    fn get(&self, name: &str) -> Option<&'n Node> {
-        self.members
-            .iter()
-            .find(|(key, value)| key == name && value.value != Value::Null)
-            .map(|(_, value)| *value)
-    }
-
-    fn path(&self, name: &str) -> String {
-        if self.path.is_empty() {
-            name.to_string()
-        } else {
-            format!("{}.{name}", self.path)
-        }
-    }
 }
 
 /// Per-account names declared so far, lower-cased → (declared name, path).
@@ -452,126 +399,20 @@ fn validation_message(value: &str, member: &str, constraint: &str) -> String {
     )
 }
 
+impl std::ops::Deref for Checker {
+    type Target = Decoder;
+    fn deref(&self) -> &Decoder {
+        &self.decoder
+    }
+}
+
+impl std::ops::DerefMut for Checker {
+    fn deref_mut(&mut self) -> &mut Decoder {
+        &mut self.decoder
+    }
+}
+
 impl Checker {
-    fn error(&mut self, node: &Node, path: &str, code: Option<&'static str>, message: String) {
-        self.errors.push(ConfigError {
-            path: path.to_string(),
-            line: node.line,
-            column: node.column,
-            code,
-            message,
-            document_position: None,
-        });
-    }
-
-    fn fields<'n>(&mut self, node: &'n Node, path: &str, allowed: &[&str]) -> Option<Fields<'n>> {
-        let Value::Map(entries) = &node.value else {
-            self.error(
-                node,
-                path,
-                None,
-                format!("expected a mapping, found {}", node.type_name()),
-            );
-            return None;
-        };
-        let mut members = Vec::new();
-        for (key, value) in entries {
-            let Some(name) = key.scalar_text() else {
-                self.error(key, path, None, "a member name must be text".to_string());
-                continue;
-            };
-            if allowed.contains(&name.as_str()) {
-                members.push((name, value));
-            } else {
-                let at = if path.is_empty() {
-                    name.clone()
-                } else {
-                    format!("{path}.{name}")
-                };
-                self.error(
-                    key,
-                    &at,
-                    None,
-                    format!(
-                        "unknown field `{name}`, expected one of: {}",
-                        allowed.join(", ")
-                    ),
-                );
-            }
-        }
-        Some(Fields {
-            node,
-            path: path.to_string(),
-            members,
-        })
-    }
-
-    fn text(&mut self, node: &Node, path: &str) -> Option<String> {
-        match &node.value {
-            Value::Str(text) => Some(text.clone()),
-            Value::Int(number) => Some(number.to_string()),
-            _ => {
-                self.error(
-                    node,
-                    path,
-                    None,
-                    format!("expected a string, found {}", node.type_name()),
-                );
-                None
-            }
-        }
-    }
-
-    fn required_text(&mut self, fields: &Fields<'_>, name: &str) -> Option<(String, Node)> {
-        match fields.get(name) {
-            Some(node) => {
-                let text = self.text(node, &fields.path(name))?;
-                Some((text, node.clone()))
-            }
-            None => {
-                self.error(
-                    fields.node,
-                    &fields.path,
-                    None,
-                    format!("missing required field `{name}`"),
-                );
-                None
-            }
-        }
-    }
-
-    fn list<'n>(&mut self, node: Option<&'n Node>, path: &str) -> &'n [Node] {
-        match node.map(|n| (n, &n.value)) {
-            None => &[],
-            Some((_, Value::Seq(items))) => items,
-            Some((node, _)) => {
-                self.error(
-                    node,
-                    path,
-                    None,
-                    format!("expected a list, found {}", node.type_name()),
-                );
-                &[]
-            }
-        }
-    }
-
-    fn map_entries<'n>(&mut self, node: Option<&'n Node>, path: &str) -> &'n [(Node, Node)] {
-        match node.map(|n| (n, &n.value)) {
-            None => &[],
-            Some((_, Value::Map(entries))) => entries,
-            Some((node, _)) => {
-                self.error(
-                    node,
-                    path,
-                    None,
-                    format!("expected a mapping, found {}", node.type_name()),
-                );
-                &[]
-            }
-        }
-    }
-
     fn world(&mut self, root: &Node, other_sections: &[&str]) -> WorldConfig {
         self.aws_policy_arns = aws_managed_policies().iter().map(|p| p.arn()).collect();
         let mut allowed = vec!["accounts"];
@@ -631,7 +472,7 @@ impl Checker {
             Some((id, at)) => {
                 if id.len() != 12 || !id.bytes().all(|b| b.is_ascii_digit()) {
                     self.error(
-                        &at,
+                        at,
                         &fields.path("id"),
                         None,
                         format!("account id {id:?} must be 12 digits"),
@@ -746,7 +587,7 @@ impl Checker {
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit());
         if !valid_id {
             self.error(
-                &id_node,
+                id_node,
                 &fields.path("id"),
                 Some("ValidationError"),
                 validation_message(
@@ -757,7 +598,7 @@ impl Checker {
             );
         } else if let Some(first) = self.access_keys.get(&id) {
             let message = format!("access key {id} is already declared at {first}");
-            self.error(&id_node, &fields.path("id"), None, message);
+            self.error(id_node, &fields.path("id"), None, message);
         } else {
             self.access_keys.insert(id.clone(), fields.path("id"));
         }
@@ -802,7 +643,7 @@ impl Checker {
     /// `[\w+=,.@-]+` of `min..=max` characters, with IAM's message.
     fn name(&mut self, fields: &Fields<'_>, member: &str, max: usize) -> Option<String> {
         let (name, at) = self.required_text(fields, "name")?;
-        self.check_name(&at, &fields.path("name"), &name, member, max);
+        self.check_name(at, &fields.path("name"), &name, member, max);
         Some(name)
     }
 
@@ -958,7 +799,7 @@ impl Checker {
         let (text, origins) = match &node.value {
             Value::Str(text) => (text.clone(), None),
             Value::Map(_) => {
-                let json = yaml::to_json(node);
+                let json = iamgate_yaml::to_json(node);
                 (json.text.clone(), Some(json))
             }
             _ => {
@@ -987,7 +828,7 @@ impl Checker {
         node: &Node,
         path: &str,
         error: &ValidationError,
-        origins: Option<&yaml::JsonText>,
+        origins: Option<&JsonText>,
     ) {
         let code = match error.code {
             iamgate_policy::ErrorCode::MalformedPolicyDocument => "MalformedPolicyDocument",
