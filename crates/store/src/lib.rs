@@ -71,6 +71,7 @@
 
 mod error;
 mod model;
+mod plan;
 mod postgres;
 pub mod secrets;
 mod sqlite;

@@ -16,12 +16,16 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
+use std::collections::HashMap;
+
+use sqlx::QueryBuilder;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{Notify, watch};
 
-use crate::model::{Change, ChangeOp, Entity, Snapshot, WriteBatch, WriteOp};
+use crate::model::{Change, Entity, Snapshot, WriteBatch};
+use crate::plan;
 use crate::{
     ChangeRow, DeltaRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap,
     seq_from_db, seq_to_db, trimmed_through_after, unix_now,
@@ -61,71 +65,74 @@ impl PostgresBackend {
         .fetch_one(&mut *tx)
         .await?;
 
-        for (index, op) in batch.ops().iter().enumerate() {
-            let (kind, scope, key) = op.target();
-            let found: Option<i64> = sqlx::query_scalar(
-                "SELECT version FROM entities WHERE kind = $1 AND scope = $2 AND key = $3",
-            )
-            .bind(kind)
-            .bind(scope)
-            .bind(key)
-            .fetch_optional(&mut *tx)
-            .await?;
-            let expected = op.expect();
-            if !expected.admits(found) {
-                // Rolling back now releases the counter lock before the caller
-                // sees the error. If the rollback fails the connection is
-                // discarded, and the server aborts the transaction with it.
+        let mut found = HashMap::new();
+        for chunk in plan::addresses(batch).chunks(plan::ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<sqlx::Postgres>::new(
+                "SELECT kind, scope, key, version FROM entities WHERE (kind, scope, key) IN (",
+            );
+            query.push_values(chunk, |mut row, (kind, scope, key)| {
+                row.push_bind(*kind).push_bind(*scope).push_bind(*key);
+            });
+            query.push(")");
+            let rows: Vec<(String, String, String, i64)> =
+                query.build_query_as().fetch_all(&mut *tx).await?;
+            for (kind, scope, key, version) in rows {
+                found.insert((kind, scope, key), version);
+            }
+        }
+        let plan = match plan::plan(batch, seq, &found) {
+            Ok(plan) => plan,
+            Err(error) => {
+                // Rolling back now releases the counter lock before the
+                // caller sees the error. If the rollback fails the
+                // connection is discarded, and the server aborts the
+                // transaction with it.
                 let _ = tx.rollback().await;
-                return Err(StoreError::ExpectationFailed {
-                    index,
-                    expected,
-                    found,
-                });
+                return Err(error);
             }
-            let change = match op {
-                WriteOp::Put { body, .. } => {
-                    sqlx::query(
-                        "INSERT INTO entities (kind, scope, key, version, body) \
-                         VALUES ($1, $2, $3, $4, $5) \
-                         ON CONFLICT (kind, scope, key) \
-                         DO UPDATE SET version = excluded.version, body = excluded.body",
-                    )
-                    .bind(kind)
-                    .bind(scope)
-                    .bind(key)
-                    .bind(seq)
-                    .bind(Json(body))
-                    .execute(&mut *tx)
-                    .await?;
-                    Some(ChangeOp::Put)
-                }
-                WriteOp::Delete { .. } if found.is_some() => {
-                    sqlx::query("DELETE FROM entities WHERE kind = $1 AND scope = $2 AND key = $3")
-                        .bind(kind)
-                        .bind(scope)
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
-                    Some(ChangeOp::Delete)
-                }
-                WriteOp::Delete { .. } => None,
-            };
-            if let Some(change) = change {
-                sqlx::query(
-                    "INSERT INTO changes (seq, idx, kind, scope, key, op, at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(seq)
-                .bind(i32::try_from(index).unwrap_or(i32::MAX))
-                .bind(kind)
-                .bind(scope)
-                .bind(key)
-                .bind(change.as_str())
-                .bind(unix_now())
-                .execute(&mut *tx)
-                .await?;
-            }
+        };
+        for chunk in plan.deletes.chunks(plan::ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<sqlx::Postgres>::new(
+                "DELETE FROM entities WHERE (kind, scope, key) IN (",
+            );
+            query.push_values(chunk, |mut row, (kind, scope, key)| {
+                row.push_bind(*kind).push_bind(*scope).push_bind(*key);
+            });
+            query.push(")");
+            query.build().execute(&mut *tx).await?;
+        }
+        for chunk in plan.upserts.chunks(plan::ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO entities (kind, scope, key, version, body) ",
+            );
+            query.push_values(chunk, |mut row, ((kind, scope, key), body)| {
+                row.push_bind(*kind)
+                    .push_bind(*scope)
+                    .push_bind(*key)
+                    .push_bind(seq)
+                    .push_bind(Json(*body));
+            });
+            query.push(
+                " ON CONFLICT (kind, scope, key) \
+                 DO UPDATE SET version = excluded.version, body = excluded.body",
+            );
+            query.build().execute(&mut *tx).await?;
+        }
+        let at = unix_now();
+        for chunk in plan.changes.chunks(plan::ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<sqlx::Postgres>::new(
+                "INSERT INTO changes (seq, idx, kind, scope, key, op, at) ",
+            );
+            query.push_values(chunk, |mut row, (index, (kind, scope, key), op)| {
+                row.push_bind(seq)
+                    .push_bind(i32::try_from(*index).unwrap_or(i32::MAX))
+                    .push_bind(*kind)
+                    .push_bind(*scope)
+                    .push_bind(*key)
+                    .push_bind(op.as_str())
+                    .push_bind(at);
+            });
+            query.build().execute(&mut *tx).await?;
         }
         sqlx::query("SELECT pg_notify($1, $2)")
             .bind(CHANNEL)

@@ -72,6 +72,7 @@ conformance!(
     the_change_log_stays_bounded_under_a_write_loop,
     list_of_user_finds_a_users_entities_ignoring_case,
     scan_all_visits_what_load_all_returns,
+    a_batch_larger_than_one_statement_is_applied_whole,
 );
 
 mod cases {
@@ -768,6 +769,47 @@ mod cases {
             .unwrap();
         assert_eq!(seq, loaded.seq);
         assert_eq!(visited, loaded.entities);
+    }
+
+    pub async fn a_batch_larger_than_one_statement_is_applied_whole(db: Arc<Db>) {
+        let store = db.open().await;
+        let start = store.latest_seq().await.unwrap();
+        let mut batch = WriteBatch::new();
+        for i in 0..2_500 {
+            batch = batch.put("user", "1", format!("u{i:05}"), user("u"), Expect::Absent);
+        }
+        // The same entity twice in one batch: the later op sees the earlier.
+        batch = batch.put("user", "1", "u00000", user("again"), Expect::Present);
+        let seq = store.apply(&batch).await.unwrap();
+        let stored = store.list("user", "1").await.unwrap();
+        assert_eq!(stored.len(), 2_500);
+        assert_eq!(stored[0].body, user("again"));
+        assert!(
+            stored
+                .iter()
+                .all(|e| e.version == i64::try_from(seq).unwrap())
+        );
+        assert_eq!(store.changes_since(start).await.unwrap().len(), 2_501);
+
+        // A failing expectation anywhere leaves nothing of a large batch.
+        let mut batch = WriteBatch::new();
+        for i in 0..2_500 {
+            batch = batch.delete("user", "1", format!("u{i:05}"), Expect::Present);
+        }
+        batch = batch.delete("user", "1", "missing", Expect::Present);
+        let failed = store.apply(&batch).await;
+        assert!(matches!(
+            failed,
+            Err(StoreError::ExpectationFailed { index: 2_500, .. })
+        ));
+        assert_eq!(store.list("user", "1").await.unwrap().len(), 2_500);
+
+        let mut batch = WriteBatch::new();
+        for i in 0..2_500 {
+            batch = batch.delete("user", "1", format!("u{i:05}"), Expect::Present);
+        }
+        store.apply(&batch).await.unwrap();
+        assert!(store.list("user", "1").await.unwrap().is_empty());
     }
 
     pub async fn changes_since_reports_gap_after_trim(db: Arc<Db>) {
