@@ -18,8 +18,6 @@ mod support;
 
 use std::sync::Arc;
 
-use sqlx::Connection as _;
-use sqlx::postgres::PgConnection;
 use support::Gateway;
 
 const A: &str = "111111111111";
@@ -157,34 +155,9 @@ async fn concurrent_attach_detach_put_role_policy_and_tag_user_all_succeed_on_sq
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_attach_detach_put_role_policy_and_tag_user_all_succeed_on_postgres() {
-    let Ok(admin_url) = std::env::var("IAMGATE_TEST_POSTGRES_URL") else {
-        eprintln!("SKIP: IAMGATE_TEST_POSTGRES_URL not set");
-        return;
-    };
-    let schema = format!(
-        "contention_{}_{}",
-        std::process::id(),
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_nanos()
-    );
-    let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    let separator = if admin_url.contains('?') { '&' } else { '?' };
-    let url = format!("{admin_url}{separator}options[search_path]={schema}");
-    let gw = Arc::new(Gateway::start_on(&url, WORLD, tempfile::tempdir().unwrap()).await);
-    // Drop the schema whether the case passed or not.
-    let outcome = tokio::spawn(contend(gw)).await;
-    sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-        .execute(&mut admin)
-        .await
-        .unwrap();
-    admin.close().await.unwrap();
-    if let Err(panic) = outcome {
-        std::panic::resume_unwind(panic.into_panic());
-    }
+    support::on_postgres("contention", |url| async move {
+        let gw = Gateway::start_on(&url, WORLD, tempfile::tempdir().unwrap()).await;
+        contend(Arc::new(gw)).await;
+    })
+    .await;
 }

@@ -22,8 +22,6 @@ use iamgate_control::{ControlPlane, ControlPlanes, Service};
 use iamgate_store::{SecretCipher, Store};
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use sqlx::Connection as _;
-use sqlx::postgres::PgConnection;
 use support::{Call, Gateway, sign_call};
 
 const A: &str = "111111111111";
@@ -402,35 +400,10 @@ proptest! {
     fn writes_applied_incrementally_give_the_snapshot_a_full_load_gives_on_postgres(
         writes in proptest::collection::vec(write(), 1..30)
     ) {
-        let Ok(admin_url) = std::env::var("IAMGATE_TEST_POSTGRES_URL") else {
+        if std::env::var("IAMGATE_TEST_POSTGRES_URL").is_err() {
             eprintln!("SKIP: IAMGATE_TEST_POSTGRES_URL not set");
             return Ok(());
-        };
-        runtime().block_on(async {
-            let schema = format!(
-                "incremental_{}_{}",
-                std::process::id(),
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_nanos()
-            );
-            let mut admin = PgConnection::connect(&admin_url).await.unwrap();
-            sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            let separator = if admin_url.contains('?') { '&' } else { '?' };
-            let url = format!("{admin_url}{separator}options[search_path]={schema}");
-            let outcome = tokio::spawn(check(url, writes)).await;
-            sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
-                .execute(&mut admin)
-                .await
-                .unwrap();
-            admin.close().await.unwrap();
-            if let Err(panic) = outcome {
-                std::panic::resume_unwind(panic.into_panic());
-            }
-        });
+        }
+        runtime().block_on(support::on_postgres("incremental", |url| check(url, writes)));
     }
 }

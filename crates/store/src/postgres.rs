@@ -18,6 +18,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use std::collections::HashMap;
 
+use serde_json::Value;
 use sqlx::QueryBuilder;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
@@ -274,14 +275,47 @@ impl PostgresBackend {
         if let Some(gap) = gap(seq, trimmed_through, latest) {
             return Err(StoreError::Gap(gap));
         }
-        let rows: Vec<DeltaRow> = sqlx::query_as(
-            "SELECT c.seq, c.kind, c.scope, c.key, e.version, e.body FROM changes c \
-             LEFT JOIN entities e ON e.kind = c.kind AND e.scope = c.scope AND e.key = c.key \
-             WHERE c.seq > $1 ORDER BY c.seq, c.idx",
+        // Two steps, not a join: the change rows by their primary key, then
+        // the entities they name by theirs. A join lets the planner, misled
+        // by the statistics of a change log that was just trimmed, hash the
+        // whole entities table — a 100 ms scan at 100,000 users, on every
+        // write.
+        let changes: Vec<(i64, String, String, String)> = sqlx::query_as(
+            "SELECT seq, kind, scope, key FROM changes WHERE seq > $1 ORDER BY seq, idx",
         )
         .bind(seq_to_db(seq))
         .fetch_all(&mut *tx)
         .await?;
+        let mut addresses: Vec<(&str, &str, &str)> = changes
+            .iter()
+            .map(|(_, kind, scope, key)| (kind.as_str(), scope.as_str(), key.as_str()))
+            .collect();
+        addresses.sort_unstable();
+        addresses.dedup();
+        let mut now: HashMap<(String, String, String), (i64, Json<Value>)> = HashMap::new();
+        for chunk in addresses.chunks(plan::ROWS_PER_STATEMENT) {
+            let mut query = QueryBuilder::<sqlx::Postgres>::new(
+                "SELECT kind, scope, key, version, body FROM entities WHERE (kind, scope, key) IN (",
+            );
+            query.push_values(chunk, |mut row, (kind, scope, key)| {
+                row.push_bind(*kind).push_bind(*scope).push_bind(*key);
+            });
+            query.push(")");
+            let found: Vec<EntityRow> = query.build_query_as().fetch_all(&mut *tx).await?;
+            for (kind, scope, key, version, body) in found {
+                now.insert((kind, scope, key), (version, body));
+            }
+        }
+        let rows: Vec<DeltaRow> = changes
+            .into_iter()
+            .map(|(seq, kind, scope, key)| {
+                let entity = now
+                    .get(&(kind.clone(), scope.clone(), key.clone()))
+                    .cloned();
+                let (version, body) = entity.map_or((None, None), |(v, b)| (Some(v), Some(b)));
+                (seq, kind, scope, key, version, body)
+            })
+            .collect();
         tx.commit().await?;
         Ok((latest, rows))
     }

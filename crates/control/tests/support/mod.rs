@@ -273,3 +273,44 @@ pub fn url_decode(text: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// Runs `case` with the URL of a fresh PostgreSQL schema in the database
+/// of `IAMGATE_TEST_POSTGRES_URL`, and drops the schema afterwards whether
+/// the case passed or not. Without the variable, prints SKIP and returns.
+pub async fn on_postgres<F, Fut>(prefix: &str, case: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    use sqlx::Connection as _;
+    let Ok(admin_url) = std::env::var("IAMGATE_TEST_POSTGRES_URL") else {
+        eprintln!("SKIP: IAMGATE_TEST_POSTGRES_URL not set");
+        return;
+    };
+    let schema = format!(
+        "{prefix}_{}_{}",
+        std::process::id(),
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_nanos()
+    );
+    let mut admin = sqlx::postgres::PgConnection::connect(&admin_url)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE SCHEMA \"{schema}\""))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    let url = format!("{admin_url}{separator}options[search_path]={schema}");
+    let outcome = tokio::spawn(case(url)).await;
+    sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{schema}\" CASCADE"))
+        .execute(&mut admin)
+        .await
+        .unwrap();
+    admin.close().await.unwrap();
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic.into_panic());
+    }
+}
