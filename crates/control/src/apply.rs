@@ -28,7 +28,7 @@ use iamgate_iam::records::{
 };
 use iamgate_iam::{AnyRecord, ConfigError, SecretText, WorldConfig};
 use iamgate_sigv4::Secret;
-use iamgate_store::{Entity, Expect, WriteBatch};
+use iamgate_store::{Entity, Expect, SYSTEM_KIND, WriteBatch};
 use sha2::{Digest, Sha256};
 
 use crate::plane::{ControlError, ControlPlane};
@@ -91,7 +91,6 @@ impl WorldFile {
 }
 
 /// Where the digest of the last world file applied is kept.
-const SYSTEM_KIND: &str = "system";
 const WORLD_FILE_KEY: &str = "world-file";
 
 /// The digest that identifies a world file's exact text.
