@@ -142,6 +142,8 @@ pub struct World {
     /// The ARN of each stored managed policy, by store address.
     policy_arns: imbl::OrdMap<NameKey, String>,
     principals: PrincipalDirectory,
+    /// Compiled inline policy sets, by their names and texts.
+    inline_sets: imbl::OrdMap<String, SharedInline>,
     sealer: Option<Arc<TokenSealer>>,
     /// Documents that do not parse, by the entity they belong to.
     problems: imbl::OrdMap<Subject, Vec<String>>,
@@ -252,28 +254,53 @@ fn parse_stored(
     }
 }
 
-/// An identity's inline policies, compiled together.
-fn compile_inline(
-    owner: &str,
-    inline: &std::collections::BTreeMap<String, String>,
-    problems: &mut Vec<String>,
-) -> Arc<CompiledPolicies> {
-    if inline.is_empty() {
-        return no_policies();
-    }
-    let mut named = Vec::new();
+/// A set of inline policies compiled once and shared by every identity
+/// whose inline policies are the same (same names, same texts): a
+/// hundred thousand users with the same inline policy hold one compiled
+/// set, not a hundred thousand. `holders` counts the entities using it, so
+/// it is dropped with the last one.
+#[derive(Clone)]
+struct SharedInline {
+    set: Arc<CompiledPolicies>,
+    /// Why a document does not parse, without the owner's name (each
+    /// holder reports them under its own).
+    problems: Arc<[String]>,
+    holders: usize,
+}
+
+/// The key of a set of inline policies: every name and text, in order.
+fn inline_key(inline: &std::collections::BTreeMap<String, String>) -> String {
+    let mut key = String::new();
     for (name, text) in inline {
-        let what = format!("{owner} inline policy {name}");
+        key.push_str(name);
+        key.push('\0');
+        key.push_str(text);
+        key.push('\0');
+    }
+    key
+}
+
+/// Inline policies compiled together. Their ids name the policy, not its
+/// owner (`inline:NAME`), since the set is shared by every owner.
+fn compile_inline(inline: &std::collections::BTreeMap<String, String>) -> SharedInline {
+    let mut named = Vec::new();
+    let mut problems = Vec::new();
+    for (name, text) in inline {
+        let what = format!("inline policy {name}");
         if let Some(document) =
-            parse_stored(Some(text), PolicyKind::InlineIdentity, &what, problems)
+            parse_stored(Some(text), PolicyKind::InlineIdentity, &what, &mut problems)
         {
             named.push(NamedPolicy {
-                id: Arc::from(format!("{owner}#{name}")),
+                id: Arc::from(format!("inline:{name}")),
                 document,
             });
         }
     }
-    Arc::new(CompiledPolicies::compile(&named))
+    SharedInline {
+        set: Arc::new(CompiledPolicies::compile(&named)),
+        problems: problems.into(),
+        holders: 0,
+    }
 }
 
 impl World {
@@ -293,6 +320,7 @@ impl World {
             policies: embedded.policies.clone(),
             policy_arns: imbl::OrdMap::new(),
             principals: PrincipalDirectory::new(),
+            inline_sets: imbl::OrdMap::new(),
             sealer,
             problems: embedded.problems.clone(),
         }
@@ -341,8 +369,12 @@ impl World {
             }
             AnyRecord::Group(group) => {
                 let key = lower_key(&group.account, &group.name);
+                if let Some(old) = self.groups.get(&key).cloned() {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 let mut problems = Vec::new();
-                let inline = compile_inline(&group.arn(), &group.inline_policies, &mut problems);
+                let inline =
+                    self.acquire_inline(&group.arn(), &group.inline_policies, &mut problems);
                 self.set_problems(Subject::Group(key.clone()), problems);
                 let entry = GroupEntry {
                     record: group,
@@ -357,10 +389,13 @@ impl World {
                         .get(&key)
                         .map(|old| (old.record.arn(), old.record.id.clone())),
                 );
+                if let Some(old) = self.roles.get(&key).cloned() {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 self.principals.insert(role.arn(), role.id.clone());
                 let owner = role.arn();
                 let mut problems = Vec::new();
-                let inline = compile_inline(&owner, &role.inline_policies, &mut problems);
+                let inline = self.acquire_inline(&owner, &role.inline_policies, &mut problems);
                 let trust = parse_stored(
                     Some(&role.trust_policy),
                     PolicyKind::RoleTrust,
@@ -389,9 +424,12 @@ impl World {
                         .get(&key)
                         .map(|old| (old.record.arn(), old.record.id.clone())),
                 );
+                if let Some(old) = self.users.get(&key).cloned() {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 self.principals.insert(user.arn(), user.id.clone());
                 let mut problems = Vec::new();
-                let inline = compile_inline(&user.arn(), &user.inline_policies, &mut problems);
+                let inline = self.acquire_inline(&user.arn(), &user.inline_policies, &mut problems);
                 self.set_problems(Subject::User(key.clone()), problems);
                 let entry = UserEntry {
                     record: user,
@@ -435,16 +473,24 @@ impl World {
                 }
             }
             GroupRecord::KIND => {
-                self.groups.remove(&name_key);
+                if let Some(old) = self.groups.remove(&name_key) {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 self.problems.remove(&Subject::Group(name_key));
             }
             RoleRecord::KIND => {
                 let old = self.roles.remove(&name_key);
+                if let Some(old) = &old {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
                 self.problems.remove(&Subject::Role(name_key));
             }
             UserRecord::KIND => {
                 let old = self.users.remove(&name_key);
+                if let Some(old) = &old {
+                    self.release_inline(&old.record.inline_policies);
+                }
                 self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
                 self.problems.remove(&Subject::User(name_key));
             }
@@ -478,6 +524,51 @@ impl World {
                 self.policies.remove(arn);
                 self.problems.remove(&subject);
             }
+        }
+    }
+
+    /// The compiled set of `inline` for a new holder named `owner`: the
+    /// shared one if another identity has the same inline policies,
+    /// compiled otherwise. Its parse problems go to `problems`, under
+    /// `owner`.
+    fn acquire_inline(
+        &mut self,
+        owner: &str,
+        inline: &std::collections::BTreeMap<String, String>,
+        problems: &mut Vec<String>,
+    ) -> Arc<CompiledPolicies> {
+        if inline.is_empty() {
+            return no_policies();
+        }
+        let shared = self
+            .inline_sets
+            .entry(inline_key(inline))
+            .or_insert_with(|| compile_inline(inline));
+        shared.holders += 1;
+        problems.extend(
+            shared
+                .problems
+                .iter()
+                .map(|problem| format!("{owner} {problem}")),
+        );
+        shared.set.clone()
+    }
+
+    /// A holder of `inline` is gone; the set goes with its last holder.
+    fn release_inline(&mut self, inline: &std::collections::BTreeMap<String, String>) {
+        if inline.is_empty() {
+            return;
+        }
+        let key = inline_key(inline);
+        let last = match self.inline_sets.get_mut(&key) {
+            Some(shared) => {
+                shared.holders = shared.holders.saturating_sub(1);
+                shared.holders == 0
+            }
+            None => false,
+        };
+        if last {
+            self.inline_sets.remove(&key);
         }
     }
 
@@ -706,6 +797,9 @@ impl World {
             ));
         }
         lines.push(format!("principals {:?}", self.principals.describe()));
+        for (key, shared) in &self.inline_sets {
+            lines.push(format!("inline set {key:?} holders={}", shared.holders));
+        }
         lines.extend(self.problems().iter().map(|p| format!("problem {p}")));
         lines.sort();
         lines
