@@ -344,4 +344,14 @@ apis:
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         );
     }
+
+    #[test]
+    fn a_disabled_default_endpoint_is_known_by_api_id() {
+        let declared = ApiRegistry::from_world_file(FILE).unwrap();
+        let (mut rest, http) = declared_records(&declared, |_, _, _| 0);
+        rest[0].disable_execute_api_endpoint = true;
+        let (registry, _) = ApiRegistry::from_records(rest, http, []);
+        assert!(registry.is_default_endpoint_disabled("a1b2c3d4e5"));
+        assert!(!registry.is_default_endpoint_disabled("h1b2c3d4e5"));
+    }
 }

@@ -9,14 +9,12 @@
 //!
 //! The domain names themselves (their records, the world file's
 //! `domain_names:` section, the name rules) are part of the API model
-//! (`iamgate_apimodel::domains`); only routing and the answers it gives
-//! live here, because they are the data plane's.
+//! (`iamgate_apimodel::domains`); only routing by host and base path
+//! lives here, because it is the data plane's.
 
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::domains::domain_name_id;
 use iamgate_apimodel::model::EndpointType;
-
-use crate::responses::{GatewayResponse, rest_forbidden};
 
 /// Where a custom-domain request goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -94,23 +92,6 @@ fn rest_after<'a>(path: &'a str, key: &str) -> Option<&'a str> {
     (after.is_empty() || after.starts_with('/')).then_some(after)
 }
 
-/// AWS's answer when an API whose default endpoint is disabled
-/// (`disableExecuteApiEndpoint`) is called through it (host
-/// `{api-id}.execute-api.…` or path-style): `403 {"message":"Forbidden"}`.
-/// A trait so the registry, which belongs to the API model and knows no
-/// responses, answers it where the data plane asks.
-pub trait DefaultEndpointRefusal {
-    /// The refusal, or `None` when the API may be called so.
-    fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse>;
-}
-
-impl DefaultEndpointRefusal for ApiRegistry {
-    fn default_endpoint_refusal(&self, api_id: &str) -> Option<GatewayResponse> {
-        self.is_default_endpoint_disabled(api_id)
-            .then(|| rest_forbidden(&iamgate_wire::new_request_id()))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
@@ -118,7 +99,6 @@ mod tests {
     use super::*;
     use iamgate_apimodel::domains::declared_domains;
     use iamgate_apimodel::model::HttpApi;
-    use iamgate_apimodel::registry::declared_records;
 
     fn registry() -> ApiRegistry {
         let text = r#"
@@ -213,37 +193,5 @@ domain_names:
                 domain_name_id("111122223333", "api.example.com")
             ))
         );
-    }
-
-    const DEFAULT_ENDPOINT_FILE: &str = r#"
-apis:
-  - id: a1b2c3d4e5
-    type: REST
-    account: "111122223333"
-    region: us-east-1
-    stages: [prod, test]
-    policy: { Version: "2012-10-17", Statement: [{ Effect: Allow, Principal: "*", Action: "execute-api:Invoke", Resource: "execute-api:/*" }] }
-    methods:
-      - { path: "/pets/{id}", method: GET, authorization: AWS_IAM, integration: { type: MOCK, body: pet } }
-  - id: h1b2c3d4e5
-    type: HTTP
-    account: "111122223333"
-    region: us-east-1
-    routes:
-      - { key: "GET /pets", authorization: AWS_IAM, integration: { type: MOCK, body: pets } }
-"#;
-
-    #[test]
-    fn a_disabled_default_endpoint_is_refused_with_forbidden() {
-        let declared = ApiRegistry::from_world_file(DEFAULT_ENDPOINT_FILE).unwrap();
-        let (mut rest, http) = declared_records(&declared, |_, _, _| 0);
-        rest[0].disable_execute_api_endpoint = true;
-        let (registry, _) = ApiRegistry::from_records(rest, http, []);
-        let refusal = registry.default_endpoint_refusal("a1b2c3d4e5").unwrap();
-        assert_eq!(
-            (refusal.status, refusal.body.as_str()),
-            (403, r#"{"message":"Forbidden"}"#)
-        );
-        assert!(registry.default_endpoint_refusal("h1b2c3d4e5").is_none());
     }
 }

@@ -569,7 +569,7 @@ pub fn refuse_early(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) ->
             (None, None) => None,
         };
         if through == Through::DefaultEndpoint
-            && apis.default_endpoint_disabled.contains(&exchange.api_id)
+            && apis.is_default_endpoint_disabled(&exchange.api_id)
         {
             return exchange.refuse(
                 AccessDecision::default_endpoint_disabled(),
