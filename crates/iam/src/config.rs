@@ -306,7 +306,7 @@ impl WorldConfig {
                         path: group.path.clone(),
                         id,
                         created_at,
-                        inline_policies: group.policies.clone(),
+                        inline_policies: group.policies.clone().into(),
                         attached_policies: group.managed_policies.clone(),
                     }
                     .into(),
@@ -323,7 +323,7 @@ impl WorldConfig {
                         created_at,
                         tags: user.tags.clone(),
                         permissions_boundary: user.permissions_boundary.clone(),
-                        inline_policies: user.policies.clone(),
+                        inline_policies: user.policies.clone().into(),
                         attached_policies: user.managed_policies.clone(),
                         groups: user.groups.clone(),
                     }
@@ -348,7 +348,7 @@ impl WorldConfig {
                         max_session_duration: role.max_session_duration,
                         permissions_boundary: role.permissions_boundary.clone(),
                         tags: role.tags.clone(),
-                        inline_policies: role.policies.clone(),
+                        inline_policies: role.policies.clone().into(),
                         attached_policies: role.managed_policies.clone(),
                     }
                     .into(),

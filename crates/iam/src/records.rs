@@ -59,6 +59,54 @@ pub struct Tag {
     pub value: String,
 }
 
+/// An entity's inline policies: name → JSON document.
+///
+/// Shared, copy on write: the world hands every entity whose inline
+/// policies are identical the same map, so a hundred thousand users with
+/// the same policy hold its text once. Serialized as the map itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct InlinePolicies(std::sync::Arc<BTreeMap<String, String>>);
+
+impl InlinePolicies {
+    /// The map, for changing it (copied first if it is shared).
+    pub fn make_mut(&mut self) -> &mut BTreeMap<String, String> {
+        std::sync::Arc::make_mut(&mut self.0)
+    }
+
+    /// Whether both are the same shared map.
+    pub fn ptr_eq(&self, other: &InlinePolicies) -> bool {
+        std::sync::Arc::ptr_eq(&self.0, &other.0)
+    }
+}
+
+impl std::ops::Deref for InlinePolicies {
+    type Target = BTreeMap<String, String>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for &'a InlinePolicies {
+    type Item = (&'a String, &'a String);
+    type IntoIter = std::collections::btree_map::Iter<'a, String, String>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl From<BTreeMap<String, String>> for InlinePolicies {
+    fn from(map: BTreeMap<String, String>) -> Self {
+        Self(std::sync::Arc::new(map))
+    }
+}
+
+impl FromIterator<(String, String)> for InlinePolicies {
+    fn from_iter<I: IntoIterator<Item = (String, String)>>(iter: I) -> Self {
+        Self::from(iter.into_iter().collect::<BTreeMap<_, _>>())
+    }
+}
+
 /// Where a record lives in the entity store.
 pub trait Record: Serialize + for<'de> Deserialize<'de> {
     /// The store's `kind` for this record type.
@@ -108,7 +156,7 @@ pub struct UserRecord {
     pub permissions_boundary: Option<String>,
     /// Inline policies: name → JSON document.
     #[serde(default)]
-    pub inline_policies: BTreeMap<String, String>,
+    pub inline_policies: InlinePolicies,
     /// ARNs of attached managed policies, in attachment order.
     #[serde(default)]
     pub attached_policies: Vec<String>,
@@ -143,7 +191,7 @@ pub struct GroupRecord {
     pub id: String,
     pub created_at: Timestamp,
     #[serde(default)]
-    pub inline_policies: BTreeMap<String, String>,
+    pub inline_policies: InlinePolicies,
     #[serde(default)]
     pub attached_policies: Vec<String>,
 }
@@ -184,7 +232,7 @@ pub struct RoleRecord {
     #[serde(default)]
     pub tags: Vec<Tag>,
     #[serde(default)]
-    pub inline_policies: BTreeMap<String, String>,
+    pub inline_policies: InlinePolicies,
     #[serde(default)]
     pub attached_policies: Vec<String>,
 }
@@ -417,7 +465,7 @@ mod tests {
                 value: "blue".into(),
             }],
             permissions_boundary: None,
-            inline_policies: BTreeMap::new(),
+            inline_policies: Default::default(),
             attached_policies: vec![],
             groups: vec!["devs".into()],
         }

@@ -34,8 +34,8 @@ use crate::ids::IdKind;
 use crate::managed::aws_managed_policies;
 use crate::principal_ids::PrincipalDirectory;
 use crate::records::{
-    AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, ManagedPolicyRecord,
-    Record, RoleRecord, SecretText, UserRecord,
+    AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, InlinePolicies,
+    ManagedPolicyRecord, Record, RoleRecord, SecretText, UserRecord,
 };
 use crate::session::{SessionClaims, SessionPrincipal, TokenError, TokenSealer};
 
@@ -261,6 +261,8 @@ fn parse_stored(
 /// it is dropped with the last one.
 #[derive(Clone)]
 struct SharedInline {
+    /// The texts, handed to every holder's record.
+    policies: InlinePolicies,
     set: Arc<CompiledPolicies>,
     /// Why a document does not parse, without the owner's name (each
     /// holder reports them under its own).
@@ -269,7 +271,7 @@ struct SharedInline {
 }
 
 /// The key of a set of inline policies: every name and text, in order.
-fn inline_key(inline: &std::collections::BTreeMap<String, String>) -> String {
+fn inline_key(inline: &InlinePolicies) -> String {
     let mut key = String::new();
     for (name, text) in inline {
         key.push_str(name);
@@ -282,7 +284,7 @@ fn inline_key(inline: &std::collections::BTreeMap<String, String>) -> String {
 
 /// Inline policies compiled together. Their ids name the policy, not its
 /// owner (`inline:NAME`), since the set is shared by every owner.
-fn compile_inline(inline: &std::collections::BTreeMap<String, String>) -> SharedInline {
+fn compile_inline(inline: &InlinePolicies) -> SharedInline {
     let mut named = Vec::new();
     let mut problems = Vec::new();
     for (name, text) in inline {
@@ -297,6 +299,7 @@ fn compile_inline(inline: &std::collections::BTreeMap<String, String>) -> Shared
         }
     }
     SharedInline {
+        policies: inline.clone(),
         set: Arc::new(CompiledPolicies::compile(&named)),
         problems: problems.into(),
         holders: 0,
@@ -367,14 +370,14 @@ impl World {
                 self.policies.insert(arn.clone(), entry);
                 self.policy_arns.insert(address, arn);
             }
-            AnyRecord::Group(group) => {
+            AnyRecord::Group(mut group) => {
                 let key = lower_key(&group.account, &group.name);
                 if let Some(old) = self.groups.get(&key).cloned() {
                     self.release_inline(&old.record.inline_policies);
                 }
                 let mut problems = Vec::new();
                 let inline =
-                    self.acquire_inline(&group.arn(), &group.inline_policies, &mut problems);
+                    self.acquire_inline(&group.arn(), &mut group.inline_policies, &mut problems);
                 self.set_problems(Subject::Group(key.clone()), problems);
                 let entry = GroupEntry {
                     record: group,
@@ -382,7 +385,7 @@ impl World {
                 };
                 self.groups.insert(key, Arc::new(entry));
             }
-            AnyRecord::Role(role) => {
+            AnyRecord::Role(mut role) => {
                 let key = lower_key(&role.account, &role.name);
                 self.forget_principal(
                     self.roles
@@ -395,7 +398,7 @@ impl World {
                 self.principals.insert(role.arn(), role.id.clone());
                 let owner = role.arn();
                 let mut problems = Vec::new();
-                let inline = self.acquire_inline(&owner, &role.inline_policies, &mut problems);
+                let inline = self.acquire_inline(&owner, &mut role.inline_policies, &mut problems);
                 let trust = parse_stored(
                     Some(&role.trust_policy),
                     PolicyKind::RoleTrust,
@@ -417,7 +420,7 @@ impl World {
                 };
                 self.roles.insert(key, Arc::new(entry));
             }
-            AnyRecord::User(user) => {
+            AnyRecord::User(mut user) => {
                 let key = lower_key(&user.account, &user.name);
                 self.forget_principal(
                     self.users
@@ -429,7 +432,7 @@ impl World {
                 }
                 self.principals.insert(user.arn(), user.id.clone());
                 let mut problems = Vec::new();
-                let inline = self.acquire_inline(&user.arn(), &user.inline_policies, &mut problems);
+                let inline = self.acquire_inline(&user.arn(), &mut user.inline_policies, &mut problems);
                 self.set_problems(Subject::User(key.clone()), problems);
                 let entry = UserEntry {
                     record: user,
@@ -534,7 +537,7 @@ impl World {
     fn acquire_inline(
         &mut self,
         owner: &str,
-        inline: &std::collections::BTreeMap<String, String>,
+        inline: &mut InlinePolicies,
         problems: &mut Vec<String>,
     ) -> Arc<CompiledPolicies> {
         if inline.is_empty() {
@@ -551,11 +554,13 @@ impl World {
                 .iter()
                 .map(|problem| format!("{owner} {problem}")),
         );
+        // The holder keeps the shared copy of the texts, not its own.
+        *inline = shared.policies.clone();
         shared.set.clone()
     }
 
     /// A holder of `inline` is gone; the set goes with its last holder.
-    fn release_inline(&mut self, inline: &std::collections::BTreeMap<String, String>) {
+    fn release_inline(&mut self, inline: &InlinePolicies) {
         if inline.is_empty() {
             return;
         }

@@ -92,7 +92,7 @@ fn record() -> impl Strategy<Value = AnyRecord> {
                     created_at: 0,
                     tags: Vec::new(),
                     permissions_boundary: boundary,
-                    inline_policies: inline,
+                    inline_policies: inline.into(),
                     attached_policies: attached,
                     groups: groups.into_iter().map(str::to_owned).collect(),
                 })
@@ -106,7 +106,7 @@ fn record() -> impl Strategy<Value = AnyRecord> {
                 path: "/".to_owned(),
                 id: format!("AGPA{account}{name}"),
                 created_at: 0,
-                inline_policies: inline,
+                inline_policies: inline.into(),
                 attached_policies: attached,
             })
         })
@@ -127,7 +127,7 @@ fn record() -> impl Strategy<Value = AnyRecord> {
                     max_session_duration: 3600,
                     permissions_boundary: boundary,
                     tags: Vec::new(),
-                    inline_policies: BTreeMap::new(),
+                    inline_policies: Default::default(),
                     attached_policies: attached,
                 })
             },
@@ -268,7 +268,7 @@ fn a_snapshot_taken_before_an_update_keeps_its_view() {
             created_at: 0,
             tags: Vec::new(),
             permissions_boundary: None,
-            inline_policies: BTreeMap::new(),
+            inline_policies: Default::default(),
             attached_policies: attached,
             groups: Vec::new(),
         })

@@ -75,7 +75,7 @@ macro_rules! named {
                 &self.inline_policies
             }
             fn inline_mut(&mut self) -> &mut BTreeMap<String, String> {
-                &mut self.inline_policies
+                self.inline_policies.make_mut()
             }
             fn attached(&self) -> &[String] {
                 &self.attached_policies

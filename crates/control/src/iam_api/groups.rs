@@ -5,7 +5,6 @@
 //! group policies from it); a membership change writes the user and
 //! touches the group, so it cannot race a DeleteGroup.
 
-use std::collections::BTreeMap;
 
 use iamgate_iam::{GroupRecord, IdKind, Record, UserRecord, arns, new_id};
 use iamgate_store::{Expect, WriteBatch};
@@ -57,7 +56,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
             path: path.to_owned(),
             id: id.clone(),
             created_at: op.now,
-            inline_policies: BTreeMap::new(),
+            inline_policies: Default::default(),
             attached_policies: Vec::new(),
         };
         let batch = storage::put(WriteBatch::new(), &record, Expect::Absent)?;

@@ -2,7 +2,6 @@
 //! UpdateAssumeRolePolicy, DeleteRole. Trust policies are validated as
 //! trust policies (a principal is required, 2048-character quota).
 
-use std::collections::BTreeMap;
 
 use iamgate_iam::{IdKind, Record, RoleRecord, arns, new_id};
 use iamgate_policy::PolicyKind;
@@ -70,7 +69,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
             max_session_duration: max_session,
             permissions_boundary: boundary.map(str::to_owned),
             tags: tags.clone(),
-            inline_policies: BTreeMap::new(),
+            inline_policies: Default::default(),
             attached_policies: Vec::new(),
         };
         let batch = storage::put(batch, &record, Expect::Absent)?;

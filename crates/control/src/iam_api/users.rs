@@ -1,6 +1,5 @@
 //! Users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
-use std::collections::BTreeMap;
 
 use iamgate_iam::{AccessKeyRecord, AccountRecord, Caller, IdKind, UserRecord, arns, new_id};
 use iamgate_store::{Expect, WriteBatch};
@@ -55,7 +54,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
             created_at: op.now,
             tags: tags.clone(),
             permissions_boundary: boundary.map(str::to_owned),
-            inline_policies: BTreeMap::new(),
+            inline_policies: Default::default(),
             attached_policies: Vec::new(),
             groups: Vec::new(),
         };
