@@ -21,7 +21,7 @@ use iamgate_apimodel::config::{ApiRegistry, ReadFile};
 use iamgate_apimodel::registry::declared_records;
 use iamgate_apimodel::stored::{DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, REST_API_KIND};
 use iamgate_iam::config::{EntityKind, EntityRef, Stamp, fresh_stamp};
-use iamgate_iam::principal_ids::PrincipalDirectory;
+use iamgate_iam::principal_ids::{PrincipalDirectory, PrincipalIds};
 use iamgate_iam::records::{
     AccessKeyRecord, AccountRecord, GroupRecord, ManagedPolicyRecord, Record, RoleRecord,
     UserRecord,

@@ -14,7 +14,6 @@
 
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
 
 use iamgate_policy::json::{self, Node, Value};
 
@@ -35,13 +34,51 @@ impl fmt::Display for InvalidPrincipal {
 impl std::error::Error for InvalidPrincipal {}
 
 /// The users and roles principals can name: ARN ↔ unique id.
+/// Who has which unique id, in both directions: what the two forms of a
+/// trust policy are translated with. The world answers from its own
+/// entities; [`PrincipalDirectory`] answers for a set of records that is
+/// not (yet) a world.
+pub trait PrincipalIds {
+    /// The unique id of the user or role with exactly this ARN (path and
+    /// name compared case-sensitively, as principal matching does).
+    fn id_of(&self, arn: &str) -> Option<String>;
+
+    /// The ARN of the entity that has this unique id now.
+    fn arn_of(&self, id: &str) -> Option<String>;
+
+    /// `text` with every user and role ARN principal replaced by its unique
+    /// id. Text that is not a policy is returned unchanged: validation,
+    /// which runs before, reports it.
+    fn to_stored(&self, text: &str) -> Result<String, InvalidPrincipal> {
+        let mut edits = Vec::new();
+        for (span, value) in aws_principals(text) {
+            if !names_user_or_role(&value) {
+                continue;
+            }
+            match self.id_of(&value) {
+                Some(id) => edits.push((span, id)),
+                None => return Err(InvalidPrincipal { arn: value }),
+            }
+        }
+        Ok(splice(text, edits))
+    }
+
+    /// `text` (a stored trust policy) with every unique id of an entity that
+    /// still exists shown as its ARN; ids of deleted entities stay raw.
+    fn to_shown(&self, text: &str) -> String {
+        let edits = aws_principals(text)
+            .into_iter()
+            .filter_map(|(span, value)| Some((span, self.arn_of(&value)?)))
+            .collect();
+        splice(text, edits)
+    }
+}
+
+/// The ids of a set of user and role records.
 #[derive(Debug, Default, Clone)]
 pub struct PrincipalDirectory {
-    // Persistent maps: the directory is part of every world snapshot, and
-    // a snapshot is cloned and changed one entity at a time.
-    // Both maps share one allocation of each ARN and id.
-    id_by_arn: imbl::OrdMap<Arc<str>, Arc<str>>,
-    arn_by_id: imbl::OrdMap<Arc<str>, Arc<str>>,
+    id_by_arn: std::collections::HashMap<String, String>,
+    arn_by_id: std::collections::HashMap<String, String>,
 }
 
 impl PrincipalDirectory {
@@ -51,32 +88,8 @@ impl PrincipalDirectory {
 
     /// Records that the user or role `arn` has unique id `id`.
     pub fn insert(&mut self, arn: String, id: String) {
-        let (arn, id): (Arc<str>, Arc<str>) = (arn.into(), id.into());
         self.arn_by_id.insert(id.clone(), arn.clone());
         self.id_by_arn.insert(arn, id);
-    }
-
-    /// Forgets that the user or role `arn` has unique id `id` (it was
-    /// deleted or renamed).
-    pub fn remove(&mut self, arn: &str, id: &str) {
-        if self.arn_by_id.get(id).is_some_and(|known| &**known == arn) {
-            self.arn_by_id.remove(id);
-        }
-        if self.id_by_arn.get(arn).is_some_and(|known| &**known == id) {
-            self.id_by_arn.remove(arn);
-        }
-    }
-
-    /// Every (ARN, id) pair, sorted: for comparing directories in tests.
-    #[doc(hidden)]
-    pub fn describe(&self) -> Vec<(String, String)> {
-        let mut pairs: Vec<(String, String)> = self
-            .id_by_arn
-            .iter()
-            .map(|(arn, id)| (arn.to_string(), id.to_string()))
-            .collect();
-        pairs.sort();
-        pairs
     }
 
     /// Records a user or role; other records name no principal IAM
@@ -88,44 +101,27 @@ impl PrincipalDirectory {
             _ => {}
         }
     }
+}
 
-    /// The unique id of the user or role with exactly this ARN (path and
-    /// name compared case-sensitively, as principal matching does).
-    pub fn id_of(&self, arn: &str) -> Option<&str> {
-        self.id_by_arn.get(arn).map(|id| &**id)
+impl PrincipalIds for PrincipalDirectory {
+    fn id_of(&self, arn: &str) -> Option<String> {
+        self.id_by_arn.get(arn).cloned()
     }
 
-    /// The ARN of the entity that has this unique id now.
-    pub fn arn_of(&self, id: &str) -> Option<&str> {
-        self.arn_by_id.get(id).map(|arn| &**arn)
+    fn arn_of(&self, id: &str) -> Option<String> {
+        self.arn_by_id.get(id).cloned()
     }
+}
 
-    /// `text` with every user and role ARN principal replaced by its unique
-    /// id. Text that is not a policy is returned unchanged: validation,
-    /// which runs before, reports it.
-    pub fn to_stored(&self, text: &str) -> Result<String, InvalidPrincipal> {
-        let mut edits = Vec::new();
-        for (span, value) in aws_principals(text) {
-            if !names_user_or_role(&value) {
-                continue;
-            }
-            match self.id_of(&value) {
-                Some(id) => edits.push((span, id.to_owned())),
-                None => return Err(InvalidPrincipal { arn: value }),
-            }
-        }
-        Ok(splice(text, edits))
+/// The account, kind (`user` or `role`) and name of a user or role ARN.
+pub fn user_or_role_of(arn: &str) -> Option<(&str, &str, &str)> {
+    if !names_user_or_role(arn) {
+        return None;
     }
-
-    /// `text` (a stored trust policy) with every unique id of an entity that
-    /// still exists shown as its ARN; ids of deleted entities stay raw.
-    pub fn to_shown(&self, text: &str) -> String {
-        let edits = aws_principals(text)
-            .into_iter()
-            .filter_map(|(span, value)| Some((span, self.arn_of(&value)?.to_owned())))
-            .collect();
-        splice(text, edits)
-    }
+    let (account, resource) = arn.strip_prefix("arn:aws:iam::")?.split_once(':')?;
+    let (kind, _) = resource.split_once('/')?;
+    let name = resource.rsplit('/').next()?;
+    Some((account, kind, name))
 }
 
 /// `arn:aws:iam::<12 digits>:user/…` or `…:role/…`: the principals IAM

@@ -32,10 +32,10 @@ use iamgate_sigv4::{CredentialError, CredentialProvider, ResolvedCredential, Sec
 use crate::arns;
 use crate::ids::IdKind;
 use crate::managed::aws_managed_policies;
-use crate::principal_ids::PrincipalDirectory;
+use crate::principal_ids::{PrincipalIds, user_or_role_of};
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, InlinePolicies,
-    ManagedPolicyRecord, Record, RoleRecord, SecretText, UserRecord,
+    ManagedPolicyRecord, Record, RoleRecord, UserRecord,
 };
 use crate::session::{SessionClaims, SessionPrincipal, TokenError, TokenSealer};
 
@@ -73,11 +73,34 @@ pub struct RoleEntry {
     pub trust: Arc<CompiledPolicies>,
 }
 
-/// A stored long-term access key and, if it unseals, its secret.
+/// A stored long-term access key as requests need it: whose it is,
+/// whether it is active and, if it unseals, its secret. The rest of the
+/// record (its id is the map's key; the sealed text, the creation date)
+/// is the control plane's, read from the store.
 struct KeyEntry {
-    record: AccessKeyRecord,
+    /// Shared by every entry of the account (see [`World::intern`]).
+    account: Arc<str>,
+    /// The user's name; `None` for the account root.
+    user: Option<Box<str>>,
+    status: AccessKeyStatus,
     /// `None` when the stored secret does not unseal: the key signs nothing.
     secret: Option<Secret>,
+}
+
+/// The entity that has a unique id now.
+#[derive(Clone)]
+enum IdHolder {
+    User(Arc<UserEntry>),
+    Role(Arc<RoleEntry>),
+}
+
+impl IdHolder {
+    fn arn(&self) -> String {
+        match self {
+            IdHolder::User(user) => user.record.arn(),
+            IdHolder::Role(role) => role.record.arn(),
+        }
+    }
 }
 
 /// Why a record could not be unsealed, from the caller's unsealing function.
@@ -102,7 +125,8 @@ pub enum RecordChange {
 
 /// Users, groups, roles and managed policies are addressed as the store
 /// keys them: account and lower-cased name.
-type NameKey = (String, String);
+/// The account is the interned copy when the key is stored.
+type NameKey = (Arc<str>, String);
 
 /// What a stored problem is about: replacing an entity replaces its
 /// problems.
@@ -132,6 +156,9 @@ enum Subject {
 #[derive(Clone)]
 pub struct World {
     accounts: imbl::OrdSet<String>,
+    /// One allocation of each account id that entries refer to, shared by
+    /// them all. It only grows, by the accounts this process has seen.
+    interned: imbl::OrdSet<Arc<str>>,
     /// Every stored access key, whether it can sign or not.
     access_keys: imbl::OrdMap<String, Arc<KeyEntry>>,
     users: imbl::OrdMap<NameKey, Arc<UserEntry>>,
@@ -141,7 +168,8 @@ pub struct World {
     policies: imbl::OrdMap<String, Arc<PolicyEntry>>,
     /// The ARN of each stored managed policy, by store address.
     policy_arns: imbl::OrdMap<NameKey, String>,
-    principals: PrincipalDirectory,
+    /// Users and roles by unique id (trust policies store principals so).
+    ids: imbl::OrdMap<Box<str>, IdHolder>,
     /// Compiled inline policy sets, by their names and texts.
     inline_sets: imbl::OrdMap<String, SharedInline>,
     sealer: Option<Arc<TokenSealer>>,
@@ -164,7 +192,7 @@ impl fmt::Debug for World {
 }
 
 fn lower_key(account: &str, name: &str) -> NameKey {
-    (account.to_string(), name.to_lowercase())
+    (Arc::from(account), name.to_lowercase())
 }
 
 /// The compiled form of "no policies", shared by every entity without
@@ -316,13 +344,14 @@ impl World {
         let embedded = embedded();
         World {
             accounts: imbl::OrdSet::new(),
+            interned: imbl::OrdSet::new(),
             access_keys: imbl::OrdMap::new(),
             users: imbl::OrdMap::new(),
             groups: imbl::OrdMap::new(),
             roles: imbl::OrdMap::new(),
             policies: embedded.policies.clone(),
             policy_arns: imbl::OrdMap::new(),
-            principals: PrincipalDirectory::new(),
+            ids: imbl::OrdMap::new(),
             inline_sets: imbl::OrdMap::new(),
             sealer,
             problems: embedded.problems.clone(),
@@ -361,7 +390,7 @@ impl World {
                 self.accounts.insert(account.id);
             }
             AnyRecord::ManagedPolicy(policy) => {
-                let address = lower_key(&policy.account, &policy.name);
+                let address = self.stored_key(&policy.account, &policy.name);
                 if let Some(old) = self.policy_arns.get(&address).cloned() {
                     self.remove_policy(&old);
                 }
@@ -371,7 +400,7 @@ impl World {
                 self.policy_arns.insert(address, arn);
             }
             AnyRecord::Group(mut group) => {
-                let key = lower_key(&group.account, &group.name);
+                let key = self.stored_key(&group.account, &group.name);
                 if let Some(old) = self.groups.get(&key).cloned() {
                     self.release_inline(&old.record.inline_policies);
                 }
@@ -386,16 +415,11 @@ impl World {
                 self.groups.insert(key, Arc::new(entry));
             }
             AnyRecord::Role(mut role) => {
-                let key = lower_key(&role.account, &role.name);
-                self.forget_principal(
-                    self.roles
-                        .get(&key)
-                        .map(|old| (old.record.arn(), old.record.id.clone())),
-                );
+                let key = self.stored_key(&role.account, &role.name);
                 if let Some(old) = self.roles.get(&key).cloned() {
                     self.release_inline(&old.record.inline_policies);
+                    self.forget_id(&old.record.id, &old.record.arn());
                 }
-                self.principals.insert(role.arn(), role.id.clone());
                 let owner = role.arn();
                 let mut problems = Vec::new();
                 let inline = self.acquire_inline(&owner, &mut role.inline_policies, &mut problems);
@@ -413,32 +437,31 @@ impl World {
                 })
                 .unwrap_or_default();
                 self.set_problems(Subject::Role(key.clone()), problems);
-                let entry = RoleEntry {
+                let entry = Arc::new(RoleEntry {
                     record: role,
                     inline,
                     trust: Arc::new(trust),
-                };
-                self.roles.insert(key, Arc::new(entry));
+                });
+                let id = Box::from(entry.record.id.as_str());
+                self.ids.insert(id, IdHolder::Role(entry.clone()));
+                self.roles.insert(key, entry);
             }
             AnyRecord::User(mut user) => {
-                let key = lower_key(&user.account, &user.name);
-                self.forget_principal(
-                    self.users
-                        .get(&key)
-                        .map(|old| (old.record.arn(), old.record.id.clone())),
-                );
+                let key = self.stored_key(&user.account, &user.name);
                 if let Some(old) = self.users.get(&key).cloned() {
                     self.release_inline(&old.record.inline_policies);
+                    self.forget_id(&old.record.id, &old.record.arn());
                 }
-                self.principals.insert(user.arn(), user.id.clone());
                 let mut problems = Vec::new();
                 let inline = self.acquire_inline(&user.arn(), &mut user.inline_policies, &mut problems);
                 self.set_problems(Subject::User(key.clone()), problems);
-                let entry = UserEntry {
+                let entry = Arc::new(UserEntry {
                     record: user,
                     inline,
-                };
-                self.users.insert(key, Arc::new(entry));
+                });
+                let id = Box::from(entry.record.id.as_str());
+                self.ids.insert(id, IdHolder::User(entry.clone()));
+                self.users.insert(key, entry);
             }
             AnyRecord::AccessKey(key) => {
                 let id = key.id.clone();
@@ -450,13 +473,10 @@ impl World {
                     )],
                 };
                 self.set_problems(Subject::AccessKey(id.clone()), problems);
-                // The sealed text is not needed once opened.
-                let record = AccessKeyRecord {
-                    secret: SecretText::new(String::new()),
-                    ..key
-                };
                 let entry = KeyEntry {
-                    record,
+                    account: self.intern(&key.account),
+                    user: key.user.map(String::into_boxed_str),
+                    status: key.status,
                     secret: secret.ok(),
                 };
                 self.access_keys.insert(id, Arc::new(entry));
@@ -465,7 +485,7 @@ impl World {
     }
 
     fn delete(&mut self, kind: &str, scope: &str, key: &str) {
-        let name_key = (scope.to_owned(), key.to_owned());
+        let name_key = (Arc::from(scope), key.to_owned());
         match kind {
             AccountRecord::KIND => {
                 self.accounts.remove(key);
@@ -482,19 +502,17 @@ impl World {
                 self.problems.remove(&Subject::Group(name_key));
             }
             RoleRecord::KIND => {
-                let old = self.roles.remove(&name_key);
-                if let Some(old) = &old {
+                if let Some(old) = self.roles.remove(&name_key) {
                     self.release_inline(&old.record.inline_policies);
+                    self.forget_id(&old.record.id, &old.record.arn());
                 }
-                self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
                 self.problems.remove(&Subject::Role(name_key));
             }
             UserRecord::KIND => {
-                let old = self.users.remove(&name_key);
-                if let Some(old) = &old {
+                if let Some(old) = self.users.remove(&name_key) {
                     self.release_inline(&old.record.inline_policies);
+                    self.forget_id(&old.record.id, &old.record.arn());
                 }
-                self.forget_principal(old.map(|old| (old.record.arn(), old.record.id.clone())));
                 self.problems.remove(&Subject::User(name_key));
             }
             // Key ids are unique across accounts; a delete addressed to
@@ -503,7 +521,7 @@ impl World {
                 if self
                     .access_keys
                     .get(key)
-                    .is_some_and(|entry| entry.record.account == scope) =>
+                    .is_some_and(|entry| &*entry.account == scope) =>
             {
                 self.access_keys.remove(key);
                 self.problems.remove(&Subject::AccessKey(key.to_owned()));
@@ -577,9 +595,26 @@ impl World {
         }
     }
 
-    fn forget_principal(&mut self, old: Option<(String, String)>) {
-        if let Some((arn, id)) = old {
-            self.principals.remove(&arn, &id);
+    /// The key an entity is stored under, with the shared account id.
+    fn stored_key(&mut self, account: &str, name: &str) -> NameKey {
+        (self.intern(account), name.to_lowercase())
+    }
+
+    /// The shared copy of `account`.
+    fn intern(&mut self, account: &str) -> Arc<str> {
+        if let Some(shared) = self.interned.get(account) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = Arc::from(account);
+        self.interned.insert(shared.clone());
+        shared
+    }
+
+    /// The entity `arn` no longer has unique id `id` (it was replaced or
+    /// deleted); an id since taken by another entity stays.
+    fn forget_id(&mut self, id: &str, arn: &str) {
+        if self.ids.get(id).is_some_and(|holder| holder.arn() == arn) {
+            self.ids.remove(id);
         }
     }
 
@@ -678,10 +713,10 @@ impl World {
     /// belongs to exists.
     fn usable_key(&self, key: &KeyEntry) -> bool {
         key.secret.is_some()
-            && key.record.user.as_ref().is_none_or(|user| {
-                self.users
-                    .contains_key(&lower_key(&key.record.account, user))
-            })
+            && key
+                .user
+                .as_ref()
+                .is_none_or(|user| self.users.contains_key(&lower_key(&key.account, user)))
     }
 
     /// Records that cannot be used as they are, for the operator's log:
@@ -727,10 +762,8 @@ impl World {
             }
         }
         for (id, key) in &self.access_keys {
-            if let Some(user) = &key.record.user
-                && !self
-                    .users
-                    .contains_key(&lower_key(&key.record.account, user))
+            if let Some(user) = &key.user
+                && !self.users.contains_key(&lower_key(&key.account, user))
             {
                 problems.push(format!("access key {id}: user {user} does not exist"));
             }
@@ -760,12 +793,11 @@ impl World {
         let mut lines = Vec::new();
         lines.extend(self.accounts.iter().map(|a| format!("account {a}")));
         for (id, key) in &self.access_keys {
-            let record = &key.record;
             lines.push(format!(
                 "key {id} {} {:?} {:?} usable={}",
-                record.account,
-                record.user,
-                record.status,
+                key.account,
+                key.user,
+                key.status,
                 self.usable_key(key)
             ));
         }
@@ -801,7 +833,8 @@ impl World {
                 policies(&self.user_policies(user))
             ));
         }
-        lines.push(format!("principals {:?}", self.principals.describe()));
+        let ids: Vec<(&str, String)> = self.ids.iter().map(|(id, h)| (&**id, h.arn())).collect();
+        lines.push(format!("principals {ids:?}"));
         for (key, shared) in &self.inline_sets {
             lines.push(format!("inline set {key:?} holders={}", shared.holders));
         }
@@ -835,8 +868,8 @@ impl World {
 
     /// The users and roles by ARN and unique id, for trust policies'
     /// stored form.
-    pub fn principals(&self) -> &PrincipalDirectory {
-        &self.principals
+    pub fn principals(&self) -> &dyn PrincipalIds {
+        self
     }
 
     /// A managed policy (customer or AWS) by ARN.
@@ -856,7 +889,7 @@ impl World {
         self.access_keys
             .get(access_key_id)
             .filter(|key| key.secret.is_some())
-            .map(|key| key.record.account.as_str())
+            .map(|key| &*key.account)
     }
 
     /// Evaluates a request by `caller` with no resource policy.
@@ -980,6 +1013,25 @@ impl World {
     }
 }
 
+impl PrincipalIds for World {
+    fn id_of(&self, arn: &str) -> Option<String> {
+        let (account, kind, name) = user_or_role_of(arn)?;
+        let key = lower_key(account, name);
+        let record_arn_id = match kind {
+            "user" => self.users.get(&key).map(|u| (u.record.arn(), &u.record.id)),
+            "role" => self.roles.get(&key).map(|r| (r.record.arn(), &r.record.id)),
+            _ => None,
+        };
+        record_arn_id
+            .filter(|(record_arn, _)| record_arn == arn)
+            .map(|(_, id)| id.clone())
+    }
+
+    fn arn_of(&self, id: &str) -> Option<String> {
+        self.ids.get(id).map(IdHolder::arn)
+    }
+}
+
 impl CredentialProvider for World {
     type Identity = Caller;
 
@@ -992,20 +1044,19 @@ impl CredentialProvider for World {
         if let Some(key) = self.access_keys.get(access_key_id)
             && let Some(secret) = &key.secret
         {
-            let record = &key.record;
-            if record.status != AccessKeyStatus::Active {
+            if key.status != AccessKeyStatus::Active {
                 return Err(CredentialError::UnknownAccessKey);
             }
             if session_token.is_some() {
                 return Err(CredentialError::InvalidSessionToken);
             }
-            let caller = match &record.user {
+            let caller = match &key.user {
                 None => Caller::Root {
-                    account: record.account.clone(),
+                    account: key.account.to_string(),
                 },
                 Some(name) => Caller::User(
                     self.users
-                        .get(&lower_key(&record.account, name))
+                        .get(&(key.account.clone(), name.to_lowercase()))
                         .cloned()
                         .ok_or(CredentialError::UnknownAccessKey)?,
                 ),

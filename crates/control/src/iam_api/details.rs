@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use iamgate_iam::principal_ids::PrincipalDirectory;
+use iamgate_iam::principal_ids::PrincipalIds;
 use iamgate_iam::{GroupRecord, ManagedPolicyRecord, Record, RoleRecord, UserRecord};
 use iamgate_wire::AwsError;
 use iamgate_wire::query::ListStyle;
@@ -103,7 +103,7 @@ fn group_detail(w: &mut XmlWriter, group: &GroupRecord) {
     attached_list(w, &group.attached_policies);
 }
 
-fn role_detail(w: &mut XmlWriter, role: &RoleRecord, principals: &PrincipalDirectory) {
+fn role_detail(w: &mut XmlWriter, role: &RoleRecord, principals: &dyn PrincipalIds) {
     w.element("Path", &role.path);
     w.element("RoleName", &role.name);
     w.element("RoleId", &role.id);

@@ -2,7 +2,7 @@
 //! (`User`, `Group`, `Role`, `Policy`, `PolicyVersion`, …). Policy
 //! documents go out URL-encoded, as IAM sends them.
 
-use iamgate_iam::principal_ids::PrincipalDirectory;
+use iamgate_iam::principal_ids::PrincipalIds;
 use iamgate_iam::{GroupRecord, ManagedPolicyRecord, RoleRecord, Tag, UserRecord};
 use iamgate_wire::Timestamp;
 use iamgate_wire::xml::{self, XmlWriter};
@@ -59,7 +59,7 @@ pub(super) fn group(w: &mut XmlWriter, group: &GroupRecord) {
 pub(super) fn role(
     w: &mut XmlWriter,
     role: &RoleRecord,
-    principals: &PrincipalDirectory,
+    principals: &dyn PrincipalIds,
     full: bool,
 ) {
     w.element("Path", &role.path);
