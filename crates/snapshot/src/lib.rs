@@ -115,10 +115,11 @@ impl Live {
     }
 
     async fn load_everything(&self) -> Result<u64, StoreError> {
-        // Each row becomes a record as it arrives: the store's JSON bodies
-        // are never all held at once.
+        // Each row is applied as it arrives: neither the store's JSON
+        // bodies nor the records are ever all held at once.
         let mut documents = ApiDocuments::default();
-        let mut records = Vec::new();
+        let mut iam = World::from_records([], Some(self.sealer.clone()), &self.unseal());
+        let unseal = self.unseal();
         let seq = self
             .store
             .scan_all(&mut |entity| {
@@ -128,7 +129,7 @@ impl Live {
                     return;
                 }
                 match AnyRecord::from_body(&entity.kind, entity.body) {
-                    Ok(record) => records.push(record),
+                    Ok(record) => iam.apply([RecordChange::Put(record)], &unseal),
                     Err(error) => {
                         tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
                     }
@@ -139,7 +140,6 @@ impl Live {
         for problem in problems {
             tracing::warn!(%problem, "API left out");
         }
-        let iam = World::from_records(records, Some(self.sealer.clone()), &self.unseal());
         for problem in iam.problems() {
             tracing::warn!(%problem, "world record left out");
         }
