@@ -866,6 +866,17 @@ impl World {
         self.role(account, name).filter(|r| r.record.path == path)
     }
 
+    /// How many stored entities the world holds (accounts, users, groups,
+    /// roles, access keys, customer-managed policies).
+    pub fn entity_count(&self) -> usize {
+        self.accounts.len()
+            + self.users.len()
+            + self.groups.len()
+            + self.roles.len()
+            + self.access_keys.len()
+            + self.policy_arns.len()
+    }
+
     /// The users and roles by ARN and unique id, for trust policies'
     /// stored form.
     pub fn principals(&self) -> &dyn PrincipalIds {

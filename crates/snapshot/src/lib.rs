@@ -61,6 +61,9 @@ pub struct Live {
     updating: tokio::sync::Mutex<()>,
 }
 
+/// Below this many pending changes a delta is always read.
+const FULL_LOAD_FLOOR: u64 = 10_000;
+
 impl Live {
     /// Loads the whole store. Access-key secrets open with `cipher`;
     /// session tokens with `sealer`.
@@ -95,7 +98,16 @@ impl Live {
     /// write commits, so its client reads its own write at once.
     pub async fn catch_up(&self) -> Result<u64, StoreError> {
         let _updating = self.updating.lock().await;
-        let seq = self.current.load().seq;
+        let current = self.current.load_full();
+        let seq = current.seq;
+        let pending = self.store.change_count_since(seq).await?;
+        if pending > FULL_LOAD_FLOOR && pending > current.iam.entity_count() as u64 {
+            // More changes than entities (a world file applied at start, a
+            // node that was away): reading the store in key order is
+            // cheaper than one lookup per change.
+            return self.load_everything().await;
+        }
+        drop(current);
         match self.store.delta_since(seq).await {
             Ok(delta) => {
                 if delta.seq != seq {

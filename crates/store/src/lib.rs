@@ -263,6 +263,17 @@ impl Store {
         }
     }
 
+    /// How many change-log rows there are after `seq`: what reading the
+    /// delta would cost, so that a node far behind can read the whole
+    /// store instead (in key order, without one lookup per change).
+    pub async fn change_count_since(&self, seq: u64) -> Result<u64, StoreError> {
+        let count = match &self.inner.backend {
+            Backend::Sqlite(db) => db.change_count_since(seq).await?,
+            Backend::Postgres(db) => db.change_count_since(seq).await?,
+        };
+        Ok(u64::try_from(count).unwrap_or(0))
+    }
+
     /// The entities changed after `seq`, each as it is now, or
     /// [`StoreError::Gap`] when the log no longer covers every batch after
     /// `seq`. This is how a node brings its snapshot up to date without

@@ -268,6 +268,15 @@ impl SqliteBackend {
         rows.into_iter().map(change_from_row).collect()
     }
 
+    pub(crate) async fn change_count_since(&self, seq: u64) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM changes WHERE seq > ?")
+                .bind(seq_to_db(seq))
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     pub(crate) async fn delta_since(&self, seq: u64) -> Result<(u64, Vec<DeltaRow>), StoreError> {
         let mut tx = self.pool.begin().await?;
         let (latest, trimmed_through): (i64, i64) =

@@ -528,6 +528,9 @@ mod cases {
             ]
         );
         assert_eq!(store.changes_since(s1).await.unwrap(), all[2..].to_vec());
+        assert_eq!(store.change_count_since(start).await.unwrap(), 4);
+        assert_eq!(store.change_count_since(s1).await.unwrap(), 2);
+        assert_eq!(store.change_count_since(s3).await.unwrap(), 0);
         assert_eq!(store.changes_since(s2).await.unwrap(), all[3..].to_vec());
         assert!(store.changes_since(s3).await.unwrap().is_empty());
     }
