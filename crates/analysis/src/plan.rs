@@ -237,7 +237,8 @@ impl Analysis<'_> {
             found.extend(self.direct_alternatives(&arn, &account, kind, target));
         }
         if kind != Kind::Root {
-            found.extend(self.role_alternatives(&arn, &account, kind, target));
+            let new_role_too = found.is_empty();
+            found.extend(self.role_alternatives(&arn, &account, kind, target, new_role_too));
         }
         let baseline: BTreeSet<String> = self
             .who_can(target)
@@ -310,14 +311,15 @@ impl Analysis<'_> {
     }
 
     /// Through a role: each existing role that can already take the action
-    /// (with what it takes to assume it), or a new role in the resource's
-    /// account.
+    /// (with what it takes to assume it), or — when nothing smaller was
+    /// found — a new role in the resource's account.
     fn role_alternatives(
         &mut self,
         arn: &str,
         account: &str,
         kind: Kind,
         target: &Target,
+        new_role_too: bool,
     ) -> Vec<Alternative> {
         let invokers: Vec<String> = self
             .who_can(target)
@@ -351,7 +353,7 @@ impl Analysis<'_> {
                     .map(|changes| self.finish(changes, Some(role_arn.clone()), None, target)),
             );
         }
-        if out.is_empty() && target.api.is_some() {
+        if out.is_empty() && new_role_too && target.api.is_some() {
             out.extend(self.new_role(arn, account, kind, target));
         }
         out

@@ -6,9 +6,11 @@
 //! index answers that), it is a root, or the resource policy could grant
 //! it alone (same account). Through roles: breadth first, backwards from
 //! the roles that can take the action, asking of each role only the
-//! principals its trust policy names (by ARN, unique id or account; a
-//! trust policy open to everyone is asked of every principal allowed some
-//! `sts:AssumeRole` and of the role's own account). So the cost follows
+//! principals its trust policy names (by ARN or unique id; by account,
+//! only those of the role's own account or with some `sts:AssumeRole`
+//! statement of their own, which a caller from another account needs; a
+//! trust policy open to everyone is asked of the latter and of the role's
+//! own account). So the cost follows
 //! the principals that matter, not the size of the world.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -177,7 +179,7 @@ impl Analysis<'_> {
         let mut frontier: Vec<usize> = settled.keys().copied().collect();
         frontier.sort_unstable();
         let mut reached: HashMap<usize, Chain> = HashMap::new();
-        let mut assumers_of_any: Option<Vec<usize>> = None;
+        let mut capable: Option<HashSet<usize>> = None;
         while !frontier.is_empty() {
             let mut level: BTreeMap<usize, Chain> = BTreeMap::new();
             for role_index in frontier {
@@ -191,7 +193,7 @@ impl Analysis<'_> {
                     continue;
                 };
                 let target = Target::assume(&role);
-                for q in self.trusted_candidates(&target, &mut assumers_of_any) {
+                for q in self.trusted_candidates(&target, &mut capable) {
                     if q == role_index || reached.contains_key(&q) {
                         continue;
                     }
@@ -235,7 +237,22 @@ impl Analysis<'_> {
     }
 
     /// The principals `target`'s trust policy could let assume the role.
-    fn trusted_candidates(&self, target: &Target, everyone: &mut Option<Vec<usize>>) -> Vec<usize> {
+    fn trusted_candidates(
+        &self,
+        target: &Target,
+        capable: &mut Option<HashSet<usize>>,
+    ) -> Vec<usize> {
+        // Across accounts the caller's own permission is needed too: only
+        // principals with some `sts:AssumeRole` statement can qualify.
+        let capable: &HashSet<usize> = capable.get_or_insert_with(|| {
+            (0..self.directory.list.len())
+                .filter(|&i| {
+                    self.directory
+                        .get(i)
+                        .is_some_and(|p| self.has_identity_statement(&p.caller, ASSUME_ROLE))
+                })
+                .collect()
+        });
         let mut out: HashSet<usize> = HashSet::new();
         let mut open = false;
         if let Some(trust) = &target.policy {
@@ -254,8 +271,9 @@ impl Analysis<'_> {
                     match entry {
                         PrincipalEntry::Star => open = true,
                         PrincipalEntry::Account(account) => {
+                            let same = *account == target.account;
                             if let Some(list) = self.directory.by_account.get(account) {
-                                out.extend(list.iter().copied());
+                                out.extend(list.iter().filter(|i| same || capable.contains(i)));
                             }
                         }
                         PrincipalEntry::Arn(arn) | PrincipalEntry::Role(arn) => {
@@ -270,16 +288,7 @@ impl Analysis<'_> {
             }
         }
         if open {
-            let all = everyone.get_or_insert_with(|| {
-                (0..self.directory.list.len())
-                    .filter(|&i| {
-                        self.directory
-                            .get(i)
-                            .is_some_and(|p| self.has_identity_statement(&p.caller, ASSUME_ROLE))
-                    })
-                    .collect()
-            });
-            out.extend(all.iter().copied());
+            out.extend(capable.iter().copied());
             if let Some(list) = self.directory.by_account.get(&target.account) {
                 out.extend(list.iter().copied());
             }
