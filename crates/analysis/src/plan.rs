@@ -287,8 +287,10 @@ impl Analysis<'_> {
         if let Some((change_kind, owner)) = resource_policy {
             let mut statement =
                 json!({"Effect": "Allow", "Principal": {"AWS": arn}, "Action": target.action});
-            if change_kind == ChangeKind::Resource {
-                statement["Resource"] = json!(target.resource);
+            if change_kind == ChangeKind::Resource
+                && let Some(object) = statement.as_object_mut()
+            {
+                object.insert("Resource".to_owned(), json!(target.resource));
             }
             options.push(Change {
                 kind: change_kind,
@@ -444,7 +446,7 @@ impl Analysis<'_> {
             .filter(|p| {
                 p != me
                     && !baseline.contains(p)
-                    && !alternative.assume.as_deref().is_some_and(|r| r == p)
+                    && alternative.assume.as_deref().is_none_or(|r| r != p)
             })
             .collect();
         widens.sort();

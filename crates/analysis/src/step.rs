@@ -35,11 +35,15 @@ pub(crate) struct Reach {
     pub grants: Vec<String>,
 }
 
+/// A rewritten set by the address of the original, the assumption and
+/// whether resource tags are decided.
+type RewriteKey = (usize, Assume, bool);
+
 #[derive(Default)]
 pub(crate) struct Evaluator {
-    /// By the address of the original set (kept alive here): its two
-    /// rewritten forms.
-    rewritten: HashMap<(usize, Assume, bool), (Arc<CompiledPolicies>, Arc<CompiledPolicies>)>,
+    /// The original set (kept alive here, so its address stays its own)
+    /// and its rewritten form.
+    rewritten: HashMap<RewriteKey, (Arc<CompiledPolicies>, Arc<CompiledPolicies>)>,
 }
 
 /// The policy sets of one step, by slot.
@@ -197,12 +201,10 @@ fn conditions_of(
     let mut conditional_allows = HashMap::new();
     let mut out = Vec::new();
     for (policy_type, set) in slots.each(target.kind) {
-        let principal_required = policy_type == target.kind.policy_type()
-            && slots.resource.is_some()
-            && matches!(
-                policy_type,
-                PolicyType::ResourceBased | PolicyType::RoleTrust
-            );
+        let principal_required = matches!(
+            policy_type,
+            PolicyType::ResourceBased | PolicyType::RoleTrust
+        );
         for (policy, index, statement) in set.candidates(&target.action) {
             let clauses = request_time_clauses(statement, tags);
             if clauses.is_empty() {

@@ -47,7 +47,7 @@ fn identity_statement(choice: (u8, usize)) -> String {
     let (kind, k) = choice;
     match kind {
         0 => format!(r#"{{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:us-east-1:{A}:api0000001/*"}}"#),
-        1 => format!(r#"{{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*","Condition":{{"StringEquals":{{"aws:SourceVpce":"vpce-1"}}}}}}"#),
+        1 => r#"{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-1"}}}"#.to_owned(),
         2 => r#"{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}"#.to_owned(),
         3 => format!(r#"{{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"{}"}}"#, role_arn(k % 3)),
         4 => r#"{"Effect":"Deny","Action":"execute-api:Invoke","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpce":"vpce-2"}}}"#.to_owned(),
