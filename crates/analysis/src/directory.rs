@@ -40,7 +40,7 @@ pub(crate) struct Directory {
 
 /// A session of `role`, as STS would issue it with no session policy,
 /// no session tags and no source identity.
-pub(crate) fn role_session(role: &Arc<RoleEntry>) -> Caller {
+pub fn role_session(role: &Arc<RoleEntry>) -> Caller {
     let record = &role.record;
     Caller::RoleSession(Box::new(Session {
         claims: SessionClaims {

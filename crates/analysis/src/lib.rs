@@ -38,7 +38,7 @@ pub mod what_can;
 pub mod who_can;
 
 pub use conditions::Condition;
-pub use directory::SESSION_NAME;
+pub use directory::{SESSION_NAME, role_session};
 pub use plan::{Alternative, Change, ChangeKind, Plan};
 pub use target::{AnalysisError, Target};
 pub use what_can::RouteAccess;

@@ -34,21 +34,18 @@ pub struct RouteAccess {
     pub hops: Vec<Hop>,
 }
 
+/// A map's entries in key order, for a stable answer.
+fn sorted<V>(map: &HashMap<String, V>) -> Vec<(&String, &V)> {
+    let mut entries: Vec<(&String, &V)> = map.iter().collect();
+    entries.sort_by_key(|(key, _)| *key);
+    entries
+}
+
 /// Every (api, stage, route) of the registry, as targets.
 fn routes(analysis: &Analysis<'_>) -> Vec<Target> {
     let mut out = Vec::new();
-    let mut rest_ids: Vec<&String> = analysis.apis.rest.keys().collect();
-    rest_ids.sort();
-    for id in rest_ids {
-        let Some(api) = analysis.apis.rest.get(id) else {
-            continue;
-        };
-        let mut stages: Vec<&String> = api.stages.keys().collect();
-        stages.sort();
-        for stage in stages {
-            let Some(found) = api.stages.get(stage) else {
-                continue;
-            };
+    for (id, api) in sorted(&analysis.apis.rest) {
+        for (stage, found) in sorted(&api.stages) {
             let mut methods = Vec::new();
             collect_methods(&found.root, &mut methods);
             for route in methods {
@@ -56,18 +53,8 @@ fn routes(analysis: &Analysis<'_>) -> Vec<Target> {
             }
         }
     }
-    let mut http_ids: Vec<&String> = analysis.apis.http.keys().collect();
-    http_ids.sort();
-    for id in http_ids {
-        let Some(api) = analysis.apis.http.get(id) else {
-            continue;
-        };
-        let mut stages: Vec<&String> = api.stages.keys().collect();
-        stages.sort();
-        for stage in stages {
-            let Some(found) = api.stages.get(stage) else {
-                continue;
-            };
+    for (id, api) in sorted(&analysis.apis.http) {
+        for (stage, found) in sorted(&api.stages) {
             for route in &found.routes {
                 let key = if route.key == "$default" {
                     "ANY /".to_owned()

@@ -20,11 +20,11 @@ mod support;
 
 use std::sync::Arc;
 
-use iamgate_analysis::{Analysis, SESSION_NAME, Target};
+use iamgate_analysis::{Analysis, Target, role_session};
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
-use iamgate_iam::world::{RoleEntry, Session};
-use iamgate_iam::{Caller, SessionClaims, SessionPrincipal, World};
+use iamgate_iam::world::RoleEntry;
+use iamgate_iam::{Caller, World};
 use iamgate_policy::ResourcePolicyKind;
 use proptest::prelude::*;
 
@@ -171,34 +171,6 @@ fn yaml(shape: &Shape) -> String {
     )
 }
 
-fn session(role: &Arc<RoleEntry>) -> Caller {
-    let r = &role.record;
-    Caller::RoleSession(Box::new(Session {
-        claims: SessionClaims {
-            account: r.account.clone(),
-            principal: SessionPrincipal::AssumedRole {
-                role_arn: r.arn(),
-                role_id: r.id.clone(),
-                role_name: r.name.clone(),
-                session_name: SESSION_NAME.to_owned(),
-            },
-            secret_access_key: String::new(),
-            issued_at: 0,
-            expires_at: 0,
-            chained: false,
-            mfa_authenticated: false,
-            source_identity: None,
-            session_policy: None,
-            session_policy_arns: Vec::new(),
-            tags: Vec::new(),
-            transitive_tag_keys: Vec::new(),
-        },
-        role: Some(role.clone()),
-        user: None,
-        session_policies: None,
-    }))
-}
-
 /// The requests the world's conditions tell apart.
 fn endpoints() -> [Option<VpcEndpoint>; 3] {
     let endpoint = |id: &str| {
@@ -278,7 +250,7 @@ fn principals(world: &World) -> Vec<(String, Caller)> {
             .users()
             .map(|u| (u.record.arn(), Caller::User(u.clone()))),
     );
-    out.extend(world.roles().map(|r| (r.record.arn(), session(r))));
+    out.extend(world.roles().map(|r| (r.record.arn(), role_session(r))));
     out
 }
 
@@ -321,7 +293,7 @@ fn chain_works(
         }) {
             return false;
         }
-        current = session(role);
+        current = role_session(role);
     }
     let ok = step(world, apis, &current, None);
     if all {
