@@ -4,6 +4,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analysis_tools;
 mod connections;
 mod metrics;
 mod policy_tools;
@@ -26,6 +27,13 @@ enum Command {
     Policy(policy_tools::PolicyArgs),
     /// Evaluate one request against policies and explain the decision.
     Simulate(Box<policy_tools::SimulateArgs>),
+    /// Every principal of every account that can take an action on a
+    /// resource, directly or through roles, with the conditions that apply.
+    WhoCan(Box<analysis_tools::WhoCanArgs>),
+    /// Every API route a principal can invoke, directly or through roles.
+    WhatCan(Box<analysis_tools::WhatCanArgs>),
+    /// The smallest changes that would allow a denied request.
+    Plan(Box<analysis_tools::PlanArgs>),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +42,8 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(*args),
         Command::Policy(args) => policy_tools::run_policy(args),
         Command::Simulate(args) => policy_tools::run_simulate(*args),
+        Command::WhoCan(args) => analysis_tools::run_who_can(*args),
+        Command::WhatCan(args) => analysis_tools::run_what_can(*args),
+        Command::Plan(args) => analysis_tools::run_plan(*args),
     }
 }

@@ -847,6 +847,20 @@ impl World {
         self.accounts.contains(account)
     }
 
+    /// Every account, user and role, in key order: for analyses that must
+    /// consider each principal (who can do what), not for the request path.
+    pub fn accounts(&self) -> impl Iterator<Item = &str> {
+        self.accounts.iter().map(String::as_str)
+    }
+
+    pub fn users(&self) -> impl Iterator<Item = &Arc<UserEntry>> {
+        self.users.values()
+    }
+
+    pub fn roles(&self) -> impl Iterator<Item = &Arc<RoleEntry>> {
+        self.roles.values()
+    }
+
     /// A user by account and name (case-insensitive).
     pub fn user(&self, account: &str, name: &str) -> Option<&Arc<UserEntry>> {
         self.users.get(&lower_key(account, name))

@@ -107,41 +107,43 @@ impl CompiledPolicies {
         let mut compiled = CompiledPolicies::default();
         for policy in policies {
             for (index, statement) in policy.document.statements.iter().enumerate() {
-                let id = u32::try_from(compiled.statements.len()).unwrap_or(u32::MAX);
-                match placement(statement) {
-                    Placement::AnyService => compiled.any_service.push(id),
-                    Placement::Services(places) => {
-                        // A statement with any wildcard name for a service
-                        // goes only to that service's wild list.
-                        for (service, name) in &places {
-                            let bucket = compiled
-                                .services
-                                .entry(service.as_str().into())
-                                .or_default();
-                            let wild_here = places.iter().any(|(s, n)| s == service && n.is_none());
-                            if wild_here {
-                                if bucket.wild.last() != Some(&id) {
-                                    bucket.wild.push(id);
-                                }
-                            } else if let Some(name) = name {
-                                let list = bucket.exact.entry(name.as_str().into()).or_default();
-                                if list.last() != Some(&id) {
-                                    list.push(id);
-                                }
-                            }
-                        }
-                    }
-                }
-                compiled.statements.push(CompiledStatement {
-                    policy_id: policy.id.clone(),
-                    index,
-                    sid: statement.sid.as_deref().map(Arc::from),
-                    resource_prefixes: resource_prefixes(statement),
-                    statement: statement.clone(),
-                });
+                compiled.push(policy.id.clone(), index, statement.clone());
             }
         }
         compiled
+    }
+
+    /// Indexes one more statement.
+    fn push(&mut self, policy_id: Arc<str>, index: usize, statement: Statement) {
+        let id = u32::try_from(self.statements.len()).unwrap_or(u32::MAX);
+        match placement(&statement) {
+            Placement::AnyService => self.any_service.push(id),
+            Placement::Services(places) => {
+                // A statement with any wildcard name for a service
+                // goes only to that service's wild list.
+                for (service, name) in &places {
+                    let bucket = self.services.entry(service.as_str().into()).or_default();
+                    let wild_here = places.iter().any(|(s, n)| s == service && n.is_none());
+                    if wild_here {
+                        if bucket.wild.last() != Some(&id) {
+                            bucket.wild.push(id);
+                        }
+                    } else if let Some(name) = name {
+                        let list = bucket.exact.entry(name.as_str().into()).or_default();
+                        if list.last() != Some(&id) {
+                            list.push(id);
+                        }
+                    }
+                }
+            }
+        }
+        self.statements.push(CompiledStatement {
+            policy_id,
+            index,
+            sid: statement.sid.as_deref().map(Arc::from),
+            resource_prefixes: resource_prefixes(&statement),
+            statement,
+        });
     }
 
     /// Where each statement came from: the policy's id and the statement's
@@ -161,10 +163,41 @@ impl CompiledPolicies {
         self.statements.is_empty()
     }
 
+    /// The statements that could match `action`, in evaluation order, each
+    /// with the id of its policy and its index there — what an analysis
+    /// needs to read the statements a request would consider without
+    /// scanning the rest.
+    pub fn candidates(&self, action: &str) -> Vec<(&str, usize, &Statement)> {
+        let mut out = Vec::new();
+        self.for_candidates(action, |s, _| {
+            out.push((&*s.policy_id, s.index, &s.statement));
+        });
+        out
+    }
+
+    /// A copy with each statement replaced by what `rewrite` returns
+    /// (`None` leaves it out), keeping each statement's policy id and index
+    /// so that traces of the copy name the original statements. Analyses
+    /// use it to ask "what if this condition held / did not hold" of the
+    /// real evaluator instead of re-implementing it.
+    pub fn rewritten(&self, mut rewrite: impl FnMut(&Statement) -> Option<Statement>) -> Self {
+        let mut named: Vec<(Arc<str>, usize, Statement)> = Vec::new();
+        for s in &self.statements {
+            if let Some(statement) = rewrite(&s.statement) {
+                named.push((s.policy_id.clone(), s.index, statement));
+            }
+        }
+        let mut compiled = CompiledPolicies::default();
+        for (policy_id, index, statement) in named {
+            compiled.push(policy_id, index, statement);
+        }
+        compiled
+    }
+
     /// Calls `f` for each statement that could match `action`.
     /// The flag tells `f` the statement came from the exact-name bucket, so
     /// it is known to list `action` and the action test can be skipped.
-    fn for_candidates(&self, action: &str, mut f: impl FnMut(&CompiledStatement, bool)) {
+    fn for_candidates<'a>(&'a self, action: &str, mut f: impl FnMut(&'a CompiledStatement, bool)) {
         let mut visit = |ids: &[u32], exact: bool| {
             for id in ids {
                 if let Some(s) = usize::try_from(*id)
