@@ -147,11 +147,11 @@ fn apply(
         });
         match (change.kind, current) {
             (ChangeKind::Identity, Some(AnyRecord::User(mut user))) => {
-                user.inline_policies.insert(name, document);
+                user.inline_policies.make_mut().insert(name, document);
                 records.insert(change.target.clone(), AnyRecord::User(user));
             }
             (ChangeKind::Identity | ChangeKind::AssumeRole, Some(AnyRecord::Role(mut role))) => {
-                role.inline_policies.insert(name, document);
+                role.inline_policies.make_mut().insert(name, document);
                 records.insert(change.target.clone(), AnyRecord::Role(role));
             }
             (ChangeKind::Trust, Some(AnyRecord::Role(mut role))) => {
@@ -484,7 +484,7 @@ fn planned_role(account: &str, name: &str) -> RoleRecord {
         max_session_duration: 3600,
         permissions_boundary: None,
         tags: Vec::new(),
-        inline_policies: BTreeMap::new(),
+        inline_policies: Default::default(),
         attached_policies: Vec::new(),
     }
 }
