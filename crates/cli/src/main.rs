@@ -5,6 +5,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 
 mod connections;
+mod explain;
 mod metrics;
 mod policy_tools;
 mod serve;
@@ -26,6 +27,9 @@ enum Command {
     Policy(policy_tools::PolicyArgs),
     /// Evaluate one request against policies and explain the decision.
     Simulate(Box<policy_tools::SimulateArgs>),
+    /// Why a request to a running server was allowed or denied, from its
+    /// decision record.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -34,5 +38,6 @@ fn main() -> ExitCode {
         Command::Serve(args) => serve::run(*args),
         Command::Policy(args) => policy_tools::run_policy(args),
         Command::Simulate(args) => policy_tools::run_simulate(*args),
+        Command::Explain(args) => explain::run(args),
     }
 }

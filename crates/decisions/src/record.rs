@@ -9,7 +9,7 @@
 
 use iamgate_policy::{
     ContextValue, DecidingRule, Decision, Effect, EvaluationInput, Outcome, PolicyType,
-    RequestContext,
+    PrincipalIdentity, RequestContext,
 };
 use serde::{Deserialize, Serialize};
 
@@ -339,22 +339,26 @@ fn effect_word(effect: Effect) -> &'static str {
     }
 }
 
-fn caller_of(ctx: &RequestContext) -> Option<CallerRecord> {
-    let principal = &ctx.principal;
-    if principal.account.is_empty() {
-        return None;
+impl CallerRecord {
+    /// `principal`, when it has an account (anonymous and service callers
+    /// have none).
+    pub fn of(principal: &PrincipalIdentity, source_identity: Option<String>) -> Option<Self> {
+        (!principal.account.is_empty()).then(|| CallerRecord {
+            arn: principal.arn.clone(),
+            account: principal.account.clone(),
+            unique_id: principal.unique_id.clone(),
+            session_issuer: principal.role_arn.clone(),
+            source_identity,
+        })
     }
+}
+
+fn caller_of(ctx: &RequestContext) -> Option<CallerRecord> {
     let source_identity = match ctx.get("aws:SourceIdentity") {
         Some(ContextValue::Single(value)) => Some(value.clone()),
         _ => None,
     };
-    Some(CallerRecord {
-        arn: principal.arn.clone(),
-        account: principal.account.clone(),
-        unique_id: principal.unique_id.clone(),
-        session_issuer: principal.role_arn.clone(),
-        source_identity,
-    })
+    CallerRecord::of(&ctx.principal, source_identity)
 }
 
 fn condition_key(ctx: &RequestContext, key: &str) -> ConditionKeyRecord {

@@ -47,6 +47,7 @@ mod encoding;
 mod error;
 mod parse;
 pub mod percent;
+pub mod sign;
 mod request;
 mod scan;
 mod signing;
