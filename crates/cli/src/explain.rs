@@ -236,10 +236,10 @@ fn for_people(record: &DecisionRecord) -> String {
         let _ = writeln!(out, "statements that applied:");
     }
     for s in &record.matched_statements {
-        let policy = s
-            .policy
-            .as_deref()
-            .map_or_else(|| format!("(a policy of account {})", s.account), str::to_owned);
+        let policy = s.policy.as_deref().map_or_else(
+            || format!("(a policy of account {})", s.account),
+            str::to_owned,
+        );
         let _ = write!(out, "  {} in {} policy {policy}", s.effect, s.policy_type);
         if let Some(sid) = &s.sid {
             let _ = write!(out, " Sid {sid}");
@@ -260,11 +260,7 @@ fn for_people(record: &DecisionRecord) -> String {
     }
     for p in &record.policies {
         let policy = p.policy.as_deref().unwrap_or("(not shown)");
-        let _ = writeln!(
-            out,
-            "  {} {policy} (account {})",
-            p.policy_type, p.account
-        );
+        let _ = writeln!(out, "  {} {policy} (account {})", p.policy_type, p.account);
     }
     if !record.condition_keys.is_empty() {
         let _ = writeln!(out, "condition keys:");

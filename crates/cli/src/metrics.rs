@@ -95,7 +95,10 @@ impl Metrics {
         };
         let stage = record.stage.clone().unwrap_or_else(|| NO_STAGE.to_owned());
         let decision = record.decision.outcome.as_str();
-        let policy_type = record.decision.policy_type.map_or("", iamgate_policy::PolicyType::short_name);
+        let policy_type = record
+            .decision
+            .policy_type
+            .map_or("", iamgate_policy::PolicyType::short_name);
         let mut metrics = self
             .execute_api
             .lock()

@@ -30,8 +30,8 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use iamgate_control::apply::{WorldFile, world_file_digest};
-use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
 use iamgate_control::decisions_api::DECISIONS_PATH;
+use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
 use iamgate_decisions::{DecisionLog, RingLimits};
 use iamgate_gateway::access::AccessLogEntry;
 use iamgate_gateway::authorize::Enforcement;
@@ -666,7 +666,9 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
-            ("GET", path) if path.starts_with(DECISIONS_PATH) && listener.vpc_endpoint.is_none() => {
+            ("GET", path)
+                if path.starts_with(DECISIONS_PATH) && listener.vpc_endpoint.is_none() =>
+            {
                 let request_id = path.strip_prefix(DECISIONS_PATH).unwrap_or_default();
                 ("decisions", self.planes.read_decision(request, request_id))
             }

@@ -13,8 +13,8 @@
 use iamgate_decisions::{DecisionRecord, Lookup};
 use serde_json::json;
 
-use crate::http::{Request, Response, verify_signature};
 use crate::ControlPlanes;
+use crate::http::{Request, Response, verify_signature};
 
 /// The path prefix of the endpoint.
 pub const DECISIONS_PATH: &str = "/_iamgate/decisions/";
@@ -41,7 +41,10 @@ impl ControlPlanes {
             Lookup::Found(record) => (Some(record), false),
             Lookup::Missing { evicted_before } => (None, evicted_before),
         };
-        match found.as_deref().and_then(|record| record.visible_to(&reader)) {
+        match found
+            .as_deref()
+            .and_then(|record| record.visible_to(&reader))
+        {
             Some(view) => Response::new(200, "application/json", to_json(&view)),
             None => {
                 let limits = plane.decisions().limits();

@@ -177,7 +177,11 @@ impl DecisionRecord {
             .map(|set| (PolicyType::IdentityBased, *set))
             .collect();
         slots.extend(input.resource.map(|set| (resource_type, set)));
-        slots.extend(input.boundary.map(|set| (PolicyType::PermissionsBoundary, set)));
+        slots.extend(
+            input
+                .boundary
+                .map(|set| (PolicyType::PermissionsBoundary, set)),
+        );
         slots.extend(input.session.map(|set| (PolicyType::Session, set)));
         slots.extend(
             input

@@ -56,7 +56,9 @@ pub enum Lookup {
     Found(Arc<DecisionRecord>),
     /// Not in the ring: never recorded here, or evicted (this shard has
     /// evicted records before).
-    Missing { evicted_before: bool },
+    Missing {
+        evicted_before: bool,
+    },
 }
 
 /// The ring. Cheap to share behind an `Arc`.
@@ -123,7 +125,9 @@ impl DecisionLog {
         let max_bytes = (self.limits.bytes / SHARDS).max(size);
         // A poisoned shard (a panic while held, which the code above cannot
         // cause) is still a valid ring: keep using it.
-        let mut shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         shard.records.push_back((record, size));
         shard.bytes += size;
         while shard.records.len() > max_records || shard.bytes > max_bytes {
@@ -142,7 +146,9 @@ impl DecisionLog {
                 evicted_before: false,
             };
         };
-        let shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let shard = shard
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         match shard
             .records
             .iter()
@@ -159,7 +165,9 @@ impl DecisionLog {
     /// Records and bytes held now.
     pub fn held(&self) -> (usize, usize) {
         self.shards.iter().fold((0, 0), |(records, bytes), shard| {
-            let shard = shard.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+            let shard = shard
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
             (records + shard.records.len(), bytes + shard.bytes)
         })
     }

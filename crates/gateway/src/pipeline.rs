@@ -39,9 +39,9 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use iamgate_decisions::{DecisionRecord, Filing, evaluate, evaluate_input};
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
-use iamgate_decisions::{DecisionRecord, Filing, evaluate, evaluate_input};
 use iamgate_policy::{EvaluationInput, ResourcePolicyKind};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 
@@ -881,8 +881,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             .to_owned(),
         );
         exchange.evaluated = Some(record);
-        exchange.decision =
-            AccessDecision::allowed_unevaluated(template, principal, access_key_id);
+        exchange.decision = AccessDecision::allowed_unevaluated(template, principal, access_key_id);
         return Ok(());
     }
     let evaluation = match (caller, policy) {

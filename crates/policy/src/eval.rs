@@ -161,7 +161,9 @@ impl DecidingRule {
 
     /// The rule an [`DecidingRule::as_str`] names.
     pub fn from_name(name: &str) -> Option<DecidingRule> {
-        DecidingRule::ALL.into_iter().find(|rule| rule.as_str() == name)
+        DecidingRule::ALL
+            .into_iter()
+            .find(|rule| rule.as_str() == name)
     }
 
     /// The name in records and `--json` output.
@@ -183,7 +185,9 @@ impl DecidingRule {
     /// One sentence for people.
     pub fn describe(self) -> &'static str {
         match self {
-            DecidingRule::ExplicitDeny => "a Deny statement matched; an explicit deny overrides any Allow",
+            DecidingRule::ExplicitDeny => {
+                "a Deny statement matched; an explicit deny overrides any Allow"
+            }
             DecidingRule::NotPrincipalDeny => {
                 "a Deny statement with NotPrincipal matched: it denies everyone it does not list, and the caller is not listed"
             }
@@ -191,7 +195,9 @@ impl DecidingRule {
             DecidingRule::PrincipalNotMatched => {
                 "only the resource policy can let this caller in, and no Allow statement of it names the caller"
             }
-            DecidingRule::NoTrust => "the role's trust policy does not allow the caller to assume it",
+            DecidingRule::NoTrust => {
+                "the role's trust policy does not allow the caller to assume it"
+            }
             DecidingRule::SameAccountUnion => {
                 "same account: an Allow in either the identity-based policies or the resource policy is enough"
             }
@@ -229,7 +235,9 @@ impl PolicyTypes {
 
     /// The members, in [`PolicyType::ALL`] order.
     pub fn iter(self) -> impl Iterator<Item = PolicyType> {
-        PolicyType::ALL.into_iter().filter(move |&t| self.contains(t))
+        PolicyType::ALL
+            .into_iter()
+            .filter(move |&t| self.contains(t))
     }
 }
 
@@ -325,7 +333,11 @@ impl Decision {
         let _ = writeln!(out, "rule: {}", self.rule.describe());
         if !self.missing.is_empty() {
             let missing: Vec<&str> = self.missing.iter().map(PolicyType::noun).collect();
-            let _ = writeln!(out, "would be allowed if these also allowed: {}", missing.join(", "));
+            let _ = writeln!(
+                out,
+                "would be allowed if these also allowed: {}",
+                missing.join(", ")
+            );
         }
         if self.matched.is_empty() {
             let _ = writeln!(out, "matched statements: none");
@@ -620,8 +632,7 @@ fn decide_allow(ctx: &RequestContext, slots: &SlotResults) -> Ruling {
         let union = DecidingRule::SameAccountUnion;
         let direct = has(MatchClass::Direct) || has(MatchClass::Star);
         let role = has(MatchClass::RoleSession) && path.limits_ok();
-        let account =
-            has(MatchClass::Account) && (path.ok() || !ACCOUNT_PRINCIPAL_IS_DELEGATION);
+        let account = has(MatchClass::Account) && (path.ok() || !ACCOUNT_PRINCIPAL_IS_DELEGATION);
         if direct || role || account {
             return Ruling::allow(resource_type, union);
         }

@@ -857,7 +857,11 @@ fn federation_token_sessions_need_a_session_policy() {
 
 fn missing(set: &PolicySet, ctx: &RequestContext) -> Vec<&'static str> {
     let decision = set.compile().evaluate(ctx);
-    decision.missing.iter().map(PolicyType::short_name).collect()
+    decision
+        .missing
+        .iter()
+        .map(PolicyType::short_name)
+        .collect()
 }
 
 /// Seed 003 before the resource policy: the cross-account user with an
@@ -880,14 +884,20 @@ fn missing_sides_of_the_two_seed_003_denials() {
     let same = PolicySet::default();
     let ctx = request(user(A, "api-not-exe"), "GET/");
     let decision = same.compile().evaluate(&ctx);
-    assert_eq!(decision.rule, iamgate_policy::DecidingRule::SameAccountUnion);
+    assert_eq!(
+        decision.rule,
+        iamgate_policy::DecidingRule::SameAccountUnion
+    );
     assert_eq!(missing(&same, &ctx), ["identity"]);
 }
 
 #[test]
 fn cross_account_caller_with_nothing_misses_both_sides() {
     let ctx = request(user(B, "bob"), "GET/");
-    assert_eq!(missing(&PolicySet::default(), &ctx), ["identity", "resource"]);
+    assert_eq!(
+        missing(&PolicySet::default(), &ctx),
+        ["identity", "resource"]
+    );
 }
 
 #[test]
@@ -928,7 +938,10 @@ fn a_not_principal_deny_is_reported_as_such_with_its_statement() {
         .compile()
         .evaluate(&request(user(A, "api-exe-nonvalid"), "GET/"));
     assert_eq!(decision.outcome, Outcome::ExplicitDeny);
-    assert_eq!(decision.rule, iamgate_policy::DecidingRule::NotPrincipalDeny);
+    assert_eq!(
+        decision.rule,
+        iamgate_policy::DecidingRule::NotPrincipalDeny
+    );
     assert!(decision.missing.is_empty());
     let statement = &decision.matched[0];
     assert_eq!(statement.sid.as_deref(), Some("OnlyValid"));

@@ -104,8 +104,8 @@ mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
     use crate::{
-        CredentialError, CredentialProvider, HttpRequest, ResolvedCredential, Secret,
-        ServiceRules, Surface, Verifier, time,
+        CredentialError, CredentialProvider, HttpRequest, ResolvedCredential, Secret, ServiceRules,
+        Surface, Verifier, time,
     };
 
     const SECRET: &str = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
@@ -142,7 +142,13 @@ mod tests {
             secret_access_key: secret,
             session_token: None,
         };
-        let added = sign_headers(&unsigned, credentials, "us-east-1", "iam", "20150830T123600Z");
+        let added = sign_headers(
+            &unsigned,
+            credentials,
+            "us-east-1",
+            "iam",
+            "20150830T123600Z",
+        );
         let mut headers: Vec<(&str, &[u8])> = vec![("host", b"127.0.0.1:4566")];
         headers.extend(added.iter().map(|(n, v)| (n.as_str(), v.as_bytes())));
         let request = HttpRequest::from_target("GET", unsigned.path, &headers, b"");
