@@ -109,8 +109,9 @@ pub struct ServeArgs {
     #[arg(long, value_enum, default_value = "strict")]
     enforce: EnforceMode,
     /// Decision records kept in memory (the newest; `iamgate explain`
-    /// reads them).
-    #[arg(long, default_value_t = 10_000, value_parser = clap::value_parser!(u32).range(16..))]
+    /// reads them). 0 turns recording off on execute-api (to measure what
+    /// it costs); the control planes still record.
+    #[arg(long, default_value_t = 10_000)]
     decision_records: u32,
     /// MiB of decision records kept in memory at most.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
@@ -137,7 +138,7 @@ impl EnforceMode {
 impl ServeArgs {
     fn ring_limits(&self) -> RingLimits {
         RingLimits {
-            records: usize::try_from(self.decision_records).unwrap_or(usize::MAX),
+            records: usize::try_from(self.decision_records.max(16)).unwrap_or(usize::MAX),
             bytes: usize::try_from(self.decision_records_mib)
                 .unwrap_or(usize::MAX)
                 .saturating_mul(1024 * 1024),
@@ -303,6 +304,8 @@ struct Server {
     /// Every decision's record, by request id (shared with the control
     /// planes).
     decisions: Arc<DecisionLog>,
+    /// Whether execute-api requests are recorded (`--decision-records 0`: no).
+    recording: bool,
     ready: AtomicBool,
     trusted_proxies: TrustedProxies,
     limits: Limits,
@@ -344,9 +347,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let server = Arc::new(Server {
         snapshot,
         planes: ControlPlanes::new(plane),
-        data: DataPlane::new(&args.lambda_endpoint).with_enforcement(args.enforce.enforcement()),
+        data: DataPlane::new(&args.lambda_endpoint)
+            .with_enforcement(args.enforce.enforcement())
+            .with_recording(args.decision_records > 0),
         metrics: Metrics::default(),
         decisions,
+        recording: args.decision_records > 0,
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
         body_budget: Arc::new(Semaphore::new(limits.max_body_memory)),
@@ -577,7 +583,9 @@ impl Server {
             },
         };
         let entry = exchange.record(response.status);
-        self.decisions.record(exchange.decision_record(&response));
+        if self.recording {
+            self.decisions.record(exchange.decision_record(&response));
+        }
         let elapsed = started.elapsed();
         self.metrics.record("execute-api", response.status, elapsed);
         self.metrics

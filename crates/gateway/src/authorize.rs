@@ -78,6 +78,8 @@ pub struct Authorizer {
     pub(crate) verifier: Verifier,
     pub(crate) tunables: Tunables,
     pub(crate) enforcement: Enforcement,
+    /// Whether decision records are built (off only to measure their cost).
+    pub(crate) recording: bool,
 }
 
 impl Default for Authorizer {
@@ -104,7 +106,13 @@ impl Authorizer {
             )),
             tunables,
             enforcement: Enforcement::Strict,
+            recording: true,
         }
+    }
+
+    /// The same authorizer, building decision records or not.
+    pub fn with_recording(self, recording: bool) -> Self {
+        Self { recording, ..self }
     }
 
     /// The same authorizer, with denials handled as `enforcement` says.

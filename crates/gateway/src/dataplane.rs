@@ -71,6 +71,16 @@ impl DataPlane {
         }
     }
 
+    /// The same data plane, building decision records or not
+    /// ([`Exchange::decision_record`](crate::pipeline::Exchange::decision_record)
+    /// then says only what the access log says).
+    pub fn with_recording(self, recording: bool) -> Self {
+        Self {
+            authorizer: self.authorizer.with_recording(recording),
+            ..self
+        }
+    }
+
     /// The same data plane, handling policy denials as `enforcement` says.
     pub fn with_enforcement(self, enforcement: crate::authorize::Enforcement) -> Self {
         Self {

@@ -885,6 +885,24 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         return Ok(());
     }
     let evaluation = match (caller, policy) {
+        (Some((caller, _)), policy) if !authorizer.recording => {
+            let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
+                .with_key("aws:ResourceAccount", api.account());
+            let decision = exchange.world.evaluate_with_resource(
+                caller,
+                &context,
+                policy,
+                ResourcePolicyKind::ResourceBased,
+            );
+            let record = DecisionRecord::bare(
+                &request_id,
+                facts.now,
+                "execute-api",
+                iamgate_decisions::words::of(decision.outcome),
+                INVOKE,
+            );
+            iamgate_decisions::Evaluation { decision, record }
+        }
         (Some((caller, _)), policy) => {
             let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
                 .with_key("aws:ResourceAccount", api.account());
