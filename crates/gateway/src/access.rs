@@ -104,12 +104,8 @@ impl AccessDecision {
         }
     }
 
-    /// A `NONE` method or route with nothing to evaluate.
-    pub fn allowed_without_policy(route: &str) -> Self {
-        Self::bare(AccessOutcome::Allow, Some(route))
-    }
-
-    /// Allowed without evaluating policies (`--enforce off`).
+    /// Allowed without evaluating policies: a `NONE` method or route with
+    /// no resource policy, or `--enforce off`.
     pub fn allowed_unevaluated(
         route: &str,
         caller: Option<String>,
