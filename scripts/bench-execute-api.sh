@@ -23,8 +23,13 @@
 # and server cost; AWS_IAM / signed NONE is the server's own share.
 # large/small compares the worlds.
 #
+# Then the cost of decision records on the hot path: the small world's
+# AWS_IAM route with recording (the default) and with
+# `--decision-records 0`, alternated four times; recorded / unrecorded is
+# the req/s ratio of the sums. `ONLY=records` runs this part alone.
+#
 # Environment: OHA (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
-# (10s), CARGO_TARGET_DIR.
+# (10s), ONLY (records), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -175,7 +180,33 @@ measure() {
   ROWS+=("| $world | $n_rps / $n_p99 | $s_rps / $s_p99 | $i_rps / $i_p99 | **${ratio}×** / $added | **${ratio_signed}×** / $added_signed | $ready | $rss |")
 }
 
+# recording_run ARGS… : the small world's AWS_IAM req/s with these serve arguments.
+recording_run() {
+  start_server small-records --data-dir "$WORK/small-records-data" --config "$WORK/small.yaml" "$@"
+  local url="http://127.0.0.1:$PORT$BASE_PATH/iam"
+  "$OHA" --no-tui --output-format quiet -c "$CONNECTIONS" -n 2000 "${SIGN[@]}" "$url" >/dev/null
+  read -r rps _ < <(oha_run small-records "${SIGN[@]}" "$url")
+  stop_server
+  echo "$rps"
+}
+
+measure_recording() {
+  local on=0 off=0 runs=()
+  for _ in 1 2 3 4; do
+    local a b
+    a="$(recording_run)"; b="$(recording_run --decision-records 0)"
+    on=$((on + a)); off=$((off + b)); runs+=("$a/$b")
+  done
+  echo
+  echo "decision records, small world, AWS_IAM req/s recorded/unrecorded per pair: ${runs[*]}"
+  python3 -c "print(f'recorded / unrecorded: {$on / $off:.3f}× ({($on - $off) / $off * 100:+.1f}%)')"
+}
+
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $CONNECTIONS connections, $DURATION per run, $("$OHA" --version)" >&2
+if [ "${ONLY:-}" = records ]; then
+  measure_recording
+  exit 0
+fi
 measure small
 measure large
 echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)" >&2
@@ -186,3 +217,4 @@ echo "|---|---|---|---|---|---|---|---|"
 printf '%s\n' "${ROWS[@]}"
 echo
 python3 -c "print(f'large / small: AWS_IAM {${IAM_RPS[large]} / ${IAM_RPS[small]}:.2f}×, NONE {${NONE_RPS[large]} / ${NONE_RPS[small]}:.2f}×, NONE signed {${SIGNED_RPS[large]} / ${SIGNED_RPS[small]}:.2f}×')"
+measure_recording

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod analysis_tools;
 mod connections;
+mod explain;
 mod metrics;
 mod policy_tools;
 mod serve;
@@ -34,6 +35,9 @@ enum Command {
     WhatCan(Box<analysis_tools::WhatCanArgs>),
     /// The smallest changes that would allow a denied request.
     Plan(Box<analysis_tools::PlanArgs>),
+    /// Why a request to a running server was allowed or denied, from its
+    /// decision record.
+    Explain(explain::ExplainArgs),
 }
 
 fn main() -> ExitCode {
@@ -45,5 +49,6 @@ fn main() -> ExitCode {
         Command::WhoCan(args) => analysis_tools::run_who_can(*args),
         Command::WhatCan(args) => analysis_tools::run_what_can(*args),
         Command::Plan(args) => analysis_tools::run_plan(*args),
+        Command::Explain(args) => explain::run(args),
     }
 }

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use iamgate_gateway::access::{AccessRecord, policy_type_name};
+use iamgate_gateway::access::AccessRecord;
 
 /// Requests answered and seconds spent, per (surface, HTTP status).
 type Counters = BTreeMap<(&'static str, u16), (u64, f64)>;
@@ -95,7 +95,10 @@ impl Metrics {
         };
         let stage = record.stage.clone().unwrap_or_else(|| NO_STAGE.to_owned());
         let decision = record.decision.outcome.as_str();
-        let policy_type = record.decision.policy_type.map_or("", policy_type_name);
+        let policy_type = record
+            .decision
+            .policy_type
+            .map_or("", iamgate_policy::PolicyType::short_name);
         let mut metrics = self
             .execute_api
             .lock()

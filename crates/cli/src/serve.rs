@@ -30,8 +30,11 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use iamgate_control::apply::{WorldFile, world_file_digest};
+use iamgate_control::decisions_api::DECISIONS_PATH;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
-use iamgate_gateway::access::{AccessLogEntry, policy_type_name};
+use iamgate_decisions::{DecisionLog, RingLimits};
+use iamgate_gateway::access::AccessLogEntry;
+use iamgate_gateway::authorize::Enforcement;
 use iamgate_gateway::client_ip::TrustedProxies;
 use iamgate_gateway::dataplane::DataPlane;
 use iamgate_gateway::integration::DEFAULT_LAMBDA_ENDPOINT;
@@ -99,9 +102,49 @@ pub struct ServeArgs {
     /// MiB of request bodies held at once, across connections (at least 10).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(10..=4096))]
     max_body_memory_mib: u32,
+    /// What a policy denial on execute-api does: `strict` answers it as
+    /// AWS does; `soft` lets it through and records and logs it as
+    /// `would_deny`; `off` evaluates no policy (signatures are still
+    /// checked). Control-plane calls are always enforced.
+    #[arg(long, value_enum, default_value = "strict")]
+    enforce: EnforceMode,
+    /// Decision records kept in memory (the newest; `iamgate explain`
+    /// reads them). 0 turns recording off on execute-api (to measure what
+    /// it costs); the control planes still record.
+    #[arg(long, default_value_t = 10_000)]
+    decision_records: u32,
+    /// MiB of decision records kept in memory at most.
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
+    decision_records_mib: u32,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum EnforceMode {
+    Strict,
+    Soft,
+    Off,
+}
+
+impl EnforceMode {
+    fn enforcement(self) -> Enforcement {
+        match self {
+            EnforceMode::Strict => Enforcement::Strict,
+            EnforceMode::Soft => Enforcement::Soft,
+            EnforceMode::Off => Enforcement::Off,
+        }
+    }
 }
 
 impl ServeArgs {
+    fn ring_limits(&self) -> RingLimits {
+        RingLimits {
+            records: usize::try_from(self.decision_records.max(16)).unwrap_or(usize::MAX),
+            bytes: usize::try_from(self.decision_records_mib)
+                .unwrap_or(usize::MAX)
+                .saturating_mul(1024 * 1024),
+        }
+    }
+
     fn limits(&self) -> Limits {
         Limits {
             header_read_timeout: self.header_read_timeout,
@@ -258,6 +301,11 @@ struct Server {
     planes: ControlPlanes,
     data: DataPlane,
     metrics: Metrics,
+    /// Every decision's record, by request id (shared with the control
+    /// planes).
+    decisions: Arc<DecisionLog>,
+    /// Whether execute-api requests are recorded (`--decision-records 0`: no).
+    recording: bool,
     ready: AtomicBool,
     trusted_proxies: TrustedProxies,
     limits: Limits,
@@ -285,7 +333,9 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|error| format!("store: {error}"))?;
     let snapshot = Arc::new(snapshot);
-    let plane = ControlPlane::new(store, cipher, sealer, snapshot.clone());
+    let decisions = Arc::new(DecisionLog::new(args.ring_limits()));
+    let plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
+        .with_decisions(decisions.clone());
     if let Some(path) = &args.config {
         apply_world_file(&plane, path).await?;
     }
@@ -297,8 +347,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let server = Arc::new(Server {
         snapshot,
         planes: ControlPlanes::new(plane),
-        data: DataPlane::new(&args.lambda_endpoint),
+        data: DataPlane::new(&args.lambda_endpoint)
+            .with_enforcement(args.enforce.enforcement())
+            .with_recording(args.decision_records > 0),
         metrics: Metrics::default(),
+        decisions,
+        recording: args.decision_records > 0,
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
         body_budget: Arc::new(Semaphore::new(limits.max_body_memory)),
@@ -529,6 +583,9 @@ impl Server {
             },
         };
         let entry = exchange.record(response.status);
+        if self.recording {
+            self.decisions.record(exchange.decision_record(&response));
+        }
         let elapsed = started.elapsed();
         self.metrics.record("execute-api", response.status, elapsed);
         self.metrics
@@ -617,6 +674,12 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
+            ("GET", path)
+                if path.starts_with(DECISIONS_PATH) && listener.vpc_endpoint.is_none() =>
+            {
+                let request_id = path.strip_prefix(DECISIONS_PATH).unwrap_or_default();
+                ("decisions", self.planes.read_decision(request, request_id))
+            }
             // An interface endpoint for execute-api serves nothing else
             // (STS and IAM have endpoints of their own on AWS), and the
             // control planes would see no VPC keys here.
@@ -704,7 +767,7 @@ fn log_access(entry: &AccessLogEntry, elapsed: Duration) {
         caller = decision.caller.as_deref().unwrap_or("anonymous"),
         access_key_id = decision.access_key_id.as_deref(),
         decision = decision.outcome.as_str(),
-        policy_type = decision.policy_type.map(policy_type_name),
+        policy_type = decision.policy_type.map(iamgate_policy::PolicyType::short_name),
         error_code = decision.error_code.as_deref(),
         status = entry.status,
         latency_ms,

@@ -17,7 +17,7 @@ fn no_subcommand_prints_the_help_and_exits_as_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     let help = String::from_utf8_lossy(&out.stderr);
     assert!(help.contains("Usage: iamgate"), "{help}");
-    for command in ["serve", "policy", "simulate"] {
+    for command in ["serve", "policy", "simulate", "explain"] {
         assert!(
             help.lines()
                 .any(|line| line.trim_start().starts_with(command)),

@@ -11,6 +11,8 @@
 mod apigateway;
 pub mod apply;
 pub mod context;
+mod decide;
+pub mod decisions_api;
 pub mod http;
 mod iam_api;
 pub mod plane;

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use iamgate_apimodel::config::ApiRegistry;
+use iamgate_decisions::DecisionLog;
 use iamgate_iam::{TokenSealer, World};
 use iamgate_snapshot::Live;
 use iamgate_store::{
@@ -63,6 +64,8 @@ pub struct ControlPlane {
     /// [`crate::write`]).
     pub(crate) write_turn: tokio::sync::Mutex<()>,
     pub(crate) clock: Clock,
+    /// Where every authorization decision is recorded.
+    decisions: Arc<DecisionLog>,
 }
 
 /// The key session tokens are sealed with, made once and kept (sealed by
@@ -92,6 +95,7 @@ impl ControlPlane {
             snapshot,
             write_turn: tokio::sync::Mutex::new(()),
             clock: system_clock(),
+            decisions: Arc::default(),
         }
     }
 
@@ -107,6 +111,17 @@ impl ControlPlane {
     pub fn with_clock(mut self, clock: Clock) -> Self {
         self.clock = clock;
         self
+    }
+
+    /// Records decisions in `decisions` (shared with the data plane).
+    pub fn with_decisions(mut self, decisions: Arc<DecisionLog>) -> Self {
+        self.decisions = decisions;
+        self
+    }
+
+    /// Where this plane records its decisions.
+    pub fn decisions(&self) -> &Arc<DecisionLog> {
+        &self.decisions
     }
 
     pub fn now(&self) -> i64 {

@@ -61,6 +61,20 @@ pub struct Operation<'a> {
     pub request_id: String,
 }
 
+impl Operation<'_> {
+    /// Where this operation's decisions are checked and recorded.
+    pub(crate) fn check(&self, service: &'static str) -> crate::decide::Check<'_> {
+        crate::decide::Check {
+            plane: self.plane,
+            world: &self.world,
+            caller: &self.caller,
+            request_id: &self.request_id,
+            now: self.now,
+            service,
+        }
+    }
+}
+
 /// Handles one Query request for `service`; every failure is AWS's XML error.
 pub(crate) async fn handle(
     plane: &ControlPlane,

@@ -4,7 +4,7 @@ use iamgate_iam::names::{is_external_id_char, is_name_char, is_tag_char};
 use iamgate_iam::{
     Caller, IdKind, SessionClaims, SessionPrincipal, arns, new_id, new_secret_access_key,
 };
-use iamgate_policy::{Outcome, PolicyDocument, PolicyKind, ResourcePolicyKind};
+use iamgate_policy::{PolicyDocument, PolicyKind, ResourcePolicyKind};
 use iamgate_wire::{AwsError, Timestamp, Violations, xml};
 
 use crate::context::request_context;
@@ -29,13 +29,26 @@ pub(crate) async fn dispatch(op: Operation<'_>) -> Result<String, AwsError> {
     if matches!(op.caller, Caller::UserSession(_) | Caller::RootSession(_))
         && !matches!(action, "GetCallerIdentity" | "AssumeRole")
     {
-        return Err(AwsError::access_denied(format!(
+        let message = format!(
             "User: {} is not authorized to perform: sts:{action}",
             op.caller.arn()
-        )));
+        );
+        op.check("sts").record_unevaluated(
+            iamgate_decisions::words::IMPLICIT_DENY,
+            &format!("sts:{action}"),
+            &message,
+        );
+        return Err(AwsError::access_denied(message));
     }
     match action {
-        "GetCallerIdentity" => Ok(get_caller_identity(&op)),
+        "GetCallerIdentity" => {
+            op.check("sts").record_unevaluated(
+                iamgate_decisions::words::ALLOW,
+                "sts:GetCallerIdentity",
+                "GetCallerIdentity needs no permission: it is always allowed",
+            );
+            Ok(get_caller_identity(&op))
+        }
         "AssumeRole" => assume_role(&op),
         "GetSessionToken" => get_session_token(&op),
         _ => Err(AwsError::invalid_action(action, service.version())),
@@ -273,16 +286,9 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
     for needed in actions {
         let mut request = context.clone();
         needed.clone_into(&mut request.action);
-        let decision = op.world.evaluate_with_resource(
-            &op.caller,
-            &request,
-            Some(&role.trust),
-            ResourcePolicyKind::RoleTrust,
-        );
-        if decision.outcome != Outcome::Allowed {
-            let message = decision.denial_message(&op.caller.arn(), needed, input.role_arn);
-            return Err(denied(op, needed, input.role_arn, message));
-        }
+        op.check("sts")
+            .authorize(&request, Some(&role.trust), ResourcePolicyKind::RoleTrust)
+            .map_err(AwsError::access_denied)?;
     }
 
     if input.mfa_serial.is_some() {
@@ -437,11 +443,20 @@ fn get_session_token(op: &Operation<'_>) -> Result<String, AwsError> {
             user_name: user.record.name.clone(),
         },
         _ => {
-            return Err(AwsError::access_denied(
-                "Cannot call GetSessionToken with session credentials",
-            ));
+            let message = "Cannot call GetSessionToken with session credentials";
+            op.check("sts").record_unevaluated(
+                iamgate_decisions::words::IMPLICIT_DENY,
+                "sts:GetSessionToken",
+                message,
+            );
+            return Err(AwsError::access_denied(message));
         }
     };
+    op.check("sts").record_unevaluated(
+        iamgate_decisions::words::ALLOW,
+        "sts:GetSessionToken",
+        "GetSessionToken is allowed to every IAM user and root with long-term keys",
+    );
     let mut duration = duration.unwrap_or(43_200);
     if matches!(principal, SessionPrincipal::Root) {
         duration = duration.min(3_600);

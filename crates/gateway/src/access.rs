@@ -7,6 +7,7 @@
 //! These records carry exactly that and nothing secret: the caller's ARN
 //! and access key id, never a secret key or a session token.
 
+use iamgate_decisions::words;
 use iamgate_policy::{Decision, Outcome, PolicyType};
 
 /// The kind of answer the pipeline gave.
@@ -29,16 +30,19 @@ pub enum AccessOutcome {
     DefaultEndpointDisabled,
     /// The body could not be read (too large, malformed, too slow).
     BodyRefused,
+    /// Denied by the policies, and let through by `--enforce soft`.
+    WouldDeny,
 }
 
 impl AccessOutcome {
     /// The word written to the access log and the metrics.
     pub fn as_str(self) -> &'static str {
         match self {
-            AccessOutcome::Allow => "allow",
-            AccessOutcome::ImplicitDeny => "implicit_deny",
-            AccessOutcome::ExplicitDeny => "explicit_deny",
-            AccessOutcome::Unauthenticated => "unauthenticated",
+            AccessOutcome::Allow => words::ALLOW,
+            AccessOutcome::ImplicitDeny => words::IMPLICIT_DENY,
+            AccessOutcome::ExplicitDeny => words::EXPLICIT_DENY,
+            AccessOutcome::Unauthenticated => words::UNAUTHENTICATED,
+            AccessOutcome::WouldDeny => words::WOULD_DENY,
             AccessOutcome::NotFound => "not_found",
             AccessOutcome::OutsideVpcEndpoint => "outside_vpc_endpoint",
             AccessOutcome::DefaultEndpointDisabled => "default_endpoint_disabled",
@@ -47,24 +51,12 @@ impl AccessOutcome {
     }
 }
 
-/// The short name of a policy type in logs (`identity`, `resource`,
-/// `boundary`, `session`, `scp`, `trust`).
-pub fn policy_type_name(policy_type: PolicyType) -> &'static str {
-    match policy_type {
-        PolicyType::ServiceControl => "scp",
-        PolicyType::ResourceBased => "resource",
-        PolicyType::RoleTrust => "trust",
-        PolicyType::IdentityBased => "identity",
-        PolicyType::PermissionsBoundary => "boundary",
-        PolicyType::Session => "session",
-    }
-}
-
 /// How the authorization step ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessDecision {
     pub outcome: AccessOutcome,
-    /// The policy type that decided; `None` when no policy was evaluated
+    /// The policy type that decided ([`PolicyType::short_name`] in logs);
+    /// `None` when no policy was evaluated
     /// (an unrouted or unsigned request, a `NONE` method without a
     /// resource policy).
     pub policy_type: Option<PolicyType>,
@@ -112,9 +104,26 @@ impl AccessDecision {
         }
     }
 
-    /// A `NONE` method or route with nothing to evaluate.
-    pub fn allowed_without_policy(route: &str) -> Self {
-        Self::bare(AccessOutcome::Allow, Some(route))
+    /// Allowed without evaluating policies: a `NONE` method or route with
+    /// no resource policy, or `--enforce off`.
+    pub fn allowed_unevaluated(
+        route: &str,
+        caller: Option<String>,
+        access_key_id: Option<String>,
+    ) -> Self {
+        Self {
+            caller,
+            access_key_id,
+            ..Self::bare(AccessOutcome::Allow, Some(route))
+        }
+    }
+
+    /// This denial, let through by `--enforce soft`.
+    pub fn let_through(self) -> Self {
+        Self {
+            outcome: AccessOutcome::WouldDeny,
+            ..self
+        }
     }
 
     /// The policy engine's `decision` about `caller` on `route`.
@@ -192,6 +201,8 @@ mod tests {
             outcome: Outcome::ExplicitDeny,
             deciding_policy_type: PolicyType::ResourceBased,
             matched: Vec::new(),
+            rule: iamgate_policy::DecidingRule::ExplicitDeny,
+            missing: iamgate_policy::PolicyTypes::default(),
         };
         let access = AccessDecision::evaluated(
             &decision,
@@ -200,12 +211,13 @@ mod tests {
             Some("AKIAEXAMPLE".into()),
         );
         assert_eq!(access.outcome.as_str(), "explicit_deny");
-        assert_eq!(access.policy_type.map(policy_type_name), Some("resource"));
-        assert_eq!(access.route.as_deref(), Some("/pets/{petId}"));
         assert_eq!(
-            policy_type_name(PolicyType::PermissionsBoundary),
-            "boundary"
+            access.policy_type.map(PolicyType::short_name),
+            Some("resource")
         );
-        assert_eq!(policy_type_name(PolicyType::ServiceControl), "scp");
+        assert_eq!(access.route.as_deref(), Some("/pets/{petId}"));
+        assert_eq!(PolicyType::PermissionsBoundary.short_name(), "boundary");
+        assert_eq!(PolicyType::ServiceControl.short_name(), "scp");
+        assert_eq!(access.clone().let_through().outcome.as_str(), "would_deny");
     }
 }

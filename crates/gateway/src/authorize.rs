@@ -57,10 +57,29 @@ pub enum Verdict<'a> {
     Respond(GatewayResponse, AccessDecision),
 }
 
+/// What a policy denial does (`serve --enforce`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Enforcement {
+    /// Denials are answered, as AWS answers them.
+    #[default]
+    Strict,
+    /// Denials are let through, and recorded and logged as `would_deny`:
+    /// for turning policies on one at a time.
+    Soft,
+    /// Policies are not evaluated: every request that authenticates (a
+    /// valid signature on `AWS_IAM` routes; anyone on `NONE` routes) is
+    /// let through. Signatures are still checked: a request without a
+    /// valid one is refused as in `Strict`.
+    Off,
+}
+
 /// The data plane's verifier and choices.
 pub struct Authorizer {
     pub(crate) verifier: Verifier,
     pub(crate) tunables: Tunables,
+    pub(crate) enforcement: Enforcement,
+    /// Whether decision records are built (off only to measure their cost).
+    pub(crate) recording: bool,
 }
 
 impl Default for Authorizer {
@@ -86,6 +105,21 @@ impl Authorizer {
                 Surface::ExecuteApi,
             )),
             tunables,
+            enforcement: Enforcement::Strict,
+            recording: true,
+        }
+    }
+
+    /// The same authorizer, building decision records or not.
+    pub fn with_recording(self, recording: bool) -> Self {
+        Self { recording, ..self }
+    }
+
+    /// The same authorizer, with denials handled as `enforcement` says.
+    pub fn with_enforcement(self, enforcement: Enforcement) -> Self {
+        Self {
+            enforcement,
+            ..self
         }
     }
 

@@ -71,6 +71,24 @@ impl DataPlane {
         }
     }
 
+    /// The same data plane, building decision records or not
+    /// ([`Exchange::decision_record`](crate::pipeline::Exchange::decision_record)
+    /// then says only what the access log says).
+    pub fn with_recording(self, recording: bool) -> Self {
+        Self {
+            authorizer: self.authorizer.with_recording(recording),
+            ..self
+        }
+    }
+
+    /// The same data plane, handling policy denials as `enforcement` says.
+    pub fn with_enforcement(self, enforcement: crate::authorize::Enforcement) -> Self {
+        Self {
+            authorizer: self.authorizer.with_enforcement(enforcement),
+            ..self
+        }
+    }
+
     /// Answers an execute-api request addressed to `api_id` with
     /// `stage_path` (`/{stage}/{path}`, or the whole path for HTTP APIs),
     /// its body already read: every phase after target resolution.

@@ -12,7 +12,8 @@
 //!    read, when the signature covers it;
 //! 6. [`authorize`]: the caller's and the API's policies, and the denial;
 //! 7. [`integrate`]: the MOCK, HTTP or Lambda answer;
-//! 8. [`Exchange::record`]: the one access-log record of the request.
+//! 8. [`Exchange::record`] and [`Exchange::decision_record`]: the one
+//!    access-log record and the one decision record of the request.
 //!
 //! Why phases over one context: the request used to be decided partly by
 //! the server (custom domains, early refusals) and partly here, each with
@@ -38,14 +39,15 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
+use iamgate_decisions::{DecisionRecord, Filing, evaluate, evaluate_input};
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
-use iamgate_policy::{EvaluationInput, ResourcePolicyKind, evaluate};
+use iamgate_policy::{EvaluationInput, ResourcePolicyKind};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 
 use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
 use crate::arn::execute_api_arn;
-use crate::authorize::{Authorizer, is_signed};
+use crate::authorize::{Authorizer, Enforcement, is_signed};
 use crate::dataplane::{DataPlane, address, split_stage};
 use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
@@ -266,6 +268,8 @@ pub struct Exchange<'a, 'r> {
     route: Option<Routed<'a>>,
     authentication: Authentication,
     decision: AccessDecision,
+    /// The decision record of [`authorize`], when it ran.
+    evaluated: Option<DecisionRecord>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -383,6 +387,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             route: None,
             authentication: Authentication::Anonymous,
             decision: AccessDecision::not_found(),
+            evaluated: None,
         }
     }
 
@@ -449,6 +454,46 @@ impl<'a, 'r> Exchange<'a, 'r> {
                 .map(|endpoint| endpoint.endpoint_id.clone()),
             status,
         }
+    }
+
+    /// Phase 8: the decision record of this request, answered with
+    /// `response`: the one [`authorize`] wrote, or for a request refused
+    /// before it, what is known (the refusal's word, the resource when a
+    /// stage was found, the caller when its signature verified). Its
+    /// message is AWS's, from the response, unless it has one.
+    pub fn decision_record(&mut self, response: &GatewayResponse) -> DecisionRecord {
+        let mut record = match self.evaluated.take() {
+            Some(record) => record,
+            None => self.unevaluated_record(),
+        };
+        if record.message.is_none() && response.status >= 400 {
+            record.message = Some(response_message(&response.body));
+        }
+        record
+    }
+
+    fn unevaluated_record(&self) -> DecisionRecord {
+        let mut record = DecisionRecord::bare(
+            &self.request_id,
+            self.facts.now,
+            "execute-api",
+            self.decision.outcome.as_str(),
+            INVOKE,
+        );
+        if let (Some(api), Some(stage)) = (self.api, self.stage) {
+            record.resource = Some(execute_api_arn(
+                api.region(),
+                api.account(),
+                api.id(),
+                stage.name(),
+                self.head.method,
+                &self.stage_path,
+            ));
+        }
+        record.resource_account = self.api.map(|api| api.account().to_owned());
+        record.principal = self.decision.caller.clone();
+        record.error_code.clone_from(&self.decision.error_code);
+        record
     }
 
     /// The access decision so far.
@@ -814,42 +859,83 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         Stage::Http(_) => None,
     };
     let facts = exchange.facts();
-    let decision = match (caller, policy) {
-        (Some((caller, _)), policy) => {
+    let filing = Filing {
+        request_id: &request_id,
+        time: facts.now,
+        service: "execute-api",
+    };
+    let principal = caller.map(|(caller, _)| caller.arn());
+    let access_key_id = caller.map(|(_, key)| key.to_owned());
+    if authorizer.enforcement == Enforcement::Off || (caller.is_none() && policy.is_none()) {
+        // Nothing is evaluated: a NONE route without a resource policy, or
+        // policies switched off.
+        let mut record = exchange.unevaluated_record();
+        record.decision = iamgate_decisions::words::ALLOW.to_owned();
+        record.principal = Some(principal.clone().unwrap_or_else(|| "anonymous".to_owned()));
+        record.message = Some(
+            if caller.is_none() && policy.is_none() {
+                "a NONE route without a resource policy: nothing to evaluate"
+            } else {
+                "policies are not evaluated (serve --enforce off)"
+            }
+            .to_owned(),
+        );
+        exchange.evaluated = Some(record);
+        exchange.decision = AccessDecision::allowed_unevaluated(template, principal, access_key_id);
+        return Ok(());
+    }
+    let evaluation = match (caller, policy) {
+        (Some((caller, _)), policy) if !authorizer.recording => {
             let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
                 .with_key("aws:ResourceAccount", api.account());
-            exchange.world.evaluate_with_resource(
+            let decision = exchange.world.evaluate_with_resource(
                 caller,
                 &context,
                 policy,
                 ResourcePolicyKind::ResourceBased,
+            );
+            let record = DecisionRecord::bare(
+                &request_id,
+                facts.now,
+                "execute-api",
+                iamgate_decisions::words::of(decision.outcome),
+                INVOKE,
+            );
+            iamgate_decisions::Evaluation { decision, record }
+        }
+        (Some((caller, _)), policy) => {
+            let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
+                .with_key("aws:ResourceAccount", api.account());
+            evaluate(
+                exchange.world,
+                caller,
+                &context,
+                policy,
+                ResourcePolicyKind::ResourceBased,
+                filing,
             )
         }
-        (None, Some(policy)) => {
+        (None, policy) => {
             let context = request_context(None, INVOKE, Some(&arn), &facts);
-            evaluate(&EvaluationInput {
-                request: &context,
-                identity: &[],
-                resource: Some(policy),
-                resource_kind: ResourcePolicyKind::ResourceBased,
-                boundary: None,
-                session: None,
-                scp_levels: &[],
-            })
-        }
-        (None, None) => {
-            exchange.decision = AccessDecision::allowed_without_policy(template);
-            return Ok(());
+            evaluate_input(
+                &EvaluationInput {
+                    request: &context,
+                    identity: &[],
+                    resource: policy,
+                    resource_kind: ResourcePolicyKind::ResourceBased,
+                    boundary: None,
+                    session: None,
+                    scp_levels: &[],
+                },
+                filing,
+            )
         }
     };
-    let principal = caller.map(|(caller, _)| caller.arn());
-    let access = AccessDecision::evaluated(
-        &decision,
-        template,
-        principal.clone(),
-        caller.map(|(_, key)| key.to_owned()),
-    );
+    let (decision, mut record) = (evaluation.decision, evaluation.record);
+    record.resource_account = Some(api.account().to_owned());
+    let access = AccessDecision::evaluated(&decision, template, principal.clone(), access_key_id);
     if decision.is_allowed() {
+        exchange.evaluated = Some(record);
         exchange.decision = access;
         return Ok(());
     }
@@ -867,7 +953,28 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             &request_id,
         ),
     };
+    record.message = Some(response_message(&response.body));
+    if authorizer.enforcement == Enforcement::Soft {
+        record.decision = iamgate_decisions::words::WOULD_DENY.to_owned();
+        exchange.evaluated = Some(record);
+        exchange.decision = access.let_through();
+        return Ok(());
+    }
+    exchange.evaluated = Some(record);
     exchange.refuse(access, response)
+}
+
+/// The message of an AWS error body (`{"Message": …}` or `{"message": …}`),
+/// or the body itself.
+fn response_message(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            ["Message", "message"]
+                .iter()
+                .find_map(|key| value.get(key)?.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| body.to_owned())
 }
 
 /// Phase 7: the integration's answer to an authorized request; its

@@ -303,6 +303,8 @@ mod tests {
             outcome,
             deciding_policy_type,
             matched: Vec::new(),
+            rule: iamgate_policy::DecidingRule::SameAccountUnion,
+            missing: iamgate_policy::PolicyTypes::default(),
         }
     }
 

@@ -154,6 +154,28 @@ impl CompiledPolicies {
             .map(|statement| (&*statement.policy_id, statement.index))
     }
 
+    /// The distinct policy ids, in evaluation order.
+    pub fn policy_ids(&self) -> impl Iterator<Item = &str> {
+        let mut last: Option<&str> = None;
+        self.statements.iter().filter_map(move |statement| {
+            let id = &*statement.policy_id;
+            (last != Some(id)).then(|| {
+                last = Some(id);
+                id
+            })
+        })
+    }
+
+    /// Calls `f` with the key of every condition of the statements that
+    /// could match `action`: the keys an evaluation of `action` may read.
+    pub fn condition_keys(&self, action: &str, mut f: impl FnMut(&str)) {
+        self.for_candidates(action, |statement, _| {
+            for clause in &statement.statement.conditions {
+                f(&clause.key);
+            }
+        });
+    }
+
     /// Number of statements loaded.
     pub fn len(&self) -> usize {
         self.statements.len()
@@ -256,6 +278,7 @@ impl CompiledPolicies {
                 sid: s.sid.clone(),
                 effect: s.statement.effect,
                 principal_classes: classes.iter().collect(),
+                not_principal: s.statement.principal.as_ref().is_some_and(|p| p.negated),
                 pos: s.statement.pos,
             });
         });

@@ -22,7 +22,7 @@ use crate::principal::{ClassSet, MatchClass};
 use crate::tunables::{ACCOUNT_PRINCIPAL_IS_DELEGATION, EXPLICIT_DENY_REPORT_ORDER};
 
 /// The policy types AWS names in denial messages.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum PolicyType {
     ServiceControl,
     ResourceBased,
@@ -34,6 +34,35 @@ pub enum PolicyType {
 }
 
 impl PolicyType {
+    /// Every type, in the order they are listed for people (the sides a
+    /// caller meets first come first).
+    pub const ALL: [PolicyType; 6] = [
+        PolicyType::IdentityBased,
+        PolicyType::ResourceBased,
+        PolicyType::RoleTrust,
+        PolicyType::PermissionsBoundary,
+        PolicyType::Session,
+        PolicyType::ServiceControl,
+    ];
+
+    /// The short name in logs, records and `missing` lists (`identity`,
+    /// `resource`, `trust`, `boundary`, `session`, `scp`).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            PolicyType::ServiceControl => "scp",
+            PolicyType::ResourceBased => "resource",
+            PolicyType::RoleTrust => "trust",
+            PolicyType::IdentityBased => "identity",
+            PolicyType::PermissionsBoundary => "boundary",
+            PolicyType::Session => "session",
+        }
+    }
+
+    /// The type a [`PolicyType::short_name`] names.
+    pub fn from_short_name(name: &str) -> Option<PolicyType> {
+        PolicyType::ALL.into_iter().find(|t| t.short_name() == name)
+    }
+
     /// The noun used in AWS's messages.
     pub fn noun(self) -> &'static str {
         match self {
@@ -77,11 +106,149 @@ impl ResourcePolicyKind {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Outcome {
     Allowed,
     ExplicitDeny,
     ImplicitDeny,
+}
+
+/// The step of AWS's evaluation logic that settled a decision: what a
+/// person needs to know besides the policy type AWS's message names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DecidingRule {
+    /// A Deny statement matched.
+    ExplicitDeny,
+    /// A Deny statement with `NotPrincipal` matched: it names everyone but
+    /// the principals it lists, and the caller is not one of them.
+    NotPrincipalDeny,
+    /// A level of service control policies allows nothing here.
+    ScpLimit,
+    /// An anonymous, service or web-identity caller can only be let in by
+    /// the resource policy, and it does not name the caller.
+    PrincipalNotMatched,
+    /// The role's trust policy does not let the caller assume it.
+    NoTrust,
+    /// Same account: the identity side or the resource policy may allow
+    /// alone (allowed: one of them did; denied: neither did).
+    SameAccountUnion,
+    /// Across accounts both the identity side and the resource policy must
+    /// allow.
+    CrossAccountIntersection,
+    /// The permissions boundary does not allow what was granted.
+    BoundaryLimit,
+    /// The session policy does not allow what was granted.
+    SessionLimit,
+    /// The resource policy granted an anonymous, service or web-identity
+    /// caller.
+    ResourcePolicyGrant,
+}
+
+impl DecidingRule {
+    pub const ALL: [DecidingRule; 10] = [
+        DecidingRule::ExplicitDeny,
+        DecidingRule::NotPrincipalDeny,
+        DecidingRule::ScpLimit,
+        DecidingRule::PrincipalNotMatched,
+        DecidingRule::NoTrust,
+        DecidingRule::SameAccountUnion,
+        DecidingRule::CrossAccountIntersection,
+        DecidingRule::BoundaryLimit,
+        DecidingRule::SessionLimit,
+        DecidingRule::ResourcePolicyGrant,
+    ];
+
+    /// The rule an [`DecidingRule::as_str`] names.
+    pub fn from_name(name: &str) -> Option<DecidingRule> {
+        DecidingRule::ALL
+            .into_iter()
+            .find(|rule| rule.as_str() == name)
+    }
+
+    /// The name in records and `--json` output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DecidingRule::ExplicitDeny => "explicit_deny",
+            DecidingRule::NotPrincipalDeny => "not_principal_deny",
+            DecidingRule::ScpLimit => "scp_limit",
+            DecidingRule::PrincipalNotMatched => "principal_not_matched",
+            DecidingRule::NoTrust => "no_trust",
+            DecidingRule::SameAccountUnion => "same_account_union",
+            DecidingRule::CrossAccountIntersection => "cross_account_intersection",
+            DecidingRule::BoundaryLimit => "boundary_limit",
+            DecidingRule::SessionLimit => "session_limit",
+            DecidingRule::ResourcePolicyGrant => "resource_policy_grant",
+        }
+    }
+
+    /// One sentence for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            DecidingRule::ExplicitDeny => {
+                "a Deny statement matched; an explicit deny overrides any Allow"
+            }
+            DecidingRule::NotPrincipalDeny => {
+                "a Deny statement with NotPrincipal matched: it denies everyone it does not list, and the caller is not listed"
+            }
+            DecidingRule::ScpLimit => "a service control policy does not allow the action",
+            DecidingRule::PrincipalNotMatched => {
+                "only the resource policy can let this caller in, and no Allow statement of it names the caller"
+            }
+            DecidingRule::NoTrust => {
+                "the role's trust policy does not allow the caller to assume it"
+            }
+            DecidingRule::SameAccountUnion => {
+                "same account: an Allow in either the identity-based policies or the resource policy is enough"
+            }
+            DecidingRule::CrossAccountIntersection => {
+                "cross account: both the caller's identity-based policies and the resource policy must allow"
+            }
+            DecidingRule::BoundaryLimit => "the permissions boundary does not allow the action",
+            DecidingRule::SessionLimit => "the session policy does not allow the action",
+            DecidingRule::ResourcePolicyGrant => "the resource policy names the caller",
+        }
+    }
+}
+
+/// A small set of [`PolicyType`]s (no allocation): the sides that would
+/// have to allow for a denied request to be allowed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct PolicyTypes(u8);
+
+impl PolicyTypes {
+    fn bit(t: PolicyType) -> u8 {
+        1 << (t as u8)
+    }
+
+    pub fn insert(&mut self, t: PolicyType) {
+        self.0 |= Self::bit(t);
+    }
+
+    pub fn contains(self, t: PolicyType) -> bool {
+        self.0 & Self::bit(t) != 0
+    }
+
+    pub fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    /// The members, in [`PolicyType::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = PolicyType> {
+        PolicyType::ALL
+            .into_iter()
+            .filter(move |&t| self.contains(t))
+    }
+}
+
+impl FromIterator<PolicyType> for PolicyTypes {
+    fn from_iter<I: IntoIterator<Item = PolicyType>>(iter: I) -> Self {
+        let mut set = PolicyTypes::default();
+        for t in iter {
+            set.insert(t);
+        }
+        set
+    }
 }
 
 /// A statement that matched the request, for the trace.
@@ -96,6 +263,8 @@ pub struct MatchedStatement {
     pub effect: Effect,
     /// How a resource-policy statement named the caller.
     pub principal_classes: Vec<MatchClass>,
+    /// The statement names its principals with `NotPrincipal`.
+    pub not_principal: bool,
     pub pos: Pos,
 }
 
@@ -109,6 +278,13 @@ pub struct Decision {
     /// Explicit deny: the matching Deny statements only; otherwise every
     /// matching Allow statement.
     pub matched: Vec<MatchedStatement>,
+    /// The step of the evaluation logic that settled it.
+    pub rule: DecidingRule,
+    /// Implicit deny: the policy types that would each have to allow (and
+    /// together suffice) for the request to be allowed, all else equal.
+    /// Empty when allowed, and for an explicit deny (no Allow added
+    /// anywhere overrides it).
+    pub missing: PolicyTypes,
 }
 
 impl Decision {
@@ -154,6 +330,15 @@ impl Decision {
             ),
         };
         let _ = writeln!(out, "decision: {verdict}");
+        let _ = writeln!(out, "rule: {}", self.rule.describe());
+        if !self.missing.is_empty() {
+            let missing: Vec<&str> = self.missing.iter().map(PolicyType::noun).collect();
+            let _ = writeln!(
+                out,
+                "would be allowed if these also allowed: {}",
+                missing.join(", ")
+            );
+        }
         if self.matched.is_empty() {
             let _ = writeln!(out, "matched statements: none");
         }
@@ -173,6 +358,9 @@ impl Decision {
             if !m.principal_classes.is_empty() {
                 let _ = write!(out, ", principal matched as {:?}", m.principal_classes);
             }
+            if m.not_principal {
+                let _ = write!(out, ", by NotPrincipal");
+            }
             out.push('\n');
         }
         out
@@ -191,6 +379,7 @@ impl Decision {
                     "sid": m.sid.as_deref(),
                     "effect": m.effect,
                     "principal_classes": m.principal_classes,
+                    "not_principal": m.not_principal,
                     "line": m.pos.line,
                     "column": m.pos.column,
                 })
@@ -199,6 +388,8 @@ impl Decision {
         serde_json::json!({
             "outcome": self.outcome,
             "deciding_policy_type": self.deciding_policy_type,
+            "rule": self.rule,
+            "missing": self.missing.iter().map(PolicyType::short_name).collect::<Vec<_>>(),
             "matched": matched,
         })
     }
@@ -276,9 +467,95 @@ pub struct SlotResults {
     pub scp_levels: Vec<SlotResult>,
 }
 
+/// What [`decide`] settled: the outcome, the policy type AWS's message
+/// names, the rule, and for an implicit deny the sides that would have to
+/// allow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ruling {
+    pub outcome: Outcome,
+    pub policy_type: PolicyType,
+    pub rule: DecidingRule,
+    pub missing: PolicyTypes,
+}
+
+impl Ruling {
+    fn allow(policy_type: PolicyType, rule: DecidingRule) -> Self {
+        Ruling {
+            outcome: Outcome::Allowed,
+            policy_type,
+            rule,
+            missing: PolicyTypes::default(),
+        }
+    }
+
+    fn deny(policy_type: PolicyType, rule: DecidingRule, missing: PolicyTypes) -> Self {
+        Ruling {
+            outcome: Outcome::ImplicitDeny,
+            policy_type,
+            rule,
+            missing,
+        }
+    }
+}
+
+/// The identity path of an IAM caller, slot by slot.
+#[derive(Debug, Clone, Copy)]
+struct IdentityPath {
+    identity: bool,
+    boundary: bool,
+    session: bool,
+}
+
+impl IdentityPath {
+    fn of(ctx: &RequestContext, slots: &SlotResults) -> Self {
+        IdentityPath {
+            identity: ctx.principal.kind == PrincipalKind::Root || slots.identity.allowed,
+            boundary: slots.boundary.is_none_or(|b| b.allowed),
+            session: match slots.session {
+                Some(s) => s.allowed,
+                // A GetFederationToken session without a session policy has
+                // no permissions; a role session without one is unrestricted.
+                None => ctx.principal.kind != PrincipalKind::FederatedUser,
+            },
+        }
+    }
+
+    /// The limits on a grant: boundary and session policy.
+    fn limits_ok(self) -> bool {
+        self.boundary && self.session
+    }
+
+    fn ok(self) -> bool {
+        self.identity && self.limits_ok()
+    }
+
+    /// The sides of the path that do not allow; `with_identity` false for
+    /// a grant that needs only the limits (a resource policy naming the
+    /// role).
+    fn failing(self, with_identity: bool) -> PolicyTypes {
+        let mut set = PolicyTypes::default();
+        if with_identity && !self.identity {
+            set.insert(PolicyType::IdentityBased);
+        }
+        if !self.boundary {
+            set.insert(PolicyType::PermissionsBoundary);
+        }
+        if !self.session {
+            set.insert(PolicyType::Session);
+        }
+        set
+    }
+}
+
 /// The decision over slot results: explicit deny, SCPs, resource policy,
-/// boundary, session policy, identity policies.
-pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType) {
+/// boundary, session policy, identity policies. An implicit deny also says
+/// which sides are missing: every side named there must allow, and
+/// adding an Allow to each of them (and nothing else) allows the request
+/// (`tests/properties.rs` checks it against the reference interpreter).
+/// Where AWS would accept either side (same account: identity policy or
+/// resource policy), the identity side is named: it is the one a caller's
+/// own account controls.
+pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> Ruling {
     let resource_type = slots.resource_kind.policy_type();
     // 1. Explicit deny anywhere.
     let denied_in = |t: PolicyType| match t {
@@ -295,90 +572,110 @@ pub fn decide(ctx: &RequestContext, slots: &SlotResults) -> (Outcome, PolicyType
         .copied()
         .find(|&t| denied_in(t))
     {
-        return (Outcome::ExplicitDeny, t);
+        return Ruling {
+            outcome: Outcome::ExplicitDeny,
+            policy_type: t,
+            rule: DecidingRule::ExplicitDeny,
+            missing: PolicyTypes::default(),
+        };
     }
-    // 2. SCPs: every level must allow.
+    let ruling = decide_allow(ctx, slots);
+    // 2. SCPs: every level must allow; they are named first in the
+    // message, and must be added to whatever else is missing.
     if slots.scp_levels.iter().any(|s| !s.allowed) {
-        return (Outcome::ImplicitDeny, PolicyType::ServiceControl);
+        let mut missing = ruling.missing;
+        missing.insert(PolicyType::ServiceControl);
+        return Ruling::deny(PolicyType::ServiceControl, DecidingRule::ScpLimit, missing);
     }
-    // 3. The resource policy's grant and the identity path.
+    ruling
+}
+
+/// Steps 3 and 4 of [`decide`], as if every SCP level allowed.
+fn decide_allow(ctx: &RequestContext, slots: &SlotResults) -> Ruling {
+    let resource_type = slots.resource_kind.policy_type();
     let rp = slots.resource.filter(|r| r.allowed).map(|r| r.classes);
     let has = |c: MatchClass| rp.is_some_and(|set| set.contains(c));
-    let deny = (Outcome::ImplicitDeny, resource_type);
-    let allow_by_resource = (Outcome::Allowed, resource_type);
-    match ctx.principal.kind {
-        PrincipalKind::Anonymous => {
-            return if has(MatchClass::Star) {
-                allow_by_resource
-            } else {
-                deny
-            };
-        }
-        PrincipalKind::Service => {
-            let ok = has(MatchClass::Star) || has(MatchClass::Service);
-            return if ok { allow_by_resource } else { deny };
-        }
-        PrincipalKind::WebIdentity => {
-            let ok = has(MatchClass::Star) || has(MatchClass::Federated);
-            return if ok { allow_by_resource } else { deny };
-        }
-        _ => {}
-    }
-    if slots.resource_kind == ResourcePolicyKind::RoleTrust && rp.is_none() {
-        return deny;
-    }
-    let same_account = ctx.principal.account == ctx.resource_owner();
-    let id_ok = ctx.principal.kind == PrincipalKind::Root || slots.identity.allowed;
-    let bnd_ok = slots.boundary.is_none_or(|b| b.allowed);
-    let ses_ok = match slots.session {
-        Some(s) => s.allowed,
-        // A GetFederationToken session without a session policy has no
-        // permissions; a role session without one is unrestricted.
-        None => ctx.principal.kind != PrincipalKind::FederatedUser,
+    let only_resource = PolicyTypes::from_iter([resource_type]);
+    // 3. Callers with no identity policies: the resource policy alone.
+    let named = match ctx.principal.kind {
+        PrincipalKind::Anonymous => Some(has(MatchClass::Star)),
+        PrincipalKind::Service => Some(has(MatchClass::Star) || has(MatchClass::Service)),
+        PrincipalKind::WebIdentity => Some(has(MatchClass::Star) || has(MatchClass::Federated)),
+        _ => None,
     };
-    let idpath = id_ok && bnd_ok && ses_ok;
+    if let Some(named) = named {
+        return if named {
+            Ruling::allow(resource_type, DecidingRule::ResourcePolicyGrant)
+        } else {
+            Ruling::deny(
+                resource_type,
+                DecidingRule::PrincipalNotMatched,
+                only_resource,
+            )
+        };
+    }
     let trust = slots.resource_kind == ResourcePolicyKind::RoleTrust;
-    // 4. Same account: union; cross account: intersection.
-    if same_account {
-        let direct = has(MatchClass::Direct) || has(MatchClass::Star);
-        let role = has(MatchClass::RoleSession) && bnd_ok && ses_ok;
-        let account = has(MatchClass::Account) && (idpath || !ACCOUNT_PRINCIPAL_IS_DELEGATION);
-        if direct || role || account {
-            return allow_by_resource;
+    if trust && rp.is_none() {
+        let mut missing = only_resource;
+        // Across accounts the caller's own permission is needed too.
+        if ctx.principal.account != ctx.resource_owner() {
+            let path = IdentityPath::of(ctx, slots);
+            for t in path.failing(true).iter() {
+                missing.insert(t);
+            }
         }
-        if idpath && !trust {
-            return (Outcome::Allowed, PolicyType::IdentityBased);
+        return Ruling::deny(resource_type, DecidingRule::NoTrust, missing);
+    }
+    let path = IdentityPath::of(ctx, slots);
+    // 4. Same account: union; cross account: intersection.
+    if ctx.principal.account == ctx.resource_owner() {
+        let union = DecidingRule::SameAccountUnion;
+        let direct = has(MatchClass::Direct) || has(MatchClass::Star);
+        let role = has(MatchClass::RoleSession) && path.limits_ok();
+        let account = has(MatchClass::Account) && (path.ok() || !ACCOUNT_PRINCIPAL_IS_DELEGATION);
+        if direct || role || account {
+            return Ruling::allow(resource_type, union);
+        }
+        if path.ok() && !trust {
+            return Ruling::allow(PolicyType::IdentityBased, union);
         }
         // Name what stopped it: the limit on a role grant, else the
         // identity side.
-        let reason = if has(MatchClass::RoleSession) {
-            if !bnd_ok {
-                PolicyType::PermissionsBoundary
+        let role_grant = has(MatchClass::RoleSession);
+        let missing = path.failing(!role_grant);
+        let (reason, rule) = if role_grant {
+            if !path.boundary {
+                (PolicyType::PermissionsBoundary, DecidingRule::BoundaryLimit)
             } else {
-                PolicyType::Session
+                (PolicyType::Session, DecidingRule::SessionLimit)
             }
-        } else if !id_ok {
-            PolicyType::IdentityBased
-        } else if !bnd_ok {
-            PolicyType::PermissionsBoundary
+        } else if !path.identity {
+            (PolicyType::IdentityBased, union)
+        } else if !path.boundary {
+            (PolicyType::PermissionsBoundary, DecidingRule::BoundaryLimit)
         } else {
-            PolicyType::Session
+            (PolicyType::Session, DecidingRule::SessionLimit)
         };
-        return (Outcome::ImplicitDeny, reason);
+        return Ruling::deny(reason, rule, missing);
     }
-    if idpath && rp.is_some() {
-        return (Outcome::Allowed, PolicyType::IdentityBased);
+    let cross = DecidingRule::CrossAccountIntersection;
+    if path.ok() && rp.is_some() {
+        return Ruling::allow(PolicyType::IdentityBased, cross);
     }
-    let reason = if !id_ok {
-        PolicyType::IdentityBased
-    } else if !bnd_ok {
-        PolicyType::PermissionsBoundary
-    } else if !ses_ok {
-        PolicyType::Session
+    let mut missing = path.failing(true);
+    if rp.is_none() {
+        missing.insert(resource_type);
+    }
+    let (reason, rule) = if !path.identity {
+        (PolicyType::IdentityBased, cross)
+    } else if !path.boundary {
+        (PolicyType::PermissionsBoundary, DecidingRule::BoundaryLimit)
+    } else if !path.session {
+        (PolicyType::Session, DecidingRule::SessionLimit)
     } else {
-        resource_type
+        (resource_type, cross)
     };
-    (Outcome::ImplicitDeny, reason)
+    Ruling::deny(reason, rule, missing)
 }
 
 /// A policy document with the id it is reported under.
@@ -513,21 +810,31 @@ pub fn evaluate(input: &EvaluationInput<'_>) -> Decision {
     finish(decide(ctx, &slots), matched)
 }
 
-/// Builds the decision, keeping only Deny statements for an explicit deny.
-pub fn finish(
-    (outcome, deciding_policy_type): (Outcome, PolicyType),
-    mut matched: Vec<MatchedStatement>,
-) -> Decision {
-    let keep = if outcome == Outcome::ExplicitDeny {
+/// Builds the decision, keeping only Deny statements for an explicit deny;
+/// an explicit deny settled by `NotPrincipal` statements alone says so.
+pub fn finish(ruling: Ruling, mut matched: Vec<MatchedStatement>) -> Decision {
+    let keep = if ruling.outcome == Outcome::ExplicitDeny {
         Effect::Deny
     } else {
         Effect::Allow
     };
     matched.retain(|m| m.effect == keep);
+    let mut rule = ruling.rule;
+    if rule == DecidingRule::ExplicitDeny {
+        let mut deciding = matched
+            .iter()
+            .filter(|m| m.policy_type == ruling.policy_type)
+            .peekable();
+        if deciding.peek().is_some() && deciding.all(|m| m.not_principal) {
+            rule = DecidingRule::NotPrincipalDeny;
+        }
+    }
     Decision {
-        outcome,
-        deciding_policy_type,
+        outcome: ruling.outcome,
+        deciding_policy_type: ruling.policy_type,
         matched,
+        rule,
+        missing: ruling.missing,
     }
 }
 
@@ -540,6 +847,8 @@ mod tests {
             outcome,
             deciding_policy_type: t,
             matched: Vec::new(),
+            rule: DecidingRule::ExplicitDeny,
+            missing: PolicyTypes::default(),
         };
         let msg = d.denial_message("P", "svc:Act", "R").unwrap();
         msg.strip_prefix("User: P is not authorized to perform: svc:Act on resource: R ")
@@ -595,6 +904,8 @@ mod tests {
             outcome: Outcome::Allowed,
             deciding_policy_type: PolicyType::IdentityBased,
             matched: Vec::new(),
+            rule: DecidingRule::SameAccountUnion,
+            missing: PolicyTypes::default(),
         };
         assert_eq!(d.denial_message("P", "a:b", "R"), None);
     }

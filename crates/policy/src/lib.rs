@@ -37,8 +37,8 @@ pub use compiled::CompiledPolicies;
 pub use context::{ContextValue, PrincipalIdentity, PrincipalKind, RequestContext};
 pub use document::{Effect, ParseOutcome, PolicyDocument, PolicyKind, Statement, Version};
 pub use eval::{
-    CompiledPolicySet, Decision, EvaluationInput, MatchedStatement, NamedPolicy, Outcome,
-    PolicySet, PolicyType, ResourcePolicyKind, evaluate,
+    CompiledPolicySet, DecidingRule, Decision, EvaluationInput, MatchedStatement, NamedPolicy,
+    Outcome, PolicySet, PolicyType, PolicyTypes, ResourcePolicyKind, evaluate,
 };
 pub use principal::MatchClass;
 pub use validate::{ErrorCode, ValidationError};

@@ -9,7 +9,7 @@
 
 use crate::context::{PrincipalKind, RequestContext};
 use crate::document::{Effect, Statement};
-use crate::eval::{Decision, NamedPolicy, Outcome, PolicySet, PolicyType, ResourcePolicyKind};
+use crate::eval::{NamedPolicy, Outcome, PolicySet, PolicyType, ResourcePolicyKind};
 use crate::principal::MatchClass;
 
 #[derive(Default)]
@@ -90,16 +90,25 @@ fn tally(policies: &[NamedPolicy], ctx: &RequestContext, resource_policy: bool) 
     t
 }
 
-fn decision(outcome: Outcome, deciding_policy_type: PolicyType) -> Decision {
-    Decision {
+/// What the interpreter decides: the outcome and the policy type AWS's
+/// message names. The trace, the rule and the missing sides are the
+/// indexed evaluator's alone; the property tests check the missing sides
+/// by adding Allows and asking this interpreter again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    pub deciding_policy_type: PolicyType,
+}
+
+fn decision(outcome: Outcome, deciding_policy_type: PolicyType) -> Verdict {
+    Verdict {
         outcome,
         deciding_policy_type,
-        matched: Vec::new(),
     }
 }
 
-/// Evaluates `set` for `ctx`; the trace (`matched`) is left empty.
-pub fn evaluate(set: &PolicySet, ctx: &RequestContext) -> Decision {
+/// Evaluates `set` for `ctx`.
+pub fn evaluate(set: &PolicySet, ctx: &RequestContext) -> Verdict {
     let p = &ctx.principal;
     let no_account = matches!(
         p.kind,

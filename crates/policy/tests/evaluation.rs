@@ -854,3 +854,111 @@ fn federation_token_sessions_need_a_session_policy() {
         Outcome::Allowed
     );
 }
+
+fn missing(set: &PolicySet, ctx: &RequestContext) -> Vec<&'static str> {
+    let decision = set.compile().evaluate(ctx);
+    decision
+        .missing
+        .iter()
+        .map(PolicyType::short_name)
+        .collect()
+}
+
+/// Seed 003 before the resource policy: the cross-account user with an
+/// identity policy lacks only the resource policy; the same-account user
+/// with none lacks only its identity policy.
+#[test]
+fn missing_sides_of_the_two_seed_003_denials() {
+    let cross = PolicySet {
+        identity: vec![identity("Allow")],
+        ..PolicySet::default()
+    };
+    let ctx = request(user(B, "api-exe-valid"), "GET/");
+    let decision = cross.compile().evaluate(&ctx);
+    assert_eq!(
+        decision.rule,
+        iamgate_policy::DecidingRule::CrossAccountIntersection
+    );
+    assert_eq!(missing(&cross, &ctx), ["resource"]);
+
+    let same = PolicySet::default();
+    let ctx = request(user(A, "api-not-exe"), "GET/");
+    let decision = same.compile().evaluate(&ctx);
+    assert_eq!(
+        decision.rule,
+        iamgate_policy::DecidingRule::SameAccountUnion
+    );
+    assert_eq!(missing(&same, &ctx), ["identity"]);
+}
+
+#[test]
+fn cross_account_caller_with_nothing_misses_both_sides() {
+    let ctx = request(user(B, "bob"), "GET/");
+    assert_eq!(
+        missing(&PolicySet::default(), &ctx),
+        ["identity", "resource"]
+    );
+}
+
+#[test]
+fn a_role_grant_stopped_by_the_boundary_misses_only_the_boundary() {
+    let set = PolicySet {
+        resource: vec![resource(
+            "Allow",
+            r#"{"AWS":"arn:aws:iam::111111111111:role/app"}"#,
+        )],
+        boundary: Some(boundary_allowing(false)),
+        ..PolicySet::default()
+    };
+    let mut caller = session(A, "app", "s1");
+    caller.role_arn = Some("arn:aws:iam::111111111111:role/app".into());
+    caller.has_permissions_boundary = true;
+    let decision = set.compile().evaluate(&request(caller, "GET/"));
+    assert_eq!(decision.outcome, Outcome::ImplicitDeny);
+    assert_eq!(decision.rule, iamgate_policy::DecidingRule::BoundaryLimit);
+    assert_eq!(
+        decision.missing.iter().collect::<Vec<_>>(),
+        [PolicyType::PermissionsBoundary]
+    );
+}
+
+#[test]
+fn a_not_principal_deny_is_reported_as_such_with_its_statement() {
+    let set = PolicySet {
+        identity: vec![identity("Allow")],
+        resource: vec![policy(
+            PolicyKind::Resource,
+            &format!(
+                r#"{{"Sid":"OnlyValid","Effect":"Deny","NotPrincipal":{{"AWS":"arn:aws:iam::{B}:user/api-exe-valid"}},"Action":"execute-api:Invoke","Resource":"{API}/*"}}"#
+            ),
+        )],
+        ..PolicySet::default()
+    };
+    let decision = set
+        .compile()
+        .evaluate(&request(user(A, "api-exe-nonvalid"), "GET/"));
+    assert_eq!(decision.outcome, Outcome::ExplicitDeny);
+    assert_eq!(
+        decision.rule,
+        iamgate_policy::DecidingRule::NotPrincipalDeny
+    );
+    assert!(decision.missing.is_empty());
+    let statement = &decision.matched[0];
+    assert_eq!(statement.sid.as_deref(), Some("OnlyValid"));
+    assert!(statement.not_principal);
+}
+
+#[test]
+fn a_trust_policy_that_names_nobody_misses_trust_and_across_accounts_the_callers_permission() {
+    let set = PolicySet {
+        resource_kind: ResourcePolicyKind::RoleTrust,
+        ..PolicySet::default()
+    };
+    let role = "arn:aws:iam::111111111111:role/target";
+    let same = RequestContext::new(user(A, "alice"), "sts:AssumeRole", Some(role));
+    let decision = set.compile().evaluate(&same);
+    assert_eq!(decision.rule, iamgate_policy::DecidingRule::NoTrust);
+    assert_eq!(missing(&set, &same), ["trust"]);
+    let cross = RequestContext::new(user(B, "bob"), "sts:AssumeRole", Some(role));
+    assert_eq!(missing(&set, &cross), ["identity", "trust"]);
+}

@@ -5,12 +5,13 @@
     clippy::panic
 )]
 //! Property tests: the indexed evaluator agrees with the reference
-//! interpreter; adding a Deny never grants; order never matters; the parser
-//! never panics.
+//! interpreter; the missing sides it names are enough and all needed;
+//! adding a Deny never grants; order never matters; the parser never
+//! panics.
 
 use iamgate_policy::{
-    NamedPolicy, Outcome, PolicyDocument, PolicyKind, PolicySet, PolicyType, PrincipalIdentity,
-    RequestContext, ResourcePolicyKind, reference,
+    NamedPolicy, Outcome, PolicyDocument, PolicyKind, PolicySet, PolicyType, PolicyTypes,
+    PrincipalIdentity, RequestContext, ResourcePolicyKind, reference,
 };
 use proptest::prelude::*;
 
@@ -282,8 +283,101 @@ fn verdict(set: &PolicySet, ctx: &RequestContext) -> (Outcome, PolicyType) {
     (d.outcome, d.deciding_policy_type)
 }
 
+/// `set` with an Allow of everything added to each side in `sides`: a
+/// new identity policy, session policy or SCP level member; a statement
+/// appended to the boundary; a resource (or trust) statement naming
+/// everyone.
+fn with_allows(set: &PolicySet, sides: PolicyTypes) -> PolicySet {
+    let allow = |kind| {
+        let principal = if kind == PolicyKind::Resource {
+            r#","Principal":"*""#
+        } else {
+            ""
+        };
+        PolicyDocument::parse(
+            &format!(r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Allow","Action":"*","Resource":"*"{principal}}}}}"#),
+            kind,
+        )
+        .unwrap()
+    };
+    let mut out = set.clone();
+    for side in sides.iter() {
+        match side {
+            PolicyType::IdentityBased => out
+                .identity
+                .push(NamedPolicy::new("added", allow(PolicyKind::InlineIdentity))),
+            PolicyType::ResourceBased | PolicyType::RoleTrust => out
+                .resource
+                .push(NamedPolicy::new("added", allow(PolicyKind::Resource))),
+            PolicyType::PermissionsBoundary => {
+                let mut statements = out
+                    .boundary
+                    .as_ref()
+                    .map(|b| b.document.statements.clone())
+                    .unwrap_or_default();
+                statements.extend(allow(PolicyKind::PermissionsBoundary).statements);
+                let mut document = allow(PolicyKind::PermissionsBoundary);
+                document.statements = statements;
+                out.boundary = Some(NamedPolicy::new("boundary", document));
+            }
+            PolicyType::Session => out
+                .session
+                .push(NamedPolicy::new("added", allow(PolicyKind::Session))),
+            PolicyType::ServiceControl => {
+                for level in &mut out.scp_levels {
+                    level.push(NamedPolicy::new("added", allow(PolicyKind::ServiceControl)));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn trust_kind(set: PolicySet, trust: bool) -> PolicySet {
+    let resource_kind = if trust {
+        ResourcePolicyKind::RoleTrust
+    } else {
+        ResourcePolicyKind::ResourceBased
+    };
+    PolicySet {
+        resource_kind,
+        ..set
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 400, .. ProptestConfig::default() })]
+
+    #[test]
+    fn adding_an_allow_to_every_missing_side_and_nothing_else_allows(spec in set_spec(), ctx in request(), trust in any::<bool>()) {
+        let set = trust_kind(build(&spec), trust);
+        let decision = set.compile().evaluate(&ctx);
+        prop_assume!(decision.outcome == Outcome::ImplicitDeny);
+        prop_assert!(!decision.missing.is_empty(), "an implicit deny names what is missing");
+        let fixed = with_allows(&set, decision.missing);
+        let oracle = reference::evaluate(&fixed, &ctx);
+        prop_assert_eq!(oracle.outcome, Outcome::Allowed, "missing {:?}", decision.missing);
+    }
+
+    #[test]
+    fn every_missing_side_is_needed(spec in set_spec(), ctx in request(), trust in any::<bool>()) {
+        let set = trust_kind(build(&spec), trust);
+        let decision = set.compile().evaluate(&ctx);
+        prop_assume!(decision.outcome == Outcome::ImplicitDeny);
+        for left_out in decision.missing.iter() {
+            let others: PolicyTypes = decision.missing.iter().filter(|&t| t != left_out).collect();
+            let oracle = reference::evaluate(&with_allows(&set, others), &ctx);
+            prop_assert_ne!(oracle.outcome, Outcome::Allowed, "{:?} was not needed", left_out);
+        }
+    }
+
+    #[test]
+    fn allows_and_explicit_denies_name_nothing_missing(spec in set_spec(), ctx in request()) {
+        let decision = build(&spec).compile().evaluate(&ctx);
+        if decision.outcome != Outcome::ImplicitDeny {
+            prop_assert!(decision.missing.is_empty());
+        }
+    }
 
     #[test]
     fn indexed_evaluator_agrees_with_reference_interpreter(spec in set_spec(), ctx in request()) {

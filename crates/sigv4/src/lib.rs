@@ -49,6 +49,7 @@ mod parse;
 pub mod percent;
 mod request;
 mod scan;
+pub mod sign;
 mod signing;
 pub mod time;
 pub mod tunables;

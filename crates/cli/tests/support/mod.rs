@@ -335,6 +335,29 @@ pub fn sign_execute_api(
     target: &str,
     extra: &[(&str, &str)],
 ) -> Vec<(String, String)> {
+    sign_execute_api_with(keys, method, host, target, extra, REGION)
+}
+
+/// [`sign_execute_api`] for an API in `region`.
+#[allow(dead_code)]
+pub fn sign_execute_api_in(
+    keys: &Keys,
+    method: &str,
+    host: &str,
+    target: &str,
+    region: &str,
+) -> Vec<(String, String)> {
+    sign_execute_api_with(keys, method, host, target, &[], region)
+}
+
+fn sign_execute_api_with(
+    keys: &Keys,
+    method: &str,
+    host: &str,
+    target: &str,
+    extra: &[(&str, &str)],
+    region: &str,
+) -> Vec<(String, String)> {
     let identity: Identity = Credentials::new(
         keys.id.clone(),
         keys.secret.clone(),
@@ -345,7 +368,7 @@ pub fn sign_execute_api(
     .into();
     let params = v4::SigningParams::builder()
         .identity(&identity)
-        .region(REGION)
+        .region(region)
         .name("execute-api")
         .time(SystemTime::now())
         .settings(SigningSettings::default())

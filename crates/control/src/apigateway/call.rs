@@ -44,6 +44,8 @@ pub(crate) struct Call<'a> {
     pub segments: Vec<String>,
     /// Decoded query parameters, in order.
     pub query: Vec<(String, String)>,
+    /// The id the response carries (`x-amzn-RequestId`).
+    pub request_id: String,
 }
 
 /// AWS's error for a call (boxed: it is large, and rare).
@@ -65,7 +67,7 @@ where
     Fut: Future<Output = Reply> + 'a,
 {
     let request_id = iamgate_wire::new_request_id();
-    let outcome = match begin(plane, verifier, request) {
+    let outcome = match begin(plane, verifier, request, &request_id) {
         Ok(call) => dispatch(call).await,
         Err(error) => Err(error),
     };
@@ -92,6 +94,7 @@ fn begin<'a>(
     plane: &'a ControlPlane,
     verifier: &Verifier,
     request: &'a Request,
+    request_id: &str,
 ) -> Result<Call<'a>, ApiError> {
     let world = plane.world();
     let now = plane.now();
@@ -116,6 +119,7 @@ fn begin<'a>(
         now,
         segments,
         query,
+        request_id: request_id.to_owned(),
     })
 }
 
@@ -178,19 +182,16 @@ impl Call<'_> {
             action,
             Some(resource),
         );
-        let decision = self.world.evaluate(&self.caller, &context);
-        if decision.is_allowed() {
-            return Ok(());
+        crate::decide::Check {
+            plane: self.plane,
+            world: &self.world,
+            caller: &self.caller,
+            request_id: &self.request_id,
+            now: self.now,
+            service: "apigateway",
         }
-        let caller = self.caller.arn();
-        let message = decision
-            .denial_message(&caller, action, resource)
-            .unwrap_or_else(|| {
-                format!(
-                    "User: {caller} is not authorized to perform: {action} on resource: {resource}"
-                )
-            });
-        Err(Box::new(RestJsonError::access_denied(message)))
+        .authorize_identity(&context)
+        .map_err(|message| Box::new(RestJsonError::access_denied(message)))
     }
 
     /// The document `(kind, this account, key)`, with its version.

@@ -161,19 +161,9 @@ pub(super) fn authorize(
         context = context.with_resource_account(op.caller.account());
     }
     let context = extra(context);
-    let decision = op.world.evaluate(&op.caller, &context);
-    if decision.is_allowed() {
-        return Ok(());
-    }
-    let caller = op.caller.arn();
-    let message = decision
-        .denial_message(&caller, &full_action, resource)
-        .unwrap_or_else(|| {
-            format!(
-                "User: {caller} is not authorized to perform: {full_action} on resource: {resource}"
-            )
-        });
-    Err(AwsError::access_denied(message))
+    op.check("iam")
+        .authorize_identity(&context)
+        .map_err(AwsError::access_denied)
 }
 
 /// `<OpResponse><OpResult>…` for the IAM namespace.

@@ -1,0 +1,75 @@
+//! `GET /_iamgate/decisions/{request-id}`: a decision record, read back
+//! by an account it concerns.
+//!
+//! The request is signed for IAM, as an IAM read would be. The record is
+//! shown to the account whose resource was called and to the caller's
+//! account, each through [`DecisionRecord::visible_to`]: another
+//! account's policies are named by type and owner only. Any principal of
+//! either account may read it (an operator's tool, like the access log).
+//! A record that is unknown, evicted, or about other accounts gets one
+//! and the same answer, so nobody learns that another account's request
+//! exists.
+
+use iamgate_decisions::{DecisionRecord, Lookup};
+use serde_json::json;
+
+use crate::ControlPlanes;
+use crate::http::{Request, Response, verify_signature};
+
+/// The path prefix of the endpoint.
+pub const DECISIONS_PATH: &str = "/_iamgate/decisions/";
+
+fn error(status: u16, code: &str, message: &str) -> Response {
+    Response::new(
+        status,
+        "application/json",
+        json!({ "__type": code, "message": message }).to_string(),
+    )
+    .with_header("x-amzn-ErrorType", code)
+}
+
+impl ControlPlanes {
+    /// Answers `GET /_iamgate/decisions/{request_id}`.
+    pub fn read_decision(&self, request: &Request, request_id: &str) -> Response {
+        let plane = &self.plane;
+        let world = plane.world();
+        let reader = match verify_signature(request, &self.iam, &world, plane.now()) {
+            Ok((caller, _)) => caller.account().to_owned(),
+            Err(failure) => return error(failure.status(), failure.code(), failure.message()),
+        };
+        let (found, evicted_before) = match plane.decisions().get(request_id) {
+            Lookup::Found(record) => (Some(record), false),
+            Lookup::Missing { evicted_before } => (None, evicted_before),
+        };
+        match found
+            .as_deref()
+            .and_then(|record| record.visible_to(&reader))
+        {
+            Some(view) => Response::new(200, "application/json", to_json(&view)),
+            None => {
+                let limits = plane.decisions().limits();
+                let evicted = if evicted_before {
+                    format!(
+                        " This server keeps the last {} records and has evicted older ones.",
+                        limits.records
+                    )
+                } else {
+                    String::new()
+                };
+                error(
+                    404,
+                    "NoSuchDecisionRecord",
+                    &format!(
+                        "No decision record for request id {request_id} that account {reader} can read: \
+                         the id is unknown, its record has expired, or the request concerned neither \
+                         a resource of this account nor a caller from it.{evicted}"
+                    ),
+                )
+            }
+        }
+    }
+}
+
+fn to_json(record: &DecisionRecord) -> String {
+    serde_json::to_string_pretty(record).unwrap_or_default()
+}
