@@ -17,7 +17,7 @@ pub(crate) struct Check<'a> {
     pub request_id: &'a str,
     pub now: i64,
     /// `iam`, `sts` or `apigateway`.
-    pub service: &'a str,
+    pub service: &'static str,
 }
 
 impl Check<'_> {

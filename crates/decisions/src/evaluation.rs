@@ -22,7 +22,7 @@ pub struct Evaluation {
 pub struct Filing<'a> {
     pub request_id: &'a str,
     pub time: i64,
-    pub service: &'a str,
+    pub service: &'static str,
 }
 
 /// Evaluates `request` by `caller` against `world` and the resource's

@@ -13,10 +13,12 @@
 //! ([`DecisionRecord::visible_to`]).
 
 mod evaluation;
+mod pending;
 mod record;
 mod ring;
 
 pub use evaluation::{Evaluation, Filing, evaluate, evaluate_input};
+pub use pending::{Entry, PendingRecord, SharedPolicies};
 pub use record::{
     CallerRecord, ConditionKeyRecord, DecisionRecord, PolicyRecord, StatementRecord, describe_rule,
     words,

@@ -14,6 +14,7 @@ use std::collections::VecDeque;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::{Arc, Mutex};
 
+use crate::pending::Entry;
 use crate::record::DecisionRecord;
 
 const SHARDS: usize = 16;
@@ -44,7 +45,7 @@ pub trait DecisionSink: Send + Sync {
 
 #[derive(Default)]
 struct Shard {
-    records: VecDeque<(Arc<DecisionRecord>, usize)>,
+    records: VecDeque<(Entry, usize)>,
     bytes: usize,
     /// Records pushed out by the limits, ever.
     evicted: u64,
@@ -111,14 +112,15 @@ impl DecisionLog {
         self.shards.get(index)
     }
 
-    /// Keeps `record`, pushing out the oldest of its shard beyond the limits.
-    pub fn record(&self, record: DecisionRecord) {
-        let size = record.approximate_size();
-        let record = Arc::new(record);
+    /// Keeps `entry`, pushing out the oldest of its shard beyond the
+    /// limits.
+    pub fn record(&self, entry: impl Into<Entry>) {
+        let entry = entry.into();
+        let size = entry.approximate_size();
         if let Some(sink) = &self.sink {
-            sink.offer(&record);
+            sink.offer(&Arc::new(entry.render()));
         }
-        let Some(shard) = self.shard(&record.request_id) else {
+        let Some(shard) = self.shard(entry.request_id()) else {
             return;
         };
         let max_records = (self.limits.records / SHARDS).max(1);
@@ -128,7 +130,7 @@ impl DecisionLog {
         let mut shard = shard
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        shard.records.push_back((record, size));
+        shard.records.push_back((entry, size));
         shard.bytes += size;
         while shard.records.len() > max_records || shard.bytes > max_bytes {
             let Some((_, size)) = shard.records.pop_front() else {
@@ -153,9 +155,9 @@ impl DecisionLog {
             .records
             .iter()
             .rev()
-            .find(|(record, _)| record.request_id == request_id)
+            .find(|(entry, _)| entry.request_id() == request_id)
         {
-            Some((record, _)) => Lookup::Found(record.clone()),
+            Some((entry, _)) => Lookup::Found(Arc::new(entry.render())),
             None => Lookup::Missing {
                 evicted_before: shard.evicted > 0,
             },

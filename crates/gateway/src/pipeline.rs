@@ -39,7 +39,9 @@
 use std::borrow::Cow;
 use std::net::IpAddr;
 
-use iamgate_decisions::{DecisionRecord, Filing, evaluate, evaluate_input};
+use iamgate_decisions::{
+    DecisionRecord, Entry, Filing, PendingRecord, SharedPolicies, evaluate_input,
+};
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
 use iamgate_policy::{EvaluationInput, ResourcePolicyKind};
@@ -269,7 +271,7 @@ pub struct Exchange<'a, 'r> {
     authentication: Authentication,
     decision: AccessDecision,
     /// The decision record of [`authorize`], when it ran.
-    evaluated: Option<DecisionRecord>,
+    evaluated: Option<Entry>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -461,15 +463,15 @@ impl<'a, 'r> Exchange<'a, 'r> {
     /// before it, what is known (the refusal's word, the resource when a
     /// stage was found, the caller when its signature verified). Its
     /// message is AWS's, from the response, unless it has one.
-    pub fn decision_record(&mut self, response: &GatewayResponse) -> DecisionRecord {
-        let mut record = match self.evaluated.take() {
-            Some(record) => record,
-            None => self.unevaluated_record(),
+    pub fn decision_record(&mut self, response: &GatewayResponse) -> Entry {
+        let mut entry = match self.evaluated.take() {
+            Some(entry) => entry,
+            None => self.unevaluated_record().into(),
         };
-        if record.message.is_none() && response.status >= 400 {
-            record.message = Some(response_message(&response.body));
+        if response.status >= 400 {
+            entry.set_message_unless_set(|| response_message(&response.body));
         }
-        record
+        entry
     }
 
     fn unevaluated_record(&self) -> DecisionRecord {
@@ -880,12 +882,16 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             }
             .to_owned(),
         );
-        exchange.evaluated = Some(record);
+        exchange.evaluated = Some(record.into());
         exchange.decision = AccessDecision::allowed_unevaluated(template, principal, access_key_id);
         return Ok(());
     }
-    let evaluation = match (caller, policy) {
-        (Some((caller, _)), policy) if !authorizer.recording => {
+    let policy_set = match stage {
+        Stage::Rest(stage) => stage.policy.clone(),
+        Stage::Http(_) => None,
+    };
+    let (decision, mut entry): (_, Entry) = match caller {
+        Some((caller, _)) if !authorizer.recording => {
             let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
                 .with_key("aws:ResourceAccount", api.account());
             let decision = exchange.world.evaluate_with_resource(
@@ -894,30 +900,27 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
                 policy,
                 ResourcePolicyKind::ResourceBased,
             );
-            let record = DecisionRecord::bare(
-                &request_id,
-                facts.now,
-                "execute-api",
-                iamgate_decisions::words::of(decision.outcome),
-                INVOKE,
-            );
-            iamgate_decisions::Evaluation { decision, record }
+            let word = iamgate_decisions::words::of(decision.outcome);
+            let record = DecisionRecord::bare(&request_id, facts.now, "execute-api", word, INVOKE);
+            (decision, record.into())
         }
-        (Some((caller, _)), policy) => {
+        Some((caller, _)) => {
             let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
                 .with_key("aws:ResourceAccount", api.account());
-            evaluate(
-                exchange.world,
-                caller,
-                &context,
-                policy,
-                ResourcePolicyKind::ResourceBased,
-                filing,
-            )
+            let own = exchange.world.caller_policies(caller);
+            let policies = SharedPolicies {
+                identity: own.identity,
+                resource: policy_set,
+                resource_kind: ResourcePolicyKind::ResourceBased,
+                boundary: own.boundary,
+                session: own.session,
+            };
+            let (decision, pending) = PendingRecord::evaluate(context, policies, filing);
+            (decision, pending.into())
         }
-        (None, policy) => {
+        None => {
             let context = request_context(None, INVOKE, Some(&arn), &facts);
-            evaluate_input(
+            let evaluation = evaluate_input(
                 &EvaluationInput {
                     request: &context,
                     identity: &[],
@@ -928,14 +931,14 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
                     scp_levels: &[],
                 },
                 filing,
-            )
+            );
+            (evaluation.decision, evaluation.record.into())
         }
     };
-    let (decision, mut record) = (evaluation.decision, evaluation.record);
-    record.resource_account = Some(api.account().to_owned());
+    entry.set_resource_account(api.account());
     let access = AccessDecision::evaluated(&decision, template, principal.clone(), access_key_id);
     if decision.is_allowed() {
-        exchange.evaluated = Some(record);
+        exchange.evaluated = Some(entry);
         exchange.decision = access;
         return Ok(());
     }
@@ -953,14 +956,14 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             &request_id,
         ),
     };
-    record.message = Some(response_message(&response.body));
+    entry.set_message_unless_set(|| response_message(&response.body));
     if authorizer.enforcement == Enforcement::Soft {
-        record.decision = iamgate_decisions::words::WOULD_DENY.to_owned();
-        exchange.evaluated = Some(record);
+        entry.set_word(iamgate_decisions::words::WOULD_DENY);
+        exchange.evaluated = Some(entry);
         exchange.decision = access.let_through();
         return Ok(());
     }
-    exchange.evaluated = Some(record);
+    exchange.evaluated = Some(entry);
     exchange.refuse(access, response)
 }
 

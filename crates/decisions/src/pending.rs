@@ -1,0 +1,217 @@
+//! A decision kept as what it was decided on, written out as a record only
+//! when someone reads it.
+//!
+//! Why: a record names every policy considered, every statement that
+//! applied and every condition key read, each as owned text — dozens of
+//! small allocations on every request, and as many frees when the ring
+//! pushes it out, whether or not anyone ever asks. Most records are never
+//! read. So the data plane files what the evaluation already holds (the
+//! request context it built, the decision, shared references to the
+//! compiled policy sets) and [`Entry::render`] writes the record from them
+//! on a lookup. The compiled sets a pending record refers to stay alive
+//! while it is in the ring, even if the world has moved on: the record
+//! explains the decision as it was taken.
+
+use std::sync::Arc;
+
+use iamgate_policy::{
+    CompiledPolicies, ContextValue, Decision, EvaluationInput, RequestContext, ResourcePolicyKind,
+};
+
+use crate::evaluation::Filing;
+use crate::record::DecisionRecord;
+
+/// An evaluation, not yet written out.
+#[derive(Debug)]
+pub struct PendingRecord {
+    request_id: String,
+    time: i64,
+    service: &'static str,
+    context: RequestContext,
+    decision: Decision,
+    identity: Vec<Arc<CompiledPolicies>>,
+    resource: Option<Arc<CompiledPolicies>>,
+    resource_kind: ResourcePolicyKind,
+    boundary: Option<Arc<CompiledPolicies>>,
+    session: Option<Arc<CompiledPolicies>>,
+    /// Replaces the outcome's word (`would_deny` under `--enforce soft`).
+    word: Option<&'static str>,
+    message: Option<String>,
+    resource_account: Option<String>,
+}
+
+/// The policies an evaluation read, as the snapshot shares them.
+#[derive(Debug, Default)]
+pub struct SharedPolicies {
+    pub identity: Vec<Arc<CompiledPolicies>>,
+    pub resource: Option<Arc<CompiledPolicies>>,
+    pub resource_kind: ResourcePolicyKind,
+    pub boundary: Option<Arc<CompiledPolicies>>,
+    pub session: Option<Arc<CompiledPolicies>>,
+}
+
+impl PendingRecord {
+    /// Evaluates `context` against `policies`; the record is written when
+    /// read.
+    pub fn evaluate(
+        context: RequestContext,
+        policies: SharedPolicies,
+        filing: Filing<'_>,
+    ) -> (Decision, PendingRecord) {
+        let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
+        let decision = iamgate_policy::evaluate(&EvaluationInput {
+            request: &context,
+            identity: &identity,
+            resource: policies.resource.as_deref(),
+            resource_kind: policies.resource_kind,
+            boundary: policies.boundary.as_deref(),
+            session: policies.session.as_deref(),
+            scp_levels: &[],
+        });
+        drop(identity);
+        let pending = PendingRecord {
+            request_id: filing.request_id.to_owned(),
+            time: filing.time,
+            service: filing.service,
+            context,
+            decision: decision.clone(),
+            identity: policies.identity,
+            resource: policies.resource,
+            resource_kind: policies.resource_kind,
+            boundary: policies.boundary,
+            session: policies.session,
+            word: None,
+            message: None,
+            resource_account: None,
+        };
+        (decision, pending)
+    }
+
+    fn render(&self) -> DecisionRecord {
+        let identity: Vec<&CompiledPolicies> = self.identity.iter().map(|p| &**p).collect();
+        let input = EvaluationInput {
+            request: &self.context,
+            identity: &identity,
+            resource: self.resource.as_deref(),
+            resource_kind: self.resource_kind,
+            boundary: self.boundary.as_deref(),
+            session: self.session.as_deref(),
+            scp_levels: &[],
+        };
+        let mut record = DecisionRecord::evaluated(
+            &self.request_id,
+            self.time,
+            self.service,
+            &input,
+            &self.decision,
+        );
+        if let Some(word) = self.word {
+            word.clone_into(&mut record.decision);
+        }
+        if self.message.is_some() {
+            record.message.clone_from(&self.message);
+        }
+        if self.resource_account.is_some() {
+            record.resource_account.clone_from(&self.resource_account);
+        }
+        record
+    }
+
+    /// What it holds of its own (the policy sets are the snapshot's).
+    fn approximate_size(&self) -> usize {
+        let keys: usize = self
+            .context
+            .keys()
+            .map(|(key, value)| {
+                48 + key.len()
+                    + match value {
+                        ContextValue::Single(value) => value.len(),
+                        ContextValue::Multi(values) => {
+                            values.iter().map(|v| v.len() + 24).sum::<usize>()
+                        }
+                    }
+            })
+            .sum();
+        std::mem::size_of::<Self>()
+            + self.request_id.len()
+            + self.context.principal.arn.len()
+            + self.context.action.len()
+            + self.context.resource.as_ref().map_or(0, String::len)
+            + keys
+            + self.decision.matched.len() * 96
+            + (self.identity.len() + 3) * 8
+            + self.message.as_ref().map_or(0, String::len)
+    }
+}
+
+/// What the ring keeps of one decision: a record, or an evaluation to
+/// write one from when it is read.
+#[derive(Debug)]
+pub enum Entry {
+    Ready(DecisionRecord),
+    Pending(Box<PendingRecord>),
+}
+
+impl From<DecisionRecord> for Entry {
+    fn from(record: DecisionRecord) -> Self {
+        Entry::Ready(record)
+    }
+}
+
+impl From<PendingRecord> for Entry {
+    fn from(pending: PendingRecord) -> Self {
+        Entry::Pending(Box::new(pending))
+    }
+}
+
+impl Entry {
+    pub fn request_id(&self) -> &str {
+        match self {
+            Entry::Ready(record) => &record.request_id,
+            Entry::Pending(pending) => &pending.request_id,
+        }
+    }
+
+    /// The record.
+    pub fn render(&self) -> DecisionRecord {
+        match self {
+            Entry::Ready(record) => record.clone(),
+            Entry::Pending(pending) => pending.render(),
+        }
+    }
+
+    /// Replaces the decision's word (`would_deny`).
+    pub fn set_word(&mut self, word: &'static str) {
+        match self {
+            Entry::Ready(record) => word.clone_into(&mut record.decision),
+            Entry::Pending(pending) => pending.word = Some(word),
+        }
+    }
+
+    /// Sets the message to the client unless one is set.
+    pub fn set_message_unless_set(&mut self, message: impl FnOnce() -> String) {
+        let slot = match self {
+            Entry::Ready(record) => &mut record.message,
+            Entry::Pending(pending) => &mut pending.message,
+        };
+        if slot.is_none() {
+            *slot = Some(message());
+        }
+    }
+
+    pub fn set_resource_account(&mut self, account: &str) {
+        let slot = match self {
+            Entry::Ready(record) => &mut record.resource_account,
+            Entry::Pending(pending) => &mut pending.resource_account,
+        };
+        *slot = Some(account.to_owned());
+    }
+
+    /// An estimate of the memory it holds, for the ring's byte bound.
+    pub fn approximate_size(&self) -> usize {
+        match self {
+            Entry::Ready(record) => record.approximate_size(),
+            Entry::Pending(pending) => pending.approximate_size(),
+        }
+    }
+}
