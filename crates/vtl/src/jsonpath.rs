@@ -55,12 +55,14 @@ pub(crate) fn compile(path: &str) -> Result<Vec<Step>, String> {
                 rest = tail;
             }
         } else if let Some(after) = rest.strip_prefix('[') {
-            let close = bracket_end(after)
-                .ok_or_else(|| format!("JSONPath '{path}': unclosed '['"))?;
+            let close =
+                bracket_end(after).ok_or_else(|| format!("JSONPath '{path}': unclosed '['"))?;
             let inside = after.get(..close).unwrap_or("").trim();
             rest = after.get(close + 1..).unwrap_or("");
             steps.push(bracket_step(inside).ok_or_else(|| {
-                format!("JSONPath '{path}': '[{inside}]' is not supported (only names, indexes and '*')")
+                format!(
+                    "JSONPath '{path}': '[{inside}]' is not supported (only names, indexes and '*')"
+                )
             })?);
         } else {
             return Err(format!("JSONPath '{path}': unexpected '{rest}'"));
@@ -132,7 +134,11 @@ pub(crate) fn select(
 
 fn charge(visits: &mut u64, max_visits: u64) -> Result<(), ()> {
     *visits += 1;
-    if *visits > max_visits { Err(()) } else { Ok(()) }
+    if *visits > max_visits {
+        Err(())
+    } else {
+        Ok(())
+    }
 }
 
 fn apply(

@@ -18,9 +18,19 @@ use crate::{Limits, TemplateError};
 pub(crate) enum Node {
     Text(String),
     Ref(Reference),
-    Set { target: Reference, value: Expr },
-    If { branches: Vec<(Expr, Vec<Node>)>, otherwise: Vec<Node> },
-    Foreach { var: String, iterable: Expr, body: Vec<Node> },
+    Set {
+        target: Reference,
+        value: Expr,
+    },
+    If {
+        branches: Vec<(Expr, Vec<Node>)>,
+        otherwise: Vec<Node>,
+    },
+    Foreach {
+        var: String,
+        iterable: Expr,
+        body: Vec<Node>,
+    },
     Break,
     Stop,
 }
@@ -298,7 +308,12 @@ impl<'s> Parser<'s> {
         let braced = self.peek_at(1) == Some(b'{');
         let name_start = start + if braced { 2 } else { 1 };
         let mut name_end = name_start;
-        while name_end < self.end && self.bytes.get(name_end).is_some_and(u8::is_ascii_alphabetic) {
+        while name_end < self.end
+            && self
+                .bytes
+                .get(name_end)
+                .is_some_and(u8::is_ascii_alphabetic)
+        {
             name_end += 1;
         }
         let name = self.slice(name_start, name_end);
@@ -345,7 +360,7 @@ impl<'s> Parser<'s> {
                     _ => return Err(self.error_at(var_at, "expected $variable in #foreach")),
                 };
                 self.skip_ws();
-                if !(self.starts_with("in") && !self.peek_at(2).is_some_and(is_ident_char)) {
+                if !self.starts_with("in") || self.peek_at(2).is_some_and(is_ident_char) {
                     return Err(self.error_here("expected 'in' in #foreach"));
                 }
                 self.pos += 2;
@@ -489,7 +504,10 @@ impl<'s> Parser<'s> {
             Some(r) if !r.quiet && r.chain.iter().all(|s| !matches!(s, Segment::Method(..))) => {
                 Ok(r)
             }
-            _ => Err(self.error_at(at, "#set needs a $variable or $variable.property on its left")),
+            _ => Err(self.error_at(
+                at,
+                "#set needs a $variable or $variable.property on its left",
+            )),
         }
     }
 
@@ -740,7 +758,8 @@ impl<'s> Parser<'s> {
         while self.peek().is_some_and(|b| b.is_ascii_digit()) {
             self.pos += 1;
         }
-        let fractional = self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|b| b.is_ascii_digit());
+        let fractional =
+            self.peek() == Some(b'.') && self.peek_at(1).is_some_and(|b| b.is_ascii_digit());
         if fractional {
             self.pos += 1;
             while self.peek().is_some_and(|b| b.is_ascii_digit()) {
@@ -813,7 +832,8 @@ impl<'s> Parser<'s> {
                 depth: self.depth,
                 max_depth: self.max_depth,
             };
-            sub.block().map_err(|_| self.error_at(start, "invalid string literal"))?
+            sub.block()
+                .map_err(|_| self.error_at(start, "invalid string literal"))?
         };
         match nodes {
             (nodes, BlockEnd::Eof) => Ok(Expr::Interpolated(nodes)),

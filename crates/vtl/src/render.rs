@@ -326,7 +326,9 @@ impl Renderer<'_> {
             }
             Expr::Not(inner) => Value::Bool(!self.eval(inner)?.truthy()),
             Expr::Negate(inner) => match self.eval(inner)? {
-                Value::Int(i) => i.checked_neg().map_or(Value::Float(-(i as f64)), Value::Int),
+                Value::Int(i) => i
+                    .checked_neg()
+                    .map_or(Value::Float(-(i as f64)), Value::Int),
                 Value::Float(x) => Value::Float(-x),
                 _ => Value::Null,
             },
@@ -347,7 +349,9 @@ impl Renderer<'_> {
             BinaryOp::Eq => Value::Bool(equals(&left, &right)),
             BinaryOp::Ne => Value::Bool(!equals(&left, &right)),
             BinaryOp::Lt | BinaryOp::Gt | BinaryOp::Le | BinaryOp::Ge => {
-                let order = as_f64(&left).zip(as_f64(&right)).and_then(|(a, b)| a.partial_cmp(&b));
+                let order = as_f64(&left)
+                    .zip(as_f64(&right))
+                    .and_then(|(a, b)| a.partial_cmp(&b));
                 Value::Bool(order.is_some_and(|o| match op {
                     BinaryOp::Lt => o.is_lt(),
                     BinaryOp::Gt => o.is_gt(),
@@ -391,9 +395,7 @@ impl Renderer<'_> {
             .ok()
             .and_then(|i| items.get(i))
             .cloned()
-            .ok_or_else(|| {
-                self.method_error(at, format!("Index: {i}, Size: {}", items.len()))
-            })
+            .ok_or_else(|| self.method_error(at, format!("Index: {i}, Size: {}", items.len())))
     }
 
     fn input_method(
@@ -443,7 +445,10 @@ impl Renderer<'_> {
                 Value::map([
                     ("path", Value::map(inputs.path.iter().cloned())),
                     ("header", Value::map(inputs.header.iter().cloned())),
-                    ("querystring", Value::map(inputs.querystring.iter().cloned())),
+                    (
+                        "querystring",
+                        Value::map(inputs.querystring.iter().cloned()),
+                    ),
                 ])
             })
             .clone()
@@ -551,7 +556,12 @@ impl Renderer<'_> {
 
     /// Stores a changed receiver back where the chain read it, if the chain
     /// up to `segment` is a variable followed by property names.
-    fn write_back(&mut self, at: &Reference, segment: usize, value: Value) -> Result<(), RenderError> {
+    fn write_back(
+        &mut self,
+        at: &Reference,
+        segment: usize,
+        value: Value,
+    ) -> Result<(), RenderError> {
         let mut path = Vec::new();
         for step in at.chain.get(..segment).unwrap_or(&[]) {
             match step {
@@ -586,9 +596,7 @@ impl Renderer<'_> {
             ("startsWith", [prefix]) => Value::Bool(s.starts_with(prefix)),
             ("endsWith", [suffix]) => Value::Bool(s.ends_with(suffix)),
             ("equals", [_]) => Value::Bool(args.first().is_some_and(|a| a.as_str() == Some(s))),
-            ("equalsIgnoreCase", [other]) => {
-                Value::Bool(s.to_lowercase() == other.to_lowercase())
-            }
+            ("equalsIgnoreCase", [other]) => Value::Bool(s.to_lowercase() == other.to_lowercase()),
             ("indexOf", [needle]) => char_index(s, s.find(needle)),
             ("lastIndexOf", [needle]) => char_index(s, s.rfind(needle)),
             ("concat", [other]) => self.string(format!("{s}{other}"))?,
@@ -632,7 +640,9 @@ impl Renderer<'_> {
                 let c = usize::try_from(i).ok().and_then(|i| s.chars().nth(i));
                 match c {
                     Some(c) => Value::String(c.to_string()),
-                    None => return Err(self.method_error(at, format!("String index out of range: {i}"))),
+                    None => {
+                        return Err(self.method_error(at, format!("String index out of range: {i}")));
+                    }
                 }
             }
             ("substring", [_] | [_, _]) => {
@@ -647,10 +657,8 @@ impl Renderer<'_> {
                     (b <= e && e <= len).then_some((b, e))
                 });
                 let Some((b, e)) = range else {
-                    return Err(self.method_error(
-                        at,
-                        format!("begin {begin:?}, end {end:?}, length {len}"),
-                    ));
+                    return Err(self
+                        .method_error(at, format!("begin {begin:?}, end {end:?}, length {len}")));
                 };
                 Value::String(s.chars().skip(b).take(e - b).collect())
             }

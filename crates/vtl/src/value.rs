@@ -190,7 +190,11 @@ pub(crate) fn java_double(x: f64) -> String {
     let magnitude = x.abs();
     if x == 0.0 || (1e-3..1e7).contains(&magnitude) {
         let plain = format!("{x}");
-        return if plain.contains('.') { plain } else { plain + ".0" };
+        return if plain.contains('.') {
+            plain
+        } else {
+            plain + ".0"
+        };
     }
     let sci = format!("{x:e}");
     match sci.split_once('e') {

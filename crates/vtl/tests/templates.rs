@@ -176,7 +176,8 @@ fn escape_javascript_then_replace_all_restores_single_quotes_as_documented() {
 #[test]
 fn response_status_override_from_the_documented_tutorial() {
     let template = "#set($inputRoot = $input.path('$'))\n$input.json(\"$\")\n#if($inputRoot.toString().contains(\"error\"))\n#set($context.responseOverride.status = 400)\n#end\n";
-    let body = r#"{"errors":[{"key":"GetPetRequest.petId","message":"The value is out of range."}]}"#;
+    let body =
+        r#"{"errors":[{"key":"GetPetRequest.petId","message":"The value is out of range."}]}"#;
     let rendered = Template::parse(template)
         .unwrap()
         .render(&with_body(body))
@@ -287,7 +288,10 @@ fn input_params_searches_path_then_querystring_then_header() {
 #[test]
 fn input_params_of_a_missing_name_is_an_empty_string() {
     assert_eq!(render_empty("[$input.params('nope')]"), "[]");
-    assert_eq!(render_empty("#if($input.params('nope') == '')empty#end"), "empty");
+    assert_eq!(
+        render_empty("#if($input.params('nope') == '')empty#end"),
+        "empty"
+    );
 }
 
 #[test]
@@ -304,7 +308,17 @@ fn jsonpath_wildcards_deep_scans_and_negative_indexes() {
 #[test]
 fn jsonpath_filters_are_refused_not_guessed() {
     let error = render_error("$input.json('$.a[?(@.id)]')", &with_body("{}"));
-    assert!(matches!(error, RenderError::Method { line: 1, column: 1, .. }), "{error:?}");
+    assert!(
+        matches!(
+            error,
+            RenderError::Method {
+                line: 1,
+                column: 1,
+                ..
+            }
+        ),
+        "{error:?}"
+    );
 }
 
 #[test]
@@ -363,7 +377,10 @@ fn url_encode_and_decode_follow_java_form_encoding() {
         render_empty("$util.urlEncode('a b&c=d/é*-._~')"),
         "a+b%26c%3Dd%2F%C3%A9*-._%7E"
     );
-    assert_eq!(render_empty("$util.urlDecode('a+b%26c%3D%C3%A9')"), "a b&c=é");
+    assert_eq!(
+        render_empty("$util.urlDecode('a+b%26c%3D%C3%A9')"),
+        "a b&c=é"
+    );
     assert!(matches!(
         render_error("$util.urlDecode('100%')", &Inputs::default()),
         RenderError::Method { .. }
@@ -372,8 +389,14 @@ fn url_encode_and_decode_follow_java_form_encoding() {
 
 #[test]
 fn base64_round_trips_and_rejects_garbage() {
-    assert_eq!(render_empty("$util.base64Encode('hello, world')"), "aGVsbG8sIHdvcmxk");
-    assert_eq!(render_empty("$util.base64Decode('aGVsbG8sIHdvcmxk')"), "hello, world");
+    assert_eq!(
+        render_empty("$util.base64Encode('hello, world')"),
+        "aGVsbG8sIHdvcmxk"
+    );
+    assert_eq!(
+        render_empty("$util.base64Decode('aGVsbG8sIHdvcmxk')"),
+        "hello, world"
+    );
     assert!(matches!(
         render_error("$util.base64Decode('***')", &Inputs::default()),
         RenderError::Method { .. }
@@ -427,7 +450,8 @@ fn hyphen_belongs_to_the_name_as_in_velocity_1_7() {
 
 #[test]
 fn if_elseif_else_choose_the_first_true_branch() {
-    let template = "#foreach($n in [1, 2, 3])#if($n == 1)one#elseif($n == 2)two#{else}many#end #end";
+    let template =
+        "#foreach($n in [1, 2, 3])#if($n == 1)one#elseif($n == 2)two#{else}many#end #end";
     assert_eq!(render_empty(template), "one two many ");
 }
 
@@ -516,7 +540,10 @@ fn set_and_block_directives_eat_their_line_breaks_like_velocity_1_7() {
 
 #[test]
 fn directive_line_break_gobbling_handles_crlf() {
-    assert_eq!(render_empty("#set($a = 1)\r\n$a#if(true)\r\nx#end\r\ny"), "1xy");
+    assert_eq!(
+        render_empty("#set($a = 1)\r\n$a#if(true)\r\nx#end\r\ny"),
+        "1xy"
+    );
 }
 
 // ---- Velocity: expressions ----
@@ -623,12 +650,18 @@ fn list_and_map_methods_templates_use() {
 
 #[test]
 fn parse_int_called_on_a_number_as_templates_do() {
-    assert_eq!(render_empty("#set($z = 0)#set($n = $z.parseInt('41') + 1)$n"), "42");
+    assert_eq!(
+        render_empty("#set($z = 0)#set($n = $z.parseInt('41') + 1)$n"),
+        "42"
+    );
 }
 
 #[test]
 fn list_index_out_of_range_is_a_render_error_with_position() {
-    let error = render_error("ok\n  $input.path('$.a').get(5)", &with_body(r#"{"a": [1]}"#));
+    let error = render_error(
+        "ok\n  $input.path('$.a').get(5)",
+        &with_body(r#"{"a": [1]}"#),
+    );
     assert_eq!(
         error,
         RenderError::Method {
@@ -658,7 +691,10 @@ fn overrides_are_reported_and_readable_back() {
         .unwrap();
     assert_eq!(rendered.body, "teapot");
     assert_eq!(rendered.overrides.response_status.as_deref(), Some("418"));
-    assert_eq!(rendered.overrides.response_header, pairs(&[("X-Kind", "teapot")]));
+    assert_eq!(
+        rendered.overrides.response_header,
+        pairs(&[("X-Kind", "teapot")])
+    );
     assert_eq!(rendered.overrides.request_path, pairs(&[("id", "p")]));
     assert_eq!(rendered.overrides.request_querystring, pairs(&[("q", "1")]));
 }
@@ -696,7 +732,13 @@ fn unsupported_directives_are_parse_errors_with_position() {
 
 #[test]
 fn unbalanced_blocks_are_parse_errors() {
-    for bad in ["#if(true)x", "#end", "#foreach($a in [1])", "#else", "#if(true)#else#else#end"] {
+    for bad in [
+        "#if(true)x",
+        "#end",
+        "#foreach($a in [1])",
+        "#else",
+        "#if(true)#else#else#end",
+    ] {
         assert!(Template::parse(bad).is_err(), "{bad:?} should not parse");
     }
 }
@@ -714,7 +756,10 @@ fn malformed_directives_report_line_and_column() {
 
 #[test]
 fn unknown_directive_is_text() {
-    assert_eq!(render_empty("#ending #foo(1) #{nope}"), "#ending #foo(1) #{nope}");
+    assert_eq!(
+        render_empty("#ending #foo(1) #{nope}"),
+        "#ending #foo(1) #{nope}"
+    );
 }
 
 // ---- limits ----
@@ -751,7 +796,10 @@ fn doubling_a_string_in_a_loop_hits_a_limit() {
 #[test]
 fn huge_ranges_and_nested_loops_hit_a_limit() {
     assert!(matches!(
-        render_error("#foreach($i in [1..9000000000000])x#end", &Inputs::default()),
+        render_error(
+            "#foreach($i in [1..9000000000000])x#end",
+            &Inputs::default()
+        ),
         RenderError::Limit(_)
     ));
     assert!(matches!(
