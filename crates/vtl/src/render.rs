@@ -108,13 +108,34 @@ impl Renderer<'_> {
         Ok(Value::String(s))
     }
 
-    /// A list or map a template built: charged and depth-checked.
+    /// A list or map a template built: charged for its size, and refused
+    /// when deeper than the depth limit or too large to ever print.
     fn built(&mut self, value: Value, elements: usize) -> Result<Value, RenderError> {
         self.charge(elements)?;
-        if value.depth(self.limits.max_value_depth + 1) > self.limits.max_value_depth {
+        self.check_size(&value)?;
+        Ok(value)
+    }
+
+    fn check_size(&mut self, value: &Value) -> Result<(), RenderError> {
+        if !matches!(value, Value::List(_) | Value::Map(_)) {
+            return Ok(());
+        }
+        let max = u64::try_from(self.limits.max_output_bytes).unwrap_or(u64::MAX);
+        let (depth, size) = value.measure(max).ok_or(RenderError::Limit("value size"))?;
+        self.charge(usize::try_from(size).unwrap_or(usize::MAX))?;
+        if depth > self.limits.max_value_depth {
             return Err(RenderError::Limit("value depth"));
         }
-        Ok(value)
+        Ok(())
+    }
+
+    /// A value's text, charged; a list or map is measured first, so that
+    /// printing one built from shared parts stays bounded.
+    fn text(&mut self, value: &Value) -> Result<String, RenderError> {
+        self.check_size(value)?;
+        let text = value.to_string();
+        self.charge(text.len())?;
+        Ok(text)
     }
 
     fn method_error(&self, at: &Reference, message: impl Into<String>) -> RenderError {
@@ -133,7 +154,7 @@ impl Renderer<'_> {
                 Node::Text(text) => self.emit(text)?,
                 Node::Ref(reference) => match self.resolve(reference)? {
                     Some(value) if !value.is_null() => {
-                        let text = value.to_string();
+                        let text = self.text(&value)?;
                         self.emit(&text)?;
                     }
                     _ if reference.quiet => {}
@@ -269,7 +290,13 @@ impl Renderer<'_> {
             }
         }
         Ok(match cursor {
-            Cursor::Value(value) => Some(value),
+            Cursor::Value(value) => {
+                // Reading a string copies it: charge the bytes.
+                if let Value::String(s) = &value {
+                    self.charge(s.len())?;
+                }
+                Some(value)
+            }
             Cursor::Input | Cursor::Util => None,
         })
     }
@@ -313,6 +340,9 @@ impl Renderer<'_> {
                 match (as_int(&from), as_int(&to)) {
                     (Some(from), Some(to)) => {
                         let len = from.abs_diff(to).saturating_add(1);
+                        if len > self.limits.max_iterations {
+                            return Err(RenderError::Limit("range size"));
+                        }
                         self.charge(usize::try_from(len).unwrap_or(usize::MAX))?;
                         let items: Vec<Value> = if from <= to {
                             (from..=to).map(Value::Int).collect()
@@ -345,6 +375,10 @@ impl Renderer<'_> {
             _ => {}
         }
         let right = self.eval(right)?;
+        if matches!(op, BinaryOp::Eq | BinaryOp::Ne) {
+            self.check_size(&left)?;
+            self.check_size(&right)?;
+        }
         Ok(match op {
             BinaryOp::Eq => Value::Bool(equals(&left, &right)),
             BinaryOp::Ne => Value::Bool(!equals(&left, &right)),
@@ -365,7 +399,8 @@ impl Renderer<'_> {
                 if left.is_null() || right.is_null() {
                     Value::Null
                 } else {
-                    self.string(format!("{left}{right}"))?
+                    let (left, right) = (self.text(&left)?, self.text(&right)?);
+                    self.string(left + &right)?
                 }
             }
             _ => arithmetic(op, &left, &right),
@@ -419,18 +454,21 @@ impl Renderer<'_> {
             }
             ("json", [path]) => Ok(Some(match self.select(at, &path.to_string())? {
                 Selection::One(Some(value)) => {
+                    self.check_size(&value)?;
                     let text = value.to_json();
                     self.string(text)?
                 }
                 Selection::One(None) => Value::String(JSON_NO_MATCH.to_owned()),
                 Selection::Many(values) => {
-                    let text = Value::list(values).to_json();
+                    let all = Value::list(values);
+                    self.check_size(&all)?;
+                    let text = all.to_json();
                     self.string(text)?
                 }
             })),
             ("path", [path]) => Ok(match self.select(at, &path.to_string())? {
                 Selection::One(value) => value,
-                Selection::Many(values) => Some(Value::list(values)),
+                Selection::Many(values) => Some(self.built(Value::list(values), 0)?),
             }),
             _ => Ok(None),
         }
@@ -493,8 +531,7 @@ impl Renderer<'_> {
         if arg.is_null() {
             return Ok(None);
         }
-        let text = arg.to_string();
-        self.charge(text.len())?;
+        let text = self.text(arg)?;
         let result = match name {
             "escapeJavaScript" => util::escape_javascript(&text),
             "urlEncode" => util::url_encode(&text),
@@ -544,7 +581,12 @@ impl Renderer<'_> {
         match receiver {
             Value::String(s) => self.string_method(at, &s, name, args),
             Value::List(items) => self.list_method(at, &items, name, args),
-            Value::Map(map) => Ok(map_method(&map, name, args)),
+            Value::Map(map) => {
+                if name == "toString" {
+                    return self.text(&Value::Map(map)).map(|t| Some(Value::String(t)));
+                }
+                Ok(map_method(&map, name, args))
+            }
             Value::Int(_) | Value::Float(_) => self.number_method(at, &receiver, name, args),
             Value::Bool(_) | Value::Null => Ok(match (name, args) {
                 ("toString", []) => Some(Value::String(receiver.to_string())),
@@ -582,7 +624,10 @@ impl Renderer<'_> {
         name: &str,
         args: &[Value],
     ) -> Result<Option<Value>, RenderError> {
-        let text_args: Vec<String> = args.iter().map(Value::to_string).collect();
+        let text_args = args
+            .iter()
+            .map(|arg| self.text(arg))
+            .collect::<Result<Vec<String>, _>>()?;
         let strs: Vec<&str> = text_args.iter().map(String::as_str).collect();
         let chars = || s.chars().count();
         let result = match (name, strs.as_slice()) {
@@ -632,6 +677,9 @@ impl Renderer<'_> {
                 let re = self.regex(at, pattern)?;
                 self.charge(s.len())?;
                 let parts = util::java_split(&re, s);
+                if u64::try_from(parts.len()).unwrap_or(u64::MAX) > self.limits.max_iterations {
+                    return Err(RenderError::Limit("split size"));
+                }
                 self.charge(parts.len())?;
                 Value::list(parts.into_iter().map(Value::String))
             }
@@ -641,7 +689,9 @@ impl Renderer<'_> {
                 match c {
                     Some(c) => Value::String(c.to_string()),
                     None => {
-                        return Err(self.method_error(at, format!("String index out of range: {i}")));
+                        return Err(
+                            self.method_error(at, format!("String index out of range: {i}"))
+                        );
                     }
                 }
             }
@@ -683,16 +733,16 @@ impl Renderer<'_> {
                 None => return Ok(None),
             },
             ("contains", [wanted]) => {
-                self.charge(items.len())?;
+                self.check_size(&Value::List(Arc::new(items.to_vec())))?;
                 Value::Bool(items.iter().any(|item| equals(item, wanted)))
             }
             ("indexOf", [wanted]) => {
-                self.charge(items.len())?;
+                self.check_size(&Value::List(Arc::new(items.to_vec())))?;
                 let found = items.iter().position(|item| equals(item, wanted));
                 Value::Int(found.and_then(|i| i64::try_from(i).ok()).unwrap_or(-1))
             }
             ("toString", []) => {
-                let text = Value::List(Arc::new(items.to_vec())).to_string();
+                let text = self.text(&Value::List(Arc::new(items.to_vec())))?;
                 self.string(text)?
             }
             _ => return Ok(None),
@@ -756,6 +806,14 @@ impl Renderer<'_> {
     /// the override maps are created as needed so the template can read its
     /// overrides back.
     fn store(&mut self, root: &str, path: &[String], value: Value) -> Result<(), RenderError> {
+        if !path.is_empty() {
+            // The value lands `path.len()` levels down: measure it there.
+            let mut wrapped = value.clone();
+            for _ in path {
+                wrapped = Value::list([wrapped]);
+            }
+            self.check_size(&wrapped)?;
+        }
         let Some((last, parents)) = path.split_last() else {
             if !matches!(root, "input" | "util" | "context" | "stageVariables") {
                 self.vars.insert(root.to_owned(), value);
@@ -802,10 +860,6 @@ impl Renderer<'_> {
                 }
             }
             _ => {}
-        }
-        let depth = self.context.depth(self.limits.max_value_depth + 1);
-        if depth > self.limits.max_value_depth {
-            return Err(RenderError::Limit("value depth"));
         }
         Ok(())
     }
@@ -869,7 +923,6 @@ fn map_method(map: &Map, name: &str, args: &[Value]) -> Option<Value> {
         ("size", []) => Value::Int(size),
         ("isEmpty", []) => Value::Bool(map.is_empty()),
         ("containsKey", [key]) => Value::Bool(map.get(&key.to_string()).is_some()),
-        ("toString", []) => Value::String(Value::from(map.clone()).to_string()),
         _ => return None,
     })
 }

@@ -129,18 +129,34 @@ impl Value {
         out
     }
 
-    /// How deeply lists and maps nest (a scalar is 0). Stops counting at
-    /// `cap`, so it is cheap on values that are already known to be bounded.
-    pub(crate) fn depth(&self, cap: usize) -> usize {
-        if cap == 0 {
-            return 0;
+    /// How deeply lists and maps nest (a scalar is 0) and how large the
+    /// value is (one per node plus the bytes of its strings, counting a
+    /// shared part each time it appears), or `None` past `max_size`. The
+    /// walk stops there, so it costs at most `max_size` steps.
+    pub(crate) fn measure(&self, max_size: u64) -> Option<(usize, u64)> {
+        let mut size = 0;
+        let depth = self.measure_into(&mut size, max_size)?;
+        Some((depth, size))
+    }
+
+    fn measure_into(&self, size: &mut u64, max_size: u64) -> Option<usize> {
+        *size += 1;
+        if let Value::String(s) = self {
+            *size += u64::try_from(s.len()).unwrap_or(u64::MAX);
         }
-        let inner = match self {
-            Value::List(items) => items.iter().map(|v| v.depth(cap - 1)).max(),
-            Value::Map(map) => map.values().map(|v| v.depth(cap - 1)).max(),
-            _ => return 0,
+        if *size > max_size {
+            return None;
+        }
+        let mut deepest = 0;
+        let children: Box<dyn Iterator<Item = &Value>> = match self {
+            Value::List(items) => Box::new(items.iter()),
+            Value::Map(map) => Box::new(map.values()),
+            _ => return Some(0),
         };
-        1 + inner.unwrap_or(0)
+        for child in children {
+            deepest = deepest.max(child.measure_into(size, max_size)?);
+        }
+        Some(deepest + 1)
     }
 }
 

@@ -847,3 +847,32 @@ fn map_values_build_from_pairs_keep_order() {
     let map: Map = [("b", 1i64), ("a", 2)].into_iter().collect();
     assert_eq!(map.keys().collect::<Vec<_>>(), ["b", "a"]);
 }
+
+#[test]
+fn lists_built_from_shared_parts_cannot_grow_exponentially() {
+    for template in [
+        "#set($l = [1])#foreach($i in [1..64])#set($l = [$l, $l])#end$l",
+        "#set($m = {})#foreach($i in [1..64])#set($m.k = $m)#set($m.j = $m)#end",
+        "#set($l = [1])#foreach($i in [1..64])#set($ok = $l.add($l))#end",
+    ] {
+        let error = render_error(template, &Inputs::default());
+        assert!(
+            matches!(error, RenderError::Limit(_)),
+            "{template}: {error:?}"
+        );
+    }
+}
+
+#[test]
+fn deep_scan_results_are_bounded_like_any_built_list() {
+    let body = format!("{}1{}", "[".repeat(100), "]".repeat(100));
+    let limits = Limits {
+        max_output_bytes: 1000,
+        ..Limits::default()
+    };
+    let template = Template::parse_with_limits("$input.json('$..*')", limits).unwrap();
+    assert!(matches!(
+        template.render(&with_body(&body)),
+        Err(RenderError::Limit(_))
+    ));
+}
