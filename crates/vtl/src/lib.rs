@@ -49,13 +49,16 @@ pub use value::{Map, Value};
 pub struct Limits {
     /// Template source size. AWS's quota on a mapping template is 300 KB.
     pub max_template_bytes: usize,
-    /// Size of the rendered body and of any string built on the way. AWS's
-    /// payload quota is 10 MB.
+    /// Size of the rendered body, of any string built on the way, and of
+    /// any list or map a template builds, prints or compares (elements plus
+    /// string bytes). AWS's payload quota is 10 MB.
     pub max_output_bytes: usize,
-    /// `#foreach` iterations over the whole rendering (our choice).
+    /// `#foreach` iterations over the whole rendering, and the elements of
+    /// one range or one `split` (our choice).
     pub max_iterations: u64,
     /// Units of work over the whole rendering: one per node, expression and
-    /// method call, one per byte or element produced (our choice).
+    /// method call, per byte of a string read or produced, per element
+    /// built or measured, per JSONPath node visited (our choice).
     pub max_work: u64,
     /// Nesting of blocks, expressions and string literals (our choice).
     pub max_nesting: usize,
