@@ -10,7 +10,9 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let (template, body) = text.split_once('\0').unwrap_or((text, r#"{"a":[1,{"b":"c"}]}"#));
+    let (template, body) = text
+        .split_once('\0')
+        .unwrap_or((text, r#"{"a":[1,{"b":"c"}]}"#));
     let limits = Limits {
         max_work: 1_000_000,
         max_iterations: 10_000,
