@@ -148,13 +148,13 @@ impl PendingRecord {
 /// write one from when it is read.
 #[derive(Debug)]
 pub enum Entry {
-    Ready(DecisionRecord),
+    Ready(Box<DecisionRecord>),
     Pending(Box<PendingRecord>),
 }
 
 impl From<DecisionRecord> for Entry {
     fn from(record: DecisionRecord) -> Self {
-        Entry::Ready(record)
+        Entry::Ready(Box::new(record))
     }
 }
 
@@ -175,7 +175,7 @@ impl Entry {
     /// The record.
     pub fn render(&self) -> DecisionRecord {
         match self {
-            Entry::Ready(record) => record.clone(),
+            Entry::Ready(record) => (**record).clone(),
             Entry::Pending(pending) => pending.render(),
         }
     }
