@@ -147,6 +147,7 @@ enum IntegrationConfig {
         endpoint: String,
         function: String,
         payload_format_version: Option<String>,
+        timeout_ms: Option<u64>,
     },
 }
 
@@ -425,24 +426,7 @@ fn integration_member(
         "HTTP_PROXY" => {
             let fields = decoder.fields(node, &path, &["type", "uri", "timeout_ms"])?;
             let uri = required(decoder, &fields, "uri");
-            let timeout_ms = match fields.get("timeout_ms") {
-                None => None,
-                Some(at) => match at.value {
-                    Value::Int(ms) if u64::try_from(ms).is_ok() => u64::try_from(ms).ok(),
-                    _ => {
-                        decoder.error(
-                            at,
-                            &fields.path("timeout_ms"),
-                            None,
-                            format!(
-                                "expected a whole number of milliseconds, found {}",
-                                at.type_name()
-                            ),
-                        );
-                        return None;
-                    }
-                },
-            };
+            let timeout_ms = timeout_ms(decoder, &fields)?;
             IntegrationConfig::HttpProxy {
                 uri: uri?.0,
                 timeout_ms,
@@ -452,8 +436,15 @@ fn integration_member(
             let fields = decoder.fields(
                 node,
                 &path,
-                &["type", "endpoint", "function", "payload_format_version"],
+                &[
+                    "type",
+                    "endpoint",
+                    "function",
+                    "payload_format_version",
+                    "timeout_ms",
+                ],
             )?;
+            let timeout_ms = timeout_ms(decoder, &fields)?;
             let endpoint = required(decoder, &fields, "endpoint");
             let function = required(decoder, &fields, "function");
             // `2.0` unquoted is a number to YAML; the version is its text.
@@ -468,10 +459,33 @@ fn integration_member(
                 endpoint: endpoint?.0,
                 function: function?.0,
                 payload_format_version,
+                timeout_ms,
             }
         }
     };
     Some((integration, pos(node)))
+}
+
+/// An integration's optional `timeout_ms`; `Err` once reported.
+fn timeout_ms(decoder: &mut Decoder, fields: &Fields) -> Option<Option<u64>> {
+    let Some(at) = fields.get("timeout_ms") else {
+        return Some(None);
+    };
+    match at.value {
+        Value::Int(ms) if u64::try_from(ms).is_ok() => Some(u64::try_from(ms).ok()),
+        _ => {
+            decoder.error(
+                at,
+                &fields.path("timeout_ms"),
+                None,
+                format!(
+                    "expected a whole number of milliseconds, found {}",
+                    at.type_name()
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// The data plane's HTTP client speaks plain HTTP only; the URI's length
@@ -685,9 +699,7 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
         }
         IntegrationConfig::HttpProxy { uri, timeout_ms } => {
             check_http_uri(uri)?;
-            let timeout_ms = timeout_ms.unwrap_or_else(|| fields::default_timeout_ms(flavour));
-            fields::integration_timeout(flavour, timeout_ms)
-                .map_err(|invalid| format!("timeout_ms {timeout_ms}: {invalid}"))?;
+            let timeout_ms = integration_timeout(*timeout_ms, flavour)?;
             Integration::HttpProxy {
                 uri: uri.clone(),
                 timeout_ms,
@@ -697,6 +709,7 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
             endpoint,
             function,
             payload_format_version,
+            timeout_ms,
         } => {
             if !endpoint.starts_with("http://") {
                 return Err(format!(
@@ -717,9 +730,18 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
                 endpoint: endpoint.clone(),
                 function: function.clone(),
                 payload_format,
+                timeout_ms: integration_timeout(*timeout_ms, flavour)?,
             }
         }
     })
+}
+
+/// `timeout_ms` as given, or the flavour's default, within its bounds.
+fn integration_timeout(timeout_ms: Option<u64>, flavour: ApiFlavour) -> Result<u64, String> {
+    let timeout_ms = timeout_ms.unwrap_or_else(|| fields::default_timeout_ms(flavour));
+    fields::integration_timeout(flavour, timeout_ms)
+        .map_err(|invalid| format!("timeout_ms {timeout_ms}: {invalid}"))?;
+    Ok(timeout_ms)
 }
 
 fn endpoint_type(api: &ApiConfig) -> Option<EndpointType> {

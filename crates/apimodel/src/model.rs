@@ -87,6 +87,8 @@ pub enum Integration {
         endpoint: String,
         function: String,
         payload_format: PayloadFormat,
+        /// How long the function may take (`timeoutInMillis`).
+        timeout_ms: u64,
     },
 }
 

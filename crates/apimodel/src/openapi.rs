@@ -1316,12 +1316,6 @@ impl<'a> Importer<'a> {
             },
         };
         let timeout = self.timeout(config, at);
-        if timeout.is_some_and(|t| t != fields::default_timeout_ms(self.flavour)) {
-            self.warn(
-                member(at, "timeoutInMillis"),
-                "Lambda calls are bounded at 29 seconds here",
-            );
-        }
         let endpoint = match &self.options.lambda_endpoint {
             Some(endpoint) => Some(endpoint.clone()),
             None => {
@@ -1341,6 +1335,7 @@ impl<'a> Importer<'a> {
             endpoint: endpoint?,
             function: function?,
             payload_format: payload_format?,
+            timeout_ms: timeout?,
         })
     }
 
@@ -2068,7 +2063,8 @@ paths:
             Integration::LambdaProxy {
                 endpoint: LAMBDA.into(),
                 function: "pets".into(),
-                payload_format: PayloadFormat::V1
+                payload_format: PayloadFormat::V1,
+                timeout_ms: 29_000
             }
         );
         let without_endpoint = import(
@@ -2392,7 +2388,8 @@ paths:
             Integration::LambdaProxy {
                 endpoint: LAMBDA.into(),
                 function: "pets".into(),
-                payload_format: PayloadFormat::V2
+                payload_format: PayloadFormat::V2,
+                timeout_ms: 30_000
             }
         );
         let default = api.routes.iter().find(|r| r.key == "$default").unwrap();

@@ -477,6 +477,7 @@ fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeploy
                 endpoint: record.lambda_endpoint.clone().unwrap_or_default(),
                 function: function.to_owned(),
                 payload_format: PayloadFormat::V1,
+                timeout_ms: record.timeout_ms,
             })
         }
         other => Err(NotDeployable(format!(
@@ -609,12 +610,16 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
             record.timeout_ms = *timeout_ms;
         }
         Integration::LambdaProxy {
-            endpoint, function, ..
+            endpoint,
+            function,
+            timeout_ms,
+            ..
         } => {
             record.integration_type = "AWS_PROXY".to_owned();
             record.http_method = Some("POST".to_owned());
             record.uri = Some(lambda_uri(region, function));
             record.lambda_endpoint = (!endpoint.is_empty()).then(|| endpoint.clone());
+            record.timeout_ms = *timeout_ms;
         }
     }
     record
@@ -687,6 +692,7 @@ fn http_integration(record: &HttpIntegrationRecord) -> Result<Integration, NotDe
                 } else {
                     PayloadFormat::V2
                 },
+                timeout_ms: record.timeout_ms,
             })
         }
         other => Err(NotDeployable(format!(
@@ -732,9 +738,11 @@ pub fn http_integration_record(id: &str, integration: &Integration) -> HttpInteg
             endpoint,
             function,
             payload_format,
+            timeout_ms,
         } => {
             record.integration_type = "AWS_PROXY".to_owned();
             record.integration_uri = Some(function.clone());
+            record.timeout_ms = *timeout_ms;
             record.payload_format_version = match payload_format {
                 PayloadFormat::V1 => "1.0",
                 PayloadFormat::V2 => "2.0",
@@ -778,6 +786,7 @@ mod tests {
                     endpoint: "http://127.0.0.1:3001".into(),
                     function: "handler".into(),
                     payload_format: PayloadFormat::V1,
+                    timeout_ms: 29_000,
                 },
             ),
         ] {
@@ -945,6 +954,7 @@ mod tests {
                         endpoint: "http://l".into(),
                         function: "f".into(),
                         payload_format: PayloadFormat::V2,
+                        timeout_ms: 12_000,
                     },
                 ),
             )]),
@@ -960,6 +970,7 @@ mod tests {
                 endpoint: "http://l".into(),
                 function: "f".into(),
                 payload_format: PayloadFormat::V2,
+                timeout_ms: 12_000,
             }
         );
     }

@@ -98,11 +98,28 @@ fn a_world_file_path_obeys_the_path_part_rule_of_create_resource() {
     }
 }
 
-fn http_proxy_timeout(integration: &Integration) -> u64 {
+fn timeout_of(integration: &Integration) -> u64 {
     match integration {
-        Integration::HttpProxy { timeout_ms, .. } => *timeout_ms,
-        other => panic!("not an HTTP proxy: {other:?}"),
+        Integration::HttpProxy { timeout_ms, .. } | Integration::LambdaProxy { timeout_ms, .. } => {
+            *timeout_ms
+        }
+        other => panic!("no timeout: {other:?}"),
     }
+}
+
+/// The world file's and OpenAPI's forms of an HTTP proxy and a Lambda
+/// proxy integration, with `extra` fields.
+fn proxies(extra: &str) -> [(String, String); 2] {
+    [
+        (
+            format!("{{ type: HTTP_PROXY, uri: \"http://127.0.0.1:9/\"{extra} }}"),
+            "{ type: http_proxy, httpMethod: GET, uri: \"http://b/\", payloadFormatVersion: \"1.0\"".to_owned(),
+        ),
+        (
+            format!("{{ type: AWS_PROXY, endpoint: \"http://127.0.0.1:3001\", function: f{extra} }}"),
+            "{ type: aws_proxy, httpMethod: POST, uri: \"arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:f/invocations\", payloadFormatVersion: \"1.0\"".to_owned(),
+        ),
+    ]
 }
 
 #[test]
@@ -110,28 +127,27 @@ fn an_http_api_integration_defaults_to_30_seconds_and_a_rest_one_to_29_from_ever
     assert_eq!(fields::default_timeout_ms(ApiFlavour::Http), 30_000);
     assert_eq!(fields::default_timeout_ms(ApiFlavour::Rest), 29_000);
 
-    let proxy = "{ type: HTTP_PROXY, uri: \"http://127.0.0.1:9/\" }";
-    let registry = world(&http_world("GET /a", proxy)).unwrap();
-    let route = &registry.http["h1b2c3d4e5"].stages["$default"].routes[0];
-    assert_eq!(http_proxy_timeout(&route.integration), 30_000);
-    let registry = world(&rest_world("/a", proxy)).unwrap();
-    let method = &registry.rest["r1b2c3d4e5"].stages["prod"].root.children[0].methods[0];
-    assert_eq!(http_proxy_timeout(&method.integration), 29_000);
+    for (world_form, openapi_form) in proxies("") {
+        let registry = world(&http_world("GET /a", &world_form)).unwrap();
+        let route = &registry.http["h1b2c3d4e5"].stages["$default"].routes[0];
+        assert_eq!(timeout_of(&route.integration), 30_000, "{world_form}");
+        let registry = world(&rest_world("/a", &world_form)).unwrap();
+        let method = &registry.rest["r1b2c3d4e5"].stages["prod"].root.children[0].methods[0];
+        assert_eq!(timeout_of(&method.integration), 29_000, "{world_form}");
 
-    let imported = openapi(
-        ApiFlavour::Http,
-        "/a",
-        "{ type: http_proxy, httpMethod: GET, uri: \"http://b/\", payloadFormatVersion: \"1.0\" }",
-    )
-    .unwrap();
-    assert_eq!(http_proxy_timeout(&imported.routes[0].integration), 30_000);
-    let imported = openapi(
-        ApiFlavour::Rest,
-        "/a",
-        "{ type: http_proxy, httpMethod: GET, uri: \"http://b/\" }",
-    )
-    .unwrap();
-    assert_eq!(http_proxy_timeout(&imported.methods[0].integration), 29_000);
+        let imported = openapi(ApiFlavour::Http, "/a", &format!("{openapi_form} }}")).unwrap();
+        assert_eq!(
+            timeout_of(&imported.routes[0].integration),
+            30_000,
+            "{openapi_form}"
+        );
+        let imported = openapi(ApiFlavour::Rest, "/a", &format!("{openapi_form} }}")).unwrap();
+        assert_eq!(
+            timeout_of(&imported.methods[0].integration),
+            29_000,
+            "{openapi_form}"
+        );
+    }
 }
 
 #[test]
@@ -143,29 +159,43 @@ fn the_integration_timeout_bound_is_aws_per_api_type_at_every_front_door() {
         let refused = fields::integration_timeout(flavour, max + 1).unwrap_err().0;
         assert!(refused.contains(&max.to_string()), "{refused}");
 
-        let proxy = |ms: u64| {
-            format!("{{ type: HTTP_PROXY, uri: \"http://127.0.0.1:9/\", timeout_ms: {ms} }}")
-        };
-        let file = |ms: u64| match flavour {
-            ApiFlavour::Rest => rest_world("/a", &proxy(ms)),
-            ApiFlavour::Http => http_world("GET /a", &proxy(ms)),
-        };
-        assert!(world(&file(max)).is_ok(), "{flavour:?} {max}");
-        let errors = world(&file(max + 1)).unwrap_err();
-        assert!(errors.iter().any(|e| e.contains(&refused)), "{errors:?}");
-
-        let imported = |ms: u64| {
-            openapi(
-                flavour,
-                "/a",
-                &format!(
-                    "{{ type: http_proxy, httpMethod: GET, uri: \"http://b/\", payloadFormatVersion: \"1.0\", timeoutInMillis: {ms} }}"
-                ),
-            )
-        };
-        assert!(imported(max).is_ok(), "{flavour:?} {max}");
-        let error = imported(max + 1).unwrap_err();
-        assert!(error.contains(&refused), "{error}");
+        for ms in [max, max + 1] {
+            for (world_form, openapi_form) in proxies(&format!(", timeout_ms: {ms}")) {
+                let file = match flavour {
+                    ApiFlavour::Rest => rest_world("/a", &world_form),
+                    ApiFlavour::Http => http_world("GET /a", &world_form),
+                };
+                let imported = openapi(
+                    flavour,
+                    "/a",
+                    &format!("{openapi_form}, timeoutInMillis: {ms} }}"),
+                );
+                if ms == max {
+                    let registry = world(&file).unwrap();
+                    let integration = match flavour {
+                        ApiFlavour::Rest => {
+                            &registry.rest["r1b2c3d4e5"].stages["prod"].root.children[0].methods[0]
+                                .integration
+                        }
+                        ApiFlavour::Http => {
+                            &registry.http["h1b2c3d4e5"].stages["$default"].routes[0].integration
+                        }
+                    };
+                    assert_eq!(timeout_of(integration), max, "{world_form}");
+                    let imported = imported.unwrap();
+                    let integration = match flavour {
+                        ApiFlavour::Rest => &imported.methods[0].integration,
+                        ApiFlavour::Http => &imported.routes[0].integration,
+                    };
+                    assert_eq!(timeout_of(integration), max, "{openapi_form}");
+                } else {
+                    let errors = world(&file).unwrap_err();
+                    assert!(errors.iter().any(|e| e.contains(&refused)), "{errors:?}");
+                    let error = imported.unwrap_err();
+                    assert!(error.contains(&refused), "{error}");
+                }
+            }
+        }
     }
 }
 

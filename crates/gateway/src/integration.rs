@@ -63,9 +63,6 @@ pub enum IntegrationFailure {
     Failed,
 }
 
-/// Lambda proxy calls are bounded like API Gateway's 29-second integration timeout.
-const LAMBDA_TIMEOUT: Duration = Duration::from_secs(29);
-
 /// Headers that describe one hop, never forwarded.
 const HOP_BY_HOP: &[&str] = &[
     "connection",
@@ -203,6 +200,7 @@ impl Integrations {
                 endpoint,
                 function,
                 payload_format,
+                timeout_ms,
             } => {
                 let event = match payload_format {
                     PayloadFormat::V1 => rest_event(request, context),
@@ -223,7 +221,9 @@ impl Integrations {
                     .header("content-type", "application/json")
                     .body(Full::new(Bytes::from(event.to_string())))
                     .map_err(|_| IntegrationFailure::Failed)?;
-                let answer = self.send(outgoing, LAMBDA_TIMEOUT).await?;
+                let answer = self
+                    .send(outgoing, Duration::from_millis(*timeout_ms))
+                    .await?;
                 if answer.status != 200 {
                     return Err(IntegrationFailure::Failed);
                 }

@@ -52,7 +52,7 @@ async fn start_backend() -> u16 {
                         }
                         "/2015-03-31/functions/plain/invocations" => r#"{"plain":true}"#.to_owned(),
                         "/2015-03-31/functions/broken/invocations" => "this is not json".to_owned(),
-                        "/slow" => {
+                        "/slow" | "/2015-03-31/functions/slow/invocations" => {
                             tokio::time::sleep(Duration::from_secs(2)).await;
                             "late".to_owned()
                         }
@@ -90,6 +90,7 @@ apis:
       - {{ path: /broken, method: GET, authorization: NONE, integration: {{ type: AWS_PROXY, endpoint: "http://127.0.0.1:{port}", function: broken }} }}
       - {{ path: "/files/{{proxy+}}", method: ANY, authorization: NONE, integration: {{ type: HTTP_PROXY, uri: "http://127.0.0.1:{port}/backend/{{proxy}}" }} }}
       - {{ path: /slow, method: GET, authorization: NONE, integration: {{ type: HTTP_PROXY, uri: "http://127.0.0.1:{port}/slow", timeout_ms: 100 }} }}
+      - {{ path: /slow-function, method: GET, authorization: NONE, integration: {{ type: AWS_PROXY, endpoint: "http://127.0.0.1:{port}", function: slow, timeout_ms: 100 }} }}
   - id: h1b2c3d4e5
     type: HTTP
     account: "123456789012"
@@ -226,18 +227,22 @@ async fn http_proxy_forwards_the_greedy_path_and_query() {
 }
 
 #[tokio::test]
-async fn a_backend_slower_than_the_timeout_is_a_504() {
+async fn a_backend_or_function_slower_than_its_timeout_is_a_504() {
     let setup = setup().await;
-    let signed = request(
-        "GET",
-        "/prod/slow",
-        "r1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
-        NOW,
-        None,
-    );
-    let (status, _, body) = call(&setup, "r1b2c3d4e5", "/prod/slow", &signed).await;
-    assert_eq!(
-        (status, body.as_str()),
-        (504, r#"{"message":"Endpoint request timed out"}"#)
-    );
+    // Each answers after 2 s; their integrations allow 100 ms.
+    for path in ["/prod/slow", "/prod/slow-function"] {
+        let signed = request(
+            "GET",
+            path,
+            "r1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+            NOW,
+            None,
+        );
+        let (status, _, body) = call(&setup, "r1b2c3d4e5", path, &signed).await;
+        assert_eq!(
+            (status, body.as_str()),
+            (504, r#"{"message":"Endpoint request timed out"}"#),
+            "{path}"
+        );
+    }
 }

@@ -64,6 +64,7 @@ fn an_openapi_entry_becomes_a_deployed_rest_api() {
             endpoint: "http://127.0.0.1:3001".into(),
             function: "pets".into(),
             payload_format: PayloadFormat::V1,
+            timeout_ms: 29_000,
         }
     );
 }
