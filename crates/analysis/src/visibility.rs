@@ -246,7 +246,10 @@ mod tests {
             ]
         );
         assert_eq!(seen[0].conditions[1].policy, "secret-name");
-        assert_eq!(seen[0].conditions[0].policy, "(a policy of account 222222222222)");
+        assert_eq!(
+            seen[0].conditions[0].policy,
+            "(a policy of account 222222222222)"
+        );
         assert_eq!(seen[0].conditions[0].statement_index, None);
     }
 

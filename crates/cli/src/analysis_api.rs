@@ -95,8 +95,8 @@ impl Asker {
 
 /// The query's parameters: each known name at most once.
 fn parameters(query: &str) -> Result<BTreeMap<String, String>, String> {
-    let pairs = iamgate_wire::form::decode_form(query.as_bytes())
-        .map_err(|error| error.message.clone())?;
+    let pairs =
+        iamgate_wire::form::decode_form(query.as_bytes()).map_err(|error| error.message.clone())?;
     let mut out = BTreeMap::new();
     for (name, value) in pairs {
         if !PARAMETERS.contains(&name.as_str()) {
@@ -201,7 +201,11 @@ fn what_can(
     params: &BTreeMap<String, String>,
 ) -> Response {
     if params.len() != 1 {
-        return json_error(400, "ValidationException", "what-can takes a principal only.");
+        return json_error(
+            400,
+            "ValidationException",
+            "what-can takes a principal only.",
+        );
     }
     let principal = match own_principal(asker, "WhatCan", params) {
         Ok(principal) => principal,

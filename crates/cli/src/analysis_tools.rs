@@ -154,7 +154,11 @@ pub fn load_world(path: &Path) -> Result<(World, ApiRegistry), String> {
 }
 
 /// The target the arguments name (also the server's, from its query).
-pub(crate) fn target(args: &TargetArgs, world: &World, apis: &ApiRegistry) -> Result<Target, String> {
+pub(crate) fn target(
+    args: &TargetArgs,
+    world: &World,
+    apis: &ApiRegistry,
+) -> Result<Target, String> {
     match (
         &args.action,
         &args.resource,

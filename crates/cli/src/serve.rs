@@ -675,9 +675,7 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
-            ("GET", path)
-                if path.starts_with(ANALYSIS_PATH) && listener.vpc_endpoint.is_none() =>
-            {
+            ("GET", path) if path.starts_with(ANALYSIS_PATH) && listener.vpc_endpoint.is_none() => {
                 let question = path.strip_prefix(ANALYSIS_PATH).unwrap_or_default();
                 let snapshot = self.snapshot.current();
                 let answer = analysis_api::answer(&self.planes, snapshot, request, question);

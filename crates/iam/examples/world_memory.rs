@@ -10,12 +10,12 @@ use std::collections::BTreeMap;
 use std::time::Instant;
 
 use iamgate_iam::World;
-use peak_alloc::PeakAlloc;
 use iamgate_iam::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, SecretText, Tag,
     UserRecord,
 };
 use iamgate_iam::world::{RecordChange, UnsealError};
+use peak_alloc::PeakAlloc;
 
 /// Counts the bytes live on the heap: resident memory also counts what
 /// the allocator keeps after a free.

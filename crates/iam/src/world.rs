@@ -453,7 +453,8 @@ impl World {
                     self.forget_id(&old.record.id, &old.record.arn());
                 }
                 let mut problems = Vec::new();
-                let inline = self.acquire_inline(&user.arn(), &mut user.inline_policies, &mut problems);
+                let inline =
+                    self.acquire_inline(&user.arn(), &mut user.inline_policies, &mut problems);
                 self.set_problems(Subject::User(key.clone()), problems);
                 let entry = Arc::new(UserEntry {
                     record: user,

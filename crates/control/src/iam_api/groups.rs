@@ -5,7 +5,6 @@
 //! group policies from it); a membership change writes the user and
 //! touches the group, so it cannot race a DeleteGroup.
 
-
 use iamgate_iam::{GroupRecord, IdKind, Record, UserRecord, arns, new_id};
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;

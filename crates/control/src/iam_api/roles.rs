@@ -2,7 +2,6 @@
 //! UpdateAssumeRolePolicy, DeleteRole. Trust policies are validated as
 //! trust policies (a principal is required, 2048-character quota).
 
-
 use iamgate_iam::{IdKind, Record, RoleRecord, arns, new_id};
 use iamgate_policy::PolicyKind;
 use iamgate_store::{Expect, WriteBatch};

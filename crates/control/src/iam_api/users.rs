@@ -1,6 +1,5 @@
 //! Users: CreateUser, GetUser, ListUsers, UpdateUser, DeleteUser.
 
-
 use iamgate_iam::{AccessKeyRecord, AccountRecord, Caller, IdKind, UserRecord, arns, new_id};
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::{AwsError, Timestamp};
