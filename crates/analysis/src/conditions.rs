@@ -18,7 +18,7 @@
 use iamgate_policy::Statement;
 use iamgate_policy::condition::{Cidr, Clause, Values};
 use iamgate_policy::document::Effect;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Keys (lower-case) whose value is fixed by the principal.
 const PRINCIPAL_KEYS: &[&str] = &[
@@ -103,7 +103,7 @@ pub(crate) fn resolve(
 /// of one statement. An `Allow` condition must hold (one of the listed
 /// Allow conditions of the same step and policy type suffices); a `Deny`
 /// condition must not (if all its clauses hold, the request is denied).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     /// The action of the step it applies to (`sts:AssumeRole` on a role of
@@ -111,11 +111,13 @@ pub struct Condition {
     pub action: String,
     pub resource: String,
     /// `identity`, `resource`, `trust`, `boundary` or `session`.
-    pub policy_type: &'static str,
+    pub policy_type: String,
+    /// The policy's name; another account's is shown as its owner only.
     pub policy: String,
     pub sid: Option<String>,
-    pub statement_index: usize,
-    pub effect: &'static str,
+    /// `None` when the policy is another account's (no position shown).
+    pub statement_index: Option<usize>,
+    pub effect: String,
     /// Each clause as `Operator key values`, all of which must hold.
     pub when: Vec<String>,
 }
@@ -126,7 +128,10 @@ impl Condition {
         let clauses = self.when.join(" and ");
         let statement = match &self.sid {
             Some(sid) => format!("Sid {sid}"),
-            None => format!("statement #{}", self.statement_index),
+            None => match self.statement_index {
+                Some(index) => format!("statement #{index}"),
+                None => "a statement".to_owned(),
+            },
         };
         let lead = if self.effect == "Deny" {
             "unless"

@@ -34,6 +34,7 @@ pub mod graph;
 pub mod plan;
 mod step;
 pub mod target;
+pub mod visibility;
 pub mod what_can;
 pub mod who_can;
 

@@ -21,7 +21,7 @@ use iamgate_iam::records::RoleRecord;
 use iamgate_iam::world::RecordChange;
 use iamgate_iam::{AnyRecord, World};
 use iamgate_policy::{Outcome, ResourcePolicyKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::Analysis;
@@ -29,7 +29,7 @@ use crate::directory::{Kind, role_session};
 use crate::target::{ASSUME_ROLE, AnalysisError, Target};
 
 /// What a change changes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ChangeKind {
     /// A statement in a user's or role's identity (inline) policy.
     #[serde(rename = "identity")]
@@ -46,7 +46,7 @@ pub enum ChangeKind {
 }
 
 /// One change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub kind: ChangeKind,
     /// The account whose entity changes (whose credentials apply it).
@@ -58,7 +58,7 @@ pub struct Change {
 }
 
 /// One way to allow the request.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alternative {
     pub changes: Vec<Change>,
     /// The role to call through, when the way is a role.
@@ -71,8 +71,14 @@ pub struct Alternative {
 }
 
 /// The answer to "what would let `principal` do it".
-#[derive(Debug, Clone, PartialEq)]
+/// Its JSON is what the server's `/_iamgate/analysis/plan` answers; the
+/// CLI prints every form (`--json`: each alternative's `changes`) from it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Plan {
+    /// What was asked: the action and the resource ARN.
+    pub action: String,
+    pub resource: String,
     /// Already allowed (with these conditions, if any): nothing to change.
     pub allowed: Option<Vec<crate::Condition>>,
     /// The Deny statements that refuse it outright; no Allow can lift
@@ -204,6 +210,8 @@ impl Analysis<'_> {
         );
         if let Some(reach) = self.evaluator.step(self.world, Some(&caller), target) {
             return Ok(Plan {
+                action: target.action.clone(),
+                resource: target.resource.clone(),
                 allowed: Some(reach.conditions),
                 explicit_deny: Vec::new(),
                 alternatives: Vec::new(),
@@ -250,6 +258,8 @@ impl Analysis<'_> {
         }
         found.sort_by_key(|a| (!a.widens.is_empty(), a.changes.len()));
         Ok(Plan {
+            action: target.action.clone(),
+            resource: target.resource.clone(),
             allowed: None,
             explicit_deny,
             alternatives: found,

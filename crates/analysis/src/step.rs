@@ -213,15 +213,16 @@ fn conditions_of(
             let condition = Condition {
                 action: target.action.clone(),
                 resource: target.resource.clone(),
-                policy_type: policy_type_name(policy_type),
+                policy_type: policy_type_name(policy_type).to_owned(),
                 policy: policy.to_owned(),
                 sid: statement.sid.clone(),
-                statement_index: index,
+                statement_index: Some(index),
                 effect: if statement.effect == Effect::Deny {
                     "Deny"
                 } else {
                     "Allow"
-                },
+                }
+                .to_owned(),
                 when: clauses.into_iter().map(render_clause).collect(),
             };
             match statement.effect {

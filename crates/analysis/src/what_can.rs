@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use iamgate_apimodel::model::Resource;
 use iamgate_policy::document::Effect;
 use iamgate_policy::principal::PrincipalEntry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Analysis;
 use crate::conditions::Condition;
@@ -20,7 +20,7 @@ use crate::target::{ASSUME_ROLE, AnalysisError, Target};
 use crate::who_can::{Access, Hop};
 
 /// One route a principal can invoke, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RouteAccess {
     pub api: String,
@@ -30,7 +30,6 @@ pub struct RouteAccess {
     pub resource: String,
     pub via: Vec<String>,
     pub conditions: Vec<Condition>,
-    #[serde(skip)]
     pub hops: Vec<Hop>,
 }
 

@@ -17,7 +17,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use iamgate_policy::document::Effect;
 use iamgate_policy::principal::PrincipalEntry;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::Analysis;
 use crate::conditions::Condition;
@@ -26,7 +26,7 @@ use crate::step::Reach;
 use crate::target::{ASSUME_ROLE, Target};
 
 /// One hop of an access: `from` takes `action` on `to`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hop {
     pub from: String,
     pub action: String,
@@ -37,7 +37,7 @@ pub struct Hop {
 }
 
 /// A principal that can take the action, and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Access {
     /// Root, user or role ARN; `*` for anyone (a route without
     /// authorization).
@@ -46,7 +46,8 @@ pub struct Access {
     pub via: Vec<String>,
     /// Every condition of every hop; empty when unconditional.
     pub conditions: Vec<Condition>,
-    #[serde(skip)]
+    /// Each hop with the statements that grant it: the access graph's
+    /// edges (`--format dot|mermaid` draws them from this).
     pub hops: Vec<Hop>,
 }
 

@@ -1,41 +1,75 @@
 //! `iamgate who-can`, `what-can` and `plan`: the access analysis of
 //! `iamgate-analysis` over a world file (`--world`, read as `serve
-//! --config` reads it, OpenAPI files included), printed for people
-//! (a table, DOT or Mermaid) or for machines (`--json`).
+//! --config` reads it, OpenAPI files included) or on a running server's
+//! snapshot (`--endpoint-url`, answered by `/_iamgate/analysis/…` with
+//! what the caller's account may see), printed for people (a table, DOT
+//! or Mermaid) or for machines (`--json`).
+//!
+//! Both sources go through the same JSON: the offline answer is written
+//! and read back with the types the server serializes, and every output
+//! is printed from what was read, so an offline and a live answer on the
+//! same world print the same.
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Args, ValueEnum};
-use iamgate_analysis::{Analysis, Target, graph, what_can};
+use iamgate_analysis::{Access, Analysis, Plan, RouteAccess, Target, graph, what_can};
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_control::apply::WorldFile;
 use iamgate_iam::World;
 use iamgate_iam::config::fresh_stamp;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 
+use crate::remote::{self, ServerArgs};
+
+/// Where the answer comes from: a world file, or a running server.
 #[derive(Args, Debug)]
-pub struct WorldArgs {
+#[group(required = true, multiple = false)]
+pub struct SourceArgs {
     /// The world file to analyse (the YAML `iamgate serve --config` reads).
     #[arg(long)]
-    world: PathBuf,
+    world: Option<PathBuf>,
+    /// A running server, such as `http://127.0.0.1:4566`: it analyses its
+    /// current world, answering what your account may see. Credentials
+    /// as `iamgate explain` finds them.
+    #[arg(long)]
+    endpoint_url: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct TargetArgs {
     /// The action (with --resource), e.g. `execute-api:Invoke`.
     #[arg(long, requires = "resource")]
-    action: Option<String>,
+    pub(crate) action: Option<String>,
     /// The resource ARN (with --action).
     #[arg(long, requires = "action")]
-    resource: Option<String>,
+    pub(crate) resource: Option<String>,
     /// The API id (with --stage and --route).
     #[arg(long, conflicts_with = "action", requires_all = ["stage", "route"])]
-    api: Option<String>,
+    pub(crate) api: Option<String>,
     #[arg(long)]
-    stage: Option<String>,
+    pub(crate) stage: Option<String>,
     /// `METHOD /path`, as a request would be made.
     #[arg(long)]
-    route: Option<String>,
+    pub(crate) route: Option<String>,
+}
+
+impl TargetArgs {
+    /// The server's query parameters for the target.
+    fn params(&self) -> Vec<(&'static str, &str)> {
+        [
+            ("action", &self.action),
+            ("resource", &self.resource),
+            ("api", &self.api),
+            ("stage", &self.stage),
+            ("route", &self.route),
+        ]
+        .into_iter()
+        .filter_map(|(name, value)| Some((name, value.as_deref()?)))
+        .collect()
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -57,7 +91,9 @@ pub struct OutputArgs {
 #[derive(Args, Debug)]
 pub struct WhoCanArgs {
     #[command(flatten)]
-    world: WorldArgs,
+    source: SourceArgs,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(flatten)]
     target: TargetArgs,
     #[command(flatten)]
@@ -69,7 +105,9 @@ pub struct WhatCanArgs {
     /// The root, user or role ARN.
     principal: String,
     #[command(flatten)]
-    world: WorldArgs,
+    source: SourceArgs,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(flatten)]
     output: OutputArgs,
 }
@@ -80,7 +118,9 @@ pub struct PlanArgs {
     #[arg(long)]
     principal: String,
     #[command(flatten)]
-    world: WorldArgs,
+    source: SourceArgs,
+    #[command(flatten)]
+    server: ServerArgs,
     #[command(flatten)]
     target: TargetArgs,
     #[arg(long)]
@@ -113,7 +153,12 @@ pub fn load_world(path: &Path) -> Result<(World, ApiRegistry), String> {
     Ok((world, file.apis))
 }
 
-fn target(args: &TargetArgs, world: &World, apis: &ApiRegistry) -> Result<Target, String> {
+/// The target the arguments name (also the server's, from its query).
+pub(crate) fn target(
+    args: &TargetArgs,
+    world: &World,
+    apis: &ApiRegistry,
+) -> Result<Target, String> {
     match (
         &args.action,
         &args.resource,
@@ -154,16 +199,57 @@ fn picture(format: Format, accesses: &[iamgate_analysis::Access]) -> String {
     }
 }
 
+/// The offline answer as the server would send it: written with the one
+/// serializer and read back, so both sources print from the same types.
+fn through_json<T: Serialize + DeserializeOwned>(value: &T) -> Result<T, String> {
+    let text = serde_json::to_vec(value).map_err(|error| error.to_string())?;
+    serde_json::from_slice(&text).map_err(|error| error.to_string())
+}
+
+/// The server's answer at `/_iamgate/analysis/{question}`.
+fn ask<T: DeserializeOwned>(
+    endpoint_url: &str,
+    server: &ServerArgs,
+    question: &str,
+    params: &[(&str, &str)],
+) -> Result<T, String> {
+    let path = format!("/_iamgate/analysis/{question}");
+    let body = remote::get(endpoint_url, server, &path, params)?;
+    serde_json::from_slice(&body).map_err(|error| format!("unreadable answer: {error}"))
+}
+
+/// The answer, from the world file or the server.
+fn answer<T: Serialize + DeserializeOwned>(
+    source: &SourceArgs,
+    server: &ServerArgs,
+    question: &str,
+    params: &[(&str, &str)],
+    offline: impl FnOnce(&World, &ApiRegistry) -> Result<T, String>,
+) -> Result<T, String> {
+    match (&source.world, &source.endpoint_url) {
+        (Some(path), _) => {
+            let (world, apis) = load_world(path)?;
+            through_json(&offline(&world, &apis)?)
+        }
+        (None, Some(url)) => ask(url, server, question, params),
+        (None, None) => Err("name --world FILE or --endpoint-url URL".into()),
+    }
+}
+
 pub fn run_who_can(args: WhoCanArgs) -> ExitCode {
-    let (world, apis) = match load_world(&args.world.world) {
-        Ok(loaded) => loaded,
+    let found: Vec<Access> = match answer(
+        &args.source,
+        &args.server,
+        "who-can",
+        &args.target.params(),
+        |world, apis| {
+            let target = target(&args.target, world, apis)?;
+            Ok(Analysis::new(world, apis).who_can(&target))
+        },
+    ) {
+        Ok(found) => found,
         Err(message) => return fail(&message),
     };
-    let target = match target(&args.target, &world, &apis) {
-        Ok(target) => target,
-        Err(message) => return fail(&message),
-    };
-    let found = Analysis::new(&world, &apis).who_can(&target);
     if args.output.json {
         return json(&found);
     }
@@ -172,13 +258,19 @@ pub fn run_who_can(args: WhoCanArgs) -> ExitCode {
 }
 
 pub fn run_what_can(args: WhatCanArgs) -> ExitCode {
-    let (world, apis) = match load_world(&args.world.world) {
-        Ok(loaded) => loaded,
-        Err(message) => return fail(&message),
-    };
-    let routes = match Analysis::new(&world, &apis).what_can(&args.principal) {
+    let routes: Vec<RouteAccess> = match answer(
+        &args.source,
+        &args.server,
+        "what-can",
+        &[("principal", &args.principal)],
+        |world, apis| {
+            Analysis::new(world, apis)
+                .what_can(&args.principal)
+                .map_err(|error| error.to_string())
+        },
+    ) {
         Ok(routes) => routes,
-        Err(error) => return fail(&error.to_string()),
+        Err(message) => return fail(&message),
     };
     if args.output.json {
         return json(&routes);
@@ -219,17 +311,22 @@ pub fn run_what_can(args: WhatCanArgs) -> ExitCode {
 }
 
 pub fn run_plan(args: PlanArgs) -> ExitCode {
-    let (world, apis) = match load_world(&args.world.world) {
-        Ok(loaded) => loaded,
-        Err(message) => return fail(&message),
-    };
-    let target = match target(&args.target, &world, &apis) {
-        Ok(target) => target,
-        Err(message) => return fail(&message),
-    };
-    let plan = match Analysis::new(&world, &apis).plan(&args.principal, &target) {
+    let mut params = args.target.params();
+    params.push(("principal", &args.principal));
+    let plan: Plan = match answer(
+        &args.source,
+        &args.server,
+        "plan",
+        &params,
+        |world, apis| {
+            let target = target(&args.target, world, apis)?;
+            Analysis::new(world, apis)
+                .plan(&args.principal, &target)
+                .map_err(|error| error.to_string())
+        },
+    ) {
         Ok(plan) => plan,
-        Err(error) => return fail(&error.to_string()),
+        Err(message) => return fail(&message),
     };
     if args.json {
         let alternatives: Vec<&Vec<iamgate_analysis::Change>> =
@@ -239,7 +336,7 @@ pub fn run_plan(args: PlanArgs) -> ExitCode {
     if let Some(conditions) = &plan.allowed {
         println!(
             "{} may already {} on {}",
-            args.principal, target.action, target.resource
+            args.principal, plan.action, plan.resource
         );
         for condition in conditions {
             println!("  {}", condition.describe());

@@ -4,11 +4,13 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+mod analysis_api;
 mod analysis_tools;
 mod connections;
 mod explain;
 mod metrics;
 mod policy_tools;
+mod remote;
 mod serve;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.

@@ -47,6 +47,7 @@ use iamgate_store::{SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
+use crate::analysis_api::{self, ANALYSIS_PATH};
 use crate::connections::{
     AcceptBackoff, Activity, Body, BodyError, Limits, MAX_BODY, parse_duration, read_body,
     supervise,
@@ -674,6 +675,12 @@ impl Server {
                 "metrics",
                 Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
             ),
+            ("GET", path) if path.starts_with(ANALYSIS_PATH) && listener.vpc_endpoint.is_none() => {
+                let question = path.strip_prefix(ANALYSIS_PATH).unwrap_or_default();
+                let snapshot = self.snapshot.current();
+                let answer = analysis_api::answer(&self.planes, snapshot, request, question);
+                ("analysis", answer.await)
+            }
             ("GET", path)
                 if path.starts_with(DECISIONS_PATH) && listener.vpc_endpoint.is_none() =>
             {

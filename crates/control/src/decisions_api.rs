@@ -11,6 +11,7 @@
 //! exists.
 
 use iamgate_decisions::{DecisionRecord, Lookup};
+use iamgate_iam::Caller;
 use serde_json::json;
 
 use crate::ControlPlanes;
@@ -19,7 +20,9 @@ use crate::http::{Request, Response, verify_signature};
 /// The path prefix of the endpoint.
 pub const DECISIONS_PATH: &str = "/_iamgate/decisions/";
 
-fn error(status: u16, code: &str, message: &str) -> Response {
+/// An error of the `/_iamgate/` endpoints: AWS's JSON error shape
+/// (`__type`, `message`) and `x-amzn-ErrorType`.
+pub fn json_error(status: u16, code: &str, message: &str) -> Response {
     Response::new(
         status,
         "application/json",
@@ -29,13 +32,23 @@ fn error(status: u16, code: &str, message: &str) -> Response {
 }
 
 impl ControlPlanes {
+    /// The caller of a request signed for IAM — for the `/_iamgate/`
+    /// endpoints, which answer only what the caller's account may see —
+    /// or AWS's SigV4 error (missing, malformed, unknown key, bad
+    /// signature, expired) as [`json_error`].
+    pub fn verify_iam_caller(&self, request: &Request) -> Result<Caller, Response> {
+        let plane = &self.plane;
+        verify_signature(request, &self.iam, &plane.world(), plane.now())
+            .map(|(caller, _)| caller)
+            .map_err(|failure| json_error(failure.status(), failure.code(), failure.message()))
+    }
+
     /// Answers `GET /_iamgate/decisions/{request_id}`.
     pub fn read_decision(&self, request: &Request, request_id: &str) -> Response {
         let plane = &self.plane;
-        let world = plane.world();
-        let reader = match verify_signature(request, &self.iam, &world, plane.now()) {
-            Ok((caller, _)) => caller.account().to_owned(),
-            Err(failure) => return error(failure.status(), failure.code(), failure.message()),
+        let reader = match self.verify_iam_caller(request) {
+            Ok(caller) => caller.account().to_owned(),
+            Err(refusal) => return refusal,
         };
         let (found, evicted_before) = match plane.decisions().get(request_id) {
             Lookup::Found(record) => (Some(record), false),
@@ -56,7 +69,7 @@ impl ControlPlanes {
                 } else {
                     String::new()
                 };
-                error(
+                json_error(
                     404,
                     "NoSuchDecisionRecord",
                     &format!(
