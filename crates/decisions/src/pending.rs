@@ -15,7 +15,7 @@
 use std::sync::Arc;
 
 use iamgate_policy::{
-    CompiledPolicies, ContextValue, Decision, EvaluationInput, RequestContext, ResourcePolicyKind,
+    CompactContext, CompiledPolicies, Decision, EvaluationInput, RequestContext, ResourcePolicyKind,
 };
 
 use crate::evaluation::Filing;
@@ -27,7 +27,9 @@ pub struct PendingRecord {
     request_id: String,
     time: i64,
     service: &'static str,
-    context: RequestContext,
+    /// Packed: a context is an allocation per key and value, and the
+    /// record may stay for ten thousand requests.
+    context: CompactContext,
     decision: Decision,
     identity: Vec<Arc<CompiledPolicies>>,
     resource: Option<Arc<CompiledPolicies>>,
@@ -73,7 +75,7 @@ impl PendingRecord {
             request_id: filing.request_id.to_owned(),
             time: filing.time,
             service: filing.service,
-            context,
+            context: context.to_compact(),
             decision: decision.clone(),
             identity: policies.identity,
             resource: policies.resource,
@@ -88,9 +90,10 @@ impl PendingRecord {
     }
 
     fn render(&self) -> DecisionRecord {
+        let context = self.context.expand();
         let identity: Vec<&CompiledPolicies> = self.identity.iter().map(|p| &**p).collect();
         let input = EvaluationInput {
-            request: &self.context,
+            request: &context,
             identity: &identity,
             resource: self.resource.as_deref(),
             resource_kind: self.resource_kind,
@@ -119,25 +122,9 @@ impl PendingRecord {
 
     /// What it holds of its own (the policy sets are the snapshot's).
     fn approximate_size(&self) -> usize {
-        let keys: usize = self
-            .context
-            .keys()
-            .map(|(key, value)| {
-                48 + key.len()
-                    + match value {
-                        ContextValue::Single(value) => value.len(),
-                        ContextValue::Multi(values) => {
-                            values.iter().map(|v| v.len() + 24).sum::<usize>()
-                        }
-                    }
-            })
-            .sum();
         std::mem::size_of::<Self>()
             + self.request_id.len()
-            + self.context.principal.arn.len()
-            + self.context.action.len()
-            + self.context.resource.as_ref().map_or(0, String::len)
-            + keys
+            + self.context.approximate_size()
             + self.decision.matched.len() * 96
             + (self.identity.len() + 3) * 8
             + self.message.as_ref().map_or(0, String::len)

@@ -1,18 +1,22 @@
 //! The bounded in-memory ring of decision records.
 //!
-//! Writing a record is on every request's path, so the ring is split in
-//! shards by request id: a writer locks one shard for a push (and the pops
-//! that keep it within bounds), and writers on other shards never wait.
-//! Each shard keeps its share of the count and byte limits, oldest out
-//! first, so memory stays bounded whatever the traffic. A lookup locks one
-//! shard and scans it from the newest end.
+//! Writing a record is on every request's path. Each thread writes to a
+//! shard of its own and pushes out its own oldest records, so a record is
+//! almost always freed by the thread that allocated it: the system
+//! allocator frees a block that another thread allocated under that
+//! thread's arena lock, and at tens of thousands of records a second those
+//! cross-thread frees were most of what recording cost (measured in
+//! `docs/benchmarks.md`). The count and byte limits are the ring's as a
+//! whole, kept in two counters every shard adds to and takes from, so
+//! memory stays bounded whatever the traffic and however many threads
+//! write. A lookup, which is rare, scans every shard from the newest end.
 //!
-//! A [`DecisionSink`] may be given to see every record as it is written
-//! (the server persists them to the store with it); it must not block.
+//! A [`DecisionSink`] may be given to see every record as it is written;
+//! it must not block.
 
 use std::collections::VecDeque;
-use std::hash::{BuildHasher, Hasher};
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::pending::Entry;
 use crate::record::DecisionRecord;
@@ -24,7 +28,7 @@ const SHARDS: usize = 16;
 pub struct RingLimits {
     /// Records kept at most.
     pub records: usize,
-    /// Bytes of records kept at most ([`DecisionRecord::approximate_size`]).
+    /// Bytes of records kept at most ([`Entry::approximate_size`]).
     pub bytes: usize,
 }
 
@@ -46,16 +50,13 @@ pub trait DecisionSink: Send + Sync {
 #[derive(Default)]
 struct Shard {
     records: VecDeque<(Entry, usize)>,
-    bytes: usize,
-    /// Records pushed out by the limits, ever.
-    evicted: u64,
 }
 
 /// What a lookup found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Lookup {
     Found(Arc<DecisionRecord>),
-    /// Not in the ring: never recorded here, or evicted (this shard has
+    /// Not in the ring: never recorded here, or evicted (the ring has
     /// evicted records before).
     Missing {
         evicted_before: bool,
@@ -66,7 +67,10 @@ pub enum Lookup {
 pub struct DecisionLog {
     shards: Vec<Mutex<Shard>>,
     limits: RingLimits,
-    hasher: std::collections::hash_map::RandomState,
+    records: AtomicUsize,
+    bytes: AtomicUsize,
+    /// Records pushed out by the limits, ever.
+    evicted: AtomicU64,
     sink: Option<Arc<dyn DecisionSink>>,
 }
 
@@ -84,13 +88,32 @@ impl Default for DecisionLog {
     }
 }
 
+/// This thread's shard number.
+fn own_shard_index() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static INDEX: usize = NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS;
+    }
+    INDEX.with(|index| *index)
+}
+
+/// A poisoned shard (a panic while held, which the code here cannot cause)
+/// is still a valid ring: keep using it.
+fn lock(shard: &Mutex<Shard>) -> MutexGuard<'_, Shard> {
+    shard
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 impl DecisionLog {
-    /// A ring keeping at most `limits` (each at least one record per shard).
+    /// A ring keeping at most `limits` (at least one record).
     pub fn new(limits: RingLimits) -> Self {
         DecisionLog {
             shards: (0..SHARDS).map(|_| Mutex::default()).collect(),
             limits,
-            hasher: std::collections::hash_map::RandomState::new(),
+            records: AtomicUsize::new(0),
+            bytes: AtomicUsize::new(0),
+            evicted: AtomicU64::new(0),
             sink: None,
         }
     }
@@ -105,73 +128,79 @@ impl DecisionLog {
         self.limits
     }
 
-    fn shard(&self, request_id: &str) -> Option<&Mutex<Shard>> {
-        let mut hasher = self.hasher.build_hasher();
-        hasher.write(request_id.as_bytes());
-        let index = usize::try_from(hasher.finish() % SHARDS as u64).unwrap_or(0);
-        self.shards.get(index)
+    fn over_limits(&self) -> bool {
+        self.records.load(Ordering::Relaxed) > self.limits.records.max(1)
+            || self.bytes.load(Ordering::Relaxed) > self.limits.bytes
     }
 
-    /// Keeps `entry`, pushing out the oldest of its shard beyond the
-    /// limits.
+    /// Keeps `entry`, pushing out this thread's oldest while the ring is
+    /// beyond its limits (another thread's, when this thread holds none).
     pub fn record(&self, entry: impl Into<Entry>) {
         let entry = entry.into();
         let size = entry.approximate_size();
         if let Some(sink) = &self.sink {
             sink.offer(&Arc::new(entry.render()));
         }
-        let Some(shard) = self.shard(entry.request_id()) else {
+        let own = own_shard_index();
+        let Some(shard) = self.shards.get(own) else {
             return;
         };
-        let max_records = (self.limits.records / SHARDS).max(1);
-        let max_bytes = (self.limits.bytes / SHARDS).max(size);
-        // A poisoned shard (a panic while held, which the code above cannot
-        // cause) is still a valid ring: keep using it.
-        let mut shard = shard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut shard = lock(shard);
         shard.records.push_back((entry, size));
-        shard.bytes += size;
-        while shard.records.len() > max_records || shard.bytes > max_bytes {
+        self.records.fetch_add(1, Ordering::Relaxed);
+        self.bytes.fetch_add(size, Ordering::Relaxed);
+        // The newest record stays even if it alone is beyond the bytes.
+        while self.over_limits() && shard.records.len() > 1 {
             let Some((_, size)) = shard.records.pop_front() else {
                 break;
             };
-            shard.bytes -= size;
-            shard.evicted += 1;
+            self.forget(size);
         }
+        drop(shard);
+        for (index, other) in self.shards.iter().enumerate() {
+            if !self.over_limits() {
+                break;
+            }
+            if index == own {
+                continue;
+            }
+            let popped = lock(other).records.pop_front();
+            if let Some((_, size)) = popped {
+                self.forget(size);
+            }
+        }
+    }
+
+    fn forget(&self, size: usize) {
+        self.records.fetch_sub(1, Ordering::Relaxed);
+        self.bytes.fetch_sub(size, Ordering::Relaxed);
+        self.evicted.fetch_add(1, Ordering::Relaxed);
     }
 
     /// The record of `request_id`, if the ring still holds it.
     pub fn get(&self, request_id: &str) -> Lookup {
-        let Some(shard) = self.shard(request_id) else {
-            return Lookup::Missing {
-                evicted_before: false,
-            };
-        };
-        let shard = shard
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        match shard
-            .records
-            .iter()
-            .rev()
-            .find(|(entry, _)| entry.request_id() == request_id)
-        {
-            Some((entry, _)) => Lookup::Found(Arc::new(entry.render())),
-            None => Lookup::Missing {
-                evicted_before: shard.evicted > 0,
-            },
+        for shard in &self.shards {
+            let shard = lock(shard);
+            if let Some((entry, _)) = shard
+                .records
+                .iter()
+                .rev()
+                .find(|(entry, _)| entry.request_id() == request_id)
+            {
+                return Lookup::Found(Arc::new(entry.render()));
+            }
+        }
+        Lookup::Missing {
+            evicted_before: self.evicted.load(Ordering::Relaxed) > 0,
         }
     }
 
     /// Records and bytes held now.
     pub fn held(&self) -> (usize, usize) {
-        self.shards.iter().fold((0, 0), |(records, bytes), shard| {
-            let shard = shard
-                .lock()
-                .unwrap_or_else(|poisoned| poisoned.into_inner());
-            (records + shard.records.len(), bytes + shard.bytes)
-        })
+        (
+            self.records.load(Ordering::Relaxed),
+            self.bytes.load(Ordering::Relaxed),
+        )
     }
 }
 

@@ -245,7 +245,7 @@ fn add_principal_keys(p: &PrincipalIdentity, keys: &mut HashMap<Box<str>, Contex
 }
 
 /// Everything evaluation needs to know about one request.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RequestContext {
     pub principal: PrincipalIdentity,
     pub action: String,
@@ -413,5 +413,194 @@ mod tests {
             Some("arn:aws:s3:::bucket/key"),
         );
         assert_eq!(s3.resource_owner(), "222222222222");
+    }
+}
+
+/// A request context packed into three buffers, for keeping it long after
+/// the request: a decision record holds its request's context until
+/// someone reads the record, and a context is one allocation per key and
+/// value, which the allocator pays for again when the record is pushed out
+/// (see `crates/decisions`). [`CompactContext::expand`] gives the same
+/// context back.
+#[derive(Debug, Clone)]
+pub struct CompactContext {
+    /// Every text, one after the other.
+    text: String,
+    /// Where each text ends; [`ABSENT`] for an absent optional one.
+    ends: Vec<u32>,
+    /// The number of tags, of keys, and each key's number of values
+    /// ([`ABSENT`]: single-valued).
+    counts: Vec<u32>,
+    kind: PrincipalKind,
+    has_permissions_boundary: bool,
+}
+
+const ABSENT: u32 = u32::MAX;
+
+/// Writes texts into a [`CompactContext`]'s buffers.
+struct Packer {
+    text: String,
+    ends: Vec<u32>,
+    counts: Vec<u32>,
+}
+
+impl Packer {
+    fn text(&mut self, text: &str) {
+        self.text.push_str(text);
+        self.ends
+            .push(u32::try_from(self.text.len()).unwrap_or(ABSENT - 1));
+    }
+
+    fn optional(&mut self, text: Option<&str>) {
+        match text {
+            Some(text) => self.text(text),
+            None => self.ends.push(ABSENT),
+        }
+    }
+
+    fn count(&mut self, count: usize) {
+        self.counts.push(u32::try_from(count).unwrap_or(ABSENT - 1));
+    }
+}
+
+/// Reads a [`CompactContext`]'s buffers back in the order they were written.
+struct Unpacker<'a> {
+    packed: &'a CompactContext,
+    start: usize,
+    end: usize,
+    count: usize,
+}
+
+impl<'a> Unpacker<'a> {
+    fn optional(&mut self) -> Option<&'a str> {
+        let end = *self.packed.ends.get(self.end)?;
+        self.end += 1;
+        if end == ABSENT {
+            return None;
+        }
+        let end = usize::try_from(end).ok()?;
+        let text = self.packed.text.get(self.start..end)?;
+        self.start = end;
+        Some(text)
+    }
+
+    fn text(&mut self) -> String {
+        self.optional().unwrap_or_default().to_owned()
+    }
+
+    fn count(&mut self) -> u32 {
+        let count = self.packed.counts.get(self.count).copied().unwrap_or(0);
+        self.count += 1;
+        count
+    }
+}
+
+impl RequestContext {
+    /// This context packed into a few buffers.
+    pub fn to_compact(&self) -> CompactContext {
+        let p = &self.principal;
+        let mut packer = Packer {
+            text: String::new(),
+            ends: Vec::new(),
+            counts: Vec::new(),
+        };
+        packer.text(&p.arn);
+        packer.text(&p.account);
+        for optional in [
+            &p.unique_id,
+            &p.user_name,
+            &p.role_arn,
+            &p.role_unique_id,
+            &p.provider,
+        ] {
+            packer.optional(optional.as_deref());
+        }
+        packer.count(p.tags.len());
+        for (key, value) in &p.tags {
+            packer.text(key);
+            packer.text(value);
+        }
+        packer.text(&self.action);
+        packer.optional(self.resource.as_deref());
+        packer.optional(self.resource_account.as_deref());
+        packer.count(self.keys.len());
+        for (key, value) in &self.keys {
+            packer.text(key);
+            match value {
+                ContextValue::Single(value) => {
+                    packer.counts.push(ABSENT);
+                    packer.text(value);
+                }
+                ContextValue::Multi(values) => {
+                    packer.count(values.len());
+                    for value in values {
+                        packer.text(value);
+                    }
+                }
+            }
+        }
+        CompactContext {
+            text: packer.text,
+            ends: packer.ends,
+            counts: packer.counts,
+            kind: p.kind,
+            has_permissions_boundary: p.has_permissions_boundary,
+        }
+    }
+}
+
+impl CompactContext {
+    /// The context this was packed from.
+    pub fn expand(&self) -> RequestContext {
+        let mut unpacker = Unpacker {
+            packed: self,
+            start: 0,
+            end: 0,
+            count: 0,
+        };
+        let arn = unpacker.text();
+        let account = unpacker.text();
+        let mut optional = || unpacker.optional().map(str::to_owned);
+        let (unique_id, user_name, role_arn, role_unique_id, provider) =
+            (optional(), optional(), optional(), optional(), optional());
+        let tags = (0..unpacker.count())
+            .map(|_| (unpacker.text(), unpacker.text()))
+            .collect();
+        let principal = PrincipalIdentity {
+            kind: self.kind,
+            arn,
+            account,
+            unique_id,
+            user_name,
+            role_arn,
+            role_unique_id,
+            provider,
+            has_permissions_boundary: self.has_permissions_boundary,
+            tags,
+        };
+        let action = unpacker.text();
+        let resource = unpacker.optional().map(str::to_owned);
+        let resource_account = unpacker.optional().map(str::to_owned);
+        let mut keys = HashMap::with_capacity(CONTEXT_KEYS_CAPACITY);
+        for _ in 0..unpacker.count() {
+            let key = unpacker.text().into_boxed_str();
+            let value = match unpacker.count() {
+                ABSENT => ContextValue::Single(unpacker.text()),
+                values => ContextValue::Multi((0..values).map(|_| unpacker.text()).collect()),
+            };
+            keys.insert(key, value);
+        }
+        RequestContext {
+            principal,
+            action,
+            resource,
+            resource_account,
+            keys,
+        }
+    }
+
+    /// The bytes it holds.
+    pub fn approximate_size(&self) -> usize {
+        std::mem::size_of::<Self>() + self.text.len() + 4 * (self.ends.len() + self.counts.len())
     }
 }

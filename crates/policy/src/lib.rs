@@ -34,7 +34,7 @@ pub mod variables;
 pub mod wildcard;
 
 pub use compiled::CompiledPolicies;
-pub use context::{ContextValue, PrincipalIdentity, PrincipalKind, RequestContext};
+pub use context::{CompactContext, ContextValue, PrincipalIdentity, PrincipalKind, RequestContext};
 pub use document::{Effect, ParseOutcome, PolicyDocument, PolicyKind, Statement, Version};
 pub use eval::{
     CompiledPolicySet, DecidingRule, Decision, EvaluationInput, MatchedStatement, NamedPolicy,
