@@ -1,6 +1,6 @@
-//! One evaluation of a caller's request with its record: the same
-//! policies [`World::evaluate_with_resource`] gathers, kept in view so the
-//! record can name every policy considered and the condition keys read.
+//! One evaluation of a caller's request with its record: the policies
+//! [`World::with_evaluation_input`] gathers, kept in view so the record can
+//! name every policy considered and the condition keys read.
 
 use iamgate_iam::{Caller, World};
 use iamgate_policy::{
@@ -35,20 +35,9 @@ pub fn evaluate(
     resource_kind: ResourcePolicyKind,
     filing: Filing<'_>,
 ) -> Evaluation {
-    let policies = world.caller_policies(caller);
-    let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
-    evaluate_input(
-        &EvaluationInput {
-            request,
-            identity: &identity,
-            resource,
-            resource_kind,
-            boundary: policies.boundary.as_deref(),
-            session: policies.session.as_deref(),
-            scp_levels: &[],
-        },
-        filing,
-    )
+    world.with_evaluation_input(caller, request, resource, resource_kind, |input| {
+        evaluate_input(input, filing)
+    })
 }
 
 /// Evaluates `input` and records it.

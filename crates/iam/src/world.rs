@@ -932,9 +932,24 @@ impl World {
         resource: Option<&CompiledPolicies>,
         resource_kind: ResourcePolicyKind,
     ) -> Decision {
+        self.with_evaluation_input(caller, request, resource, resource_kind, evaluate)
+    }
+
+    /// Runs `f` on the evaluation input of a request by `caller` against
+    /// the resource's policy: the caller's identity policies, boundary and
+    /// session policy as this world holds them. For evaluators that want
+    /// more than the decision (a decision record).
+    pub fn with_evaluation_input<T>(
+        &self,
+        caller: &Caller,
+        request: &RequestContext,
+        resource: Option<&CompiledPolicies>,
+        resource_kind: ResourcePolicyKind,
+        f: impl FnOnce(&EvaluationInput<'_>) -> T,
+    ) -> T {
         let policies = self.caller_policies(caller);
         let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
-        evaluate(&EvaluationInput {
+        f(&EvaluationInput {
             request,
             identity: &identity,
             resource,
