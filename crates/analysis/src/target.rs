@@ -156,10 +156,8 @@ impl Target {
             .get(api_id)
             .ok_or_else(|| AnalysisError::UnknownApi(api_id.to_owned()))?;
         let stage = api.stages.get(stage_name).ok_or_else(no_stage)?;
-        let found = route_http(&stage.routes, &method, &path)
-            .map(|(route, _)| route)
-            .or_else(|| stage.routes.iter().find(|r| r.key == "$default"))
-            .ok_or_else(no_route)?;
+        // `route_http` falls back to `$default` itself.
+        let (found, _) = route_http(&stage.routes, &method, &path).ok_or_else(no_route)?;
         let arn = execute_api_arn(
             &api.region,
             &api.account,

@@ -857,7 +857,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         &exchange.stage_path,
     );
     let policy = match stage {
-        Stage::Rest(stage) => stage.policy.as_deref(),
+        Stage::Rest(stage) => stage.policy.as_ref(),
         Stage::Http(_) => None,
     };
     let facts = exchange.facts();
@@ -886,10 +886,6 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         exchange.decision = AccessDecision::allowed_unevaluated(template, principal, access_key_id);
         return Ok(());
     }
-    let policy_set = match stage {
-        Stage::Rest(stage) => stage.policy.clone(),
-        Stage::Http(_) => None,
-    };
     let (decision, mut entry): (_, Entry) = match caller {
         Some((caller, _)) if !authorizer.recording => {
             let context = request_context(Some(caller), INVOKE, Some(&arn), &facts)
@@ -897,7 +893,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             let decision = exchange.world.evaluate_with_resource(
                 caller,
                 &context,
-                policy,
+                policy.map(|set| &**set),
                 ResourcePolicyKind::ResourceBased,
             );
             let word = iamgate_decisions::words::of(decision.outcome);
@@ -910,7 +906,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             let own = exchange.world.caller_policies(caller);
             let policies = SharedPolicies {
                 identity: own.identity,
-                resource: policy_set,
+                resource: policy.cloned(),
                 resource_kind: ResourcePolicyKind::ResourceBased,
                 boundary: own.boundary,
                 session: own.session,
@@ -924,7 +920,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
                 &EvaluationInput {
                     request: &context,
                     identity: &[],
-                    resource: policy,
+                    resource: policy.map(|set| &**set),
                     resource_kind: ResourcePolicyKind::ResourceBased,
                     boundary: None,
                     session: None,
