@@ -20,6 +20,24 @@ pub fn is_api_kind(kind: &str) -> bool {
     matches!(kind, REST_API_KIND | HTTP_API_KIND | DOMAIN_NAME_KIND)
 }
 
+/// A stored document as a reader has it: already a JSON tree (a delta's
+/// entity) or still the store's text (a full load, which decodes every
+/// document straight into its record).
+#[derive(Clone, Copy)]
+pub enum StoredBody<'a> {
+    Tree(&'a Value),
+    Text(&'a str),
+}
+
+impl StoredBody<'_> {
+    fn decode<T: for<'de> Deserialize<'de>>(self) -> Result<T, serde_json::Error> {
+        match self {
+            StoredBody::Tree(tree) => T::deserialize(tree),
+            StoredBody::Text(text) => serde_json::from_str(text),
+        }
+    }
+}
+
 /// API Gateway documents read from the store.
 #[derive(Default)]
 pub struct ApiDocuments {
@@ -32,7 +50,7 @@ pub struct ApiDocuments {
 impl ApiDocuments {
     /// Keeps the document `kind`/`key` if it is an API Gateway document;
     /// says whether it was.
-    pub fn take(&mut self, kind: &str, key: &str, body: &Value) -> bool {
+    pub fn take(&mut self, kind: &str, key: &str, body: StoredBody<'_>) -> bool {
         match kind {
             REST_API_KIND => self.read(kind, key, body, |docs, api| docs.rest.push(api)),
             HTTP_API_KIND => self.read(kind, key, body, |docs, api| docs.http.push(api)),
@@ -48,10 +66,10 @@ impl ApiDocuments {
         &mut self,
         kind: &str,
         key: &str,
-        body: &Value,
+        body: StoredBody<'_>,
         keep: fn(&mut Self, T),
     ) {
-        match T::deserialize(body) {
+        match body.decode() {
             Ok(record) => keep(self, record),
             Err(error) => self
                 .problems
@@ -108,7 +126,7 @@ impl ApiRegistry {
                 _ => continue,
             }
             if let Some(body) = document.body {
-                documents.take(document.kind, key, body);
+                documents.take(document.kind, key, StoredBody::Tree(body));
             }
         }
         let (update, problems) = documents.registry();

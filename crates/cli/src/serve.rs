@@ -255,6 +255,7 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
     // The imported files' text is part of what is applied: an edited
     // OpenAPI file must not be skipped.
     let imports = std::cell::RefCell::new(Vec::new());
+    let started = std::time::Instant::now();
     let world = WorldFile::parse(&text, &|file| {
         let full = world_dir(path).join(file);
         let contents = std::fs::read_to_string(&full)
@@ -282,6 +283,7 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         files.push(file);
     }
     let digest = world_file_digest(&format!("{text}{imported}"));
+    let read_ms = started.elapsed().as_millis();
     let summary = plane
         .apply_world_file_importing(&world.iam, &world.apis, &digest, &files)
         .await
@@ -290,6 +292,8 @@ async fn apply_world_file(plane: &ControlPlane, path: &Path) -> Result<(), Strin
         created = summary.created,
         updated = summary.updated,
         unchanged = summary.unchanged,
+        read_ms,
+        apply_ms = started.elapsed().as_millis() - read_ms,
         "world file applied"
     );
     Ok(())

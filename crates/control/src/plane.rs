@@ -152,6 +152,12 @@ impl ControlPlane {
     pub async fn reload(&self) -> Result<u64, ControlError> {
         Ok(self.snapshot.catch_up().await?)
     }
+
+    /// Writes `batch` and brings the snapshot up to it without reading
+    /// the batch back (see [`Live::write`]).
+    pub(crate) async fn write_through(&self, batch: WriteBatch) -> Result<u64, ControlError> {
+        Ok(self.snapshot.write(batch).await?)
+    }
 }
 
 /// The session-token key: created once, sealed in the store, shared by

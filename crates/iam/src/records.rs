@@ -412,8 +412,18 @@ impl AnyRecord {
 
     /// Reads a stored body back, by its kind.
     pub fn from_body(kind: &str, body: serde_json::Value) -> Result<AnyRecord, RecordError> {
-        fn read<R: Record>(body: serde_json::Value) -> Result<R, RecordError> {
-            serde_json::from_value(body).map_err(|source| RecordError::Malformed {
+        Self::decode(kind, body)
+    }
+
+    /// Reads a stored body back from its JSON text, by its kind, without
+    /// building the generic JSON tree first (a full load reads every body).
+    pub fn from_json(kind: &str, text: &str) -> Result<AnyRecord, RecordError> {
+        Self::decode(kind, text)
+    }
+
+    fn decode(kind: &str, body: impl StoredBody) -> Result<AnyRecord, RecordError> {
+        fn read<R: Record>(body: impl StoredBody) -> Result<R, RecordError> {
+            body.read().map_err(|source| RecordError::Malformed {
                 kind: R::KIND,
                 source,
             })
@@ -427,6 +437,23 @@ impl AnyRecord {
             AccessKeyRecord::KIND => Self::AccessKey(read(body)?),
             other => return Err(RecordError::UnknownKind(other.to_string())),
         })
+    }
+}
+
+/// A stored body in either form a reader has it: a JSON tree or its text.
+trait StoredBody {
+    fn read<R: serde::de::DeserializeOwned>(self) -> Result<R, serde_json::Error>;
+}
+
+impl StoredBody for serde_json::Value {
+    fn read<R: serde::de::DeserializeOwned>(self) -> Result<R, serde_json::Error> {
+        serde_json::from_value(self)
+    }
+}
+
+impl StoredBody for &str {
+    fn read<R: serde::de::DeserializeOwned>(self) -> Result<R, serde_json::Error> {
+        serde_json::from_str(self)
     }
 }
 

@@ -32,10 +32,12 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use iamgate_apimodel::config::ApiRegistry;
-use iamgate_apimodel::documents::{ApiDocuments, ChangedDocument, is_api_kind};
+use iamgate_apimodel::documents::{ApiDocuments, ChangedDocument, StoredBody, is_api_kind};
 use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
-use iamgate_store::{Retention, SYSTEM_KIND, SecretCipher, Store, StoreError, Touched};
+use iamgate_store::{
+    Address, Retention, SYSTEM_KIND, SecretCipher, Store, StoreError, Touched, WriteBatch,
+};
 
 /// How often a node reports how far it has applied the change log.
 const CHECK_IN_EVERY: Duration = Duration::from_secs(5);
@@ -60,6 +62,15 @@ pub struct Live {
     /// apply in order.
     updating: tokio::sync::Mutex<()>,
 }
+
+/// How many decoded records a full load hands to the world's builder at
+/// a time.
+const RECORDS_PER_HANDOFF: usize = 256;
+
+/// How many handoffs may wait for the builder: a reader faster than the
+/// builder waits rather than holding decoded records that the world does
+/// not yet own.
+const HANDOFFS_IN_FLIGHT: usize = 4;
 
 /// Below this many pending changes a delta is always read.
 const FULL_LOAD_FLOOR: u64 = 10_000;
@@ -98,6 +109,11 @@ impl Live {
     /// write commits, so its client reads its own write at once.
     pub async fn catch_up(&self) -> Result<u64, StoreError> {
         let _updating = self.updating.lock().await;
+        self.catch_up_locked().await
+    }
+
+    /// [`Live::catch_up`], with the update lock held.
+    async fn catch_up_locked(&self) -> Result<u64, StoreError> {
         let current = self.current.load_full();
         let seq = current.seq;
         let pending = self.store.change_count_since(seq).await?;
@@ -127,27 +143,55 @@ impl Live {
     }
 
     async fn load_everything(&self) -> Result<u64, StoreError> {
-        // Each row is applied as it arrives: neither the store's JSON
-        // bodies nor the records are ever all held at once.
+        // Each row is decoded as it arrives and applied to the world on
+        // another thread: with the store's own reader thread, the three
+        // stages of a full load share the processors instead of taking
+        // turns. Neither the store's rows nor the records are ever all
+        // held at once.
+        let (decoded, arrived) =
+            std::sync::mpsc::sync_channel::<Vec<AnyRecord>>(HANDOFFS_IN_FLIGHT);
+        let building = {
+            let (sealer, cipher) = (self.sealer.clone(), self.cipher.clone());
+            tokio::task::spawn_blocking(move || {
+                let unseal = unseal(&cipher);
+                let mut iam = World::from_records([], Some(sealer), &unseal);
+                for records in arrived {
+                    iam.apply(records.into_iter().map(RecordChange::Put), &unseal);
+                }
+                iam
+            })
+        };
         let mut documents = ApiDocuments::default();
-        let mut iam = World::from_records([], Some(self.sealer.clone()), &self.unseal());
-        let unseal = self.unseal();
-        let seq = self
+        let mut records = Vec::with_capacity(RECORDS_PER_HANDOFF);
+        let scanned = self
             .store
             .scan_all(&mut |entity| {
                 if entity.kind == SYSTEM_KIND
-                    || documents.take(&entity.kind, &entity.key, &entity.body)
+                    || documents.take(&entity.kind, &entity.key, StoredBody::Text(&entity.body))
                 {
                     return;
                 }
-                match AnyRecord::from_body(&entity.kind, entity.body) {
-                    Ok(record) => iam.apply([RecordChange::Put(record)], &unseal),
+                match AnyRecord::from_json(&entity.kind, &entity.body) {
+                    Ok(record) => records.push(record),
                     Err(error) => {
                         tracing::warn!(kind = %entity.kind, key = %entity.key, %error, "unreadable record left out");
                     }
                 }
+                if records.len() == RECORDS_PER_HANDOFF {
+                    // The builder ends only when this sender is dropped.
+                    let _ = decoded.send(std::mem::replace(
+                        &mut records,
+                        Vec::with_capacity(RECORDS_PER_HANDOFF),
+                    ));
+                }
             })
-            .await?;
+            .await;
+        let _ = decoded.send(records);
+        drop(decoded);
+        let iam = building
+            .await
+            .unwrap_or_else(|failed| std::panic::resume_unwind(failed.into_panic()));
+        let seq = scanned?;
         let (apis, problems) = documents.registry();
         for problem in problems {
             tracing::warn!(%problem, "API left out");
@@ -163,68 +207,54 @@ impl Live {
         Ok(seq)
     }
 
-    /// Applies the entities a delta touched to a copy of the snapshot that
-    /// shares everything untouched, and swaps it in.
+    /// Applies the entities a delta touched and swaps the result in.
     fn apply(&self, seq: u64, touched: Vec<Touched>) {
         let current = self.current.load_full();
-        let mut iam_changes = Vec::new();
-        let mut api_changes = Vec::new();
-        for touched in &touched {
-            if touched.kind == SYSTEM_KIND {
-                continue;
-            }
-            let body = touched.entity.as_ref().map(|entity| &entity.body);
-            if is_api_kind(&touched.kind) {
-                api_changes.push(ChangedDocument {
-                    kind: &touched.kind,
-                    key: &touched.key,
-                    body,
-                });
-                continue;
-            }
-            let record = body.and_then(|body| {
-                AnyRecord::from_body(&touched.kind, body.clone())
-                    .inspect_err(|error| {
-                        tracing::warn!(kind = %touched.kind, key = %touched.key, %error, "unreadable record left out");
-                    })
-                    .ok()
-            });
-            iam_changes.push(match record {
-                Some(record) => RecordChange::Put(record),
-                // Deleted, or unreadable: left out, as a full load would.
-                None => RecordChange::Delete {
-                    kind: touched.kind.clone(),
-                    scope: touched.scope.clone(),
-                    key: touched.key.clone(),
-                },
-            });
-        }
-        let iam = if iam_changes.is_empty() {
-            current.iam.clone()
-        } else {
-            let mut iam = World::clone(&current.iam);
-            iam.apply(iam_changes, &self.unseal());
-            Arc::new(iam)
-        };
-        let apis = if api_changes.is_empty() {
-            current.apis.clone()
-        } else {
-            let (apis, problems) = current.apis.updated(api_changes);
-            for problem in problems {
-                tracing::warn!(%problem, "API left out");
-            }
-            Arc::new(apis)
-        };
-        self.current.store(Arc::new(Snapshot { seq, iam, apis }));
+        let outcome = touched.iter().map(|touched| {
+            (
+                (
+                    touched.kind.as_str(),
+                    touched.scope.as_str(),
+                    touched.key.as_str(),
+                ),
+                touched.entity.as_ref().map(|entity| &entity.body),
+            )
+        });
+        let next = advanced(&current, seq, outcome, &self.cipher);
+        self.current.store(Arc::new(next));
     }
 
-    /// Opens access-key secrets sealed by this store's cipher.
-    fn unseal(&self) -> impl Fn(&AccessKeyRecord) -> Result<String, UnsealError> + '_ {
-        |record: &AccessKeyRecord| {
-            self.cipher
-                .open_for(&record.id, record.secret.expose())
-                .map_err(|error| Box::new(error) as UnsealError)
+    /// Writes `batch` to the store and brings the snapshot up to it.
+    ///
+    /// The next snapshot is built from the batch itself, on another
+    /// thread while the store writes it, rather than read back once
+    /// committed: applying a large world file at a first start would
+    /// otherwise write 200,000 entities and then read them all again. It
+    /// is swapped in only if the batch directly follows the snapshot it
+    /// was built on; if another write came between, the snapshot catches
+    /// up from the store as usual.
+    pub async fn write(&self, batch: WriteBatch) -> Result<u64, StoreError> {
+        let _updating = self.updating.lock().await;
+        let base = self.current.load_full();
+        let batch = Arc::new(batch);
+        let building = {
+            let (base, batch, cipher) = (base.clone(), batch.clone(), self.cipher.clone());
+            tokio::task::spawn_blocking(move || {
+                advanced(&base, base.seq + 1, batch.outcome().into_iter(), &cipher)
+            })
+        };
+        let written = self.store.apply(&batch).await;
+        // Freeing a large batch is left to another thread, off the way to
+        // serving.
+        tokio::task::spawn_blocking(move || drop(batch));
+        let seq = written?;
+        if seq == base.seq + 1
+            && let Ok(next) = building.await
+        {
+            self.current.store(Arc::new(next));
+            return Ok(seq);
         }
+        self.catch_up_locked().await
     }
 
     /// Follows the store's change feed and applies every change, until the
@@ -253,6 +283,70 @@ impl Live {
                 }
             }
         }
+    }
+}
+
+/// `base` with the entities in `outcome` (each at most once: its body now,
+/// or `None` once deleted) applied, as of `seq`. It shares everything
+/// untouched with `base`.
+fn advanced<'a>(
+    base: &Snapshot,
+    seq: u64,
+    outcome: impl Iterator<Item = (Address<'a>, Option<&'a serde_json::Value>)>,
+    cipher: &SecretCipher,
+) -> Snapshot {
+    let mut iam_changes = Vec::new();
+    let mut api_changes = Vec::new();
+    for ((kind, scope, key), body) in outcome {
+        if kind == SYSTEM_KIND {
+            continue;
+        }
+        if is_api_kind(kind) {
+            api_changes.push(ChangedDocument { kind, key, body });
+            continue;
+        }
+        let record = body.and_then(|body| {
+            AnyRecord::from_body(kind, body.clone())
+                .inspect_err(|error| {
+                    tracing::warn!(%kind, %key, %error, "unreadable record left out");
+                })
+                .ok()
+        });
+        iam_changes.push(match record {
+            Some(record) => RecordChange::Put(record),
+            // Deleted, or unreadable: left out, as a full load would.
+            None => RecordChange::Delete {
+                kind: kind.to_owned(),
+                scope: scope.to_owned(),
+                key: key.to_owned(),
+            },
+        });
+    }
+    let iam = if iam_changes.is_empty() {
+        base.iam.clone()
+    } else {
+        let mut iam = World::clone(&base.iam);
+        iam.apply(iam_changes, &unseal(cipher));
+        Arc::new(iam)
+    };
+    let apis = if api_changes.is_empty() {
+        base.apis.clone()
+    } else {
+        let (apis, problems) = base.apis.updated(api_changes);
+        for problem in problems {
+            tracing::warn!(%problem, "API left out");
+        }
+        Arc::new(apis)
+    };
+    Snapshot { seq, iam, apis }
+}
+
+/// Opens access-key secrets sealed by `cipher`.
+fn unseal(cipher: &SecretCipher) -> impl Fn(&AccessKeyRecord) -> Result<String, UnsealError> + '_ {
+    |record: &AccessKeyRecord| {
+        cipher
+            .open_for(&record.id, record.secret.expose())
+            .map_err(|error| Box::new(error) as UnsealError)
     }
 }
 

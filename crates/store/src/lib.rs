@@ -85,7 +85,8 @@ use tokio::task::JoinHandle;
 
 pub use error::StoreError;
 pub use model::{
-    Change, ChangeOp, Delta, Entity, Expect, Gap, Retention, Snapshot, Touched, WriteBatch, WriteOp,
+    Address, Change, ChangeOp, Delta, Entity, EntityText, Expect, Gap, Retention, Snapshot,
+    Touched, WriteBatch, WriteOp,
 };
 pub use secrets::{SecretCipher, SecretError};
 
@@ -242,10 +243,11 @@ impl Store {
     /// Every entity, read in one snapshot and handed to `visit` one at a
     /// time as the rows arrive, so a caller that keeps less than the rows
     /// never holds them all; returns the sequence number the snapshot
-    /// reflects.
+    /// reflects. Bodies come as JSON text: the one reader of everything
+    /// (a node's full load) decodes each straight into its record.
     pub async fn scan_all(
         &self,
-        visit: &mut (dyn FnMut(Entity) + Send),
+        visit: &mut (dyn FnMut(EntityText) + Send),
     ) -> Result<u64, StoreError> {
         match &self.inner.backend {
             Backend::Sqlite(db) => db.scan_all(visit).await,

@@ -1,7 +1,13 @@
 //! What goes in and out of the store: batches of conditional writes, the
 //! entities they leave behind, and the change log they append to.
 
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+
 use serde_json::Value;
+
+/// An entity's address: kind, scope, key.
+pub type Address<'a> = (&'a str, &'a str, &'a str);
 
 /// What a write requires of the entity it touches, checked inside the write
 /// transaction against the committed state (and the batch's earlier ops).
@@ -141,6 +147,34 @@ impl WriteBatch {
     pub fn len(&self) -> usize {
         self.ops.len()
     }
+
+    /// What the batch leaves of each entity it touches, each once, in the
+    /// order first touched: its final body, or `None` where it leaves the
+    /// entity deleted. Applied to the state the batch was written on, this
+    /// is the state after it — what a backend writes, and how a node
+    /// applies its own write without reading it back.
+    pub fn outcome(&self) -> Vec<(Address<'_>, Option<&Value>)> {
+        let mut position: HashMap<Address<'_>, usize> = HashMap::with_capacity(self.ops.len());
+        let mut outcome: Vec<(Address<'_>, Option<&Value>)> = Vec::with_capacity(self.ops.len());
+        for op in &self.ops {
+            let state = match op {
+                WriteOp::Put { body, .. } => Some(body),
+                WriteOp::Delete { .. } => None,
+            };
+            match position.entry(op.target()) {
+                Entry::Occupied(at) => {
+                    if let Some(slot) = outcome.get_mut(*at.get()) {
+                        slot.1 = state;
+                    }
+                }
+                Entry::Vacant(at) => {
+                    at.insert(outcome.len());
+                    outcome.push((op.target(), state));
+                }
+            }
+        }
+        outcome
+    }
 }
 
 impl From<Vec<WriteOp>> for WriteBatch {
@@ -160,6 +194,18 @@ pub struct Entity {
     /// so `Expect::Version` cannot be fooled by an entity's reincarnation.
     pub version: i64,
     pub body: Value,
+}
+
+/// A stored entity whose body is still the JSON text the store holds: for
+/// a reader that decodes bodies straight into its own types, without the
+/// generic JSON tree in between.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntityText {
+    pub kind: String,
+    pub scope: String,
+    pub key: String,
+    pub version: i64,
+    pub body: String,
 }
 
 /// Every entity as of one sequence number.
@@ -257,5 +303,37 @@ impl Default for Retention {
             liveness_secs: 60,
             max_age_secs: 3600,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_batchs_outcome_is_each_entitys_last_state_in_first_touch_order() {
+        let body = |n: i32| serde_json::json!({ "n": n });
+        let batch = WriteBatch::new()
+            .put("user", "1", "a", body(1), Expect::Any)
+            .put("user", "1", "b", body(2), Expect::Any)
+            .delete("user", "1", "a", Expect::Any)
+            .delete("user", "1", "c", Expect::Any)
+            .put("user", "1", "b", body(3), Expect::Any)
+            .delete("user", "1", "d", Expect::Any)
+            .put("user", "1", "d", body(4), Expect::Any);
+        let outcome: Vec<(Address<'_>, Option<Value>)> = batch
+            .outcome()
+            .into_iter()
+            .map(|(address, body)| (address, body.cloned()))
+            .collect();
+        assert_eq!(
+            outcome,
+            vec![
+                (("user", "1", "a"), None),
+                (("user", "1", "b"), Some(body(3))),
+                (("user", "1", "c"), None),
+                (("user", "1", "d"), Some(body(4))),
+            ]
+        );
     }
 }

@@ -16,8 +16,7 @@ use serde_json::Value;
 use crate::StoreError;
 use crate::model::{ChangeOp, Expect, WriteBatch, WriteOp};
 
-/// An entity's address: kind, scope, key.
-pub(crate) type Address<'a> = (&'a str, &'a str, &'a str);
+pub(crate) use crate::model::Address;
 
 /// How many rows one multi-row statement carries: well under both
 /// backends' limits on bound parameters (5 per row at most).
@@ -57,8 +56,6 @@ pub(crate) fn plan<'a>(
     found: &HashMap<(String, String, String), i64>,
 ) -> Result<Plan<'a>, StoreError> {
     let mut state: HashMap<Address<'a>, Option<i64>> = HashMap::new();
-    let mut last: HashMap<Address<'a>, Option<&'a Value>> = HashMap::new();
-    let mut order = Vec::new();
     let mut changes = Vec::new();
     for (index, op) in batch.ops().iter().enumerate() {
         let target = op.target();
@@ -76,29 +73,22 @@ pub(crate) fn plan<'a>(
                 found: current,
             });
         }
-        if !last.contains_key(&target) {
-            order.push(target);
-        }
         match op {
-            WriteOp::Put { body, .. } => {
+            WriteOp::Put { .. } => {
                 state.insert(target, Some(seq));
-                last.insert(target, Some(body));
                 changes.push((index, target, ChangeOp::Put));
             }
             WriteOp::Delete { .. } if current.is_some() => {
                 state.insert(target, None);
-                last.insert(target, None);
                 changes.push((index, target, ChangeOp::Delete));
             }
-            WriteOp::Delete { .. } => {
-                last.entry(target).or_insert(None);
-            }
+            WriteOp::Delete { .. } => {}
         }
     }
     let mut upserts = Vec::new();
     let mut deletes = Vec::new();
-    for target in order {
-        match last.get(&target).copied().flatten() {
+    for (target, state) in batch.outcome() {
+        match state {
             Some(body) => upserts.push((target, body)),
             None => deletes.push(target),
         }

@@ -25,7 +25,7 @@ use sqlx::postgres::{PgConnectOptions, PgListener, PgPool, PgPoolOptions};
 use sqlx::types::Json;
 use tokio::sync::{Notify, watch};
 
-use crate::model::{Change, Entity, Snapshot, WriteBatch};
+use crate::model::{Change, Entity, EntityText, Snapshot, WriteBatch};
 use crate::plan;
 use crate::{
     ChangeRow, DeltaRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap,
@@ -208,19 +208,25 @@ impl PostgresBackend {
 
     pub(crate) async fn scan_all(
         &self,
-        visit: &mut (dyn FnMut(Entity) + Send),
+        visit: &mut (dyn FnMut(EntityText) + Send),
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin_with(SNAPSHOT_READ).await?;
         let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
         {
-            let mut rows = sqlx::query_as::<_, EntityRow>(
-                "SELECT kind, scope, key, version, body FROM entities ORDER BY kind, scope, key",
+            let mut rows = sqlx::query_as::<_, (String, String, String, i64, String)>(
+                "SELECT kind, scope, key, version, body::text FROM entities ORDER BY kind, scope, key",
             )
             .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                visit(entity_from_row(row));
+            while let Some((kind, scope, key, version, body)) = rows.try_next().await? {
+                visit(EntityText {
+                    kind,
+                    scope,
+                    key,
+                    version,
+                    body,
+                });
             }
         }
         tx.commit().await?;

@@ -20,12 +20,21 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::types::Json;
 use tokio::sync::{Mutex, watch};
 
-use crate::model::{Change, Entity, Snapshot, WriteBatch};
+use crate::model::{Change, Entity, EntityText, Snapshot, WriteBatch};
 use crate::plan;
 use crate::{
     ChangeRow, DeltaRow, EntityRow, StoreError, advance, change_from_row, entity_from_row, gap,
     seq_from_db, seq_to_db, trimmed_through_after, unix_now,
 };
+
+/// The user an entity belongs to, as the `entities_by_user` index
+/// (migration 0005) computes it: queries must spell it the same way for
+/// the index to serve them.
+macro_rules! user_of {
+    () => {
+        "(CASE WHEN instr(body, '\"user\"') > 0 THEN lower(json_extract(body, '$.user')) END)"
+    };
+}
 
 static MIGRATOR: Migrator = sqlx::migrate!("./migrations/sqlite");
 
@@ -183,46 +192,52 @@ impl SqliteBackend {
         user: Option<&str>,
     ) -> Result<Vec<Entity>, StoreError> {
         let rows: Vec<EntityRow> = match user {
-            Some(user) => {
-                sqlx::query_as(
-                    "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
-                     WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) = lower(?) ORDER BY key",
-                )
-                .bind(kind)
-                .bind(scope)
-                .bind(user)
-                .fetch_all(&self.pool)
-                .await?
-            }
-            None => {
-                sqlx::query_as(
-                    "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
-                     WHERE kind = ? AND scope = ? AND lower(json_extract(body, '$.user')) IS NULL ORDER BY key",
-                )
-                .bind(kind)
-                .bind(scope)
-                .fetch_all(&self.pool)
-                .await?
-            }
+            Some(user) => sqlx::query_as(concat!(
+                "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
+                     WHERE kind = ? AND scope = ? AND ",
+                user_of!(),
+                " = lower(?) ORDER BY key",
+            ))
+            .bind(kind)
+            .bind(scope)
+            .bind(user)
+            .fetch_all(&self.pool)
+            .await?,
+            None => sqlx::query_as(concat!(
+                "SELECT kind, scope, key, version, body FROM entities INDEXED BY entities_by_user \
+                     WHERE kind = ? AND scope = ? AND ",
+                user_of!(),
+                " IS NULL ORDER BY key",
+            ))
+            .bind(kind)
+            .bind(scope)
+            .fetch_all(&self.pool)
+            .await?,
         };
         Ok(rows.into_iter().map(entity_from_row).collect())
     }
 
     pub(crate) async fn scan_all(
         &self,
-        visit: &mut (dyn FnMut(Entity) + Send),
+        visit: &mut (dyn FnMut(EntityText) + Send),
     ) -> Result<u64, StoreError> {
         let mut tx = self.pool.begin().await?;
         let seq: i64 = sqlx::query_scalar("SELECT last_seq FROM change_log_state WHERE id = 1")
             .fetch_one(&mut *tx)
             .await?;
         {
-            let mut rows = sqlx::query_as::<_, EntityRow>(
+            let mut rows = sqlx::query_as::<_, (String, String, String, i64, String)>(
                 "SELECT kind, scope, key, version, body FROM entities ORDER BY kind, scope, key",
             )
             .fetch(&mut *tx);
-            while let Some(row) = rows.try_next().await? {
-                visit(entity_from_row(row));
+            while let Some((kind, scope, key, version, body)) = rows.try_next().await? {
+                visit(EntityText {
+                    kind,
+                    scope,
+                    key,
+                    version,
+                    body,
+                });
             }
         }
         tx.commit().await?;

@@ -15,7 +15,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use iamgate_store::{ChangeOp, Expect, Retention, Store, StoreError, WriteBatch};
+use iamgate_store::{ChangeOp, Entity, Expect, Retention, Store, StoreError, WriteBatch};
 use serde_json::json;
 
 use harness::Db;
@@ -771,6 +771,16 @@ mod cases {
             .await
             .unwrap();
         assert_eq!(seq, loaded.seq);
+        let visited: Vec<Entity> = visited
+            .into_iter()
+            .map(|entity| Entity {
+                body: serde_json::from_str(&entity.body).unwrap(),
+                kind: entity.kind,
+                scope: entity.scope,
+                key: entity.key,
+                version: entity.version,
+            })
+            .collect();
         assert_eq!(visited, loaded.entities);
     }
 

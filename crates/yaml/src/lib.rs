@@ -34,11 +34,9 @@
 
 mod decode;
 mod json;
+mod read;
 
 use std::fmt;
-
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
 
 pub use decode::{Decoder, Fields};
 pub use json::{JsonText, to_json};
@@ -176,77 +174,6 @@ impl Node {
     }
 }
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(deserializer)?;
-        Ok(Node {
-            line: narrow(spanned.referenced.line()),
-            column: narrow(spanned.referenced.column()),
-            value: spanned.value,
-        })
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_unit<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Value, D::Error> {
-        Value::deserialize(deserializer)
-    }
-    fn visit_bool<E>(self, value: bool) -> Result<Value, E> {
-        Ok(Value::Bool(value))
-    }
-    fn visit_i64<E>(self, value: i64) -> Result<Value, E> {
-        Ok(Value::Int(value.into()))
-    }
-    fn visit_u64<E>(self, value: u64) -> Result<Value, E> {
-        Ok(Value::Int(value.into()))
-    }
-    fn visit_i128<E>(self, value: i128) -> Result<Value, E> {
-        Ok(Value::Int(value))
-    }
-    fn visit_f64<E>(self, value: f64) -> Result<Value, E> {
-        Ok(Value::Float(value))
-    }
-    fn visit_str<E>(self, value: &str) -> Result<Value, E> {
-        Ok(Value::Str(value.to_string()))
-    }
-    fn visit_string<E>(self, value: String) -> Result<Value, E> {
-        Ok(Value::Str(value))
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
-        }
-        Ok(Value::Seq(items))
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::with_capacity(map.size_hint().unwrap_or(0));
-        while let Some(entry) = map.next_entry::<Node, Node>()? {
-            entries.push(entry);
-        }
-        Ok(Value::Map(entries))
-    }
-}
-
 /// Positions past `u32::MAX` saturate (the file size limit keeps them
 /// below it).
 fn narrow(position: u64) -> u32 {
@@ -267,39 +194,7 @@ pub fn parse(text: &str) -> Result<Node, ConfigError> {
     if text.len() > MAX_FILE_BYTES {
         return Err(too_large(text.len()));
     }
-    let per_byte = text.len().max(1_000);
-    let options = serde_saphyr::options! {
-        strict_booleans: true,
-        leading_zero_numbers_as_strings: true,
-        with_snippet: false,
-        budget: serde_saphyr::budget! {
-            max_nodes: per_byte,
-            max_events: per_byte,
-            max_reader_input_bytes: None,
-            max_total_scalar_bytes: per_byte,
-            max_depth: MAX_DEPTH,
-        },
-    };
-    serde_saphyr::from_str_with_options::<Node>(text, options).map_err(|error| {
-        let (line, column) = error
-            .location()
-            .map(|at| (narrow(at.line()), narrow(at.column())))
-            .unwrap_or((0, 0));
-        let mut message = error.to_string();
-        if message.contains("Depth") || message.contains("recursion limit") {
-            message = format!(
-                "{message} (the world file may nest mappings and lists at most {MAX_DEPTH} deep)"
-            );
-        }
-        ConfigError {
-            path: String::new(),
-            line,
-            column,
-            code: None,
-            message,
-            document_position: None,
-        }
-    })
+    read::tree(text, text.len().max(1_000))
 }
 
 fn too_large(bytes: usize) -> ConfigError {
