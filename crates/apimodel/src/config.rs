@@ -857,6 +857,7 @@ fn deploy_rest(
                     root: root.clone(),
                     policy: policy.clone(),
                     policy_text: policy_text.clone(),
+                    variables: Vec::new(),
                 },
             )
         })
