@@ -133,8 +133,6 @@ pub enum Passthrough {
 }
 
 impl Passthrough {
-    pub const NAMES: &[&str] = &["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
-
     pub fn parse(name: &str) -> Option<Passthrough> {
         match name {
             "WHEN_NO_MATCH" => Some(Passthrough::WhenNoMatch),

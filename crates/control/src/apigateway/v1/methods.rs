@@ -3,13 +3,14 @@
 //!
 //! Everything API Gateway accepts is stored as given, including what
 //! iamgate cannot serve (`CUSTOM` / `COGNITO_USER_POOLS` authorization,
-//! `HTTP` / `AWS` integrations): such a method simply never deploys
+//! `AWS` integrations): such a method simply never deploys
 //! (`RestApiRecord::deployable_tree` refuses it), so it can never be
 //! served as an open method — fail closed at deployment, not at editing.
 
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::fields;
+use iamgate_apimodel::mapping::Passthrough;
 use iamgate_apimodel::model::ApiFlavour;
 use iamgate_apimodel::stored::{
     IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord, RestApiRecord,
@@ -27,7 +28,6 @@ use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_ope
 const HTTP_METHODS: &[&str] = fields::METHODS;
 const AUTHORIZATION_TYPES: &[&str] = &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
 const INTEGRATION_TYPES: &[&str] = &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"];
-const PASSTHROUGH_BEHAVIORS: &[&str] = &["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
 
 fn no_such_method() -> ApiError {
     not_found("Invalid Method identifier specified")
@@ -525,7 +525,7 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
     }
     fields::integration_timeout(ApiFlavour::Rest, integration.timeout_ms).map_err(refused)?;
     if let Some(behavior) = integration.passthrough_behavior.as_deref()
-        && !PASSTHROUGH_BEHAVIORS.contains(&behavior)
+        && Passthrough::parse(behavior).is_none()
     {
         return Err(bad_request(format!(
             "Invalid passthrough behavior specified: {behavior}"
