@@ -456,13 +456,12 @@ fn respond(
             rendered.body.into_bytes()
         }
         None => {
-            if let Some(content_type) = lookup(&answer.headers, "content-type", true) {
-                if !headers
+            if let Some(content_type) = lookup(&answer.headers, "content-type", true)
+                && !headers
                     .iter()
                     .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                {
-                    headers.push(("Content-Type".to_owned(), content_type.to_owned()));
-                }
+            {
+                headers.push(("Content-Type".to_owned(), content_type.to_owned()));
             }
             answer.body
         }
@@ -480,4 +479,82 @@ fn respond(
         headers: remap_reserved_headers(headers),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template(content_type: &str, text: &str) -> (String, MappingTemplate) {
+        (
+            content_type.to_owned(),
+            MappingTemplate::parse(content_type, text).unwrap(),
+        )
+    }
+
+    #[test]
+    fn stage_variables_fill_the_uri_and_unknown_ones_are_empty() {
+        let variables = vec![("host".to_owned(), "127.0.0.1:9".to_owned())];
+        assert_eq!(
+            with_stage_variables(
+                "http://${stageVariables.host}/a/${stageVariables.none}b",
+                &variables
+            ),
+            "http://127.0.0.1:9/a/b"
+        );
+        assert_eq!(
+            with_stage_variables("http://h/${stageVariables.unclosed", &variables),
+            "http://h/${stageVariables.unclosed"
+        );
+    }
+
+    #[test]
+    fn mapped_values_are_percent_encoded_into_the_uri() {
+        assert_eq!(encode("a b/c?d=é", false), "a%20b%2Fc%3Fd%3D%C3%A9");
+        assert_eq!(encode("a b/c", true), "a%20b/c");
+    }
+
+    #[test]
+    fn a_body_mapping_reads_names_and_indexes_and_gives_json_for_non_strings() {
+        let body = br#"{"a": {"b": [{"c": "x"}, 2]}, "n": null}"#;
+        assert_eq!(body_value(body, "a.b[0].c").as_deref(), Some("x"));
+        assert_eq!(body_value(body, "a.b[1]").as_deref(), Some("2"));
+        assert_eq!(body_value(body, "a.b[0]").as_deref(), Some(r#"{"c":"x"}"#));
+        assert_eq!(body_value(body, "n"), None);
+        assert_eq!(body_value(body, "missing"), None);
+        assert_eq!(body_value(b"not json", "a"), None);
+    }
+
+    #[test]
+    fn the_response_template_follows_accept_then_json_then_the_first() {
+        let templates = vec![
+            template("application/xml", "<x/>"),
+            template("application/json", "{}"),
+        ];
+        let chosen = |accept: Option<&str>| {
+            response_template(&templates, accept).map(|(content_type, _)| content_type.as_str())
+        };
+        assert_eq!(
+            chosen(Some("text/html, application/XML;q=0.9")),
+            Some("application/xml")
+        );
+        assert_eq!(chosen(Some("text/html")), Some("application/json"));
+        assert_eq!(chosen(None), Some("application/json"));
+        let only_xml = vec![template("application/xml", "<x/>")];
+        assert_eq!(
+            response_template(&only_xml, None).map(|(c, _)| c.as_str()),
+            Some("application/xml")
+        );
+    }
+
+    #[test]
+    fn the_request_media_type_ignores_parameters_and_case_and_defaults_to_json() {
+        assert_eq!(
+            media_type(Some("Application/JSON; charset=utf-8")),
+            "application/json"
+        );
+        assert_eq!(media_type(Some("  ")), "application/json");
+        assert_eq!(media_type(None), "application/json");
+        assert_eq!(media_type(Some("text/plain")), "text/plain");
+    }
 }
