@@ -92,6 +92,10 @@ pub fn context_map(request: &Forwarded<'_>, context: &EventContext<'_>) -> Map {
         ("requestId", Value::from(context.request_id)),
         ("extendedRequestId", Value::from(context.request_id)),
         ("requestTimeEpoch", Value::from(context.now_millis)),
+        (
+            "requestTime",
+            Value::from(iamgate_wire::Timestamp::from_epoch_millis(context.now_millis).to_clf()),
+        ),
         ("domainName", Value::from(host)),
         ("domainPrefix", Value::from(prefix)),
         ("identity", identity),

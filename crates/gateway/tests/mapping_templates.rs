@@ -184,7 +184,7 @@ async fn setup() -> Setup {
                     &[("method.response.header.X-Pet", "'yes'")],
                     &[(
                         "application/json",
-                        r#"{"id": $input.params().path.id, "caller": "$context.identity.userArn", "key": "$context.identity.accessKey", "stage": "$context.stage", "resource": "$context.resourcePath"}"#,
+                        r#"{"id": $input.params().path.id, "caller": "$context.identity.userArn", "key": "$context.identity.accessKey", "stage": "$context.stage", "resource": "$context.resourcePath", "time": "$context.requestTime"}"#,
                     )],
                 )],
             ),
@@ -432,7 +432,7 @@ async fn a_mock_response_template_reads_the_path_parameter_and_the_signed_caller
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
         answer.body,
-        r#"{"id": 42, "caller": "arn:aws:iam::123456789012:user/alice", "key": "AKIAALICEEXAMPLE0001", "stage": "prod", "resource": "/pets/{id}"}"#
+        r#"{"id": 42, "caller": "arn:aws:iam::123456789012:user/alice", "key": "AKIAALICEEXAMPLE0001", "stage": "prod", "resource": "/pets/{id}", "time": "21/Nov/2026:16:12:01 +0000"}"#
     );
     assert_eq!(answer.header("X-Pet"), Some("yes"));
     assert_eq!(answer.header("Content-Type"), Some("application/json"));
