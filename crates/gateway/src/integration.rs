@@ -72,7 +72,7 @@ pub enum IntegrationFailure {
 }
 
 /// Headers that describe one hop, never forwarded.
-const HOP_BY_HOP: &[&str] = &[
+pub(crate) const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-authenticate",

@@ -21,8 +21,8 @@ use iamgate_apimodel::mapping::{
 use iamgate_vtl::{Inputs, Map, Value};
 
 use crate::integration::{
-    Answer, EventContext, Forwarded, IntegrationFailure, Integrations, decode, query_pairs,
-    remap_reserved_headers, text,
+    Answer, EventContext, Forwarded, HOP_BY_HOP, IntegrationFailure, Integrations, decode,
+    query_pairs, remap_reserved_headers, text,
 };
 
 /// The media type a request declares, lower-cased, without parameters;
@@ -403,6 +403,10 @@ impl Integrations {
                     method
                 };
                 let mut builder = hyper::Request::builder().method(method).uri(target);
+                // The framing of the request to the backend is the
+                // gateway's, whatever a mapping or override says.
+                headers
+                    .retain(|(name, _)| !HOP_BY_HOP.iter().any(|h| h.eq_ignore_ascii_case(name)));
                 for (name, value) in &headers {
                     if !fields::is_header_name(name) || !fields::is_header_value(value) {
                         return Err(IntegrationFailure::Mapping);

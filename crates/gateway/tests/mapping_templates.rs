@@ -276,6 +276,8 @@ async fn setup() -> Setup {
                         "stageVariables.colour",
                     ),
                     ("integration.request.header.x-mapped", "'literal value'"),
+                    // Framing stays the gateway's: never sent as mapped.
+                    ("integration.request.header.Content-Length", "'1'"),
                 ],
                 vec![
                     response(
@@ -518,7 +520,7 @@ async fn a_content_type_without_template_is_415_unless_the_passthrough_behavior_
 }
 
 #[tokio::test]
-async fn an_http_integration_sends_the_rendered_request_and_maps_the_backends_answer() {
+async fn an_http_integration_sends_the_rendered_request_whole_and_maps_the_backends_answer() {
     let setup = setup().await;
     let answer = call(
         &setup,
