@@ -44,11 +44,13 @@ use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, 
 use iamgate_yaml::{ConfigError, Decoder, Fields, JsonText, Node, Value};
 
 use crate::fields;
+use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
     Resource, RestApi, RestStage, Route, parse_template,
 };
 use crate::openapi::{self, ApiFlavour, ImportOptions};
+use crate::stored::{IntegrationRecord, IntegrationResponseRecord};
 
 /// A line and column in the world file.
 type Pos = (u32, u32);
@@ -149,6 +151,9 @@ enum IntegrationConfig {
         payload_format_version: Option<String>,
         timeout_ms: Option<u64>,
     },
+    /// A REST MOCK with templates, or HTTP (non-proxy): the members as
+    /// PutIntegration and PutIntegrationResponse store them.
+    Mapped(Box<IntegrationRecord>),
 }
 
 /// Text as a world file's API sections take it: any scalar (a stage named
@@ -387,9 +392,14 @@ fn integration_member(
     let kind = decoder.choice(
         kind_node,
         &format!("{path}.type"),
-        &["MOCK", "HTTP_PROXY", "AWS_PROXY"],
+        &["MOCK", "HTTP", "HTTP_PROXY", "AWS_PROXY"],
     )?;
+    let templated = ["request_templates", "responses", "passthrough_behavior"]
+        .iter()
+        .any(|member| node.member(member).is_some());
     let integration = match kind.as_str() {
+        "MOCK" if templated => mapped_config(decoder, node, &path, "MOCK")?,
+        "HTTP" => mapped_config(decoder, node, &path, "HTTP")?,
         "MOCK" => {
             let fields = decoder.fields(node, &path, &["type", "status", "headers", "body"])?;
             let status = match fields.get("status") {
@@ -464,6 +474,122 @@ fn integration_member(
         }
     };
     Some((integration, pos(node)))
+}
+
+/// `type: HTTP`, or `type: MOCK` with templates: AWS's fields in the world
+/// file's spelling; `responses` keyed by selection pattern (`default`: none)
+/// as in OpenAPI. Checked by the one constructor when the API is built.
+fn mapped_config(
+    decoder: &mut Decoder,
+    node: &Node,
+    path: &str,
+    kind: &str,
+) -> Option<IntegrationConfig> {
+    let http = kind == "HTTP";
+    let members: &[&str] = if http {
+        &[
+            "type",
+            "uri",
+            "http_method",
+            "timeout_ms",
+            "passthrough_behavior",
+            "request_parameters",
+            "request_templates",
+            "responses",
+        ]
+    } else {
+        &[
+            "type",
+            "passthrough_behavior",
+            "request_templates",
+            "responses",
+        ]
+    };
+    let fields = decoder.fields(node, path, members)?;
+    let uri = if http {
+        Some(required(decoder, &fields, "uri")?.0)
+    } else {
+        None
+    };
+    let http_method = http.then(|| {
+        optional(decoder, &fields, "http_method")
+            .map_or_else(|| "ANY".to_owned(), |(m, _)| m.to_ascii_uppercase())
+    });
+    let timeout_ms = timeout_ms(decoder, &fields)?
+        .unwrap_or_else(|| fields::default_timeout_ms(ApiFlavour::Rest));
+    let text_map = |decoder: &mut Decoder, node: Option<&Node>, at: &str| {
+        let mut out = std::collections::BTreeMap::new();
+        for (name, value) in decoder.map_entries(node, at) {
+            let name = scalar(decoder, name, at)?;
+            let value = scalar(decoder, value, &format!("{at}.{name}"))?;
+            out.insert(name, value);
+        }
+        Some(out)
+    };
+    let request_templates = text_map(
+        decoder,
+        fields.get("request_templates"),
+        &fields.path("request_templates"),
+    )?;
+    let request_parameters = text_map(
+        decoder,
+        fields.get("request_parameters"),
+        &fields.path("request_parameters"),
+    )?;
+    let responses_path = fields.path("responses");
+    let mut integration_responses = std::collections::BTreeMap::new();
+    for (pattern, response) in decoder.map_entries(fields.get("responses"), &responses_path) {
+        let pattern = scalar(decoder, pattern, &responses_path)?;
+        let at = format!("{responses_path}.{pattern}");
+        let response_fields = decoder.fields(
+            response,
+            &at,
+            &["status", "response_templates", "response_parameters"],
+        )?;
+        let status = required(decoder, &response_fields, "status")?.0;
+        let response_templates = text_map(
+            decoder,
+            response_fields.get("response_templates"),
+            &response_fields.path("response_templates"),
+        )?;
+        let response_parameters = text_map(
+            decoder,
+            response_fields.get("response_parameters"),
+            &response_fields.path("response_parameters"),
+        )?;
+        let record = IntegrationResponseRecord {
+            status_code: status.clone(),
+            selection_pattern: (pattern != "default").then_some(pattern),
+            response_parameters,
+            response_templates,
+        };
+        if integration_responses
+            .insert(status.clone(), record)
+            .is_some()
+        {
+            decoder.error(
+                response,
+                &at,
+                None,
+                format!("two responses answer with status {status}"),
+            );
+            return None;
+        }
+    }
+    let passthrough_behavior =
+        optional(decoder, &fields, "passthrough_behavior").map(|(p, _)| p.to_ascii_uppercase());
+    Some(IntegrationConfig::Mapped(Box::new(IntegrationRecord {
+        integration_type: kind.to_owned(),
+        http_method,
+        uri,
+        timeout_ms,
+        connection_type: Some("INTERNET".to_owned()),
+        passthrough_behavior,
+        request_parameters,
+        request_templates,
+        integration_responses,
+        lambda_endpoint: None,
+    })))
 }
 
 /// An integration's optional `timeout_ms`; `Err` once reported.
@@ -681,6 +807,17 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
         ApiFlavour::Http => PayloadFormat::V2,
     };
     Ok(match config {
+        IntegrationConfig::Mapped(record) => match flavour {
+            ApiFlavour::Rest => Integration::Mapped(Box::new(
+                Mapped::from_record(record).map_err(|invalid| invalid.0)?,
+            )),
+            ApiFlavour::Http => {
+                return Err(format!(
+                    "{} integrations with mapping templates are for REST APIs",
+                    record.integration_type
+                ));
+            }
+        },
         IntegrationConfig::Mock {
             status,
             headers,
@@ -857,6 +994,7 @@ fn deploy_rest(
                     root: root.clone(),
                     policy: policy.clone(),
                     policy_text: policy_text.clone(),
+                    variables: Vec::new(),
                 },
             )
         })
@@ -1105,6 +1243,88 @@ apis:
         assert!(rest.stages["prod"].policy.is_some());
         let http = &registry.http["h1b2c3d4e5"];
         assert_eq!(http.stages["$default"].routes.len(), 1);
+    }
+
+    #[test]
+    fn a_world_file_takes_mock_and_http_integrations_with_templates_as_the_control_plane_stores_them()
+     {
+        let file = r#"
+apis:
+  - id: t1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    methods:
+      - path: "/pets/{id}"
+        method: GET
+        authorization: AWS_IAM
+        integration:
+          type: MOCK
+          request_templates: { application/json: '{"statusCode": 200}' }
+          responses:
+            default:
+              status: 200
+              response_templates: { application/json: '{"id": $input.params(''id'')}' }
+              response_parameters: { method.response.header.X-Pet: "'yes'" }
+      - path: /orders
+        method: POST
+        authorization: NONE
+        integration:
+          type: HTTP
+          uri: "http://127.0.0.1:9/orders"
+          passthrough_behavior: never
+          request_templates: { application/json: '$input.body' }
+          responses: { "2\\d\\d": { status: 201 } }
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let root = &registry.rest["t1b2c3d4e5"].stages["prod"].root;
+        let mut records = Vec::new();
+        let mut stack = vec![root];
+        while let Some(node) = stack.pop() {
+            for method in &node.methods {
+                let Integration::Mapped(mapped) = &method.integration else {
+                    panic!("{:?}", method.integration)
+                };
+                records.push((method.resource_path.clone(), mapped.to_record()));
+            }
+            stack.extend(node.children.iter());
+        }
+        records.sort_by(|a, b| a.0.cmp(&b.0));
+        let (_, orders) = &records[0];
+        assert_eq!(orders.integration_type, "HTTP");
+        assert_eq!(orders.http_method.as_deref(), Some("ANY"));
+        assert_eq!(orders.passthrough_behavior.as_deref(), Some("NEVER"));
+        assert_eq!(
+            orders.integration_responses["201"]
+                .selection_pattern
+                .as_deref(),
+            Some("2\\d\\d")
+        );
+        let (_, pet) = &records[1];
+        assert_eq!(
+            pet.integration_responses["200"].response_templates["application/json"],
+            "{\"id\": $input.params('id')}"
+        );
+        assert_eq!(
+            pet.integration_responses["200"].response_parameters["method.response.header.X-Pet"],
+            "'yes'"
+        );
+
+        let broken = file.replace("$input.body", "#if($x)");
+        let errors = ApiRegistry::from_world_file(&broken).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains(
+                "Invalid mapping template specified for content type 'application/json'"
+            )),
+            "{errors:?}"
+        );
+        let on_http_api = "apis:\n  - { id: h1b2c3d4e5, type: HTTP, account: \"111122223333\", region: us-east-1, routes: [{ key: GET /, authorization: NONE, integration: { type: HTTP, uri: \"http://127.0.0.1:9/\" } }] }\n";
+        let errors = ApiRegistry::from_world_file(on_http_api).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.contains("are for REST APIs")),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -335,12 +335,47 @@ pub fn template(content_type: &str, template: &str) -> Result<(), Invalid> {
     Ok(())
 }
 
-/// Every template of a `{content type: template}` map.
+/// A mapping template for `content_type`, parsed as API Gateway's Velocity
+/// ([`iamgate_vtl`]): what does not parse is refused where it would be
+/// stored, so a deployed method never holds a template it cannot render.
+pub fn mapping_template(content_type: &str, text: &str) -> Result<iamgate_vtl::Template, Invalid> {
+    template(content_type, text)?;
+    iamgate_vtl::Template::parse(text).map_err(|error| {
+        Invalid(format!(
+            "Invalid mapping template specified for content type '{}': {}",
+            shown(content_type),
+            shown(&error.to_string())
+        ))
+    })
+}
+
+/// Every template of a `{content type: template}` map, parsed.
 pub fn templates(templates: &BTreeMap<String, String>) -> Result<(), Invalid> {
     for (content_type, text) in templates {
-        template(content_type, text)?;
+        mapping_template(content_type, text)?;
     }
     Ok(())
+}
+
+/// Longest selection pattern (ours: patterns are short alternations of
+/// status codes or error texts).
+pub const SELECTION_PATTERN_MAX: usize = 1024;
+
+/// An integration response's `selectionPattern`: a regular expression the
+/// whole status code must match (Java's `String.matches`), compiled with
+/// bounded size. Java syntax the `regex` crate lacks (back-references,
+/// look-around) is refused rather than matched differently.
+pub fn selection_pattern(pattern: &str) -> Result<regex::Regex, Invalid> {
+    at_most("selectionPattern", pattern, SELECTION_PATTERN_MAX)?;
+    regex::RegexBuilder::new(&format!("^(?:{pattern})$"))
+        .size_limit(1 << 20)
+        .build()
+        .map_err(|_| {
+            Invalid(format!(
+                "Invalid selection pattern specified: {}",
+                shown(pattern)
+            ))
+        })
 }
 
 /// A resource's tags, as they would be stored (after a `TagResource`

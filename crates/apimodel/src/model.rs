@@ -90,6 +90,9 @@ pub enum Integration {
         /// How long the function may take (`timeoutInMillis`).
         timeout_ms: u64,
     },
+    /// A REST MOCK or HTTP (non-proxy) integration: mapping templates,
+    /// passthrough and integration responses ([`crate::mapping`]).
+    Mapped(Box<crate::mapping::Mapped>),
 }
 
 /// The Lambda proxy event shape.
@@ -177,6 +180,8 @@ pub struct RestStage {
     pub policy: Option<Arc<CompiledPolicies>>,
     /// Its text (resources as full ARNs), as the deployment keeps it.
     pub policy_text: Option<String>,
+    /// The stage's variables (`$stageVariables`), in name order.
+    pub variables: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]

@@ -19,16 +19,18 @@
 //! handling are accepted and listed in [`ImportedApi::warnings`] when they
 //! are ignored.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use serde_json::{Map, Value};
 
 use crate::config::check_http_uri;
 use crate::fields;
+use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
 };
+use crate::stored::{IntegrationRecord, IntegrationResponseRecord};
 
 /// The error type AWS's import operations answer with.
 pub const IMPORT_ERROR_TYPE: &str = "BadRequestException";
@@ -262,6 +264,7 @@ const INTEGRATION_MEMBERS: &[&str] = &[
     "connectionType",
     "passthroughBehavior",
     "integrationSubtype",
+    "requestParameters",
 ];
 
 struct Importer<'a> {
@@ -1064,7 +1067,8 @@ impl<'a> Importer<'a> {
         }
         let kind = kind.to_ascii_lowercase();
         match (kind.as_str(), self.flavour) {
-            ("mock", ApiFlavour::Rest) => self.mock(config, &at),
+            ("mock", ApiFlavour::Rest) => self.mapped(config, &at, "MOCK", http_method),
+            ("http", ApiFlavour::Rest) => self.mapped(config, &at, "HTTP", http_method),
             ("mock", ApiFlavour::Http) => {
                 self.error(
                     member(&at, "type"),
@@ -1076,12 +1080,22 @@ impl<'a> Importer<'a> {
             }
             ("http_proxy", _) => self.http_proxy(config, &at, http_method),
             ("aws_proxy", _) => self.aws_proxy(config, &at),
-            ("http" | "aws", _) => {
+            ("http", ApiFlavour::Http) => {
                 self.error(
                     member(&at, "type"),
-                    ProblemKind::UnsupportedIntegrationType(format!(
-                        "{kind}: non-proxy integrations need mapping templates, which the gateway does not run"
-                    )),
+                    ProblemKind::UnsupportedIntegrationType(
+                        "http: HTTP APIs have no non-proxy HTTP integrations".to_owned(),
+                    ),
+                );
+                None
+            }
+            ("aws", _) => {
+                // Fail closed: iamgate does not call AWS services.
+                self.error(
+                    member(&at, "type"),
+                    ProblemKind::UnsupportedIntegrationType(
+                        "aws: AWS service integrations".to_owned(),
+                    ),
                 );
                 None
             }
@@ -1339,257 +1353,152 @@ impl<'a> Importer<'a> {
         })
     }
 
-    /// MOCK: the request template's `statusCode` selects an integration
-    /// response (by its selection pattern, else `default`), whose status,
-    /// static headers and template become the fixed answer.
-    fn mock(&mut self, config: &Map<String, Value>, at: &str) -> Option<Integration> {
-        let status = self.mock_request_status(config, at)?;
-        let responses_at = member(at, "responses");
-        let responses = match config.get("responses") {
+    /// MOCK and HTTP (non-proxy) on a REST API: the members as
+    /// PutIntegration and PutIntegrationResponse would store them, checked
+    /// and parsed by the one constructor ([`Mapped::from_record`]).
+    /// `responses` are keyed by selection pattern (`default`: none), each
+    /// naming its status code.
+    fn mapped(
+        &mut self,
+        config: &Map<String, Value>,
+        at: &str,
+        kind: &str,
+        http_method: &str,
+    ) -> Option<Integration> {
+        let http = kind == "HTTP";
+        let (uri, method) = if http {
+            let uri = self.required_text(config, at, "uri");
+            let method = match config.get("httpMethod") {
+                None => Some(http_method.to_owned()),
+                Some(Value::String(method)) => Some(method.to_ascii_uppercase()),
+                Some(_) => {
+                    self.error(member(at, "httpMethod"), ProblemKind::WrongType("a string"));
+                    None
+                }
+            };
+            (Some(uri?), Some(method?))
+        } else {
+            (None, None)
+        };
+        let timeout_ms = self.timeout(config, at)?;
+        let passthrough_behavior = match config.get("passthroughBehavior") {
             None => None,
-            Some(Value::Object(responses)) => Some(responses),
+            Some(Value::String(text)) => Some(text.to_ascii_uppercase()),
+            Some(_) => {
+                self.error(
+                    member(at, "passthroughBehavior"),
+                    ProblemKind::WrongType("a string"),
+                );
+                return None;
+            }
+        };
+        let request_templates = self.text_map(config, at, "requestTemplates")?;
+        let request_parameters = self.text_map(config, at, "requestParameters")?;
+        let mut integration_responses = BTreeMap::new();
+        let responses_at = member(at, "responses");
+        match config.get("responses") {
+            None => {}
+            Some(Value::Object(responses)) => {
+                for (pattern, response) in responses {
+                    let here = member(&responses_at, pattern);
+                    let Some(response) = response.as_object() else {
+                        self.error(
+                            here,
+                            ProblemKind::WrongType("an integration response object"),
+                        );
+                        return None;
+                    };
+                    let Some(status) = response.get("statusCode").and_then(scalar_text) else {
+                        self.error(here, ProblemKind::Missing("statusCode"));
+                        return None;
+                    };
+                    let record = IntegrationResponseRecord {
+                        status_code: status.clone(),
+                        selection_pattern: (pattern != "default").then(|| pattern.clone()),
+                        response_parameters: self.text_map(
+                            response,
+                            &here,
+                            "responseParameters",
+                        )?,
+                        response_templates: self.text_map(response, &here, "responseTemplates")?,
+                    };
+                    if integration_responses
+                        .insert(status.clone(), record)
+                        .is_some()
+                    {
+                        self.error(
+                            here,
+                            ProblemKind::InvalidIntegration(format!(
+                                "two integration responses answer with status {status}"
+                            )),
+                        );
+                        return None;
+                    }
+                }
+            }
             Some(_) => {
                 self.error(responses_at, ProblemKind::WrongType("an object"));
                 return None;
             }
-        };
-        let status_text = status.to_string();
-        let selected = responses.and_then(|responses| {
-            responses
-                .get_key_value(&status_text)
-                .or_else(|| responses.get_key_value("default"))
-        });
-        if let Some(responses) = responses {
-            for key in responses.keys() {
-                if key != "default" && !key.bytes().all(|b| b.is_ascii_digit()) {
-                    self.warn(
-                        member(&responses_at, key),
-                        "selection patterns are matched literally against the status code",
-                    );
-                }
-            }
         }
-        let Some((key, response)) = selected else {
-            // API Gateway answers this way when no integration response
-            // matches the mock's status.
-            return Some(Integration::Mock {
-                status: 500,
-                headers: Vec::new(),
-                body: r#"{"message": "Internal server error"}"#.to_owned(),
-            });
+        let record = IntegrationRecord {
+            integration_type: kind.to_owned(),
+            http_method: method,
+            uri,
+            timeout_ms,
+            connection_type: Some("INTERNET".to_owned()),
+            passthrough_behavior,
+            request_parameters,
+            request_templates,
+            integration_responses,
+            lambda_endpoint: None,
         };
-        let here = member(&responses_at, key);
-        let Some(response) = response.as_object() else {
-            self.error(
-                here,
-                ProblemKind::WrongType("an integration response object"),
-            );
-            return None;
-        };
-        let status = match response.get("statusCode") {
-            None => {
-                self.error(here, ProblemKind::Missing("statusCode"));
-                return None;
-            }
-            Some(value) => match scalar_text(value).and_then(|t| t.parse::<u16>().ok()) {
-                Some(code) if (100..=599).contains(&code) => code,
-                _ => {
-                    self.error(
-                        member(&here, "statusCode"),
-                        ProblemKind::InvalidIntegration(format!(
-                            "statusCode {value} is not an HTTP status"
-                        )),
-                    );
-                    return None;
-                }
-            },
-        };
-        let mut headers = self.mock_headers(response, &here);
-        let (content_type, body) = self.mock_body(response, &here)?;
-        if let Some(content_type) = content_type
-            && !headers
-                .iter()
-                .any(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-        {
-            headers.push(("Content-Type".to_owned(), content_type));
-        }
-        headers.sort();
-        Some(Integration::Mock {
-            status,
-            headers,
-            body,
-        })
-    }
-
-    fn mock_request_status(&mut self, config: &Map<String, Value>, at: &str) -> Option<u16> {
-        let Some(templates) = config.get("requestTemplates") else {
-            return Some(200);
-        };
-        let templates_at = member(at, "requestTemplates");
-        let Some(templates) = templates.as_object() else {
-            self.error(templates_at, ProblemKind::WrongType("an object"));
-            return None;
-        };
-        let Some((content_type, template)) = templates
-            .get_key_value("application/json")
-            .or_else(|| templates.iter().next())
-        else {
-            return Some(200);
-        };
-        let here = member(&templates_at, content_type);
-        let Some(template) = template.as_str() else {
-            self.error(here, ProblemKind::WrongType("a string"));
-            return None;
-        };
-        if is_velocity(template) {
-            self.error(
-                here,
-                ProblemKind::Unsupported(
-                    "request templates with VTL ($input, $context, #set, …) are not evaluated"
-                        .to_owned(),
-                ),
-            );
-            return None;
-        }
-        match template_status(template) {
-            Some(status) => Some(status),
-            None => {
-                self.error(
-                    here,
-                    ProblemKind::InvalidIntegration(
-                        "the request template's statusCode is not an HTTP status".to_owned(),
-                    ),
-                );
+        match Mapped::from_record(&record) {
+            Ok(mapped) => Some(Integration::Mapped(Box::new(mapped))),
+            Err(invalid) => {
+                self.error(at.to_owned(), ProblemKind::InvalidIntegration(invalid.0));
                 None
             }
         }
     }
 
-    /// `method.response.header.X: "'value'"` — only quoted literals can be
-    /// answered without a backend.
-    fn mock_headers(&mut self, response: &Map<String, Value>, at: &str) -> Vec<(String, String)> {
-        let mut headers = Vec::new();
-        let Some(parameters) = response.get("responseParameters") else {
-            return headers;
-        };
-        let parameters_at = member(at, "responseParameters");
-        let Some(parameters) = parameters.as_object() else {
-            self.error(parameters_at, ProblemKind::WrongType("an object"));
-            return headers;
-        };
-        for (name, value) in parameters {
-            let here = member(&parameters_at, name);
-            let Some(value) = value.as_str() else {
-                self.error(here, ProblemKind::WrongType("a string"));
-                continue;
-            };
-            // What PutIntegrationResponse would refuse is refused here too:
-            // a header that could not be sent would break the method.
-            if let Err(invalid) = fields::integration_response_parameter(name, value) {
-                self.error(here, ProblemKind::InvalidValue(invalid.0));
-                continue;
-            }
-            match (
-                name.strip_prefix("method.response.header."),
-                fields::static_value(value),
-            ) {
-                (Some(header), Some(literal)) => {
-                    headers.push((header.to_owned(), literal.to_owned()));
-                }
-                _ => self.warn(here, "only 'literal' header values are answered by a mock"),
-            }
-        }
-        headers
-    }
-
-    fn mock_body(
+    /// A `{name: text}` member (templates, parameter mappings); absent is
+    /// empty.
+    fn text_map(
         &mut self,
-        response: &Map<String, Value>,
+        object: &Map<String, Value>,
         at: &str,
-    ) -> Option<(Option<String>, String)> {
-        let Some(templates) = response.get("responseTemplates") else {
-            return Some((None, String::new()));
-        };
-        let templates_at = member(at, "responseTemplates");
-        let Some(templates) = templates.as_object() else {
-            self.error(templates_at, ProblemKind::WrongType("an object"));
-            return None;
-        };
-        let Some((content_type, template)) = templates
-            .get_key_value("application/json")
-            .or_else(|| templates.iter().next())
-        else {
-            return Some((None, String::new()));
-        };
-        let here = member(&templates_at, content_type);
-        let Some(template) = template.as_str() else {
-            self.error(here, ProblemKind::WrongType("a string"));
-            return None;
-        };
-        if is_velocity(template) {
-            self.error(
-                here,
-                ProblemKind::Unsupported(
-                    "response templates with VTL ($input, $context, #set, …) are not evaluated"
-                        .to_owned(),
-                ),
-            );
-            return None;
+        key: &str,
+    ) -> Option<BTreeMap<String, String>> {
+        let here = member(at, key);
+        match object.get(key) {
+            None | Some(Value::Null) => Some(BTreeMap::new()),
+            Some(Value::Object(members)) => {
+                let mut out = BTreeMap::new();
+                for (name, value) in members {
+                    match value {
+                        Value::String(text) => {
+                            out.insert(name.clone(), text.clone());
+                        }
+                        // AWS accepts a null template: the content type
+                        // with an empty one.
+                        Value::Null => {
+                            out.insert(name.clone(), String::new());
+                        }
+                        _ => {
+                            self.error(member(&here, name), ProblemKind::WrongType("a string"));
+                            return None;
+                        }
+                    }
+                }
+                Some(out)
+            }
+            Some(_) => {
+                self.error(here, ProblemKind::WrongType("an object"));
+                None
+            }
         }
-        if let Err(invalid) = fields::template(content_type, template) {
-            self.error(here, ProblemKind::InvalidValue(invalid.0));
-            return None;
-        }
-        // The content type becomes the answer's Content-Type header.
-        if !fields::is_header_value(content_type) {
-            self.error(
-                here,
-                ProblemKind::InvalidValue(format!(
-                    "Invalid content type '{}' for a response template",
-                    content_type.escape_default()
-                )),
-            );
-            return None;
-        }
-        Some((Some(content_type.clone()), template.to_owned()))
     }
-}
-
-/// Does a mapping template need Velocity to render? Static text is served
-/// as written; anything that references a variable would come out wrong.
-fn is_velocity(template: &str) -> bool {
-    const MARKERS: &[&str] = &[
-        "$input",
-        "$context",
-        "$util",
-        "$stageVariables",
-        "$method",
-        "$integration",
-        "${",
-        "#set",
-        "#if",
-        "#foreach",
-        "#end",
-    ];
-    MARKERS.iter().any(|marker| template.contains(marker))
-}
-
-/// The `statusCode` a static MOCK request template produces. Templates are
-/// not always JSON: CDK's CORS preflight writes `{ statusCode: 200 }`, which
-/// API Gateway accepts, so the value is found by its name. No `statusCode`
-/// means 200.
-fn template_status(template: &str) -> Option<u16> {
-    let Some((_, after)) = template.split_once("statusCode") else {
-        return Some(200);
-    };
-    let after = after.trim_start_matches(['"', '\'']).trim_start();
-    let after = after.strip_prefix(':')?.trim_start();
-    let after = after.trim_start_matches(['"', '\'']);
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits
-        .parse::<u16>()
-        .ok()
-        .filter(|status| (100..=599).contains(status))
 }
 
 fn is_vpc_endpoint_id(id: &str) -> bool {
@@ -1728,13 +1637,14 @@ paths:
         assert_eq!(method.http_method, "GET");
         assert_eq!(method.resource_path, "/pets");
         assert_eq!(method.authorization, AuthorizationType::None);
+        let Integration::Mapped(mapped) = &method.integration else {
+            panic!("{:?}", method.integration)
+        };
+        let record = mapped.to_record();
+        assert_eq!(record.integration_type, "MOCK");
         assert_eq!(
-            method.integration,
-            Integration::Mock {
-                status: 200,
-                headers: vec![("Content-Type".into(), "application/json".into())],
-                body: r#"{"pets":[]}"#.into()
-            }
+            record.integration_responses["200"].response_templates["application/json"],
+            r#"{"pets":[]}"#
         );
     }
 
@@ -2126,18 +2036,17 @@ paths:
     }
 
     #[test]
-    fn unknown_and_non_proxy_integration_types_are_refused() {
+    fn unknown_and_aws_service_integration_types_are_refused() {
         let text = r#"
 openapi: 3.0.1
 paths:
   /a: { get: { x-amazon-apigateway-integration: { type: aws, uri: "arn:aws:apigateway:us-east-1:s3:path/b" } } }
-  /b: { get: { x-amazon-apigateway-integration: { type: http, uri: "http://b" } } }
   /c: { get: { x-amazon-apigateway-integration: { type: teleport } } }
   /d: { get: { summary: no integration } }
   /e: { get: { x-amazon-apigateway-integration: { type: aws_proxy, integrationSubtype: SQS-SendMessage } } }
 "#;
         let found = problems(rest(text));
-        for p in ["/a", "/b", "/c"] {
+        for p in ["/a", "/c"] {
             let path = format!("$.paths['{p}'].get['x-amazon-apigateway-integration'].type");
             assert!(
                 has(&found, &path, |k| matches!(
@@ -2157,73 +2066,73 @@ paths:
     }
 
     #[test]
-    fn mock_selects_the_response_by_the_request_templates_status() {
+    fn mock_and_http_integrations_keep_templates_and_responses_by_selection_pattern() {
         let text = r#"
 openapi: 3.0.1
 paths:
-  /teapot:
+  /teapot/{id}:
     get:
       x-amazon-apigateway-integration:
         type: mock
         requestTemplates: { application/json: '{"statusCode": 418}' }
         responses:
-          "418":
+          "4\\d\\d":
             statusCode: "418"
             responseParameters:
               method.response.header.Access-Control-Allow-Origin: "'*'"
-              method.response.header.X-Trace: integration.response.header.X-Trace
-            responseTemplates: { text/plain: "short and stout" }
+            responseTemplates: { text/plain: "short and stout $input.params('id')" }
           default: { statusCode: "200" }
-  /unmatched:
-    get:
+  /backend:
+    post:
       x-amazon-apigateway-integration:
-        type: mock
-        requestTemplates: { application/json: '{"statusCode": 404}' }
-        responses: { "200": { statusCode: 200 } }
+        type: http
+        uri: "http://127.0.0.1:9/items/{id}"
+        passthroughBehavior: never
+        requestParameters: { integration.request.path.id: "'7'" }
+        requestTemplates: { application/json: '{"n": $input.json(''$.n'')}' }
+        responses: { default: { statusCode: 200 } }
 "#;
         let api = rest(text).unwrap();
         let find = |p: &str| {
-            api.methods
+            let integration = api
+                .methods
                 .iter()
                 .find(|m| m.resource_path == p)
                 .unwrap()
                 .integration
-                .clone()
+                .clone();
+            let Integration::Mapped(mapped) = integration else {
+                panic!("{p}: {integration:?}")
+            };
+            mapped
         };
+        let teapot = find("/teapot/{id}").to_record();
+        assert_eq!(teapot.integration_type, "MOCK");
         assert_eq!(
-            find("/teapot"),
-            Integration::Mock {
-                status: 418,
-                headers: vec![
-                    ("Access-Control-Allow-Origin".into(), "*".into()),
-                    ("Content-Type".into(), "text/plain".into())
-                ],
-                body: "short and stout".into()
+            teapot.integration_responses["418"]
+                .selection_pattern
+                .as_deref(),
+            Some("4\\d\\d")
+        );
+        assert_eq!(
+            teapot.integration_responses["418"].response_templates["text/plain"],
+            "short and stout $input.params('id')"
+        );
+        assert_eq!(teapot.integration_responses["200"].selection_pattern, None);
+        let backend = find("/backend");
+        assert_eq!(
+            backend.backend,
+            crate::mapping::Backend::Http {
+                method: "POST".into(),
+                uri: "http://127.0.0.1:9/items/{id}".into(),
+                timeout_ms: 29_000
             }
         );
-        assert!(matches!(
-            find("/unmatched"),
-            Integration::Mock { status: 500, .. }
-        ));
-        assert!(
-            api.warnings
-                .iter()
-                .any(|w| w.path.ends_with("['method.response.header.X-Trace']"))
-        );
+        assert_eq!(backend.passthrough, crate::mapping::Passthrough::Never);
     }
 
     #[test]
-    fn request_template_status_is_read_from_json_and_cdk_style_text() {
-        assert_eq!(template_status(r#"{"statusCode": 204}"#), Some(204));
-        assert_eq!(template_status("{ statusCode: 200 }"), Some(200));
-        assert_eq!(template_status(r#"{"statusCode": "404"}"#), Some(404));
-        assert_eq!(template_status("{}"), Some(200));
-        assert_eq!(template_status(r#"{"statusCode": "soon"}"#), None);
-        assert_eq!(template_status(r#"{"statusCode": 99999}"#), None);
-    }
-
-    #[test]
-    fn velocity_templates_are_refused_not_served_verbatim() {
+    fn unparsable_templates_and_unknown_passthrough_behaviors_are_refused() {
         let text = r#"
 openapi: 3.0.1
 paths:
@@ -2235,15 +2144,31 @@ paths:
         responses:
           default:
             statusCode: 200
-            responseTemplates: { application/json: '{"id": "$context.requestId"}' }
+            responseTemplates: { application/json: '#if($x) never closed' }
+  /w:
+    get:
+      x-amazon-apigateway-integration:
+        type: mock
+        passthroughBehavior: sometimes
 "#;
         let found = problems(rest(text));
-        assert!(
-            found
-                .iter()
-                .any(|p| matches!(p.kind, ProblemKind::Unsupported(_))
-                    && p.path.ends_with("responseTemplates['application/json']"))
-        );
+        for (path, text) in [
+            (
+                "/v",
+                "Invalid mapping template specified for content type 'application/json'",
+            ),
+            ("/w", "Invalid passthrough behavior specified: SOMETIMES"),
+        ] {
+            let at = format!("$.paths['{path}'].get['x-amazon-apigateway-integration']");
+            assert!(
+                has(
+                    &found,
+                    &at,
+                    |k| matches!(k, ProblemKind::InvalidIntegration(m) if m.starts_with(text))
+                ),
+                "{path}: {found:?}"
+            );
+        }
     }
 
     #[test]

@@ -54,6 +54,11 @@ impl ApiRegistry {
                         root: deployment.root.clone(),
                         policy,
                         policy_text: deployment.policy.clone(),
+                        variables: stage
+                            .variables
+                            .iter()
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect(),
                     },
                 );
             }

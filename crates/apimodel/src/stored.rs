@@ -451,11 +451,9 @@ pub fn lambda_uri(region: &str, function: &str) -> String {
 
 fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeployable> {
     match record.integration_type.as_str() {
-        "MOCK" => {
-            let mock = mock_from_templates(record);
-            check_mock(&mock)?;
-            Ok(mock)
-        }
+        "MOCK" | "HTTP" => crate::mapping::Mapped::from_record(record)
+            .map(|mapped| Integration::Mapped(Box::new(mapped)))
+            .map_err(|invalid| NotDeployable(invalid.0)),
         "HTTP_PROXY" => {
             let uri = record
                 .uri
@@ -495,56 +493,6 @@ fn check_mock(integration: &Integration) -> Result<(), NotDeployable> {
             crate::fields::mock_headers(headers).map_err(|invalid| NotDeployable(invalid.0))
         }
         _ => Ok(()),
-    }
-}
-
-/// A MOCK integration answers with the status its request template
-/// selects (`{"statusCode": 200}`) and that integration response's
-/// template and header literals. Templates are used as written: iamgate
-/// does not run VTL.
-fn mock_from_templates(record: &IntegrationRecord) -> Integration {
-    let status = record
-        .request_templates
-        .get("application/json")
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(t).ok())
-        .and_then(|v| v.get("statusCode")?.as_u64())
-        .and_then(|code| u16::try_from(code).ok())
-        .unwrap_or(200);
-    let response = record
-        .integration_responses
-        .get(&status.to_string())
-        .or_else(|| {
-            record
-                .integration_responses
-                .values()
-                .find(|r| r.selection_pattern.as_deref().is_none_or(str::is_empty))
-        });
-    let (status, headers, body) = match response {
-        None => (status, Vec::new(), String::new()),
-        Some(response) => {
-            let status = response.status_code.parse().unwrap_or(status);
-            let headers = response
-                .response_parameters
-                .iter()
-                .filter_map(|(name, value)| {
-                    let header = name.strip_prefix("method.response.header.")?;
-                    let literal = value.strip_prefix('\'')?.strip_suffix('\'')?;
-                    Some((header.to_owned(), literal.to_owned()))
-                })
-                .collect();
-            let body = response
-                .response_templates
-                .get("application/json")
-                .or_else(|| response.response_templates.values().next())
-                .cloned()
-                .unwrap_or_default();
-            (status, headers, body)
-        }
-    };
-    Integration::Mock {
-        status,
-        headers,
-        body,
     }
 }
 
@@ -621,6 +569,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
             record.lambda_endpoint = (!endpoint.is_empty()).then(|| endpoint.clone());
             record.timeout_ms = *timeout_ms;
         }
+        Integration::Mapped(mapped) => return mapped.to_record(),
     }
     record
 }
@@ -750,6 +699,9 @@ pub fn http_integration_record(id: &str, integration: &Integration) -> HttpInteg
             .to_owned();
             record.lambda_endpoint = (!endpoint.is_empty()).then(|| endpoint.clone());
         }
+        // HTTP APIs have no mapping templates; a type their deployment
+        // refuses keeps such a model from ever being served.
+        Integration::Mapped(_) => record.integration_type = "HTTP".to_owned(),
     }
     record
 }
@@ -828,13 +780,15 @@ mod tests {
         }
     }
 
-    /// Sorted (path, method, integration) triples of a tree.
-    fn flatten(node: &Resource, out: &mut Vec<(String, String, Integration)>) {
+    /// Sorted (path, method, integration) triples of a tree, each
+    /// integration in its editable form: a declared MOCK comes back from a
+    /// deployment as the templates that describe it.
+    fn flatten(node: &Resource, out: &mut Vec<(String, String, IntegrationRecord)>) {
         for m in &node.methods {
             out.push((
                 m.resource_path.clone(),
                 m.http_method.clone(),
-                m.integration.clone(),
+                integration_record(&m.integration, "us-east-1"),
             ));
         }
         for child in &node.children {

@@ -65,8 +65,11 @@ fn check_api(api: &ImportedApi) {
     for route in &api.routes {
         check_integration(&route.integration);
         assert!(
-            !matches!(route.integration, Integration::Mock { .. }),
-            "HTTP APIs have no mocks"
+            !matches!(
+                route.integration,
+                Integration::Mock { .. } | Integration::Mapped(_)
+            ),
+            "HTTP APIs have no mocks and no mapping templates"
         );
     }
 }
@@ -80,6 +83,11 @@ fn check_integration(integration: &Integration) {
         }
         Integration::LambdaProxy { function, .. } => {
             assert!(!function.is_empty() && !function.contains('/'));
+        }
+        Integration::Mapped(mapped) => {
+            // Whatever was imported is what the one constructor accepts.
+            let again = iamgate_apimodel::mapping::Mapped::from_record(&mapped.to_record());
+            assert_eq!(again.as_ref(), Ok(mapped.as_ref()));
         }
     }
 }

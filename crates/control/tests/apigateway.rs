@@ -229,7 +229,8 @@ async fn mock_get(gw: &Gateway, api: &str, resource: &str, body: &str) {
     assert_eq!(status, 201, "{response}");
 }
 
-/// (path, method, mock body) of each served method.
+/// (path, method, mock body) of each served method: the template of its
+/// first integration response.
 type ServedMethods = Vec<(String, String, String)>;
 
 /// What stage `stage` of `api` serves now: the deployed policy text and
@@ -240,6 +241,12 @@ fn served(gw: &Gateway, api: &str, stage: &str) -> Option<(Option<String>, Serve
         for m in &node.methods {
             let body = match &m.integration {
                 Integration::Mock { body, .. } => body.clone(),
+                Integration::Mapped(mapped) => mapped
+                    .responses
+                    .first()
+                    .and_then(|r| r.templates.first())
+                    .map(|(_, t)| t.source().to_owned())
+                    .unwrap_or_default(),
                 other => format!("{other:?}"),
             };
             out.push((m.resource_path.clone(), m.http_method.clone(), body));
@@ -928,13 +935,13 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         )]
     );
 
-    // HTTP and AWS integrations are stored but not deployable.
+    // AWS service integrations are stored but not deployable (fail closed).
     let (status, http, _) = call(
         &gw,
         ROOT_A,
         "PUT",
         &format!("{base}/GET/integration"),
-        json!({"type": "HTTP", "httpMethod": "GET", "uri": "https://example.com/"}),
+        json!({"type": "AWS", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:s3:path/b"}),
     )
     .await;
     assert_eq!(status, 201, "{http}");
@@ -986,7 +993,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         Value::Null,
     )
     .await;
-    assert_eq!(still["uri"], "https://example.com/");
+    assert_eq!(still["uri"], "arn:aws:apigateway:us-east-1:s3:path/b");
     let (status, lambda, _) = call(
         &gw,
         ROOT_A,
@@ -1986,13 +1993,12 @@ async fn a_header_no_http_response_can_carry_is_refused_where_it_would_be_stored
     assert_eq!(status, 201, "{body}");
     let apis = gw.planes.plane.apis();
     let served = &apis.rest[&api].stages["prod"].root.methods[0].integration;
+    let iamgate_apimodel::model::Integration::Mapped(served) = served else {
+        panic!("{served:?}")
+    };
     assert_eq!(
-        served,
-        &iamgate_apimodel::model::Integration::Mock {
-            status: 200,
-            headers: vec![("Content-Type".into(), "text/plain".into())],
-            body: "ok".into()
-        }
+        served.responses[0].parameters,
+        [("Content-Type".to_owned(), "'text/plain'".to_owned())]
     );
 
     // ImportRestApi refuses the same value, and creates no API.

@@ -44,6 +44,8 @@ pub struct EventContext<'a> {
     pub access_key_id: Option<&'a str>,
     pub request_id: &'a str,
     pub now_millis: i64,
+    /// The stage's variables (`$stageVariables`).
+    pub stage_variables: &'a [(String, String)],
 }
 
 /// What the integration answered, before the gateway adds its own headers.
@@ -61,10 +63,16 @@ pub enum IntegrationFailure {
     Timeout,
     /// The backend could not be reached or answered something unusable (502/500).
     Failed,
+    /// No request template for the request's Content-Type and the
+    /// passthrough behavior refuses it (415).
+    UnsupportedMediaType,
+    /// A mapping template failed to render, or no integration response
+    /// matched (AWS's 500 "Internal server error").
+    Mapping,
 }
 
 /// Headers that describe one hop, never forwarded.
-const HOP_BY_HOP: &[&str] = &[
+pub(crate) const HOP_BY_HOP: &[&str] = &[
     "connection",
     "keep-alive",
     "proxy-authenticate",
@@ -151,7 +159,7 @@ impl Default for Integrations {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
@@ -196,6 +204,7 @@ impl Integrations {
                 self.send(outgoing, Duration::from_millis(*timeout_ms))
                     .await
             }
+            Integration::Mapped(mapped) => self.call_mapped(mapped, request, context).await,
             Integration::LambdaProxy {
                 endpoint,
                 function,
@@ -232,7 +241,7 @@ impl Integrations {
         }
     }
 
-    async fn send(
+    pub(crate) async fn send(
         &self,
         request: hyper::Request<Full<Bytes>>,
         timeout: Duration,
@@ -290,7 +299,7 @@ fn single_headers(headers: &[(&str, &[u8])]) -> Map<String, Value> {
         .collect()
 }
 
-fn query_pairs(query: &str) -> Vec<(String, String)> {
+pub(crate) fn query_pairs(query: &str) -> Vec<(String, String)> {
     query
         .split('&')
         .filter(|p| !p.is_empty())
@@ -302,7 +311,7 @@ fn query_pairs(query: &str) -> Vec<(String, String)> {
 /// Query and path values as the event carries them: `+` a space, `%XX` a
 /// byte, a malformed escape passed on as it came (the workspace's one
 /// decoder, `iamgate_sigv4::percent`).
-fn decode(text: &str) -> String {
+pub(crate) fn decode(text: &str) -> String {
     let bytes = iamgate_sigv4::percent::decode_lenient(
         text.as_bytes(),
         iamgate_sigv4::percent::Plus::Space,
@@ -605,6 +614,7 @@ mod tests {
             access_key_id: None,
             request_id: "id",
             now_millis: 0,
+            stage_variables: &[],
         };
         let answer = Integrations::default()
             .call(&integration, &request, &context)

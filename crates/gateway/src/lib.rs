@@ -17,6 +17,7 @@ pub mod dataplane;
 pub mod domains;
 pub mod integration;
 pub mod listener;
+pub mod mapping;
 pub mod path;
 pub mod pipeline;
 pub mod responses;

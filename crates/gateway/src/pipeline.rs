@@ -57,7 +57,7 @@ use crate::responses::{
     DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
     rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
     rest_internal_failure, rest_internal_server_error, rest_missing_authentication_token,
-    rest_signature_failure,
+    rest_signature_failure, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
 use iamgate_apimodel::config::ApiRegistry;
@@ -1012,6 +1012,10 @@ pub async fn integrate(
         access_key_id,
         request_id,
         now_millis: exchange.facts.now.saturating_mul(1000),
+        stage_variables: match stage {
+            Stage::Rest(stage) => &stage.variables,
+            Stage::Http(_) => &[],
+        },
     };
     let answer = integrations
         .call(route.integration, &forwarded, &context)
@@ -1041,6 +1045,8 @@ pub async fn integrate(
         Err(_) if http => http_internal_server_error(request_id),
         Err(IntegrationFailure::Timeout) => rest_integration_timeout(request_id),
         Err(IntegrationFailure::Failed) => rest_internal_server_error(request_id),
+        Err(IntegrationFailure::UnsupportedMediaType) => rest_unsupported_media_type(request_id),
+        Err(IntegrationFailure::Mapping) => rest_internal_failure(request_id),
     }
 }
 

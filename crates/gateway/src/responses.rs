@@ -258,6 +258,19 @@ pub fn rest_internal_failure(request_id: &str) -> GatewayResponse {
     )
 }
 
+/// A request whose Content-Type has no request template on an
+/// integration whose passthrough behavior refuses it (`NEVER`, or
+/// `WHEN_NO_TEMPLATES` with templates): the `UNSUPPORTED_MEDIA_TYPE`
+/// gateway response.
+pub fn rest_unsupported_media_type(request_id: &str) -> GatewayResponse {
+    rest(
+        415,
+        "UnsupportedMediaTypeException",
+        json_body("message", "Unsupported Media Type"),
+        request_id,
+    )
+}
+
 /// A backend that did not answer within the integration timeout.
 pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
     rest(

@@ -101,6 +101,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
         root,
         policy,
         policy_text: None,
+        variables: Vec::new(),
     };
     RestApi {
         id: "apiid".into(),

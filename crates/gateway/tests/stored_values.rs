@@ -117,12 +117,12 @@ fn an_openapi_static_header_no_http_response_can_carry_is_refused_with_aws_words
         assert!(!error.contains('\r') && !error.contains('\0'), "{error:?}");
     }
     let imported = openapi::import(&mock_document("'text/plain'"), &options).unwrap();
-    let Integration::Mock { headers, .. } = &imported.methods[0].integration else {
+    let Integration::Mapped(mapped) = &imported.methods[0].integration else {
         panic!("a mock");
     };
     assert_eq!(
-        headers,
-        &[("Content-Type".to_owned(), "text/plain".to_owned())]
+        mapped.responses[0].parameters,
+        [("Content-Type".to_owned(), "'text/plain'".to_owned())]
     );
 }
 
@@ -148,6 +148,7 @@ fn registry_serving(headers: Vec<(String, String)>) -> ApiRegistry {
         root,
         policy: None,
         policy_text: None,
+        variables: Vec::new(),
     };
     let mut registry = ApiRegistry::default();
     registry.rest.insert(

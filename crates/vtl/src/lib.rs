@@ -182,6 +182,11 @@ impl Template {
         })
     }
 
+    /// The text the template was parsed from.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
     pub fn render(&self, inputs: &Inputs) -> Result<Rendered, RenderError> {
         render::render(&self.nodes, &self.source, inputs, &self.limits)
     }

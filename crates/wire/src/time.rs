@@ -17,6 +17,17 @@ pub struct Timestamp {
 
 const MILLIS_PER_DAY: i64 = 86_400_000;
 
+/// `Jan` … `Dec` for months 1 to 12.
+fn month_name(month: u32) -> &'static str {
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    MONTHS
+        .get(usize::try_from(month).unwrap_or(1).saturating_sub(1))
+        .copied()
+        .unwrap_or("Jan")
+}
+
 impl Timestamp {
     /// The instant `seconds` after the epoch.
     pub fn from_epoch_seconds(seconds: i64) -> Self {
@@ -68,18 +79,20 @@ impl Timestamp {
     /// RFC 822 / HTTP date: `Tue, 29 Apr 2014 18:30:38 GMT`.
     pub fn to_http_date(self) -> String {
         const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-        const MONTHS: [&str; 12] = [
-            "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-        ];
         let (y, mo, d, h, mi, s, _) = self.parts();
         let weekday =
             usize::try_from(self.millis.div_euclid(MILLIS_PER_DAY).rem_euclid(7)).unwrap_or(0);
         let day_name = DAYS.get(weekday).copied().unwrap_or("Thu");
-        let month_name = MONTHS
-            .get(usize::try_from(mo).unwrap_or(1).saturating_sub(1))
-            .copied()
-            .unwrap_or("Jan");
+        let month_name = month_name(mo);
         format!("{day_name}, {d:02} {month_name} {y:04} {h:02}:{mi:02}:{s:02} GMT")
+    }
+
+    /// Common Log Format, API Gateway's `$context.requestTime`:
+    /// `29/Apr/2014:18:30:38 +0000`.
+    pub fn to_clf(self) -> String {
+        let (y, mo, d, h, mi, s, _) = self.parts();
+        let month_name = month_name(mo);
+        format!("{d:02}/{month_name}/{y:04}:{h:02}:{mi:02}:{s:02} +0000")
     }
 
     /// Parses ISO 8601 / RFC 3339 date-times: `YYYY-MM-DDTHH:MM:SS`, an
@@ -206,6 +219,18 @@ mod tests {
         assert_eq!(
             Timestamp::from_epoch_seconds(1_398_796_238).to_http_date(),
             "Tue, 29 Apr 2014 18:30:38 GMT"
+        );
+    }
+
+    #[test]
+    fn request_time_is_common_log_format_in_utc() {
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_398_796_238).to_clf(),
+            "29/Apr/2014:18:30:38 +0000"
+        );
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_796_515_200).to_clf(),
+            "06/Dec/2026:00:00:00 +0000"
         );
     }
 

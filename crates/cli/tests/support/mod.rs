@@ -603,3 +603,68 @@ pub fn start_backend() -> u16 {
     });
     port
 }
+
+/// A loopback HTTP backend that answers what it received as JSON
+/// (`method`, `target`, `contentType`, `body`), with `x-backend: echo`;
+/// status 201 for a target under `/created`, else 200.
+pub fn start_echo_backend() -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            std::thread::spawn(move || {
+                let mut raw = Vec::new();
+                let mut buffer = [0u8; 4096];
+                let head_end = loop {
+                    if let Some(at) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break at + 4;
+                    }
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => raw.extend_from_slice(&buffer[..n]),
+                    }
+                };
+                let head = String::from_utf8_lossy(&raw[..head_end]).into_owned();
+                let header = |name: &str| {
+                    head.lines().find_map(|line| {
+                        let (n, v) = line.split_once(':')?;
+                        n.trim()
+                            .eq_ignore_ascii_case(name)
+                            .then(|| v.trim().to_owned())
+                    })
+                };
+                let length: usize = header("content-length")
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                while raw.len() < head_end + length {
+                    match stream.read(&mut buffer) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => raw.extend_from_slice(&buffer[..n]),
+                    }
+                }
+                let mut parts = head.lines().next().unwrap_or_default().split(' ');
+                let method = parts.next().unwrap_or_default();
+                let target = parts.next().unwrap_or_default();
+                let body = serde_json::json!({
+                    "method": method,
+                    "target": target,
+                    "contentType": header("content-type"),
+                    "body": String::from_utf8_lossy(&raw[head_end..head_end + length]),
+                })
+                .to_string();
+                let status = if target.starts_with("/created") {
+                    "201 Created"
+                } else {
+                    "200 OK"
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-backend: echo\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            });
+        }
+    });
+    port
+}

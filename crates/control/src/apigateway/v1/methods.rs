@@ -3,13 +3,14 @@
 //!
 //! Everything API Gateway accepts is stored as given, including what
 //! iamgate cannot serve (`CUSTOM` / `COGNITO_USER_POOLS` authorization,
-//! `HTTP` / `AWS` integrations): such a method simply never deploys
+//! `AWS` integrations): such a method simply never deploys
 //! (`RestApiRecord::deployable_tree` refuses it), so it can never be
 //! served as an open method — fail closed at deployment, not at editing.
 
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::fields;
+use iamgate_apimodel::mapping::Passthrough;
 use iamgate_apimodel::model::ApiFlavour;
 use iamgate_apimodel::stored::{
     IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord, RestApiRecord,
@@ -27,7 +28,6 @@ use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_ope
 const HTTP_METHODS: &[&str] = fields::METHODS;
 const AUTHORIZATION_TYPES: &[&str] = &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
 const INTEGRATION_TYPES: &[&str] = &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"];
-const PASSTHROUGH_BEHAVIORS: &[&str] = &["WHEN_NO_MATCH", "WHEN_NO_TEMPLATES", "NEVER"];
 
 fn no_such_method() -> ApiError {
     not_found("Invalid Method identifier specified")
@@ -61,6 +61,7 @@ pub(super) async fn dispatch(
         ("DELETE", []) => delete_method(call, &at).await,
         ("PUT", ["responses", code]) => put_method_response(call, &at, code).await,
         ("GET", ["responses", code]) => get_method_response(call, &at, code).await,
+        ("PATCH", ["responses", code]) => update_method_response(call, &at, code).await,
         ("DELETE", ["responses", code]) => delete_method_response(call, &at, code).await,
         ("PUT", ["integration"]) => put_integration(call, &at).await,
         ("GET", ["integration"]) => get_integration(call, &at).await,
@@ -71,6 +72,9 @@ pub(super) async fn dispatch(
         }
         ("GET", ["integration", "responses", code]) => {
             get_integration_response(call, &at, code).await
+        }
+        ("PATCH", ["integration", "responses", code]) => {
+            update_integration_response(call, &at, code).await
         }
         ("DELETE", ["integration", "responses", code]) => {
             delete_integration_response(call, &at, code).await
@@ -387,6 +391,60 @@ async fn get_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply 
     Ok((200, Some(method_response_json(response))))
 }
 
+async fn update_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
+    call.authorize()?;
+    let input: PatchInput = call.body()?;
+    let response = change_api(call, at.api, |record| {
+        let response = method_in_mut(record, at)?
+            .method_responses
+            .get_mut(code)
+            .ok_or_else(no_such_response)?;
+        for operation in &input.patch_operations {
+            patch_method_response(response, operation)?;
+        }
+        Ok(response.clone())
+    })
+    .await?;
+    Ok((200, Some(method_response_json(&response))))
+}
+
+/// UpdateMethodResponse's paths: `/responseParameters/{key}` (the value
+/// whether the header is required) and `/responseModels/{content type}`.
+fn patch_method_response(
+    response: &mut MethodResponseRecord,
+    operation: &PatchOperation,
+) -> Result<(), ApiError> {
+    let op = operation.op.as_str();
+    let path = operation.path.as_str();
+    if let Some(key) = patch_key(path, "/responseParameters/") {
+        match op {
+            "add" | "replace" => {
+                fields::method_response_parameter(&key).map_err(refused)?;
+                let required = operation.value.as_deref() == Some("true");
+                response.response_parameters.insert(key, required);
+            }
+            "remove" => {
+                response
+                    .response_parameters
+                    .remove(&key)
+                    .ok_or_else(|| invalid_patch(operation))?;
+            }
+            _ => return Err(invalid_patch(operation)),
+        }
+        return Ok(());
+    }
+    if let Some(key) = patch_key(path, "/responseModels/") {
+        return patch_map(
+            &mut response.response_models,
+            op,
+            key,
+            operation.value.clone(),
+            operation,
+        );
+    }
+    Err(invalid_patch(operation))
+}
+
 async fn delete_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
     call.authorize()?;
     change_api(call, at.api, |record| {
@@ -467,7 +525,7 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
     }
     fields::integration_timeout(ApiFlavour::Rest, integration.timeout_ms).map_err(refused)?;
     if let Some(behavior) = integration.passthrough_behavior.as_deref()
-        && !PASSTHROUGH_BEHAVIORS.contains(&behavior)
+        && Passthrough::parse(behavior).is_none()
     {
         return Err(bad_request(format!(
             "Invalid passthrough behavior specified: {behavior}"
@@ -646,6 +704,9 @@ async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
         fields::integration_response_parameter(key, value).map_err(refused)?;
     }
     fields::templates(&input.response_templates).map_err(refused)?;
+    if let Some(pattern) = input.selection_pattern.as_deref() {
+        fields::selection_pattern(pattern).map_err(refused)?;
+    }
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
         selection_pattern: input.selection_pattern,
@@ -676,6 +737,60 @@ async fn get_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
         .get(code)
         .ok_or_else(no_such_response)?;
     Ok((200, Some(integration_response_json(response))))
+}
+
+async fn update_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
+    call.authorize()?;
+    let input: PatchInput = call.body()?;
+    let response = change_api(call, at.api, |record| {
+        let response = method_in_mut(record, at)?
+            .integration
+            .as_mut()
+            .ok_or_else(no_such_integration)?
+            .integration_responses
+            .get_mut(code)
+            .ok_or_else(no_such_response)?;
+        for operation in &input.patch_operations {
+            patch_integration_response(response, operation)?;
+        }
+        // The result must be one PutIntegrationResponse would accept; a
+        // refusal leaves the stored API as it was.
+        for (key, value) in &response.response_parameters {
+            fields::integration_response_parameter(key, value).map_err(refused)?;
+        }
+        fields::templates(&response.response_templates).map_err(refused)?;
+        if let Some(pattern) = response.selection_pattern.as_deref() {
+            fields::selection_pattern(pattern).map_err(refused)?;
+        }
+        Ok(response.clone())
+    })
+    .await?;
+    Ok((200, Some(integration_response_json(&response))))
+}
+
+/// UpdateIntegrationResponse's paths: `/selectionPattern`,
+/// `/responseTemplates/{content type}` and `/responseParameters/{key}`.
+fn patch_integration_response(
+    response: &mut IntegrationResponseRecord,
+    operation: &PatchOperation,
+) -> Result<(), ApiError> {
+    let op = operation.op.as_str();
+    let path = operation.path.as_str();
+    let value = operation.value.clone();
+    match (op, path) {
+        ("replace" | "add", "/selectionPattern") => response.selection_pattern = value,
+        ("remove", "/selectionPattern") => response.selection_pattern = None,
+        _ => {
+            if let Some(key) = patch_key(path, "/responseTemplates/") {
+                patch_map(&mut response.response_templates, op, key, value, operation)?;
+            } else if let Some(key) = patch_key(path, "/responseParameters/") {
+                patch_map(&mut response.response_parameters, op, key, value, operation)?;
+            } else {
+                return Err(invalid_patch(operation));
+            }
+        }
+    }
+    Ok(())
 }
 
 async fn delete_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
