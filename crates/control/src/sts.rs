@@ -333,6 +333,7 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
         }
         seen.push(lower);
     }
+    check_transitive_tags(&input, inherited)?;
     let packed = packed_size(&input);
     if packed > 100 {
         return Err(AwsError::packed_policy_too_large(format!(
@@ -354,10 +355,14 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             }
         }
     }
-    for (key, value) in &input.tags {
-        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-        tags.push(((*key).to_owned(), (*value).to_owned()));
-    }
+    // No passed tag shares a key with an inherited transitive one (checked
+    // above), so these only add.
+    tags.extend(
+        input
+            .tags
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
     transitive.extend(input.transitive_tag_keys.iter().map(|k| (*k).to_owned()));
 
     let secret = new_secret_access_key()
@@ -406,6 +411,41 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             }
         },
     ))
+}
+
+/// The transitive-tag rules of role chaining (IAM User Guide, "Chaining
+/// roles with session tags"; AssumeRole's `Tags`): a tag inherited as
+/// transitive cannot be passed again, and every key named transitive must
+/// be among the passed tags. Both are `InvalidParameterValue`, in AWS's
+/// words.
+fn check_transitive_tags(
+    input: &AssumeRoleInput<'_>,
+    inherited: Option<&SessionClaims>,
+) -> Result<(), AwsError> {
+    let invalid = |message: &str| AwsError::new("InvalidParameterValue", 400, message);
+    let inherited_keys = inherited.map_or(&[][..], |claims| &claims.transitive_tag_keys[..]);
+    let overrides = input.tags.iter().any(|(key, _)| {
+        inherited_keys
+            .iter()
+            .any(|inherited| inherited.eq_ignore_ascii_case(key))
+    });
+    if overrides {
+        return Err(invalid(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+        ));
+    }
+    let unpassed = input.transitive_tag_keys.iter().any(|transitive| {
+        !input
+            .tags
+            .iter()
+            .any(|(key, _)| key.eq_ignore_ascii_case(transitive))
+    });
+    if unpassed {
+        return Err(invalid(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(())
 }
 
 /// The share of the session-policy budget the request's policy, policy
