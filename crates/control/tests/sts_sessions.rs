@@ -196,3 +196,23 @@ async fn transitive_tag_keys_must_be_passed_tags_and_chaining_cannot_override_th
         .await
         .ok();
 }
+
+#[tokio::test]
+async fn assume_role_with_an_arn_that_names_no_role_is_request_arn_is_invalid() {
+    let gw = Gateway::start(CHAIN_WORLD).await;
+    let ops = gw.client("AKIAOPSAAAAAAAAAAAAA", "ops-secret");
+    // The mistakes AWS users report with this answer: an OIDC provider's
+    // ARN, a certificate's, a user's.
+    for arn in [
+        format!("arn:aws:iam::{A}:oidc-provider/token.actions.githubusercontent.com"),
+        "arn:aws:acm:us-east-1:111111111111:certificate/abc".to_owned(),
+        format!("arn:aws:iam::{A}:user/ops"),
+    ] {
+        ops.sts(
+            "AssumeRole",
+            &[("RoleArn", &arn), ("RoleSessionName", "s1")],
+        )
+        .await
+        .assert_error(400, "ValidationError", "Request ARN is invalid");
+    }
+}
