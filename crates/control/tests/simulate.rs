@@ -444,3 +444,44 @@ async fn each_named_resource_gets_its_own_result_details() {
         ["ResourcePolicy", "ResourcePolicy"]
     );
 }
+
+#[tokio::test]
+async fn a_permissions_boundary_reports_its_own_verdict_per_result() {
+    let gw = Gateway::start(WORLD).await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let everything_s3 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    let reply = root
+        .iam(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", everything_s3),
+                ("PermissionsBoundaryPolicyInputList.member.1", READS),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ActionNames.member.2", "s3:PutObject"),
+                ("ResourceArns.member.1", "arn:aws:s3:::bucket/a.txt"),
+            ],
+        )
+        .await;
+    reply.ok();
+    let results = results(&reply);
+    assert_eq!(results.len(), 2);
+    assert_eq!(within(&results[0], "EvalDecision"), ["allowed"]);
+    assert_eq!(
+        within(&results[0], "AllowedByPermissionsBoundary"),
+        ["true", "true"],
+        "top level and per resource"
+    );
+    assert_eq!(within(&results[1], "EvalDecision"), ["implicitDeny"]);
+    assert_eq!(
+        within(&results[1], "AllowedByPermissionsBoundary"),
+        ["false", "false"]
+    );
+
+    // Without a boundary there is no boundary detail.
+    let reply = simulate_alice(&gw, "s3:GetObject", "arn:aws:s3:::bucket/a.txt").await;
+    assert!(
+        !reply.body.contains("PermissionsBoundaryDecisionDetail"),
+        "{}",
+        reply.body
+    );
+}

@@ -11,7 +11,12 @@
 //! policy's name, `PolicyInputList.N`, `ResourcePolicy`) and where the
 //! statement starts and ends. `MissingContextValues` lists the condition
 //! keys of statements whose action and resource match but that the
-//! context does not hold.
+//! context does not hold. `SourcePolicyType` is AWS's wording (`IAM
+//! Policy`, `Resource Policy`), not the model's enum. A result names the
+//! boundary's own verdict when one applies
+//! (`PermissionsBoundaryDecisionDetail`), and, for named resources, carries
+//! `EvalDecisionDetails` (empty within one account) and its
+//! `ResourceSpecificResults`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -269,6 +274,10 @@ struct Evaluation {
     resource: String,
     decision: Decision,
     missing: Vec<String>,
+    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`
+    /// when a boundary applies: whether the boundary alone allows the
+    /// request (no explicit deny, an allow that matches).
+    allowed_by_boundary: Option<bool>,
 }
 
 fn simulate(
@@ -309,11 +318,24 @@ fn simulate(
                 session: None,
                 scp_levels: &[],
             });
+            let allowed_by_boundary = boundary.as_ref().map(|boundary| {
+                let alone = evaluate(&EvaluationInput {
+                    request: &context,
+                    identity: &[boundary],
+                    resource: None,
+                    resource_kind: ResourcePolicyKind::ResourceBased,
+                    boundary: None,
+                    session: None,
+                    scp_levels: &[],
+                });
+                alone.outcome == Outcome::Allowed
+            });
             results.push(Evaluation {
                 action: (*action).to_owned(),
                 resource: (*resource).to_owned(),
                 missing: missing_keys(policies, &context),
                 decision,
+                allowed_by_boundary,
             });
         }
     }
@@ -446,6 +468,14 @@ fn render_results(
             w.element("EvalDecision", decision);
             matched_statements(w, policies, &result.decision);
             w.string_list("MissingContextValues", missing());
+            let boundary_detail = |w: &mut XmlWriter| {
+                if let Some(allowed) = result.allowed_by_boundary {
+                    w.nest("PermissionsBoundaryDecisionDetail", |w| {
+                        w.bool_element("AllowedByPermissionsBoundary", allowed);
+                    });
+                }
+            };
+            boundary_detail(w);
             if specific {
                 w.nest("EvalDecisionDetails", |_| {});
                 w.list("ResourceSpecificResults", [()], |w, ()| {
@@ -453,6 +483,7 @@ fn render_results(
                     w.element("EvalResourceDecision", decision);
                     matched_statements(w, policies, &result.decision);
                     w.string_list("MissingContextValues", missing());
+                    boundary_detail(w);
                 });
             }
         });
