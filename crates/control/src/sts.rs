@@ -230,10 +230,16 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             "Roles may not be assumed by root accounts.",
         ));
     }
-    if arns::parse_role_arn(input.role_arn).is_none() {
-        return Err(AwsError::validation_error("Request ARN is invalid"));
-    }
     let action = "sts:AssumeRole";
+    if arns::parse_role_arn(input.role_arn).is_none() {
+        // An ARN of something else is invalid; text that is no ARN at all
+        // is answered like a role that does not exist (AWS does both).
+        return Err(if arns::has_arn_shape(input.role_arn) {
+            AwsError::validation_error("Request ARN is invalid")
+        } else {
+            denied(op, action, input.role_arn, None)
+        });
+    }
     // A role that does not exist is refused like an unauthorized one: no
     // existence leak across accounts.
     let Some(role) = op.world.role_by_arn(input.role_arn) else {

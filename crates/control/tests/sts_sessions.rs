@@ -198,7 +198,7 @@ async fn transitive_tag_keys_must_be_passed_tags_and_chaining_cannot_override_th
 }
 
 #[tokio::test]
-async fn assume_role_with_an_arn_that_names_no_role_is_request_arn_is_invalid() {
+async fn assume_role_refuses_an_arn_of_something_else_as_invalid_and_a_non_arn_as_denied() {
     let gw = Gateway::start(CHAIN_WORLD).await;
     let ops = gw.client("AKIAOPSAAAAAAAAAAAAA", "ops-secret");
     // The mistakes AWS users report with this answer: an OIDC provider's
@@ -215,4 +215,19 @@ async fn assume_role_with_an_arn_that_names_no_role_is_request_arn_is_invalid() 
         .await
         .assert_error(400, "ValidationError", "Request ARN is invalid");
     }
+    // Text that is no ARN (here a colon short) is answered like a role
+    // that does not exist, as AWS does.
+    let malformed = format!("arn:aws:iam:{A}:role/first");
+    ops.sts(
+        "AssumeRole",
+        &[("RoleArn", &malformed), ("RoleSessionName", "s1")],
+    )
+    .await
+    .assert_error(
+        403,
+        "AccessDenied",
+        &format!(
+            "User: arn:aws:iam::{A}:user/ops is not authorized to perform: sts:AssumeRole on resource: {malformed}"
+        ),
+    );
 }

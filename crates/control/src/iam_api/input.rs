@@ -187,7 +187,7 @@ impl<'a> Input<'a> {
     /// ARN parameter that must at least parse as an ARN.
     pub(super) fn policy_arn(&mut self, param: &str, required: bool) -> Option<&'a str> {
         let value = self.arn(param, required)?;
-        self.unparsable_arn |= !parses_as_arn(value);
+        self.unparsable_arn |= !iamgate_iam::arns::has_arn_shape(value);
         Some(value)
     }
 
@@ -372,17 +372,6 @@ impl<'a> Input<'a> {
         }
         Ok(())
     }
-}
-
-/// Whether `text` has an ARN's six colon-separated parts
-/// (`arn:partition:service:region:account:resource`). One that does but is
-/// no IAM policy ARN is refused later, as not valid rather than unparsable.
-fn parses_as_arn(text: &str) -> bool {
-    let mut parts = text.splitn(6, ':');
-    parts.next() == Some("arn")
-        && parts.next().is_some_and(|partition| !partition.is_empty())
-        && parts.next().is_some_and(|service| !service.is_empty())
-        && parts.count() == 3
 }
 
 /// IAM's answer to a name with characters outside `[\w+=,.@-]`.
