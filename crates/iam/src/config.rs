@@ -1218,7 +1218,6 @@ impl Checker {
 /// (they exist in every deployment, whatever the file says).
 pub fn aws_managed_policy_records() -> Vec<AnyRecord> {
     aws_managed_policies()
-        .iter()
         .cloned()
         .map(AnyRecord::from)
         .collect()

@@ -31,7 +31,9 @@ use iamgate_sigv4::{CredentialError, CredentialProvider, ResolvedCredential, Sec
 
 use crate::arns;
 use crate::ids::IdKind;
-use crate::managed::{aws_managed_policies, aws_managed_policy_index};
+use crate::managed::{
+    aws_managed_policies, aws_managed_policy_at, aws_managed_policy_count, aws_managed_policy_index,
+};
 use crate::principal_ids::{PrincipalIds, user_or_role_of};
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, InlinePolicies,
@@ -212,11 +214,11 @@ fn no_policies() -> Arc<CompiledPolicies> {
 fn embedded_policy(arn: &str) -> Option<&'static Arc<PolicyEntry>> {
     static ENTRIES: OnceLock<Vec<OnceLock<Arc<PolicyEntry>>>> = OnceLock::new();
     let index = aws_managed_policy_index(arn)?;
-    let record = aws_managed_policies().get(index)?;
+    let record = aws_managed_policy_at(index)?;
     let slot = ENTRIES
         .get_or_init(|| {
             std::iter::repeat_with(OnceLock::new)
-                .take(aws_managed_policies().len())
+                .take(aws_managed_policy_count())
                 .collect()
         })
         .get(index)?;
@@ -901,7 +903,7 @@ impl World {
             .map(|entry| &entry.record)
             .filter(|record| record.account == crate::managed::AWS_ACCOUNT);
         let embedded = aws_managed_policies()
-            .iter()
+            .map(|record| -> &ManagedPolicyRecord { record })
             .filter(|record| !self.policies.contains_key(&record.arn()));
         let mut all: Vec<&ManagedPolicyRecord> = stored.chain(embedded).collect();
         all.sort_by_cached_key(|record| record.arn());
