@@ -753,3 +753,123 @@ async fn rust_sdk_sts_flows() {
     let who = user_session.get_caller_identity().send().await.unwrap();
     assert_eq!(who.arn(), Some(format!("arn:aws:iam::{B}:user/u").as_str()));
 }
+
+/// Issue 13's IAM class through the AWS CLI: AWS-managed policies beyond
+/// the first few attach, page and read back; CreateRole's answer has
+/// AWS's members; unparsable and unknown policy ARNs get AWS's errors.
+#[test]
+fn aws_cli_attaches_reads_and_pages_through_aws_managed_policies() {
+    let dir = test_world_dir();
+    let server = start_on(&dir);
+    let Some(aws) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let trust = format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{A}:root"}},"Action":"sts:AssumeRole"}}]}}"#
+    );
+    let created = aws
+        .run(
+            &root_a(),
+            &[
+                "iam",
+                "create-role",
+                "--role-name",
+                "lambda-exec",
+                "--assume-role-policy-document",
+                &trust,
+            ],
+        )
+        .json();
+    let created = created["Role"].as_object().unwrap();
+    assert!(!created.contains_key("MaxSessionDuration"), "{created:?}");
+    assert!(!created.contains_key("RoleLastUsed"), "{created:?}");
+    for name in [
+        "AWSLambdaExecute",
+        "ReadOnlyAccess",
+        "AmazonAPIGatewayInvokeFullAccess",
+    ] {
+        let arn = format!("arn:aws:iam::aws:policy/{name}");
+        let run = aws.run(
+            &root_a(),
+            &[
+                "iam",
+                "attach-role-policy",
+                "--role-name",
+                "lambda-exec",
+                "--policy-arn",
+                &arn,
+            ],
+        );
+        assert_eq!(run.code, 0, "{name}: {}", run.stderr);
+    }
+    let got = aws
+        .run(
+            &root_a(),
+            &["iam", "get-role", "--role-name", "lambda-exec"],
+        )
+        .json();
+    assert_eq!(got["Role"]["MaxSessionDuration"], 3600);
+
+    let policy = aws
+        .run(
+            &root_a(),
+            &[
+                "iam",
+                "get-policy",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/AWSLambdaExecute",
+            ],
+        )
+        .json();
+    let version = policy["Policy"]["DefaultVersionId"].as_str().unwrap();
+    let document = aws
+        .run(
+            &root_a(),
+            &[
+                "iam",
+                "get-policy-version",
+                "--policy-arn",
+                "arn:aws:iam::aws:policy/AWSLambdaExecute",
+                "--version-id",
+                version,
+            ],
+        )
+        .json();
+    let text = document["PolicyVersion"]["Document"].to_string();
+    assert!(text.contains("logs:*"), "{text}");
+
+    // The CLI pages through ListPolicies on its own.
+    let listed = aws
+        .run(&root_a(), &["iam", "list-policies", "--scope", "AWS"])
+        .json();
+    let policies = listed["Policies"].as_array().unwrap();
+    assert_eq!(policies.len(), 1582);
+
+    aws.run(
+        &root_a(),
+        &[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            "lambda-exec",
+            "--policy-arn",
+            "AWSLambdaExecute-is-not-an-arn",
+        ],
+    )
+    .assert_error("ValidationError", "Invalid ARN:  Could not be parsed!");
+    aws.run(
+        &root_a(),
+        &[
+            "iam",
+            "attach-role-policy",
+            "--role-name",
+            "lambda-exec",
+            "--policy-arn",
+            "arn:aws:iam::aws:policy/AWSLambdaFullAccess",
+        ],
+    )
+    .assert_error(
+        "NoSuchEntity",
+        "Policy arn:aws:iam::aws:policy/AWSLambdaFullAccess does not exist or is not attachable.",
+    );
+}

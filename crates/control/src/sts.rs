@@ -230,10 +230,16 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             "Roles may not be assumed by root accounts.",
         ));
     }
-    if arns::parse_role_arn(input.role_arn).is_none() {
-        return Err(AwsError::validation_error("Request ARN is invalid"));
-    }
     let action = "sts:AssumeRole";
+    if arns::parse_role_arn(input.role_arn).is_none() {
+        // An ARN of something else is invalid; text that is no ARN at all
+        // is answered like a role that does not exist (AWS does both).
+        return Err(if arns::has_arn_shape(input.role_arn) {
+            AwsError::validation_error("Request ARN is invalid")
+        } else {
+            denied(op, action, input.role_arn, None)
+        });
+    }
     // A role that does not exist is refused like an unauthorized one: no
     // existence leak across accounts.
     let Some(role) = op.world.role_by_arn(input.role_arn) else {
@@ -333,6 +339,7 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
         }
         seen.push(lower);
     }
+    check_transitive_tags(&input, inherited)?;
     let packed = packed_size(&input);
     if packed > 100 {
         return Err(AwsError::packed_policy_too_large(format!(
@@ -354,10 +361,14 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             }
         }
     }
-    for (key, value) in &input.tags {
-        tags.retain(|(k, _)| !k.eq_ignore_ascii_case(key));
-        tags.push(((*key).to_owned(), (*value).to_owned()));
-    }
+    // No passed tag shares a key with an inherited transitive one (checked
+    // above), so these only add.
+    tags.extend(
+        input
+            .tags
+            .iter()
+            .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+    );
     transitive.extend(input.transitive_tag_keys.iter().map(|k| (*k).to_owned()));
 
     let secret = new_secret_access_key()
@@ -406,6 +417,41 @@ fn assume_role(op: &Operation<'_>) -> Result<String, AwsError> {
             }
         },
     ))
+}
+
+/// The transitive-tag rules of role chaining (IAM User Guide, "Chaining
+/// roles with session tags"; AssumeRole's `Tags`): a tag inherited as
+/// transitive cannot be passed again, and every key named transitive must
+/// be among the passed tags. Both are `InvalidParameterValue`, in AWS's
+/// words.
+fn check_transitive_tags(
+    input: &AssumeRoleInput<'_>,
+    inherited: Option<&SessionClaims>,
+) -> Result<(), AwsError> {
+    let invalid = |message: &str| AwsError::new("InvalidParameterValue", 400, message);
+    let inherited_keys = inherited.map_or(&[][..], |claims| &claims.transitive_tag_keys[..]);
+    let overrides = input.tags.iter().any(|(key, _)| {
+        inherited_keys
+            .iter()
+            .any(|inherited| inherited.eq_ignore_ascii_case(key))
+    });
+    if overrides {
+        return Err(invalid(
+            "One of the specified transitive tag keys can't be set because it conflicts with a transitive tag key from the calling session.",
+        ));
+    }
+    let unpassed = input.transitive_tag_keys.iter().any(|transitive| {
+        !input
+            .tags
+            .iter()
+            .any(|(key, _)| key.eq_ignore_ascii_case(transitive))
+    });
+    if unpassed {
+        return Err(invalid(
+            "The specified transitive tag key must be included in the requested tags.",
+        ));
+    }
+    Ok(())
 }
 
 /// The share of the session-policy budget the request's policy, policy

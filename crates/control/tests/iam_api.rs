@@ -235,8 +235,8 @@ async fn missing_entities_answer_no_such_entity_with_aws_texts() {
     )
     .await
     .assert_error(
-        400,
-        "PolicyNotAttachable",
+        404,
+        "NoSuchEntity",
         &format!("Policy {missing} does not exist or is not attachable."),
     );
 }
@@ -557,8 +557,8 @@ async fn another_accounts_user_cannot_touch_this_accounts_entities() {
         )
         .await
         .assert_error(
-            400,
-            "PolicyNotAttachable",
+            404,
+            "NoSuchEntity",
             &format!("Policy {shared} does not exist or is not attachable."),
         );
     // Everything in A is still there.
@@ -752,10 +752,10 @@ async fn a_request_that_fails_midway_leaves_nothing_written() {
     )
     .await
     .assert_error(
-        400,
-        "PolicyNotAttachable",
+        404,
+        "NoSuchEntity",
         &format!(
-            "Policy {} does not exist or is not attachable.",
+            "Scope ARN: {} does not exist or is not attachable.",
             policy_arn("Nope")
         ),
     );
@@ -1226,4 +1226,276 @@ async fn trust_policy_principals_are_kept_by_unique_id_and_name_only_existing_en
         url_decode(&shown.get("AssumeRolePolicyDocument")),
         trust(&alice_id)
     );
+}
+
+#[tokio::test]
+async fn every_embedded_aws_managed_policy_is_attachable_readable_and_evaluated() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    root.iam(
+        "CreateRole",
+        &[
+            ("RoleName", "lambda"),
+            ("AssumeRolePolicyDocument", TRUST_A),
+        ],
+    )
+    .await
+    .ok();
+    let wanted = [
+        "arn:aws:iam::aws:policy/AWSLambdaExecute",
+        "arn:aws:iam::aws:policy/ReadOnlyAccess",
+        "arn:aws:iam::aws:policy/AmazonAPIGatewayInvokeFullAccess",
+    ];
+    for arn in wanted {
+        root.iam(
+            "AttachRolePolicy",
+            &[("RoleName", "lambda"), ("PolicyArn", arn)],
+        )
+        .await
+        .ok();
+    }
+    let attached = root
+        .iam("ListAttachedRolePolicies", &[("RoleName", "lambda")])
+        .await;
+    attached.ok();
+    assert_eq!(attached.texts("PolicyArn"), wanted);
+
+    let got = root
+        .iam(
+            "GetPolicy",
+            &[("PolicyArn", "arn:aws:iam::aws:policy/AWSLambdaExecute")],
+        )
+        .await;
+    got.ok();
+    assert_eq!(got.get("PolicyName"), "AWSLambdaExecute");
+    assert_eq!(got.get("Arn"), "arn:aws:iam::aws:policy/AWSLambdaExecute");
+    assert_eq!(got.get("AttachmentCount"), "1");
+    let id = got.get("PolicyId");
+    assert!(id.starts_with("ANPA") && id.len() == 21, "{id}");
+    let version = got.get("DefaultVersionId");
+    let document = root
+        .iam(
+            "GetPolicyVersion",
+            &[
+                ("PolicyArn", "arn:aws:iam::aws:policy/AWSLambdaExecute"),
+                ("VersionId", &version),
+            ],
+        )
+        .await;
+    document.ok();
+    let text = url_decode(&document.get("Document"));
+    assert!(text.contains(r#""logs:*""#), "{text}");
+    assert!(text.contains(r#""s3:GetObject""#), "{text}");
+
+    // Evaluation uses the documents: a user with ReadOnlyAccess alone may
+    // read IAM but not change it.
+    root.iam("CreateUser", &[("UserName", "reader")]).await.ok();
+    root.iam(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "reader"),
+            ("PolicyArn", "arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        ],
+    )
+    .await
+    .ok();
+    let key = root.iam("CreateAccessKey", &[("UserName", "reader")]).await;
+    key.ok();
+    let reader = gw.client(&key.get("AccessKeyId"), &key.get("SecretAccessKey"));
+    reader.iam("GetRole", &[("RoleName", "lambda")]).await.ok();
+    let denied = reader.iam("CreateUser", &[("UserName", "eve")]).await;
+    assert_eq!(denied.status, 403, "{}", denied.body);
+    assert_eq!(denied.text("Code").as_deref(), Some("AccessDenied"));
+}
+
+#[tokio::test]
+async fn list_policies_with_scope_aws_pages_through_every_aws_managed_policy() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let mut names: Vec<String> = Vec::new();
+    let mut marker: Option<String> = None;
+    let mut pages = 0;
+    loop {
+        let mut params = vec![("Scope", "AWS".to_owned()), ("MaxItems", "500".to_owned())];
+        if let Some(marker) = &marker {
+            params.push(("Marker", marker.clone()));
+        }
+        let params: Vec<(&str, &str)> = params.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = root.iam("ListPolicies", &params).await;
+        page.ok();
+        pages += 1;
+        let arns = page.texts("Arn");
+        assert!(
+            arns.iter()
+                .all(|a| a.starts_with("arn:aws:iam::aws:policy/"))
+        );
+        names.extend(page.texts("PolicyName"));
+        if page.get("IsTruncated") == "false" {
+            break;
+        }
+        marker = Some(page.get("Marker"));
+        assert!(pages < 10, "too many pages");
+    }
+    assert_eq!(pages, 4);
+    assert_eq!(names.len(), 1582);
+    let mut unique = names.clone();
+    unique.sort_by_key(|n| n.to_lowercase());
+    unique.dedup();
+    assert_eq!(unique, names, "pages are in name order without repeats");
+    for name in ["AWSLambdaExecute", "ReadOnlyAccess", "AdministratorAccess"] {
+        assert!(names.iter().any(|n| n == name), "{name}");
+    }
+}
+
+#[tokio::test]
+async fn an_unparsable_policy_arn_is_a_validation_error_in_aws_words() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let text = "Invalid ARN:  Could not be parsed!";
+    root.iam(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "ops"),
+            ("PolicyArn", "ReadOnlyAccess-not-an-arn"),
+        ],
+    )
+    .await
+    .assert_error(400, "ValidationError", text);
+    root.iam(
+        "GetPolicy",
+        &[("PolicyArn", "arn:aws:iam::aws-ReadOnlyAccess")],
+    )
+    .await
+    .assert_error(400, "ValidationError", text);
+    root.iam(
+        "PutUserPermissionsBoundary",
+        &[
+            ("UserName", "ops"),
+            ("PermissionsBoundary", "policy/ReadOnlyAccess"),
+        ],
+    )
+    .await
+    .assert_error(400, "ValidationError", text);
+    // An ARN that parses but names no policy is not valid, not unparsable.
+    root.iam(
+        "AttachUserPolicy",
+        &[
+            ("UserName", "ops"),
+            ("PolicyArn", "arn:aws:s3:::some-bucket"),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "InvalidInput",
+        "ARN arn:aws:s3:::some-bucket is not valid.",
+    );
+    let attached = root
+        .iam("ListAttachedUserPolicies", &[("UserName", "ops")])
+        .await;
+    assert!(attached.texts("PolicyArn").is_empty());
+}
+
+#[tokio::test]
+async fn attaching_a_missing_aws_policy_is_no_such_entity_and_a_service_role_policy_is_not_attachable()
+ {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let missing = "arn:aws:iam::aws:policy/service-role/ConfigRole";
+    root.iam(
+        "AttachRolePolicy",
+        &[("RoleName", "deployer"), ("PolicyArn", missing)],
+    )
+    .await
+    .assert_error(
+        404,
+        "NoSuchEntity",
+        &format!("Policy {missing} does not exist or is not attachable."),
+    );
+    root.iam(
+        "AttachRolePolicy",
+        &[
+            ("RoleName", "deployer"),
+            (
+                "PolicyArn",
+                "arn:aws:iam::aws:policy/aws-service-role/APIGatewayServiceRolePolicy",
+            ),
+        ],
+    )
+    .await
+    .assert_error(
+        400,
+        "PolicyNotAttachable",
+        "Cannot attach a Service Role Policy to a Customer Role.",
+    );
+    root.iam(
+        "PutRolePermissionsBoundary",
+        &[("RoleName", "deployer"), ("PermissionsBoundary", missing)],
+    )
+    .await
+    .assert_error(
+        404,
+        "NoSuchEntity",
+        &format!("Scope ARN: {missing} does not exist or is not attachable."),
+    );
+    let attached = root
+        .iam("ListAttachedRolePolicies", &[("RoleName", "deployer")])
+        .await;
+    assert!(attached.texts("PolicyArn").is_empty());
+}
+
+#[tokio::test]
+async fn each_role_operation_answers_with_the_members_aws_returns_for_it() {
+    let gw = gateway().await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let boundary = "arn:aws:iam::aws:policy/ReadOnlyAccess";
+    let created = root
+        .iam(
+            "CreateRole",
+            &[
+                ("RoleName", "shaped"),
+                ("AssumeRolePolicyDocument", TRUST_A),
+                ("Description", "shapes"),
+                ("MaxSessionDuration", "7200"),
+                ("PermissionsBoundary", boundary),
+                ("Tags.member.1.Key", "team"),
+                ("Tags.member.1.Value", "iam"),
+            ],
+        )
+        .await;
+    created.ok();
+    // CreateRole: what was given, but neither MaxSessionDuration nor
+    // RoleLastUsed.
+    assert_eq!(created.get("Description"), "shapes");
+    assert_eq!(created.get("PermissionsBoundaryArn"), boundary);
+    assert_eq!(created.texts("Key"), ["team"]);
+    assert!(
+        !created.body.contains("MaxSessionDuration"),
+        "{}",
+        created.body
+    );
+    assert!(!created.body.contains("RoleLastUsed"), "{}", created.body);
+
+    // GetRole: everything, RoleLastUsed empty for a role never used.
+    let got = root.iam("GetRole", &[("RoleName", "shaped")]).await;
+    got.ok();
+    assert_eq!(got.get("MaxSessionDuration"), "7200");
+    assert_eq!(got.get("PermissionsBoundaryArn"), boundary);
+    assert_eq!(got.texts("Key"), ["team"]);
+    assert!(
+        got.body.contains("<RoleLastUsed/>") || got.body.contains("<RoleLastUsed></RoleLastUsed>"),
+        "{}",
+        got.body
+    );
+
+    // ListRoles: MaxSessionDuration, but no boundary, tags or RoleLastUsed.
+    let listed = root
+        .iam("ListRoles", &[("PathPrefix", "/"), ("MaxItems", "100")])
+        .await;
+    listed.ok();
+    assert_eq!(listed.texts("RoleName"), ["deployer", "shaped"]);
+    assert_eq!(listed.texts("MaxSessionDuration"), ["3600", "7200"]);
+    for absent in ["PermissionsBoundary", "Tags", "RoleLastUsed"] {
+        assert!(!listed.body.contains(absent), "{absent}: {}", listed.body);
+    }
 }

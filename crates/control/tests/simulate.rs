@@ -66,6 +66,27 @@ fn within(text: &str, tag: &str) -> Vec<String> {
     .texts(tag)
 }
 
+/// The reply without the per-resource parts (`EvalDecisionDetails`,
+/// `ResourceSpecificResults`), which repeat the top-level result for a
+/// single resource; `each_named_resource_gets_its_own_result_details`
+/// checks them.
+fn top_level(reply: Reply) -> Reply {
+    let mut body = String::new();
+    let mut rest = reply.body.as_str();
+    while let Some(start) = rest.find("<EvalDecisionDetails/>") {
+        body.push_str(&rest[..start]);
+        let end = rest
+            .find("</ResourceSpecificResults>")
+            .unwrap_or_else(|| panic!("no ResourceSpecificResults in {}", reply.body));
+        rest = &rest[end + "</ResourceSpecificResults>".len()..];
+    }
+    body.push_str(rest);
+    Reply {
+        status: reply.status,
+        body,
+    }
+}
+
 async fn simulate_alice(gw: &Gateway, action: &str, resource: &str) -> Reply {
     let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
     let reply = root
@@ -79,7 +100,7 @@ async fn simulate_alice(gw: &Gateway, action: &str, resource: &str) -> Reply {
         )
         .await;
     reply.ok();
-    reply
+    top_level(reply)
 }
 
 #[tokio::test]
@@ -103,7 +124,7 @@ async fn a_user_policy_allows_and_the_statement_is_located() {
     );
     assert_eq!(within(result, "EvalDecision"), ["allowed"]);
     assert_eq!(within(result, "SourcePolicyId"), ["reads"]);
-    assert_eq!(within(result, "SourcePolicyType"), ["user"]);
+    assert_eq!(within(result, "SourcePolicyType"), ["IAM Policy"]);
     let start = READS.find("[{").unwrap() + 2;
     let end = READS.rfind("}]").unwrap() + 1;
     assert_eq!(
@@ -118,7 +139,7 @@ async fn a_user_policy_allows_and_the_statement_is_located() {
     let reply = simulate_alice(&gw, "s3:ListBucket", "arn:aws:s3:::bucket").await;
     assert_eq!(reply.get("EvalDecision"), "allowed");
     assert_eq!(reply.texts("SourcePolicyId"), ["list"]);
-    assert_eq!(reply.texts("SourcePolicyType"), ["group"]);
+    assert_eq!(reply.texts("SourcePolicyType"), ["IAM Policy"]);
 }
 
 #[tokio::test]
@@ -140,7 +161,7 @@ async fn an_explicit_deny_lists_only_the_deny_statement() {
     let reply = simulate_alice(&gw, "s3:GetObject", "arn:aws:s3:::bucket/secret/k").await;
     assert_eq!(reply.get("EvalDecision"), "explicitDeny");
     assert_eq!(reply.texts("SourcePolicyId"), ["guard"]);
-    assert_eq!(reply.texts("SourcePolicyType"), ["user"]);
+    assert_eq!(reply.texts("SourcePolicyType"), ["IAM Policy"]);
     let start = GUARD.find("[{").unwrap() + 2;
     assert_eq!(reply.texts("Column")[0], start.to_string());
 }
@@ -174,15 +195,27 @@ async fn several_actions_and_resources_default_and_policy_inputs() {
             ],
         )
         .await;
+    let scoped = top_level(scoped);
     assert_eq!(scoped.get("EvalDecision"), "allowed");
-    assert_eq!(scoped.texts("SourcePolicyType"), ["role"]);
+    assert_eq!(scoped.texts("SourcePolicyType"), ["IAM Policy"]);
     assert_eq!(within(&results[0], "EvalResourceName"), ["*"]);
     // The default resource `*` is matched literally: a statement scoped to
     // `bucket/*` does not apply to it.
     assert_eq!(within(&results[0], "EvalDecision"), ["implicitDeny"]);
     assert_eq!(within(&results[1], "EvalDecision"), ["allowed"]);
     assert_eq!(within(&results[1], "SourcePolicyId"), ["PolicyInputList.1"]);
-    assert_eq!(within(&results[1], "SourcePolicyType"), ["none"]);
+    assert_eq!(within(&results[1], "SourcePolicyType"), ["IAM Policy"]);
+    // For all resources (`*`) AWS returns no per-resource details.
+    assert!(
+        !reply.body.contains("EvalDecisionDetails"),
+        "{}",
+        reply.body
+    );
+    assert!(
+        !reply.body.contains("ResourceSpecificResults"),
+        "{}",
+        reply.body
+    );
 }
 
 #[tokio::test]
@@ -209,14 +242,16 @@ async fn a_custom_policy_is_simulated_with_context_entries() {
     ]);
     let reply = root.iam("SimulateCustomPolicy", &with_ip).await;
     reply.ok();
+    let reply = top_level(reply);
     assert!(reply.body.contains("<SimulateCustomPolicyResult>"));
     assert_eq!(reply.get("EvalDecision"), "allowed");
     assert_eq!(reply.texts("SourcePolicyId"), ["PolicyInputList.1"]);
-    assert_eq!(reply.texts("SourcePolicyType"), ["none"]);
+    assert_eq!(reply.texts("SourcePolicyType"), ["IAM Policy"]);
     assert!(reply.body.contains("<MissingContextValues/>"));
 
     let reply = root.iam("SimulateCustomPolicy", &base).await;
     reply.ok();
+    let reply = top_level(reply);
     assert_eq!(reply.get("EvalDecision"), "implicitDeny");
     assert_eq!(
         reply.texts("MissingContextValues"),
@@ -349,5 +384,104 @@ async fn callers_without_permission_are_denied() {
         404,
         "NoSuchEntity",
         &format!("Entity {missing} does not exist."),
+    );
+}
+
+#[tokio::test]
+async fn each_named_resource_gets_its_own_result_details() {
+    let gw = Gateway::start(WORLD).await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let resource_policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":"*","Action":"s3:GetObject","Resource":"arn:aws:s3:::bucket/locked/*"}]}"#;
+    let reply = root
+        .iam(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", READS),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ResourceArns.member.1", "arn:aws:s3:::bucket/a.txt"),
+                ("ResourceArns.member.2", "arn:aws:s3:::bucket/locked/b.txt"),
+                ("ResourcePolicy", resource_policy),
+                ("CallerArn", &alice()),
+            ],
+        )
+        .await;
+    reply.ok();
+    let results = results(&reply);
+    assert_eq!(results.len(), 2);
+    for (result, resource, decision, source_type) in [
+        (
+            &results[0],
+            "arn:aws:s3:::bucket/a.txt",
+            "allowed",
+            "IAM Policy",
+        ),
+        (
+            &results[1],
+            "arn:aws:s3:::bucket/locked/b.txt",
+            "explicitDeny",
+            "Resource Policy",
+        ),
+    ] {
+        assert_eq!(within(result, "EvalResourceName"), [resource, resource]);
+        assert_eq!(within(result, "EvalDecision"), [decision]);
+        assert_eq!(within(result, "EvalResourceDecision"), [decision]);
+        // Within one account the details are present and empty.
+        assert!(result.contains("<EvalDecisionDetails/>"), "{result}");
+        let specific = result
+            .split("<ResourceSpecificResults><member>")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no ResourceSpecificResults in {result}"));
+        assert_eq!(within(specific, "SourcePolicyType"), [source_type]);
+        assert_eq!(
+            within(result, "SourcePolicyType"),
+            [source_type, source_type],
+            "{result}"
+        );
+    }
+    let denied = &results[1];
+    assert_eq!(
+        within(denied, "SourcePolicyId"),
+        ["ResourcePolicy", "ResourcePolicy"]
+    );
+}
+
+#[tokio::test]
+async fn a_permissions_boundary_reports_its_own_verdict_per_result() {
+    let gw = Gateway::start(WORLD).await;
+    let root = gw.client("AKIAROOTAAAAAAAAAAAA", "root-secret-a");
+    let everything_s3 = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}"#;
+    let reply = root
+        .iam(
+            "SimulateCustomPolicy",
+            &[
+                ("PolicyInputList.member.1", everything_s3),
+                ("PermissionsBoundaryPolicyInputList.member.1", READS),
+                ("ActionNames.member.1", "s3:GetObject"),
+                ("ActionNames.member.2", "s3:PutObject"),
+                ("ResourceArns.member.1", "arn:aws:s3:::bucket/a.txt"),
+            ],
+        )
+        .await;
+    reply.ok();
+    let results = results(&reply);
+    assert_eq!(results.len(), 2);
+    assert_eq!(within(&results[0], "EvalDecision"), ["allowed"]);
+    assert_eq!(
+        within(&results[0], "AllowedByPermissionsBoundary"),
+        ["true", "true"],
+        "top level and per resource"
+    );
+    assert_eq!(within(&results[1], "EvalDecision"), ["implicitDeny"]);
+    assert_eq!(
+        within(&results[1], "AllowedByPermissionsBoundary"),
+        ["false", "false"]
+    );
+
+    // Without a boundary there is no boundary detail.
+    let reply = simulate_alice(&gw, "s3:GetObject", "arn:aws:s3:::bucket/a.txt").await;
+    assert!(
+        !reply.body.contains("PermissionsBoundaryDecisionDetail"),
+        "{}",
+        reply.body
     );
 }

@@ -32,6 +32,18 @@ pub fn assumed_role_arn(account: &str, role_name: &str, session_name: &str) -> S
     format!("arn:aws:sts::{account}:assumed-role/{role_name}/{session_name}")
 }
 
+/// Whether `text` has an ARN's six colon-separated parts
+/// (`arn:partition:service:region:account:resource`, partition and service
+/// not empty), whatever it names. AWS answers differently for text that is
+/// no ARN at all and for an ARN of the wrong kind.
+pub fn has_arn_shape(text: &str) -> bool {
+    let mut parts = text.splitn(6, ':');
+    parts.next() == Some("arn")
+        && parts.next().is_some_and(|partition| !partition.is_empty())
+        && parts.next().is_some_and(|service| !service.is_empty())
+        && parts.count() == 3
+}
+
 /// The parts of an IAM role ARN: account, path and name.
 pub fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
@@ -51,6 +63,19 @@ pub fn parse_role_arn(arn: &str) -> Option<(&str, &str, &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn arn_shape_needs_six_parts_with_partition_and_service() {
+        assert!(has_arn_shape("arn:aws:iam::123456789012:role/r"));
+        assert!(has_arn_shape("arn:aws:s3:::bucket/key:with:colons"));
+        assert!(has_arn_shape(
+            "arn:aws:acm:us-east-1:123456789012:certificate/x"
+        ));
+        assert!(!has_arn_shape("arn:aws:iam:123456789012:role/r"));
+        assert!(!has_arn_shape("arn::iam::123456789012:role/r"));
+        assert!(!has_arn_shape("ReadOnlyAccess"));
+        assert!(!has_arn_shape("aws:iam::123456789012:role/r:x"));
+    }
 
     #[test]
     fn principal_arns_follow_aws_formats() {

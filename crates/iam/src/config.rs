@@ -59,7 +59,7 @@ use iamgate_policy::{PolicyDocument, PolicyKind, ValidationError};
 
 use crate::arns;
 use crate::ids::{IdKind, RandomUnavailable, new_id};
-use crate::managed::aws_managed_policies;
+use crate::managed::{aws_managed_policies, aws_managed_policy_index};
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, ManagedPolicyRecord,
     PolicyVersionRecord, RoleRecord, SecretText, Tag, Timestamp, UserRecord,
@@ -383,7 +383,6 @@ struct Checker {
     decoder: Decoder,
     /// Access key id → path of its first declaration (ids are global).
     access_keys: HashMap<String, String>,
-    aws_policy_arns: Vec<String>,
 }
 
 /// Per-account names declared so far, lower-cased → (declared name, path).
@@ -414,7 +413,6 @@ impl std::ops::DerefMut for Checker {
 
 impl Checker {
     fn world(&mut self, root: &Node, other_sections: &[&str]) -> WorldConfig {
-        self.aws_policy_arns = aws_managed_policies().iter().map(|p| p.arn()).collect();
         let mut allowed = vec!["accounts"];
         allowed.extend_from_slice(other_sections);
         let mut accounts = Vec::new();
@@ -901,7 +899,7 @@ impl Checker {
         let reference = self.text(node, path)?;
         let found = if reference.starts_with("arn:") {
             let own = declared.policies.values().any(|(_, arn)| *arn == reference);
-            (own || self.aws_policy_arns.contains(&reference)).then(|| reference.clone())
+            (own || aws_managed_policy_index(&reference).is_some()).then(|| reference.clone())
         } else {
             declared
                 .policies
@@ -1220,7 +1218,7 @@ impl Checker {
 /// (they exist in every deployment, whatever the file says).
 pub fn aws_managed_policy_records() -> Vec<AnyRecord> {
     aws_managed_policies()
-        .into_iter()
+        .cloned()
         .map(AnyRecord::from)
         .collect()
 }

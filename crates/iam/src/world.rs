@@ -31,7 +31,9 @@ use iamgate_sigv4::{CredentialError, CredentialProvider, ResolvedCredential, Sec
 
 use crate::arns;
 use crate::ids::IdKind;
-use crate::managed::aws_managed_policies;
+use crate::managed::{
+    aws_managed_policies, aws_managed_policy_at, aws_managed_policy_count, aws_managed_policy_index,
+};
 use crate::principal_ids::{PrincipalIds, user_or_role_of};
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, InlinePolicies,
@@ -164,7 +166,9 @@ pub struct World {
     users: imbl::OrdMap<NameKey, Arc<UserEntry>>,
     groups: imbl::OrdMap<NameKey, Arc<GroupEntry>>,
     roles: imbl::OrdMap<NameKey, Arc<RoleEntry>>,
-    /// By ARN: the embedded AWS-managed policies and every stored one.
+    /// By ARN: every stored managed policy. The embedded AWS-managed ones
+    /// are not copied in: they are looked up (and compiled) on first use,
+    /// once per process, behind the stored ones (see [`embedded_policy`]).
     policies: imbl::OrdMap<String, Arc<PolicyEntry>>,
     /// The ARN of each stored managed policy, by store address.
     policy_arns: imbl::OrdMap<NameKey, String>,
@@ -202,31 +206,23 @@ fn no_policies() -> Arc<CompiledPolicies> {
     EMPTY.get_or_init(Arc::default).clone()
 }
 
-/// The embedded AWS-managed policies, parsed and compiled once per process
-/// and shared by every world.
-struct Embedded {
-    policies: imbl::OrdMap<String, Arc<PolicyEntry>>,
-    problems: imbl::OrdMap<Subject, Vec<String>>,
-}
-
-fn embedded() -> &'static Embedded {
-    static EMBEDDED: OnceLock<Embedded> = OnceLock::new();
-    EMBEDDED.get_or_init(|| {
-        let mut embedded = Embedded {
-            policies: imbl::OrdMap::new(),
-            problems: imbl::OrdMap::new(),
-        };
-        for record in aws_managed_policies() {
-            let (arn, entry, problems) = policy_entry(record);
-            if !problems.is_empty() {
-                embedded
-                    .problems
-                    .insert(Subject::Policy(arn.clone()), problems);
-            }
-            embedded.policies.insert(arn, entry);
-        }
-        embedded
-    })
+/// An embedded AWS-managed policy's entry, parsed and compiled the first
+/// time anything asks for it and then shared by every world of the
+/// process: of some 1,600 policies a deployment uses a handful, so none is
+/// parsed before it is needed. A document that does not parse grants
+/// nothing (a test checks that every embedded one parses).
+fn embedded_policy(arn: &str) -> Option<&'static Arc<PolicyEntry>> {
+    static ENTRIES: OnceLock<Vec<OnceLock<Arc<PolicyEntry>>>> = OnceLock::new();
+    let index = aws_managed_policy_index(arn)?;
+    let record = aws_managed_policy_at(index)?;
+    let slot = ENTRIES
+        .get_or_init(|| {
+            std::iter::repeat_with(OnceLock::new)
+                .take(aws_managed_policy_count())
+                .collect()
+        })
+        .get(index)?;
+    Some(slot.get_or_init(|| policy_entry(record.clone()).1))
 }
 
 /// A managed policy's entry, with what is wrong with it.
@@ -341,7 +337,6 @@ impl World {
     }
 
     fn with_sealer(sealer: Option<Arc<TokenSealer>>) -> World {
-        let embedded = embedded();
         World {
             accounts: imbl::OrdSet::new(),
             interned: imbl::OrdSet::new(),
@@ -349,17 +344,17 @@ impl World {
             users: imbl::OrdMap::new(),
             groups: imbl::OrdMap::new(),
             roles: imbl::OrdMap::new(),
-            policies: embedded.policies.clone(),
+            policies: imbl::OrdMap::new(),
             policy_arns: imbl::OrdMap::new(),
             ids: imbl::OrdMap::new(),
             inline_sets: imbl::OrdMap::new(),
             sealer,
-            problems: embedded.problems.clone(),
+            problems: imbl::OrdMap::new(),
         }
     }
 
     /// Builds the snapshot. The embedded AWS-managed policies are always
-    /// present; records of account `aws` replace them by ARN. `unseal` turns
+    /// present; records of account `aws` take their place by ARN. `unseal` turns
     /// a stored secret into the secret access key (the store's cipher lives
     /// with the caller); keys whose secret does not unseal sign nothing.
     /// Without a `sealer`, temporary credentials are refused.
@@ -534,19 +529,8 @@ impl World {
     /// Drops a stored managed policy; an AWS-managed one falls back to the
     /// embedded version, as a full build would have it.
     fn remove_policy(&mut self, arn: &str) {
-        let embedded = embedded();
-        let subject = Subject::Policy(arn.to_owned());
-        match embedded.policies.get(arn) {
-            Some(entry) => {
-                self.policies.insert(arn.to_owned(), entry.clone());
-                let problems = embedded.problems.get(&subject).cloned().unwrap_or_default();
-                self.set_problems(subject, problems);
-            }
-            None => {
-                self.policies.remove(arn);
-                self.problems.remove(&subject);
-            }
-        }
+        self.policies.remove(arn);
+        self.problems.remove(&Subject::Policy(arn.to_owned()));
     }
 
     /// The compiled set of `inline` for a new holder named `owner`: the
@@ -629,7 +613,7 @@ impl World {
 
     /// The shared compiled set of a managed policy, if it exists.
     fn managed(&self, arn: &str) -> Option<&Arc<CompiledPolicies>> {
-        self.policies.get(arn).map(|policy| &policy.compiled)
+        self.managed_policy(arn).map(|policy| &policy.compiled)
     }
 
     /// Inline, then attached: an identity's own policies.
@@ -728,7 +712,7 @@ impl World {
         let missing_policies =
             |owner: String, arns: &mut dyn Iterator<Item = &String>, out: &mut Vec<String>| {
                 for arn in arns {
-                    if !self.policies.contains_key(arn) {
+                    if !self.managed_policy_exists(arn) {
                         out.push(format!("{owner}: attached policy {arn} does not exist"));
                     }
                 }
@@ -898,15 +882,32 @@ impl World {
         self
     }
 
-    /// A managed policy (customer or AWS) by ARN.
+    /// A managed policy (customer or AWS) by ARN. An AWS-managed one is
+    /// parsed and compiled on its first lookup.
     pub fn managed_policy(&self, arn: &str) -> Option<&Arc<PolicyEntry>> {
-        self.policies.get(arn)
+        self.policies.get(arn).or_else(|| embedded_policy(arn))
     }
 
-    /// Every managed policy of the snapshot (customer-managed of all
-    /// accounts and AWS-managed), in no particular order.
-    pub fn managed_policies(&self) -> impl Iterator<Item = &Arc<PolicyEntry>> {
-        self.policies.values()
+    /// Whether a managed policy exists, without compiling it.
+    pub fn managed_policy_exists(&self, arn: &str) -> bool {
+        self.policies.contains_key(arn) || aws_managed_policy_index(arn).is_some()
+    }
+
+    /// The records of the AWS-managed policies (account `aws`): the
+    /// embedded ones and any stored in their place, in ARN order. Nothing
+    /// is compiled.
+    pub fn aws_managed_policy_records(&self) -> impl Iterator<Item = &ManagedPolicyRecord> {
+        let stored = self
+            .policies
+            .values()
+            .map(|entry| &entry.record)
+            .filter(|record| record.account == crate::managed::AWS_ACCOUNT);
+        let embedded = aws_managed_policies()
+            .map(|record| -> &ManagedPolicyRecord { record })
+            .filter(|record| !self.policies.contains_key(&record.arn()));
+        let mut all: Vec<&ManagedPolicyRecord> = stored.chain(embedded).collect();
+        all.sort_by_cached_key(|record| record.arn());
+        all.into_iter()
     }
 
     /// The account an access key belongs to (GetAccessKeyInfo), whatever

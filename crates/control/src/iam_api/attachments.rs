@@ -26,7 +26,7 @@ fn read<'a>(
 ) -> Result<(&'a str, &'a str), AwsError> {
     let mut input = Input::new(op);
     let name = input.name(name_param, name_max, true);
-    let arn = input.arn("PolicyArn", true);
+    let arn = input.policy_arn("PolicyArn", true);
     input.finish()?;
     Ok((name.unwrap_or_default(), arn.unwrap_or_default()))
 }

@@ -5,7 +5,7 @@ use iamgate_iam::{RoleRecord, UserRecord};
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;
 
-use super::entities::{Named, find_attachable_policy, policy_arn, target_with};
+use super::entities::{Named, find_boundary_policy, policy_arn, target_with};
 use super::input::Input;
 use super::respond_empty;
 use super::storage::{self, Plan, commit};
@@ -31,7 +31,7 @@ impl Bounded for RoleRecord {
 pub(super) async fn put<R: Bounded>(op: &Operation<'_>, action: &str) -> Result<String, AwsError> {
     let mut input = Input::new(op);
     let name = input.name(R::NAME_PARAM, R::NAME_MAX, true);
-    let arn = input.arn("PermissionsBoundary", true);
+    let arn = input.policy_arn("PermissionsBoundary", true);
     input.finish()?;
     let (name, arn) = (name.unwrap_or_default(), arn.unwrap_or_default());
     commit(op, || async move {
@@ -39,7 +39,7 @@ pub(super) async fn put<R: Bounded>(op: &Operation<'_>, action: &str) -> Result<
             c.with_key("iam:PermissionsBoundary", arn)
         })
         .await?;
-        let policy = find_attachable_policy(op, arn).await?;
+        let policy = find_boundary_policy(op, arn).await?;
         let mut record = entity.record.clone();
         *record.boundary_mut() = Some(policy_arn(policy.record()));
         let batch = storage::put(WriteBatch::new(), &record, Expect::Version(entity.version))?;

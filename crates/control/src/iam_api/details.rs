@@ -217,10 +217,9 @@ pub(super) async fn get(op: &Operation<'_>) -> Result<String, AwsError> {
     if filtered && filters.contains(&"AWSManagedPolicy") {
         policies.extend(
             op.world
-                .managed_policies()
-                .filter(|p| p.record.account == iamgate_iam::AWS_ACCOUNT)
-                .filter(|p| usage.contains_key(&policy_arn(&p.record)))
-                .map(|p| p.record.clone()),
+                .aws_managed_policy_records()
+                .filter(|p| usage.contains_key(&policy_arn(p)))
+                .cloned(),
         );
     }
     policies.sort_by_key(policy_arn);

@@ -198,9 +198,10 @@ pub(super) fn policy_not_found(arn: &str) -> AwsError {
     AwsError::no_such_entity(format!("Policy {arn} was not found."))
 }
 
-/// `Policy <arn> does not exist or is not attachable.`
+/// `NoSuchEntity` (404) `Policy <arn> does not exist or is not attachable.`:
+/// AWS's answer to attaching a policy the caller's account cannot see.
 pub(super) fn not_attachable(arn: &str) -> AwsError {
-    AwsError::policy_not_attachable(format!("Policy {arn} does not exist or is not attachable."))
+    AwsError::no_such_entity(format!("Policy {arn} does not exist or is not attachable."))
 }
 
 /// A managed policy an ARN names, as far as the caller's account can see:
@@ -249,15 +250,36 @@ pub(super) async fn find_policy(
         .map(PolicyRef::Local))
 }
 
-/// The managed policy an attach or boundary names; AWS's `PolicyNotAttachable`
-/// when the caller's account cannot see it.
+/// The managed policy an Attach*Policy names: `NoSuchEntity` when the
+/// caller's account cannot see it; `PolicyNotAttachable` for a service-linked
+/// role's policy (`/aws-service-role/`), which only AWS attaches.
 pub(super) async fn find_attachable_policy(
     op: &Operation<'_>,
     arn: &str,
 ) -> Result<PolicyRef, AwsError> {
-    find_policy(op, arn)
+    let policy = find_policy(op, arn)
         .await?
-        .ok_or_else(|| not_attachable(arn))
+        .ok_or_else(|| not_attachable(arn))?;
+    let record = policy.record();
+    if record.account == iamgate_iam::AWS_ACCOUNT && record.path.starts_with("/aws-service-role/") {
+        return Err(AwsError::policy_not_attachable(
+            "Cannot attach a Service Role Policy to a Customer Role.",
+        ));
+    }
+    Ok(policy)
+}
+
+/// The managed policy a permissions boundary names; `NoSuchEntity` with
+/// AWS's `Scope ARN: …` sentence when the caller's account cannot see it.
+pub(super) async fn find_boundary_policy(
+    op: &Operation<'_>,
+    arn: &str,
+) -> Result<PolicyRef, AwsError> {
+    find_policy(op, arn).await?.ok_or_else(|| {
+        AwsError::no_such_entity(format!(
+            "Scope ARN: {arn} does not exist or is not attachable."
+        ))
+    })
 }
 
 /// The ARN of a managed policy record.

@@ -80,6 +80,8 @@ pub(super) struct Input<'a> {
     violations: Violations,
     /// Members whose value failed only IAM's name pattern.
     bad_names: Vec<String>,
+    /// A policy ARN that is no ARN at all.
+    unparsable_arn: bool,
 }
 
 impl<'a> Input<'a> {
@@ -88,6 +90,7 @@ impl<'a> Input<'a> {
             root: op.params.root(),
             violations: Violations::new(),
             bad_names: Vec::new(),
+            unparsable_arn: false,
         }
     }
 
@@ -177,6 +180,14 @@ impl<'a> Input<'a> {
     pub(super) fn arn(&mut self, param: &str, required: bool) -> Option<&'a str> {
         let value = self.read(param, required)?;
         self.violations.length(&lower_camel(param), value, 20, 2048);
+        Some(value)
+    }
+
+    /// A managed policy's ARN (`PolicyArn`, `PermissionsBoundary`): an
+    /// ARN parameter that must at least parse as an ARN.
+    pub(super) fn policy_arn(&mut self, param: &str, required: bool) -> Option<&'a str> {
+        let value = self.arn(param, required)?;
+        self.unparsable_arn |= !iamgate_iam::arns::has_arn_shape(value);
         Some(value)
     }
 
@@ -350,10 +361,16 @@ impl<'a> Input<'a> {
     /// then IAM's own text for a name with characters it does not allow.
     pub(super) fn finish(self) -> Result<(), AwsError> {
         self.violations.into_result()?;
-        match self.bad_names.first() {
-            Some(member) => Err(invalid_name(member)),
-            None => Ok(()),
+        if let Some(member) = self.bad_names.first() {
+            return Err(invalid_name(member));
         }
+        if self.unparsable_arn {
+            // Two spaces, as AWS writes it.
+            return Err(AwsError::validation_error(
+                "Invalid ARN:  Could not be parsed!",
+            ));
+        }
+        Ok(())
     }
 }
 

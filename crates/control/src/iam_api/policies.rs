@@ -83,7 +83,7 @@ fn aws_managed(arn: &str) -> AwsError {
 }
 
 fn read_arn<'a>(input: &mut Input<'a>) -> Option<&'a str> {
-    input.arn("PolicyArn", true)
+    input.policy_arn("PolicyArn", true)
 }
 
 /// The policy `arn` after authorizing `action` on it; `NoSuchEntity` if
@@ -207,11 +207,12 @@ pub(super) async fn list(op: &Operation<'_>) -> Result<String, AwsError> {
         );
     }
     if scope != "Local" {
+        // Filtered before copying: the AWS-managed policies are many.
         let mut aws: Vec<ManagedPolicyRecord> = op
             .world
-            .managed_policies()
-            .filter(|p| p.record.account == iamgate_iam::AWS_ACCOUNT)
-            .map(|p| p.record.clone())
+            .aws_managed_policy_records()
+            .filter(|p| prefix.is_none_or(|prefix| p.path.starts_with(prefix)))
+            .cloned()
             .collect();
         aws.sort_by_key(|p| p.key());
         policies.extend(aws);

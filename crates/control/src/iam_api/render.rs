@@ -53,14 +53,27 @@ pub(super) fn group(w: &mut XmlWriter, group: &GroupRecord) {
     created(w, "CreateDate", group.created_at);
 }
 
-/// Members of `Role`; `full` adds the boundary, tags and `RoleLastUsed`
-/// (GetRole, CreateRole).
-/// The trust policy is shown with its principals' current ARNs.
+/// Which members of `Role` an operation answers with: AWS leaves out
+/// different ones per operation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum RoleView {
+    /// CreateRole: no `MaxSessionDuration` and no `RoleLastUsed` (the
+    /// model's CreateRole example).
+    Created,
+    /// GetRole: every member.
+    Full,
+    /// ListRoles: no `PermissionsBoundary`, `Tags` or `RoleLastUsed` (the
+    /// ListRoles documentation).
+    Listed,
+}
+
+/// Members of `Role` as `view` shows them. The trust policy is shown with
+/// its principals' current ARNs.
 pub(super) fn role(
     w: &mut XmlWriter,
     role: &RoleRecord,
     principals: &dyn PrincipalIds,
-    full: bool,
+    view: RoleView,
 ) {
     w.element("Path", &role.path);
     w.element("RoleName", &role.name);
@@ -72,12 +85,17 @@ pub(super) fn role(
         &xml::encode_policy_document(&principals.to_shown(&role.trust_policy)),
     );
     w.optional_element("Description", role.description.as_deref());
-    w.int_element("MaxSessionDuration", i64::from(role.max_session_duration));
-    if full {
-        boundary(w, role.permissions_boundary.as_deref());
-        if !role.tags.is_empty() {
-            tags(w, "Tags", &role.tags);
-        }
+    if view != RoleView::Created {
+        w.int_element("MaxSessionDuration", i64::from(role.max_session_duration));
+    }
+    if view == RoleView::Listed {
+        return;
+    }
+    boundary(w, role.permissions_boundary.as_deref());
+    if !role.tags.is_empty() {
+        tags(w, "Tags", &role.tags);
+    }
+    if view == RoleView::Full {
         w.nest("RoleLastUsed", |_| {});
     }
 }

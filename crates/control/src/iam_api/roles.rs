@@ -8,9 +8,10 @@ use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::AwsError;
 
 use super::entities::{
-    already_exists, check_document, find_attachable_policy, target, with_request_tags,
+    already_exists, check_document, find_boundary_policy, target, with_request_tags,
 };
 use super::input::{Input, paginate};
+use super::render::RoleView;
 use super::storage::{self, Plan, commit};
 use super::users::random_failure;
 use super::{authorize, list_resource, render, respond, respond_empty};
@@ -25,7 +26,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let trust = input.document("AssumeRolePolicyDocument");
     let description = input.role_description("Description");
     let max_session = input.integer("MaxSessionDuration", 3_600, 43_200)?;
-    let boundary = input.arn("PermissionsBoundary", false);
+    let boundary = input.policy_arn("PermissionsBoundary", false);
     let tags = input.tags("Tags", false)?;
     input.finish()?;
     let name = name.unwrap_or_default();
@@ -54,7 +55,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let role = commit(op, || async move {
         let mut batch = WriteBatch::new();
         if let Some(arn) = boundary {
-            let policy = find_attachable_policy(op, arn).await?;
+            let policy = find_boundary_policy(op, arn).await?;
             batch = policy.guard(batch)?;
         }
         let record = RoleRecord {
@@ -81,7 +82,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     .await?;
     Ok(respond(op, "CreateRole", |w| {
         w.nest("Role", |w| {
-            render::role(w, &role, op.world.principals(), true)
+            render::role(w, &role, op.world.principals(), RoleView::Created)
         });
     }))
 }
@@ -93,7 +94,7 @@ pub(super) async fn get(op: &Operation<'_>) -> Result<String, AwsError> {
     let role = target::<RoleRecord>(op, "GetRole", name.unwrap_or_default()).await?;
     Ok(respond(op, "GetRole", |w| {
         w.nest("Role", |w| {
-            render::role(w, &role.record, op.world.principals(), true)
+            render::role(w, &role.record, op.world.principals(), RoleView::Full)
         });
     }))
 }
@@ -113,7 +114,7 @@ pub(super) async fn list(op: &Operation<'_>) -> Result<String, AwsError> {
     let (roles, next) = paginate(roles, &page, |r| r.key());
     Ok(respond(op, "ListRoles", |w| {
         w.list("Roles", &roles, |w, role| {
-            render::role(w, role, op.world.principals(), false)
+            render::role(w, role, op.world.principals(), RoleView::Listed)
         });
         render::page_end(w, next.as_deref());
     }))

@@ -11,7 +11,12 @@
 //! policy's name, `PolicyInputList.N`, `ResourcePolicy`) and where the
 //! statement starts and ends. `MissingContextValues` lists the condition
 //! keys of statements whose action and resource match but that the
-//! context does not hold.
+//! context does not hold. `SourcePolicyType` is AWS's wording (`IAM
+//! Policy`, `Resource Policy`), not the model's enum. A result names the
+//! boundary's own verdict when one applies
+//! (`PermissionsBoundaryDecisionDetail`), and, for named resources, carries
+//! `EvalDecisionDetails` (empty within one account) and its
+//! `ResourceSpecificResults`.
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -47,13 +52,19 @@ const CONTEXT_KEY_TYPES: &[&str] = &[
     "dateList",
 ];
 
+/// `SourcePolicyType` of identity policies, whatever their kind (inline,
+/// managed, `PolicyInputList`): AWS answers with these words, not the
+/// model's enum (`user`, `aws-managed`, …), in the simulator's results.
+const IAM_POLICY: &str = "IAM Policy";
+/// `SourcePolicyType` of the `ResourcePolicy`.
+const RESOURCE_POLICY: &str = "Resource Policy";
+
 /// Where a policy of the simulation came from, as `MatchedStatements`
 /// reports it.
 struct Source {
     /// `SourcePolicyId`.
     id: String,
-    /// `SourcePolicyType`: `user`, `group`, `role`, `aws-managed`,
-    /// `user-managed`, `resource` or `none`.
+    /// `SourcePolicyType`: [`IAM_POLICY`] or [`RESOURCE_POLICY`].
     kind: &'static str,
     /// The document's text, for the statements' end positions.
     text: String,
@@ -202,20 +213,15 @@ impl Policies {
     }
 
     /// A stored inline policy (leniently: it was valid when written).
-    fn stored_inline(&mut self, name: &str, kind: &'static str, text: &str) -> Option<usize> {
+    fn stored_inline(&mut self, name: &str, text: &str) -> Option<usize> {
         let document = PolicyDocument::parse_lenient(text, PolicyKind::InlineIdentity).document?;
-        Some(self.add(name.to_owned(), kind, text, Arc::new(document)))
+        Some(self.add(name.to_owned(), IAM_POLICY, text, Arc::new(document)))
     }
 
     fn managed(&mut self, entry: &PolicyEntry) -> Option<usize> {
         let document = entry.document.clone()?;
-        let kind = if entry.record.account == iamgate_iam::AWS_ACCOUNT {
-            "aws-managed"
-        } else {
-            "user-managed"
-        };
         let text = entry.record.default_document().unwrap_or_default();
-        Some(self.add(entry.record.name.clone(), kind, text, document))
+        Some(self.add(entry.record.name.clone(), IAM_POLICY, text, document))
     }
 
     fn compile(&self, indexes: &[usize]) -> Option<CompiledPolicies> {
@@ -238,21 +244,21 @@ impl Policies {
     fn add_inputs(&mut self, common: &Common<'_>) -> Result<(), AwsError> {
         for (index, text) in common.inputs.iter().enumerate() {
             let id = format!("PolicyInputList.{}", index + 1);
-            let i = self.parse(id, "none", text, PolicyKind::InlineIdentity)?;
+            let i = self.parse(id, IAM_POLICY, text, PolicyKind::InlineIdentity)?;
             self.identity.push(i);
         }
         if !common.boundary_inputs.is_empty() {
             self.boundary.clear();
             for (index, text) in common.boundary_inputs.iter().enumerate() {
                 let id = format!("PermissionsBoundaryPolicyInputList.{}", index + 1);
-                let i = self.parse(id, "none", text, PolicyKind::PermissionsBoundary)?;
+                let i = self.parse(id, IAM_POLICY, text, PolicyKind::PermissionsBoundary)?;
                 self.boundary.push(i);
             }
         }
         if let Some(text) = common.resource_policy {
             let i = self.parse(
                 "ResourcePolicy".to_owned(),
-                "resource",
+                RESOURCE_POLICY,
                 text,
                 PolicyKind::Resource,
             )?;
@@ -268,6 +274,10 @@ struct Evaluation {
     resource: String,
     decision: Decision,
     missing: Vec<String>,
+    /// `PermissionsBoundaryDecisionDetail.AllowedByPermissionsBoundary`
+    /// when a boundary applies: whether the boundary alone allows the
+    /// request (no explicit deny, an allow that matches).
+    allowed_by_boundary: Option<bool>,
 }
 
 fn simulate(
@@ -308,11 +318,24 @@ fn simulate(
                 session: None,
                 scp_levels: &[],
             });
+            let allowed_by_boundary = boundary.as_ref().map(|boundary| {
+                let alone = evaluate(&EvaluationInput {
+                    request: &context,
+                    identity: &[boundary],
+                    resource: None,
+                    resource_kind: ResourcePolicyKind::ResourceBased,
+                    boundary: None,
+                    session: None,
+                    scp_levels: &[],
+                });
+                alone.outcome == Outcome::Allowed
+            });
             results.push(Evaluation {
                 action: (*action).to_owned(),
                 resource: (*resource).to_owned(),
                 missing: missing_keys(policies, &context),
                 decision,
+                allowed_by_boundary,
             });
         }
     }
@@ -399,40 +422,70 @@ fn position(w: &mut XmlWriter, name: &str, pos: Pos) {
     });
 }
 
+/// `MatchedStatements` of one result.
+fn matched_statements(w: &mut XmlWriter, policies: &Policies, decision: &Decision) {
+    w.list("MatchedStatements", &decision.matched, |w, m| {
+        let source = m
+            .policy_id
+            .parse::<usize>()
+            .ok()
+            .and_then(|i| policies.sources.get(i));
+        if let Some(source) = source {
+            w.element("SourcePolicyId", &source.id);
+            w.element("SourcePolicyType", source.kind);
+            position(w, "StartPosition", m.pos);
+            if let Some(end) = statement_end(&source.text, m.pos) {
+                position(w, "EndPosition", end);
+            }
+        }
+    });
+}
+
+/// The results, one per action and resource. When the request names
+/// resources (not `*`), each result also carries `EvalDecisionDetails`
+/// (empty: the simulation is within one account) and its
+/// `ResourceSpecificResults`, as AWS answers (`EvaluationResult` in the
+/// IAM API Reference); for `*` AWS returns neither.
 fn render_results(
     op: &Operation<'_>,
     action: &str,
     policies: &Policies,
     results: Vec<Evaluation>,
-    page: &Page,
+    common: &Common<'_>,
 ) -> String {
-    let (results, next) = paginate(results.into_iter().enumerate().collect(), page, |(i, _)| {
-        format!("{i:010}")
-    });
+    let specific = common.resources.iter().any(|r| *r != "*");
+    let (results, next) = paginate(
+        results.into_iter().enumerate().collect(),
+        &common.page,
+        |(i, _)| format!("{i:010}"),
+    );
     respond(op, action, |w| {
         w.list("EvaluationResults", &results, |w, (_, result)| {
+            let decision = decision_name(result.decision.outcome);
+            let missing = || result.missing.iter().map(String::as_str);
             w.element("EvalActionName", &result.action);
             w.element("EvalResourceName", &result.resource);
-            w.element("EvalDecision", decision_name(result.decision.outcome));
-            w.list("MatchedStatements", &result.decision.matched, |w, m| {
-                let source = m
-                    .policy_id
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|i| policies.sources.get(i));
-                if let Some(source) = source {
-                    w.element("SourcePolicyId", &source.id);
-                    w.element("SourcePolicyType", source.kind);
-                    position(w, "StartPosition", m.pos);
-                    if let Some(end) = statement_end(&source.text, m.pos) {
-                        position(w, "EndPosition", end);
-                    }
+            w.element("EvalDecision", decision);
+            matched_statements(w, policies, &result.decision);
+            w.string_list("MissingContextValues", missing());
+            let boundary_detail = |w: &mut XmlWriter| {
+                if let Some(allowed) = result.allowed_by_boundary {
+                    w.nest("PermissionsBoundaryDecisionDetail", |w| {
+                        w.bool_element("AllowedByPermissionsBoundary", allowed);
+                    });
                 }
-            });
-            w.string_list(
-                "MissingContextValues",
-                result.missing.iter().map(String::as_str),
-            );
+            };
+            boundary_detail(w);
+            if specific {
+                w.nest("EvalDecisionDetails", |_| {});
+                w.list("ResourceSpecificResults", [()], |w, ()| {
+                    w.element("EvalResourceName", &result.resource);
+                    w.element("EvalResourceDecision", decision);
+                    matched_statements(w, policies, &result.decision);
+                    w.string_list("MissingContextValues", missing());
+                    boundary_detail(w);
+                });
+            }
         });
         render::page_end(w, next.as_deref());
     })
@@ -474,7 +527,7 @@ pub(super) async fn simulate_custom(op: &Operation<'_>) -> Result<String, AwsErr
     policies.add_inputs(&common)?;
     let principal = caller_principal(op, common.caller_arn)?;
     let results = simulate(&principal, &policies, &common);
-    Ok(render_results(op, ACTION, &policies, results, &common.page))
+    Ok(render_results(op, ACTION, &policies, results, &common))
 }
 
 /// `arn:aws:iam::<account>:<noun><path><name>` → (account, noun, path, name).
@@ -492,12 +545,11 @@ fn parse_entity_arn(arn: &str) -> Option<(&str, &str, &str, &str)> {
 fn add_entity_policies(
     op: &Operation<'_>,
     policies: &mut Policies,
-    kind: &'static str,
     inline: &std::collections::BTreeMap<String, String>,
     attached: &[String],
 ) {
     for (name, text) in inline {
-        if let Some(i) = policies.stored_inline(name, kind, text) {
+        if let Some(i) = policies.stored_inline(name, text) {
             policies.identity.push(i);
         }
     }
@@ -528,7 +580,7 @@ fn add_boundary(op: &Operation<'_>, policies: &mut Policies, arn: Option<&str>) 
             )
             .document;
             if let Some(document) = empty {
-                let i = policies.add(arn.to_owned(), "none", "", Arc::new(document));
+                let i = policies.add(arn.to_owned(), IAM_POLICY, "", Arc::new(document));
                 policies.boundary.push(i);
             }
         }
@@ -564,7 +616,6 @@ pub(super) async fn simulate_principal(op: &Operation<'_>) -> Result<String, Aws
             add_entity_policies(
                 op,
                 &mut policies,
-                "user",
                 &record.inline_policies,
                 &record.attached_policies,
             );
@@ -574,7 +625,6 @@ pub(super) async fn simulate_principal(op: &Operation<'_>) -> Result<String, Aws
                     add_entity_policies(
                         op,
                         &mut policies,
-                        "group",
                         &group.inline_policies,
                         &group.attached_policies,
                     );
@@ -601,7 +651,6 @@ pub(super) async fn simulate_principal(op: &Operation<'_>) -> Result<String, Aws
             add_entity_policies(
                 op,
                 &mut policies,
-                "role",
                 &record.inline_policies,
                 &record.attached_policies,
             );
@@ -634,7 +683,6 @@ pub(super) async fn simulate_principal(op: &Operation<'_>) -> Result<String, Aws
             add_entity_policies(
                 op,
                 &mut policies,
-                "group",
                 &record.inline_policies,
                 &record.attached_policies,
             );
@@ -655,7 +703,7 @@ pub(super) async fn simulate_principal(op: &Operation<'_>) -> Result<String, Aws
     }
     policies.add_inputs(&common)?;
     let results = simulate(&principal, &policies, &common);
-    Ok(render_results(op, ACTION, &policies, results, &common.page))
+    Ok(render_results(op, ACTION, &policies, results, &common))
 }
 
 #[cfg(test)]

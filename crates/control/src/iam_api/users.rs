@@ -4,7 +4,7 @@ use iamgate_iam::{AccessKeyRecord, AccountRecord, Caller, IdKind, UserRecord, ar
 use iamgate_store::{Expect, WriteBatch};
 use iamgate_wire::{AwsError, Timestamp};
 
-use super::entities::{already_exists, find_attachable_policy, target, with_request_tags};
+use super::entities::{already_exists, find_boundary_policy, target, with_request_tags};
 use super::input::{Input, paginate};
 use super::storage::{self, Plan, Stored, commit};
 use super::{authorize, list_resource, render, respond, respond_empty};
@@ -19,7 +19,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let mut input = Input::new(op);
     let name = input.name("UserName", 64, true);
     let path = input.path("Path");
-    let boundary = input.arn("PermissionsBoundary", false);
+    let boundary = input.policy_arn("PermissionsBoundary", false);
     let tags = input.tags("Tags", false)?;
     input.finish()?;
     let name = name.unwrap_or_default();
@@ -42,7 +42,7 @@ pub(super) async fn create(op: &Operation<'_>) -> Result<String, AwsError> {
     let user = commit(op, || async move {
         let mut batch = WriteBatch::new();
         if let Some(arn) = boundary {
-            let policy = find_attachable_policy(op, arn).await?;
+            let policy = find_boundary_policy(op, arn).await?;
             batch = policy.guard(batch)?;
         }
         let record = UserRecord {
