@@ -154,7 +154,12 @@ impl WriteBatch {
     /// is the state after it — what a backend writes, and how a node
     /// applies its own write without reading it back.
     pub fn outcome(&self) -> Vec<(Address<'_>, Option<&Value>)> {
-        let mut position: HashMap<Address<'_>, usize> = HashMap::with_capacity(self.ops.len());
+        self.indexed_outcome().0
+    }
+
+    /// [`WriteBatch::outcome`], and where in it each address is.
+    pub(crate) fn indexed_outcome(&self) -> (Vec<(Address<'_>, Option<&Value>)>, AddressMap<'_>) {
+        let mut position = AddressMap::with_capacity_and_hasher(self.ops.len(), Default::default());
         let mut outcome: Vec<(Address<'_>, Option<&Value>)> = Vec::with_capacity(self.ops.len());
         for op in &self.ops {
             let state = match op {
@@ -173,9 +178,13 @@ impl WriteBatch {
                 }
             }
         }
-        outcome
+        (outcome, position)
     }
 }
+
+/// Positions by address, hashed with a fast per-process-seeded hash: a
+/// batch of 200,000 entities looks every address up several times.
+pub(crate) type AddressMap<'a> = HashMap<Address<'a>, usize, foldhash::fast::RandomState>;
 
 impl From<Vec<WriteOp>> for WriteBatch {
     fn from(ops: Vec<WriteOp>) -> Self {

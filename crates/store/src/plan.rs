@@ -9,12 +9,10 @@
 //! file applied at start) a few hundred statements instead of 600,000,
 //! while a one-entity batch stays three.
 
-use std::collections::HashMap;
-
 use serde_json::Value;
 
 use crate::StoreError;
-use crate::model::{ChangeOp, Expect, WriteBatch, WriteOp};
+use crate::model::{AddressMap, ChangeOp, Expect, WriteBatch, WriteOp};
 
 pub(crate) use crate::model::Address;
 
@@ -33,53 +31,70 @@ pub(crate) struct Plan<'a> {
     pub changes: Vec<(usize, Address<'a>, ChangeOp)>,
 }
 
-/// Every address the batch touches, each once, in first-touch order.
-pub(crate) fn addresses(batch: &WriteBatch) -> Vec<Address<'_>> {
-    let mut seen = HashMap::new();
-    let mut addresses = Vec::new();
-    for op in batch.ops() {
-        let target = op.target();
-        if seen.insert(target, ()).is_none() {
-            addresses.push(target);
-        }
+/// What a batch touches: each entity's final state, in first-touch order,
+/// and where each address is in that list.
+pub(crate) struct Touched<'a> {
+    outcome: Vec<(Address<'a>, Option<&'a Value>)>,
+    position: AddressMap<'a>,
+}
+
+impl<'a> Touched<'a> {
+    pub(crate) fn of(batch: &'a WriteBatch) -> Self {
+        let (outcome, position) = batch.indexed_outcome();
+        Touched { outcome, position }
     }
-    addresses
+
+    /// Every address the batch touches, each once, in first-touch order.
+    pub(crate) fn addresses(&self) -> Vec<Address<'a>> {
+        self.outcome.iter().map(|(address, _)| *address).collect()
+    }
 }
 
 /// Checks the batch's expectations in order against `found` (the
-/// committed version of each address that exists) as the batch's own ops
-/// change it, and says what to write. `seq` is the batch's sequence
-/// number, the version of everything it puts.
+/// committed version of each touched entity that exists) as the batch's
+/// own ops change it, and says what to write. `seq` is the batch's
+/// sequence number, the version of everything it puts.
 pub(crate) fn plan<'a>(
     batch: &'a WriteBatch,
+    touched: Touched<'a>,
     seq: i64,
-    found: &HashMap<(String, String, String), i64>,
+    found: &[(String, String, String, i64)],
 ) -> Result<Plan<'a>, StoreError> {
-    let mut state: HashMap<Address<'a>, Option<i64>> = HashMap::new();
+    let mut current: Vec<Option<i64>> = vec![None; touched.outcome.len()];
+    for (kind, scope, key, version) in found {
+        if let Some(&at) = touched
+            .position
+            .get(&(kind.as_str(), scope.as_str(), key.as_str()))
+            && let Some(slot) = current.get_mut(at)
+        {
+            *slot = Some(*version);
+        }
+    }
     let mut changes = Vec::new();
     for (index, op) in batch.ops().iter().enumerate() {
         let target = op.target();
-        let (kind, scope, key) = target;
-        let current = *state.entry(target).or_insert_with(|| {
-            found
-                .get(&(kind.to_owned(), scope.to_owned(), key.to_owned()))
-                .copied()
-        });
+        let Some(state) = touched
+            .position
+            .get(&target)
+            .and_then(|&at| current.get_mut(at))
+        else {
+            continue;
+        };
         let expected: Expect = op.expect();
-        if !expected.admits(current) {
+        if !expected.admits(*state) {
             return Err(StoreError::ExpectationFailed {
                 index,
                 expected,
-                found: current,
+                found: *state,
             });
         }
         match op {
             WriteOp::Put { .. } => {
-                state.insert(target, Some(seq));
+                *state = Some(seq);
                 changes.push((index, target, ChangeOp::Put));
             }
-            WriteOp::Delete { .. } if current.is_some() => {
-                state.insert(target, None);
+            WriteOp::Delete { .. } if state.is_some() => {
+                *state = None;
                 changes.push((index, target, ChangeOp::Delete));
             }
             WriteOp::Delete { .. } => {}
@@ -87,7 +102,7 @@ pub(crate) fn plan<'a>(
     }
     let mut upserts = Vec::new();
     let mut deletes = Vec::new();
-    for (target, state) in batch.outcome() {
+    for (target, state) in touched.outcome {
         match state {
             Some(body) => upserts.push((target, body)),
             None => deletes.push(target),

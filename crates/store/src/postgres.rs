@@ -66,8 +66,9 @@ impl PostgresBackend {
         .fetch_one(&mut *tx)
         .await?;
 
-        let mut found = HashMap::new();
-        for chunk in plan::addresses(batch).chunks(plan::ROWS_PER_STATEMENT) {
+        let touched = plan::Touched::of(batch);
+        let mut found = Vec::new();
+        for chunk in touched.addresses().chunks(plan::ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<sqlx::Postgres>::new(
                 "SELECT kind, scope, key, version FROM entities WHERE (kind, scope, key) IN (",
             );
@@ -77,11 +78,9 @@ impl PostgresBackend {
             query.push(")");
             let rows: Vec<(String, String, String, i64)> =
                 query.build_query_as().fetch_all(&mut *tx).await?;
-            for (kind, scope, key, version) in rows {
-                found.insert((kind, scope, key), version);
-            }
+            found.extend(rows);
         }
-        let plan = match plan::plan(batch, seq, &found) {
+        let plan = match plan::plan(batch, touched, seq, &found) {
             Ok(plan) => plan,
             Err(error) => {
                 // Rolling back now releases the counter lock before the

@@ -12,7 +12,6 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
-use std::collections::HashMap;
 
 use sqlx::QueryBuilder;
 use sqlx::migrate::Migrator;
@@ -81,8 +80,9 @@ impl SqliteBackend {
         .fetch_one(&mut *tx)
         .await?;
 
-        let mut found = HashMap::new();
-        for chunk in plan::addresses(batch).chunks(plan::ROWS_PER_STATEMENT) {
+        let touched = plan::Touched::of(batch);
+        let mut found = Vec::new();
+        for chunk in touched.addresses().chunks(plan::ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<sqlx::Sqlite>::new(
                 "SELECT kind, scope, key, version FROM entities WHERE (kind, scope, key) IN (",
             );
@@ -92,11 +92,9 @@ impl SqliteBackend {
             query.push(")");
             let rows: Vec<(String, String, String, i64)> =
                 query.build_query_as().fetch_all(&mut *tx).await?;
-            for (kind, scope, key, version) in rows {
-                found.insert((kind, scope, key), version);
-            }
+            found.extend(rows);
         }
-        let plan = match plan::plan(batch, seq, &found) {
+        let plan = match plan::plan(batch, touched, seq, &found) {
             Ok(plan) => plan,
             Err(error) => {
                 // Rolling back now frees the write lock before the caller
