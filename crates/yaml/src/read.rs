@@ -127,6 +127,19 @@ pub(crate) fn tree(text: &str, budget: usize) -> Result<Node, ConfigError> {
                     return Err(at(&span, "a collection ends that never started"));
                 };
                 if let Value::Map(entries) = &mut open.node.value {
+                    if let Some(key) = duplicate_key(entries) {
+                        return Err(ConfigError {
+                            path: String::new(),
+                            line: key.line,
+                            column: key.column,
+                            code: None,
+                            message: format!(
+                                "duplicate mapping key: {}",
+                                plain_key(key).unwrap_or_default()
+                            ),
+                            document_position: None,
+                        });
+                    }
                     merge(entries)?;
                 }
                 (open.node, open.anchor)
@@ -144,22 +157,7 @@ pub(crate) fn tree(text: &str, budget: usize) -> Result<Node, ConfigError> {
                 Value::Seq(items) => items.push(node),
                 Value::Map(entries) => match parent.key.take() {
                     None => parent.key = Some(node),
-                    Some(key) => {
-                        if let Some(text) = plain_key(&key)
-                            && text != MERGE_KEY
-                            && entries.iter().any(|(k, _)| plain_key(k) == Some(text))
-                        {
-                            return Err(ConfigError {
-                                path: String::new(),
-                                line: key.line,
-                                column: key.column,
-                                code: None,
-                                message: format!("duplicate mapping key: {text}"),
-                                document_position: None,
-                            });
-                        }
-                        entries.push((key, node));
-                    }
+                    Some(key) => entries.push((key, node)),
                 },
                 _ => {}
             },
@@ -232,6 +230,27 @@ fn plain_key(key: &Node) -> Option<&str> {
         Value::Str(text) => Some(text),
         _ => None,
     }
+}
+
+/// The second occurrence of a plain key that occurs twice (merge keys
+/// aside), first in file order. Large mappings are checked by sorting, so
+/// a mapping of many keys costs n log n, not n².
+fn duplicate_key(entries: &[(Node, Node)]) -> Option<&Node> {
+    let mut keys: Vec<(&str, usize)> = entries
+        .iter()
+        .enumerate()
+        .filter_map(|(at, (key, _))| plain_key(key).map(|text| (text, at)))
+        .filter(|(text, _)| *text != MERGE_KEY)
+        .collect();
+    keys.sort_unstable();
+    let second = keys
+        .windows(2)
+        .filter_map(|pair| match pair {
+            [(first, _), (again, at)] if first == again => Some(*at),
+            _ => None,
+        })
+        .min()?;
+    entries.get(second).map(|(key, _)| key)
 }
 
 /// Replaces `<<` entries with the entries of the mapping (or list of
