@@ -186,3 +186,90 @@ impl DecisionArchive {
         &self.counters
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    fn entry(id: &str) -> Arc<Entry> {
+        Arc::new(
+            DecisionRecord::bare(
+                id,
+                1_800_000_000,
+                "execute-api",
+                "allow",
+                "execute-api:Invoke",
+            )
+            .into(),
+        )
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_queue_drops_and_counts_and_the_writer_persists_the_rest() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("iamgate.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let retention = DecisionRetention {
+            max_age_secs: i64::MAX,
+            max_records: u64::MAX,
+            max_bytes: u64::MAX,
+        };
+        let clock: Clock = Arc::new(|| 1_800_000_000);
+        let (queue, writer, reader) = archive(store.clone(), retention, clock);
+        // Nobody drains yet: the queue takes its capacity, the rest is
+        // dropped at once rather than waited for.
+        for i in 0..QUEUE_CAPACITY + 5 {
+            queue.offer(entry(&format!("r-{i}")));
+        }
+        assert_eq!(reader.counters().dropped.load(Ordering::Relaxed), 5);
+
+        tokio::spawn(writer.run());
+        let expected = u64::try_from(QUEUE_CAPACITY).unwrap();
+        let started = std::time::Instant::now();
+        while reader.counters().written.load(Ordering::Relaxed) < expected {
+            assert!(started.elapsed() < Duration::from_secs(30), "not drained");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(
+            store.decision_record_totals().await.unwrap().records,
+            expected
+        );
+        let first = reader.find("r-0", 1_800_000_000).await.unwrap().unwrap();
+        assert_eq!(first.request_id, "r-0");
+        let last = format!("r-{}", QUEUE_CAPACITY - 1);
+        assert!(reader.find(&last, 1_800_000_000).await.unwrap().is_some());
+        assert!(
+            reader
+                .find(&format!("r-{QUEUE_CAPACITY}"), 1_800_000_000)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(reader.counters().failed.load(Ordering::Relaxed), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_record_older_than_the_retention_is_not_found_before_it_is_trimmed() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("iamgate.db").display());
+        let store = Store::open(&url).await.unwrap();
+        let record = DecisionRecord::bare("old", 1_000, "iam", "allow", "iam:ListUsers");
+        store
+            .put_decision_records(&[StoredDecision {
+                request_id: "old".to_owned(),
+                recorded_at: 1_000,
+                body: serde_json::to_string(&record).unwrap(),
+            }])
+            .await
+            .unwrap();
+        let retention = DecisionRetention {
+            max_age_secs: 60,
+            max_records: u64::MAX,
+            max_bytes: u64::MAX,
+        };
+        let (_, _, reader) = archive(store, retention, Arc::new(|| 0));
+        assert_eq!(reader.find("old", 1_060).await.unwrap(), Some(record));
+        assert_eq!(reader.find("old", 1_061).await.unwrap(), None);
+    }
+}
