@@ -27,9 +27,13 @@
 # AWS_IAM route with recording (the default) and with
 # `--decision-records 0`, alternated four times; recorded / unrecorded is
 # the req/s ratio of the sums. `ONLY=records` runs this part alone.
+# `ONLY=persist` instead compares recording with the records persisted to
+# the store (`--persist-decisions on`, the SQLite store of the run) and
+# without (`off`), alternated four times, and prints how many records each
+# persisting run wrote and dropped.
 #
 # Environment: OHA (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
-# (10s), ONLY (records), CARGO_TARGET_DIR.
+# (10s), ONLY (records, persist), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -186,6 +190,11 @@ recording_run() {
   local url="http://127.0.0.1:$PORT$BASE_PATH/iam"
   "$OHA" --no-tui --output-format quiet -c "$CONNECTIONS" -n 2000 "${SIGN[@]}" "$url" >/dev/null
   read -r rps _ < <(oha_run small-records "${SIGN[@]}" "$url")
+  # Let a persisting writer catch up, then keep its counters.
+  sleep 1
+  curl -sf "http://127.0.0.1:$PORT/_iamgate/metrics" \
+    | grep '^iamgate_decision_records_' | tr '\n' ' ' >>"$WORK/persist-counters" || true
+  echo >>"$WORK/persist-counters"
   stop_server
   echo "$rps"
 }
@@ -202,9 +211,27 @@ measure_recording() {
   python3 -c "print(f'recorded / unrecorded: {$on / $off:.3f}× ({($on - $off) / $off * 100:+.1f}%)')"
 }
 
+measure_persisting() {
+  local on=0 off=0 runs=()
+  : >"$WORK/persist-counters"
+  for _ in 1 2 3 4; do
+    local a b
+    a="$(recording_run --persist-decisions on)"; b="$(recording_run --persist-decisions off)"
+    on=$((on + a)); off=$((off + b)); runs+=("$a/$b")
+  done
+  echo
+  echo "decision records, small world, AWS_IAM req/s persisted/not persisted per pair: ${runs[*]}"
+  grep . "$WORK/persist-counters" || true
+  python3 -c "print(f'persisted / not persisted: {$on / $off:.3f}× ({($on - $off) / $off * 100:+.1f}%)')"
+}
+
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $CONNECTIONS connections, $DURATION per run, $("$OHA" --version)" >&2
 if [ "${ONLY:-}" = records ]; then
   measure_recording
+  exit 0
+fi
+if [ "${ONLY:-}" = persist ]; then
+  measure_persisting
   exit 0
 fi
 measure small

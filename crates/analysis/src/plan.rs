@@ -245,8 +245,7 @@ impl Analysis<'_> {
             found.extend(self.direct_alternatives(&arn, &account, kind, target));
         }
         if kind != Kind::Root {
-            let new_role_too = found.is_empty();
-            found.extend(self.role_alternatives(&arn, &account, kind, target, new_role_too));
+            found.extend(self.role_alternatives(&arn, &account, kind, target));
         }
         let baseline: BTreeSet<String> = self
             .who_can(target)
@@ -322,16 +321,24 @@ impl Analysis<'_> {
         .collect()
     }
 
-    /// Through a role: each existing role that can already take the action
-    /// (with what it takes to assume it), or — when nothing smaller was
-    /// found — a new role in the resource's account.
+    /// Through a role: existing roles that can already take the action,
+    /// each with what it takes to assume it, and a new role in the
+    /// resource's account (when the target is an API). Offered beside
+    /// the direct ways, not only when those fail: a role is how
+    /// cross-account access is often meant to work, and the only way
+    /// around a Deny in the caller's own policies.
+    ///
+    /// The work is bounded: at most [`MAX_ROLE_CANDIDATES`] roles are
+    /// examined (a few evaluations each), and of the routes that work the
+    /// [`MAX_ROLE_ROUTES`] needing the fewest changes are offered (each
+    /// offered route costs a who-can of the changed world, to find whom
+    /// it would also let in).
     fn role_alternatives(
         &mut self,
         arn: &str,
         account: &str,
         kind: Kind,
         target: &Target,
-        new_role_too: bool,
     ) -> Vec<Alternative> {
         let invokers: Vec<String> = self
             .who_can(target)
@@ -344,13 +351,14 @@ impl Analysis<'_> {
                     .is_some_and(|p| p.kind == Kind::Role)
             })
             .map(|a| a.principal)
+            .take(MAX_ROLE_CANDIDATES)
             .collect();
-        let mut out = Vec::new();
-        for role_arn in invokers.iter().take(MAX_EXISTING_ROLES) {
-            let Some(role) = self.world.role_by_arn(role_arn).cloned() else {
+        let mut routes: Vec<(String, Vec<Change>)> = Vec::new();
+        for role_arn in invokers {
+            let Some(role) = self.world.role_by_arn(&role_arn).cloned() else {
                 continue;
             };
-            let options = assume_changes(arn, account, kind, &role.record.account, role_arn);
+            let options = assume_changes(arn, account, kind, &role.record.account, &role_arn);
             let assume_target = Target::assume(&role);
             let sets = self.minimal_sets(&options, |analysis, chosen| {
                 let applied = apply(analysis.world, &assume_target, chosen, None);
@@ -360,12 +368,20 @@ impl Analysis<'_> {
                     .step(&applied.world, Some(&caller), &applied.target)
                     .map(|_| ())
             });
-            out.extend(
-                sets.into_iter()
-                    .map(|changes| self.finish(changes, Some(role_arn.clone()), None, target)),
-            );
+            routes.extend(sets.into_iter().map(|changes| (role_arn.clone(), changes)));
         }
-        if out.is_empty() && new_role_too && target.api.is_some() {
+        // Fewest changes first; then roles of the caller's own account,
+        // whose trust the caller's administrators control.
+        let own = format!("arn:aws:iam::{account}:");
+        routes.sort_by_cached_key(|(role, changes)| {
+            (changes.len(), !role.starts_with(&own), role.clone())
+        });
+        let mut out: Vec<Alternative> = routes
+            .into_iter()
+            .take(MAX_ROLE_ROUTES)
+            .map(|(role_arn, changes)| self.finish(changes, Some(role_arn), None, target))
+            .collect();
+        if target.api.is_some() {
             out.extend(self.new_role(arn, account, kind, target));
         }
         out
@@ -499,8 +515,10 @@ fn planned_role(account: &str, name: &str) -> RoleRecord {
     }
 }
 
-/// At most this many existing roles are proposed as ways through.
-const MAX_EXISTING_ROLES: usize = 3;
+/// At most this many existing roles are examined as ways through.
+const MAX_ROLE_CANDIDATES: usize = 1_000;
+/// At most this many ways through existing roles are offered.
+const MAX_ROLE_ROUTES: usize = 8;
 /// Proposals combine at most this many changes of one kind of way.
 const MAX_OPTIONS: usize = 3;
 

@@ -14,7 +14,13 @@
 //! principal of the caller's account (`plan`'s resource may be another
 //! account's, as the call it plans is). Anything else gets one
 //! `AccessDeniedException`, whatever exists, so nobody learns what other
-//! accounts hold. The analysis runs off the async workers.
+//! accounts hold. The analysis runs off the async workers, at most
+//! `--max-analyses` at once ([`AnalysisGate`]): an analysis over a large
+//! world takes a processor for a good part of a second, and requests
+//! beyond the limit are answered at once as IAM answers a caller it
+//! throttles (`400`, `Throttling`, `Rate exceeded`) rather than queued
+//! behind each other, so a burst of questions can neither pile up work
+//! nor starve the gateway of processors.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,6 +32,7 @@ use iamgate_control::decisions_api::json_error;
 use iamgate_control::{ControlPlanes, Request, Response};
 use iamgate_iam::World;
 use iamgate_snapshot::Snapshot;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
 use crate::analysis_tools::{TargetArgs, target};
 
@@ -34,9 +41,32 @@ pub const ANALYSIS_PATH: &str = "/_iamgate/analysis/";
 
 const PARAMETERS: [&str; 6] = ["action", "resource", "api", "stage", "route", "principal"];
 
+/// How many analyses may run at once.
+pub struct AnalysisGate {
+    slots: Arc<Semaphore>,
+}
+
+impl AnalysisGate {
+    pub fn new(limit: usize) -> Self {
+        AnalysisGate {
+            slots: Arc::new(Semaphore::new(limit)),
+        }
+    }
+
+    /// A slot, held until dropped, or IAM's throttling answer when none
+    /// is free.
+    fn enter(&self) -> Result<OwnedSemaphorePermit, Response> {
+        self.slots
+            .clone()
+            .try_acquire_owned()
+            .map_err(|_| json_error(400, "Throttling", "Rate exceeded"))
+    }
+}
+
 /// Answers `GET /_iamgate/analysis/{question}`.
 pub async fn answer(
     planes: &ControlPlanes,
+    gate: &AnalysisGate,
     snapshot: Arc<Snapshot>,
     request: &Request,
     question: &str,
@@ -53,8 +83,15 @@ pub async fn answer(
         Ok(params) => params,
         Err(message) => return json_error(400, "ValidationException", &message),
     };
+    // Taken before the work is handed off and released when it ends,
+    // even if the client has gone by then.
+    let slot = match gate.enter() {
+        Ok(slot) => slot,
+        Err(throttled) => return throttled,
+    };
     let question = question.to_owned();
     let work = move || {
+        let _slot = slot;
         let (world, apis) = (&*snapshot.iam, &*snapshot.apis);
         match question.as_str() {
             "who-can" => who_can(world, apis, &asker, &params),
@@ -239,5 +276,30 @@ fn plan(
             &target.account,
         )),
         Err(error) => json_error(400, "ValidationException", &error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn analyses_beyond_the_limit_are_throttled_as_iam_throttles() {
+        let gate = AnalysisGate::new(2);
+        let first = gate.enter().unwrap();
+        let _second = gate.enter().unwrap();
+        let Err(throttled) = gate.enter() else {
+            panic!("a third analysis was let in");
+        };
+        assert_eq!(throttled.status, 400);
+        assert_eq!(throttled.header("x-amzn-ErrorType"), Some("Throttling"));
+        let body: serde_json::Value = serde_json::from_slice(&throttled.body).unwrap();
+        assert_eq!(
+            body,
+            serde_json::json!({ "__type": "Throttling", "message": "Rate exceeded" })
+        );
+        drop(first);
+        assert!(gate.enter().is_ok(), "a finished analysis frees its slot");
     }
 }

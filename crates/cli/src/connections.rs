@@ -49,12 +49,15 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
         .map_or((text, ""), |at| text.split_at(at));
     let value: u64 = number
         .parse()
-        .map_err(|_| format!("'{text}' is not a duration like 500ms, 10s or 2m"))?;
+        .map_err(|_| format!("'{text}' is not a duration like 500ms, 10s, 2m or 24h"))?;
     match unit {
         "ms" => Ok(Duration::from_millis(value)),
         "s" => Ok(Duration::from_secs(value)),
         "m" => Ok(Duration::from_secs(value.saturating_mul(60))),
-        _ => Err(format!("'{text}' is not a duration like 500ms, 10s or 2m")),
+        "h" => Ok(Duration::from_secs(value.saturating_mul(3600))),
+        _ => Err(format!(
+            "'{text}' is not a duration like 500ms, 10s, 2m or 24h"
+        )),
     }
 }
 
@@ -289,7 +292,8 @@ mod tests {
         assert_eq!(parse_duration("2m"), Ok(Duration::from_secs(120)));
         assert!(parse_duration("10").is_err());
         assert!(parse_duration("s").is_err());
-        assert!(parse_duration("1h").is_err());
+        assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
+        assert!(parse_duration("1d").is_err());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
+use iamgate_control::decision_archive::ArchiveCounters;
 use iamgate_gateway::access::AccessRecord;
 
 /// Requests answered and seconds spent, per (surface, HTTP status).
@@ -202,6 +203,32 @@ impl Metrics {
                 histogram.count
             );
         }
+    }
+}
+
+/// The counters of persisting decision records (`--persist-decisions`).
+pub fn render_archive(out: &mut String, counters: &ArchiveCounters) {
+    use std::sync::atomic::Ordering::Relaxed;
+    for (name, help, value) in [
+        (
+            "iamgate_decision_records_persisted_total",
+            "Decision records written to the store.",
+            &counters.written,
+        ),
+        (
+            "iamgate_decision_records_dropped_total",
+            "Decision records not persisted because the queue to the store was full.",
+            &counters.dropped,
+        ),
+        (
+            "iamgate_decision_records_persist_failed_total",
+            "Decision records not persisted because the store refused them.",
+            &counters.failed,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {}", value.load(Relaxed));
     }
 }
 

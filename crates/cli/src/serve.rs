@@ -30,7 +30,9 @@ use hyper::service::service_fn;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use iamgate_control::apply::{WorldFile, world_file_digest};
+use iamgate_control::decision_archive::{self, DecisionArchive};
 use iamgate_control::decisions_api::DECISIONS_PATH;
+use iamgate_control::plane::system_clock;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
 use iamgate_decisions::{DecisionLog, RingLimits};
 use iamgate_gateway::access::AccessLogEntry;
@@ -43,11 +45,11 @@ use iamgate_gateway::pipeline::{Exchange, Flow, Head, Origin};
 use iamgate_gateway::responses::GatewayResponse;
 use iamgate_policy::condition::Cidr;
 use iamgate_snapshot::Live;
-use iamgate_store::{SecretCipher, Store};
+use iamgate_store::{DecisionRetention, SecretCipher, Store};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
-use crate::analysis_api::{self, ANALYSIS_PATH};
+use crate::analysis_api::{self, ANALYSIS_PATH, AnalysisGate};
 use crate::connections::{
     AcceptBackoff, Activity, Body, BodyError, Limits, MAX_BODY, parse_duration, read_body,
     supervise,
@@ -114,9 +116,45 @@ pub struct ServeArgs {
     /// it costs); the control planes still record.
     #[arg(long, default_value_t = 10_000)]
     decision_records: u32,
+    /// Access analyses (`/_iamgate/analysis/…`) run at once at most; more
+    /// are answered with IAM's `Throttling` error.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_analyses: u32,
     /// MiB of decision records kept in memory at most.
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     decision_records_mib: u32,
+    /// Also keep decision records in the store, written in the background,
+    /// so that every node sharing it finds them: `auto` does with
+    /// PostgreSQL (several nodes) and not with SQLite (one node, whose
+    /// ring is enough).
+    #[arg(long, value_enum, default_value = "auto")]
+    persist_decisions: Persist,
+    /// Persisted decision records are kept this long at most (30m, 24h).
+    #[arg(long, default_value = "24h", value_parser = parse_duration)]
+    persisted_decisions_max_age: Duration,
+    /// Persisted decision records kept at most (the newest).
+    #[arg(long, default_value_t = 1_000_000, value_parser = clap::value_parser!(u64).range(1..))]
+    persisted_decisions_max: u64,
+    /// MiB of persisted decision records kept at most.
+    #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
+    persisted_decisions_max_mib: u64,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+enum Persist {
+    Auto,
+    On,
+    Off,
+}
+
+impl Persist {
+    fn enabled(self, store_url: &str) -> bool {
+        match self {
+            Persist::Auto => store_url.starts_with("postgres"),
+            Persist::On => true,
+            Persist::Off => false,
+        }
+    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -143,6 +181,15 @@ impl ServeArgs {
             bytes: usize::try_from(self.decision_records_mib)
                 .unwrap_or(usize::MAX)
                 .saturating_mul(1024 * 1024),
+        }
+    }
+
+    fn decision_retention(&self) -> DecisionRetention {
+        DecisionRetention {
+            max_age_secs: i64::try_from(self.persisted_decisions_max_age.as_secs())
+                .unwrap_or(i64::MAX),
+            max_records: self.persisted_decisions_max,
+            max_bytes: self.persisted_decisions_max_mib.saturating_mul(1024 * 1024),
         }
     }
 
@@ -309,6 +356,10 @@ struct Server {
     /// Every decision's record, by request id (shared with the control
     /// planes).
     decisions: Arc<DecisionLog>,
+    /// Where decision records are persisted, if they are.
+    archive: Option<Arc<DecisionArchive>>,
+    /// Access analyses running at once.
+    analyses: AnalysisGate,
     /// Whether execute-api requests are recorded (`--decision-records 0`: no).
     recording: bool,
     ready: AtomicBool,
@@ -338,9 +389,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|error| format!("store: {error}"))?;
     let snapshot = Arc::new(snapshot);
-    let decisions = Arc::new(DecisionLog::new(args.ring_limits()));
-    let plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
+    let mut decisions = DecisionLog::new(args.ring_limits());
+    let mut archive = None;
+    if args.persist_decisions.enabled(&store_url) {
+        let (queue, writer, reader) =
+            decision_archive::archive(store.clone(), args.decision_retention(), system_clock());
+        tokio::spawn(writer.run());
+        decisions = decisions.with_sink(Arc::new(queue));
+        archive = Some(Arc::new(reader));
+    }
+    let decisions = Arc::new(decisions);
+    let mut plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
         .with_decisions(decisions.clone());
+    if let Some(archive) = &archive {
+        plane = plane.with_archive(archive.clone());
+    }
     if let Some(path) = &args.config {
         apply_world_file(&plane, path).await?;
     }
@@ -357,6 +420,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .with_recording(args.decision_records > 0),
         metrics: Metrics::default(),
         decisions,
+        archive,
+        analyses: AnalysisGate::new(usize::try_from(args.max_analyses).unwrap_or(1)),
         recording: args.decision_records > 0,
         ready: AtomicBool::new(true),
         trusted_proxies: TrustedProxies::new(args.trusted_proxy.clone()),
@@ -675,21 +740,31 @@ impl Server {
                 };
                 ("health", response)
             }
-            ("GET", "/_iamgate/metrics") => (
-                "metrics",
-                Response::new(200, "text/plain; version=0.0.4", self.metrics.render()),
-            ),
+            ("GET", "/_iamgate/metrics") => {
+                let mut text = self.metrics.render();
+                if let Some(archive) = &self.archive {
+                    crate::metrics::render_archive(&mut text, archive.counters());
+                }
+                (
+                    "metrics",
+                    Response::new(200, "text/plain; version=0.0.4", text),
+                )
+            }
             ("GET", path) if path.starts_with(ANALYSIS_PATH) && listener.vpc_endpoint.is_none() => {
                 let question = path.strip_prefix(ANALYSIS_PATH).unwrap_or_default();
                 let snapshot = self.snapshot.current();
-                let answer = analysis_api::answer(&self.planes, snapshot, request, question);
+                let answer =
+                    analysis_api::answer(&self.planes, &self.analyses, snapshot, request, question);
                 ("analysis", answer.await)
             }
             ("GET", path)
                 if path.starts_with(DECISIONS_PATH) && listener.vpc_endpoint.is_none() =>
             {
                 let request_id = path.strip_prefix(DECISIONS_PATH).unwrap_or_default();
-                ("decisions", self.planes.read_decision(request, request_id))
+                (
+                    "decisions",
+                    self.planes.read_decision(request, request_id).await,
+                )
             }
             // An interface endpoint for execute-api serves nothing else
             // (STS and IAM have endpoints of their own on AWS), and the

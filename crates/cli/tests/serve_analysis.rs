@@ -464,3 +464,138 @@ fn world_and_endpoint_url_are_mutually_exclusive() {
             .contains("cannot be used with")
     );
 }
+
+/// Seed 002 as its article writes it: account A (111111111111) hosts REST
+/// API abcd1234 whose resource policy names B's role
+/// APIGatewayInvokerRole; the role in B trusts account A, not B's user;
+/// the user ApiInvokerUser calls with its own keys.
+const SEED_002: &str = r#"
+accounts:
+  - id: "111111111111"
+    root_access_key: { id: AKIASEEDAROOT0000001, secret: "seed-002-account-a-root-secret-000000001" }
+  - id: "222222222222"
+    root_access_key: { id: AKIASEEDBROOT0000001, secret: "seed-002-account-b-root-secret-000000001" }
+    users:
+      - name: ApiInvokerUser
+    roles:
+      - name: APIGatewayInvokerRole
+        trust_policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]}'
+        policies:
+          invoke: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:ap-northeast-1:111111111111:abcd1234/*"}]}'
+apis:
+  - id: abcd1234
+    type: REST
+    account: "111111111111"
+    region: ap-northeast-1
+    stages: [prod]
+    policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":["arn:aws:iam::222222222222:role/APIGatewayInvokerRole"]},"Action":"execute-api:Invoke","Resource":"arn:aws:execute-api:ap-northeast-1:111111111111:abcd1234/*"}]}'
+    methods:
+      - { path: /myapi, method: GET, authorization: AWS_IAM, integration: { type: MOCK } }
+"#;
+
+/// The standard output of a live command that must succeed.
+fn stdout(output: &Output) -> String {
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout.clone()).unwrap()
+}
+
+#[test]
+fn seed_002_live_who_can_and_what_can_draw_the_article_as_dot() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("world.yaml");
+    std::fs::write(&path, SEED_002).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(path),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let account_a = Keys::new(
+        "AKIASEEDAROOT0000001",
+        "seed-002-account-a-root-secret-000000001",
+    );
+    let account_b = Keys::new(
+        "AKIASEEDBROOT0000001",
+        "seed-002-account-b-root-secret-000000001",
+    );
+
+    // The API's owner asks who can call GET /myapi: its root and B's role,
+    // and not B's user, whose keys the article calls with. B's policy is
+    // shown by owner only.
+    let graph = stdout(&live(
+        &server,
+        &account_a,
+        &[
+            "who-can",
+            "--api",
+            "abcd1234",
+            "--stage",
+            "prod",
+            "--route",
+            "GET /myapi",
+            "--format",
+            "dot",
+        ],
+    ));
+    assert_eq!(
+        graph,
+        r#"digraph access {
+  rankdir=LR;
+  node [shape=box];
+  subgraph cluster_0 {
+    label="account 111111111111";
+    n0 [label="abcd1234/prod/GET/myapi"];
+    n1 [label="root"];
+  }
+  subgraph cluster_1 {
+    label="account 222222222222";
+    n2 [label="role/APIGatewayInvokerRole"];
+  }
+  n1 -> n0 [label="execute-api:Invoke"];
+  n2 -> n0 [label="execute-api:Invoke\nidentity policy of account 222222222222\nresource policy resource policy #0"];
+}
+"#
+    );
+    assert!(!graph.contains("ApiInvokerUser"));
+
+    // B asks what its role can do: the route, with its own policy named
+    // and A's by owner only.
+    let role = stdout(&live(
+        &server,
+        &account_b,
+        &[
+            "what-can",
+            "arn:aws:iam::222222222222:role/APIGatewayInvokerRole",
+            "--format",
+            "dot",
+        ],
+    ));
+    assert!(role.starts_with("digraph access {\n"), "{role}");
+    assert!(
+        role.contains(r#"[label="execute-api:Invoke\nidentity policy inline:invoke #0\nresource policy of account 111111111111"]"#),
+        "{role}"
+    );
+    assert!(
+        role.contains(r#"[label="abcd1234/prod/GET/myapi"]"#),
+        "{role}"
+    );
+
+    // And what its user can do: nothing — the article's 403, drawn.
+    let user = stdout(&live(
+        &server,
+        &account_b,
+        &[
+            "what-can",
+            "arn:aws:iam::222222222222:user/ApiInvokerUser",
+            "--format",
+            "dot",
+        ],
+    ));
+    assert_eq!(
+        user,
+        "digraph access {\n  rankdir=LR;\n  node [shape=box];\n}\n"
+    );
+}

@@ -16,7 +16,9 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use sqlx::Connection;
 use sqlx::postgres::PgConnection;
-use support::{Keys, Server, ServerOptions, example, keys_from_sdk, sdk_config, sts_client};
+use support::{
+    Keys, Server, ServerOptions, example, keys_from_sdk, sdk_config, sign_execute_api, sts_client,
+};
 
 const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";
 const SECRET_KEY: &str = "8d3f0c5a1b2e4f6a7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
@@ -243,4 +245,115 @@ async fn two_nodes(store_url: String) {
         "node 2 served the new deployment {:?} after it was made",
         deployed.elapsed()
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_recorded_by_one_node_is_explained_by_the_other() {
+    let Some(schema) = Schema::create("decisions").await else {
+        return;
+    };
+    let outcome = tokio::spawn(decision_on_the_other_node(schema.store_url())).await;
+    schema.drop_now().await;
+    if let Err(error) = outcome {
+        std::panic::resume_unwind(error.into_panic());
+    }
+}
+
+/// `iamgate explain ID --json` against `server` as `keys`, retried while
+/// the serving node's writer may not have persisted the record yet.
+async fn explain_eventually(server: &Server, keys: &Keys, id: &str) -> serde_json::Value {
+    let started = Instant::now();
+    loop {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_iamgate"))
+            .args([
+                "explain",
+                id,
+                "--json",
+                "--endpoint-url",
+                &server.endpoint(),
+            ])
+            .env("AWS_ACCESS_KEY_ID", &keys.id)
+            .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .output()
+            .unwrap();
+        if output.status.success() {
+            return serde_json::from_slice(&output.stdout).unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "node 2 has no record of {id}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn decision_on_the_other_node(store_url: String) {
+    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    // PostgreSQL: records are persisted without asking (`auto`).
+    let options = |dir: &tempfile::TempDir, config: bool| ServerOptions {
+        config: config.then(|| example("http-api-cross-account/world.yaml")),
+        data_dir: dir.path().to_owned(),
+        store: Some(store_url.clone()),
+        env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
+        ..ServerOptions::default()
+    };
+    let one = Server::start(&options(&dirs.0, true));
+    let two = Server::start(&options(&dirs.1, false));
+    let user = Keys::new(
+        "AKIAEXAMPLEUSERU0001",
+        "exampleUserUSecretAccessKey00000000000001",
+    );
+    let owner = Keys::new(
+        "AKIAEXAMPLEAROOT0001",
+        "exampleAccountARootSecretKey0000000000001",
+    );
+
+    // Account B's user calls account A's HTTP API directly, on node 1.
+    let host = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
+    let headers = sign_execute_api(&user, "GET", host, "/hello", &[]);
+    let answer = support::http(one.port, "GET", "/hello", &headers, b"").unwrap();
+    assert_eq!(answer.status, 403, "{}", answer.body);
+    let id = answer.header("apigw-requestid").unwrap().to_owned();
+
+    // Node 2 never saw the request; it explains it from the store, to
+    // each account as that account may see it.
+    let record = explain_eventually(&two, &user, &id).await;
+    assert_eq!(record["requestId"], id.as_str());
+    assert_eq!(record["principal"], "arn:aws:iam::444455556666:user/u");
+    assert_eq!(record["decision"], "implicit_deny");
+    assert!(record.to_string().contains("assume-invoker"), "{record}");
+    assert!(!record.to_string().contains(&user.secret));
+    let seen_by_owner = explain_eventually(&two, &owner, &id).await;
+    assert_eq!(seen_by_owner["requestId"], id.as_str());
+    assert!(
+        !seen_by_owner.to_string().contains("assume-invoker"),
+        "the API's owner sees the caller's policies by type only: {seen_by_owner}"
+    );
+
+    // And the way that works: through the role, on node 2, read on node 1.
+    let assumed = sts_client(&two.endpoint(), &user)
+        .await
+        .assume_role()
+        .role_arn("arn:aws:iam::111122223333:role/Invoker")
+        .role_session_name("explained")
+        .send()
+        .await
+        .unwrap();
+    let session = keys_from_sdk(assumed.credentials().unwrap());
+    let headers = sign_execute_api(&session, "GET", host, "/hello", &[]);
+    let answer = support::http(two.port, "GET", "/hello", &headers, b"").unwrap();
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let id = answer.header("apigw-requestid").unwrap().to_owned();
+    let record = explain_eventually(&one, &owner, &id).await;
+    assert_eq!(record["decision"], "allow");
+    assert_eq!(
+        record["principal"],
+        "arn:aws:sts::111122223333:assumed-role/Invoker/explained"
+    );
+    let text = record.to_string();
+    assert!(!text.contains(session.token.as_deref().unwrap()));
+    assert!(!text.contains(&session.secret));
 }

@@ -8,7 +8,11 @@
 //! either account may read it (an operator's tool, like the access log).
 //! A record that is unknown, evicted, or about other accounts gets one
 //! and the same answer, so nobody learns that another account's request
-//! exists.
+//! exists. The ring of this node is read first; when records are
+//! persisted, a record it does not hold (another node served the request,
+//! or it was evicted here) is looked for in the store.
+
+use std::sync::Arc;
 
 use iamgate_decisions::{DecisionRecord, Lookup};
 use iamgate_iam::Caller;
@@ -44,7 +48,7 @@ impl ControlPlanes {
     }
 
     /// Answers `GET /_iamgate/decisions/{request_id}`.
-    pub fn read_decision(&self, request: &Request, request_id: &str) -> Response {
+    pub async fn read_decision(&self, request: &Request, request_id: &str) -> Response {
         let plane = &self.plane;
         let reader = match self.verify_iam_caller(request) {
             Ok(caller) => caller.account().to_owned(),
@@ -52,7 +56,20 @@ impl ControlPlanes {
         };
         let (found, evicted_before) = match plane.decisions().get(request_id) {
             Lookup::Found(record) => (Some(record), false),
-            Lookup::Missing { evicted_before } => (None, evicted_before),
+            Lookup::Missing { evicted_before } => match plane.archive() {
+                None => (None, evicted_before),
+                Some(archive) => match archive.find(request_id, plane.now()).await {
+                    Ok(found) => (found.map(Arc::new), false),
+                    Err(error) => {
+                        tracing::warn!(%error, "reading a persisted decision record failed");
+                        return json_error(
+                            503,
+                            "ServiceUnavailable",
+                            "Decision records cannot be read from the store right now; try again.",
+                        );
+                    }
+                },
+            },
         };
         match found
             .as_deref()
@@ -61,13 +78,16 @@ impl ControlPlanes {
             Some(view) => Response::new(200, "application/json", to_json(&view)),
             None => {
                 let limits = plane.decisions().limits();
-                let evicted = if evicted_before {
-                    format!(
+                let evicted = match plane.archive() {
+                    Some(archive) => format!(
+                        " Records are kept for {} s at most.",
+                        archive.retention().max_age_secs
+                    ),
+                    None if evicted_before => format!(
                         " This server keeps the last {} records and has evicted older ones.",
                         limits.records
-                    )
-                } else {
-                    String::new()
+                    ),
+                    None => String::new(),
                 };
                 json_error(
                     404,

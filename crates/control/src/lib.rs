@@ -12,6 +12,7 @@ mod apigateway;
 pub mod apply;
 pub mod context;
 mod decide;
+pub mod decision_archive;
 pub mod decisions_api;
 pub mod http;
 mod iam_api;

@@ -20,6 +20,8 @@ use iamgate_store::{
 };
 use thiserror::Error;
 
+use crate::decision_archive::DecisionArchive;
+
 /// Where the session-token key lives in the store: sealed by the secret
 /// cipher, so every node that shares the secret key shares the token key.
 const TOKEN_KEY: &str = "session-token-key";
@@ -66,6 +68,9 @@ pub struct ControlPlane {
     pub(crate) clock: Clock,
     /// Where every authorization decision is recorded.
     decisions: Arc<DecisionLog>,
+    /// Where records evicted from the ring, or kept by another node, are
+    /// looked for (none: records are not persisted).
+    archive: Option<Arc<DecisionArchive>>,
 }
 
 /// The key session tokens are sealed with, made once and kept (sealed by
@@ -96,6 +101,7 @@ impl ControlPlane {
             write_turn: tokio::sync::Mutex::new(()),
             clock: system_clock(),
             decisions: Arc::default(),
+            archive: None,
         }
     }
 
@@ -117,6 +123,17 @@ impl ControlPlane {
     pub fn with_decisions(mut self, decisions: Arc<DecisionLog>) -> Self {
         self.decisions = decisions;
         self
+    }
+
+    /// Looks for decision records not in the ring in `archive`.
+    pub fn with_archive(mut self, archive: Arc<DecisionArchive>) -> Self {
+        self.archive = Some(archive);
+        self
+    }
+
+    /// Where persisted decision records are read, if they are persisted.
+    pub fn archive(&self) -> Option<&Arc<DecisionArchive>> {
+        self.archive.as_ref()
     }
 
     /// Where this plane records its decisions.

@@ -12,8 +12,10 @@
 //! traffic. A lookup, which is rare, scans every shard from the newest
 //! end.
 //!
-//! A [`DecisionSink`] may be given to see every record as it is written;
-//! it must not block.
+//! A [`DecisionSink`] may be given to see every entry as it is written
+//! (to persist it); it must not block. The entry is then shared between
+//! the ring and the sink rather than copied, and still written out as a
+//! record only by whoever reads it — the sink, off the request's path.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -40,15 +42,30 @@ impl Default for RingLimits {
     }
 }
 
-/// Sees every record as it is written.
+/// Sees every entry as it is written.
 pub trait DecisionSink: Send + Sync {
-    /// Takes `record`; must return at once (hand it to a queue, or drop it).
-    fn offer(&self, record: &Arc<DecisionRecord>);
+    /// Takes `entry`; must return at once (hand it to a queue, or drop it).
+    fn offer(&self, entry: Arc<Entry>);
+}
+
+/// An entry the ring owns alone, or shares with the sink.
+enum Held {
+    Alone(Entry),
+    Shared(Arc<Entry>),
+}
+
+impl Held {
+    fn entry(&self) -> &Entry {
+        match self {
+            Held::Alone(entry) => entry,
+            Held::Shared(entry) => entry,
+        }
+    }
 }
 
 #[derive(Default)]
 struct Shard {
-    records: VecDeque<(Entry, usize)>,
+    records: VecDeque<(Held, usize)>,
     bytes: usize,
     /// Records pushed out by the limits, ever.
     evicted: u64,
@@ -133,9 +150,14 @@ impl DecisionLog {
     pub fn record(&self, entry: impl Into<Entry>) {
         let entry = entry.into();
         let size = entry.approximate_size();
-        if let Some(sink) = &self.sink {
-            sink.offer(&Arc::new(entry.render()));
-        }
+        let held = match &self.sink {
+            Some(sink) => {
+                let shared = Arc::new(entry);
+                sink.offer(Arc::clone(&shared));
+                Held::Shared(shared)
+            }
+            None => Held::Alone(entry),
+        };
         let count = self.shards.len();
         let Some(shard) = self.shards.get(thread_number() % count) else {
             return;
@@ -143,7 +165,7 @@ impl DecisionLog {
         let max_records = (self.limits.records / count).max(1);
         let max_bytes = (self.limits.bytes / count).max(size);
         let mut shard = lock(shard);
-        shard.records.push_back((entry, size));
+        shard.records.push_back((held, size));
         shard.bytes += size;
         while shard.records.len() > max_records || shard.bytes > max_bytes {
             let Some((_, size)) = shard.records.pop_front() else {
@@ -159,13 +181,13 @@ impl DecisionLog {
         let mut evicted_before = false;
         for shard in &self.shards {
             let shard = lock(shard);
-            if let Some((entry, _)) = shard
+            if let Some((held, _)) = shard
                 .records
                 .iter()
                 .rev()
-                .find(|(entry, _)| entry.request_id() == request_id)
+                .find(|(held, _)| held.entry().request_id() == request_id)
             {
-                return Lookup::Found(Arc::new(entry.render()));
+                return Lookup::Found(Arc::new(held.entry().render()));
             }
             evicted_before |= shard.evicted > 0;
         }
@@ -279,8 +301,8 @@ mod tests {
     struct Counting(Mutex<Vec<String>>);
 
     impl DecisionSink for Counting {
-        fn offer(&self, record: &Arc<DecisionRecord>) {
-            self.0.lock().unwrap().push(record.request_id.clone());
+        fn offer(&self, entry: Arc<Entry>) {
+            self.0.lock().unwrap().push(entry.request_id().to_owned());
         }
     }
 

@@ -69,6 +69,7 @@
 //! Bodies are stored as given. Access-key secrets must be encrypted by the
 //! caller with [`SecretCipher`] before they are put in a body.
 
+mod decision_records;
 mod error;
 mod model;
 mod plan;
@@ -83,6 +84,7 @@ use serde_json::Value;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
+pub use decision_records::{DecisionRetention, DecisionTotals, StoredDecision};
 pub use error::StoreError;
 pub use model::{
     Address, Change, ChangeOp, Delta, Entity, EntityText, Expect, Gap, Retention, Snapshot,

@@ -44,7 +44,7 @@ const RELISTEN_DELAY: Duration = Duration::from_secs(1);
 const SNAPSHOT_READ: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 pub(crate) struct PostgresBackend {
-    pool: PgPool,
+    pub(crate) pool: PgPool,
 }
 
 impl PostgresBackend {

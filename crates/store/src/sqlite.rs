@@ -42,8 +42,8 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(30);
 const MAX_CONNECTIONS: u32 = 4;
 
 pub(crate) struct SqliteBackend {
-    pool: SqlitePool,
-    write_gate: Mutex<()>,
+    pub(crate) pool: SqlitePool,
+    pub(crate) write_gate: Mutex<()>,
 }
 
 impl SqliteBackend {

@@ -8,7 +8,10 @@
 //! is instantiated once for SQLite (a temporary file) and once for
 //! PostgreSQL (a schema of its own in the database named by
 //! `IAMGATE_TEST_POSTGRES_URL`, dropped afterwards; skipped when unset).
+//! Decision records have their cases in `decision_records.rs`, the same
+//! way.
 
+#[macro_use]
 mod harness;
 
 use std::collections::HashSet;
@@ -19,31 +22,6 @@ use iamgate_store::{ChangeOp, Entity, Expect, Retention, Store, StoreError, Writ
 use serde_json::json;
 
 use harness::Db;
-
-macro_rules! conformance {
-    ($($case:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    crate::harness::run(crate::Db::sqlite(), crate::cases::$case).await;
-                }
-            )*
-        }
-
-        mod postgres {
-            $(
-                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-                async fn $case() {
-                    let Some(db) = crate::Db::postgres(stringify!($case)).await else {
-                        return;
-                    };
-                    crate::harness::run(db, crate::cases::$case).await;
-                }
-            )*
-        }
-    };
-}
 
 conformance!(
     put_get_list_delete,

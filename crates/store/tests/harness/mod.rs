@@ -14,6 +14,33 @@ use iamgate_store::Store;
 use sqlx::Connection as _;
 use sqlx::postgres::PgConnection;
 
+/// Instantiates each case of the test file's `cases` module once for
+/// SQLite and once for PostgreSQL (skipped, saying so, when unset).
+macro_rules! conformance {
+    ($($case:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    crate::harness::run(crate::Db::sqlite(), crate::cases::$case).await;
+                }
+            )*
+        }
+
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $case() {
+                    let Some(db) = crate::Db::postgres(stringify!($case)).await else {
+                        return;
+                    };
+                    crate::harness::run(db, crate::cases::$case).await;
+                }
+            )*
+        }
+    };
+}
+
 pub const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";
 
 pub struct Db {
