@@ -339,39 +339,32 @@ fn assert_same(updated: &[String], built: &[String], what: &str) {
 async fn check(url: String, writes: Vec<Write>) {
     let gw = Gateway::start_on(&url, WORLD, tempfile::tempdir().unwrap()).await;
     // A second node on the same store, following the change feed.
-    let follower = Arc::new(
-        ControlPlane::open(
-            Store::open(&url).await.unwrap(),
-            SecretCipher::from_key(&[7; 32]),
-        )
-        .await
-        .unwrap(),
-    );
+    let follower = Arc::new(open_plane(&url).await);
     let _follower_planes = ControlPlanes::new(follower.clone());
     let mut ids = Ids::default();
     for write in &writes {
         run(&gw, &mut ids, write).await;
         let updated = describe(&gw.planes.plane);
-        let whole = ControlPlane::open(
-            Store::open(&url).await.unwrap(),
-            SecretCipher::from_key(&[7; 32]),
-        )
-        .await
-        .unwrap();
+        let whole = open_plane(&url).await;
         assert_same(&updated, &describe(&whole), &format!("after {write:?}"));
     }
     follower.reload().await.unwrap();
-    let whole = ControlPlane::open(
-        Store::open(&url).await.unwrap(),
-        SecretCipher::from_key(&[7; 32]),
-    )
-    .await
-    .unwrap();
+    let whole = open_plane(&url).await;
     assert_same(
         &describe(&follower),
         &describe(&whole),
         "the second node, caught up",
     );
+}
+
+/// A node on the store at `url`.
+async fn open_plane(url: &str) -> ControlPlane {
+    ControlPlane::open(
+        Store::open(url).await.unwrap(),
+        SecretCipher::from_key(&[7; 32]),
+    )
+    .await
+    .unwrap()
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -417,14 +410,7 @@ fn a_node_far_behind_reads_the_store_whole_and_ends_with_the_same_snapshot() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("iamgate.db").display());
-        let open = || async {
-            ControlPlane::open(
-                Store::open(&url).await.unwrap(),
-                SecretCipher::from_key(&[7; 32]),
-            )
-            .await
-            .unwrap()
-        };
+        let open = || open_plane(&url);
         let writer = open().await;
         let follower = open().await;
         let mut text = String::from("accounts:\n  - id: \"111111111111\"\n    users:\n");
@@ -465,14 +451,7 @@ fn a_world_file_applied_gives_the_writer_the_snapshot_a_full_load_gives() {
             .unwrap();
             let data = tempfile::tempdir().unwrap();
             let url = format!("sqlite://{}", data.path().join("iamgate.db").display());
-            let open = || async {
-                ControlPlane::open(
-                    Store::open(&url).await.unwrap(),
-                    SecretCipher::from_key(&[7; 32]),
-                )
-                .await
-                .unwrap()
-            };
+            let open = || open_plane(&url);
             let writer = open().await;
             writer
                 .apply_world_file(&world.iam, &world.apis, "digest")
@@ -496,14 +475,7 @@ fn a_world_file_applied_after_another_nodes_write_keeps_that_write() {
     runtime().block_on(async {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("iamgate.db").display());
-        let open = || async {
-            ControlPlane::open(
-                Store::open(&url).await.unwrap(),
-                SecretCipher::from_key(&[7; 32]),
-            )
-            .await
-            .unwrap()
-        };
+        let open = || open_plane(&url);
         let writer = open().await;
         let other = open().await;
         let parse =

@@ -25,6 +25,32 @@ pub struct StoredDecision {
     pub body: String,
 }
 
+/// The trimming statements, in transaction `$tx` of either backend: the
+/// statements are the same text on both, only the driver's types differ.
+macro_rules! trim_in {
+    ($tx:ident, $too_old:expr, $count:expr, $bytes:expr) => {{
+        let mut deleted = sqlx::query(TRIM_AGE)
+            .bind($too_old)
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+        for (beyond, limit) in [(BEYOND_COUNT, $count), (BEYOND_BYTES, $bytes)] {
+            let through: Option<i64> = sqlx::query_scalar(beyond)
+                .bind(limit)
+                .fetch_optional(&mut *$tx)
+                .await?;
+            if let Some(through) = through {
+                deleted += sqlx::query(TRIM_THROUGH)
+                    .bind(through)
+                    .execute(&mut *$tx)
+                    .await?
+                    .rows_affected();
+            }
+        }
+        deleted
+    }};
+}
+
 impl StoredDecision {
     /// What the row counts for in [`DecisionRetention::max_bytes`].
     fn bytes(&self) -> i64 {
@@ -178,47 +204,13 @@ impl Store {
             Backend::Sqlite(db) => {
                 let _writer = db.write_gate.lock().await;
                 let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let mut deleted = sqlx::query(TRIM_AGE)
-                    .bind(too_old)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                for (beyond, limit) in [(BEYOND_COUNT, count), (BEYOND_BYTES, bytes)] {
-                    let through: Option<i64> = sqlx::query_scalar(beyond)
-                        .bind(limit)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(through) = through {
-                        deleted += sqlx::query(TRIM_THROUGH)
-                            .bind(through)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                    }
-                }
+                let deleted = trim_in!(tx, too_old, count, bytes);
                 tx.commit().await?;
                 deleted
             }
             Backend::Postgres(db) => {
                 let mut tx = db.pool.begin().await?;
-                let mut deleted = sqlx::query(TRIM_AGE)
-                    .bind(too_old)
-                    .execute(&mut *tx)
-                    .await?
-                    .rows_affected();
-                for (beyond, limit) in [(BEYOND_COUNT, count), (BEYOND_BYTES, bytes)] {
-                    let through: Option<i64> = sqlx::query_scalar(beyond)
-                        .bind(limit)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                    if let Some(through) = through {
-                        deleted += sqlx::query(TRIM_THROUGH)
-                            .bind(through)
-                            .execute(&mut *tx)
-                            .await?
-                            .rows_affected();
-                    }
-                }
+                let deleted = trim_in!(tx, too_old, count, bytes);
                 tx.commit().await?;
                 deleted
             }
