@@ -31,17 +31,17 @@ pub(crate) struct Plan<'a> {
     pub changes: Vec<(usize, Address<'a>, ChangeOp)>,
 }
 
-/// What a batch touches: each entity's final state, in first-touch order,
+/// What a batch leaves of each entity it touches, in first-touch order,
 /// and where each address is in that list.
-pub(crate) struct Touched<'a> {
+pub(crate) struct Outcome<'a> {
     outcome: Vec<(Address<'a>, Option<&'a Value>)>,
     position: AddressMap<'a>,
 }
 
-impl<'a> Touched<'a> {
+impl<'a> Outcome<'a> {
     pub(crate) fn of(batch: &'a WriteBatch) -> Self {
         let (outcome, position) = batch.indexed_outcome();
-        Touched { outcome, position }
+        Outcome { outcome, position }
     }
 
     /// Every address the batch touches, each once, in first-touch order.
@@ -56,7 +56,7 @@ impl<'a> Touched<'a> {
 /// sequence number, the version of everything it puts.
 pub(crate) fn plan<'a>(
     batch: &'a WriteBatch,
-    touched: Touched<'a>,
+    touched: Outcome<'a>,
     seq: i64,
     found: &[(String, String, String, i64)],
 ) -> Result<Plan<'a>, StoreError> {

@@ -66,7 +66,7 @@ impl PostgresBackend {
         .fetch_one(&mut *tx)
         .await?;
 
-        let touched = plan::Touched::of(batch);
+        let touched = plan::Outcome::of(batch);
         let mut found = Vec::new();
         for chunk in touched.addresses().chunks(plan::ROWS_PER_STATEMENT) {
             let mut query = QueryBuilder::<sqlx::Postgres>::new(
