@@ -79,8 +79,9 @@ impl WorldFile {
         let iam = WorldConfig::from_tree(&root, API_SECTIONS);
         let apis = ApiRegistry::from_tree(&root, read);
         // Freeing a large file's tree (a million nodes for 100,000 users)
-        // is left to another thread, off the way to serving.
-        std::thread::spawn(move || drop(root));
+        // is left to another thread, off the way to serving; if no thread
+        // can be started, the tree is freed here instead.
+        let _ = std::thread::Builder::new().spawn(move || drop(root));
         match (iam, apis) {
             (Ok(iam), Ok(apis)) => Ok(WorldFile { iam, apis }),
             (iam, apis) => {
