@@ -49,7 +49,9 @@
 //! caller supplies them through a closure asked once per entity
 //! ([`EntityRef`] → [`Stamp`]): the control plane answers from the store and
 //! mints fresh ones only for new entities, and applying the same file twice
-//! then yields identical records.
+//! then yields identical records. A user, group, role or managed policy may
+//! also declare its unique id (`id: AIDA…`): a setup imported from AWS
+//! keeps AWS's ids, which trust and resource policies may name.
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
@@ -105,6 +107,9 @@ pub struct AccessKeyConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UserConfig {
     pub name: String,
+    /// The unique id (`AIDA…`) to keep, as imported from AWS; a fresh one
+    /// when absent.
+    pub id: Option<String>,
     pub path: String,
     pub access_keys: Vec<AccessKeyConfig>,
     /// Inline policies: name → JSON text.
@@ -121,6 +126,8 @@ pub struct UserConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GroupConfig {
     pub name: String,
+    /// `AGPA…`, as [`UserConfig::id`].
+    pub id: Option<String>,
     pub path: String,
     pub policies: BTreeMap<String, String>,
     pub managed_policies: Vec<String>,
@@ -129,6 +136,8 @@ pub struct GroupConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RoleConfig {
     pub name: String,
+    /// `AROA…`, as [`UserConfig::id`].
+    pub id: Option<String>,
     pub path: String,
     /// JSON text.
     pub trust_policy: String,
@@ -143,6 +152,8 @@ pub struct RoleConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ManagedPolicyConfig {
     pub name: String,
+    /// `ANPA…`, as [`UserConfig::id`].
+    pub id: Option<String>,
     pub path: String,
     pub description: Option<String>,
     /// JSON text.
@@ -278,6 +289,7 @@ impl WorldConfig {
             }
             for policy in &account.managed_policies {
                 let Stamp { id, created_at } = ask(EntityKind::ManagedPolicy, &policy.name)?;
+                let id = policy.id.clone().unwrap_or(id);
                 records.push(
                     ManagedPolicyRecord {
                         account: a.to_string(),
@@ -299,6 +311,7 @@ impl WorldConfig {
             }
             for group in &account.groups {
                 let Stamp { id, created_at } = ask(EntityKind::Group, &group.name)?;
+                let id = group.id.clone().unwrap_or(id);
                 records.push(
                     GroupRecord {
                         account: a.to_string(),
@@ -314,6 +327,7 @@ impl WorldConfig {
             }
             for user in &account.users {
                 let Stamp { id, created_at } = ask(EntityKind::User, &user.name)?;
+                let id = user.id.clone().unwrap_or(id);
                 records.push(
                     UserRecord {
                         account: a.to_string(),
@@ -336,6 +350,7 @@ impl WorldConfig {
             }
             for role in &account.roles {
                 let Stamp { id, created_at } = ask(EntityKind::Role, &role.name)?;
+                let id = role.id.clone().unwrap_or(id);
                 records.push(
                     RoleRecord {
                         account: a.to_string(),
@@ -383,6 +398,8 @@ struct Checker {
     decoder: Decoder,
     /// Access key id → path of its first declaration (ids are global).
     access_keys: HashMap<String, String>,
+    /// Unique id → path of its first declaration (ids are global too).
+    unique_ids: HashMap<String, String>,
 }
 
 /// Per-account names declared so far, lower-cased → (declared name, path).
@@ -670,6 +687,34 @@ impl Checker {
                 ),
             );
         }
+    }
+
+    /// An optional unique id to keep (`AIDA…` for a user, …): the prefix
+    /// of its kind, 21 characters `[A-Z0-9]`, and declared once in the
+    /// whole file, since ids are global as on AWS.
+    fn unique_id(&mut self, fields: &Fields<'_>, kind: IdKind) -> Option<String> {
+        let at = fields.get("id")?;
+        let path = fields.path("id");
+        let id = self.text(at, &path)?;
+        if !crate::ids::is_unique_id(kind, &id) {
+            self.error(
+                at,
+                &path,
+                Some("ValidationError"),
+                format!(
+                    "{id} is not a unique id of this kind: `{}` and 17 characters A-Z, 0-9",
+                    kind.prefix()
+                ),
+            );
+            return None;
+        }
+        if let Some(first) = self.unique_ids.get(&id) {
+            let message = format!("duplicate unique id {id} (first declared at {first})");
+            self.error(at, &path, None, message);
+            return None;
+        }
+        self.unique_ids.insert(id.clone(), path);
+        Some(id)
     }
 
     fn path_field(&mut self, fields: &Fields<'_>, member: &str) -> String {
@@ -961,8 +1006,9 @@ impl Checker {
     }
 
     fn managed_policy(&mut self, node: &Node, path: &str) -> Option<ManagedPolicyConfig> {
-        let fields = self.fields(node, path, &["name", "path", "description", "document"])?;
+        let fields = self.fields(node, path, &["name", "id", "path", "description", "document"])?;
         let name = self.name(&fields, "policyName", 128);
+        let id = self.unique_id(&fields, IdKind::ManagedPolicy);
         let policy_path = self.path_field(&fields, "path");
         let description = self.description(&fields);
         let document = match fields.get("document") {
@@ -979,6 +1025,7 @@ impl Checker {
         };
         Some(ManagedPolicyConfig {
             name: name?,
+            id,
             path: policy_path,
             description,
             document: document.unwrap_or_default(),
@@ -995,9 +1042,10 @@ impl Checker {
         let fields = self.fields(
             node,
             path,
-            &["name", "path", "policies", "managed_policies"],
+            &["name", "id", "path", "policies", "managed_policies"],
         )?;
         let name = self.name(&fields, "groupName", 128);
+        let id = self.unique_id(&fields, IdKind::Group);
         let group_path = self.path_field(&fields, "path");
         let policies = self.inline_policies(
             &fields,
@@ -1007,6 +1055,7 @@ impl Checker {
         let managed_policies = self.attached(&fields, account, declared);
         Some(GroupConfig {
             name: name?,
+            id,
             path: group_path,
             policies,
             managed_policies,
@@ -1025,6 +1074,7 @@ impl Checker {
             path,
             &[
                 "name",
+                "id",
                 "path",
                 "access_keys",
                 "policies",
@@ -1035,6 +1085,7 @@ impl Checker {
             ],
         )?;
         let name = self.name(&fields, "userName", 64);
+        let id = self.unique_id(&fields, IdKind::User);
         let user_path = self.path_field(&fields, "path");
         let keys_path = fields.path("access_keys");
         let key_nodes = self.list(fields.get("access_keys"), &keys_path);
@@ -1096,6 +1147,7 @@ impl Checker {
         let tags = self.tags(&fields);
         Some(UserConfig {
             name: name?,
+            id,
             path: user_path,
             access_keys,
             policies,
@@ -1118,6 +1170,7 @@ impl Checker {
             path,
             &[
                 "name",
+                "id",
                 "path",
                 "trust_policy",
                 "max_session_duration",
@@ -1129,6 +1182,7 @@ impl Checker {
             ],
         )?;
         let name = self.name(&fields, "roleName", 64);
+        let id = self.unique_id(&fields, IdKind::Role);
         let role_path = self.path_field(&fields, "path");
         let trust_policy = match fields.get("trust_policy") {
             Some(at) => self.document(at, &fields.path("trust_policy"), PolicyKind::RoleTrust),
@@ -1202,6 +1256,7 @@ impl Checker {
         let tags = self.tags(&fields);
         Some(RoleConfig {
             name: name?,
+            id,
             path: role_path,
             trust_policy: trust_policy.unwrap_or_default(),
             max_session_duration,

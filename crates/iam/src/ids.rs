@@ -52,6 +52,16 @@ impl IdKind {
     }
 }
 
+/// Whether `text` has the shape of a unique id of `kind` as AWS issues
+/// them: the kind's prefix and 17 characters `A-Z`, `0-9` (21 in all).
+pub fn is_unique_id(kind: IdKind, text: &str) -> bool {
+    text.len() == kind.length()
+        && text.starts_with(kind.prefix())
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+}
+
 /// The operating system's random source failed: nothing safe can be issued.
 #[derive(Debug, Error)]
 #[error("the system random source is unavailable")]
@@ -130,6 +140,17 @@ mod tests {
             assert!(id.bytes().all(|b| BASE32.contains(&b)), "{id}");
             assert_eq!(IdKind::of(&id), Some(kind));
         }
+    }
+
+    #[test]
+    fn a_unique_id_has_its_kinds_prefix_and_21_uppercase_letters_or_digits() {
+        assert!(is_unique_id(IdKind::User, "AIDAJQABLZS4A3QDU576Q"));
+        assert!(is_unique_id(IdKind::Role, "AROA3XFRBF535PLBIFPI4"));
+        assert!(!is_unique_id(IdKind::Role, "AIDAJQABLZS4A3QDU576Q"));
+        assert!(!is_unique_id(IdKind::User, "AIDAJQABLZS4A3QDU576"));
+        assert!(!is_unique_id(IdKind::User, "AIDAjqablzs4a3qdu576q"));
+        let fresh = new_id(IdKind::Group).unwrap();
+        assert!(is_unique_id(IdKind::Group, &fresh));
     }
 
     #[test]

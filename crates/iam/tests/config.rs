@@ -410,3 +410,63 @@ fn secrets_are_not_in_debug_output_of_the_config() {
         assert!(!shown.contains(secret), "{secret} leaked");
     }
 }
+
+#[test]
+fn declared_unique_ids_are_kept_in_the_records() {
+    let config = WorldConfig::parse(
+        r#"accounts:
+  - id: "111111111111"
+    managed_policies:
+      - { name: P, id: ANPAEXAMPLEPOLICY0001, document: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:*","Resource":"*"}]}' }
+    groups: [{ name: G, id: AGPAEXAMPLEGROUP00001 }]
+    users: [{ name: alice, id: AIDAEXAMPLEALICE00001 }, { name: bob }]
+    roles:
+      - name: app
+        id: AROAEXAMPLEAPPROLE001
+        trust_policy: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"111111111111"},"Action":"sts:AssumeRole"}]}'
+"#,
+    )
+    .unwrap();
+    let ids: HashMap<String, String> = records_with_fresh_ids(&config)
+        .iter()
+        .filter_map(|record| match record {
+            AnyRecord::User(u) => Some((u.name.clone(), u.id.clone())),
+            AnyRecord::Group(g) => Some((g.name.clone(), g.id.clone())),
+            AnyRecord::Role(r) => Some((r.name.clone(), r.id.clone())),
+            AnyRecord::ManagedPolicy(p) => Some((p.name.clone(), p.id.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ids["P"], "ANPAEXAMPLEPOLICY0001");
+    assert_eq!(ids["G"], "AGPAEXAMPLEGROUP00001");
+    assert_eq!(ids["alice"], "AIDAEXAMPLEALICE00001");
+    assert_eq!(ids["app"], "AROAEXAMPLEAPPROLE001");
+    // Without one, a fresh id of the kind.
+    assert!(ids["bob"].starts_with("AIDA") && ids["bob"] != ids["alice"]);
+}
+
+#[test]
+fn a_unique_id_of_the_wrong_kind_or_declared_twice_is_refused() {
+    let errors = WorldConfig::parse(
+        r#"accounts:
+  - id: "111111111111"
+    users:
+      - { name: alice, id: AROAEXAMPLEALICE00001 }
+      - { name: bob, id: AIDAEXAMPLEBOB0000001 }
+  - id: "222222222222"
+    users:
+      - { name: carol, id: AIDAEXAMPLEBOB0000001 }
+      - { name: dave, id: AIDAshort }
+"#,
+    )
+    .unwrap_err();
+    find(&errors, "accounts[0].users[0].id", "not a unique id of this kind: `AIDA`");
+    let twice = find(
+        &errors,
+        "accounts[1].users[0].id",
+        "duplicate unique id AIDAEXAMPLEBOB0000001 (first declared at accounts[0].users[1].id)",
+    );
+    assert_eq!(twice.line, 8);
+    find(&errors, "accounts[1].users[1].id", "not a unique id of this kind");
+    assert_eq!(errors.len(), 3, "{errors:?}");
+}
