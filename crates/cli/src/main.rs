@@ -8,6 +8,7 @@ mod analysis_api;
 mod analysis_tools;
 mod connections;
 mod explain;
+mod import;
 mod metrics;
 mod policy_tools;
 mod remote;
@@ -40,6 +41,9 @@ enum Command {
     /// Why a request to a running server was allowed or denied, from its
     /// decision record.
     Explain(explain::ExplainArgs),
+    /// A world file from the saved outputs of AWS's read-only CLI commands:
+    /// a real setup, to reproduce and explain offline.
+    Import(import::ImportArgs),
 }
 
 fn main() -> ExitCode {
@@ -52,5 +56,6 @@ fn main() -> ExitCode {
         Command::WhatCan(args) => analysis_tools::run_what_can(*args),
         Command::Plan(args) => analysis_tools::run_plan(*args),
         Command::Explain(args) => explain::run(args),
+        Command::Import(args) => import::run(args),
     }
 }

@@ -1006,7 +1006,11 @@ impl Checker {
     }
 
     fn managed_policy(&mut self, node: &Node, path: &str) -> Option<ManagedPolicyConfig> {
-        let fields = self.fields(node, path, &["name", "id", "path", "description", "document"])?;
+        let fields = self.fields(
+            node,
+            path,
+            &["name", "id", "path", "description", "document"],
+        )?;
         let name = self.name(&fields, "policyName", 128);
         let id = self.unique_id(&fields, IdKind::ManagedPolicy);
         let policy_path = self.path_field(&fields, "path");

@@ -460,13 +460,21 @@ fn a_unique_id_of_the_wrong_kind_or_declared_twice_is_refused() {
 "#,
     )
     .unwrap_err();
-    find(&errors, "accounts[0].users[0].id", "not a unique id of this kind: `AIDA`");
+    find(
+        &errors,
+        "accounts[0].users[0].id",
+        "not a unique id of this kind: `AIDA`",
+    );
     let twice = find(
         &errors,
         "accounts[1].users[0].id",
         "duplicate unique id AIDAEXAMPLEBOB0000001 (first declared at accounts[0].users[1].id)",
     );
     assert_eq!(twice.line, 8);
-    find(&errors, "accounts[1].users[1].id", "not a unique id of this kind");
+    find(
+        &errors,
+        "accounts[1].users[1].id",
+        "not a unique id of this kind",
+    );
     assert_eq!(errors.len(), 3, "{errors:?}");
 }

@@ -1,0 +1,345 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+//! `iamgate import` end to end: a setup read out of a running server with
+//! the AWS CLI's own read-only commands, imported, and served again, must
+//! read out the same and decide the same; what would be refused writes
+//! nothing.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::{AwsCli, Keys, Server, ServerOptions, http, sign_execute_api};
+
+const ROOT_1: (&str, &str) = (
+    "AKIAIMPORTROOT000001",
+    "importRootSecretKey000000000000000000001",
+);
+const ROOT_2: (&str, &str) = (
+    "AKIAIMPORTROOT000002",
+    "importRootSecretKey000000000000000000002",
+);
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/import")
+        .join(name)
+}
+
+fn iamgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// The details without what differs from one creation to the next.
+fn comparable(value: &Value) -> Value {
+    match value {
+        Value::Object(members) => Value::Object(
+            members
+                .iter()
+                .filter(|(k, _)| {
+                    !matches!(k.as_str(), "CreateDate" | "UpdateDate" | "RoleLastUsed")
+                })
+                .map(|(k, v)| (k.clone(), comparable(v)))
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(comparable).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The root key `--with-test-keys` wrote for `account`.
+fn imported_root(world: &str, account: &str) -> Keys {
+    let mut lines = world.lines();
+    lines
+        .find(|line| line.contains(&format!("- id: \"{account}\"")))
+        .unwrap();
+    let line = lines.next().unwrap();
+    assert!(line.contains("root_access_key"), "{line}");
+    let id = line
+        .split("id: ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    let secret = line
+        .split("secret: \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    Keys::new(id, secret)
+}
+
+/// The key `--with-test-keys` wrote for the user named `name`.
+fn imported_user_key(world: &str, name: &str) -> Keys {
+    let start = world.find(&format!("- name: \"{name}\"")).unwrap();
+    let line = world[start..]
+        .lines()
+        .find(|line| line.contains("access_keys:"))
+        .unwrap();
+    let id = line
+        .split("id: ")
+        .nth(1)
+        .unwrap()
+        .split(',')
+        .next()
+        .unwrap();
+    let secret = line
+        .split("secret: \"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap();
+    Keys::new(id, secret)
+}
+
+fn who_can(world: &Path, action: &str, resource: &str) -> Value {
+    let output = iamgate(&[
+        "who-can",
+        "--world",
+        world.to_str().unwrap(),
+        "--action",
+        action,
+        "--resource",
+        resource,
+        "--json",
+    ]);
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = fixture("world.yaml");
+    let server = Server::start(&ServerOptions {
+        config: Some(original.clone()),
+        data_dir: dir.path().join("a"),
+        ..ServerOptions::default()
+    });
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved).unwrap();
+    let mut details = Vec::new();
+    for (n, (id, secret)) in [ROOT_1, ROOT_2].into_iter().enumerate() {
+        let keys = Keys::new(id, secret);
+        let run = cli.run(&keys, &["iam", "get-account-authorization-details"]);
+        std::fs::write(saved.join(format!("details-{n}.json")), &run.stdout).unwrap();
+        details.push(run.json());
+        let roles = cli.run(&keys, &["iam", "list-roles"]);
+        std::fs::write(saved.join(format!("roles-{n}.json")), &roles.stdout).unwrap();
+    }
+
+    let imported = dir.path().join("imported/world.yaml");
+    std::fs::create_dir(imported.parent().unwrap()).unwrap();
+    let output = iamgate(&[
+        "import",
+        "--output",
+        imported.to_str().unwrap(),
+        "--with-test-keys",
+        saved.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    // Key ids are printed once; the secrets are only in the file.
+    let world = std::fs::read_to_string(&imported).unwrap();
+    let alice = imported_user_key(&world, "alice");
+    assert!(stderr.contains(&format!(
+        "test key {} for arn:aws:iam::111111111111:user/dev/alice",
+        alice.id
+    )));
+    assert!(!stderr.contains(&alice.secret));
+    // What list-roles adds to the details.
+    assert!(world.contains("max_session_duration: 7200"), "{world}");
+    assert!(world.contains("description: \"assumed by the other account's CI user\""));
+
+    // Served again, the same read-only commands read out the same setup,
+    // unique ids included.
+    let again = Server::start(&ServerOptions {
+        config: Some(imported.clone()),
+        data_dir: dir.path().join("b"),
+        ..ServerOptions::default()
+    });
+    let cli_again = cli.with_endpoint(&again.endpoint());
+    for (account, before) in ["111111111111", "222222222222"].iter().zip(&details) {
+        let keys = imported_root(&world, account);
+        let after = cli_again
+            .run(&keys, &["iam", "get-account-authorization-details"])
+            .json();
+        assert_eq!(comparable(&after), comparable(before), "account {account}");
+        assert!(!before["UserDetailList"].as_array().unwrap().is_empty());
+    }
+    let role = cli_again
+        .run(
+            &imported_root(&world, "111111111111"),
+            &["iam", "get-role", "--role-name", "deployer"],
+        )
+        .json();
+    assert_eq!(role["Role"]["MaxSessionDuration"], 7200);
+
+    // The same decisions, offline.
+    for (action, resource) in [
+        (
+            "sts:AssumeRole",
+            "arn:aws:iam::111111111111:role/ci/deployer",
+        ),
+        ("s3:GetObject", "arn:aws:s3:::bucket/report.csv"),
+        ("s3:DeleteObject", "arn:aws:s3:::bucket/report.csv"),
+        (
+            "execute-api:Invoke",
+            "arn:aws:execute-api:us-east-1:111111111111:abc123/prod/GET/",
+        ),
+        ("iam:GetUser", "arn:aws:iam::111111111111:user/bob"),
+    ] {
+        let before = who_can(&original, action, resource);
+        let after = who_can(&imported, action, resource);
+        assert_eq!(after, before, "{action} on {resource}");
+    }
+
+    // And live, with the test keys: a user calls as itself, and the
+    // cross-account role is assumed with its external id.
+    let caller = cli_again
+        .run(&alice, &["sts", "get-caller-identity"])
+        .json();
+    assert_eq!(caller["Arn"], "arn:aws:iam::111111111111:user/dev/alice");
+    let ci = imported_user_key(&world, "ci");
+    let assumed = cli_again.run(
+        &ci,
+        &[
+            "sts",
+            "assume-role",
+            "--role-arn",
+            "arn:aws:iam::111111111111:role/ci/deployer",
+            "--role-session-name",
+            "build",
+            "--external-id",
+            "build-42",
+        ],
+    );
+    assert_eq!(
+        assumed.json()["AssumedRoleUser"]["Arn"],
+        "arn:aws:sts::111111111111:assumed-role/deployer/build"
+    );
+    cli_again
+        .run(
+            &ci,
+            &[
+                "sts",
+                "assume-role",
+                "--role-arn",
+                "arn:aws:iam::111111111111:role/ci/deployer",
+                "--role-session-name",
+                "build",
+            ],
+        )
+        .assert_error("AccessDenied", "sts:AssumeRole");
+}
+
+#[test]
+fn a_rest_api_export_is_imported_beside_the_world_file_and_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let details = dir.path().join("details.json");
+    std::fs::write(
+        &details,
+        r#"{"UserDetailList":[{"Path":"/","UserName":"ci","UserId":"AIDAEXAMPLECIUSER0001","Arn":"arn:aws:iam::222222222222:user/ci","UserPolicyList":[{"PolicyName":"invoke","PolicyDocument":"%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Action%22%3A%22execute-api%3AInvoke%22%2C%22Resource%22%3A%22*%22%7D%5D%7D"}],"GroupList":[],"AttachedManagedPolicies":[]}],"GroupDetailList":[],"RoleDetailList":[],"Policies":[]}"#,
+    )
+    .unwrap();
+    let world = dir.path().join("out/world.yaml");
+    std::fs::create_dir(world.parent().unwrap()).unwrap();
+    let export = fixture("rest-api-export.json");
+    // The export names no account: its resource policy's ARNs do (not the
+    // details' one account, 222222222222).
+    let args = [
+        "import",
+        "--output",
+        world.to_str().unwrap(),
+        "--with-test-keys",
+        details.to_str().unwrap(),
+        export.to_str().unwrap(),
+    ];
+    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(world.with_file_name("a1b2c3d4e5.openapi.json").is_file());
+    let text = std::fs::read_to_string(&world).unwrap();
+    assert!(text.contains("account: \"111111111111\""), "{text}");
+    let server = Server::start(&ServerOptions {
+        config: Some(world.clone()),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let host = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com";
+    let open = http(
+        server.port,
+        "GET",
+        "/prod/health",
+        &[("host".into(), host.into())],
+        b"",
+    )
+    .unwrap();
+    assert_eq!((open.status, open.body.as_str()), (200, r#"{"ok": true}"#));
+    // The imported resource policy lets anyone read /health and the other
+    // account's user in.
+    let ci = imported_user_key(&text, "ci");
+    let signed = sign_execute_api(&ci, "GET", host, "/prod/items", &[]);
+    let items = http(server.port, "GET", "/prod/items", &signed, b"").unwrap();
+    assert_eq!(items.status, 200, "{}", items.body);
+}
+
+#[test]
+fn an_import_the_world_file_would_refuse_writes_nothing_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let details = dir.path().join("details.json");
+    std::fs::write(
+        &details,
+        r#"{"UserDetailList":[{"Path":"/","UserName":"ops","UserId":"AIDAEXAMPLEOPSUSER001","Arn":"arn:aws:iam::111111111111:user/ops","UserPolicyList":[],"GroupList":[],"AttachedManagedPolicies":[{"PolicyName":"NotAPolicy","PolicyArn":"arn:aws:iam::aws:policy/NotAnAwsManagedPolicy"}]}]}"#,
+    )
+    .unwrap();
+    let world = dir.path().join("world.yaml");
+    let output = iamgate(&[
+        "import",
+        "--output",
+        world.to_str().unwrap(),
+        details.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("nothing was written"), "{stderr}");
+    assert!(stderr.contains("PolicyNotAttachable"), "{stderr}");
+    assert!(!world.exists());
+    assert!(!dir.path().join("world.yaml.partial").exists());
+
+    let stray = dir.path().join("stray.json");
+    std::fs::write(&stray, r#"{"Buckets": []}"#).unwrap();
+    let output = iamgate(&["import", stray.to_str().unwrap()]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains(&format!(
+        "{}: not an output iamgate imports",
+        stray.display()
+    )));
+}
