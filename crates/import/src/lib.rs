@@ -452,17 +452,22 @@ impl Reader<'_, '_> {
                 "the export's server {url} is not an execute-api endpoint"
             )));
         };
-        let stage = server
+        let http = object.contains_key("x-amazon-apigateway-importexport-version");
+        let base_path = server
             .pointer("/variables/basePath/default")
             .and_then(Value::as_str)
-            .map(|s| s.trim_start_matches('/').to_owned())
-            .filter(|s| !s.is_empty())
-            .ok_or_else(|| {
-                self.malformed(format!(
+            .map(|s| s.trim_start_matches('/'))
+            .unwrap_or_default();
+        // An HTTP API's `$default` stage has no base path.
+        let stage = match base_path {
+            "" if http => "$default".to_owned(),
+            "" => {
+                return Err(self.malformed(format!(
                     "the export of API {id} names no stage (servers[0].variables.basePath)"
-                ))
-            })?;
-        let http = object.contains_key("x-amazon-apigateway-importexport-version");
+                )));
+            }
+            stage => stage.to_owned(),
+        };
         let mut document = Value::Object(object.clone());
         if let Some(root) = document.as_object_mut() {
             // The stage is the world file's to declare.
@@ -878,9 +883,17 @@ mod tests {
         assert_eq!(imported.files[0].0, "abc123defg.openapi.json");
         // The stage is the world file's: the written document has no servers.
         assert!(!imported.files[0].1.contains("servers"));
-        let mut http = export(None, "$default");
+        let mut http = export(None, "");
         http["x-amazon-apigateway-importexport-version"] = json!("1.0");
-        assert!(run(&[http], &flag).unwrap().world.contains("type: HTTP"));
+        let world = run(&[http], &flag).unwrap().world;
+        assert!(
+            world.contains("type: HTTP") && world.contains(r#"stages: ["$default"]"#),
+            "{world}"
+        );
+        assert!(matches!(
+            run(&[export(None, "")], &flag),
+            Err(ImportError::Malformed { .. })
+        ));
         let nameless = json!({"openapi": "3.0.1", "paths": {}});
         assert!(matches!(
             run(&[nameless], &flag),
