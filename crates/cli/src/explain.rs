@@ -74,7 +74,7 @@ fn fetch(args: &ExplainArgs) -> Result<DecisionRecord, String> {
 }
 
 /// The record, for people.
-fn for_people(record: &DecisionRecord) -> String {
+pub(crate) fn for_people(record: &DecisionRecord) -> String {
     use std::fmt::Write as _;
     let mut out = String::new();
     let none = "-";

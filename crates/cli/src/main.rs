@@ -7,8 +7,10 @@ use clap::{Parser, Subcommand};
 mod analysis_api;
 mod analysis_tools;
 mod connections;
+mod credentials;
 mod explain;
 mod import;
+mod invoke;
 mod metrics;
 mod policy_tools;
 mod remote;
@@ -44,6 +46,9 @@ enum Command {
     /// A world file from the saved outputs of AWS's read-only CLI commands:
     /// a real setup, to reproduce and explain offline.
     Import(import::ImportArgs),
+    /// Call a URL with a SigV4-signed request (credentials as the AWS CLI
+    /// finds them); on a denial, the server's explanation.
+    Invoke(Box<invoke::InvokeArgs>),
 }
 
 fn main() -> ExitCode {
@@ -57,5 +62,6 @@ fn main() -> ExitCode {
         Command::Plan(args) => analysis_tools::run_plan(*args),
         Command::Explain(args) => explain::run(args),
         Command::Import(args) => import::run(args),
+        Command::Invoke(args) => invoke::run(*args),
     }
 }

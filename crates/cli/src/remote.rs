@@ -4,20 +4,19 @@
 //! `GET` under `/_iamgate/`, signed for IAM with the reader's credentials
 //! so the server answers what that account may see.
 //!
-//! Credentials come as the AWS CLI finds them: `AWS_ACCESS_KEY_ID`,
-//! `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`), else the profile
-//! (`--profile`, `AWS_PROFILE`, `default`) of `~/.aws/credentials`
-//! (`AWS_SHARED_CREDENTIALS_FILE`). Plain HTTP only. Secrets never leave
-//! this module except inside the signature.
+//! Credentials come as the AWS CLI finds them ([`crate::credentials`]).
+//! Plain HTTP only. Secrets never leave [`send`] except inside the
+//! signature.
 
-use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 use iamgate_sigv4::sign::{SigningCredentials, Unsigned, sign_headers};
+
+use crate::credentials::{self, Credentials};
 
 /// Where and as whom to ask.
 #[derive(clap::Args, Debug, Clone)]
@@ -28,62 +27,6 @@ pub struct ServerArgs {
     /// The region to sign for.
     #[arg(long, env = "AWS_REGION", default_value = "us-east-1")]
     pub region: String,
-}
-
-struct Credentials {
-    access_key_id: String,
-    secret_access_key: String,
-    session_token: Option<String>,
-}
-
-fn credentials(profile: Option<&str>) -> Result<Credentials, String> {
-    let env = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-    if profile.is_none()
-        && let (Some(access_key_id), Some(secret_access_key)) =
-            (env("AWS_ACCESS_KEY_ID"), env("AWS_SECRET_ACCESS_KEY"))
-    {
-        return Ok(Credentials {
-            access_key_id,
-            secret_access_key,
-            session_token: env("AWS_SESSION_TOKEN"),
-        });
-    }
-    let profile = profile.unwrap_or("default");
-    let path = match env("AWS_SHARED_CREDENTIALS_FILE") {
-        Some(path) => PathBuf::from(path),
-        None => PathBuf::from(env("HOME").ok_or("no credentials: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or HOME for ~/.aws/credentials")?)
-            .join(".aws/credentials"),
-    };
-    let text = std::fs::read_to_string(&path)
-        .map_err(|error| format!("no credentials: cannot read {}: {error}", path.display()))?;
-    let value = |key: &str| profile_value(&text, profile, key);
-    match (value("aws_access_key_id"), value("aws_secret_access_key")) {
-        (Some(access_key_id), Some(secret_access_key)) => Ok(Credentials {
-            access_key_id,
-            secret_access_key,
-            session_token: value("aws_session_token"),
-        }),
-        _ => Err(format!(
-            "no credentials for profile {profile} in {}",
-            path.display()
-        )),
-    }
-}
-
-/// `key` of `[profile]` in an INI credentials file.
-fn profile_value(text: &str, profile: &str, key: &str) -> Option<String> {
-    let mut in_profile = false;
-    for line in text.lines().map(str::trim) {
-        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_profile = section.trim() == profile;
-        } else if in_profile
-            && let Some((name, value)) = line.split_once('=')
-            && name.trim() == key
-        {
-            return Some(value.trim().to_owned());
-        }
-    }
-    None
 }
 
 /// `text` with every byte but the unreserved ones escaped (`%XX`), as a
@@ -102,7 +45,7 @@ fn encode(text: &str) -> String {
 }
 
 /// The query string of `params`, sorted by name as SigV4 sorts them.
-fn query_string(params: &[(&str, &str)]) -> String {
+pub(crate) fn query_string(params: &[(&str, &str)]) -> String {
     let mut pairs: Vec<(String, String)> = params
         .iter()
         .map(|(name, value)| (encode(name), encode(value)))
@@ -113,6 +56,169 @@ fn query_string(params: &[(&str, &str)]) -> String {
         .map(|(name, value)| format!("{name}={value}"))
         .collect::<Vec<_>>()
         .join("&")
+}
+
+/// One request to send signed: where to (`http://host:port`), and what.
+#[derive(Debug, Clone)]
+pub struct Outgoing {
+    base: String,
+    authority: String,
+    method: String,
+    path: String,
+    query: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+impl Outgoing {
+    /// A `GET /` to `base`, an `http://` URL without a path.
+    pub fn to(base: &str) -> Result<Outgoing, String> {
+        let base = base.trim_end_matches('/');
+        let authority = base
+            .strip_prefix("http://")
+            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
+            .ok_or_else(|| format!("{base}: the endpoint must be http://HOST[:PORT]"))?;
+        Ok(Outgoing {
+            base: base.to_owned(),
+            authority: authority.to_owned(),
+            method: "GET".to_owned(),
+            path: "/".to_owned(),
+            query: String::new(),
+            headers: Vec::new(),
+            body: Vec::new(),
+        })
+    }
+
+    pub fn method(mut self, method: &str) -> Self {
+        method.clone_into(&mut self.method);
+        self
+    }
+
+    /// The path as sent (percent-encoded where needed) and the query
+    /// without `?`.
+    pub fn path(mut self, path: &str, query: &str) -> Self {
+        path.clone_into(&mut self.path);
+        query.clone_into(&mut self.query);
+        self
+    }
+
+    /// The `Host` to send and sign, when it is not the endpoint's (an
+    /// `{api-id}.execute-api.{region}.amazonaws.com` name sent to a local
+    /// server).
+    pub fn host(mut self, host: &str) -> Self {
+        host.clone_into(&mut self.authority);
+        self
+    }
+
+    pub fn header(mut self, name: &str, value: &str) -> Self {
+        self.headers
+            .push((name.to_ascii_lowercase(), value.to_owned()));
+        self
+    }
+
+    pub fn body(mut self, body: Vec<u8>) -> Self {
+        self.body = body;
+        self
+    }
+}
+
+/// What came back.
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Bytes,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends `request` signed with `credentials` for `region` and `service`.
+pub async fn send(
+    request: &Outgoing,
+    credentials: &Credentials,
+    region: &str,
+    service: &str,
+) -> Result<Answer, String> {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
+    let mut to_sign: Vec<(&str, &str)> = vec![("host", request.authority.as_str())];
+    to_sign.extend(
+        request
+            .headers
+            .iter()
+            .filter(|(name, _)| name != "host")
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    let signed = sign_headers(
+        &Unsigned {
+            method: &request.method,
+            path: &request.path,
+            query: &request.query,
+            headers: &to_sign,
+            body: &request.body,
+        },
+        SigningCredentials {
+            access_key_id: &credentials.access_key_id,
+            secret_access_key: &credentials.secret_access_key,
+            session_token: credentials.session_token.as_deref(),
+        },
+        region,
+        service,
+        &iamgate_sigv4::time::format_basic(now),
+    );
+    let url = if request.query.is_empty() {
+        format!("{}{}", request.base, request.path)
+    } else {
+        format!("{}{}?{}", request.base, request.path, request.query)
+    };
+    let mut outgoing = hyper::Request::builder()
+        .method(request.method.as_str())
+        .uri(url);
+    for (name, value) in to_sign.iter().copied().chain(
+        signed
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    ) {
+        outgoing = outgoing.header(name, value);
+    }
+    let outgoing = outgoing
+        .body(Full::new(Bytes::from(request.body.clone())))
+        .map_err(|error| error.to_string())?;
+    let client = Client::builder(TokioExecutor::new()).build_http();
+    let response = client
+        .request(outgoing)
+        .await
+        .map_err(|error| format!("cannot reach {}: {error}", request.base))?;
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|error| error.to_string())?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        headers,
+        body,
+    })
 }
 
 /// `GET {endpoint}{path}?{params}` signed for IAM: the body of a 2xx
@@ -127,73 +233,30 @@ pub fn get(
         .enable_all()
         .build()
         .map_err(|error| format!("cannot start the runtime: {error}"))?;
-    runtime.block_on(get_async(endpoint_url, server, path, params))
+    runtime.block_on(async {
+        let credentials = credentials::resolve(server.profile.as_deref(), endpoint_url).await?;
+        get_with(endpoint_url, &credentials, &server.region, path, params).await
+    })
 }
 
-async fn get_async(
+/// [`get`] with credentials already resolved.
+pub async fn get_with(
     endpoint_url: &str,
-    server: &ServerArgs,
+    credentials: &Credentials,
+    region: &str,
     path: &str,
     params: &[(&str, &str)],
 ) -> Result<Vec<u8>, String> {
-    let credentials = credentials(server.profile.as_deref())?;
-    let base = endpoint_url.trim_end_matches('/');
-    let authority = base
-        .strip_prefix("http://")
-        .ok_or("--endpoint-url must be an http:// URL")?;
-    let query = query_string(params);
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(0));
-    let signed = sign_headers(
-        &Unsigned {
-            method: "GET",
-            path,
-            query: &query,
-            headers: &[("host", authority)],
-            body: b"",
-        },
-        SigningCredentials {
-            access_key_id: &credentials.access_key_id,
-            secret_access_key: &credentials.secret_access_key,
-            session_token: credentials.session_token.as_deref(),
-        },
-        &server.region,
-        "iam",
-        &iamgate_sigv4::time::format_basic(now),
-    );
-    let url = if query.is_empty() {
-        format!("{base}{path}")
-    } else {
-        format!("{base}{path}?{query}")
-    };
-    let mut request = hyper::Request::get(url).header("host", authority);
-    for (name, value) in &signed {
-        request = request.header(name.as_str(), value.as_str());
-    }
-    let request = request
-        .body(Empty::<Bytes>::new())
-        .map_err(|error| error.to_string())?;
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(request)
-        .await
-        .map_err(|error| format!("cannot reach {base}: {error}"))?;
-    let status = response.status();
-    let body = response
-        .into_body()
-        .collect()
-        .await
-        .map_err(|error| error.to_string())?
-        .to_bytes();
-    if !status.is_success() {
-        let message = serde_json::from_slice::<serde_json::Value>(&body)
+    let request = Outgoing::to(endpoint_url)?.path(path, &query_string(params));
+    let answer = send(&request, credentials, region, "iam").await?;
+    if !(200..300).contains(&answer.status) {
+        let message = serde_json::from_slice::<serde_json::Value>(&answer.body)
             .ok()
             .and_then(|v| v.get("message")?.as_str().map(str::to_owned))
-            .unwrap_or_else(|| String::from_utf8_lossy(&body).into_owned());
-        return Err(format!("{}: {message}", status.as_u16()));
+            .unwrap_or_else(|| String::from_utf8_lossy(&answer.body).into_owned());
+        return Err(format!("{}: {message}", answer.status));
     }
-    Ok(body.to_vec())
+    Ok(answer.body.to_vec())
 }
 
 #[cfg(test)]
@@ -206,15 +269,5 @@ mod tests {
             query_string(&[("route", "GET /pets/{id}"), ("api", "a1")]),
             "api=a1&route=GET%20%2Fpets%2F%7Bid%7D"
         );
-    }
-
-    #[test]
-    fn a_profile_value_is_read_from_its_own_section_only() {
-        let text = "[default]\naws_access_key_id = A\n[other]\naws_access_key_id=B\n";
-        assert_eq!(
-            profile_value(text, "other", "aws_access_key_id").as_deref(),
-            Some("B")
-        );
-        assert_eq!(profile_value(text, "none", "aws_access_key_id"), None);
     }
 }
