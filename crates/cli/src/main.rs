@@ -2,7 +2,7 @@
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 mod analysis_api;
 mod analysis_tools;
@@ -49,6 +49,9 @@ enum Command {
     /// Call a URL with a SigV4-signed request (credentials as the AWS CLI
     /// finds them); on a denial, the server's explanation.
     Invoke(Box<invoke::InvokeArgs>),
+    /// Print a completion script for a shell, e.g.
+    /// `iamgate completions bash > /etc/bash_completion.d/iamgate`.
+    Completions { shell: clap_complete::Shell },
 }
 
 fn main() -> ExitCode {
@@ -63,5 +66,12 @@ fn main() -> ExitCode {
         Command::Explain(args) => explain::run(args),
         Command::Import(args) => import::run(args),
         Command::Invoke(args) => invoke::run(*args),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "iamgate", &mut script);
+            // A reader that stops early (`| head`) is not an error.
+            let _ = std::io::Write::write_all(&mut std::io::stdout(), &script);
+            ExitCode::SUCCESS
+        }
     }
 }

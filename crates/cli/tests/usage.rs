@@ -29,3 +29,30 @@ fn no_subcommand_prints_the_help_and_exits_as_a_usage_error() {
         "{help}"
     );
 }
+
+#[test]
+fn completion_scripts_name_every_subcommand_and_bash_reads_its_own() {
+    for shell in ["bash", "zsh", "fish"] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_iamgate"))
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(output.status.success(), "{shell}");
+        let script = String::from_utf8(output.stdout).unwrap();
+        for subcommand in ["serve", "who-can", "explain", "import", "invoke"] {
+            assert!(script.contains(subcommand), "{shell} lacks {subcommand}");
+        }
+        if shell == "bash" {
+            let mut check = std::process::Command::new("bash")
+                .arg("-n")
+                .stdin(std::process::Stdio::piped())
+                .spawn()
+                .unwrap();
+            std::io::Write::write_all(check.stdin.as_mut().unwrap(), script.as_bytes()).unwrap();
+            assert!(
+                check.wait().unwrap().success(),
+                "bash -n refused the script"
+            );
+        }
+    }
+}
