@@ -57,14 +57,8 @@ fn comparable(value: &Value) -> Value {
     }
 }
 
-/// The root key `--with-test-keys` wrote for `account`.
-fn imported_root(world: &str, account: &str) -> Keys {
-    let mut lines = world.lines();
-    lines
-        .find(|line| line.contains(&format!("- id: \"{account}\"")))
-        .unwrap();
-    let line = lines.next().unwrap();
-    assert!(line.contains("root_access_key"), "{line}");
+/// The key on a `{ id: …, secret: "…" }` line of the world file.
+fn key_on(line: &str) -> Keys {
     let id = line
         .split("id: ")
         .nth(1)
@@ -82,28 +76,26 @@ fn imported_root(world: &str, account: &str) -> Keys {
     Keys::new(id, secret)
 }
 
+/// The root key `--with-test-keys` wrote for `account`.
+fn imported_root(world: &str, account: &str) -> Keys {
+    let mut lines = world.lines();
+    lines
+        .find(|line| line.contains(&format!("- id: \"{account}\"")))
+        .unwrap();
+    let line = lines.next().unwrap();
+    assert!(line.contains("root_access_key"), "{line}");
+    key_on(line)
+}
+
 /// The key `--with-test-keys` wrote for the user named `name`.
 fn imported_user_key(world: &str, name: &str) -> Keys {
     let start = world.find(&format!("- name: \"{name}\"")).unwrap();
-    let line = world[start..]
-        .lines()
-        .find(|line| line.contains("access_keys:"))
-        .unwrap();
-    let id = line
-        .split("id: ")
-        .nth(1)
-        .unwrap()
-        .split(',')
-        .next()
-        .unwrap();
-    let secret = line
-        .split("secret: \"")
-        .nth(1)
-        .unwrap()
-        .split('"')
-        .next()
-        .unwrap();
-    Keys::new(id, secret)
+    key_on(
+        world[start..]
+            .lines()
+            .find(|line| line.contains("access_keys:"))
+            .unwrap(),
+    )
 }
 
 fn who_can(world: &Path, action: &str, resource: &str) -> Value {
