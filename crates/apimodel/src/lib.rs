@@ -16,6 +16,7 @@
 pub mod config;
 pub mod documents;
 pub mod domains;
+pub mod export;
 pub mod fields;
 pub mod mapping;
 pub mod model;

@@ -110,6 +110,8 @@ fn run_import(args: &ImportArgs) -> Result<(), String> {
     match &args.output {
         Some(output) => {
             let folder = output.parent().unwrap_or(Path::new("."));
+            std::fs::create_dir_all(folder)
+                .map_err(|e| format!("cannot create {}: {e}", folder.display()))?;
             for (name, text) in &imported.files {
                 write_whole(&folder.join(name), text)?;
             }

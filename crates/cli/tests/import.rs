@@ -6,9 +6,9 @@
 )]
 
 //! `iamgate import` end to end: a setup read out of a running server with
-//! the AWS CLI's own read-only commands, imported, and served again, must
-//! read out the same and decide the same; what would be refused writes
-//! nothing.
+//! the AWS CLI's own read-only commands (IAM details, roles, GetExport),
+//! imported, and served again, must read out the same and decide the same;
+//! what would be refused writes nothing.
 
 mod support;
 
@@ -140,6 +140,26 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         let roles = cli.run(&keys, &["iam", "list-roles"]);
         std::fs::write(saved.join(format!("roles-{n}.json")), &roles.stdout).unwrap();
     }
+    let export = saved.join("rtapi00001-prod.json");
+    cli.run(
+        &Keys::new(ROOT_1.0, ROOT_1.1),
+        &[
+            "apigateway",
+            "get-export",
+            "--rest-api-id",
+            "rtapi00001",
+            "--stage-name",
+            "prod",
+            "--export-type",
+            "oas30",
+            "--parameters",
+            "extensions=apigateway",
+            "--accepts",
+            "application/json",
+            export.to_str().unwrap(),
+        ],
+    )
+    .json();
 
     let imported = dir.path().join("imported/world.yaml");
     std::fs::create_dir(imported.parent().unwrap()).unwrap();
@@ -207,8 +227,47 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         assert_eq!(after, before, "{action} on {resource}");
     }
 
-    // And live, with the test keys: a user calls as itself, and the
+    for route in ["GET /items/42", "GET /health"] {
+        let who = |world: &Path| {
+            let output = iamgate(&[
+                "who-can",
+                "--world",
+                world.to_str().unwrap(),
+                "--api",
+                "rtapi00001",
+                "--stage",
+                "prod",
+                "--route",
+                route,
+                "--json",
+            ]);
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+            serde_json::from_slice::<Value>(&output.stdout).unwrap()
+        };
+        assert_eq!(who(&imported), who(&original), "{route}");
+    }
+
+    // And live, with the test keys: the exported API lets in the user of
+    // its own account whose policies allow it, not the other account's user
+    // whose own policies do not; a user calls STS as itself; and the
     // cross-account role is assumed with its external id.
+    let host = "rtapi00001.execute-api.us-east-1.amazonaws.com";
+    let ci_key = imported_user_key(&world, "ci");
+    for (keys, status) in [(&alice, 200), (&ci_key, 403)] {
+        let signed = sign_execute_api(keys, "GET", host, "/prod/items/42", &[]);
+        let answer = http(again.port, "GET", "/prod/items/42", &signed, b"").unwrap();
+        assert_eq!(answer.status, status, "{}", answer.body);
+        if status == 200 {
+            assert_eq!(
+                (answer.body.as_str(), answer.header("x-kind")),
+                (r#"{"ok": true}"#, Some("item"))
+            );
+        }
+    }
     let caller = cli_again
         .run(&alice, &["sts", "get-caller-identity"])
         .json();

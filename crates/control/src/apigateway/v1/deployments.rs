@@ -54,7 +54,49 @@ pub(super) async fn dispatch_stages(
         ("GET", [name]) => get_stage(call, api, name).await,
         ("PATCH", [name]) => update_stage(call, api, name).await,
         ("DELETE", [name]) => delete_stage(call, api, name).await,
+        ("GET", [name, "exports", kind]) => get_export(call, api, name, kind).await,
         _ => Err(unknown_operation()),
+    }
+}
+
+/// GetExport: the stage's deployment as OpenAPI 3.0
+/// ([`iamgate_apimodel::export`]). API Gateway's extensions
+/// (`x-amazon-apigateway-*`: integrations, the resource policy, endpoint
+/// configuration) are in it only when `parameters` asks for
+/// `extensions=apigateway` or `integrations`, as on AWS.
+async fn get_export(call: &Call<'_>, api: &str, stage: &str, kind: &str) -> Reply {
+    call.authorize()?;
+    if kind != "oas30" {
+        return Err(bad_request(format!(
+            "export type {kind} is not supported by iamgate (oas30 is)"
+        )));
+    }
+    let record = load_api(call, api).await?;
+    let now = iamgate_wire::Timestamp::from_epoch_seconds(call.now).to_iso8601();
+    let mut document =
+        iamgate_apimodel::export::rest_stage(&record, stage, &now).ok_or_else(no_such_stage)?;
+    let extensions = call
+        .query_param("parameters[extensions]")
+        .or_else(|| call.query_param("extensions"))
+        .unwrap_or_default();
+    if !extensions
+        .split(',')
+        .any(|e| matches!(e.trim(), "apigateway" | "integrations"))
+    {
+        strip_extensions(&mut document);
+    }
+    Ok((200, Some(document)))
+}
+
+/// `document` without API Gateway's `x-amazon-apigateway-*` members.
+fn strip_extensions(document: &mut Value) {
+    match document {
+        Value::Object(members) => {
+            members.retain(|key, _| !key.starts_with("x-amazon-apigateway-"));
+            members.values_mut().for_each(strip_extensions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        _ => {}
     }
 }
 

@@ -1,0 +1,289 @@
+//! A REST API stage as an OpenAPI 3.0 document with API Gateway's
+//! extensions: what `GetExport` (`--export-type oas30 --parameters
+//! extensions='apigateway'`) answers.
+//!
+//! Why the stage's deployment and not the editable tree: that is what AWS
+//! exports, and what the stage serves. The document is written for the
+//! gateway's own OpenAPI importer ([`crate::openapi`]) to read back into
+//! the same routes, authorization, integrations and resource policy, so a
+//! setup exported from one server and imported into another decides the
+//! same (`iamgate import` relies on it). A plain MOCK answer becomes a
+//! MOCK integration whose response template is the body.
+
+use serde_json::{Map, Value, json};
+
+use crate::mapping::{Backend, Mapped, Passthrough};
+use crate::model::{AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
+use crate::stored::RestApiRecord;
+
+/// The security scheme every `AWS_IAM` method names.
+const SIGV4: &str = "sigv4";
+
+/// The document of stage `stage`, or `None` when the API has no such
+/// deployed stage. `now` is the export's `info.version`, as AWS dates it.
+pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> {
+    let deployment = api
+        .stages
+        .get(stage)
+        .and_then(|s| s.deployment_id.as_ref())
+        .and_then(|id| api.deployments.get(id))?;
+    let mut paths = Map::new();
+    let mut uses_sigv4 = false;
+    walk(&deployment.root, "", &mut |path, resource| {
+        if resource.methods.is_empty() {
+            return;
+        }
+        let mut item = Map::new();
+        for method in &resource.methods {
+            let key = if method.http_method == "ANY" {
+                "x-amazon-apigateway-any-method".to_owned()
+            } else {
+                method.http_method.to_ascii_lowercase()
+            };
+            let mut operation = Map::new();
+            let parameters = path_parameters(path);
+            if !parameters.is_empty() {
+                operation.insert("parameters".into(), Value::Array(parameters));
+            }
+            operation.insert("responses".into(), responses(&method.integration));
+            if method.authorization == AuthorizationType::AwsIam {
+                uses_sigv4 = true;
+                operation.insert("security".into(), json!([{ SIGV4: [] }]));
+            }
+            operation.insert(
+                "x-amazon-apigateway-integration".into(),
+                integration(&method.integration, &api.region),
+            );
+            item.insert(key, Value::Object(operation));
+        }
+        paths.insert(path.to_owned(), Value::Object(item));
+    });
+    let mut info = Map::new();
+    info.insert("title".into(), Value::String(api.name.clone()));
+    if let Some(description) = &api.description {
+        info.insert("description".into(), Value::String(description.clone()));
+    }
+    info.insert("version".into(), Value::String(now.to_owned()));
+    let mut document = Map::new();
+    document.insert("openapi".into(), json!("3.0.1"));
+    document.insert("info".into(), Value::Object(info));
+    document.insert(
+        "servers".into(),
+        json!([{
+            "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", api.id, api.region),
+            "variables": { "basePath": { "default": stage } }
+        }]),
+    );
+    document.insert("paths".into(), Value::Object(paths));
+    if uses_sigv4 {
+        document.insert(
+            "components".into(),
+            json!({ "securitySchemes": { SIGV4: {
+                "type": "apiKey", "name": "Authorization", "in": "header",
+                "x-amazon-apigateway-authtype": "awsSigv4"
+            }}}),
+        );
+    }
+    if let Some(policy) = deployment
+        .policy
+        .as_deref()
+        .and_then(|text| serde_json::from_str::<Value>(text).ok())
+    {
+        document.insert("x-amazon-apigateway-policy".into(), policy);
+    }
+    let mut types = vec![Value::String(
+        serde_json::to_value(api.endpoint_type)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+    )];
+    types.retain(|t| t.as_str() != Some(""));
+    let mut endpoint = Map::new();
+    endpoint.insert("types".into(), Value::Array(types));
+    if !api.vpc_endpoint_ids.is_empty() {
+        endpoint.insert("vpcEndpointIds".into(), json!(api.vpc_endpoint_ids));
+    }
+    document.insert(
+        "x-amazon-apigateway-endpoint-configuration".into(),
+        Value::Object(endpoint),
+    );
+    if !api.binary_media_types.is_empty() {
+        document.insert(
+            "x-amazon-apigateway-binary-media-types".into(),
+            json!(api.binary_media_types),
+        );
+    }
+    Some(Value::Object(document))
+}
+
+/// Calls `visit` with every resource's template path, parents first.
+fn walk(resource: &Resource, parent: &str, visit: &mut impl FnMut(&str, &Resource)) {
+    let path = match &resource.part {
+        None => "/".to_owned(),
+        Some(part) => {
+            let segment = match part {
+                PathPart::Literal(text) => text.clone(),
+                PathPart::Param(name) => format!("{{{name}}}"),
+                PathPart::Greedy(name) => format!("{{{name}+}}"),
+            };
+            format!("{}/{segment}", parent.trim_end_matches('/'))
+        }
+    };
+    visit(&path, resource);
+    for child in &resource.children {
+        walk(child, &path, visit);
+    }
+}
+
+fn path_parameters(path: &str) -> Vec<Value> {
+    path.split('/')
+        .filter_map(|segment| segment.strip_prefix('{')?.strip_suffix('}'))
+        .map(|name| {
+            json!({ "name": name.trim_end_matches('+'), "in": "path", "required": true,
+                    "schema": { "type": "string" } })
+        })
+        .collect()
+}
+
+/// The method responses: one per status the integration answers with.
+fn responses(integration: &Integration) -> Value {
+    let mut statuses: Vec<u16> = match integration {
+        Integration::Mock { status, .. } => vec![*status],
+        Integration::Mapped(mapped) => mapped.responses.iter().map(|r| r.status).collect(),
+        _ => vec![200],
+    };
+    statuses.sort_unstable();
+    statuses.dedup();
+    Value::Object(
+        statuses
+            .into_iter()
+            .map(|status| {
+                (
+                    status.to_string(),
+                    json!({ "description": format!("{status} response"), "content": {} }),
+                )
+            })
+            .collect(),
+    )
+}
+
+fn integration(integration: &Integration, region: &str) -> Value {
+    match integration {
+        Integration::Mock {
+            status,
+            headers,
+            body,
+        } => {
+            let parameters: Map<String, Value> = headers
+                .iter()
+                .map(|(name, value)| {
+                    (
+                        format!("method.response.header.{name}"),
+                        Value::String(format!("'{value}'")),
+                    )
+                })
+                .collect();
+            json!({
+                "type": "mock",
+                "requestTemplates": { "application/json": format!("{{\"statusCode\": {status}}}") },
+                "passthroughBehavior": "when_no_match",
+                "responses": { "default": {
+                    "statusCode": status.to_string(),
+                    "responseParameters": parameters,
+                    "responseTemplates": { "application/json": body },
+                }},
+            })
+        }
+        Integration::HttpProxy { uri, timeout_ms } => json!({
+            "type": "http_proxy",
+            "httpMethod": "ANY",
+            "uri": uri,
+            "timeoutInMillis": timeout_ms,
+            "passthroughBehavior": "when_no_match",
+        }),
+        Integration::LambdaProxy {
+            function,
+            payload_format,
+            timeout_ms,
+            ..
+        } => json!({
+            "type": "aws_proxy",
+            "httpMethod": "POST",
+            "uri": format!("arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations"),
+            "timeoutInMillis": timeout_ms,
+            "payloadFormatVersion": match payload_format { PayloadFormat::V1 => "1.0", PayloadFormat::V2 => "2.0" },
+            "passthroughBehavior": "when_no_match",
+        }),
+        Integration::Mapped(mapped) => mapped_integration(mapped),
+    }
+}
+
+fn mapped_integration(mapped: &Mapped) -> Value {
+    let mut config = Map::new();
+    match &mapped.backend {
+        Backend::Mock => {
+            config.insert("type".into(), json!("mock"));
+        }
+        Backend::Http {
+            method,
+            uri,
+            timeout_ms,
+        } => {
+            config.insert("type".into(), json!("http"));
+            config.insert("httpMethod".into(), json!(method));
+            config.insert("uri".into(), json!(uri));
+            config.insert("timeoutInMillis".into(), json!(timeout_ms));
+        }
+    }
+    let passthrough = match mapped.passthrough {
+        Passthrough::WhenNoMatch => "when_no_match",
+        Passthrough::WhenNoTemplates => "when_no_templates",
+        Passthrough::Never => "never",
+    };
+    config.insert("passthroughBehavior".into(), json!(passthrough));
+    let pairs = |pairs: &[(String, String)]| -> Value {
+        Value::Object(
+            pairs
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect(),
+        )
+    };
+    if !mapped.request_parameters.is_empty() {
+        config.insert(
+            "requestParameters".into(),
+            pairs(&mapped.request_parameters),
+        );
+    }
+    if !mapped.request_templates.is_empty() {
+        let templates: Vec<(String, String)> = mapped
+            .request_templates
+            .iter()
+            .map(|(kind, template)| (kind.clone(), template.source().to_owned()))
+            .collect();
+        config.insert("requestTemplates".into(), pairs(&templates));
+    }
+    let mut responses = Map::new();
+    for response in &mapped.responses {
+        let mut entry = Map::new();
+        entry.insert("statusCode".into(), json!(response.status.to_string()));
+        if !response.parameters.is_empty() {
+            entry.insert("responseParameters".into(), pairs(&response.parameters));
+        }
+        if !response.templates.is_empty() {
+            let templates: Vec<(String, String)> = response
+                .templates
+                .iter()
+                .map(|(kind, template)| (kind.clone(), template.source().to_owned()))
+                .collect();
+            entry.insert("responseTemplates".into(), pairs(&templates));
+        }
+        let key = response
+            .selection_pattern
+            .as_ref()
+            .map_or("default", |pattern| pattern.as_str());
+        responses.insert(key.to_owned(), Value::Object(entry));
+    }
+    config.insert("responses".into(), Value::Object(responses));
+    Value::Object(config)
+}
