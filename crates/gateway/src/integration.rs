@@ -17,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use iamgate_iam::Caller;
 use serde_json::{Map, Value, json};
 
+use crate::client_cert::ClientCert;
 use crate::routing::PathParams;
 use iamgate_apimodel::fields;
 use iamgate_apimodel::model::{Integration, PayloadFormat};
@@ -46,6 +47,8 @@ pub struct EventContext<'a> {
     pub now_millis: i64,
     /// The stage's variables (`$stageVariables`).
     pub stage_variables: &'a [(String, String)],
+    /// The verified mutual-TLS client certificate, if any.
+    pub client_cert: Option<&'a ClientCert>,
 }
 
 /// What the integration answered, before the gateway adds its own headers.
@@ -371,7 +374,7 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
         }
     }
     let (body, base64) = body_field(request.body);
-    let identity = match context.caller {
+    let mut identity = match context.caller {
         Some(caller) => json!({
             "accessKey": context.access_key_id,
             "accountId": caller.account(),
@@ -395,6 +398,9 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "userAgent": header(request, "user-agent"),
         }),
     };
+    if let (Some(cert), Value::Object(fields)) = (context.client_cert, &mut identity) {
+        fields.insert("clientCert".into(), cert.to_json());
+    }
     json!({
         "resource": context.template,
         "path": request.path,
@@ -479,6 +485,12 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
                 "userArn": caller.arn(),
                 "userId": caller.user_id(),
             }}),
+        );
+    }
+    if let (Some(cert), Value::Object(fields)) = (context.client_cert, &mut request_context) {
+        fields.insert(
+            "authentication".into(),
+            json!({ "clientCert": cert.to_json() }),
         );
     }
     json!({
@@ -615,6 +627,7 @@ mod tests {
             request_id: "id",
             now_millis: 0,
             stage_variables: &[],
+            client_cert: None,
         };
         let answer = Integrations::default()
             .call(&integration, &request, &context)
