@@ -442,8 +442,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => {
             let base = args.config.as_deref().map_or(Path::new("."), world_dir);
-            let tls = Tls::load(cert, key, base, &snapshot)
-                .map_err(|error| format!("TLS: {error}"))?;
+            let tls =
+                Tls::load(cert, key, base, &snapshot).map_err(|error| format!("TLS: {error}"))?;
             tokio::spawn(
                 tls.clone()
                     .watch(snapshot.clone(), args.tls_reload_interval),
@@ -595,7 +595,9 @@ async fn reload_world_file(plane: Arc<ControlPlane>, path: Option<PathBuf>, watc
         };
         tracing::info!(file = %path.display(), "applying the world file again");
         if let Err(message) = apply_world_file(&plane, path).await {
-            tracing::error!("the world file was not applied; the running world is unchanged: {message}");
+            tracing::error!(
+                "the world file was not applied; the running world is unchanged: {message}"
+            );
         }
     }
 }

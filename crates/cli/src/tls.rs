@@ -118,12 +118,7 @@ impl Tls {
     /// Loads the server's certificate and the domain names' from
     /// `snapshot`; a server certificate that does not load stops the
     /// start, a domain name's is logged and left out.
-    pub fn load(
-        cert: &Path,
-        key: &Path,
-        base: &Path,
-        snapshot: &Live,
-    ) -> Result<Arc<Tls>, String> {
+    pub fn load(cert: &Path, key: &Path, base: &Path, snapshot: &Live) -> Result<Arc<Tls>, String> {
         let provider = Arc::new(ring_provider());
         let default_files = (cert.to_owned(), key.to_owned());
         let inputs = Inputs::read(Some(&default_files), None)?;
@@ -158,9 +153,10 @@ impl Tls {
             if domain.certificate.is_none() && domain.truststore.is_none() {
                 continue;
             }
-            let files = domain.certificate.as_ref().map(|files| {
-                (self.base.join(&files.cert), self.base.join(&files.key))
-            });
+            let files = domain
+                .certificate
+                .as_ref()
+                .map(|files| (self.base.join(&files.cert), self.base.join(&files.key)));
             let truststore = domain.truststore.as_ref().map(|file| self.base.join(file));
             // A name without a certificate of its own uses the server's.
             let read = Inputs::read(files.as_ref(), truststore.as_deref()).map(|mut inputs| {
@@ -289,7 +285,9 @@ impl Tls {
         let sites = self.sites.load();
         let found = server_name.and_then(|name| {
             let name = name.to_ascii_lowercase();
-            let wildcard = name.split_once('.').map(|(_, parent)| format!("*.{parent}"));
+            let wildcard = name
+                .split_once('.')
+                .map(|(_, parent)| format!("*.{parent}"));
             sites
                 .by_name
                 .get(&name)
@@ -378,7 +376,10 @@ fn certificates(path: &Path, pem: &[u8]) -> Result<Vec<CertificateDer<'static>>,
         .collect::<Result<_, _>>()
         .map_err(|error| format!("{}: not PEM certificates: {error}", path.display()))?;
     if chain.is_empty() {
-        return Err(format!("{}: no PEM certificate in the file", path.display()));
+        return Err(format!(
+            "{}: no PEM certificate in the file",
+            path.display()
+        ));
     }
     Ok(chain)
 }
@@ -517,5 +518,226 @@ impl ClientCertVerifier for AskForCertificate {
 
     fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
         self.truststore.supported_verify_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iamgate_apimodel::model::EndpointType;
+    use iamgate_apimodel::stored::CertificateFiles;
+    use rcgen::{
+        BasicConstraints, CertificateParams, DistinguishedName as Dn, DnType, IsCa, Issuer,
+        KeyPair, SerialNumber,
+    };
+
+    struct Ca {
+        issuer: Issuer<'static, KeyPair>,
+        pem: String,
+    }
+
+    fn ca(name: &str) -> Ca {
+        let key = KeyPair::generate().unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        params.distinguished_name = Dn::new();
+        params.distinguished_name.push(DnType::CommonName, name);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let pem = params.self_signed(&key).unwrap().pem();
+        Ca {
+            issuer: Issuer::new(params, key),
+            pem,
+        }
+    }
+
+    /// A certificate for `names` signed by `ca`: its DER, PEM and key PEM.
+    fn issue(
+        ca: &Ca,
+        names: &[&str],
+        edit: impl FnOnce(&mut CertificateParams),
+    ) -> (Vec<u8>, String, String) {
+        let key = KeyPair::generate().unwrap();
+        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
+        let mut params = CertificateParams::new(names).unwrap();
+        edit(&mut params);
+        let cert = params.signed_by(&key, &ca.issuer).unwrap();
+        (cert.der().to_vec(), cert.pem(), key.serialize_pem())
+    }
+
+    fn provider() -> Arc<CryptoProvider> {
+        Arc::new(ring_provider())
+    }
+
+    #[test]
+    fn client_certificate_fields_are_given_as_api_gateway_gives_them() {
+        let authority = ca("Example CA");
+        let midday = Duration::from_secs(12 * 3600 + 30 * 60 + 2);
+        let (der, _, _) = issue(&authority, &[], |params| {
+            params.distinguished_name = Dn::new();
+            params
+                .distinguished_name
+                .push(DnType::OrganizationName, "Example");
+            params.distinguished_name.push(DnType::CommonName, "client");
+            // High bit set: DER adds a leading zero, OpenSSL's form does not.
+            params.serial_number = Some(SerialNumber::from_slice(&[0x80, 0x01, 0xab]));
+            params.not_before = rcgen::date_time_ymd(2019, 5, 28) + midday;
+            params.not_after =
+                rcgen::date_time_ymd(2021, 8, 5) + Duration::from_secs(9 * 3600 + 36 * 60 + 4);
+        });
+        let cert = client_cert(&CertificateDer::from(der.clone())).unwrap();
+        assert_eq!(cert.subject_dn, "CN=client,O=Example");
+        assert_eq!(cert.issuer_dn, "CN=Example CA");
+        assert_eq!(cert.serial_number, "80:01:ab");
+        assert_eq!(cert.not_before, "May 28 12:30:02 2019 GMT");
+        assert_eq!(cert.not_after, "Aug  5 09:36:04 2021 GMT");
+        assert!(
+            cert.pem.starts_with("-----BEGIN CERTIFICATE-----\n"),
+            "{}",
+            cert.pem
+        );
+        let back = CertificateDer::from_pem_slice(cert.pem.as_bytes()).unwrap();
+        assert_eq!(back.as_ref(), der.as_slice());
+    }
+
+    #[test]
+    fn only_a_current_certificate_the_truststore_issued_is_verified() {
+        let trusted = ca("Trusted CA");
+        let stranger = ca("Stranger CA");
+        let truststore =
+            trust_verifier(&provider(), Path::new("ts.pem"), trusted.pem.as_bytes()).unwrap();
+        let check =
+            |der: Vec<u8>| check_client(Some(&truststore), Some(&[CertificateDer::from(der)]));
+        let (good, _, _) = issue(&trusted, &[], |_| {});
+        assert!(matches!(check(good), MutualTls::Verified(_)));
+        let (foreign, _, _) = issue(&stranger, &[], |_| {});
+        assert!(matches!(check(foreign), MutualTls::Refused));
+        let (expired, _, _) = issue(&trusted, &[], |params| {
+            params.not_before = rcgen::date_time_ymd(2019, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 1, 1);
+        });
+        assert!(matches!(check(expired), MutualTls::Refused));
+        assert!(matches!(
+            check_client(Some(&truststore), None),
+            MutualTls::Refused
+        ));
+        assert!(matches!(
+            check_client(Some(&truststore), Some(&[])),
+            MutualTls::Refused
+        ));
+    }
+
+    fn tls_in(dir: &Path) -> Tls {
+        let authority = ca("Server CA");
+        let (_, cert, key) = issue(&authority, &["localhost"], |_| {});
+        std::fs::write(dir.join("server.pem"), cert).unwrap();
+        std::fs::write(dir.join("server.key"), key).unwrap();
+        let (_, cert, key) = issue(&authority, &["*.example.com"], |_| {});
+        std::fs::write(dir.join("wild.pem"), cert).unwrap();
+        std::fs::write(dir.join("wild.key"), key).unwrap();
+        let (_, cert, key) = issue(&authority, &["api.example.com"], |_| {});
+        std::fs::write(dir.join("api.pem"), cert).unwrap();
+        std::fs::write(dir.join("api.key"), key).unwrap();
+        let provider = provider();
+        let default_files = (dir.join("server.pem"), dir.join("server.key"));
+        let inputs = Inputs::read(Some(&default_files), None).unwrap();
+        let site = build_site(&provider, &inputs).unwrap();
+        Tls {
+            provider,
+            default_files,
+            base: dir.to_owned(),
+            sites: ArcSwap::from_pointee(Sites {
+                default: Loaded {
+                    inputs,
+                    site: Arc::new(site),
+                    error: None,
+                },
+                by_name: HashMap::new(),
+            }),
+        }
+    }
+
+    fn domain(
+        name: &str,
+        certificate: Option<(&str, &str)>,
+        truststore: Option<&str>,
+    ) -> Arc<DomainNameRecord> {
+        Arc::new(DomainNameRecord {
+            name: name.to_owned(),
+            account: "111122223333".to_owned(),
+            region: "us-east-1".to_owned(),
+            created_at: 0,
+            endpoint_type: EndpointType::Regional,
+            mappings: Default::default(),
+            tags: Default::default(),
+            certificate: certificate.map(|(cert, key)| CertificateFiles {
+                cert: cert.to_owned(),
+                key: key.to_owned(),
+            }),
+            truststore: truststore.map(str::to_owned),
+        })
+    }
+
+    #[test]
+    fn sni_picks_the_exact_name_then_the_wildcard_then_the_servers_certificate() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = tls_in(dir.path());
+        tls.reload(&[
+            domain("api.example.com", Some(("api.pem", "api.key")), None),
+            domain("*.example.com", Some(("wild.pem", "wild.key")), None),
+        ]);
+        let sites = tls.sites.load();
+        let config_of = |name: &str| sites.by_name[name].site.config.clone();
+        let picked = |sni: Option<&str>| tls.site_for(sni).config.clone();
+        assert!(Arc::ptr_eq(
+            &picked(Some("API.example.com")),
+            &config_of("api.example.com")
+        ));
+        assert!(Arc::ptr_eq(
+            &picked(Some("www.example.com")),
+            &config_of("*.example.com")
+        ));
+        assert!(Arc::ptr_eq(
+            &picked(Some("a.b.example.com")),
+            &sites.default.site.config
+        ));
+        assert!(Arc::ptr_eq(&picked(None), &sites.default.site.config));
+    }
+
+    #[test]
+    fn a_truststore_that_does_not_load_refuses_every_client() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = tls_in(dir.path());
+        tls.reload(&[domain("mtls.example.com", None, Some("missing.pem"))]);
+        let site = tls.site_for(Some("mtls.example.com"));
+        let truststore = site.truststore.as_ref().expect("mutual TLS stays required");
+        assert!(truststore.is_err());
+        assert!(matches!(
+            check_client(truststore.as_ref().ok(), None),
+            MutualTls::Refused
+        ));
+    }
+
+    #[test]
+    fn a_bad_new_file_keeps_the_site_that_was_served() {
+        let dir = tempfile::tempdir().unwrap();
+        let tls = tls_in(dir.path());
+        let domains = [domain(
+            "api.example.com",
+            Some(("api.pem", "api.key")),
+            None,
+        )];
+        tls.reload(&domains);
+        let before = tls.site_for(Some("api.example.com")).config.clone();
+        std::fs::write(dir.path().join("api.key"), "not a key").unwrap();
+        tls.reload(&domains);
+        assert!(Arc::ptr_eq(
+            &tls.site_for(Some("api.example.com")).config,
+            &before
+        ));
+        let sites = tls.sites.load();
+        let error = sites.by_name["api.example.com"].error.clone().unwrap();
+        assert!(
+            error.contains("api.key") && !error.contains("not a key"),
+            "{error}"
+        );
     }
 }

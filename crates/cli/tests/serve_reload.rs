@@ -119,7 +119,11 @@ fn sighup_applies_a_changed_policy_to_the_next_request_and_a_broken_file_changes
     std::fs::write(&world_file, world("elsewhere")).unwrap();
     server.signal("HUP");
     server.wait_for_log("world file applied", 2, Duration::from_secs(20));
-    assert_eq!(invoke(&server), 403, "the new policy allows only /elsewhere");
+    assert_eq!(
+        invoke(&server),
+        403,
+        "the new policy allows only /elsewhere"
+    );
 
     std::fs::write(&world_file, broken_world()).unwrap();
     server.signal("HUP");

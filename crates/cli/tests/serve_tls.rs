@@ -166,9 +166,17 @@ fn tls_answers_curl_the_aws_cli_and_botocore_that_trust_its_ca() {
     assert_eq!((ok.code, ok.stdout.as_str()), (0, "ok\n"), "{}", ok.stderr);
     // Another CA's client does not trust it, and cleartext gets no answer.
     let untrusted = curl(&["--cacert", path_str(&pki.path("domain-ca.pem")), &url]);
-    assert_eq!(untrusted.code, 60, "certificate problem: {}", untrusted.stderr);
+    assert_eq!(
+        untrusted.code, 60,
+        "certificate problem: {}",
+        untrusted.stderr
+    );
     let cleartext = curl(&[&format!("http://127.0.0.1:{}/_iamgate/health", server.port)]);
-    assert_ne!(cleartext.code, 0, "cleartext on a TLS port: {}", cleartext.stdout);
+    assert_ne!(
+        cleartext.code, 0,
+        "cleartext on a TLS port: {}",
+        cleartext.stdout
+    );
 
     let endpoint = format!("https://localhost:{}", server.port);
     let root = Keys::new(ROOT.0, ROOT.1);
@@ -239,7 +247,12 @@ fn http2_is_negotiated_through_alpn_and_http1_still_served() {
             "%{http_version} %{http_code}",
             &url,
         ]);
-        assert_eq!(run.stdout, format!("{version} 200"), "{flag}: {}", run.stderr);
+        assert_eq!(
+            run.stdout,
+            format!("{version} 200"),
+            "{flag}: {}",
+            run.stderr
+        );
     }
 }
 
@@ -299,8 +312,7 @@ fn a_rotated_certificate_is_served_to_new_connections_while_open_ones_go_on() {
     renewed.write(pki.dir.path(), "server");
     let started = Instant::now();
     let fresh = loop {
-        if let Ok(connection) = TlsConnection::open(server.port, "localhost", &[&pki.domain_ca])
-        {
+        if let Ok(connection) = TlsConnection::open(server.port, "localhost", &[&pki.domain_ca]) {
             break connection;
         }
         assert!(
@@ -328,8 +340,16 @@ fn mutual_tls_refuses_clients_without_a_trusted_certificate_as_aws_does() {
     let base = ["--resolve", &resolved, "--cacert", path_str(&domain_ca)];
 
     let without = curl(&[&base[..], &["--include", &url]].concat());
-    assert_eq!(without.code, 0, "the handshake completes: {}", without.stderr);
-    assert!(without.stdout.starts_with("HTTP/2 403"), "{}", without.stdout);
+    assert_eq!(
+        without.code, 0,
+        "the handshake completes: {}",
+        without.stderr
+    );
+    assert!(
+        without.stdout.starts_with("HTTP/2 403"),
+        "{}",
+        without.stdout
+    );
     assert!(
         without
             .stdout
@@ -338,7 +358,11 @@ fn mutual_tls_refuses_clients_without_a_trusted_certificate_as_aws_does() {
         "{}",
         without.stdout
     );
-    assert!(without.stdout.ends_with(r#"{"message":"Forbidden"}"#), "{}", without.stdout);
+    assert!(
+        without.stdout.ends_with(r#"{"message":"Forbidden"}"#),
+        "{}",
+        without.stdout
+    );
 
     // A certificate from a CA the truststore does not hold is refused the same way.
     let stranger = pki.server_ca.client("stranger", "Elsewhere");
@@ -358,7 +382,11 @@ fn mutual_tls_refuses_clients_without_a_trusted_certificate_as_aws_does() {
         ]
         .concat(),
     );
-    assert_eq!(untrusted.stdout, r#"{"message":"Forbidden"} 403"#, "{}", untrusted.stderr);
+    assert_eq!(
+        untrusted.stdout, r#"{"message":"Forbidden"} 403"#,
+        "{}",
+        untrusted.stderr
+    );
 
     // A trusted one is let through.
     let client = pki.client_ca.client("client-one", "Example");
@@ -374,7 +402,10 @@ fn mutual_tls_refuses_clients_without_a_trusted_certificate_as_aws_does() {
 
     let logs = server.logs();
     assert!(logs.contains("no client certificate"), "{logs}");
-    assert!(logs.contains("Could not find issuer for certificate"), "{logs}");
+    assert!(
+        logs.contains("Could not find issuer for certificate"),
+        "{logs}"
+    );
     assert!(logs.contains("mutual_tls_refused"), "access log: {logs}");
 }
 

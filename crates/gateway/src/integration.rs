@@ -712,4 +712,65 @@ mod tests {
         .unwrap();
         assert_eq!(encoded.body, b"hi");
     }
+
+    #[test]
+    fn lambda_events_carry_the_mutual_tls_client_certificate() {
+        let cert = ClientCert {
+            pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            subject_dn: "CN=client,O=Example".into(),
+            issuer_dn: "CN=Example CA".into(),
+            serial_number: "80:01:ab".into(),
+            not_before: "May 28 12:30:02 2019 GMT".into(),
+            not_after: "Aug  5 09:36:04 2021 GMT".into(),
+        };
+        let request = Forwarded {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &[],
+            body: b"",
+            source_ip: None,
+        };
+        let params = PathParams::default();
+        let mut context = EventContext {
+            api_id: "a1b2c3d4e5",
+            account: "111122223333",
+            stage: "prod",
+            template: "/",
+            params: &params,
+            caller: None,
+            access_key_id: None,
+            request_id: "id",
+            now_millis: 0,
+            stage_variables: &[],
+            client_cert: Some(&cert),
+        };
+        let expected = json!({
+            "clientCertPem": cert.pem,
+            "subjectDN": "CN=client,O=Example",
+            "issuerDN": "CN=Example CA",
+            "serialNumber": "80:01:ab",
+            "validity": {
+                "notBefore": "May 28 12:30:02 2019 GMT",
+                "notAfter": "Aug  5 09:36:04 2021 GMT",
+            },
+        });
+        let rest = rest_event(&request, &context);
+        assert_eq!(rest["requestContext"]["identity"]["clientCert"], expected);
+        let http = http_event(&request, &context);
+        assert_eq!(
+            http["requestContext"]["authentication"]["clientCert"],
+            expected
+        );
+        // Without mutual TLS the events say nothing of a certificate.
+        context.client_cert = None;
+        let rest = rest_event(&request, &context);
+        assert!(
+            rest["requestContext"]["identity"]
+                .get("clientCert")
+                .is_none()
+        );
+        let http = http_event(&request, &context);
+        assert!(http["requestContext"].get("authentication").is_none());
+    }
 }

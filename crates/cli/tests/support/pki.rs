@@ -51,9 +51,7 @@ impl Ca {
                 Err(_) => SanType::DnsName((*name).try_into().unwrap()),
             });
         }
-        params
-            .distinguished_name
-            .push(DnType::CommonName, names[0]);
+        params.distinguished_name.push(DnType::CommonName, names[0]);
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         self.sign(params)
     }
@@ -124,22 +122,20 @@ impl TlsConnection {
     pub fn open(port: u16, server_name: &str, cas: &[&Ca]) -> std::io::Result<TlsConnection> {
         let mut roots = rustls::RootCertStore::empty();
         for ca in cas {
-            roots
-                .add(CertificateDer::from(pem_der(&ca.pem)))
-                .unwrap();
+            roots.add(CertificateDer::from(pem_der(&ca.pem))).unwrap();
         }
         // ring, as the server (its deprecation is about post-quantum key
         // exchange, which neither side offers).
         #[allow(deprecated)]
         let provider = rustls::crypto::ring::default_provider();
         let config = rustls::ClientConfig::builder_with_provider(Arc::new(provider))
-        .with_safe_default_protocol_versions()
-        .unwrap()
-        .with_root_certificates(roots)
-        .with_no_client_auth();
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
         let name = ServerName::try_from(server_name.to_owned()).unwrap();
-        let connection = rustls::ClientConnection::new(Arc::new(config), name)
-            .map_err(std::io::Error::other)?;
+        let connection =
+            rustls::ClientConnection::new(Arc::new(config), name).map_err(std::io::Error::other)?;
         let socket = TcpStream::connect(("127.0.0.1", port))?;
         socket.set_read_timeout(Some(Duration::from_secs(30)))?;
         let mut stream = rustls::StreamOwned::new(connection, socket);
