@@ -432,3 +432,30 @@ fn mutual_tls_gives_templates_the_client_certificates_fields() {
         run.stderr
     );
 }
+
+#[test]
+fn a_server_key_that_does_not_load_stops_the_start_naming_the_file_only() {
+    let pki = Pki::new();
+    std::fs::write(
+        &pki.server_key,
+        "-----BEGIN PRIVATE KEY-----\nsecret-looking text\n",
+    )
+    .unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(pki.path("data"))
+        .arg("--tls-cert")
+        .arg(&pki.server_cert)
+        .arg("--tls-key")
+        .arg(&pki.server_key)
+        .env_remove("IAMGATE_SECRET_KEY")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("TLS:") && stderr.contains("server.key"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("secret-looking text"), "{stderr}");
+}
