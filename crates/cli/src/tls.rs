@@ -256,15 +256,24 @@ impl Tls {
         stream: TcpStream,
         timeout: Duration,
     ) -> Option<(TlsStream<TcpStream>, Transport)> {
+        let peer = stream.peer_addr().ok();
         let handshake = async {
-            let start = LazyConfigAcceptor::new(Acceptor::default(), stream)
-                .await
-                .ok()?;
+            let start = LazyConfigAcceptor::new(Acceptor::default(), stream).await?;
             let site = self.site_for(start.client_hello().server_name());
-            let stream = start.into_stream(site.config.clone()).await.ok()?;
-            Some((stream, site))
+            let stream = start.into_stream(site.config.clone()).await?;
+            Ok::<_, std::io::Error>((stream, site))
         };
-        let (stream, site) = tokio::time::timeout(timeout, handshake).await.ok()??;
+        let (stream, site) = match tokio::time::timeout(timeout, handshake).await {
+            Ok(Ok(done)) => done,
+            Ok(Err(error)) => {
+                tracing::debug!(?peer, %error, "TLS handshake failed");
+                return None;
+            }
+            Err(_) => {
+                tracing::debug!(?peer, "TLS handshake timed out");
+                return None;
+            }
+        };
         let mutual_tls = match &site.truststore {
             None => MutualTls::NotRequired,
             Some(truststore) => {
