@@ -16,7 +16,15 @@
 //!     mappings:
 //!       - { base_path: pets, api: a1b2c3d4e5, stage: prod }
 //!       - { base_path: "", api: h1b2c3d4e5, stage: $default }
+//!     # Optional, for `iamgate serve --tls-cert …`: the certificate
+//!     # served for this name (chosen by SNI), and mutual TLS.
+//!     certificate: { cert: api.pem, key: api.key }
+//!     truststore: clients-ca.pem
 //! ```
+//!
+//! Certificate files are named relative to the world file; only the
+//! names are kept, the server reads the files (and reads them again when
+//! they change). Mutual TLS is refused on PRIVATE names, as AWS refuses it.
 
 use std::collections::BTreeMap;
 
@@ -25,7 +33,7 @@ use iamgate_yaml::{ConfigError, Decoder, Node};
 use crate::config::{optional, present, required};
 use crate::model::EndpointType;
 use crate::registry::stable_id;
-use crate::stored::{ApiMapping, DomainNameRecord};
+use crate::stored::{ApiMapping, CertificateFiles, DomainNameRecord};
 
 /// The id AWS gives a private domain name (`{name}+{id}` in its ARN),
 /// stable for the account and name.
@@ -90,12 +98,28 @@ fn domain(
     let fields = decoder.fields(
         node,
         path,
-        &["name", "account", "region", "endpoint", "mappings"],
+        &[
+            "name",
+            "account",
+            "region",
+            "endpoint",
+            "mappings",
+            "certificate",
+            "truststore",
+        ],
     )?;
     let declared = required(decoder, &fields, "name");
     let account = required(decoder, &fields, "account");
     let region = required(decoder, &fields, "region");
     let endpoint = optional(decoder, &fields, "endpoint");
+    let truststore = optional(decoder, &fields, "truststore");
+    let certificate = fields.get("certificate").and_then(|node| {
+        let path = fields.path("certificate");
+        let files = decoder.fields(node, &path, &["cert", "key"])?;
+        let (cert, _) = required(decoder, &files, "cert")?;
+        let (key, _) = required(decoder, &files, "key")?;
+        Some(CertificateFiles { cert, key })
+    });
     let mappings_path = fields.path("mappings");
     let mut declared_mappings = Vec::new();
     for (index, at) in decoder
@@ -151,6 +175,14 @@ fn domain(
             }
         },
     };
+    if let Some((_, at)) = &truststore
+        && endpoint_type == EndpointType::Private
+    {
+        problem(
+            *at,
+            "mutual TLS (truststore) is not supported for PRIVATE domain names".to_owned(),
+        );
+    }
     let mut mappings = BTreeMap::new();
     for (base_path, api, stage, node) in declared_mappings {
         let key = base_path.trim_matches('/').to_owned();
@@ -183,12 +215,56 @@ fn domain(
         endpoint_type,
         mappings,
         tags: BTreeMap::new(),
+        certificate,
+        truststore: truststore.map(|(file, _)| file),
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn certificate_and_truststore_are_kept_as_named() {
+        let text = r#"
+domain_names:
+  - name: api.example.com
+    account: "111122223333"
+    region: us-east-1
+    certificate: { cert: certs/api.pem, key: certs/api.key }
+    truststore: clients.pem
+"#;
+        let domains = declared_domains(text).unwrap();
+        assert_eq!(
+            domains[0].certificate,
+            Some(CertificateFiles {
+                cert: "certs/api.pem".into(),
+                key: "certs/api.key".into()
+            })
+        );
+        assert_eq!(domains[0].truststore.as_deref(), Some("clients.pem"));
+    }
+
+    #[test]
+    fn a_certificate_needs_both_files_and_private_names_refuse_mutual_tls() {
+        let text = r#"
+domain_names:
+  - name: api.example.com
+    account: "111122223333"
+    region: us-east-1
+    endpoint: PRIVATE
+    certificate: { cert: api.pem, pem: api.key }
+    truststore: clients.pem
+"#;
+        let problems = declared_domains(text).unwrap_err().join("\n");
+        for expected in [
+            "certificate",
+            "key",
+            "not supported for PRIVATE domain names",
+        ] {
+            assert!(problems.contains(expected), "{expected}: {problems}");
+        }
+    }
 
     #[test]
     fn bad_declarations_are_reported() {

@@ -292,6 +292,22 @@ pub struct DomainNameRecord {
     pub mappings: BTreeMap<String, ApiMapping>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// The certificate served for this name over TLS, chosen by SNI; the
+    /// server's own (`--tls-cert`) otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<CertificateFiles>,
+    /// Mutual TLS: the PEM bundle a client's certificate must chain to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truststore: Option<String>,
+}
+
+/// A certificate chain and its private key, as PEM files named as the
+/// world file names them (relative to it). Only the names are stored:
+/// the server reads the files, and reads them again when they change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CertificateFiles {
+    pub cert: String,
+    pub key: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

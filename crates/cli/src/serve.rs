@@ -11,8 +11,16 @@
 //! prefix no AWS API uses. Here is transport only: accepting, limits,
 //! reading bodies, writing answers, logs and metrics.
 //! What a client may hold of the server (connections, time, body memory)
-//! is bounded in [`crate::connections`]. SIGINT/SIGTERM stop accepting,
-//! close idle connections, let requests in flight finish, and exit.
+//! is bounded in [`crate::connections`]; TLS, certificates by SNI and
+//! mutual TLS are [`crate::tls`]'s. SIGINT/SIGTERM stop accepting, close
+//! idle connections, let requests in flight finish, and exit.
+//!
+//! SIGHUP (and, with `--watch`, a change of its text) applies the world
+//! file again, through the same path as at start: one batch, the snapshot
+//! swapped whole once the store has it, so each request is decided by the
+//! old world or the new one, never a mix, and none is dropped. A file that
+//! does not validate changes nothing; its errors are logged, each at its
+//! line and column.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -55,15 +63,32 @@ use crate::connections::{
     supervise,
 };
 use crate::metrics::Metrics;
+use crate::tls::{MutualTls, Tls, Transport};
 
 #[derive(clap::Args, Debug)]
 pub struct ServeArgs {
     /// The world file (YAML): accounts, principals, policies.
     #[arg(long)]
     config: Option<PathBuf>,
+    /// Apply the world file again whenever its text changes (SIGHUP
+    /// always does).
+    #[arg(long, requires = "config")]
+    watch: bool,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:4566")]
     listen: SocketAddr,
+    /// PEM certificate chain: `--listen` speaks TLS (HTTP/2 and HTTP/1.1)
+    /// instead of cleartext. Custom domain names may have their own,
+    /// chosen by SNI, and a truststore for mutual TLS (world file).
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// PEM private key of `--tls-cert`.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// How often certificate files are read again; a changed file is
+    /// served from the next handshake on (500ms, 5s, 1m).
+    #[arg(long, default_value = "5s", value_parser = parse_duration)]
+    tls_reload_interval: Duration,
     /// `sqlite://PATH` or `postgres://…`; default: an SQLite file in the data directory.
     #[arg(long)]
     store: Option<String>,
@@ -409,6 +434,24 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tokio::spawn(snapshot.clone().follow());
     let plane = Arc::new(plane);
+    tokio::spawn(reload_world_file(
+        plane.clone(),
+        args.config.clone(),
+        args.watch,
+    ));
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => {
+            let base = args.config.as_deref().map_or(Path::new("."), world_dir);
+            let tls =
+                Tls::load(cert, key, base, &snapshot).map_err(|error| format!("TLS: {error}"))?;
+            tokio::spawn(
+                tls.clone()
+                    .watch(snapshot.clone(), args.tls_reload_interval),
+            );
+            Some(tls)
+        }
+        _ => None,
+    };
 
     let limits = args.limits();
     let (stop, stopping) = watch::channel(false);
@@ -437,7 +480,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         let local = socket.local_addr().map_err(|error| error.to_string())?;
         match facts.vpc_endpoint.as_ref() {
             None => {
-                tracing::info!(address = %local, store = %redact_url(&store_url), "iamgate is listening");
+                let scheme = if tls.is_some() { "https" } else { "http" };
+                tracing::info!(address = %local, scheme, store = %redact_url(&store_url), "iamgate is listening");
             }
             Some(endpoint) => tracing::info!(
                 address = %local,
@@ -455,6 +499,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
+    let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(
         usize::try_from(limits.max_connections).unwrap_or(usize::MAX),
     ));
@@ -464,28 +509,25 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     loop {
         tokio::select! {
             (slot, stream, peer, listener) = next_connection(&listeners, &mut next_listener, &slots, &mut backoff) => {
-                let activity = Activity::new();
-                let server = server.clone();
-                let in_flight = activity.clone();
-                let service = service_fn(move |request| {
-                    let server = server.clone();
-                    let listener = listener.clone();
-                    let request_in_flight = in_flight.begin();
-                    async move {
-                        let response = server.answer(request, peer, &listener).await;
-                        drop(request_in_flight);
-                        Ok::<_, Infallible>(response)
+                let accepted = Accepted { slot, peer, listener };
+                let (server, builder) = (server.clone(), builder.clone());
+                // TLS is `--listen`'s; a VPC endpoint listener stays cleartext.
+                match tls.as_ref().filter(|_| accepted.listener.vpc_endpoint.is_none()) {
+                    Some(tls) => {
+                        let tls = tls.clone();
+                        let handshake_timeout = limits.header_read_timeout;
+                        tokio::spawn(async move {
+                            if let Some((stream, transport)) = tls.accept(stream, handshake_timeout).await {
+                                server.serve_connection(&builder, stream, accepted, transport).await;
+                            }
+                        });
                     }
-                });
-                let connection = builder.serve_connection(TokioIo::new(stream), service).into_owned();
-                tokio::spawn(supervise(
-                    connection,
-                    |connection| connection.graceful_shutdown(),
-                    activity,
-                    limits.idle_timeout,
-                    stopping.clone(),
-                    slot,
-                ));
+                    None => {
+                        tokio::spawn(async move {
+                            server.serve_connection(&builder, stream, accepted, Transport::default()).await;
+                        });
+                    }
+                }
             }
             () = &mut shutdown => {
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
@@ -502,6 +544,75 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         Err(_) => tracing::warn!("gave up waiting for connections after 30 s"),
     }
     Ok(())
+}
+
+/// A connection just accepted: its slot (given back when it closes), its
+/// peer and the listener that took it.
+struct Accepted {
+    slot: OwnedSemaphorePermit,
+    peer: SocketAddr,
+    listener: Arc<Listener>,
+}
+
+/// How a request arrived: from whom, on which listener, over what, when.
+struct Arrival<'l> {
+    source_ip: std::net::IpAddr,
+    listener: &'l Listener,
+    secure: bool,
+    started: Instant,
+}
+
+/// Applies the world file again on each SIGHUP and, with `watch`, when its
+/// text changes (read every second). Each time is [`apply_world_file`], as
+/// at start; a file that fails changes nothing and is logged.
+async fn reload_world_file(plane: Arc<ControlPlane>, path: Option<PathBuf>, watch: bool) {
+    #[cfg(unix)]
+    let mut hangup = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+        Ok(signal) => Some(signal),
+        Err(error) => {
+            tracing::warn!(%error, "SIGHUP cannot be caught: the world file is not reloaded on it");
+            None
+        }
+    };
+    #[cfg(not(unix))]
+    let mut hangup: Option<std::future::Pending<()>> = None;
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
+    let mut last_text = path.as_ref().and_then(|path| std::fs::read(path).ok());
+    loop {
+        tokio::select! {
+            Some(()) = recv_hangup(&mut hangup) => {}
+            _ = ticks.tick(), if watch => {
+                let text = path.as_ref().and_then(|path| std::fs::read(path).ok());
+                if text == last_text {
+                    continue;
+                }
+                last_text = text;
+            }
+        }
+        let Some(path) = &path else {
+            tracing::warn!("SIGHUP: no world file (--config) to apply again");
+            continue;
+        };
+        tracing::info!(file = %path.display(), "applying the world file again");
+        if let Err(message) = apply_world_file(&plane, path).await {
+            tracing::error!(
+                "the world file was not applied; the running world is unchanged: {message}"
+            );
+        }
+    }
+}
+
+#[cfg(unix)]
+async fn recv_hangup(hangup: &mut Option<tokio::signal::unix::Signal>) -> Option<()> {
+    match hangup {
+        Some(signal) => signal.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn recv_hangup(_: &mut Option<std::future::Pending<()>>) -> Option<()> {
+    std::future::pending().await
 }
 
 /// The next accepted connection, once a connection slot is free. A failed
@@ -593,6 +704,51 @@ fn redact_url(url: &str) -> String {
 }
 
 impl Server {
+    /// Serves one connection's requests until it ends, idles out or the
+    /// server stops ([`supervise`]).
+    async fn serve_connection<IO>(
+        self: Arc<Self>,
+        builder: &auto::Builder<TokioExecutor>,
+        io: IO,
+        accepted: Accepted,
+        transport: Transport,
+    ) where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let Accepted {
+            slot,
+            peer,
+            listener,
+        } = accepted;
+        let activity = Activity::new();
+        let in_flight = activity.clone();
+        let transport = Arc::new(transport);
+        let server = self.clone();
+        let service = service_fn(move |request| {
+            let server = server.clone();
+            let listener = listener.clone();
+            let transport = transport.clone();
+            let request_in_flight = in_flight.begin();
+            async move {
+                let response = server.answer(request, peer, &listener, &transport).await;
+                drop(request_in_flight);
+                Ok::<_, Infallible>(response)
+            }
+        });
+        let connection = builder
+            .serve_connection(TokioIo::new(io), service)
+            .into_owned();
+        supervise(
+            connection,
+            |connection| connection.graceful_shutdown(),
+            activity,
+            self.limits.idle_timeout,
+            self.stopping.clone(),
+            slot,
+        )
+        .await;
+    }
+
     /// One request: the head decides whether it is execute-api (then the
     /// gateway's phases run, and the body is read only if they ask for
     /// it) or for the control planes and the operational endpoints (then
@@ -602,9 +758,18 @@ impl Server {
         request: hyper::Request<Incoming>,
         peer: SocketAddr,
         listener: &Listener,
+        transport: &Transport,
     ) -> hyper::Response<Full<Bytes>> {
         let started = Instant::now();
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        // HTTP/2 carries the host as `:authority`, which SigV4 signs as
+        // `host` and custom domain names are found by.
+        if !parts.headers.contains_key(hyper::header::HOST)
+            && let Some(authority) = parts.uri.authority()
+            && let Ok(host) = hyper::header::HeaderValue::from_str(authority.as_str())
+        {
+            parts.headers.insert(hyper::header::HOST, host);
+        }
         let target = parts
             .uri
             .path_and_query()
@@ -629,18 +794,36 @@ impl Server {
                 now: self.planes.plane.now(),
                 source_ip: Some(source_ip),
                 vpc_endpoint: listener.vpc_endpoint.as_ref(),
-                secure: false,
+                secure: transport.secure,
+                client_cert: match &transport.mutual_tls {
+                    MutualTls::Verified(cert) => Some(cert),
+                    MutualTls::NotRequired | MutualTls::Refused => None,
+                },
             },
             apis,
             world,
         );
         // Held until the answer is built.
         let mut _reservation = None;
-        let response = match self.data.before_body(&mut exchange) {
+        let flow = match transport.mutual_tls {
+            MutualTls::Refused => Flow::Answered(exchange.refuse_mutual_tls()),
+            MutualTls::NotRequired | MutualTls::Verified(_) => self.data.before_body(&mut exchange),
+        };
+        let response = match flow {
             Flow::NotExecuteApi => {
                 drop(exchange);
                 return self
-                    .answer_other(&parts, &target, body, source_ip, listener, started)
+                    .answer_other(
+                        &parts,
+                        &target,
+                        body,
+                        Arrival {
+                            source_ip,
+                            listener,
+                            secure: transport.secure,
+                            started,
+                        },
+                    )
                     .await;
             }
             Flow::Answered(response) => response,
@@ -691,10 +874,14 @@ impl Server {
         parts: &hyper::http::request::Parts,
         target: &str,
         body: Incoming,
-        source_ip: std::net::IpAddr,
-        listener: &Listener,
-        started: Instant,
+        arrival: Arrival<'_>,
     ) -> hyper::Response<Full<Bytes>> {
+        let Arrival {
+            source_ip,
+            listener,
+            secure,
+            started,
+        } = arrival;
         let Body {
             bytes: body,
             reservation: _held_until_answered,
@@ -712,7 +899,7 @@ impl Server {
                 .collect(),
             body,
             source_ip: Some(source_ip),
-            secure: false,
+            secure,
         };
         let (surface, response) = self.route(&request, listener).await;
         let elapsed = started.elapsed();

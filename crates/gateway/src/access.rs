@@ -32,6 +32,9 @@ pub enum AccessOutcome {
     BodyRefused,
     /// Denied by the policies, and let through by `--enforce soft`.
     WouldDeny,
+    /// A mutual-TLS custom domain name reached without a client
+    /// certificate its truststore trusts.
+    MutualTlsRefused,
 }
 
 impl AccessOutcome {
@@ -47,6 +50,7 @@ impl AccessOutcome {
             AccessOutcome::OutsideVpcEndpoint => "outside_vpc_endpoint",
             AccessOutcome::DefaultEndpointDisabled => "default_endpoint_disabled",
             AccessOutcome::BodyRefused => "body_refused",
+            AccessOutcome::MutualTlsRefused => "mutual_tls_refused",
         }
     }
 }
@@ -89,6 +93,11 @@ impl AccessDecision {
     /// An API's disabled default endpoint.
     pub fn default_endpoint_disabled() -> Self {
         Self::bare(AccessOutcome::DefaultEndpointDisabled, None)
+    }
+
+    /// The client certificate was missing or not trusted.
+    pub fn mutual_tls_refused() -> Self {
+        Self::bare(AccessOutcome::MutualTlsRefused, None)
     }
 
     /// The body of a request on `route` could not be read.

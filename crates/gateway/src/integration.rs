@@ -17,6 +17,7 @@ use hyper_util::rt::TokioExecutor;
 use iamgate_iam::Caller;
 use serde_json::{Map, Value, json};
 
+use crate::client_cert::ClientCert;
 use crate::routing::PathParams;
 use iamgate_apimodel::fields;
 use iamgate_apimodel::model::{Integration, PayloadFormat};
@@ -46,6 +47,8 @@ pub struct EventContext<'a> {
     pub now_millis: i64,
     /// The stage's variables (`$stageVariables`).
     pub stage_variables: &'a [(String, String)],
+    /// The verified mutual-TLS client certificate, if any.
+    pub client_cert: Option<&'a ClientCert>,
 }
 
 /// What the integration answered, before the gateway adds its own headers.
@@ -371,7 +374,7 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
         }
     }
     let (body, base64) = body_field(request.body);
-    let identity = match context.caller {
+    let mut identity = match context.caller {
         Some(caller) => json!({
             "accessKey": context.access_key_id,
             "accountId": caller.account(),
@@ -395,6 +398,9 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "userAgent": header(request, "user-agent"),
         }),
     };
+    if let (Some(cert), Value::Object(fields)) = (context.client_cert, &mut identity) {
+        fields.insert("clientCert".into(), cert.to_json());
+    }
     json!({
         "resource": context.template,
         "path": request.path,
@@ -479,6 +485,12 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
                 "userArn": caller.arn(),
                 "userId": caller.user_id(),
             }}),
+        );
+    }
+    if let (Some(cert), Value::Object(fields)) = (context.client_cert, &mut request_context) {
+        fields.insert(
+            "authentication".into(),
+            json!({ "clientCert": cert.to_json() }),
         );
     }
     json!({
@@ -615,6 +627,7 @@ mod tests {
             request_id: "id",
             now_millis: 0,
             stage_variables: &[],
+            client_cert: None,
         };
         let answer = Integrations::default()
             .call(&integration, &request, &context)
@@ -698,5 +711,66 @@ mod tests {
         )
         .unwrap();
         assert_eq!(encoded.body, b"hi");
+    }
+
+    #[test]
+    fn lambda_events_carry_the_mutual_tls_client_certificate() {
+        let cert = ClientCert {
+            pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n".into(),
+            subject_dn: "CN=client,O=Example".into(),
+            issuer_dn: "CN=Example CA".into(),
+            serial_number: "80:01:ab".into(),
+            not_before: "May 28 12:30:02 2019 GMT".into(),
+            not_after: "Aug  5 09:36:04 2021 GMT".into(),
+        };
+        let request = Forwarded {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &[],
+            body: b"",
+            source_ip: None,
+        };
+        let params = PathParams::default();
+        let mut context = EventContext {
+            api_id: "a1b2c3d4e5",
+            account: "111122223333",
+            stage: "prod",
+            template: "/",
+            params: &params,
+            caller: None,
+            access_key_id: None,
+            request_id: "id",
+            now_millis: 0,
+            stage_variables: &[],
+            client_cert: Some(&cert),
+        };
+        let expected = json!({
+            "clientCertPem": cert.pem,
+            "subjectDN": "CN=client,O=Example",
+            "issuerDN": "CN=Example CA",
+            "serialNumber": "80:01:ab",
+            "validity": {
+                "notBefore": "May 28 12:30:02 2019 GMT",
+                "notAfter": "Aug  5 09:36:04 2021 GMT",
+            },
+        });
+        let rest = rest_event(&request, &context);
+        assert_eq!(rest["requestContext"]["identity"]["clientCert"], expected);
+        let http = http_event(&request, &context);
+        assert_eq!(
+            http["requestContext"]["authentication"]["clientCert"],
+            expected
+        );
+        // Without mutual TLS the events say nothing of a certificate.
+        context.client_cert = None;
+        let rest = rest_event(&request, &context);
+        assert!(
+            rest["requestContext"]["identity"]
+                .get("clientCert")
+                .is_none()
+        );
+        let http = http_event(&request, &context);
+        assert!(http["requestContext"].get("authentication").is_none());
     }
 }

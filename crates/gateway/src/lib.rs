@@ -3,7 +3,8 @@
 //! of its path ([`path`]), routing with AWS's precedence ([`routing`]), the
 //! ARN it is authorized against ([`arn`]), the `AWS_IAM` pipeline
 //! ([`authorize`]), AWS's exact responses ([`responses`]), the integrations
-//! ([`integration`]) and the access record ([`access`]).
+//! ([`integration`]), the access record ([`access`]) and what a mutual-TLS
+//! client certificate shows of itself ([`client_cert`]).
 //!
 //! The APIs it serves are the model crate's (`iamgate_apimodel`): this
 //! crate only reads them, so the control planes, which write them, need
@@ -12,6 +13,7 @@
 pub mod access;
 pub mod arn;
 pub mod authorize;
+pub mod client_cert;
 pub mod client_ip;
 pub mod dataplane;
 pub mod domains;

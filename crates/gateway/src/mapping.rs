@@ -44,7 +44,8 @@ fn header_value<'h>(headers: &'h [(&str, &[u8])], name: &str) -> Option<&'h [u8]
 
 /// `$context` as API Gateway fills it for a REST API: the API, stage,
 /// resource and request, and `identity` — the authenticated IAM caller's
-/// account, ids, ARN and access key, or empty strings for an anonymous one.
+/// account, ids, ARN and access key, or empty strings for an anonymous one,
+/// and the mutual-TLS client certificate when there is one.
 pub fn context_map(request: &Forwarded<'_>, context: &EventContext<'_>) -> Map {
     let user_agent = header_value(request.headers, "user-agent")
         .map(text)
@@ -54,7 +55,7 @@ pub fn context_map(request: &Forwarded<'_>, context: &EventContext<'_>) -> Map {
         Some(caller) => (caller.account().to_owned(), caller.user_id(), caller.arn()),
         None => (String::new(), String::new(), String::new()),
     };
-    let identity = Value::map([
+    let mut identity = vec![
         ("accountId", Value::from(account)),
         ("caller", Value::from(caller_id.clone())),
         ("user", Value::from(caller_id)),
@@ -73,7 +74,11 @@ pub fn context_map(request: &Forwarded<'_>, context: &EventContext<'_>) -> Map {
         ("cognitoIdentityId", Value::from("")),
         ("cognitoAuthenticationType", Value::from("")),
         ("cognitoAuthenticationProvider", Value::from("")),
-    ]);
+    ];
+    if let Some(cert) = context.client_cert {
+        identity.push(("clientCert", cert.to_template_value()));
+    }
+    let identity = Value::map(identity);
     let host = header_value(request.headers, "host")
         .map(text)
         .unwrap_or_default();

@@ -50,6 +50,7 @@ use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
 use crate::arn::execute_api_arn;
 use crate::authorize::{Authorizer, Enforcement, is_signed};
+use crate::client_cert::ClientCert;
 use crate::dataplane::{DataPlane, address, split_stage};
 use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
@@ -119,6 +120,8 @@ pub struct Origin<'r> {
     /// listener.
     pub vpc_endpoint: Option<&'r VpcEndpoint>,
     pub secure: bool,
+    /// The client certificate the TLS handshake verified (mutual TLS).
+    pub client_cert: Option<&'r ClientCert>,
 }
 
 /// What [`resolve_target`] found.
@@ -272,6 +275,8 @@ pub struct Exchange<'a, 'r> {
     decision: AccessDecision,
     /// The decision record of [`authorize`], when it ran.
     evaluated: Option<Entry>,
+    /// The verified mutual-TLS client certificate, for the integration.
+    client_cert: Option<&'r ClientCert>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -292,7 +297,9 @@ impl<'a, 'r> Exchange<'a, 'r> {
             region: None,
             via_domain_arn: None,
         };
-        Self::blank(head, facts, Some(apis), world)
+        let mut exchange = Self::blank(head, facts, Some(apis), world);
+        exchange.client_cert = origin.client_cert;
+        exchange
     }
 
     /// A request already addressed to `api_id` with `stage_path`, with
@@ -390,6 +397,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             authentication: Authentication::Anonymous,
             decision: AccessDecision::not_found(),
             evaluated: None,
+            client_cert: None,
         }
     }
 
@@ -433,6 +441,14 @@ impl<'a, 'r> Exchange<'a, 'r> {
         self.decision =
             AccessDecision::body_refused(self.route.as_ref().map(|route| route.template));
         response
+    }
+
+    /// The connection's mutual-TLS handshake found no client certificate
+    /// the custom domain name's truststore trusts: AWS answers every
+    /// request on it `403 Forbidden` before anything else is looked at.
+    pub fn refuse_mutual_tls(&mut self) -> GatewayResponse {
+        self.decision = AccessDecision::mutual_tls_refused();
+        rest_forbidden(&self.request_id)
     }
 
     /// Phase 8: the access-log record of this request, answered with
@@ -1016,6 +1032,7 @@ pub async fn integrate(
             Stage::Rest(stage) => &stage.variables,
             Stage::Http(_) => &[],
         },
+        client_cert: exchange.client_cert,
     };
     let answer = integrations
         .call(route.integration, &forwarded, &context)

@@ -95,6 +95,15 @@ impl Timestamp {
         format!("{d:02}/{month_name}/{y:04}:{h:02}:{mi:02}:{s:02} +0000")
     }
 
+    /// A certificate's validity as API Gateway gives it in
+    /// `$context.identity.clientCert.validity` (OpenSSL's form, the day
+    /// padded with a space): `May 28 12:30:02 2019 GMT`.
+    pub fn to_certificate_date(self) -> String {
+        let (y, mo, d, h, mi, s, _) = self.parts();
+        let month_name = month_name(mo);
+        format!("{month_name} {d:>2} {h:02}:{mi:02}:{s:02} {y:04} GMT")
+    }
+
     /// Parses ISO 8601 / RFC 3339 date-times: `YYYY-MM-DDTHH:MM:SS`, an
     /// optional fraction (kept to milliseconds, extra digits truncated) and
     /// `Z` or a `±HH:MM` offset. `t`/`z` are accepted in lower case.
@@ -231,6 +240,18 @@ mod tests {
         assert_eq!(
             Timestamp::from_epoch_seconds(1_796_515_200).to_clf(),
             "06/Dec/2026:00:00:00 +0000"
+        );
+    }
+
+    #[test]
+    fn certificate_dates_pad_the_day_with_a_space() {
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_796_515_200).to_certificate_date(),
+            "Dec  6 00:00:00 2026 GMT"
+        );
+        assert_eq!(
+            Timestamp::from_epoch_seconds(1_398_796_238).to_certificate_date(),
+            "Apr 29 18:30:38 2014 GMT"
         );
     }
 

@@ -1,8 +1,11 @@
 //! Shared by the end-to-end tests: the real `iamgate serve` process on a
 //! free loopback port (killed when its guard drops), a minimal HTTP/1.1
-//! client, SigV4 signing with `aws-sigv4`, the AWS CLI and the Rust SDK.
+//! client, SigV4 signing with `aws-sigv4`, the AWS CLI and the Rust SDK;
+//! test certificates and a TLS client in [`pki`].
 
 #![allow(dead_code)]
+
+pub mod pki;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -118,7 +121,8 @@ impl Server {
             command.args(&options.args);
             let child = command.spawn().unwrap();
             let mut server = Server { child, port, log };
-            match server.wait_ready(Duration::from_secs(60)) {
+            let tls = options.args.iter().any(|arg| arg == "--tls-cert");
+            match server.wait_ready(Duration::from_secs(60), tls) {
                 Ok(()) => return server,
                 Err(error) => last_error = error,
             }
@@ -126,11 +130,17 @@ impl Server {
         panic!("iamgate serve did not become ready: {last_error}");
     }
 
-    fn wait_ready(&mut self, limit: Duration) -> Result<(), String> {
+    /// Ready when `/_iamgate/ready` answers 200; over TLS (whose
+    /// certificate only the test knows), when the port accepts: the
+    /// server listens only once everything else is up.
+    fn wait_ready(&mut self, limit: Duration, tls: bool) -> Result<(), String> {
         let started = Instant::now();
         while started.elapsed() < limit {
             if let Some(status) = self.child.try_wait().unwrap() {
                 return Err(format!("the server exited ({status}):\n{}", self.logs()));
+            }
+            if tls && TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                return Ok(());
             }
             if let Ok(response) = http(self.port, "GET", "/_iamgate/ready", &[], b"")
                 && response.status == 200
@@ -148,6 +158,32 @@ impl Server {
 
     pub fn logs(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Sends `signal` (`HUP`, `TERM`) to the server.
+    pub fn signal(&self, signal: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .unwrap();
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
+    /// Waits until the logs contain `text` `count` times; the logs.
+    pub fn wait_for_log(&self, text: &str, count: usize, limit: Duration) -> String {
+        let started = Instant::now();
+        loop {
+            let logs = self.logs();
+            if logs.matches(text).count() >= count {
+                return logs;
+            }
+            assert!(
+                started.elapsed() < limit,
+                "no {count}× '{text}' in the logs after {limit:?}:\n{logs}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// SIGTERM (graceful), then SIGKILL if it lingers; returns the logs.

@@ -154,6 +154,9 @@ async fn create_domain_name(call: &Call<'_>) -> Reply {
         endpoint_type: endpoint,
         mappings: BTreeMap::new(),
         tags: input.tags,
+        // Certificates come from files, which only the world file names.
+        certificate: None,
+        truststore: None,
     };
     call.create(DOMAIN_NAME_KIND, &name, &record)
         .await

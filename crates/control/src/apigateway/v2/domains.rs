@@ -108,6 +108,9 @@ pub(super) async fn create_domain_name(call: &Call<'_>) -> Reply {
         endpoint_type,
         mappings: BTreeMap::new(),
         tags: tags_of(input.tags),
+        // Certificates come from files, which only the world file names.
+        certificate: None,
+        truststore: None,
     };
     call.create(DOMAIN_NAME_KIND, &name, &record)
         .await
