@@ -116,6 +116,7 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         binary_media_types: Vec::new(),
         tags: BTreeMap::new(),
         root_resource_id: root_id.clone(),
+        authorizers: BTreeMap::new(),
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
@@ -186,6 +187,10 @@ fn merge_methods(
     for method in &imported.methods {
         tree.add(&parse_template(&method.resource_path), method.clone());
     }
+    api.authorizers
+        .extend(iamgate_apimodel::stored::declared_authorizers(
+            imported.methods.iter().map(|m| &m.authorization),
+        ));
     // Keyed by path for now: the real ids are the existing ones or fresh.
     let (_, by_path) = RestApiRecord::resources_from_tree(&tree, &api.region, |p| p.to_owned());
     let mut incoming: Vec<ResourceRecord> = by_path.into_values().collect();
