@@ -46,6 +46,9 @@ pub struct EventContext<'a> {
     pub now_millis: i64,
     /// The stage's variables (`$stageVariables`).
     pub stage_variables: &'a [(String, String)],
+    /// A Lambda authorizer's answer, for `requestContext.authorizer` and
+    /// `$context.authorizer`.
+    pub authorizer: Option<&'a crate::authorizers::Authorized>,
 }
 
 /// What the integration answered, before the gateway adds its own headers.
@@ -215,30 +218,55 @@ impl Integrations {
                     PayloadFormat::V1 => rest_event(request, context),
                     PayloadFormat::V2 => http_event(request, context),
                 };
-                let endpoint = if endpoint.is_empty() {
-                    &self.lambda_endpoint
-                } else {
-                    endpoint
-                };
-                let uri = format!(
-                    "{}/2015-03-31/functions/{function}/invocations",
-                    endpoint.trim_end_matches('/')
-                );
-                let outgoing = hyper::Request::builder()
-                    .method("POST")
-                    .uri(uri)
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(event.to_string())))
-                    .map_err(|_| IntegrationFailure::Failed)?;
-                let answer = self
-                    .send(outgoing, Duration::from_millis(*timeout_ms))
+                let output = self
+                    .invoke(
+                        endpoint,
+                        function,
+                        &event,
+                        Duration::from_millis(*timeout_ms),
+                    )
                     .await?;
-                if answer.status != 200 {
-                    return Err(IntegrationFailure::Failed);
-                }
-                lambda_answer(&answer.body, *payload_format)
+                lambda_answer(&output, *payload_format)
             }
         }
+    }
+
+    /// Invokes `function` with `event` through the Lambda Invoke API at
+    /// `endpoint` (empty: the server's), and returns its output: the one
+    /// way both AWS_PROXY integrations and Lambda authorizers call a
+    /// function. A status other than 200, or a function error
+    /// (`X-Amz-Function-Error`), is a failure.
+    pub async fn invoke(
+        &self,
+        endpoint: &str,
+        function: &str,
+        event: &Value,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, IntegrationFailure> {
+        let endpoint = if endpoint.is_empty() {
+            &self.lambda_endpoint
+        } else {
+            endpoint
+        };
+        let uri = format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            endpoint.trim_end_matches('/')
+        );
+        let outgoing = hyper::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(event.to_string())))
+            .map_err(|_| IntegrationFailure::Failed)?;
+        let answer = self.send(outgoing, timeout).await?;
+        let function_error = answer
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("x-amz-function-error"));
+        if answer.status != 200 || function_error {
+            return Err(IntegrationFailure::Failed);
+        }
+        Ok(answer.body)
     }
 
     pub(crate) async fn send(
@@ -416,10 +444,22 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "requestTimeEpoch": context.now_millis,
             "protocol": "HTTP/1.1",
             "identity": identity,
+            "authorizer": context.authorizer.map(rest_authorizer),
         },
         "body": body,
         "isBase64Encoded": base64,
     })
+}
+
+/// `requestContext.authorizer` of a payload 1.0 event: the authorizer's
+/// `principalId` and its `context`, flattened, as AWS passes them.
+fn rest_authorizer(authorized: &crate::authorizers::Authorized) -> Value {
+    let mut fields = authorized.context.clone();
+    if let Some(principal) = &authorized.principal_id {
+        fields.insert("principalId".into(), Value::String(principal.clone()));
+    }
+    fields.insert("integrationLatency".into(), Value::from(0));
+    Value::Object(fields)
 }
 
 fn header(request: &Forwarded<'_>, name: &str) -> Option<String> {
@@ -467,6 +507,12 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "userAgent": header(request, "user-agent"),
         },
     });
+    if let (Some(authorized), Value::Object(fields)) = (context.authorizer, &mut request_context) {
+        fields.insert(
+            "authorizer".into(),
+            json!({ "lambda": Value::Object(authorized.context.clone()) }),
+        );
+    }
     if let (Some(caller), Value::Object(fields)) = (context.caller, &mut request_context) {
         fields.insert(
             "authorizer".into(),
@@ -615,6 +661,7 @@ mod tests {
             request_id: "id",
             now_millis: 0,
             stage_variables: &[],
+            authorizer: None,
         };
         let answer = Integrations::default()
             .call(&integration, &request, &context)

@@ -2,7 +2,8 @@
 //! or custom domain name, [`dataplane`], [`domains`]), the one normal form
 //! of its path ([`path`]), routing with AWS's precedence ([`routing`]), the
 //! ARN it is authorized against ([`arn`]), the `AWS_IAM` pipeline
-//! ([`authorize`]), AWS's exact responses ([`responses`]), the integrations
+//! ([`authorize`]), Lambda authorizers ([`authorizers`]), AWS's exact
+//! responses ([`responses`]), the integrations
 //! ([`integration`]) and the access record ([`access`]).
 //!
 //! The APIs it serves are the model crate's (`iamgate_apimodel`): this
@@ -12,6 +13,7 @@
 pub mod access;
 pub mod arn;
 pub mod authorize;
+pub mod authorizers;
 pub mod client_ip;
 pub mod dataplane;
 pub mod domains;
