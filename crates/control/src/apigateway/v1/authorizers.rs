@@ -206,6 +206,8 @@ pub(crate) fn check_method_authorizer(
     }
     match authorizer_id {
         Some(id) if record.authorizers.contains_key(id) => Ok(()),
-        _ => Err(bad_request("Invalid authorizer ID specified")),
+        _ => Err(bad_request(
+            "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+        )),
     }
 }
