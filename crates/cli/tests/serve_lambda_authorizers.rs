@@ -262,7 +262,7 @@ fn a_token_authorizer_made_with_the_aws_cli_guards_a_rest_method() {
         "--authorizer-id",
         &authorizer,
         "--patch-operations",
-        "op=replace,path=/identityValidationExpression,value=Token [a-z]+",
+        r#"[{"op":"replace","path":"/identityValidationExpression","value":"Token [a-z]+"}]"#,
     ])
     .json();
     assert_eq!(updated["identityValidationExpression"], "Token [a-z]+");
