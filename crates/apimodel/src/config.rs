@@ -399,7 +399,18 @@ fn authorizer_config(
         None => None,
     };
     let simple_responses = match optional(decoder, &fields, "simple_responses") {
-        Some((text, _)) => Some(text == "true"),
+        Some((text, _)) if text == "true" || text == "false" => Some(text == "true"),
+        Some((text, _)) => {
+            if let Some(at) = fields.get("simple_responses") {
+                decoder.error(
+                    at,
+                    &fields.path("simple_responses"),
+                    None,
+                    format!("simple_responses '{text}' is not true or false"),
+                );
+            }
+            return None;
+        }
         None => None,
     };
     let ((name, _), (kind, _), (function, _)) = (name?, kind?, function?);

@@ -147,6 +147,15 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Every method of the tree, depth first.
+    pub fn methods(&self) -> Vec<&Method> {
+        let mut out: Vec<&Method> = self.methods.iter().collect();
+        for child in &self.children {
+            out.extend(child.methods());
+        }
+        out
+    }
+
     pub fn root() -> Resource {
         Resource {
             part: None,

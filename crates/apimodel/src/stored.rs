@@ -464,17 +464,6 @@ pub fn declared_authorizers<'a>(
         .collect()
 }
 
-impl Resource {
-    /// Every method of the tree, depth first.
-    pub fn methods(&self) -> Vec<&Method> {
-        let mut out: Vec<&Method> = self.methods.iter().collect();
-        for child in &self.children {
-            out.extend(child.methods());
-        }
-        out
-    }
-}
-
 /// The Lambda function a REST `AWS_PROXY` integration URI names, as
 /// written inside
 /// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations`

@@ -1147,12 +1147,12 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
                 ),
                 (AuthorizerFailure::Configuration, false) => (
                     rest_authorizer_configuration_error(&request_id),
-                    iamgate_decisions::words::IMPLICIT_DENY,
+                    iamgate_decisions::words::UNAUTHENTICATED,
                     "the authorizer function failed or did not answer as an authorizer",
                 ),
                 (AuthorizerFailure::Configuration, true) => (
                     http_internal_server_error(&request_id),
-                    iamgate_decisions::words::IMPLICIT_DENY,
+                    iamgate_decisions::words::UNAUTHENTICATED,
                     "the authorizer function failed or did not answer as an authorizer",
                 ),
             };
