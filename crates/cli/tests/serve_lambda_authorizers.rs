@@ -237,7 +237,11 @@ fn a_token_authorizer_made_with_the_aws_cli_guards_a_rest_method() {
     assert_eq!(kind.as_deref(), Some("AccessDeniedException"));
     let record = explain(&server, &root(), &request_id).unwrap();
     let text = record.to_string();
-    assert!(text.contains("lambda_authorizer:tok"), "{text}");
+    assert_eq!(record["rule"], "lambda_authorizer:tok:invoked", "{text}");
+    assert!(
+        text.contains("User is not authorized to access this resource with an explicit deny"),
+        "{text}"
+    );
     assert!(text.contains("explicit_deny"), "{text}");
     assert!(
         !text.contains("Bearer deny"),

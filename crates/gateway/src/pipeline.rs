@@ -1167,7 +1167,9 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
     };
     let principal = answer.principal_id.clone();
     record.principal = Some(principal.clone().unwrap_or_else(|| "anonymous".to_owned()));
-    let how = if cached { "cached answer" } else { "invoked" };
+    // Which authorizer decided, and whether its answer came from the cache.
+    let how = if cached { "cached" } else { "invoked" };
+    record.rule = Some(format!("lambda_authorizer:{}:{how}", lambda.name));
     let (outcome, decision, mut entry): (Outcome, Option<Decision>, Entry) =
         match (&answer.policy, answer.is_authorized) {
             (None, Some(allowed)) => {
@@ -1177,10 +1179,6 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
                     Outcome::ImplicitDeny
                 };
                 record.decision = iamgate_decisions::words::of(outcome).to_owned();
-                record.message = Some(format!(
-                    "Lambda authorizer {} ({how}): isAuthorized {allowed}",
-                    lambda.name
-                ));
                 (outcome, None, record.into())
             }
             (Some(returned), _) => {
@@ -1208,11 +1206,6 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
                 evaluated.principal.clone_from(&record.principal);
                 evaluated.rule.clone_from(&record.rule);
                 evaluated.resource_account = Some(api.account().to_owned());
-                evaluated.message = Some(format!(
-                    "Lambda authorizer {} ({how}) returned a policy for {}",
-                    lambda.name,
-                    principal.as_deref().unwrap_or("(no principalId)")
-                ));
                 let mut decision = decided.decision.clone();
                 decision.outcome = outcome;
                 (outcome, Some(decision), evaluated.into())
@@ -1231,7 +1224,10 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
         },
     };
     if outcome == Outcome::Allowed || !strict {
-        if outcome != Outcome::Allowed {
+        if outcome == Outcome::Allowed {
+            entry
+                .set_message_unless_set(|| format!("allowed by Lambda authorizer {}", lambda.name));
+        } else {
             entry.set_word(iamgate_decisions::words::WOULD_DENY);
         }
         exchange.evaluated = Some(entry);
