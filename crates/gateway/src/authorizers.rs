@@ -321,6 +321,9 @@ impl LambdaAuthorizers {
                 &authorizer.function,
                 &event,
                 AUTHORIZER_TIMEOUT,
+                // One byte more than an answer may have: a longer one is
+                // refused by `parse_answer`, and never read whole.
+                MAX_ANSWER_BYTES.saturating_add(1),
             )
             .await
             .map_err(|_| AuthorizerFailure::Configuration)?;

@@ -224,6 +224,7 @@ impl Integrations {
                         function,
                         &event,
                         Duration::from_millis(*timeout_ms),
+                        usize::MAX,
                     )
                     .await?;
                 lambda_answer(&output, *payload_format)
@@ -234,14 +235,16 @@ impl Integrations {
     /// Invokes `function` with `event` through the Lambda Invoke API at
     /// `endpoint` (empty: the server's), and returns its output: the one
     /// way both AWS_PROXY integrations and Lambda authorizers call a
-    /// function. A status other than 200, or a function error
-    /// (`X-Amz-Function-Error`), is a failure.
+    /// function. A status other than 200, a function error
+    /// (`X-Amz-Function-Error`), or an output longer than `limit` bytes is
+    /// a failure.
     pub async fn invoke(
         &self,
         endpoint: &str,
         function: &str,
         event: &Value,
         timeout: Duration,
+        limit: usize,
     ) -> Result<Vec<u8>, IntegrationFailure> {
         let endpoint = if endpoint.is_empty() {
             &self.lambda_endpoint
@@ -258,7 +261,7 @@ impl Integrations {
             .header("content-type", "application/json")
             .body(Full::new(Bytes::from(event.to_string())))
             .map_err(|_| IntegrationFailure::Failed)?;
-        let answer = self.send(outgoing, timeout).await?;
+        let answer = self.send_limited(outgoing, timeout, limit).await?;
         let function_error = answer
             .headers
             .iter()
@@ -274,6 +277,17 @@ impl Integrations {
         request: hyper::Request<Full<Bytes>>,
         timeout: Duration,
     ) -> Result<Answer, IntegrationFailure> {
+        self.send_limited(request, timeout, usize::MAX).await
+    }
+
+    /// [`Integrations::send`], reading at most `limit` bytes of the
+    /// answer's body: a longer one is a failure, never buffered whole.
+    async fn send_limited(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Answer, IntegrationFailure> {
         let exchange = async {
             let response = self
                 .client
@@ -281,7 +295,7 @@ impl Integrations {
                 .await
                 .map_err(|_| IntegrationFailure::Failed)?;
             let (parts, body) = response.into_parts();
-            let body = body
+            let body = http_body_util::Limited::new(body, limit)
                 .collect()
                 .await
                 .map_err(|_| IntegrationFailure::Failed)?

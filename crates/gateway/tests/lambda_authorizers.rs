@@ -69,6 +69,14 @@ fn authorizer_answer(token: &str) -> (u16, bool, String) {
         "broken" => (200, false, "not an answer".to_owned()),
         "crash" => (200, true, r#"{"errorMessage":"boom"}"#.to_owned()),
         "status" => (500, false, "{}".to_owned()),
+        // A policy padded past any sensible size.
+        "huge" => (
+            200,
+            false,
+            answer(json!({"Version": "2012-10-17", "Statement": [
+                {"Sid": "x".repeat(200_000), "Effect": "Allow", "Action": "execute-api:Invoke", "Resource": "*"}
+            ]})),
+        ),
         _ => (200, false, answer(policy("Deny", "*"))),
     }
 }
@@ -300,7 +308,7 @@ async fn a_missing_or_invalid_token_is_401_without_calling_the_function() {
 #[tokio::test]
 async fn a_failing_or_nonsense_function_is_an_authorizer_configuration_error() {
     let setup = setup().await;
-    for token in ["broken", "crash", "status"] {
+    for token in ["broken", "crash", "status", "huge"] {
         let answer = call(&setup, "rpnone0001", "/prod/pets/1", Some(token)).await;
         assert_eq!(answer.status, 500, "{token}");
         assert_eq!(answer.body, r#"{"message": null}"#, "{token}");
