@@ -8,7 +8,8 @@
 //! Lambda authorizers through the data plane, with a Lambda Invoke API
 //! started by the test on loopback: the function decides by the token it
 //! is sent, and counts its calls so caching can be seen. AWS's answers for
-//! a missing token (401), a denying policy (403), a broken function (500);
+//! a missing token (401), a denying policy (403), a broken, oversized or
+//! too slow function (500);
 //! the resource policy combined with the authorizer's policy as Table A of
 //! "How API Gateway resource policies affect authorization workflow", one
 //! test per row; the answer's `principalId` and `context` reaching mapping
@@ -108,6 +109,14 @@ async fn start_lambda(calls: Arc<AtomicUsize>) -> u16 {
                                     .or_else(|| event["headers"]["X-Token"].as_str())
                                     .unwrap_or_default()
                                     .to_owned();
+                                if token == "slow" {
+                                    // Past the authorizer timeout.
+                                    tokio::time::sleep(
+                                        iamgate_gateway::authorizers::AUTHORIZER_TIMEOUT
+                                            + std::time::Duration::from_secs(1),
+                                    )
+                                    .await;
+                                }
                                 authorizer_answer(&token)
                             }
                             "/2015-03-31/functions/simple/invocations" => {
@@ -306,9 +315,9 @@ async fn a_missing_or_invalid_token_is_401_without_calling_the_function() {
 }
 
 #[tokio::test]
-async fn a_failing_or_nonsense_function_is_an_authorizer_configuration_error() {
+async fn a_failing_slow_oversized_or_nonsense_function_is_an_authorizer_configuration_error() {
     let setup = setup().await;
-    for token in ["broken", "crash", "status", "huge"] {
+    for token in ["broken", "crash", "status", "huge", "slow"] {
         let answer = call(&setup, "rpnone0001", "/prod/pets/1", Some(token)).await;
         assert_eq!(answer.status, 500, "{token}");
         assert_eq!(answer.body, r#"{"message": null}"#, "{token}");
