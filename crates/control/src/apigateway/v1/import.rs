@@ -155,6 +155,8 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
             for root in api.resources.values_mut() {
                 root.methods.clear();
             }
+            // So are the authorizers: the document's replace them.
+            api.authorizers.clear();
             if let Some(name) = imported.name.clone().filter(|n| !n.is_empty()) {
                 api.name = name;
             }
