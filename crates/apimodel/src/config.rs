@@ -15,6 +15,13 @@
 //!           integration: { type: MOCK, status: 200, body: '{"ok":true}' } }
 //!     routes:                   # HTTP ($default stage, auto-deployed)
 //!       - { key: "GET /pets", authorization: AWS_IAM, integration: { type: MOCK } }
+//!     authorizers:              # Lambda authorizers, named by CUSTOM methods/routes
+//!       - { name: auth, type: TOKEN, function: "arn:aws:lambda:…:function:auth",
+//!           lambda_endpoint: "http://127.0.0.1:3001", identity_source: method.request.header.Authorization,
+//!           validation_expression: "Bearer .+", ttl: 300 }
+//!       # methods: { …, authorization: CUSTOM, authorizer: auth }
+//!       # HTTP: { name, type: REQUEST, function, identity_source: [$request.header.Authorization],
+//!       #         payload_format_version: "2.0", simple_responses: true, ttl: 0 }
 //! ```
 //! A bad section is rejected whole, with every problem found, each at its
 //! line and column: the section is decoded by hand from the world file's
@@ -43,6 +50,7 @@ use std::sync::Arc;
 use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, ValidationError};
 use iamgate_yaml::{ConfigError, Decoder, Fields, JsonText, Node, Value};
 
+use crate::authorizers::{AuthorizerInput, LambdaAuthorizer};
 use crate::fields;
 use crate::mapping::Mapped;
 use crate::model::{
@@ -85,6 +93,8 @@ struct ApiConfig {
     /// The Lambda Invoke API that the OpenAPI file's `aws_proxy`
     /// integrations call (inline ones name their own endpoint).
     lambda_endpoint: Option<(String, Pos)>,
+    /// Lambda authorizers, each with where it was declared.
+    authorizers: Vec<(AuthorizerInput, Pos)>,
 }
 
 /// A resource policy as JSON text, with where its errors are reported.
@@ -105,10 +115,12 @@ enum ApiKind {
     Http,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum AuthorizationConfig {
     None,
     AwsIam,
+    /// `CUSTOM`, with the name of one of the entry's `authorizers:`.
+    Custom(Option<(String, Pos)>),
 }
 
 #[derive(Debug)]
@@ -228,6 +240,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             "routes",
             "openapi",
             "lambda_endpoint",
+            "authorizers",
         ],
     )?;
     let id = required(decoder, &fields, "id");
@@ -301,6 +314,15 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         .collect();
     let openapi = optional(decoder, &fields, "openapi");
     let lambda_endpoint = optional(decoder, &fields, "lambda_endpoint");
+    let authorizers_path = fields.path("authorizers");
+    let authorizer_nodes = decoder.list(fields.get("authorizers"), &authorizers_path);
+    let authorizers = authorizer_nodes
+        .iter()
+        .enumerate()
+        .filter_map(|(index, at)| {
+            authorizer_config(decoder, at, &format!("{authorizers_path}[{index}]"))
+        })
+        .collect();
     let ((id, id_at), (account, account_at), (region, _)) = (id?, account?, region?);
     Some(ApiConfig {
         at: pos(node),
@@ -319,7 +341,99 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         routes_at: fields.get("routes").map_or(pos(node), pos),
         openapi,
         lambda_endpoint,
+        authorizers,
     })
+}
+
+/// One entry of `authorizers:`, as the constructor takes it
+/// ([`LambdaAuthorizer::new`] checks it once the API's flavour is known).
+fn authorizer_config(
+    decoder: &mut Decoder,
+    node: &Node,
+    path: &str,
+) -> Option<(AuthorizerInput, Pos)> {
+    let fields = decoder.fields(
+        node,
+        path,
+        &[
+            "name",
+            "type",
+            "function",
+            "lambda_endpoint",
+            "identity_source",
+            "validation_expression",
+            "ttl",
+            "payload_format_version",
+            "simple_responses",
+        ],
+    )?;
+    let name = required(decoder, &fields, "name");
+    let kind = required(decoder, &fields, "type");
+    let function = required(decoder, &fields, "function");
+    let identity_sources = match fields.get("identity_source") {
+        Some(at) if matches!(at.value, Value::Seq(_)) => texts(decoder, &fields, "identity_source")
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect(),
+        Some(_) => optional(decoder, &fields, "identity_source")
+            .map(|(text, _)| vec![text])
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let ttl = optional(decoder, &fields, "ttl");
+    let ttl_seconds = match ttl {
+        Some((text, _)) => match text.parse::<i64>() {
+            Ok(ttl) => Some(ttl),
+            Err(_) => {
+                if let Some(at) = fields.get("ttl") {
+                    decoder.error(
+                        at,
+                        &fields.path("ttl"),
+                        None,
+                        format!("ttl '{text}' is not a number of seconds"),
+                    );
+                }
+                return None;
+            }
+        },
+        None => None,
+    };
+    let simple_responses = match optional(decoder, &fields, "simple_responses") {
+        Some((text, _)) if text == "true" || text == "false" => Some(text == "true"),
+        Some((text, _)) => {
+            if let Some(at) = fields.get("simple_responses") {
+                decoder.error(
+                    at,
+                    &fields.path("simple_responses"),
+                    None,
+                    format!("simple_responses '{text}' is not true or false"),
+                );
+            }
+            return None;
+        }
+        None => None,
+    };
+    let ((name, _), (kind, _), (function, _)) = (name?, kind?, function?);
+    Some((
+        AuthorizerInput {
+            id: String::new(),
+            name: Some(name),
+            kind: Some(kind),
+            // The region is filled in by the API's; a function given by
+            // name or ARN is invoked as written.
+            uri: Some(function),
+            endpoint: optional(decoder, &fields, "lambda_endpoint").map(|(text, _)| text),
+            credentials: None,
+            identity_sources,
+            validation_expression: optional(decoder, &fields, "validation_expression")
+                .map(|(text, _)| text),
+            ttl_seconds,
+            payload_format_version: optional(decoder, &fields, "payload_format_version")
+                .map(|(text, _)| text),
+            simple_responses,
+        },
+        pos(node),
+    ))
 }
 
 fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<AuthorizationConfig> {
@@ -327,11 +441,16 @@ fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<Au
         decoder.missing(fields, "authorization");
         return None;
     };
-    let choice = decoder.choice(at, &fields.path("authorization"), &["NONE", "AWS_IAM"])?;
-    Some(if choice == "NONE" {
-        AuthorizationConfig::None
-    } else {
-        AuthorizationConfig::AwsIam
+    let choice = decoder.choice(
+        at,
+        &fields.path("authorization"),
+        &["NONE", "AWS_IAM", "CUSTOM"],
+    )?;
+    let authorizer = optional(decoder, fields, "authorizer");
+    Some(match choice.as_str() {
+        "NONE" => AuthorizationConfig::None,
+        "AWS_IAM" => AuthorizationConfig::AwsIam,
+        _ => AuthorizationConfig::Custom(authorizer),
     })
 }
 
@@ -339,7 +458,13 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
     let fields = decoder.fields(
         node,
         path,
-        &["path", "method", "authorization", "integration"],
+        &[
+            "path",
+            "method",
+            "authorization",
+            "authorizer",
+            "integration",
+        ],
     )?;
     let resource_path = required(decoder, &fields, "path");
     let method = required(decoder, &fields, "method");
@@ -359,7 +484,11 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
 }
 
 fn route_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<RouteConfig> {
-    let fields = decoder.fields(node, path, &["key", "authorization", "integration"])?;
+    let fields = decoder.fields(
+        node,
+        path,
+        &["key", "authorization", "authorizer", "integration"],
+    )?;
     let key = required(decoder, &fields, "key");
     let authorization = authorization_config(decoder, &fields);
     let integration = integration_member(decoder, &fields);
@@ -794,10 +923,65 @@ impl ApiRegistry {
     }
 }
 
-fn authorization(config: AuthorizationConfig) -> AuthorizationType {
+/// The entry's authorizers, each built by the one constructor, by name.
+fn authorizers(
+    api: &ApiConfig,
+    flavour: ApiFlavour,
+) -> Result<Vec<LambdaAuthorizer>, Vec<Problem>> {
+    let mut built = Vec::new();
+    let mut problems = Vec::new();
+    for (input, at) in &api.authorizers {
+        let mut input = input.clone();
+        let name = input.name.clone().unwrap_or_default();
+        input.id = crate::registry::stable_id(&format!("{}#authorizer {name}", api.id), 6);
+        if let Some(function) = input.uri.take() {
+            // `function` names the function; AWS's authorizer URI wraps it.
+            input.uri = Some(match crate::fields::lambda_function(&function) {
+                Some(lambda) if lambda.via_apigateway => function,
+                _ => crate::stored::lambda_uri(&api.region, &function),
+            });
+        }
+        if built.iter().any(|a: &LambdaAuthorizer| a.name == name) {
+            problems.push((*at, format!("authorizer '{name}' is declared twice")));
+            continue;
+        }
+        match LambdaAuthorizer::new(flavour, input) {
+            Ok(authorizer) => built.push(authorizer),
+            Err(invalid) => problems.push((*at, format!("authorizer '{name}': {invalid}"))),
+        }
+    }
+    if problems.is_empty() {
+        Ok(built)
+    } else {
+        Err(problems)
+    }
+}
+
+/// A method's or route's authorization; a `CUSTOM` one must name one of
+/// the entry's authorizers.
+fn authorization(
+    config: &AuthorizationConfig,
+    authorizers: &[LambdaAuthorizer],
+    at: Pos,
+) -> Result<AuthorizationType, Problem> {
     match config {
-        AuthorizationConfig::None => AuthorizationType::None,
-        AuthorizationConfig::AwsIam => AuthorizationType::AwsIam,
+        AuthorizationConfig::None => Ok(AuthorizationType::None),
+        AuthorizationConfig::AwsIam => Ok(AuthorizationType::AwsIam),
+        AuthorizationConfig::Custom(None) => Err((
+            at,
+            "authorization CUSTOM needs authorizer: (the name of one of the API's authorizers)"
+                .to_owned(),
+        )),
+        AuthorizationConfig::Custom(Some((name, name_at))) => authorizers
+            .iter()
+            .find(|authorizer| &authorizer.name == name)
+            .map(|authorizer| AuthorizationType::Custom(Box::new(authorizer.clone())))
+            .ok_or_else(|| {
+                (
+                    *name_at,
+                    format!("no authorizer named '{name}' is declared"),
+                )
+            }),
     }
 }
 
@@ -898,6 +1082,10 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
     if let Some((_, at)) = &api.lambda_endpoint {
         problems.push((*at, LAMBDA_ENDPOINT_INLINE.to_owned()));
     }
+    let declared = authorizers(api, ApiFlavour::Rest).unwrap_or_else(|found| {
+        problems.extend(found);
+        Vec::new()
+    });
     let mut methods = Vec::new();
     for method in &api.methods {
         if let Err(invalid) = fields::path_template(ApiFlavour::Rest, "path", &method.path) {
@@ -916,11 +1104,19 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
                 ),
             ));
         }
+        let authorization = match authorization(&method.authorization, &declared, method.method_at)
+        {
+            Ok(authorization) => authorization,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         match integration(&method.integration, ApiFlavour::Rest) {
             Ok(integration) => methods.push(Method {
                 http_method: method.method.clone(),
                 resource_path: method.path.clone(),
-                authorization: authorization(method.authorization),
+                authorization,
                 integration,
             }),
             Err(problem) => problems.push((method.integration_at, problem)),
@@ -1041,8 +1237,19 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<Problem>> {
     if let Some((_, at)) = &api.lambda_endpoint {
         problems.push((*at, LAMBDA_ENDPOINT_INLINE.to_owned()));
     }
+    let declared = authorizers(api, ApiFlavour::Http).unwrap_or_else(|found| {
+        problems.extend(found);
+        Vec::new()
+    });
     let mut routes = Vec::new();
     for route in &api.routes {
+        let authorization = match authorization(&route.authorization, &declared, route.key_at) {
+            Ok(authorization) => authorization,
+            Err(problem) => {
+                problems.push(problem);
+                continue;
+            }
+        };
         let integration = match integration(&route.integration, ApiFlavour::Http) {
             Ok(integration) => integration,
             Err(problem) => {
@@ -1055,7 +1262,7 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<Problem>> {
                 key: route.key.clone(),
                 method,
                 path,
-                authorization: authorization(route.authorization),
+                authorization,
                 integration,
             }),
             Err(invalid) => problems.push((
@@ -1116,11 +1323,15 @@ fn imported_api(
 ) -> Result<Built, Vec<Problem>> {
     let (file, file_at) = (&file.0, file.1);
     let mut problems = Vec::new();
-    if !api.methods.is_empty() || !api.routes.is_empty() || api.policy.is_some() {
+    if !api.methods.is_empty()
+        || !api.routes.is_empty()
+        || api.policy.is_some()
+        || !api.authorizers.is_empty()
+    {
         problems.push((
             api.at,
             format!(
-                "methods, routes and policy come from the OpenAPI file {file}, not the world file"
+                "methods, routes, authorizers and policy come from the OpenAPI file {file}, not the world file"
             ),
         ));
     }
@@ -1368,6 +1579,61 @@ apis:
         ] {
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }
+    }
+
+    #[test]
+    fn custom_methods_and_routes_name_an_authorizer_of_their_api() {
+        let file = r#"
+apis:
+  - id: a1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    authorizers:
+      - { name: tok, type: TOKEN, function: auth, lambda_endpoint: "http://127.0.0.1:9001",
+          identity_source: method.request.header.Authorization, validation_expression: "Bearer .+", ttl: 0 }
+    methods:
+      - { path: /, method: GET, authorization: CUSTOM, authorizer: tok, integration: { type: MOCK } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    authorizers:
+      - { name: req, type: REQUEST, function: "arn:aws:lambda:us-east-1:111122223333:function:auth",
+          identity_source: [$request.header.Authorization], payload_format_version: "2.0", simple_responses: true }
+    routes:
+      - { key: GET /, authorization: CUSTOM, authorizer: req, integration: { type: MOCK } }
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let stage = &registry.rest["a1b2c3d4e5"].stages["prod"];
+        let authorizer = stage.root.methods[0].authorization.authorizer().unwrap();
+        assert_eq!(authorizer.function, "auth");
+        assert_eq!(
+            authorizer.uri,
+            "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/auth/invocations"
+        );
+        assert_eq!(authorizer.endpoint, "http://127.0.0.1:9001");
+        assert_eq!(authorizer.ttl_seconds, 0);
+        let route = &registry.http["h1b2c3d4e5"].stages["$default"].routes[0];
+        assert!(route.authorization.authorizer().unwrap().simple_responses);
+
+        let unknown = file.replace("authorizer: tok", "authorizer: nobody");
+        let all = ApiRegistry::from_world_file(&unknown)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("no authorizer named 'nobody'"), "{all}");
+        let missing = file.replace(", authorizer: tok", "");
+        let all = ApiRegistry::from_world_file(&missing)
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            all.contains("authorization CUSTOM needs authorizer:"),
+            "{all}"
+        );
+        let jwt = file.replace("type: REQUEST", "type: JWT");
+        let all = ApiRegistry::from_world_file(&jwt).unwrap_err().join("\n");
+        assert!(all.contains("JWT is not supported"), "{all}");
     }
 
     #[test]

@@ -13,6 +13,7 @@
 //! files through a caller-supplied reader (or the file system, on
 //! request), no clock, no async runtime.
 
+pub mod authorizers;
 pub mod config;
 pub mod documents;
 pub mod domains;

@@ -21,7 +21,7 @@ pub enum ApiFlavour {
 }
 
 /// How a method or route authorizes callers.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum AuthorizationType {
     /// Anyone; the caller is anonymous (a resource policy still applies).
     #[serde(rename = "NONE")]
@@ -29,6 +29,28 @@ pub enum AuthorizationType {
     /// SigV4-signed callers authorized by IAM.
     #[serde(rename = "AWS_IAM")]
     AwsIam,
+    /// A Lambda authorizer decides (`CUSTOM`); the deployment froze it.
+    #[serde(rename = "CUSTOM")]
+    Custom(Box<crate::authorizers::LambdaAuthorizer>),
+}
+
+impl AuthorizationType {
+    /// `NONE`, `AWS_IAM` or `CUSTOM`, as the control planes answer.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AuthorizationType::None => "NONE",
+            AuthorizationType::AwsIam => "AWS_IAM",
+            AuthorizationType::Custom(_) => "CUSTOM",
+        }
+    }
+
+    /// The Lambda authorizer of a `CUSTOM` method or route.
+    pub fn authorizer(&self) -> Option<&crate::authorizers::LambdaAuthorizer> {
+        match self {
+            AuthorizationType::Custom(authorizer) => Some(authorizer),
+            _ => None,
+        }
+    }
 }
 
 /// One segment of a resource path or route.
@@ -125,6 +147,15 @@ pub struct Resource {
 }
 
 impl Resource {
+    /// Every method of the tree, depth first.
+    pub fn methods(&self) -> Vec<&Method> {
+        let mut out: Vec<&Method> = self.methods.iter().collect();
+        for child in &self.children {
+            out.extend(child.methods());
+        }
+        out
+    }
+
     pub fn root() -> Resource {
         Resource {
             part: None,

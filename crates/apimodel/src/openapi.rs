@@ -12,8 +12,13 @@
 //! (AWS answers `BadRequestException` `Errors found during import:` followed
 //! by one tab-indented line per problem), and no partial API is returned.
 //!
-//! Fail closed: anything that decides *who may call* — authorizers, API
-//! keys, authorization types other than `AWS_IAM` and `NONE`, integration
+//! Lambda authorizers (`x-amazon-apigateway-authorizer` of `type: token`
+//! or `request` in a security scheme, `x-amazon-apigateway-authtype:
+//! custom`) are built by the one constructor,
+//! [`crate::authorizers::LambdaAuthorizer::new`].
+//!
+//! Fail closed: anything else that decides *who may call* — Cognito and
+//! JWT authorizers, API keys, other authorization types, integration
 //! types the data plane cannot serve — is refused, never imported as an
 //! open method. Extensions that only shape documentation or payload
 //! handling are accepted and listed in [`ImportedApi::warnings`] when they
@@ -348,7 +353,7 @@ impl<'a> Importer<'a> {
             None => Some(AuthorizationType::None),
             Some(security) => self.security(security, "$.security"),
         };
-        let (methods, routes) = self.read_paths(global);
+        let (methods, routes) = self.read_paths(&global);
         let Some(version) = self.version.clone() else {
             // read_version has reported why.
             return Err(ImportError {
@@ -657,7 +662,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn read_paths(&mut self, global: Option<AuthorizationType>) -> (Vec<Method>, Vec<Route>) {
+    fn read_paths(&mut self, global: &Option<AuthorizationType>) -> (Vec<Method>, Vec<Route>) {
         let mut methods = Vec::new();
         let mut routes = Vec::new();
         let root: &'a Map<String, Value> = self.root;
@@ -788,7 +793,7 @@ impl<'a> Importer<'a> {
         operation: &'a Value,
         at: &str,
         http_method: &str,
-        global: Option<AuthorizationType>,
+        global: &Option<AuthorizationType>,
     ) -> Option<(AuthorizationType, Integration)> {
         let Some(operation) = operation.as_object() else {
             self.error(at.to_owned(), ProblemKind::WrongType("an operation object"));
@@ -820,7 +825,7 @@ impl<'a> Importer<'a> {
         &mut self,
         operation: &Map<String, Value>,
         at: &str,
-        global: Option<AuthorizationType>,
+        global: &Option<AuthorizationType>,
     ) -> Option<AuthorizationType> {
         let from_security = match operation.get("security") {
             Some(security) => Some(self.security(security, &member(at, "security"))?),
@@ -843,7 +848,7 @@ impl<'a> Importer<'a> {
             }
             (Some(auth), _) => Some(auth),
             (None, Some(security)) => Some(security),
-            (None, None) => global,
+            (None, None) => global.clone(),
         }
     }
 
@@ -912,10 +917,10 @@ impl<'a> Importer<'a> {
                     None
                 }
             };
-            match (this, chosen) {
+            match (this, &chosen) {
                 (None, _) => failed = true,
                 (Some(kind), None) => chosen = Some(kind),
-                (Some(kind), Some(earlier)) if kind != earlier => {
+                (Some(kind), Some(earlier)) if &kind != earlier => {
                     // `[{sigv4: []}, {}]` would make signing optional: there
                     // is no such authorization type.
                     self.error(
@@ -969,14 +974,8 @@ impl<'a> Importer<'a> {
             );
             return None;
         }
-        if scheme.contains_key("x-amazon-apigateway-authorizer") {
-            self.error(
-                member(&scheme_at, "x-amazon-apigateway-authorizer"),
-                ProblemKind::UnsupportedAuthorization(
-                    "Lambda, Cognito and JWT authorizers".to_owned(),
-                ),
-            );
-            return None;
+        if let Some(authorizer) = scheme.get("x-amazon-apigateway-authorizer") {
+            return self.lambda_authorizer(name, scheme, authorizer, &scheme_at);
         }
         let text = |key: &str| scheme.get(key).and_then(Value::as_str);
         match text("x-amazon-apigateway-authtype") {
@@ -1014,6 +1013,75 @@ impl<'a> Importer<'a> {
                     None => "a security scheme without a type".to_owned(),
                 };
                 self.error(scheme_at, ProblemKind::UnsupportedAuthorization(what));
+                None
+            }
+        }
+    }
+
+    /// A security scheme's `x-amazon-apigateway-authorizer`: a Lambda
+    /// authorizer, built by the one constructor; Cognito and JWT ones are
+    /// refused.
+    fn lambda_authorizer(
+        &mut self,
+        name: &str,
+        scheme: &Map<String, Value>,
+        authorizer: &Value,
+        scheme_at: &str,
+    ) -> Option<AuthorizationType> {
+        let at = member(scheme_at, "x-amazon-apigateway-authorizer");
+        let Some(authorizer) = authorizer.as_object() else {
+            self.error(at, ProblemKind::WrongType("an authorizer object"));
+            return None;
+        };
+        let text = |key: &str| authorizer.get(key).and_then(scalar_text);
+        let kind = text("type").map(|kind| kind.to_ascii_uppercase());
+        if matches!(kind.as_deref(), Some("COGNITO_USER_POOLS" | "JWT")) {
+            self.error(
+                member(&at, "type"),
+                ProblemKind::UnsupportedAuthorization(format!(
+                    "{} authorizers",
+                    kind.unwrap_or_default()
+                )),
+            );
+            return None;
+        }
+        // A TOKEN authorizer without `identitySource` reads the header the
+        // scheme names.
+        let header = scheme
+            .get("name")
+            .and_then(Value::as_str)
+            .filter(|_| scheme.get("in").and_then(Value::as_str) == Some("header"));
+        let identity_sources = match (text("identitySource"), kind.as_deref(), header) {
+            (Some(sources), _, _) => match self.flavour {
+                ApiFlavour::Rest => vec![sources],
+                ApiFlavour::Http => sources.split(',').map(|s| s.trim().to_owned()).collect(),
+            },
+            (None, Some("TOKEN"), Some(header)) => vec![format!("method.request.header.{header}")],
+            (None, _, _) => Vec::new(),
+        };
+        let input = crate::authorizers::AuthorizerInput {
+            id: crate::registry::stable_id(&format!("authorizer {name}"), 6),
+            name: Some(name.to_owned()),
+            kind,
+            uri: text("authorizerUri"),
+            endpoint: self.options.lambda_endpoint.clone(),
+            credentials: text("authorizerCredentials"),
+            identity_sources,
+            validation_expression: text("identityValidationExpression"),
+            ttl_seconds: authorizer
+                .get("authorizerResultTtlInSeconds")
+                .and_then(Value::as_i64),
+            payload_format_version: authorizer
+                .get("authorizerPayloadFormatVersion")
+                .and_then(version_number),
+            simple_responses: authorizer
+                .get("enableSimpleResponses")
+                .and_then(Value::as_bool),
+        };
+        match crate::authorizers::LambdaAuthorizer::new(self.flavour, input) {
+            Ok(built) => Some(AuthorizationType::Custom(Box::new(built))),
+            Err(invalid) => {
+                self.error(at, ProblemKind::InvalidValue(invalid.0));
                 None
             }
         }
@@ -1808,6 +1876,7 @@ paths:
                 .find(|m| m.resource_path == path)
                 .unwrap()
                 .authorization
+                .clone()
         };
         assert_eq!(auth("/private"), AuthorizationType::AwsIam);
         assert_eq!(auth("/public"), AuthorizationType::None);
@@ -1839,7 +1908,7 @@ paths:
     }
 
     #[test]
-    fn authorizers_api_keys_and_unknown_schemes_fail_closed() {
+    fn cognito_authorizers_api_keys_and_unknown_schemes_fail_closed() {
         let text = r#"
 openapi: 3.0.1
 components:
@@ -1848,8 +1917,8 @@ components:
       type: apiKey
       name: Authorization
       in: header
-      x-amazon-apigateway-authtype: custom
-      x-amazon-apigateway-authorizer: { type: token, authorizerUri: "arn:…" }
+      x-amazon-apigateway-authtype: cognito_user_pools
+      x-amazon-apigateway-authorizer: { type: cognito_user_pools, providerARNs: ["arn:…"] }
     cognito: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: cognito_user_pools }
     key: { type: apiKey, name: x-api-key, in: header }
     jwt: { type: oauth2, flows: {} }
@@ -1870,7 +1939,7 @@ paths:
             })
         };
         assert!(unsupported(
-            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer']"
+            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer'].type"
         ));
         assert!(unsupported(
             "$.components.securitySchemes.cognito['x-amazon-apigateway-authtype']"
@@ -1885,6 +1954,74 @@ paths:
             k,
             ProblemKind::UnknownSecurityScheme(n) if n == "nowhere"
         )));
+    }
+
+    #[test]
+    fn lambda_authorizers_import_as_custom_methods_and_routes() {
+        let uri = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:auth/invocations";
+        let text = format!(
+            r#"
+openapi: 3.0.1
+components:
+  securitySchemes:
+    tok:
+      type: apiKey
+      name: X-Token
+      in: header
+      x-amazon-apigateway-authtype: custom
+      x-amazon-apigateway-authorizer: {{ type: token, authorizerUri: "{uri}", identityValidationExpression: "t-.*", authorizerResultTtlInSeconds: 60 }}
+    bad:
+      type: apiKey
+      name: X-Token
+      in: header
+      x-amazon-apigateway-authorizer: {{ type: token, authorizerUri: "arn:aws:lambda:us-east-1:1:function:f" }}
+paths:
+  /a: {{ get: {{ security: [ {{ tok: [] }} ], x-amazon-apigateway-integration: {{ type: mock }} }} }}
+"#
+        );
+        let api = rest(&text).unwrap();
+        let authorizer = api.methods[0].authorization.authorizer().unwrap();
+        assert_eq!(authorizer.name, "tok");
+        assert_eq!(
+            authorizer.identity_sources,
+            vec![crate::authorizers::IdentitySource::Header("X-Token".into())]
+        );
+        assert_eq!(authorizer.ttl_seconds, 60);
+        assert!(authorizer.token_is_valid("t-1") && !authorizer.token_is_valid("x"));
+        let bad = text.replace("security: [ { tok: [] } ]", "security: [ { bad: [] } ]");
+        let found = problems(rest(&bad));
+        assert!(has(
+            &found,
+            "$.components.securitySchemes.bad['x-amazon-apigateway-authorizer']",
+            |k| matches!(k, ProblemKind::InvalidValue(m) if m.contains("Authorizer URI"))
+        ));
+        let http = format!(
+            r#"
+openapi: 3.0.1
+x-amazon-apigateway-importexport-version: "1.0"
+components:
+  securitySchemes:
+    req:
+      type: apiKey
+      name: Authorization
+      in: header
+      x-amazon-apigateway-authorizer: {{ type: request, authorizerUri: "{uri}", identitySource: "$request.header.Authorization, $request.querystring.k", authorizerPayloadFormatVersion: "2.0", enableSimpleResponses: true }}
+paths:
+  /p: {{ get: {{ security: [ {{ req: [] }} ], x-amazon-apigateway-integration: {{ type: http_proxy, uri: "http://127.0.0.1:9/", payloadFormatVersion: "1.0" }} }} }}
+"#
+        );
+        let imported = import(
+            &http,
+            &ImportOptions {
+                flavour: Some(ApiFlavour::Http),
+                lambda_endpoint: None,
+            },
+        )
+        .unwrap();
+        let authorizer = imported.routes[0].authorization.authorizer().unwrap();
+        assert_eq!(authorizer.payload_format, PayloadFormat::V2);
+        assert!(authorizer.simple_responses);
+        assert_eq!(authorizer.identity_sources.len(), 2);
     }
 
     #[test]

@@ -189,6 +189,9 @@ pub fn declared_records(
             binary_media_types: Vec::new(),
             tags: BTreeMap::new(),
             root_resource_id,
+            authorizers: crate::stored::declared_authorizers(
+                first.root.methods().into_iter().map(|m| &m.authorization),
+            ),
             resources,
             deployments: BTreeMap::from([(deployment_id.clone(), deployment)]),
             stages: stage_records(api.stages.keys(), &deployment_id, created, false),
@@ -214,11 +217,8 @@ pub fn declared_records(
                 crate::stored::RouteRecord {
                     id: route_id,
                     route_key: route.key.clone(),
-                    authorization_type: match route.authorization {
-                        crate::model::AuthorizationType::None => "NONE",
-                        crate::model::AuthorizationType::AwsIam => "AWS_IAM",
-                    }
-                    .to_owned(),
+                    authorization_type: route.authorization.as_str().to_owned(),
+                    authorizer_id: route.authorization.authorizer().map(|a| a.id.clone()),
                     target: Some(format!("integrations/{integration_id}")),
                     api_key_required: false,
                     operation_name: None,
@@ -245,6 +245,9 @@ pub fn declared_records(
             tags: BTreeMap::new(),
             routes,
             integrations,
+            authorizers: crate::stored::declared_authorizers(
+                first.routes.iter().map(|r| &r.authorization),
+            ),
             deployments: BTreeMap::from([(deployment_id.clone(), deployment)]),
             stages: stage_records(api.stages.keys(), &deployment_id, created, true),
         });

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::authorizers::LambdaAuthorizer;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
 };
@@ -53,6 +54,9 @@ pub struct RestApiRecord {
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
     pub root_resource_id: String,
+    /// Lambda authorizers, by id.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, LambdaAuthorizer>,
     /// The editable resource tree, by resource id.
     pub resources: BTreeMap<String, ResourceRecord>,
     #[serde(default)]
@@ -94,9 +98,12 @@ impl ResourceRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodRecord {
     pub http_method: String,
-    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS` as given; only
-    /// the first two can be deployed.
+    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS` as given; the
+    /// first three can be deployed.
     pub authorization_type: String,
+    /// The authorizer of a `CUSTOM` method.
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
     #[serde(default)]
     pub api_key_required: bool,
     #[serde(default)]
@@ -212,6 +219,9 @@ pub struct HttpApiRecord {
     /// By integration id.
     #[serde(default)]
     pub integrations: BTreeMap<String, HttpIntegrationRecord>,
+    /// Lambda authorizers, by id.
+    #[serde(default)]
+    pub authorizers: BTreeMap<String, LambdaAuthorizer>,
     #[serde(default)]
     pub deployments: BTreeMap<String, HttpDeployment>,
     #[serde(default)]
@@ -225,6 +235,9 @@ pub struct RouteRecord {
     pub route_key: String,
     /// `NONE`, `AWS_IAM`, `JWT` or `CUSTOM` as given.
     pub authorization_type: String,
+    /// The authorizer of a `CUSTOM` route.
+    #[serde(default)]
+    pub authorizer_id: Option<String>,
     /// `integrations/{id}`.
     #[serde(default)]
     pub target: Option<String>,
@@ -345,7 +358,11 @@ impl RestApiRecord {
                     Method {
                         http_method: method.http_method.clone(),
                         resource_path: resource.path.clone(),
-                        authorization: authorization(&method.authorization_type)?,
+                        authorization: authorization(
+                            &method.authorization_type,
+                            method.authorizer_id.as_deref(),
+                            &self.authorizers,
+                        )?,
                         integration: rest_integration(integration)?,
                     },
                 );
@@ -429,23 +446,38 @@ fn path_part_text(part: &PathPart) -> String {
     }
 }
 
-fn authorization_text(authorization: AuthorizationType) -> &'static str {
-    match authorization {
-        AuthorizationType::None => "NONE",
-        AuthorizationType::AwsIam => "AWS_IAM",
-    }
-}
-
-fn authorization(text: &str) -> Result<AuthorizationType, NotDeployable> {
+/// What a method or route deploys as: a `CUSTOM` one freezes its
+/// authorizer, which must exist.
+fn authorization(
+    text: &str,
+    authorizer_id: Option<&str>,
+    authorizers: &BTreeMap<String, LambdaAuthorizer>,
+) -> Result<AuthorizationType, NotDeployable> {
     match text {
         "NONE" => Ok(AuthorizationType::None),
         "AWS_IAM" => Ok(AuthorizationType::AwsIam),
+        "CUSTOM" => authorizer_id
+            .and_then(|id| authorizers.get(id))
+            .map(|authorizer| AuthorizationType::Custom(Box::new(authorizer.clone())))
+            .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned())),
         // Fail closed: an authorizer iamgate does not run never lets a
         // request through.
         other => Err(NotDeployable(format!(
             "Authorization type {other} is not supported by iamgate"
         ))),
     }
+}
+
+/// The authorizers a declared tree's `CUSTOM` methods (or routes) use, by
+/// id: what a declared API's document keeps, so the control planes show
+/// them.
+pub fn declared_authorizers<'a>(
+    used: impl IntoIterator<Item = &'a AuthorizationType>,
+) -> BTreeMap<String, LambdaAuthorizer> {
+    used.into_iter()
+        .filter_map(AuthorizationType::authorizer)
+        .map(|authorizer| (authorizer.id.clone(), authorizer.clone()))
+        .collect()
 }
 
 /// The Lambda function a REST `AWS_PROXY` integration URI names, as
@@ -515,7 +547,8 @@ fn check_mock(integration: &Integration) -> Result<(), NotDeployable> {
 fn method_record(method: &Method, region: &str) -> MethodRecord {
     MethodRecord {
         http_method: method.http_method.clone(),
-        authorization_type: authorization_text(method.authorization).to_owned(),
+        authorization_type: method.authorization.as_str().to_owned(),
+        authorizer_id: method.authorization.authorizer().map(|a| a.id.clone()),
         api_key_required: false,
         operation_name: None,
         request_parameters: BTreeMap::new(),
@@ -610,7 +643,11 @@ impl HttpApiRecord {
                 key: route.route_key.clone(),
                 method,
                 path,
-                authorization: authorization(&route.authorization_type)?,
+                authorization: authorization(
+                    &route.authorization_type,
+                    route.authorizer_id.as_deref(),
+                    &self.authorizers,
+                )?,
                 integration: http_integration(integration)?,
             });
         }
@@ -790,6 +827,7 @@ mod tests {
             binary_media_types: Vec::new(),
             tags: BTreeMap::new(),
             root_resource_id,
+            authorizers: BTreeMap::new(),
             resources,
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
@@ -900,6 +938,7 @@ mod tests {
                         route_key: "GET /pets".into(),
                         authorization_type: "AWS_IAM".into(),
                         target: Some("integrations/i1".into()),
+                        authorizer_id: None,
                         api_key_required: false,
                         operation_name: None,
                     },
@@ -911,11 +950,13 @@ mod tests {
                         route_key: "$default".into(),
                         authorization_type: "NONE".into(),
                         target: None,
+                        authorizer_id: None,
                         api_key_required: false,
                         operation_name: None,
                     },
                 ),
             ]),
+            authorizers: BTreeMap::new(),
             integrations: BTreeMap::from([(
                 "i1".into(),
                 http_integration_record(

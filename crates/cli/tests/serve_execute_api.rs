@@ -376,53 +376,29 @@ fn openapi_sam_example_is_imported_relative_to_the_world_file() {
     }
 }
 
-/// A one-thread stand-in for the Lambda Invoke API (what `sam local
-/// start-lambda` serves): answers each invocation with the caller ARN and
-/// path the event carried, as a payload-1.0 proxy result.
+/// The Lambda Invoke API answering each invocation with the caller ARN
+/// and path the event carried, as a payload-1.0 proxy result; the request
+/// line of each invocation is sent to the receiver.
 fn start_lambda_api() -> (u16, std::sync::mpsc::Receiver<String>) {
-    use std::io::{BufRead, BufReader, Read, Write};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let port = listener.local_addr().unwrap().port();
     let (seen, received) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { return };
-            let mut reader = BufReader::new(stream.try_clone().unwrap());
-            let mut request_line = String::new();
-            reader.read_line(&mut request_line).unwrap();
-            let mut length = 0;
-            loop {
-                let mut line = String::new();
-                reader.read_line(&mut line).unwrap();
-                if line.trim().is_empty() {
-                    break;
-                }
-                if let Some((name, value)) = line.split_once(':')
-                    && name.eq_ignore_ascii_case("content-length")
-                {
-                    length = value.trim().parse().unwrap();
-                }
-            }
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).unwrap();
-            let event: serde_json::Value = serde_json::from_slice(&body).unwrap();
-            seen.send(request_line.trim().to_owned()).unwrap();
-            let answer = serde_json::json!({
-                "statusCode": 200,
-                "headers": {"content-type": "text/plain"},
-                "body": format!(
-                    "{} {}",
-                    event["requestContext"]["identity"]["userArn"].as_str().unwrap_or("anonymous"),
-                    event["path"].as_str().unwrap_or("")
-                ),
-            })
-            .to_string();
-            let reply = format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{answer}",
-                answer.len()
-            );
-            stream.write_all(reply.as_bytes()).unwrap();
-        }
+    let seen = std::sync::Mutex::new(seen);
+    let port = support::start_lambda_api(move |function, event| {
+        seen.lock()
+            .unwrap()
+            .send(format!(
+                "POST /2015-03-31/functions/{function}/invocations HTTP/1.1"
+            ))
+            .unwrap();
+        let answer = serde_json::json!({
+            "statusCode": 200,
+            "headers": {"content-type": "text/plain"},
+            "body": format!(
+                "{} {}",
+                event["requestContext"]["identity"]["userArn"].as_str().unwrap_or("anonymous"),
+                event["path"].as_str().unwrap_or("")
+            ),
+        });
+        (200, answer.to_string(), false)
     });
     (port, received)
 }

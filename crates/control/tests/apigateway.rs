@@ -715,18 +715,32 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         "The REST API doesn't contain any methods",
     );
 
+    // CUSTOM needs one of the API's authorizers (AWS's words).
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/GET"),
+            json!({"authorizationType": "CUSTOM", "authorizerId": "nope00"}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+    );
     let (status, method, _) = call(
         &gw,
         ROOT_A,
         "PUT",
         &format!("{base}/GET"),
-        json!({"authorizationType": "CUSTOM", "operationName": "list"}),
+        json!({"authorizationType": "COGNITO_USER_POOLS", "operationName": "list"}),
     )
     .await;
     assert_eq!(status, 201);
     assert_eq!(
         method,
-        json!({"httpMethod": "GET", "authorizationType": "CUSTOM", "apiKeyRequired": false, "operationName": "list"})
+        json!({"httpMethod": "GET", "authorizationType": "COGNITO_USER_POOLS", "apiKeyRequired": false, "operationName": "list"})
     );
     assert_error(
         &call(
@@ -802,7 +816,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
     assert_eq!(integration["timeoutInMillis"], 29000);
     assert_eq!(integration["passthroughBehavior"], "WHEN_NO_MATCH");
 
-    // CUSTOM authorization is stored, never deployed: fail closed.
+    // Cognito authorization is stored, never deployed: fail closed.
     let (status, refused, _) = call(
         &gw,
         ROOT_A,
@@ -813,7 +827,10 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
     .await;
     assert_eq!(status, 400, "{refused}");
     assert!(
-        refused["message"].as_str().unwrap().contains("CUSTOM"),
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("COGNITO_USER_POOLS"),
         "{refused}"
     );
     let (_, deployments, _) = call(
@@ -843,7 +860,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         "Invalid patch path '/nope' specified for op 'replace'",
     );
     let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await;
-    assert_eq!(unchanged["authorizationType"], "CUSTOM");
+    assert_eq!(unchanged["authorizationType"], "COGNITO_USER_POOLS");
     let (status, patched, _) = call(
         &gw,
         ROOT_A,

@@ -513,7 +513,7 @@ async fn bad_input_is_refused_with_aws_errors_and_changes_nothing() {
             "BadRequestException",
         ),
         (
-            json!({"routeKey": "GET /a", "authorizationType": "CUSTOM"}),
+            json!({"routeKey": "GET /a", "authorizationType": "CUSTOM", "authorizerId": "nope"}),
             400,
             "BadRequestException",
         ),

@@ -59,6 +59,8 @@ pub fn address<'a>(host: Option<&'a str>, path: &'a str) -> Option<Address<'a>> 
 pub struct DataPlane {
     pub(crate) authorizer: Authorizer,
     pub(crate) integrations: Integrations,
+    /// Lambda authorizers' cached answers.
+    pub(crate) authorizers: crate::authorizers::LambdaAuthorizers,
 }
 
 impl DataPlane {
@@ -68,6 +70,7 @@ impl DataPlane {
         Self {
             authorizer: Authorizer::default(),
             integrations: Integrations::new(lambda_endpoint),
+            authorizers: crate::authorizers::LambdaAuthorizers::default(),
         }
     }
 

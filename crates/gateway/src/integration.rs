@@ -49,6 +49,9 @@ pub struct EventContext<'a> {
     pub stage_variables: &'a [(String, String)],
     /// The verified mutual-TLS client certificate, if any.
     pub client_cert: Option<&'a ClientCert>,
+    /// A Lambda authorizer's answer, for `requestContext.authorizer` and
+    /// `$context.authorizer`.
+    pub authorizer: Option<&'a crate::authorizers::Authorized>,
 }
 
 /// What the integration answered, before the gateway adds its own headers.
@@ -218,36 +221,75 @@ impl Integrations {
                     PayloadFormat::V1 => rest_event(request, context),
                     PayloadFormat::V2 => http_event(request, context),
                 };
-                let endpoint = if endpoint.is_empty() {
-                    &self.lambda_endpoint
-                } else {
-                    endpoint
-                };
-                let uri = format!(
-                    "{}/2015-03-31/functions/{function}/invocations",
-                    endpoint.trim_end_matches('/')
-                );
-                let outgoing = hyper::Request::builder()
-                    .method("POST")
-                    .uri(uri)
-                    .header("content-type", "application/json")
-                    .body(Full::new(Bytes::from(event.to_string())))
-                    .map_err(|_| IntegrationFailure::Failed)?;
-                let answer = self
-                    .send(outgoing, Duration::from_millis(*timeout_ms))
+                let output = self
+                    .invoke(
+                        endpoint,
+                        function,
+                        &event,
+                        Duration::from_millis(*timeout_ms),
+                        usize::MAX,
+                    )
                     .await?;
-                if answer.status != 200 {
-                    return Err(IntegrationFailure::Failed);
-                }
-                lambda_answer(&answer.body, *payload_format)
+                lambda_answer(&output, *payload_format)
             }
         }
+    }
+
+    /// Invokes `function` with `event` through the Lambda Invoke API at
+    /// `endpoint` (empty: the server's), and returns its output: the one
+    /// way both AWS_PROXY integrations and Lambda authorizers call a
+    /// function. A status other than 200, a function error
+    /// (`X-Amz-Function-Error`), or an output longer than `limit` bytes is
+    /// a failure.
+    pub async fn invoke(
+        &self,
+        endpoint: &str,
+        function: &str,
+        event: &Value,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Vec<u8>, IntegrationFailure> {
+        let endpoint = if endpoint.is_empty() {
+            &self.lambda_endpoint
+        } else {
+            endpoint
+        };
+        let uri = format!(
+            "{}/2015-03-31/functions/{function}/invocations",
+            endpoint.trim_end_matches('/')
+        );
+        let outgoing = hyper::Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("content-type", "application/json")
+            .body(Full::new(Bytes::from(event.to_string())))
+            .map_err(|_| IntegrationFailure::Failed)?;
+        let answer = self.send_limited(outgoing, timeout, limit).await?;
+        let function_error = answer
+            .headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("x-amz-function-error"));
+        if answer.status != 200 || function_error {
+            return Err(IntegrationFailure::Failed);
+        }
+        Ok(answer.body)
     }
 
     pub(crate) async fn send(
         &self,
         request: hyper::Request<Full<Bytes>>,
         timeout: Duration,
+    ) -> Result<Answer, IntegrationFailure> {
+        self.send_limited(request, timeout, usize::MAX).await
+    }
+
+    /// [`Integrations::send`], reading at most `limit` bytes of the
+    /// answer's body: a longer one is a failure, never buffered whole.
+    async fn send_limited(
+        &self,
+        request: hyper::Request<Full<Bytes>>,
+        timeout: Duration,
+        limit: usize,
     ) -> Result<Answer, IntegrationFailure> {
         let exchange = async {
             let response = self
@@ -256,7 +298,7 @@ impl Integrations {
                 .await
                 .map_err(|_| IntegrationFailure::Failed)?;
             let (parts, body) = response.into_parts();
-            let body = body
+            let body = http_body_util::Limited::new(body, limit)
                 .collect()
                 .await
                 .map_err(|_| IntegrationFailure::Failed)?
@@ -422,10 +464,22 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "requestTimeEpoch": context.now_millis,
             "protocol": "HTTP/1.1",
             "identity": identity,
+            "authorizer": context.authorizer.map(rest_authorizer),
         },
         "body": body,
         "isBase64Encoded": base64,
     })
+}
+
+/// `requestContext.authorizer` of a payload 1.0 event: the authorizer's
+/// `principalId` and its `context`, flattened, as AWS passes them.
+fn rest_authorizer(authorized: &crate::authorizers::Authorized) -> Value {
+    let mut fields = authorized.context.clone();
+    if let Some(principal) = &authorized.principal_id {
+        fields.insert("principalId".into(), Value::String(principal.clone()));
+    }
+    fields.insert("integrationLatency".into(), Value::from(0));
+    Value::Object(fields)
 }
 
 fn header(request: &Forwarded<'_>, name: &str) -> Option<String> {
@@ -473,6 +527,12 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
             "userAgent": header(request, "user-agent"),
         },
     });
+    if let (Some(authorized), Value::Object(fields)) = (context.authorizer, &mut request_context) {
+        fields.insert(
+            "authorizer".into(),
+            json!({ "lambda": Value::Object(authorized.context.clone()) }),
+        );
+    }
     if let (Some(caller), Value::Object(fields)) = (context.caller, &mut request_context) {
         fields.insert(
             "authorizer".into(),
@@ -628,6 +688,7 @@ mod tests {
             now_millis: 0,
             stage_variables: &[],
             client_cert: None,
+            authorizer: None,
         };
         let answer = Integrations::default()
             .call(&integration, &request, &context)
@@ -744,6 +805,7 @@ mod tests {
             now_millis: 0,
             stage_variables: &[],
             client_cert: Some(&cert),
+            authorizer: None,
         };
         let expected = json!({
             "clientCertPem": cert.pem,

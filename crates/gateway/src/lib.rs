@@ -2,9 +2,10 @@
 //! or custom domain name, [`dataplane`], [`domains`]), the one normal form
 //! of its path ([`path`]), routing with AWS's precedence ([`routing`]), the
 //! ARN it is authorized against ([`arn`]), the `AWS_IAM` pipeline
-//! ([`authorize`]), AWS's exact responses ([`responses`]), the integrations
-//! ([`integration`]), the access record ([`access`]) and what a mutual-TLS
-//! client certificate shows of itself ([`client_cert`]).
+//! ([`authorize`]), Lambda authorizers ([`authorizers`]), AWS's exact
+//! responses ([`responses`]), the integrations ([`integration`]), the access
+//! record ([`access`]) and what a mutual-TLS client certificate shows of
+//! itself ([`client_cert`]).
 //!
 //! The APIs it serves are the model crate's (`iamgate_apimodel`): this
 //! crate only reads them, so the control planes, which write them, need
@@ -13,6 +14,7 @@
 pub mod access;
 pub mod arn;
 pub mod authorize;
+pub mod authorizers;
 pub mod client_cert;
 pub mod client_ip;
 pub mod dataplane;

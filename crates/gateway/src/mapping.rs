@@ -104,11 +104,28 @@ pub fn context_map(request: &Forwarded<'_>, context: &EventContext<'_>) -> Map {
         ("domainName", Value::from(host)),
         ("domainPrefix", Value::from(prefix)),
         ("identity", identity),
-        ("authorizer", Value::Map(Default::default())),
+        ("authorizer", authorizer_map(context)),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v))
     .collect()
+}
+
+/// `$context.authorizer`: a Lambda authorizer's `principalId` and the
+/// members of its `context` (empty without one).
+fn authorizer_map(context: &EventContext<'_>) -> Value {
+    let Some(authorized) = context.authorizer else {
+        return Value::Map(Default::default());
+    };
+    let mut fields = authorized.context.clone();
+    if let Some(principal) = &authorized.principal_id {
+        fields.insert(
+            "principalId".into(),
+            serde_json::Value::String(principal.clone()),
+        );
+    }
+    Value::from_json(&serde_json::Value::Object(fields).to_string())
+        .unwrap_or_else(|_| Value::Map(Default::default()))
 }
 
 /// What a template reads of the method request; `body` is swapped for the

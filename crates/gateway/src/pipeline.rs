@@ -11,6 +11,8 @@
 //! 5. [`authenticate_head`], then [`authenticate_body`] once the body is
 //!    read, when the signature covers it;
 //! 6. [`authorize`]: the caller's and the API's policies, and the denial;
+//!    for a `CUSTOM` method or route, [`authorize_custom`]: the Lambda
+//!    authorizer's answer and the resource policy;
 //! 7. [`integrate`]: the MOCK, HTTP or Lambda answer;
 //! 8. [`Exchange::record`] and [`Exchange::decision_record`]: the one
 //!    access-log record and the one decision record of the request.
@@ -35,35 +37,45 @@
 //! signed caller only once the body has been checked against its
 //! signature, since a body that does not match is answered as a signature
 //! failure whatever the policies say.
+//!
+//! Why a Lambda authorizer runs after the body is read: calling it is the
+//! one phase that waits on the network, and the head phases run without
+//! waiting, so the server can answer most refusals at once. The body is
+//! bounded by the server either way, and never reaches the authorizer.
 
 use std::borrow::Cow;
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use iamgate_decisions::{
-    DecisionRecord, Entry, Filing, PendingRecord, SharedPolicies, evaluate_input,
+    DecisionRecord, Entry, Evaluation, Filing, PendingRecord, SharedPolicies, evaluate_input,
 };
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
-use iamgate_policy::{EvaluationInput, ResourcePolicyKind};
+use iamgate_policy::{Decision, EvaluationInput, Outcome, PrincipalIdentity, ResourcePolicyKind};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 
-use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
+use crate::access::{AccessDecision, AccessLogEntry, AccessOutcome, AccessRecord};
 use crate::arn::execute_api_arn;
 use crate::authorize::{Authorizer, Enforcement, is_signed};
 use crate::client_cert::ClientCert;
+use crate::authorizers::Authorized;
+use crate::authorizers::{AuthorizerFailure, AuthorizerRequest};
 use crate::dataplane::{DataPlane, address, split_stage};
 use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
 use crate::responses::{
     DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
-    rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
+    http_unauthorized, rest_access_denied, rest_authorizer_configuration_error,
+    rest_authorizer_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
     rest_internal_failure, rest_internal_server_error, rest_missing_authentication_token,
-    rest_signature_failure, rest_unsupported_media_type,
+    rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::model::{
-    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
+    ApiFlavour, AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi,
+    RestStage,
 };
 
 const INVOKE: &str = "execute-api:Invoke";
@@ -205,7 +217,7 @@ struct Routed<'a> {
     params: PathParams,
     /// The REST resource path (`/pets/{petId}`) or the HTTP route key.
     template: &'a str,
-    authorization: AuthorizationType,
+    authorization: &'a AuthorizationType,
 }
 
 /// Who the caller is, as far as it is known.
@@ -277,6 +289,8 @@ pub struct Exchange<'a, 'r> {
     evaluated: Option<Entry>,
     /// The verified mutual-TLS client certificate, for the integration.
     client_cert: Option<&'r ClientCert>,
+    /// A Lambda authorizer's answer that let the request through.
+    authorized: Option<Arc<Authorized>>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -398,6 +412,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             decision: AccessDecision::not_found(),
             evaluated: None,
             client_cert: None,
+            authorized: None,
         }
     }
 
@@ -428,6 +443,13 @@ impl<'a, 'r> Exchange<'a, 'r> {
 
     fn is_http(&self) -> bool {
         matches!(self.api, Some(Api::Http(_)))
+    }
+
+    /// Whether the routed method or route has a Lambda authorizer.
+    fn is_custom(&self) -> bool {
+        self.route
+            .as_ref()
+            .is_some_and(|route| route.authorization.authorizer().is_some())
     }
 
     /// Refuses with `response` because of `decision`.
@@ -705,7 +727,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     integration: &method.integration,
                     params,
                     template: &method.resource_path,
-                    authorization: method.authorization,
+                    authorization: &method.authorization,
                 });
                 Ok(())
             }
@@ -721,7 +743,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     integration: &route.integration,
                     params,
                     template: &route.key,
-                    authorization: route.authorization,
+                    authorization: &route.authorization,
                 });
                 Ok(())
             }
@@ -744,7 +766,7 @@ pub fn authenticate_head(exchange: &mut Exchange<'_, '_>, authorizer: &Authorize
     let needs_signature = exchange
         .route
         .as_ref()
-        .is_none_or(|route| route.authorization == AuthorizationType::AwsIam);
+        .is_none_or(|route| *route.authorization == AuthorizationType::AwsIam);
     if !needs_signature {
         exchange.authentication = Authentication::Anonymous;
         return Ok(());
@@ -850,6 +872,22 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         );
     };
     let template = route.template;
+    if route.authorization.authorizer().is_some() {
+        // A CUSTOM route is decided by [`authorize_custom`], which needs
+        // the network; reached without it, it fails closed.
+        return if exchange.authorized.is_some() {
+            Ok(())
+        } else {
+            let response = match api {
+                Api::Http(_) => http_internal_server_error(&request_id),
+                Api::Rest(_) => rest_authorizer_configuration_error(&request_id),
+            };
+            exchange.refuse(
+                AccessDecision::unauthenticated(Some(template), None),
+                response,
+            )
+        };
+    }
     let caller = match &exchange.authentication {
         Authentication::Anonymous => None,
         Authentication::Verified {
@@ -979,6 +1017,274 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
     exchange.refuse(access, response)
 }
 
+/// Phase 6 of a `CUSTOM` method or route, after the body: as AWS's
+/// workflow for a Lambda authorizer and a resource policy says, the
+/// resource policy is checked first for an explicit deny (then nothing is
+/// invoked); then the authorizer answers ([`crate::authorizers`]) and its
+/// policy, evaluated by the policy engine against the method ARN, is
+/// combined with the resource policy as in Table A (the caller and the
+/// API in one account: either may allow, any deny wins). HTTP APIs have no
+/// resource policy, and their simple responses decide alone.
+pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane) -> Phase {
+    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    else {
+        return Ok(());
+    };
+    let Some(lambda) = route.authorization.authorizer() else {
+        return Ok(());
+    };
+    let request_id = exchange.request_id.clone();
+    let template = route.template;
+    let http = matches!(api, Api::Http(_));
+    let arn = execute_api_arn(
+        api.region(),
+        api.account(),
+        api.id(),
+        stage.name(),
+        exchange.head.method,
+        &exchange.stage_path,
+    );
+    let policy = match stage {
+        Stage::Rest(stage) => stage.policy.clone(),
+        Stage::Http(_) => None,
+    };
+    let facts = exchange.facts();
+    let now = facts.now;
+    let filing = Filing {
+        request_id: &request_id,
+        time: now,
+        service: "execute-api",
+    };
+    let anonymous = request_context(None, INVOKE, Some(&arn), &facts);
+    let resource = policy.as_deref().map(|policy| {
+        evaluate_input(
+            &EvaluationInput {
+                request: &anonymous,
+                identity: &[],
+                resource: Some(policy),
+                resource_kind: ResourcePolicyKind::ResourceBased,
+                boundary: None,
+                session: None,
+                scp_levels: &[],
+            },
+            filing,
+        )
+    });
+    let strict = data.authorizer.enforcement == Enforcement::Strict;
+    if let Some(evaluation) = &resource
+        && evaluation.decision.outcome == Outcome::ExplicitDeny
+        && strict
+    {
+        let response = rest_access_denied(
+            DeniedCaller {
+                principal: "anonymous",
+                cross_account: false,
+            },
+            &arn,
+            api.account(),
+            &evaluation.decision,
+            &data.authorizer.tunables,
+            &request_id,
+        );
+        let mut entry: Entry = evaluation.record.clone().into();
+        entry.set_resource_account(api.account());
+        entry.set_message_unless_set(|| response_message(&response.body));
+        exchange.evaluated = Some(entry);
+        let access = AccessDecision::evaluated(&evaluation.decision, template, None, None);
+        return exchange.refuse(access, response);
+    }
+    let params = route.params.clone();
+    let source_ip = exchange.facts.source_ip.map(|ip| ip.to_string());
+    let forwarded = Forwarded {
+        method: exchange.head.method,
+        path: &exchange.stage_path,
+        query: exchange.head.query,
+        headers: exchange.head.headers,
+        body: &[],
+        source_ip: source_ip.clone(),
+    };
+    let context = EventContext {
+        api_id: api.id(),
+        account: api.account(),
+        stage: stage.name(),
+        template,
+        params: &params,
+        caller: None,
+        access_key_id: None,
+        request_id: &request_id,
+        now_millis: now.saturating_mul(1000),
+        stage_variables: match stage {
+            Stage::Rest(stage) => &stage.variables,
+            Stage::Http(_) => &[],
+        },
+        client_cert: exchange.client_cert,
+        authorizer: None,
+    };
+    let variables = [
+        ("requestId", request_id.clone()),
+        ("apiId", api.id().to_owned()),
+        ("stage", stage.name().to_owned()),
+        ("httpMethod", exchange.head.method.to_owned()),
+        ("resourcePath", template.to_owned()),
+        ("routeKey", template.to_owned()),
+        ("identity.sourceIp", source_ip.unwrap_or_default()),
+    ];
+    let request = AuthorizerRequest {
+        flavour: if http {
+            ApiFlavour::Http
+        } else {
+            ApiFlavour::Rest
+        },
+        forwarded: &forwarded,
+        context: &context,
+        method_arn: &arn,
+        context_variables: &variables,
+    };
+    let answered = data
+        .authorizers
+        .authorize(&data.integrations, lambda, &request, now)
+        .await;
+    let mut record = DecisionRecord::bare(&request_id, now, "execute-api", "", INVOKE);
+    record.resource = Some(arn.clone());
+    record.resource_account = Some(api.account().to_owned());
+    record.rule = Some(format!("lambda_authorizer:{}", lambda.name));
+    let (answer, cached) = match answered {
+        Ok(answered) => answered,
+        Err(failure) => {
+            let (response, word, what) = match (failure, http) {
+                (AuthorizerFailure::Unauthorized, false) => (
+                    rest_unauthorized(&request_id),
+                    iamgate_decisions::words::UNAUTHENTICATED,
+                    "an identity source is missing or empty, or the token failed validation",
+                ),
+                (AuthorizerFailure::Unauthorized, true) => (
+                    http_unauthorized(&request_id),
+                    iamgate_decisions::words::UNAUTHENTICATED,
+                    "an identity source is missing or empty",
+                ),
+                (AuthorizerFailure::Configuration, false) => (
+                    rest_authorizer_configuration_error(&request_id),
+                    iamgate_decisions::words::UNAUTHENTICATED,
+                    "the authorizer function failed or did not answer as an authorizer",
+                ),
+                (AuthorizerFailure::Configuration, true) => (
+                    http_internal_server_error(&request_id),
+                    iamgate_decisions::words::UNAUTHENTICATED,
+                    "the authorizer function failed or did not answer as an authorizer",
+                ),
+            };
+            word.clone_into(&mut record.decision);
+            record.message = Some(format!("Lambda authorizer {}: {what}", lambda.name));
+            exchange.evaluated = Some(record.into());
+            return exchange.refuse(
+                AccessDecision::unauthenticated(Some(template), None),
+                response,
+            );
+        }
+    };
+    let principal = answer.principal_id.clone();
+    record.principal = Some(principal.clone().unwrap_or_else(|| "anonymous".to_owned()));
+    // Which authorizer decided, and whether its answer came from the cache.
+    let how = if cached { "cached" } else { "invoked" };
+    record.rule = Some(format!("lambda_authorizer:{}:{how}", lambda.name));
+    let (outcome, decision, mut entry): (Outcome, Option<Decision>, Entry) =
+        match (&answer.policy, answer.is_authorized) {
+            (None, Some(allowed)) => {
+                let outcome = if allowed {
+                    Outcome::Allowed
+                } else {
+                    Outcome::ImplicitDeny
+                };
+                record.decision = iamgate_decisions::words::of(outcome).to_owned();
+                (outcome, None, record.into())
+            }
+            (Some(returned), _) => {
+                let mut as_identity = request_context(None, INVOKE, Some(&arn), &facts);
+                // The returned policy speaks for a caller of the API's own
+                // account (Table A); its principal is the authorizer's.
+                as_identity.principal =
+                    PrincipalIdentity::user(api.account(), "/", "lambda-authorizer", "");
+                let evaluation = evaluate_input(
+                    &EvaluationInput {
+                        request: &as_identity,
+                        identity: &[returned],
+                        resource: None,
+                        resource_kind: ResourcePolicyKind::ResourceBased,
+                        boundary: None,
+                        session: None,
+                        scp_levels: &[],
+                    },
+                    filing,
+                );
+                let resource_outcome = resource.as_ref().map(|e| e.decision.outcome);
+                let (outcome, decided) = table_a(&evaluation, resource.as_ref(), resource_outcome);
+                let mut evaluated = decided.record.clone();
+                evaluated.decision = iamgate_decisions::words::of(outcome).to_owned();
+                evaluated.principal.clone_from(&record.principal);
+                evaluated.rule.clone_from(&record.rule);
+                evaluated.resource_account = Some(api.account().to_owned());
+                let mut decision = decided.decision.clone();
+                decision.outcome = outcome;
+                (outcome, Some(decision), evaluated.into())
+            }
+            (None, None) => (Outcome::ImplicitDeny, None, record.into()),
+        };
+    let access = match &decision {
+        Some(decision) => AccessDecision::evaluated(decision, template, principal, None),
+        None => AccessDecision {
+            outcome: match outcome {
+                Outcome::Allowed => AccessOutcome::Allow,
+                Outcome::ImplicitDeny => AccessOutcome::ImplicitDeny,
+                Outcome::ExplicitDeny => AccessOutcome::ExplicitDeny,
+            },
+            ..AccessDecision::allowed_unevaluated(template, principal, None)
+        },
+    };
+    if outcome == Outcome::Allowed || !strict {
+        if outcome == Outcome::Allowed {
+            entry
+                .set_message_unless_set(|| format!("allowed by Lambda authorizer {}", lambda.name));
+        } else {
+            entry.set_word(iamgate_decisions::words::WOULD_DENY);
+        }
+        exchange.evaluated = Some(entry);
+        exchange.decision = if outcome == Outcome::Allowed {
+            access
+        } else {
+            access.let_through()
+        };
+        exchange.authorized = Some(answer);
+        return Ok(());
+    }
+    let response = if http {
+        http_forbidden(&request_id)
+    } else {
+        rest_authorizer_denied(outcome == Outcome::ExplicitDeny, &request_id)
+    };
+    entry.set_message_unless_set(|| response_message(&response.body));
+    exchange.evaluated = Some(entry);
+    exchange.refuse(access, response)
+}
+
+/// AWS's Table A for a Lambda authorizer's policy (the identity side) and
+/// the resource policy: an explicit deny in either denies; otherwise an
+/// allow in either allows; otherwise the request is implicitly denied.
+/// Also says which evaluation decided, for the record.
+fn table_a<'e>(
+    authorizer: &'e Evaluation,
+    resource: Option<&'e Evaluation>,
+    resource_outcome: Option<Outcome>,
+) -> (Outcome, &'e Evaluation) {
+    let authorizer_outcome = authorizer.decision.outcome;
+    match (authorizer_outcome, resource_outcome, resource) {
+        (Outcome::ExplicitDeny, _, _) => (Outcome::ExplicitDeny, authorizer),
+        (_, Some(Outcome::ExplicitDeny), Some(resource)) => (Outcome::ExplicitDeny, resource),
+        (Outcome::Allowed, _, _) => (Outcome::Allowed, authorizer),
+        (_, Some(Outcome::Allowed), Some(resource)) => (Outcome::Allowed, resource),
+        _ => (Outcome::ImplicitDeny, authorizer),
+    }
+}
+
 /// The message of an AWS error body (`{"Message": …}` or `{"message": …}`),
 /// or the body itself.
 fn response_message(body: &str) -> String {
@@ -1033,6 +1339,7 @@ pub async fn integrate(
             Stage::Http(_) => &[],
         },
         client_cert: exchange.client_cert,
+        authorizer: exchange.authorized.as_deref(),
     };
     let answer = integrations
         .call(route.integration, &forwarded, &context)
@@ -1086,7 +1393,7 @@ impl DataPlane {
         select_stage(exchange)?;
         route(exchange)?;
         authenticate_head(exchange, &self.authorizer)?;
-        if exchange.authentication.is_settled() {
+        if exchange.authentication.is_settled() && !exchange.is_custom() {
             authorize(exchange, &self.authorizer)?;
         }
         Ok(())
@@ -1102,6 +1409,9 @@ impl DataPlane {
     ) -> GatewayResponse {
         exchange.body = body;
         if let Err(response) = self.body_phases(exchange) {
+            return response.sendable();
+        }
+        if let Err(response) = authorize_custom(exchange, self).await {
             return response.sendable();
         }
         integrate(exchange, &self.integrations).await.sendable()
@@ -1126,6 +1436,9 @@ impl DataPlane {
             .head_phases(exchange)
             .and_then(|()| self.body_phases(exchange))
         {
+            return response;
+        }
+        if let Err(response) = authorize_custom(exchange, self).await {
             return response;
         }
         integrate(exchange, &self.integrations).await

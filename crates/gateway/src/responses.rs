@@ -281,6 +281,51 @@ pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
     )
 }
 
+/// A Lambda authorizer's identity source is missing or empty, or its
+/// token fails the validation expression: the `UNAUTHORIZED` gateway
+/// response.
+pub fn rest_unauthorized(request_id: &str) -> GatewayResponse {
+    rest(
+        401,
+        "UnauthorizedException",
+        json_body("message", "Unauthorized"),
+        request_id,
+    )
+}
+
+/// The policy a Lambda authorizer returned denies the request (or no
+/// policy allows it): `ACCESS_DENIED`, with AWS's words for each.
+pub fn rest_authorizer_denied(explicit: bool, request_id: &str) -> GatewayResponse {
+    let message = if explicit {
+        "User is not authorized to access this resource with an explicit deny"
+    } else {
+        "User is not authorized to access this resource"
+    };
+    rest(
+        403,
+        "AccessDeniedException",
+        json_body("message", message),
+        request_id,
+    )
+}
+
+/// A Lambda authorizer that failed, timed out or answered something that
+/// is not an authorizer response: `AUTHORIZER_CONFIGURATION_ERROR`, whose
+/// message AWS leaves null.
+pub fn rest_authorizer_configuration_error(request_id: &str) -> GatewayResponse {
+    rest(
+        500,
+        "AuthorizerConfigurationException",
+        r#"{"message": null}"#.to_owned(),
+        request_id,
+    )
+}
+
+/// An HTTP API's Lambda authorizer found no identity: 401.
+pub fn http_unauthorized(request_id: &str) -> GatewayResponse {
+    http(401, "Unauthorized", request_id)
+}
+
 fn http(status: u16, message: &str, request_id: &str) -> GatewayResponse {
     GatewayResponse {
         status,

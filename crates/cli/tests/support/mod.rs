@@ -1,7 +1,8 @@
 //! Shared by the end-to-end tests: the real `iamgate serve` process on a
 //! free loopback port (killed when its guard drops), a minimal HTTP/1.1
-//! client, SigV4 signing with `aws-sigv4`, the AWS CLI and the Rust SDK;
-//! test certificates and a TLS client in [`pki`].
+//! client, SigV4 signing with `aws-sigv4`, the AWS CLI and the Rust SDK,
+//! `iamgate explain`, loopback stand-ins for backends and the Lambda
+//! Invoke API; test certificates and a TLS client in [`pki`].
 
 #![allow(dead_code)]
 
@@ -697,6 +698,90 @@ pub fn start_echo_backend() -> u16 {
                 let reply = format!(
                     "HTTP/1.1 {status}\r\ncontent-type: application/json\r\nx-backend: echo\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
                     body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            });
+        }
+    });
+    port
+}
+
+/// `iamgate explain ID --json` against `server`, signed with `keys`: the
+/// decision record, or the command's error text.
+pub fn explain(server: &Server, keys: &Keys, id: &str) -> Result<serde_json::Value, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args([
+            "explain",
+            id,
+            "--json",
+            "--endpoint-url",
+            &server.endpoint(),
+        ])
+        .env("AWS_ACCESS_KEY_ID", &keys.id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
+
+/// A stand-in for the Lambda Invoke API (what `sam local start-lambda`
+/// serves) on loopback: each `POST /2015-03-31/functions/{name}/invocations`
+/// is answered by `answer(name, event)` with a status and a body; a
+/// `true` third member adds `X-Amz-Function-Error: Unhandled`.
+pub fn start_lambda_api(
+    answer: impl Fn(&str, &serde_json::Value) -> (u16, String, bool) + Send + Sync + 'static,
+) -> u16 {
+    use std::io::{BufRead, BufReader};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let answer = std::sync::Arc::new(answer);
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            let answer = answer.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':')
+                        && name.eq_ignore_ascii_case("content-length")
+                    {
+                        length = value.trim().parse().unwrap_or(0);
+                    }
+                }
+                let mut body = vec![0; length];
+                if reader.read_exact(&mut body).is_err() {
+                    return;
+                }
+                let event: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                let path = request_line.split(' ').nth(1).unwrap_or_default();
+                let function = path
+                    .strip_prefix("/2015-03-31/functions/")
+                    .and_then(|rest| rest.strip_suffix("/invocations"))
+                    .unwrap_or_default();
+                let (status, reply, failed) = answer(function, &event);
+                let error = if failed {
+                    "x-amz-function-error: Unhandled\r\n"
+                } else {
+                    ""
+                };
+                let reply = format!(
+                    "HTTP/1.1 {status} OK\r\ncontent-type: application/json\r\n{error}content-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
                 );
                 let _ = stream.write_all(reply.as_bytes());
             });

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use super::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
+mod authorizers;
 mod deployments;
 mod domains;
 mod import;
@@ -38,6 +39,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         ("PUT", ["restapis", id]) => import::put_rest_api(&call, id).await,
         ("PATCH", ["restapis", id]) => update_rest_api(&call, id).await,
         ("DELETE", ["restapis", id]) => delete_rest_api(&call, id).await,
+        (_, ["restapis", id, "authorizers", rest @ ..]) => {
+            authorizers::dispatch(&call, &method, id, rest).await
+        }
         (_, ["restapis", id, "resources", rest @ ..]) => {
             resources::dispatch(&call, &method, id, rest).await
         }
@@ -268,6 +272,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
         binary_media_types: input.binary_media_types,
         tags: input.tags,
         root_resource_id: root_id.clone(),
+        authorizers: BTreeMap::new(),
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),

@@ -116,6 +116,7 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         binary_media_types: Vec::new(),
         tags: BTreeMap::new(),
         root_resource_id: root_id.clone(),
+        authorizers: BTreeMap::new(),
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
@@ -154,6 +155,8 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
             for root in api.resources.values_mut() {
                 root.methods.clear();
             }
+            // So are the authorizers: the document's replace them.
+            api.authorizers.clear();
             if let Some(name) = imported.name.clone().filter(|n| !n.is_empty()) {
                 api.name = name;
             }
@@ -186,6 +189,10 @@ fn merge_methods(
     for method in &imported.methods {
         tree.add(&parse_template(&method.resource_path), method.clone());
     }
+    api.authorizers
+        .extend(iamgate_apimodel::stored::declared_authorizers(
+            imported.methods.iter().map(|m| &m.authorization),
+        ));
     // Keyed by path for now: the real ids are the existing ones or fresh.
     let (_, by_path) = RestApiRecord::resources_from_tree(&tree, &api.region, |p| p.to_owned());
     let mut incoming: Vec<ResourceRecord> = by_path.into_values().collect();

@@ -2,8 +2,8 @@
 //! (`…/resources/{resource_id}/methods/{http_method}[/…]`).
 //!
 //! Everything API Gateway accepts is stored as given, including what
-//! iamgate cannot serve (`CUSTOM` / `COGNITO_USER_POOLS` authorization,
-//! `AWS` integrations): such a method simply never deploys
+//! iamgate cannot serve (`COGNITO_USER_POOLS` authorization, `AWS`
+//! integrations): such a method simply never deploys
 //! (`RestApiRecord::deployable_tree` refuses it), so it can never be
 //! served as an open method — fail closed at deployment, not at editing.
 
@@ -18,6 +18,7 @@ use iamgate_apimodel::stored::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::authorizers::check_method_authorizer;
 use super::resources::no_such_resource;
 use super::{
     PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, load_api,
@@ -124,6 +125,7 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
     Shape::new()
         .set("httpMethod", &method.http_method)
         .set("authorizationType", &method.authorization_type)
+        .opt("authorizerId", method.authorizer_id.as_ref())
         .set("apiKeyRequired", method.api_key_required)
         .opt("operationName", method.operation_name.as_ref())
         .opt(
@@ -226,6 +228,7 @@ fn check_status_code(code: &str) -> Result<(), ApiError> {
 #[serde(rename_all = "camelCase")]
 struct PutMethodInput {
     authorization_type: Option<String>,
+    authorizer_id: Option<String>,
     #[serde(default)]
     api_key_required: bool,
     operation_name: Option<String>,
@@ -254,6 +257,7 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
     }
     let method = MethodRecord {
         http_method: at.http_method.to_owned(),
+        authorizer_id: input.authorizer_id.filter(|_| authorization == "CUSTOM"),
         authorization_type: authorization,
         api_key_required: input.api_key_required,
         operation_name: input.operation_name,
@@ -262,6 +266,11 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
         integration: None,
     };
     change_api(call, at.api, |record| {
+        check_method_authorizer(
+            record,
+            &method.authorization_type,
+            method.authorizer_id.as_deref(),
+        )?;
         let resource = record
             .resources
             .get_mut(at.resource)
@@ -292,7 +301,16 @@ async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
         for operation in &input.patch_operations {
             patch_method(method, operation)?;
         }
-        Ok(method.clone())
+        if method.authorization_type != "CUSTOM" {
+            method.authorizer_id = None;
+        }
+        let method = method.clone();
+        check_method_authorizer(
+            record,
+            &method.authorization_type,
+            method.authorizer_id.as_deref(),
+        )?;
+        Ok(method)
     })
     .await?;
     Ok((200, Some(method_json(&method))))
@@ -313,6 +331,7 @@ fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result
             }
             method.authorization_type = kind;
         }
+        ("replace", "/authorizerId") => method.authorizer_id = value,
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,
         ("add" | "replace", path) if path.starts_with("/requestParameters/") => {

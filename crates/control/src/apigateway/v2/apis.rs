@@ -4,7 +4,6 @@
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::fields;
-use iamgate_apimodel::model::AuthorizationType;
 use iamgate_apimodel::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
 use iamgate_apimodel::stored::{
     HTTP_API_KIND, HttpApiRecord, RouteRecord, StageRecord, http_integration_record,
@@ -68,6 +67,7 @@ pub(super) async fn create_api(call: &Call<'_>) -> Reply {
         tags: tags_of(input.tags),
         routes: BTreeMap::new(),
         integrations: BTreeMap::new(),
+        authorizers: BTreeMap::new(),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
     };
@@ -107,6 +107,7 @@ fn quick_create(
             id: route_id,
             route_key,
             authorization_type: "NONE".to_owned(),
+            authorizer_id: None,
             target: Some(format!("integrations/{integration_id}")),
             api_key_required: false,
             operation_name: None,
@@ -250,6 +251,9 @@ fn take_definition(
 ) -> Result<(), ApiError> {
     api.routes.clear();
     api.integrations.clear();
+    api.authorizers = iamgate_apimodel::stored::declared_authorizers(
+        imported.routes.iter().map(|r| &r.authorization),
+    );
     for route in &imported.routes {
         let taken = |id: &str| api.routes.contains_key(id) || api.integrations.contains_key(id);
         let integration_id = fresh_id(call, CHILD_ID_LENGTH, taken)?;
@@ -266,11 +270,8 @@ fn take_definition(
             RouteRecord {
                 id: route_id,
                 route_key: route.key.clone(),
-                authorization_type: match route.authorization {
-                    AuthorizationType::None => "NONE",
-                    AuthorizationType::AwsIam => "AWS_IAM",
-                }
-                .to_owned(),
+                authorization_type: route.authorization.as_str().to_owned(),
+                authorizer_id: route.authorization.authorizer().map(|a| a.id.clone()),
                 target: Some(format!("integrations/{integration_id}")),
                 api_key_required: false,
                 operation_name: None,
@@ -303,6 +304,7 @@ pub(super) async fn import_api(call: &Call<'_>) -> Reply {
         tags: BTreeMap::new(),
         routes: BTreeMap::new(),
         integrations: BTreeMap::new(),
+        authorizers: BTreeMap::new(),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
     };

@@ -13,6 +13,7 @@
 //! deployment is missing.
 
 mod apis;
+mod authorizers;
 mod domains;
 mod integrations;
 mod routes;
@@ -47,6 +48,18 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         ("GET", ["apis", id, "routes", route]) => routes::get_route(&call, id, route).await,
         ("PATCH", ["apis", id, "routes", route]) => routes::update_route(&call, id, route).await,
         ("DELETE", ["apis", id, "routes", route]) => routes::delete_route(&call, id, route).await,
+
+        ("POST", ["apis", id, "authorizers"]) => authorizers::create(&call, id).await,
+        ("GET", ["apis", id, "authorizers"]) => authorizers::list(&call, id).await,
+        ("GET", ["apis", id, "authorizers", authorizer]) => {
+            authorizers::get(&call, id, authorizer).await
+        }
+        ("PATCH", ["apis", id, "authorizers", authorizer]) => {
+            authorizers::update(&call, id, authorizer).await
+        }
+        ("DELETE", ["apis", id, "authorizers", authorizer]) => {
+            authorizers::delete(&call, id, authorizer).await
+        }
 
         ("POST", ["apis", id, "integrations"]) => integrations::create_integration(&call, id).await,
         ("GET", ["apis", id, "integrations"]) => integrations::get_integrations(&call, id).await,

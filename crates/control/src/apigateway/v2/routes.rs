@@ -20,13 +20,13 @@ pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
 }
 
 /// Only the authorization types the data plane enforces are accepted:
-/// storing a `JWT` or `CUSTOM` route that could never be served as such
-/// would invite mistaking it for a protected one.
+/// storing a `JWT` route that could never be served as such would invite
+/// mistaking it for a protected one.
 fn check_authorization(kind: &str) -> Result<(), ApiError> {
     match kind {
-        "NONE" | "AWS_IAM" => Ok(()),
-        "JWT" | "CUSTOM" => Err(bad_request(format!(
-            "Authorization type {kind} is not supported by iamgate; use AWS_IAM or NONE"
+        "NONE" | "AWS_IAM" | "CUSTOM" => Ok(()),
+        "JWT" => Err(bad_request(format!(
+            "Authorization type {kind} is not supported by iamgate; use AWS_IAM, CUSTOM or NONE"
         ))),
         other => Err(bad_request(format!(
             "Invalid authorization type {other}: one of NONE, AWS_IAM, CUSTOM, JWT"
@@ -84,6 +84,7 @@ pub(super) fn no_such_route(route: &str) -> ApiError {
 struct RouteInput {
     route_key: Option<String>,
     authorization_type: Option<String>,
+    authorizer_id: Option<String>,
     target: Option<String>,
     api_key_required: Option<bool>,
     operation_name: Option<String>,
@@ -123,10 +124,12 @@ pub(super) async fn create_route(call: &Call<'_>, id: &str) -> Reply {
                 .authorization_type
                 .clone()
                 .unwrap_or_else(|| "NONE".to_owned()),
+            authorizer_id: input.authorizer_id.clone(),
             target: input.target.clone(),
             api_key_required: false,
             operation_name: input.operation_name.clone(),
         };
+        let route = with_authorizer(api, route)?;
         api.routes.insert(route_id, route.clone());
         Ok(route)
     })
@@ -185,7 +188,13 @@ pub(super) async fn update_route(call: &Call<'_>, id: &str, route_id: &str) -> R
         if let Some(name) = &input.operation_name {
             route.operation_name = Some(name.clone());
         }
-        Ok(route.clone())
+        if let Some(authorizer) = &input.authorizer_id {
+            route.authorizer_id = Some(authorizer.clone());
+        }
+        let route = route.clone();
+        let route = with_authorizer(api, route)?;
+        api.routes.insert(route_id.to_owned(), route.clone());
+        Ok(route)
     })
     .await?;
     Ok((200, Some(route_json(&route))))
@@ -203,11 +212,28 @@ pub(super) async fn delete_route(call: &Call<'_>, id: &str, route_id: &str) -> R
     Ok((204, None))
 }
 
+/// A `CUSTOM` route must name one of the API's authorizers; any other
+/// keeps none.
+fn with_authorizer(api: &HttpApiRecord, mut route: RouteRecord) -> Result<RouteRecord, ApiError> {
+    if route.authorization_type != "CUSTOM" {
+        route.authorizer_id = None;
+        return Ok(route);
+    }
+    match route.authorizer_id.as_deref() {
+        Some(id) if api.authorizers.contains_key(id) => Ok(route),
+        Some(id) => Err(bad_request(format!("Invalid authorizer ID specified {id}"))),
+        None => Err(bad_request(
+            "AuthorizerId is required when AuthorizationType is CUSTOM",
+        )),
+    }
+}
+
 /// The `Route` shape.
 fn route_json(route: &RouteRecord) -> Value {
     Shape::new()
         .set("apiKeyRequired", route.api_key_required)
         .set("authorizationType", &route.authorization_type)
+        .opt("authorizerId", route.authorizer_id.as_ref())
         .opt("operationName", route.operation_name.as_ref())
         .set("routeId", &route.id)
         .set("routeKey", &route.route_key)

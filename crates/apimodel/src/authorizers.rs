@@ -1,0 +1,514 @@
+//! Lambda authorizers: the one model of a REST API's `TOKEN` or `REQUEST`
+//! authorizer and of an HTTP API's `REQUEST` authorizer, and its one
+//! validating constructor, [`LambdaAuthorizer::new`].
+//!
+//! Every front door builds an authorizer through that constructor: the
+//! world file (`authorizers:` of an API), OpenAPI import
+//! (`x-amazon-apigateway-authorizer`) and both control planes
+//! (`CreateAuthorizer`, `UpdateAuthorizer`). So what one refuses, none
+//! accepts, and the data plane never meets an authorizer it cannot run.
+//!
+//! Why the deployed method carries the whole authorizer (not its id): on
+//! AWS a change to an authorizer takes effect on the next deployment, like
+//! every other change of the definition, so the deployment freezes it.
+//!
+//! Fail closed: `COGNITO_USER_POOLS` and `JWT` authorizers are refused
+//! here, with a message saying so, rather than stored and served open.
+
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use crate::fields::Invalid;
+use crate::model::{ApiFlavour, PayloadFormat};
+
+/// AWS's bound on `authorizerResultTtlInSeconds` (API Gateway Developer
+/// Guide: "The maximum value is 3600").
+pub const MAX_TTL_SECONDS: u32 = 3600;
+
+/// REST: TTL when `CreateAuthorizer` leaves it out (the API reference:
+/// "If not specified, the default value is 300").
+pub const DEFAULT_REST_TTL_SECONDS: u32 = 300;
+
+/// Names at most this long (ours: AWS documents none).
+const MAX_NAME: usize = 128;
+
+/// What the authorizer function receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuthorizerType {
+    /// REST only: one header's value, `authorizationToken`.
+    #[serde(rename = "TOKEN")]
+    Token,
+    /// The request's headers, query, path, stage variables and context.
+    #[serde(rename = "REQUEST")]
+    Request,
+}
+
+impl AuthorizerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthorizerType::Token => "TOKEN",
+            AuthorizerType::Request => "REQUEST",
+        }
+    }
+}
+
+/// One identity source: where a part of the caller's identity is read.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum IdentitySource {
+    Header(String),
+    Query(String),
+    StageVariable(String),
+    /// A `$context` variable (`requestId`, `identity.sourceIp`, …).
+    Context(String),
+}
+
+impl IdentitySource {
+    /// Parses one source as `flavour` writes it: REST
+    /// `method.request.header.Auth`, `method.request.querystring.q`,
+    /// `stageVariables.v`, `context.v`; HTTP `$request.header.Auth`,
+    /// `$request.querystring.q`, `$stageVariables.v`, `$context.v`.
+    pub fn parse(flavour: ApiFlavour, text: &str) -> Result<IdentitySource, Invalid> {
+        let text = text.trim();
+        let (request, stage, context) = match flavour {
+            ApiFlavour::Rest => ("method.request.", "stageVariables.", "context."),
+            ApiFlavour::Http => ("$request.", "$stageVariables.", "$context."),
+        };
+        let named = |rest: &str, make: fn(String) -> IdentitySource| {
+            let ok = !rest.is_empty()
+                && rest.len() <= MAX_NAME
+                && rest
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b',' && b != b'$');
+            ok.then(|| make(rest.to_owned()))
+        };
+        let parsed = if let Some(rest) = text.strip_prefix(request) {
+            if let Some(name) = rest.strip_prefix("header.") {
+                named(name, IdentitySource::Header)
+            } else if let Some(name) = rest.strip_prefix("querystring.") {
+                named(name, IdentitySource::Query)
+            } else {
+                None
+            }
+        } else if let Some(name) = text.strip_prefix(stage) {
+            named(name, IdentitySource::StageVariable)
+        } else if let Some(name) = text.strip_prefix(context) {
+            named(name, IdentitySource::Context)
+        } else {
+            None
+        };
+        parsed.ok_or_else(|| Invalid(format!("Invalid identity source: {text}")))
+    }
+
+    /// The source as `flavour` writes it (what the control planes answer).
+    pub fn text(&self, flavour: ApiFlavour) -> String {
+        let (request, stage, context) = match flavour {
+            ApiFlavour::Rest => ("method.request.", "stageVariables.", "context."),
+            ApiFlavour::Http => ("$request.", "$stageVariables.", "$context."),
+        };
+        match self {
+            IdentitySource::Header(name) => format!("{request}header.{name}"),
+            IdentitySource::Query(name) => format!("{request}querystring.{name}"),
+            IdentitySource::StageVariable(name) => format!("{stage}{name}"),
+            IdentitySource::Context(name) => format!("{context}{name}"),
+        }
+    }
+}
+
+/// A Lambda authorizer, validated.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LambdaAuthorizer {
+    pub id: String,
+    pub name: String,
+    pub kind: AuthorizerType,
+    /// `authorizerUri` as given.
+    pub uri: String,
+    /// The function the URI names (name or ARN), invoked through the
+    /// Lambda Invoke API.
+    pub function: String,
+    /// Where that API is served; empty: the server's `--lambda-endpoint`.
+    #[serde(default)]
+    pub endpoint: String,
+    /// `authorizerCredentials` (REST) / `authorizerCredentialsArn` (HTTP),
+    /// kept and answered; the Invoke API iamgate calls needs none.
+    #[serde(default)]
+    pub credentials: Option<String>,
+    /// In the order given; the cache key is their values in this order.
+    pub identity_sources: Vec<IdentitySource>,
+    /// REST `TOKEN` only: the token must match it whole.
+    #[serde(default)]
+    pub validation_expression: Option<String>,
+    /// 0 turns caching off.
+    pub ttl_seconds: u32,
+    /// The event's shape: REST authorizers and HTTP `1.0` are
+    /// [`PayloadFormat::V1`], HTTP `2.0` is [`PayloadFormat::V2`].
+    pub payload_format: PayloadFormat,
+    /// HTTP `2.0` only: the function may answer `{"isAuthorized": …}`.
+    #[serde(default)]
+    pub simple_responses: bool,
+}
+
+/// An authorizer as a front door received it, every member optional as
+/// AWS's input shapes have them; [`LambdaAuthorizer::new`] decides.
+#[derive(Debug, Clone, Default)]
+pub struct AuthorizerInput {
+    pub id: String,
+    pub name: Option<String>,
+    /// `TOKEN`, `REQUEST` (or `COGNITO_USER_POOLS`, `JWT`: refused).
+    pub kind: Option<String>,
+    pub uri: Option<String>,
+    pub endpoint: Option<String>,
+    pub credentials: Option<String>,
+    /// REST: one comma-separated string; HTTP: one source per entry.
+    pub identity_sources: Vec<String>,
+    pub validation_expression: Option<String>,
+    pub ttl_seconds: Option<i64>,
+    /// HTTP: `1.0` or `2.0`.
+    pub payload_format_version: Option<String>,
+    pub simple_responses: Option<bool>,
+}
+
+impl LambdaAuthorizer {
+    /// The one validating constructor. Messages are the
+    /// `BadRequestException` text; where AWS's words are not known they
+    /// are ours.
+    pub fn new(flavour: ApiFlavour, input: AuthorizerInput) -> Result<LambdaAuthorizer, Invalid> {
+        let name = input
+            .name
+            .filter(|name| !name.trim().is_empty())
+            .ok_or_else(|| Invalid("Authorizer name must be specified".to_owned()))?;
+        if name.chars().count() > MAX_NAME {
+            return Err(Invalid(format!(
+                "Authorizer name must be at most {MAX_NAME} characters"
+            )));
+        }
+        let kind_text = input
+            .kind
+            .ok_or_else(|| Invalid("Authorizer type must be specified".to_owned()))?;
+        let kind = match (flavour, kind_text.as_str()) {
+            (ApiFlavour::Rest, "TOKEN") => AuthorizerType::Token,
+            (_, "REQUEST") => AuthorizerType::Request,
+            (_, "COGNITO_USER_POOLS" | "JWT") => {
+                return Err(Invalid(format!(
+                    "Authorizer type {kind_text} is not supported by iamgate"
+                )));
+            }
+            (ApiFlavour::Rest, other) => {
+                return Err(Invalid(format!(
+                    "Invalid authorizer type '{other}'; valid values are TOKEN, REQUEST, COGNITO_USER_POOLS"
+                )));
+            }
+            (ApiFlavour::Http, other) => {
+                return Err(Invalid(format!(
+                    "Invalid authorizer type '{other}'; valid values are REQUEST, JWT"
+                )));
+            }
+        };
+        let uri = input
+            .uri
+            .ok_or_else(|| Invalid("Authorizer URI must be specified".to_owned()))?;
+        let function = crate::fields::lambda_function(&uri)
+            .filter(|lambda| lambda.via_apigateway)
+            .map(|lambda| lambda.invoked.to_owned())
+            .ok_or_else(|| Invalid(format!("Invalid Authorizer URI: {uri}")))?;
+        let endpoint = input.endpoint.unwrap_or_default();
+        if !endpoint.is_empty() && !endpoint.starts_with("http://") {
+            return Err(Invalid(format!(
+                "Lambda endpoint '{endpoint}' must be an http:// URL"
+            )));
+        }
+        let ttl = input.ttl_seconds.unwrap_or(match flavour {
+            ApiFlavour::Rest => i64::from(DEFAULT_REST_TTL_SECONDS),
+            ApiFlavour::Http => 0,
+        });
+        let ttl_seconds = u32::try_from(ttl)
+            .ok()
+            .filter(|ttl| *ttl <= MAX_TTL_SECONDS)
+            .ok_or_else(|| {
+                Invalid(format!(
+                    "Authorizer result TTL must be between 0 and {MAX_TTL_SECONDS} seconds"
+                ))
+            })?;
+        let mut identity_sources = Vec::new();
+        for text in &input.identity_sources {
+            let parts: Vec<&str> = match flavour {
+                ApiFlavour::Rest => text.split(',').collect(),
+                ApiFlavour::Http => vec![text.as_str()],
+            };
+            for part in parts.into_iter().filter(|part| !part.trim().is_empty()) {
+                identity_sources.push(IdentitySource::parse(flavour, part)?);
+            }
+        }
+        match kind {
+            AuthorizerType::Token => {
+                if !matches!(identity_sources.as_slice(), [IdentitySource::Header(_)]) {
+                    return Err(Invalid(
+                        "Identity source of a TOKEN authorizer must be one method.request.header.{name}"
+                            .to_owned(),
+                    ));
+                }
+            }
+            AuthorizerType::Request => {
+                // Without sources there is nothing to cache on.
+                if identity_sources.is_empty() && ttl_seconds > 0 {
+                    return Err(Invalid(
+                        "Identity source must be specified when caching is enabled".to_owned(),
+                    ));
+                }
+            }
+        }
+        let validation_expression = input.validation_expression.filter(|e| !e.is_empty());
+        if let Some(expression) = &validation_expression {
+            if kind != AuthorizerType::Token {
+                return Err(Invalid(
+                    "Identity validation expression is only supported for TOKEN authorizers"
+                        .to_owned(),
+                ));
+            }
+            whole_match(expression).map_err(|_| {
+                Invalid(format!(
+                    "Invalid identity validation expression: {expression}"
+                ))
+            })?;
+        }
+        let (payload_format, simple_responses) = match flavour {
+            ApiFlavour::Rest => (PayloadFormat::V1, false),
+            ApiFlavour::Http => {
+                let format = match input.payload_format_version.as_deref() {
+                    Some("1.0") => PayloadFormat::V1,
+                    Some("2.0") => PayloadFormat::V2,
+                    None => {
+                        return Err(Invalid(
+                            "AuthorizerPayloadFormatVersion is required for REQUEST authorizer"
+                                .to_owned(),
+                        ));
+                    }
+                    Some(other) => {
+                        return Err(Invalid(format!(
+                            "Invalid AuthorizerPayloadFormatVersion '{other}'; valid values are 1.0, 2.0"
+                        )));
+                    }
+                };
+                let simple = input.simple_responses.unwrap_or(false);
+                if simple && format != PayloadFormat::V2 {
+                    return Err(Invalid(
+                        "EnableSimpleResponses is only supported for payload format version 2.0"
+                            .to_owned(),
+                    ));
+                }
+                (format, simple)
+            }
+        };
+        Ok(LambdaAuthorizer {
+            id: input.id,
+            name,
+            kind,
+            uri,
+            function,
+            endpoint,
+            credentials: input.credentials,
+            identity_sources,
+            validation_expression,
+            ttl_seconds,
+            payload_format,
+            simple_responses,
+        })
+    }
+
+    /// The authorizer as its front doors describe it, to build it again
+    /// (with a change) through [`LambdaAuthorizer::new`].
+    pub fn input(&self, flavour: ApiFlavour) -> AuthorizerInput {
+        let sources: Vec<String> = self
+            .identity_sources
+            .iter()
+            .map(|source| source.text(flavour))
+            .collect();
+        AuthorizerInput {
+            id: self.id.clone(),
+            name: Some(self.name.clone()),
+            kind: Some(self.kind.as_str().to_owned()),
+            uri: Some(self.uri.clone()),
+            endpoint: (!self.endpoint.is_empty()).then(|| self.endpoint.clone()),
+            credentials: self.credentials.clone(),
+            identity_sources: match flavour {
+                ApiFlavour::Rest if sources.is_empty() => Vec::new(),
+                ApiFlavour::Rest => vec![sources.join(",")],
+                ApiFlavour::Http => sources,
+            },
+            validation_expression: self.validation_expression.clone(),
+            ttl_seconds: Some(i64::from(self.ttl_seconds)),
+            payload_format_version: match flavour {
+                ApiFlavour::Rest => None,
+                ApiFlavour::Http => Some(self.payload_version().to_owned()),
+            },
+            simple_responses: Some(self.simple_responses),
+        }
+    }
+
+    /// `1.0` or `2.0`.
+    pub fn payload_version(&self) -> &'static str {
+        match self.payload_format {
+            PayloadFormat::V1 => "1.0",
+            PayloadFormat::V2 => "2.0",
+        }
+    }
+
+    /// Whether `token` passes the validation expression (always, without
+    /// one; never, with one that no longer compiles).
+    pub fn token_is_valid(&self, token: &str) -> bool {
+        match &self.validation_expression {
+            None => true,
+            Some(expression) => whole_match(expression).is_ok_and(|regex| regex.is_match(token)),
+        }
+    }
+}
+
+/// `expression` anchored at both ends: the whole token must match.
+fn whole_match(expression: &str) -> Result<Regex, regex::Error> {
+    regex::RegexBuilder::new(&format!("^(?:{expression})$"))
+        .size_limit(1 << 20)
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111122223333:function:auth/invocations";
+
+    fn rest(kind: &str, sources: &str) -> AuthorizerInput {
+        AuthorizerInput {
+            id: "abc123".into(),
+            name: Some("auth".into()),
+            kind: Some(kind.into()),
+            uri: Some(URI.into()),
+            identity_sources: vec![sources.into()],
+            ..AuthorizerInput::default()
+        }
+    }
+
+    #[test]
+    fn a_token_authorizer_reads_one_header_and_defaults_to_five_minutes_of_caching() {
+        let authorizer = LambdaAuthorizer::new(
+            ApiFlavour::Rest,
+            rest("TOKEN", "method.request.header.Auth"),
+        )
+        .unwrap();
+        assert_eq!(authorizer.kind, AuthorizerType::Token);
+        assert_eq!(
+            authorizer.function,
+            "arn:aws:lambda:us-east-1:111122223333:function:auth"
+        );
+        assert_eq!(
+            authorizer.identity_sources,
+            vec![IdentitySource::Header("Auth".into())]
+        );
+        assert_eq!(authorizer.ttl_seconds, 300);
+        for bad in [
+            "method.request.querystring.q",
+            "method.request.header.A,method.request.header.B",
+            "",
+        ] {
+            assert!(
+                LambdaAuthorizer::new(ApiFlavour::Rest, rest("TOKEN", bad)).is_err(),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn request_sources_of_both_flavours_parse_and_print_back() {
+        let authorizer = LambdaAuthorizer::new(
+            ApiFlavour::Rest,
+            rest(
+                "REQUEST",
+                "method.request.header.H, method.request.querystring.q,stageVariables.s,context.requestId",
+            ),
+        )
+        .unwrap();
+        assert_eq!(
+            authorizer.identity_sources,
+            vec![
+                IdentitySource::Header("H".into()),
+                IdentitySource::Query("q".into()),
+                IdentitySource::StageVariable("s".into()),
+                IdentitySource::Context("requestId".into()),
+            ]
+        );
+        assert_eq!(
+            authorizer.input(ApiFlavour::Rest).identity_sources,
+            vec![
+                "method.request.header.H,method.request.querystring.q,stageVariables.s,context.requestId"
+            ]
+        );
+        assert_eq!(
+            IdentitySource::parse(ApiFlavour::Http, "$request.header.Authorization"),
+            Ok(IdentitySource::Header("Authorization".into()))
+        );
+        assert!(IdentitySource::parse(ApiFlavour::Http, "method.request.header.A").is_err());
+        assert!(IdentitySource::parse(ApiFlavour::Rest, "method.request.body.A").is_err());
+    }
+
+    #[test]
+    fn http_authorizers_need_a_payload_version_and_simple_responses_need_2_0() {
+        let input = |version: Option<&str>, simple: bool| AuthorizerInput {
+            id: "a1".into(),
+            name: Some("auth".into()),
+            kind: Some("REQUEST".into()),
+            uri: Some(URI.into()),
+            identity_sources: vec!["$request.header.Authorization".into()],
+            payload_format_version: version.map(str::to_owned),
+            simple_responses: Some(simple),
+            ..AuthorizerInput::default()
+        };
+        let ok = LambdaAuthorizer::new(ApiFlavour::Http, input(Some("2.0"), true)).unwrap();
+        assert_eq!(
+            (ok.payload_format, ok.simple_responses, ok.ttl_seconds),
+            (PayloadFormat::V2, true, 0)
+        );
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, input(None, false)).is_err());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, input(Some("1.0"), true)).is_err());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, input(Some("3.0"), false)).is_err());
+    }
+
+    #[test]
+    fn unsupported_types_bad_uris_and_ttls_are_refused() {
+        let mut cognito = rest("COGNITO_USER_POOLS", "method.request.header.Auth");
+        cognito.uri = None;
+        assert!(
+            LambdaAuthorizer::new(ApiFlavour::Rest, cognito)
+                .unwrap_err()
+                .0
+                .contains("not supported")
+        );
+        let mut bad_uri = rest("TOKEN", "method.request.header.Auth");
+        bad_uri.uri = Some("arn:aws:lambda:us-east-1:111122223333:function:auth".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, bad_uri).is_err());
+        for ttl in [-1, 3601] {
+            let mut input = rest("TOKEN", "method.request.header.Auth");
+            input.ttl_seconds = Some(ttl);
+            assert!(
+                LambdaAuthorizer::new(ApiFlavour::Rest, input).is_err(),
+                "{ttl}"
+            );
+        }
+        let mut uncached = rest("REQUEST", "");
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached.clone()).is_err());
+        uncached.ttl_seconds = Some(0);
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached).is_ok());
+    }
+
+    #[test]
+    fn the_validation_expression_must_match_the_whole_token() {
+        let mut input = rest("TOKEN", "method.request.header.Auth");
+        input.validation_expression = Some("Bearer [a-z]+".into());
+        let authorizer = LambdaAuthorizer::new(ApiFlavour::Rest, input.clone()).unwrap();
+        assert!(authorizer.token_is_valid("Bearer abc"));
+        assert!(!authorizer.token_is_valid("xBearer abc"));
+        assert!(!authorizer.token_is_valid("Bearer abc1"));
+        input.validation_expression = Some("(".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, input).is_err());
+        let mut on_request = rest("REQUEST", "method.request.header.Auth");
+        on_request.validation_expression = Some(".*".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, on_request).is_err());
+    }
+}
