@@ -12,8 +12,9 @@
 
 use serde_json::{Map, Value, json};
 
+use crate::authorizers::LambdaAuthorizer;
 use crate::mapping::{Backend, Mapped, Passthrough};
-use crate::model::{AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
+use crate::model::{ApiFlavour, AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
 use crate::stored::RestApiRecord;
 
 /// The security scheme every `AWS_IAM` method names.
@@ -29,6 +30,7 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         .and_then(|id| api.deployments.get(id))?;
     let mut paths = Map::new();
     let mut uses_sigv4 = false;
+    let mut schemes = Map::new();
     walk(&deployment.root, "", &mut |path, resource| {
         if resource.methods.is_empty() {
             return;
@@ -46,9 +48,16 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
                 operation.insert("parameters".into(), Value::Array(parameters));
             }
             operation.insert("responses".into(), responses(&method.integration));
-            if method.authorization == AuthorizationType::AwsIam {
-                uses_sigv4 = true;
-                operation.insert("security".into(), json!([{ SIGV4: [] }]));
+            match &method.authorization {
+                AuthorizationType::None => {}
+                AuthorizationType::AwsIam => {
+                    uses_sigv4 = true;
+                    operation.insert("security".into(), json!([{ SIGV4: [] }]));
+                }
+                AuthorizationType::Custom(authorizer) => {
+                    operation.insert("security".into(), json!([{ authorizer.name.clone(): [] }]));
+                    schemes.insert(authorizer.name.clone(), authorizer_scheme(authorizer));
+                }
             }
             operation.insert(
                 "x-amazon-apigateway-integration".into(),
@@ -76,13 +85,16 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
     );
     document.insert("paths".into(), Value::Object(paths));
     if uses_sigv4 {
-        document.insert(
-            "components".into(),
-            json!({ "securitySchemes": { SIGV4: {
+        schemes.insert(
+            SIGV4.to_owned(),
+            json!({
                 "type": "apiKey", "name": "Authorization", "in": "header",
                 "x-amazon-apigateway-authtype": "awsSigv4"
-            }}}),
+            }),
         );
+    }
+    if !schemes.is_empty() {
+        document.insert("components".into(), json!({ "securitySchemes": schemes }));
     }
     if let Some(policy) = deployment
         .policy
@@ -114,6 +126,38 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         );
     }
     Some(Value::Object(document))
+}
+
+/// A Lambda authorizer as the security scheme that names it.
+fn authorizer_scheme(authorizer: &LambdaAuthorizer) -> Value {
+    let input = authorizer.input(ApiFlavour::Rest);
+    let mut config = Map::new();
+    config.insert(
+        "type".into(),
+        json!(authorizer.kind.as_str().to_ascii_lowercase()),
+    );
+    config.insert("authorizerUri".into(), json!(authorizer.uri));
+    if let Some(credentials) = &authorizer.credentials {
+        config.insert("authorizerCredentials".into(), json!(credentials));
+    }
+    config.insert(
+        "identitySource".into(),
+        json!(input.identity_sources.join(",")),
+    );
+    if let Some(expression) = &authorizer.validation_expression {
+        config.insert("identityValidationExpression".into(), json!(expression));
+    }
+    config.insert(
+        "authorizerResultTtlInSeconds".into(),
+        json!(authorizer.ttl_seconds),
+    );
+    json!({
+        "type": "apiKey",
+        "name": "Unused",
+        "in": "header",
+        "x-amazon-apigateway-authtype": "custom",
+        "x-amazon-apigateway-authorizer": config,
+    })
 }
 
 /// Calls `visit` with every resource's template path, parents first.
@@ -286,4 +330,92 @@ fn mapped_integration(mapped: &Mapped) -> Value {
     }
     config.insert("responses".into(), Value::Object(responses));
     Value::Object(config)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::config::ApiRegistry;
+    use crate::openapi::{ImportOptions, import};
+    use crate::registry::declared_records;
+
+    const WORLD: &str = r#"
+apis:
+  - id: exportapi1
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    authorizers:
+      - name: tokens
+        type: TOKEN
+        function: arn:aws:lambda:us-east-1:111122223333:function:auth
+        identity_source: method.request.header.Authorization
+        ttl: 60
+    methods:
+      - { path: /open, method: GET, authorization: NONE, integration: { type: MOCK, status: 200, headers: { x-a: b }, body: '{"ok": 1}' } }
+      - { path: '/signed/{id}', method: ANY, authorization: AWS_IAM, integration: { type: HTTP_PROXY, uri: 'http://127.0.0.1:9/items/{id}' } }
+      - { path: /guarded, method: POST, authorization: CUSTOM, authorizer: tokens, integration: { type: AWS_PROXY, function: arn:aws:lambda:us-east-1:111122223333:function:app, endpoint: 'http://127.0.0.1:3001' } }
+"#;
+
+    /// Every method of a tree, by path and verb.
+    fn methods(root: &Resource) -> Vec<(String, crate::model::Method)> {
+        let mut all = Vec::new();
+        walk(root, "", &mut |path, resource| {
+            for method in &resource.methods {
+                all.push((format!("{} {path}", method.http_method), method.clone()));
+            }
+        });
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
+    #[test]
+    fn an_exported_stage_imports_back_into_the_same_methods_authorizers_included() {
+        let tree = iamgate_yaml::parse(WORLD).unwrap();
+        let registry = ApiRegistry::from_tree(&tree, &|_| Err("no files".into())).unwrap();
+        let (rest, _) = declared_records(&registry, |_, _, _| 0);
+        let record = &rest[0];
+        let document = rest_stage(record, "prod", "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            document["servers"][0]["variables"]["basePath"]["default"],
+            "prod"
+        );
+        let imported = import(
+            &document.to_string(),
+            &ImportOptions {
+                flavour: None,
+                lambda_endpoint: Some("http://127.0.0.1:3001".into()),
+            },
+        )
+        .unwrap();
+        let mut back = Resource::root();
+        for method in imported.methods {
+            let path = crate::model::parse_template(&method.resource_path);
+            back.add(&path, method);
+        }
+        let deployed = &record.deployments.values().next().unwrap().root;
+        let (before, after) = (methods(deployed), methods(&back));
+        assert_eq!(before.len(), 3);
+        for ((key, was), (key_after, now)) in before.iter().zip(&after) {
+            assert_eq!(key, key_after);
+            assert_eq!(
+                now.authorization.as_str(),
+                was.authorization.as_str(),
+                "{key}"
+            );
+            if let (AuthorizationType::Custom(was), AuthorizationType::Custom(now)) =
+                (&was.authorization, &now.authorization)
+            {
+                assert_eq!(
+                    (&now.function, now.ttl_seconds),
+                    (&was.function, was.ttl_seconds)
+                );
+                assert_eq!(now.identity_sources, was.identity_sources);
+            }
+        }
+        assert!(rest_stage(record, "beta", "now").is_none());
+    }
 }
