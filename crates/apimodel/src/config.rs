@@ -995,6 +995,7 @@ fn deploy_rest(
                     policy: policy.clone(),
                     policy_text: policy_text.clone(),
                     variables: Vec::new(),
+                    gateway_responses: Default::default(),
                 },
             )
         })

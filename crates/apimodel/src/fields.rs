@@ -40,7 +40,7 @@ impl std::error::Error for Invalid {}
 
 /// `text` with control characters escaped (`\n`, `\u{0}`), so that a
 /// refusal that quotes a value can be logged and shown as one line.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -113,7 +113,7 @@ pub fn mock_headers(headers: &[(String, String)]) -> Result<(), Invalid> {
 /// AWS's refusal of a mapping expression, as API Gateway words it
 /// (observed on `PutIntegrationResponse` and `PutMethodResponse`; quoted in
 /// Terraform and Ansible bug reports).
-fn invalid_mapping(expression: &str) -> Invalid {
+pub(crate) fn invalid_mapping(expression: &str) -> Invalid {
     Invalid(format!(
         "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {}]",
         shown(expression)

@@ -17,6 +17,7 @@ pub mod config;
 pub mod documents;
 pub mod domains;
 pub mod fields;
+pub mod gateway_responses;
 pub mod mapping;
 pub mod model;
 pub mod openapi;

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::gateway_responses::GatewayResponses;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
 };
@@ -59,6 +60,9 @@ pub struct RestApiRecord {
     pub deployments: BTreeMap<String, RestDeployment>,
     #[serde(default)]
     pub stages: BTreeMap<String, StageRecord>,
+    /// The customized gateway responses (editable; frozen by a deployment).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gateway_responses: GatewayResponses,
 }
 
 /// One resource of the editable tree.
@@ -168,6 +172,9 @@ pub struct RestDeployment {
     pub root: Resource,
     #[serde(default)]
     pub policy: Option<String>,
+    /// The gateway responses customized when it was made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gateway_responses: GatewayResponses,
 }
 
 /// A stage: a name bound to a deployment.
@@ -777,6 +784,7 @@ mod tests {
             resources,
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
+            gateway_responses: BTreeMap::new(),
         }
     }
 

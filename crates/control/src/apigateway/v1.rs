@@ -271,6 +271,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
+        gateway_responses: BTreeMap::new(),
     };
     call.create(REST_API_KIND, &id, &record)
         .await

@@ -119,6 +119,7 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
+        gateway_responses: BTreeMap::new(),
     };
     merge_methods(call, &mut record, &imported)?;
     call.create(REST_API_KIND, &id, &record)
