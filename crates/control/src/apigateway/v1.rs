@@ -19,6 +19,7 @@ use super::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
 mod deployments;
 mod domains;
+mod gateway_responses;
 mod import;
 mod methods;
 mod resources;
@@ -46,6 +47,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         }
         (_, ["restapis", id, "stages", rest @ ..]) => {
             deployments::dispatch_stages(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "gatewayresponses", rest @ ..]) => {
+            gateway_responses::dispatch(&call, &method, id, rest).await
         }
         (_, ["domainnames", rest @ ..]) => domains::dispatch(&call, &method, rest).await,
         // An ARN whose `/` the client did not percent-encode arrives as
