@@ -15,6 +15,7 @@ pub mod authorize;
 pub mod client_ip;
 pub mod dataplane;
 pub mod domains;
+pub mod gateway_responses;
 pub mod integration;
 pub mod listener;
 pub mod mapping;

@@ -46,6 +46,7 @@ use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
 use iamgate_policy::{EvaluationInput, ResourcePolicyKind};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
+use iamgate_vtl::Inputs;
 
 use crate::access::{AccessDecision, AccessLogEntry, AccessRecord};
 use crate::arn::execute_api_arn;
@@ -55,17 +56,21 @@ use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
 use crate::responses::{
     DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
-    rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
+    message_of, rest_access_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
     rest_internal_failure, rest_internal_server_error, rest_missing_authentication_token,
     rest_signature_failure, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
 use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::gateway_responses::ResponseType;
 use iamgate_apimodel::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi, RestStage,
 };
 
 const INVOKE: &str = "execute-api:Invoke";
+
+/// The parameters of a request no route matched.
+static NO_PARAMS: PathParams = Vec::new();
 
 /// What a phase decided: go on, or answer with this response (the
 /// exchange's decision then says why).
@@ -428,11 +433,82 @@ impl<'a, 'r> Exchange<'a, 'r> {
         Err(response)
     }
 
-    /// The body could not be read: `response` (the server's) answers it.
-    pub fn refuse_body(&mut self, response: GatewayResponse) -> GatewayResponse {
+    /// The body could not be read: `response` (the server's) answers it,
+    /// as the stage's `REQUEST_TOO_LARGE` (413) or catch-all gateway
+    /// response if customized.
+    pub fn refuse_body(&mut self, mut response: GatewayResponse) -> GatewayResponse {
         self.decision =
             AccessDecision::body_refused(self.route.as_ref().map(|route| route.template));
-        response
+        response.response_type = Some(if response.status == 413 {
+            ResponseType::RequestTooLarge
+        } else {
+            ResponseType::fallback(response.status)
+        });
+        self.customized(response)
+    }
+
+    /// `response` as the REST stage's customized gateway responses answer
+    /// it ([`crate::gateway_responses`]); as it is otherwise.
+    fn customized(&self, response: GatewayResponse) -> GatewayResponse {
+        let Some(Stage::Rest(stage)) = self.stage else {
+            return response;
+        };
+        if stage.gateway_responses.is_empty() {
+            return response;
+        }
+        crate::gateway_responses::customize(
+            response,
+            &stage.gateway_responses,
+            self.head.header("accept"),
+            || match self.event_context() {
+                Some(context) => crate::mapping::inputs(&self.forwarded(), &context),
+                None => Inputs::default(),
+            },
+        )
+    }
+
+    /// The method request as an integration or a template sees it.
+    fn forwarded(&self) -> Forwarded<'_> {
+        Forwarded {
+            method: self.head.method,
+            path: &self.stage_path,
+            query: self.head.query,
+            headers: self.head.headers,
+            body: &self.body,
+            source_ip: self.facts.source_ip.map(|ip| ip.to_string()),
+        }
+    }
+
+    /// The API, stage, route and caller, once the stage is known; an
+    /// unrouted request has no resource path and no parameters.
+    fn event_context(&self) -> Option<EventContext<'_>> {
+        let (api, stage) = (self.api?, self.stage?);
+        let (caller, access_key_id) = match &self.authentication {
+            Authentication::Verified {
+                caller,
+                access_key_id,
+            } => (Some(caller), Some(access_key_id.as_str())),
+            _ => (None, None),
+        };
+        let (template, params) = match &self.route {
+            Some(route) => (route.template, &route.params),
+            None => ("", &NO_PARAMS),
+        };
+        Some(EventContext {
+            api_id: api.id(),
+            account: api.account(),
+            stage: stage.name(),
+            template,
+            params,
+            caller,
+            access_key_id,
+            request_id: &self.request_id,
+            now_millis: self.facts.now.saturating_mul(1000),
+            stage_variables: match stage {
+                Stage::Rest(stage) => &stage.variables,
+                Stage::Http(_) => &[],
+            },
+        })
     }
 
     /// Phase 8: the access-log record of this request, answered with
@@ -469,7 +545,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             None => self.unevaluated_record().into(),
         };
         if response.status >= 400 {
-            entry.set_message_unless_set(|| response_message(&response.body));
+            entry.set_message_unless_set(|| message_of(&response.body));
         }
         entry
     }
@@ -952,7 +1028,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             &request_id,
         ),
     };
-    entry.set_message_unless_set(|| response_message(&response.body));
+    entry.set_message_unless_set(|| message_of(&response.body));
     if authorizer.enforcement == Enforcement::Soft {
         entry.set_word(iamgate_decisions::words::WOULD_DENY);
         exchange.evaluated = Some(entry);
@@ -963,19 +1039,6 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
     exchange.refuse(access, response)
 }
 
-/// The message of an AWS error body (`{"Message": …}` or `{"message": …}`),
-/// or the body itself.
-fn response_message(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| {
-            ["Message", "message"]
-                .iter()
-                .find_map(|key| value.get(key)?.as_str().map(str::to_owned))
-        })
-        .unwrap_or_else(|| body.to_owned())
-}
-
 /// Phase 7: the integration's answer to an authorized request; its
 /// failures are AWS's gateway errors of the API's flavour.
 pub async fn integrate(
@@ -983,40 +1046,12 @@ pub async fn integrate(
     integrations: &Integrations,
 ) -> GatewayResponse {
     let request_id = &exchange.request_id;
-    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    let (Some(api), Some(route), Some(context)) =
+        (exchange.api, &exchange.route, exchange.event_context())
     else {
         return rest_internal_failure(request_id);
     };
-    let (caller, access_key_id) = match &exchange.authentication {
-        Authentication::Verified {
-            caller,
-            access_key_id,
-        } => (Some(caller), Some(access_key_id.as_str())),
-        _ => (None, None),
-    };
-    let forwarded = Forwarded {
-        method: exchange.head.method,
-        path: &exchange.stage_path,
-        query: exchange.head.query,
-        headers: exchange.head.headers,
-        body: &exchange.body,
-        source_ip: exchange.facts.source_ip.map(|ip| ip.to_string()),
-    };
-    let context = EventContext {
-        api_id: api.id(),
-        account: api.account(),
-        stage: stage.name(),
-        template: route.template,
-        params: &route.params,
-        caller,
-        access_key_id,
-        request_id,
-        now_millis: exchange.facts.now.saturating_mul(1000),
-        stage_variables: match stage {
-            Stage::Rest(stage) => &stage.variables,
-            Stage::Http(_) => &[],
-        },
-    };
+    let forwarded = exchange.forwarded();
     let answer = integrations
         .call(route.integration, &forwarded, &context)
         .await;
@@ -1040,6 +1075,7 @@ pub async fn integrate(
                 status: answer.status,
                 headers,
                 body: String::from_utf8_lossy(&answer.body).into_owned(),
+                response_type: None,
             }
         }
         Err(_) if http => http_internal_server_error(request_id),
@@ -1060,7 +1096,7 @@ impl DataPlane {
         }
         match self.head_phases(exchange) {
             Ok(()) => Flow::NeedsBody,
-            Err(response) => Flow::Answered(response.sendable()),
+            Err(response) => Flow::Answered(exchange.customized(response).sendable()),
         }
     }
 
@@ -1085,9 +1121,10 @@ impl DataPlane {
     ) -> GatewayResponse {
         exchange.body = body;
         if let Err(response) = self.body_phases(exchange) {
-            return response.sendable();
+            return exchange.customized(response).sendable();
         }
-        integrate(exchange, &self.integrations).await.sendable()
+        let answer = integrate(exchange, &self.integrations).await;
+        exchange.customized(answer).sendable()
     }
 
     fn body_phases(&self, exchange: &mut Exchange<'_, '_>) -> Phase {
@@ -1109,8 +1146,9 @@ impl DataPlane {
             .head_phases(exchange)
             .and_then(|()| self.body_phases(exchange))
         {
-            return response;
+            return exchange.customized(response);
         }
-        integrate(exchange, &self.integrations).await
+        let answer = integrate(exchange, &self.integrations).await;
+        exchange.customized(answer)
     }
 }
