@@ -15,6 +15,11 @@
 //!           integration: { type: MOCK, status: 200, body: '{"ok":true}' } }
 //!     routes:                   # HTTP ($default stage, auto-deployed)
 //!       - { key: "GET /pets", authorization: AWS_IAM, integration: { type: MOCK } }
+//!     gateway_responses:        # REST: by response type, as PutGatewayResponse takes them
+//!       ACCESS_DENIED:
+//!         status_code: 401
+//!         response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
+//!         response_templates: { application/json: '{"why":"$context.error.message"}' }
 //! ```
 //! A bad section is rejected whole, with every problem found, each at its
 //! line and column: the section is decoded by hand from the world file's
@@ -36,7 +41,7 @@
 //!     lambda_endpoint: http://127.0.0.1:3001   # where aws_proxy functions are invoked
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -44,6 +49,7 @@ use iamgate_policy::{CompiledPolicies, NamedPolicy, PolicyDocument, PolicyKind, 
 use iamgate_yaml::{ConfigError, Decoder, Fields, JsonText, Node, Value};
 
 use crate::fields;
+use crate::gateway_responses::{CustomGatewayResponse, GatewayResponses};
 use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
@@ -85,6 +91,18 @@ struct ApiConfig {
     /// The Lambda Invoke API that the OpenAPI file's `aws_proxy`
     /// integrations call (inline ones name their own endpoint).
     lambda_endpoint: Option<(String, Pos)>,
+    gateway_responses: Vec<GatewayResponseConfig>,
+    gateway_responses_at: Pos,
+}
+
+/// One entry of `gateway_responses:`, checked when the API is built.
+#[derive(Debug)]
+struct GatewayResponseConfig {
+    response_type: String,
+    at: Pos,
+    status_code: Option<String>,
+    response_parameters: BTreeMap<String, String>,
+    response_templates: BTreeMap<String, String>,
 }
 
 /// A resource policy as JSON text, with where its errors are reported.
@@ -228,6 +246,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             "routes",
             "openapi",
             "lambda_endpoint",
+            "gateway_responses",
         ],
     )?;
     let id = required(decoder, &fields, "id");
@@ -301,6 +320,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         .collect();
     let openapi = optional(decoder, &fields, "openapi");
     let lambda_endpoint = optional(decoder, &fields, "lambda_endpoint");
+    let gateway_responses = gateway_responses_config(decoder, &fields);
     let ((id, id_at), (account, account_at), (region, _)) = (id?, account?, region?);
     Some(ApiConfig {
         at: pos(node),
@@ -319,7 +339,89 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         routes_at: fields.get("routes").map_or(pos(node), pos),
         openapi,
         lambda_endpoint,
+        gateway_responses,
+        gateway_responses_at: fields.get("gateway_responses").map_or(pos(node), pos),
     })
+}
+
+/// A mapping of text to text (templates, parameters); `None` once reported.
+fn text_map(
+    decoder: &mut Decoder,
+    node: Option<&Node>,
+    at: &str,
+) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in decoder.map_entries(node, at) {
+        let name = scalar(decoder, name, at)?;
+        let value = scalar(decoder, value, &format!("{at}.{name}"))?;
+        out.insert(name, value);
+    }
+    Some(out)
+}
+
+/// `gateway_responses:`, by response type.
+fn gateway_responses_config(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+) -> Vec<GatewayResponseConfig> {
+    let path = fields.path("gateway_responses");
+    let mut out = Vec::new();
+    for (name, value) in decoder.map_entries(fields.get("gateway_responses"), &path) {
+        let Some(response_type) = scalar(decoder, name, &path) else {
+            continue;
+        };
+        let at = format!("{path}.{response_type}");
+        let Some(members) = decoder.fields(
+            value,
+            &at,
+            &["status_code", "response_parameters", "response_templates"],
+        ) else {
+            continue;
+        };
+        let status_code = optional(decoder, &members, "status_code").map(|(s, _)| s);
+        let parameters = text_map(
+            decoder,
+            members.get("response_parameters"),
+            &members.path("response_parameters"),
+        );
+        let templates = text_map(
+            decoder,
+            members.get("response_templates"),
+            &members.path("response_templates"),
+        );
+        if let (Some(response_parameters), Some(response_templates)) = (parameters, templates) {
+            out.push(GatewayResponseConfig {
+                response_type,
+                at: pos(name),
+                status_code,
+                response_parameters,
+                response_templates,
+            });
+        }
+    }
+    out
+}
+
+/// The entry's gateway responses, each through the one constructor.
+fn gateway_responses(api: &ApiConfig, problems: &mut Vec<Problem>) -> GatewayResponses {
+    let mut out = GatewayResponses::new();
+    for config in &api.gateway_responses {
+        match CustomGatewayResponse::new(
+            &config.response_type,
+            config.status_code.as_deref(),
+            config.response_parameters.clone(),
+            &config.response_templates,
+        ) {
+            Ok(custom) => {
+                out.insert(custom.response_type, custom);
+            }
+            Err(invalid) => problems.push((
+                config.at,
+                format!("gateway response {}: {invalid}", config.response_type),
+            )),
+        }
+    }
+    out
 }
 
 fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<AuthorizationConfig> {
@@ -517,15 +619,6 @@ fn mapped_config(
     });
     let timeout_ms = timeout_ms(decoder, &fields)?
         .unwrap_or_else(|| fields::default_timeout_ms(ApiFlavour::Rest));
-    let text_map = |decoder: &mut Decoder, node: Option<&Node>, at: &str| {
-        let mut out = std::collections::BTreeMap::new();
-        for (name, value) in decoder.map_entries(node, at) {
-            let name = scalar(decoder, name, at)?;
-            let value = scalar(decoder, value, &format!("{at}.{name}"))?;
-            out.insert(name, value);
-        }
-        Some(out)
-    };
     let request_templates = text_map(
         decoder,
         fields.get("request_templates"),
@@ -927,7 +1020,15 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
         }
     }
     let endpoint = endpoint_type(api).unwrap_or(EndpointType::Regional);
-    deploy_rest(api, endpoint, api.policy.as_ref(), methods, problems)
+    let gateway_responses = gateway_responses(api, &mut problems);
+    deploy_rest(
+        api,
+        endpoint,
+        api.policy.as_ref(),
+        methods,
+        gateway_responses,
+        problems,
+    )
 }
 
 /// Deploys `methods` and the resource policy to the entry's stages; the
@@ -937,6 +1038,7 @@ fn deploy_rest(
     endpoint_type: EndpointType,
     policy: Option<&PolicySource>,
     methods: Vec<Method>,
+    gateway_responses: GatewayResponses,
     mut problems: Vec<Problem>,
 ) -> Result<RestApi, Vec<Problem>> {
     if api.stages.is_empty() {
@@ -983,6 +1085,7 @@ fn deploy_rest(
         let parts = parse_template(&method.resource_path);
         root.add(&parts, method);
     }
+    let gateway_responses = Arc::new(gateway_responses);
     let stages = api
         .stages
         .iter()
@@ -995,7 +1098,7 @@ fn deploy_rest(
                     policy: policy.clone(),
                     policy_text: policy_text.clone(),
                     variables: Vec::new(),
-                    gateway_responses: Default::default(),
+                    gateway_responses: gateway_responses.clone(),
                 },
             )
         })
@@ -1037,6 +1140,12 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<Problem>> {
         problems.push((
             api.methods_at,
             "an HTTP API has routes, not methods".to_owned(),
+        ));
+    }
+    if !api.gateway_responses.is_empty() {
+        problems.push((
+            api.gateway_responses_at,
+            "HTTP APIs have no gateway responses".to_owned(),
         ));
     }
     if let Some((_, at)) = &api.lambda_endpoint {
@@ -1117,11 +1226,15 @@ fn imported_api(
 ) -> Result<Built, Vec<Problem>> {
     let (file, file_at) = (&file.0, file.1);
     let mut problems = Vec::new();
-    if !api.methods.is_empty() || !api.routes.is_empty() || api.policy.is_some() {
+    if !api.methods.is_empty()
+        || !api.routes.is_empty()
+        || api.policy.is_some()
+        || !api.gateway_responses.is_empty()
+    {
         problems.push((
             api.at,
             format!(
-                "methods, routes and policy come from the OpenAPI file {file}, not the world file"
+                "methods, routes, policy and gateway responses come from the OpenAPI file {file}, not the world file"
             ),
         ));
     }
@@ -1182,7 +1295,15 @@ fn imported_api(
                 at: file_at,
                 origins: None,
             });
-            deploy_rest(api, endpoint, policy.as_ref(), imported.methods, problems).map(Built::Rest)
+            deploy_rest(
+                api,
+                endpoint,
+                policy.as_ref(),
+                imported.methods,
+                imported.gateway_responses,
+                problems,
+            )
+            .map(Built::Rest)
         }
         ApiFlavour::Http => {
             if let Some((_, at)) = api.endpoint {
@@ -1338,6 +1459,87 @@ apis:
                 "aabbccddee"
             ),
             r#"{"Resource":"arn:aws:execute-api:us-east-2:123456789012:aabbccddee/prod/GET/pets"}"#
+        );
+    }
+
+    #[test]
+    fn a_rest_api_declares_gateway_responses_that_every_stage_serves() {
+        let file = r#"
+apis:
+  - id: g1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod, test]
+    methods:
+      - { path: "/", method: GET, authorization: AWS_IAM, integration: { type: MOCK } }
+    gateway_responses:
+      ACCESS_DENIED:
+        status_code: 401
+        response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
+        response_templates: { application/json: '{"why":"$context.error.message"}' }
+      DEFAULT_4XX: {}
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let api = &registry.rest["g1b2c3d4e5"];
+        for stage in ["prod", "test"] {
+            let responses = &api.stages[stage].gateway_responses;
+            assert_eq!(responses.len(), 2);
+            let denied = &responses[&crate::gateway_responses::ResponseType::AccessDenied];
+            assert_eq!(denied.status_code, Some(401));
+            assert_eq!(
+                denied.template_texts()["application/json"],
+                r#"{"why":"$context.error.message"}"#
+            );
+        }
+        let (records, _) = crate::registry::declared_records(&registry, |_, _, _| 0);
+        let record = &records[0];
+        assert_eq!(record.gateway_responses.len(), 2);
+        assert!(
+            record
+                .deployments
+                .values()
+                .all(|d| d.gateway_responses == record.gateway_responses)
+        );
+    }
+
+    #[test]
+    fn bad_gateway_responses_are_reported_at_their_entry() {
+        let file = r##"
+apis:
+  - id: g1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    gateway_responses:
+      NOPE: {}
+      DEFAULT_4XX: { status_code: 700 }
+      DEFAULT_5XX: { response_templates: { application/json: "#if(" } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    gateway_responses: { DEFAULT_4XX: {} }
+"##;
+        let errors = ApiRegistry::from_world_file(file).unwrap_err();
+        let all = errors.join("\n");
+        for expected in [
+            "gateway response NOPE: 1 validation error detected: Value 'NOPE' at 'responseType'",
+            "gateway response DEFAULT_4XX: 1 validation error detected: Value '700' at 'statusCode'",
+            "gateway response DEFAULT_5XX: Invalid mapping template specified",
+            "HTTP APIs have no gateway responses",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+        }
+        let unknown_member = file.replace("NOPE: {}", "ACCESS_DENIED: { colour: red }");
+        let errors = ApiRegistry::from_world_file(&unknown_member).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e
+                    .starts_with("apis[0].gateway_responses.ACCESS_DENIED.colour: unknown field")),
+            "{errors:?}"
         );
     }
 
