@@ -12,10 +12,8 @@
 
 mod support;
 
-use std::process::Command;
-
 use serde_json::Value;
-use support::{Keys, Server, ServerOptions, http, sign_execute_api, signed_post};
+use support::{Keys, Server, ServerOptions, explain, http, sign_execute_api, signed_post};
 
 const OWNER: &str = "123456789012";
 const OTHER: &str = "098765432109";
@@ -110,29 +108,6 @@ fn invoke(server: &Server, keys: &Keys) -> (u16, String, String) {
     let response = http(server.port, "GET", "/prod/", &headers, b"").unwrap();
     let id = response.header("x-amzn-RequestId").unwrap().to_owned();
     (response.status, response.body, id)
-}
-
-/// `iamgate explain ID --json` as `keys`: the record, or the error text.
-fn explain(server: &Server, keys: &Keys, id: &str) -> Result<Value, String> {
-    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
-        .args([
-            "explain",
-            id,
-            "--json",
-            "--endpoint-url",
-            &server.endpoint(),
-        ])
-        .env("AWS_ACCESS_KEY_ID", &keys.id)
-        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
-        .env_remove("AWS_SESSION_TOKEN")
-        .env_remove("AWS_PROFILE")
-        .output()
-        .unwrap();
-    if output.status.success() {
-        Ok(serde_json::from_slice(&output.stdout).unwrap())
-    } else {
-        Err(String::from_utf8_lossy(&output.stderr).into_owned())
-    }
 }
 
 fn strings(value: &Value) -> Vec<&str> {

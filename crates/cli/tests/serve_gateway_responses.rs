@@ -14,7 +14,7 @@
 
 mod support;
 
-use support::{AwsCli, Keys, Server, ServerOptions, http, sign_execute_api};
+use support::{AwsCli, Keys, Server, ServerOptions, explain, http, sign_execute_api};
 
 /// One account: its root builds the API; `allowed` may invoke `GET /` of
 /// stage `prod`, `denied` has no policy.
@@ -253,6 +253,17 @@ fn customized_gateway_responses_are_served_after_the_next_deployment() {
         unsigned.body,
         r#"{"error":"Missing Authentication Token","type":"MISSING_AUTHENTICATION_TOKEN"}"#
     );
+    // The decision record keeps AWS's message, whatever the body shows.
+    let request_id = unsigned.header("x-amzn-RequestId").unwrap();
+    let record = explain(&server, &owner, request_id).unwrap();
+    assert_eq!(record["message"], "Missing Authentication Token");
+    let record = explain(
+        &server,
+        &denied(),
+        custom.header("x-amzn-RequestId").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(record["message"], message);
     assert_eq!(
         invoke_signed(&server, &id, &denied()).status,
         401,

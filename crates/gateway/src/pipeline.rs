@@ -277,6 +277,10 @@ pub struct Exchange<'a, 'r> {
     decision: AccessDecision,
     /// The decision record of [`authorize`], when it ran.
     evaluated: Option<Entry>,
+    /// The message of AWS's default error, kept when a customized gateway
+    /// response replaced its body: the decision record says what happened,
+    /// not what the API's owner chose to show.
+    error_message: Option<String>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -395,6 +399,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             authentication: Authentication::Anonymous,
             decision: AccessDecision::not_found(),
             evaluated: None,
+            error_message: None,
         }
     }
 
@@ -449,13 +454,14 @@ impl<'a, 'r> Exchange<'a, 'r> {
 
     /// `response` as the REST stage's customized gateway responses answer
     /// it ([`crate::gateway_responses`]); as it is otherwise.
-    fn customized(&self, response: GatewayResponse) -> GatewayResponse {
+    fn customized(&mut self, response: GatewayResponse) -> GatewayResponse {
         let Some(Stage::Rest(stage)) = self.stage else {
             return response;
         };
-        if stage.gateway_responses.is_empty() {
+        if stage.gateway_responses.is_empty() || response.response_type.is_none() {
             return response;
         }
+        self.error_message = Some(message_of(&response.body));
         crate::gateway_responses::customize(
             response,
             &stage.gateway_responses,
@@ -545,7 +551,11 @@ impl<'a, 'r> Exchange<'a, 'r> {
             None => self.unevaluated_record().into(),
         };
         if response.status >= 400 {
-            entry.set_message_unless_set(|| message_of(&response.body));
+            entry.set_message_unless_set(|| {
+                self.error_message
+                    .clone()
+                    .unwrap_or_else(|| message_of(&response.body))
+            });
         }
         entry
     }

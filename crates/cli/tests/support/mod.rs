@@ -668,3 +668,26 @@ pub fn start_echo_backend() -> u16 {
     });
     port
 }
+
+/// `iamgate explain ID --json` as `keys`: the record, or the error text.
+pub fn explain(server: &Server, keys: &Keys, id: &str) -> Result<serde_json::Value, String> {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args([
+            "explain",
+            id,
+            "--json",
+            "--endpoint-url",
+            &server.endpoint(),
+        ])
+        .env("AWS_ACCESS_KEY_ID", &keys.id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    if output.status.success() {
+        Ok(serde_json::from_slice(&output.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&output.stderr).into_owned())
+    }
+}
