@@ -127,6 +127,15 @@ fn response_header(key: &str) -> Result<&str, Invalid> {
         .ok_or_else(|| invalid_mapping(key))
 }
 
+/// Whether `code` is a status code as the `apigateway` model's
+/// `StatusCode` shape takes it (pattern `[1-5]\d\d`): method, integration
+/// and gateway responses.
+pub fn is_status_code(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && matches!(code.as_bytes().first(), Some(b'1'..=b'5'))
+}
+
 /// The literal inside a static mapping value `'…'`, if it is one.
 pub fn static_value(value: &str) -> Option<&str> {
     value.strip_prefix('\'').and_then(|v| v.strip_suffix('\''))

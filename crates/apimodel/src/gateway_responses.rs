@@ -14,8 +14,9 @@
 //! An API keeps only its customizations; the defaults are AWS's and are
 //! never stored, so an API nobody customized answers exactly as before.
 //! A customization takes effect with the next deployment, which freezes
-//! the API's customizations with its resource tree (as on AWS: "redeploy
-//! the API for the changes to take effect").
+//! the API's customizations with its resource tree (as on AWS: the
+//! developer guide's "Updates to REST APIs that require redeployment" lists
+//! GatewayResponse).
 
 use std::collections::BTreeMap;
 
@@ -199,12 +200,8 @@ const PARAMETER_SOURCES: &[&str] = &[
 
 /// A `statusCode` (the service model's pattern `[1-5]\d\d`).
 fn status_code(text: &str) -> Result<u16, Invalid> {
-    let bytes = text.as_bytes();
-    let ok = bytes.len() == 3
-        && matches!(bytes.first(), Some(b'1'..=b'5'))
-        && bytes.iter().all(u8::is_ascii_digit);
     match text.parse::<u16>() {
-        Ok(status) if ok => Ok(status),
+        Ok(status) if fields::is_status_code(text) => Ok(status),
         _ => Err(Invalid(format!(
             "1 validation error detected: Value '{}' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\\d\\d",
             fields::shown(text)
