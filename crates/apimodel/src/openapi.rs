@@ -2515,7 +2515,10 @@ x-amazon-apigateway-gateway-responses:
   ACCESS_DENIED: { responseTemplates: { application/json: "#if(" } }
 "##;
         let error = rest(text).unwrap_err();
-        let paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+        // Sorted: the document's member order depends on serde_json's
+        // features in the build.
+        let mut paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+        paths.sort_unstable();
         assert_eq!(
             paths,
             vec![
