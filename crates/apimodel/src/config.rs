@@ -22,6 +22,11 @@
 //!       # methods: { …, authorization: CUSTOM, authorizer: auth }
 //!       # HTTP: { name, type: REQUEST, function, identity_source: [$request.header.Authorization],
 //!       #         payload_format_version: "2.0", simple_responses: true, ttl: 0 }
+//!     gateway_responses:        # REST: by response type, as PutGatewayResponse takes them
+//!       ACCESS_DENIED:
+//!         status_code: 401
+//!         response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
+//!         response_templates: { application/json: '{"why":"$context.error.message"}' }
 //! ```
 //! A bad section is rejected whole, with every problem found, each at its
 //! line and column: the section is decoded by hand from the world file's
@@ -43,7 +48,7 @@
 //!     lambda_endpoint: http://127.0.0.1:3001   # where aws_proxy functions are invoked
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -52,6 +57,7 @@ use iamgate_yaml::{ConfigError, Decoder, Fields, JsonText, Node, Value};
 
 use crate::authorizers::{AuthorizerInput, LambdaAuthorizer};
 use crate::fields;
+use crate::gateway_responses::{CustomGatewayResponse, GatewayResponses};
 use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
@@ -95,6 +101,18 @@ struct ApiConfig {
     lambda_endpoint: Option<(String, Pos)>,
     /// Lambda authorizers, each with where it was declared.
     authorizers: Vec<(AuthorizerInput, Pos)>,
+    gateway_responses: Vec<GatewayResponseConfig>,
+    gateway_responses_at: Pos,
+}
+
+/// One entry of `gateway_responses:`, checked when the API is built.
+#[derive(Debug)]
+struct GatewayResponseConfig {
+    response_type: String,
+    at: Pos,
+    status_code: Option<String>,
+    response_parameters: BTreeMap<String, String>,
+    response_templates: BTreeMap<String, String>,
 }
 
 /// A resource policy as JSON text, with where its errors are reported.
@@ -241,6 +259,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             "openapi",
             "lambda_endpoint",
             "authorizers",
+            "gateway_responses",
         ],
     )?;
     let id = required(decoder, &fields, "id");
@@ -323,6 +342,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             authorizer_config(decoder, at, &format!("{authorizers_path}[{index}]"))
         })
         .collect();
+    let gateway_responses = gateway_responses_config(decoder, &fields);
     let ((id, id_at), (account, account_at), (region, _)) = (id?, account?, region?);
     Some(ApiConfig {
         at: pos(node),
@@ -342,6 +362,8 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         openapi,
         lambda_endpoint,
         authorizers,
+        gateway_responses,
+        gateway_responses_at: fields.get("gateway_responses").map_or(pos(node), pos),
     })
 }
 
@@ -434,6 +456,86 @@ fn authorizer_config(
         },
         pos(node),
     ))
+}
+
+/// A mapping of text to text (templates, parameters); `None` once reported.
+fn text_map(
+    decoder: &mut Decoder,
+    node: Option<&Node>,
+    at: &str,
+) -> Option<BTreeMap<String, String>> {
+    let mut out = BTreeMap::new();
+    for (name, value) in decoder.map_entries(node, at) {
+        let name = scalar(decoder, name, at)?;
+        let value = scalar(decoder, value, &format!("{at}.{name}"))?;
+        out.insert(name, value);
+    }
+    Some(out)
+}
+
+/// `gateway_responses:`, by response type.
+fn gateway_responses_config(
+    decoder: &mut Decoder,
+    fields: &Fields<'_>,
+) -> Vec<GatewayResponseConfig> {
+    let path = fields.path("gateway_responses");
+    let mut out = Vec::new();
+    for (name, value) in decoder.map_entries(fields.get("gateway_responses"), &path) {
+        let Some(response_type) = scalar(decoder, name, &path) else {
+            continue;
+        };
+        let at = format!("{path}.{response_type}");
+        let Some(members) = decoder.fields(
+            value,
+            &at,
+            &["status_code", "response_parameters", "response_templates"],
+        ) else {
+            continue;
+        };
+        let status_code = optional(decoder, &members, "status_code").map(|(s, _)| s);
+        let parameters = text_map(
+            decoder,
+            members.get("response_parameters"),
+            &members.path("response_parameters"),
+        );
+        let templates = text_map(
+            decoder,
+            members.get("response_templates"),
+            &members.path("response_templates"),
+        );
+        if let (Some(response_parameters), Some(response_templates)) = (parameters, templates) {
+            out.push(GatewayResponseConfig {
+                response_type,
+                at: pos(name),
+                status_code,
+                response_parameters,
+                response_templates,
+            });
+        }
+    }
+    out
+}
+
+/// The entry's gateway responses, each through the one constructor.
+fn gateway_responses(api: &ApiConfig, problems: &mut Vec<Problem>) -> GatewayResponses {
+    let mut out = GatewayResponses::new();
+    for config in &api.gateway_responses {
+        match CustomGatewayResponse::new(
+            &config.response_type,
+            config.status_code.as_deref(),
+            config.response_parameters.clone(),
+            &config.response_templates,
+        ) {
+            Ok(custom) => {
+                out.insert(custom.response_type, custom);
+            }
+            Err(invalid) => problems.push((
+                config.at,
+                format!("gateway response {}: {invalid}", config.response_type),
+            )),
+        }
+    }
+    out
 }
 
 fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<AuthorizationConfig> {
@@ -646,15 +748,6 @@ fn mapped_config(
     });
     let timeout_ms = timeout_ms(decoder, &fields)?
         .unwrap_or_else(|| fields::default_timeout_ms(ApiFlavour::Rest));
-    let text_map = |decoder: &mut Decoder, node: Option<&Node>, at: &str| {
-        let mut out = std::collections::BTreeMap::new();
-        for (name, value) in decoder.map_entries(node, at) {
-            let name = scalar(decoder, name, at)?;
-            let value = scalar(decoder, value, &format!("{at}.{name}"))?;
-            out.insert(name, value);
-        }
-        Some(out)
-    };
     let request_templates = text_map(
         decoder,
         fields.get("request_templates"),
@@ -1123,7 +1216,15 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
         }
     }
     let endpoint = endpoint_type(api).unwrap_or(EndpointType::Regional);
-    deploy_rest(api, endpoint, api.policy.as_ref(), methods, problems)
+    let gateway_responses = gateway_responses(api, &mut problems);
+    deploy_rest(
+        api,
+        endpoint,
+        api.policy.as_ref(),
+        methods,
+        gateway_responses,
+        problems,
+    )
 }
 
 /// Deploys `methods` and the resource policy to the entry's stages; the
@@ -1133,6 +1234,7 @@ fn deploy_rest(
     endpoint_type: EndpointType,
     policy: Option<&PolicySource>,
     methods: Vec<Method>,
+    gateway_responses: GatewayResponses,
     mut problems: Vec<Problem>,
 ) -> Result<RestApi, Vec<Problem>> {
     if api.stages.is_empty() {
@@ -1179,6 +1281,7 @@ fn deploy_rest(
         let parts = parse_template(&method.resource_path);
         root.add(&parts, method);
     }
+    let gateway_responses = Arc::new(gateway_responses);
     let stages = api
         .stages
         .iter()
@@ -1191,6 +1294,7 @@ fn deploy_rest(
                     policy: policy.clone(),
                     policy_text: policy_text.clone(),
                     variables: Vec::new(),
+                    gateway_responses: gateway_responses.clone(),
                 },
             )
         })
@@ -1232,6 +1336,12 @@ fn http_api(api: &ApiConfig) -> Result<HttpApi, Vec<Problem>> {
         problems.push((
             api.methods_at,
             "an HTTP API has routes, not methods".to_owned(),
+        ));
+    }
+    if !api.gateway_responses.is_empty() {
+        problems.push((
+            api.gateway_responses_at,
+            "HTTP APIs have no gateway responses".to_owned(),
         ));
     }
     if let Some((_, at)) = &api.lambda_endpoint {
@@ -1327,11 +1437,12 @@ fn imported_api(
         || !api.routes.is_empty()
         || api.policy.is_some()
         || !api.authorizers.is_empty()
+        || !api.gateway_responses.is_empty()
     {
         problems.push((
             api.at,
             format!(
-                "methods, routes, authorizers and policy come from the OpenAPI file {file}, not the world file"
+                "methods, routes, authorizers, policy and gateway responses come from the OpenAPI file {file}, not the world file"
             ),
         ));
     }
@@ -1392,7 +1503,15 @@ fn imported_api(
                 at: file_at,
                 origins: None,
             });
-            deploy_rest(api, endpoint, policy.as_ref(), imported.methods, problems).map(Built::Rest)
+            deploy_rest(
+                api,
+                endpoint,
+                policy.as_ref(),
+                imported.methods,
+                imported.gateway_responses,
+                problems,
+            )
+            .map(Built::Rest)
         }
         ApiFlavour::Http => {
             if let Some((_, at)) = api.endpoint {
@@ -1548,6 +1667,87 @@ apis:
                 "aabbccddee"
             ),
             r#"{"Resource":"arn:aws:execute-api:us-east-2:123456789012:aabbccddee/prod/GET/pets"}"#
+        );
+    }
+
+    #[test]
+    fn a_rest_api_declares_gateway_responses_that_every_stage_serves() {
+        let file = r#"
+apis:
+  - id: g1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod, test]
+    methods:
+      - { path: "/", method: GET, authorization: AWS_IAM, integration: { type: MOCK } }
+    gateway_responses:
+      ACCESS_DENIED:
+        status_code: 401
+        response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
+        response_templates: { application/json: '{"why":"$context.error.message"}' }
+      DEFAULT_4XX: {}
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let api = &registry.rest["g1b2c3d4e5"];
+        for stage in ["prod", "test"] {
+            let responses = &api.stages[stage].gateway_responses;
+            assert_eq!(responses.len(), 2);
+            let denied = &responses[&crate::gateway_responses::ResponseType::AccessDenied];
+            assert_eq!(denied.status_code, Some(401));
+            assert_eq!(
+                denied.template_texts()["application/json"],
+                r#"{"why":"$context.error.message"}"#
+            );
+        }
+        let (records, _) = crate::registry::declared_records(&registry, |_, _, _| 0);
+        let record = &records[0];
+        assert_eq!(record.gateway_responses.len(), 2);
+        assert!(
+            record
+                .deployments
+                .values()
+                .all(|d| d.gateway_responses == record.gateway_responses)
+        );
+    }
+
+    #[test]
+    fn bad_gateway_responses_are_reported_at_their_entry() {
+        let file = r##"
+apis:
+  - id: g1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    gateway_responses:
+      NOPE: {}
+      DEFAULT_4XX: { status_code: 700 }
+      DEFAULT_5XX: { response_templates: { application/json: "#if(" } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    gateway_responses: { DEFAULT_4XX: {} }
+"##;
+        let errors = ApiRegistry::from_world_file(file).unwrap_err();
+        let all = errors.join("\n");
+        for expected in [
+            "gateway response NOPE: 1 validation error detected: Value 'NOPE' at 'responseType'",
+            "gateway response DEFAULT_4XX: 1 validation error detected: Value '700' at 'statusCode'",
+            "gateway response DEFAULT_5XX: Invalid mapping template specified",
+            "HTTP APIs have no gateway responses",
+        ] {
+            assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
+        }
+        let unknown_member = file.replace("NOPE: {}", "ACCESS_DENIED: { colour: red }");
+        let errors = ApiRegistry::from_world_file(&unknown_member).unwrap_err();
+        assert!(
+            errors
+                .iter()
+                .any(|e| e
+                    .starts_with("apis[0].gateway_responses.ACCESS_DENIED.colour: unknown field")),
+            "{errors:?}"
         );
     }
 

@@ -40,7 +40,7 @@ impl std::error::Error for Invalid {}
 
 /// `text` with control characters escaped (`\n`, `\u{0}`), so that a
 /// refusal that quotes a value can be logged and shown as one line.
-fn shown(text: &str) -> String {
+pub(crate) fn shown(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         if c.is_control() {
@@ -113,7 +113,7 @@ pub fn mock_headers(headers: &[(String, String)]) -> Result<(), Invalid> {
 /// AWS's refusal of a mapping expression, as API Gateway words it
 /// (observed on `PutIntegrationResponse` and `PutMethodResponse`; quoted in
 /// Terraform and Ansible bug reports).
-fn invalid_mapping(expression: &str) -> Invalid {
+pub(crate) fn invalid_mapping(expression: &str) -> Invalid {
     Invalid(format!(
         "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid mapping expression specified: {}]",
         shown(expression)
@@ -125,6 +125,15 @@ fn response_header(key: &str) -> Result<&str, Invalid> {
     key.strip_prefix("method.response.header.")
         .filter(|name| is_header_name(name))
         .ok_or_else(|| invalid_mapping(key))
+}
+
+/// Whether `code` is a status code as the `apigateway` model's
+/// `StatusCode` shape takes it (pattern `[1-5]\d\d`): method, integration
+/// and gateway responses.
+pub fn is_status_code(code: &str) -> bool {
+    code.len() == 3
+        && code.bytes().all(|b| b.is_ascii_digit())
+        && matches!(code.as_bytes().first(), Some(b'1'..=b'5'))
 }
 
 /// The literal inside a static mapping value `'…'`, if it is one.

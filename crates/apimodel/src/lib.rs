@@ -19,6 +19,7 @@ pub mod documents;
 pub mod domains;
 pub mod export;
 pub mod fields;
+pub mod gateway_responses;
 pub mod mapping;
 pub mod model;
 pub mod openapi;

@@ -213,6 +213,8 @@ pub struct RestStage {
     pub policy_text: Option<String>,
     /// The stage's variables (`$stageVariables`), in name order.
     pub variables: Vec<(String, String)>,
+    /// The gateway responses its deployment froze.
+    pub gateway_responses: Arc<crate::gateway_responses::GatewayResponses>,
 }
 
 #[derive(Debug, Clone)]

@@ -31,6 +31,7 @@ use serde_json::{Map, Value};
 
 use crate::config::check_http_uri;
 use crate::fields;
+use crate::gateway_responses::{CustomGatewayResponse, GatewayResponses};
 use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
@@ -84,6 +85,8 @@ pub struct ImportedApi {
     pub methods: Vec<Method>,
     /// HTTP APIs: one route per operation (empty for REST APIs).
     pub routes: Vec<Route>,
+    /// REST APIs: `x-amazon-apigateway-gateway-responses`.
+    pub gateway_responses: GatewayResponses,
     /// Extensions that were accepted but have no effect here.
     pub warnings: Vec<ImportProblem>,
 }
@@ -251,7 +254,6 @@ const IGNORED_TOP_LEVEL: &[&str] = &[
     "x-amazon-apigateway-binary-media-types",
     "x-amazon-apigateway-cors",
     "x-amazon-apigateway-documentation",
-    "x-amazon-apigateway-gateway-responses",
     "x-amazon-apigateway-minimum-compression-size",
     "x-amazon-apigateway-request-validators",
     "x-amazon-apigateway-tag-value",
@@ -344,6 +346,7 @@ impl<'a> Importer<'a> {
         let name = self.read_name();
         let (endpoint_type, vpc_endpoint_ids) = self.read_endpoint();
         let policy = self.read_policy();
+        let gateway_responses = self.read_gateway_responses();
         for (key, _) in self.root.iter() {
             if IGNORED_TOP_LEVEL.contains(&key.as_str()) {
                 self.warn(member("$", key), "has no effect on this gateway");
@@ -374,8 +377,82 @@ impl<'a> Importer<'a> {
             policy,
             methods,
             routes,
+            gateway_responses,
             warnings: self.warnings,
         })
+    }
+
+    /// `x-amazon-apigateway-gateway-responses`: by response type, each
+    /// `statusCode`, `responseParameters` and `responseTemplates`, checked
+    /// by the constructor every front door uses.
+    fn read_gateway_responses(&mut self) -> GatewayResponses {
+        let name = "x-amazon-apigateway-gateway-responses";
+        let mut out = GatewayResponses::new();
+        let Some(value) = self.root.get(name) else {
+            return out;
+        };
+        let at = member("$", name);
+        if self.flavour == ApiFlavour::Http {
+            self.error(
+                at,
+                ProblemKind::Unsupported("HTTP APIs have no gateway responses".to_owned()),
+            );
+            return out;
+        }
+        let Some(entries) = value.as_object() else {
+            self.error(at, ProblemKind::WrongType("an object of gateway responses"));
+            return out;
+        };
+        for (kind, response) in entries {
+            let at = member(&at, kind);
+            let Some(response) = response.as_object() else {
+                self.error(at, ProblemKind::WrongType("a gateway response object"));
+                continue;
+            };
+            let status = response.get("statusCode").map(scalar_text);
+            if status == Some(None) {
+                self.error(
+                    member(&at, "statusCode"),
+                    ProblemKind::WrongType("a status code"),
+                );
+                continue;
+            }
+            let mut maps = [BTreeMap::new(), BTreeMap::new()];
+            for (member_name, map) in ["responseParameters", "responseTemplates"]
+                .into_iter()
+                .zip(maps.iter_mut())
+            {
+                let Some(value) = response.get(member_name) else {
+                    continue;
+                };
+                let texts = value.as_object().and_then(|object| {
+                    object
+                        .iter()
+                        .map(|(k, v)| Some((k.clone(), v.as_str()?.to_owned())))
+                        .collect::<Option<BTreeMap<_, _>>>()
+                });
+                match texts {
+                    Some(texts) => *map = texts,
+                    None => self.error(
+                        member(&at, member_name),
+                        ProblemKind::WrongType("an object of strings"),
+                    ),
+                }
+            }
+            let [parameters, templates] = maps;
+            match CustomGatewayResponse::new(
+                kind,
+                status.flatten().as_deref(),
+                parameters,
+                &templates,
+            ) {
+                Ok(custom) => {
+                    out.insert(custom.response_type, custom);
+                }
+                Err(invalid) => self.error(at, ProblemKind::InvalidValue(invalid.0)),
+            }
+        }
+        out
     }
 
     fn read_version(&mut self) -> Option<SpecVersion> {
@@ -2531,6 +2608,62 @@ paths:
         );
         assert_eq!(message.matches("\n\t").count(), 2, "{message}");
         assert!(message.contains("$.paths['/b'].trace: not supported"));
+    }
+
+    #[test]
+    fn gateway_responses_are_imported_through_the_one_constructor() {
+        let text = r#"
+openapi: 3.0.1
+paths: {}
+x-amazon-apigateway-gateway-responses:
+  ACCESS_DENIED:
+    statusCode: 401
+    responseParameters: { gatewayresponse.header.X-Why: "'denied'" }
+    responseTemplates: { application/json: '{"why":"$context.error.message"}' }
+  DEFAULT_5XX:
+    responseTemplates: { text/plain: 'down' }
+"#;
+        let api = rest(text).unwrap();
+        assert_eq!(api.gateway_responses.len(), 2);
+        let denied = &api.gateway_responses[&crate::gateway_responses::ResponseType::AccessDenied];
+        assert_eq!(denied.status_code, Some(401));
+        assert_eq!(
+            denied
+                .response_parameters
+                .get("gatewayresponse.header.X-Why")
+                .map(String::as_str),
+            Some("'denied'")
+        );
+        assert!(
+            api.warnings
+                .iter()
+                .all(|w| !w.path.contains("gateway-responses"))
+        );
+    }
+
+    #[test]
+    fn a_bad_gateway_response_refuses_the_import() {
+        let text = r##"
+openapi: 3.0.1
+paths: {}
+x-amazon-apigateway-gateway-responses:
+  NOT_A_TYPE: {}
+  DEFAULT_4XX: { statusCode: "700" }
+  ACCESS_DENIED: { responseTemplates: { application/json: "#if(" } }
+"##;
+        let error = rest(text).unwrap_err();
+        // Sorted: the document's member order depends on serde_json's
+        // features in the build.
+        let mut paths: Vec<&str> = error.problems.iter().map(|p| p.path.as_str()).collect();
+        paths.sort_unstable();
+        assert_eq!(
+            paths,
+            vec![
+                "$['x-amazon-apigateway-gateway-responses'].ACCESS_DENIED",
+                "$['x-amazon-apigateway-gateway-responses'].DEFAULT_4XX",
+                "$['x-amazon-apigateway-gateway-responses'].NOT_A_TYPE",
+            ]
+        );
     }
 
     #[test]

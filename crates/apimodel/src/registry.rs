@@ -59,6 +59,7 @@ impl ApiRegistry {
                             .iter()
                             .map(|(k, v)| (k.clone(), v.clone()))
                             .collect(),
+                        gateway_responses: Arc::new(deployment.gateway_responses.clone()),
                     },
                 );
             }
@@ -172,6 +173,7 @@ pub fn declared_records(
             created_at: created,
             root: first.root.clone(),
             policy: first.policy_text.clone(),
+            gateway_responses: (*first.gateway_responses).clone(),
         };
         rest.push(RestApiRecord {
             id: api.id.clone(),
@@ -195,6 +197,7 @@ pub fn declared_records(
             resources,
             deployments: BTreeMap::from([(deployment_id.clone(), deployment)]),
             stages: stage_records(api.stages.keys(), &deployment_id, created, false),
+            gateway_responses: (*first.gateway_responses).clone(),
         });
     }
     let mut http = Vec::new();

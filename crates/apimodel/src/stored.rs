@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::authorizers::LambdaAuthorizer;
+use crate::gateway_responses::GatewayResponses;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
 };
@@ -63,6 +64,9 @@ pub struct RestApiRecord {
     pub deployments: BTreeMap<String, RestDeployment>,
     #[serde(default)]
     pub stages: BTreeMap<String, StageRecord>,
+    /// The customized gateway responses (editable; frozen by a deployment).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gateway_responses: GatewayResponses,
 }
 
 /// One resource of the editable tree.
@@ -175,6 +179,9 @@ pub struct RestDeployment {
     pub root: Resource,
     #[serde(default)]
     pub policy: Option<String>,
+    /// The gateway responses customized when it was made.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub gateway_responses: GatewayResponses,
 }
 
 /// A stage: a name bound to a deployment.
@@ -831,6 +838,7 @@ mod tests {
             resources,
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
+            gateway_responses: BTreeMap::new(),
         }
     }
 

@@ -1005,6 +1005,7 @@ fn to_gateway(response: Response) -> GatewayResponse {
         status: response.status,
         headers: response.headers,
         body: String::from_utf8_lossy(&response.body).into_owned(),
+        response_type: None,
     }
 }
 

@@ -110,7 +110,6 @@ fn invoke(server: &Server, keys: &Keys) -> (u16, String, String) {
     (response.status, response.body, id)
 }
 
-/// `iamgate explain ID --json` as `keys`: the record, or the error text.
 fn strings(value: &Value) -> Vec<&str> {
     value
         .as_array()

@@ -19,6 +19,7 @@ pub mod client_cert;
 pub mod client_ip;
 pub mod dataplane;
 pub mod domains;
+pub mod gateway_responses;
 pub mod integration;
 pub mod listener;
 pub mod mapping;

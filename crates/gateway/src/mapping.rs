@@ -130,7 +130,7 @@ fn authorizer_map(context: &EventContext<'_>) -> Value {
 
 /// What a template reads of the method request; `body` is swapped for the
 /// backend's body when a response template renders.
-fn inputs(request: &Forwarded<'_>, context: &EventContext<'_>) -> Inputs {
+pub(crate) fn inputs(request: &Forwarded<'_>, context: &EventContext<'_>) -> Inputs {
     Inputs {
         body: String::from_utf8_lossy(request.body).into_owned(),
         path: context
@@ -182,7 +182,7 @@ fn context_value(context: &Map, dotted: &str) -> Option<String> {
 
 /// The value of one request mapping source, or `None` when the request
 /// has none (the parameter is then left out, as on AWS).
-fn request_source(source: &str, inputs: &Inputs) -> Option<String> {
+pub(crate) fn request_source(source: &str, inputs: &Inputs) -> Option<String> {
     if let Some(literal) = fields::static_value(source) {
         return Some(literal.to_owned());
     }
@@ -252,7 +252,7 @@ fn template_for<'t>(
 
 /// The response template the caller's Accept header asks for; else the
 /// `application/json` one; else the first.
-fn response_template<'t>(
+pub(crate) fn response_template<'t>(
     templates: &'t [(String, MappingTemplate)],
     accept: Option<&str>,
 ) -> Option<&'t (String, MappingTemplate)> {

@@ -54,6 +54,7 @@ use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
 use iamgate_policy::{Decision, EvaluationInput, Outcome, PrincipalIdentity, ResourcePolicyKind};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
+use iamgate_vtl::Inputs;
 
 use crate::access::{AccessDecision, AccessLogEntry, AccessOutcome, AccessRecord};
 use crate::arn::execute_api_arn;
@@ -66,19 +67,23 @@ use crate::domains::{self, DomainRoute};
 use crate::integration::{EventContext, Forwarded, IntegrationFailure, Integrations};
 use crate::responses::{
     DeniedCaller, GatewayResponse, http_forbidden, http_internal_server_error, http_not_found,
-    http_unauthorized, rest_access_denied, rest_authorizer_configuration_error,
+    http_unauthorized, message_of, rest_access_denied, rest_authorizer_configuration_error,
     rest_authorizer_denied, rest_fixed, rest_forbidden, rest_integration_timeout,
     rest_internal_failure, rest_internal_server_error, rest_missing_authentication_token,
     rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
 use iamgate_apimodel::config::ApiRegistry;
+use iamgate_apimodel::gateway_responses::ResponseType;
 use iamgate_apimodel::model::{
     ApiFlavour, AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi,
     RestStage,
 };
 
 const INVOKE: &str = "execute-api:Invoke";
+
+/// The parameters of a request no route matched.
+static NO_PARAMS: PathParams = Vec::new();
 
 /// What a phase decided: go on, or answer with this response (the
 /// exchange's decision then says why).
@@ -291,6 +296,10 @@ pub struct Exchange<'a, 'r> {
     client_cert: Option<&'r ClientCert>,
     /// A Lambda authorizer's answer that let the request through.
     authorized: Option<Arc<Authorized>>,
+    /// The message of AWS's default error, kept when a customized gateway
+    /// response replaced its body: the decision record says what happened,
+    /// not what the API's owner chose to show.
+    error_message: Option<String>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -413,6 +422,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             evaluated: None,
             client_cert: None,
             authorized: None,
+            error_message: None,
         }
     }
 
@@ -458,11 +468,85 @@ impl<'a, 'r> Exchange<'a, 'r> {
         Err(response)
     }
 
-    /// The body could not be read: `response` (the server's) answers it.
-    pub fn refuse_body(&mut self, response: GatewayResponse) -> GatewayResponse {
+    /// The body could not be read: `response` (the server's) answers it,
+    /// as the stage's `REQUEST_TOO_LARGE` (413) or catch-all gateway
+    /// response if customized.
+    pub fn refuse_body(&mut self, mut response: GatewayResponse) -> GatewayResponse {
         self.decision =
             AccessDecision::body_refused(self.route.as_ref().map(|route| route.template));
-        response
+        response.response_type = Some(if response.status == 413 {
+            ResponseType::RequestTooLarge
+        } else {
+            ResponseType::fallback(response.status)
+        });
+        self.customized(response)
+    }
+
+    /// `response` as the REST stage's customized gateway responses answer
+    /// it ([`crate::gateway_responses`]); as it is otherwise.
+    fn customized(&mut self, response: GatewayResponse) -> GatewayResponse {
+        let Some(Stage::Rest(stage)) = self.stage else {
+            return response;
+        };
+        if stage.gateway_responses.is_empty() || response.response_type.is_none() {
+            return response;
+        }
+        self.error_message = Some(message_of(&response.body));
+        crate::gateway_responses::customize(
+            response,
+            &stage.gateway_responses,
+            self.head.header("accept"),
+            || match self.event_context() {
+                Some(context) => crate::mapping::inputs(&self.forwarded(), &context),
+                None => Inputs::default(),
+            },
+        )
+    }
+
+    /// The method request as an integration or a template sees it.
+    fn forwarded(&self) -> Forwarded<'_> {
+        Forwarded {
+            method: self.head.method,
+            path: &self.stage_path,
+            query: self.head.query,
+            headers: self.head.headers,
+            body: &self.body,
+            source_ip: self.facts.source_ip.map(|ip| ip.to_string()),
+        }
+    }
+
+    /// The API, stage, route and caller, once the stage is known; an
+    /// unrouted request has no resource path and no parameters.
+    fn event_context(&self) -> Option<EventContext<'_>> {
+        let (api, stage) = (self.api?, self.stage?);
+        let (caller, access_key_id) = match &self.authentication {
+            Authentication::Verified {
+                caller,
+                access_key_id,
+            } => (Some(caller), Some(access_key_id.as_str())),
+            _ => (None, None),
+        };
+        let (template, params) = match &self.route {
+            Some(route) => (route.template, &route.params),
+            None => ("", &NO_PARAMS),
+        };
+        Some(EventContext {
+            api_id: api.id(),
+            account: api.account(),
+            stage: stage.name(),
+            template,
+            params,
+            caller,
+            access_key_id,
+            request_id: &self.request_id,
+            now_millis: self.facts.now.saturating_mul(1000),
+            stage_variables: match stage {
+                Stage::Rest(stage) => &stage.variables,
+                Stage::Http(_) => &[],
+            },
+            client_cert: self.client_cert,
+            authorizer: self.authorized.as_deref(),
+        })
     }
 
     /// The connection's mutual-TLS handshake found no client certificate
@@ -507,7 +591,11 @@ impl<'a, 'r> Exchange<'a, 'r> {
             None => self.unevaluated_record().into(),
         };
         if response.status >= 400 {
-            entry.set_message_unless_set(|| response_message(&response.body));
+            entry.set_message_unless_set(|| {
+                self.error_message
+                    .clone()
+                    .unwrap_or_else(|| message_of(&response.body))
+            });
         }
         entry
     }
@@ -1006,7 +1094,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             &request_id,
         ),
     };
-    entry.set_message_unless_set(|| response_message(&response.body));
+    entry.set_message_unless_set(|| message_of(&response.body));
     if authorizer.enforcement == Enforcement::Soft {
         entry.set_word(iamgate_decisions::words::WOULD_DENY);
         exchange.evaluated = Some(entry);
@@ -1088,7 +1176,7 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
         );
         let mut entry: Entry = evaluation.record.clone().into();
         entry.set_resource_account(api.account());
-        entry.set_message_unless_set(|| response_message(&response.body));
+        entry.set_message_unless_set(|| message_of(&response.body));
         exchange.evaluated = Some(entry);
         let access = AccessDecision::evaluated(&evaluation.decision, template, None, None);
         return exchange.refuse(access, response);
@@ -1261,7 +1349,7 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
     } else {
         rest_authorizer_denied(outcome == Outcome::ExplicitDeny, &request_id)
     };
-    entry.set_message_unless_set(|| response_message(&response.body));
+    entry.set_message_unless_set(|| message_of(&response.body));
     exchange.evaluated = Some(entry);
     exchange.refuse(access, response)
 }
@@ -1285,19 +1373,6 @@ fn table_a<'e>(
     }
 }
 
-/// The message of an AWS error body (`{"Message": …}` or `{"message": …}`),
-/// or the body itself.
-fn response_message(body: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(body)
-        .ok()
-        .and_then(|value| {
-            ["Message", "message"]
-                .iter()
-                .find_map(|key| value.get(key)?.as_str().map(str::to_owned))
-        })
-        .unwrap_or_else(|| body.to_owned())
-}
-
 /// Phase 7: the integration's answer to an authorized request; its
 /// failures are AWS's gateway errors of the API's flavour.
 pub async fn integrate(
@@ -1305,42 +1380,12 @@ pub async fn integrate(
     integrations: &Integrations,
 ) -> GatewayResponse {
     let request_id = &exchange.request_id;
-    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    let (Some(api), Some(route), Some(context)) =
+        (exchange.api, &exchange.route, exchange.event_context())
     else {
         return rest_internal_failure(request_id);
     };
-    let (caller, access_key_id) = match &exchange.authentication {
-        Authentication::Verified {
-            caller,
-            access_key_id,
-        } => (Some(caller), Some(access_key_id.as_str())),
-        _ => (None, None),
-    };
-    let forwarded = Forwarded {
-        method: exchange.head.method,
-        path: &exchange.stage_path,
-        query: exchange.head.query,
-        headers: exchange.head.headers,
-        body: &exchange.body,
-        source_ip: exchange.facts.source_ip.map(|ip| ip.to_string()),
-    };
-    let context = EventContext {
-        api_id: api.id(),
-        account: api.account(),
-        stage: stage.name(),
-        template: route.template,
-        params: &route.params,
-        caller,
-        access_key_id,
-        request_id,
-        now_millis: exchange.facts.now.saturating_mul(1000),
-        stage_variables: match stage {
-            Stage::Rest(stage) => &stage.variables,
-            Stage::Http(_) => &[],
-        },
-        client_cert: exchange.client_cert,
-        authorizer: exchange.authorized.as_deref(),
-    };
+    let forwarded = exchange.forwarded();
     let answer = integrations
         .call(route.integration, &forwarded, &context)
         .await;
@@ -1364,6 +1409,7 @@ pub async fn integrate(
                 status: answer.status,
                 headers,
                 body: String::from_utf8_lossy(&answer.body).into_owned(),
+                response_type: None,
             }
         }
         Err(_) if http => http_internal_server_error(request_id),
@@ -1384,7 +1430,7 @@ impl DataPlane {
         }
         match self.head_phases(exchange) {
             Ok(()) => Flow::NeedsBody,
-            Err(response) => Flow::Answered(response.sendable()),
+            Err(response) => Flow::Answered(exchange.customized(response).sendable()),
         }
     }
 
@@ -1409,12 +1455,13 @@ impl DataPlane {
     ) -> GatewayResponse {
         exchange.body = body;
         if let Err(response) = self.body_phases(exchange) {
-            return response.sendable();
+            return exchange.customized(response).sendable();
         }
         if let Err(response) = authorize_custom(exchange, self).await {
-            return response.sendable();
+            return exchange.customized(response).sendable();
         }
-        integrate(exchange, &self.integrations).await.sendable()
+        let answer = integrate(exchange, &self.integrations).await;
+        exchange.customized(answer).sendable()
     }
 
     fn body_phases(&self, exchange: &mut Exchange<'_, '_>) -> Phase {
@@ -1436,11 +1483,12 @@ impl DataPlane {
             .head_phases(exchange)
             .and_then(|()| self.body_phases(exchange))
         {
-            return response;
+            return exchange.customized(response);
         }
         if let Err(response) = authorize_custom(exchange, self).await {
-            return response;
+            return exchange.customized(response);
         }
-        integrate(exchange, &self.integrations).await
+        let answer = integrate(exchange, &self.integrations).await;
+        exchange.customized(answer)
     }
 }

@@ -6,6 +6,7 @@
 //! the owner account in the resource ARN is masked. HTTP APIs answer every
 //! `AWS_IAM` failure with a bare `403 {"message":"Forbidden"}`.
 
+use iamgate_apimodel::gateway_responses::ResponseType;
 use iamgate_policy::{Decision, Outcome, PolicyType};
 use iamgate_sigv4::SigV4Error;
 
@@ -19,6 +20,10 @@ pub struct GatewayResponse {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// The gateway response type of a REST API's own error, which a
+    /// stage's customization may replace (`crate::gateway_responses`);
+    /// `None` for an integration's answer and for HTTP APIs.
+    pub response_type: Option<ResponseType>,
 }
 
 impl GatewayResponse {
@@ -119,7 +124,13 @@ fn json_body(key: &str, message: &str) -> String {
     serde_json::Value::Object(object).to_string()
 }
 
-fn rest(status: u16, error_type: &str, body: String, request_id: &str) -> GatewayResponse {
+fn rest(
+    response_type: ResponseType,
+    status: u16,
+    error_type: &str,
+    body: String,
+    request_id: &str,
+) -> GatewayResponse {
     GatewayResponse {
         status,
         headers: vec![
@@ -128,6 +139,33 @@ fn rest(status: u16, error_type: &str, body: String, request_id: &str) -> Gatewa
             ("x-amzn-ErrorType".into(), error_type.into()),
         ],
         body,
+        response_type: Some(response_type),
+    }
+}
+
+/// The message of an AWS error body (`{"Message": …}` or `{"message": …}`),
+/// or the body itself.
+pub fn message_of(body: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(body)
+        .ok()
+        .and_then(|value| {
+            ["Message", "message"]
+                .iter()
+                .find_map(|key| value.get(key)?.as_str().map(str::to_owned))
+        })
+        .unwrap_or_else(|| body.to_owned())
+}
+
+/// The gateway response type of a SigV4 failure, by its error code.
+/// Ours where AWS documents no mapping: a malformed or unknown credential
+/// (whose default body says `message`, so it is not the `ACCESS_DENIED`
+/// response) falls to `DEFAULT_4XX`.
+fn signature_response_type(code: &str) -> ResponseType {
+    match code {
+        "InvalidSignatureException" => ResponseType::InvalidSignature,
+        "ExpiredTokenException" => ResponseType::ExpiredToken,
+        "MissingAuthenticationTokenException" => ResponseType::MissingAuthenticationToken,
+        _ => ResponseType::Default4xx,
     }
 }
 
@@ -135,6 +173,7 @@ fn rest(status: u16, error_type: &str, body: String, request_id: &str) -> Gatewa
 /// resource or method.
 pub fn rest_missing_authentication_token(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::MissingAuthenticationToken,
         403,
         "MissingAuthenticationTokenException",
         json_body("message", "Missing Authentication Token"),
@@ -145,6 +184,7 @@ pub fn rest_missing_authentication_token(request_id: &str) -> GatewayResponse {
 /// R3–R16: a SigV4 failure, with the verifier's code and text.
 pub fn rest_signature_failure(error: &SigV4Error, request_id: &str) -> GatewayResponse {
     rest(
+        signature_response_type(error.code()),
         error.status(),
         error.code(),
         json_body("message", error.message()),
@@ -155,6 +195,7 @@ pub fn rest_signature_failure(error: &SigV4Error, request_id: &str) -> GatewayRe
 /// An unknown API id.
 pub fn rest_forbidden(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::Default4xx,
         403,
         "ForbiddenException",
         json_body("message", "Forbidden"),
@@ -165,6 +206,7 @@ pub fn rest_forbidden(request_id: &str) -> GatewayResponse {
 /// A fixed REST answer (see [`Tunables`]).
 pub fn rest_fixed(answer: FixedAnswer, request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::fallback(answer.status),
         answer.status,
         answer.error_type,
         json_body("message", answer.message),
@@ -197,6 +239,7 @@ pub fn rest_access_denied(
     };
     let message = denial_message(caller, &shown, decision, tunables.deny_message_style);
     rest(
+        ResponseType::AccessDenied,
         403,
         "AccessDeniedException",
         json_body(tunables.access_denied_body_key, &message),
@@ -238,6 +281,7 @@ pub fn denial_message(
 /// A Lambda or backend failure on a REST API: note the space in the text.
 pub fn rest_internal_server_error(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::IntegrationFailure,
         502,
         "InternalServerErrorException",
         json_body("message", "Internal server error"),
@@ -251,6 +295,7 @@ pub fn rest_internal_server_error(request_id: &str) -> GatewayResponse {
 /// server's last resort: whatever fails, the client gets AWS's answer.
 pub fn rest_internal_failure(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::Default5xx,
         500,
         "InternalServerErrorException",
         r#"{"message": "Internal server error"}"#.to_owned(),
@@ -264,6 +309,7 @@ pub fn rest_internal_failure(request_id: &str) -> GatewayResponse {
 /// gateway response.
 pub fn rest_unsupported_media_type(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::UnsupportedMediaType,
         415,
         "UnsupportedMediaTypeException",
         json_body("message", "Unsupported Media Type"),
@@ -274,6 +320,7 @@ pub fn rest_unsupported_media_type(request_id: &str) -> GatewayResponse {
 /// A backend that did not answer within the integration timeout.
 pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::IntegrationTimeout,
         504,
         "IntegrationTimeoutException",
         json_body("message", "Endpoint request timed out"),
@@ -286,6 +333,7 @@ pub fn rest_integration_timeout(request_id: &str) -> GatewayResponse {
 /// response.
 pub fn rest_unauthorized(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::Unauthorized,
         401,
         "UnauthorizedException",
         json_body("message", "Unauthorized"),
@@ -302,6 +350,7 @@ pub fn rest_authorizer_denied(explicit: bool, request_id: &str) -> GatewayRespon
         "User is not authorized to access this resource"
     };
     rest(
+        ResponseType::AccessDenied,
         403,
         "AccessDeniedException",
         json_body("message", message),
@@ -314,6 +363,7 @@ pub fn rest_authorizer_denied(explicit: bool, request_id: &str) -> GatewayRespon
 /// message AWS leaves null.
 pub fn rest_authorizer_configuration_error(request_id: &str) -> GatewayResponse {
     rest(
+        ResponseType::AuthorizerConfigurationError,
         500,
         "AuthorizerConfigurationException",
         r#"{"message": null}"#.to_owned(),
@@ -334,6 +384,7 @@ fn http(status: u16, message: &str, request_id: &str) -> GatewayResponse {
             ("apigw-requestid".into(), request_id.into()),
         ],
         body: json_body("message", message),
+        response_type: None,
     }
 }
 
@@ -445,6 +496,7 @@ mod tests {
                 ("x-amzn-RequestId".into(), "rid".into()),
             ],
             body: "secret".into(),
+            response_type: None,
         };
         assert!(!broken.is_sendable());
         let answer = broken.sendable();
@@ -464,6 +516,7 @@ mod tests {
                 ("apigw-requestid".into(), "h".into()),
             ],
             body: String::new(),
+            response_type: None,
         }
         .sendable();
         assert_eq!(

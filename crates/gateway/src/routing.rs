@@ -4,8 +4,11 @@
 //! Gateway").
 //!
 //! REST: walk the resource tree segment by segment, a literal child before
-//! a `{param}` before a `{proxy+}`; then the request's own method before
-//! `ANY`. HTTP: an exact route before a greedy one before `$default`; among
+//! a `{param}` before a `{proxy+}`, and at the resource reached the
+//! request's own method before `ANY`; a resource with neither is no match,
+//! and the walk backtracks to the next sibling or ancestor's `{proxy+}`
+//! ("a method request against a specific resource takes precedence over a
+//! method request against a generic resource at the same level"). HTTP: an exact route before a greedy one before `$default`; among
 //! equals, literal before parameter before greedy from the left, an
 //! explicit method before `ANY`. Path parameters are returned raw, as the
 //! request carried them.
@@ -36,20 +39,18 @@ pub enum RestMatch<'a> {
 }
 
 /// Routes `method path` (the path after the stage) in a REST API stage.
+///
+/// AWS matches a *method request* — a resource together with a method —
+/// not a resource and then a method: a resource that matches the path but
+/// has no method for the verb does not stop the search, which goes on to
+/// its less specific siblings (a `{param}`, then a `{proxy+}`) and, failing
+/// those, to the `{proxy+}` siblings of its ancestors. So `OPTIONS /test`,
+/// where `/test` has only `POST` and `/{proxy+}` has `OPTIONS`, is served
+/// by the proxy.
 pub fn route_rest<'a>(root: &'a Resource, method: &str, path: &str) -> RestMatch<'a> {
     let segments = segments(path);
     let mut params = PathParams::new();
-    let Some(resource) = find_resource(root, &segments, &mut params) else {
-        return RestMatch::NotFound;
-    };
-    let explicit = resource.methods.iter().find(|m| m.http_method == method);
-    let any = || {
-        resource
-            .methods
-            .iter()
-            .find(|m| m.http_method == "ANY" && ANY_METHODS.contains(&method))
-    };
-    match explicit.or_else(any) {
+    match find_method(root, method, &segments, &mut params) {
         Some(found) => RestMatch::Method {
             method: found,
             params,
@@ -58,33 +59,52 @@ pub fn route_rest<'a>(root: &'a Resource, method: &str, path: &str) -> RestMatch
     }
 }
 
-fn find_resource<'a>(
+/// The resource's own method for the verb, else its `ANY` if `ANY` covers
+/// the verb.
+fn method_of<'a>(resource: &'a Resource, method: &str) -> Option<&'a Method> {
+    let explicit = resource.methods.iter().find(|m| m.http_method == method);
+    explicit.or_else(|| {
+        resource
+            .methods
+            .iter()
+            .find(|m| m.http_method == "ANY" && ANY_METHODS.contains(&method))
+    })
+}
+
+/// The most specific method request under `node` for the remaining
+/// segments, trying children literal before parameter before greedy and
+/// backtracking out of any that yields no method; `params` holds the
+/// parameters of the path taken.
+fn find_method<'a>(
     node: &'a Resource,
+    method: &str,
     segments: &[&str],
     params: &mut PathParams,
-) -> Option<&'a Resource> {
+) -> Option<&'a Method> {
     let Some((first, rest)) = segments.split_first() else {
-        return Some(node);
+        return method_of(node, method);
     };
     let mut children: Vec<&Resource> = node.children.iter().collect();
     children.sort_by_key(|child| child.part.as_ref().map_or(0, PathPart::rank));
     for child in children {
         match &child.part {
             Some(PathPart::Literal(literal)) if literal == first => {
-                if let Some(found) = find_resource(child, rest, params) {
+                if let Some(found) = find_method(child, method, rest, params) {
                     return Some(found);
                 }
             }
             Some(PathPart::Param(name)) => {
                 params.push((name.clone(), (*first).to_owned()));
-                if let Some(found) = find_resource(child, rest, params) {
+                if let Some(found) = find_method(child, method, rest, params) {
                     return Some(found);
                 }
                 params.pop();
             }
             Some(PathPart::Greedy(name)) => {
-                params.push((name.clone(), segments.join("/")));
-                return Some(child);
+                if let Some(found) = method_of(child, method) {
+                    params.push((name.clone(), segments.join("/")));
+                    return Some(found);
+                }
             }
             _ => {}
         }
@@ -246,6 +266,83 @@ mod tests {
         );
     }
 
+    /// `/test` with only POST, beside `/{proxy+}` with OPTIONS (a CORS
+    /// preflight catch-all), and `/items/special` with only GET beside
+    /// `/items/{id}` with DELETE.
+    fn tree_with_fallbacks() -> Resource {
+        let mut root = Resource::root();
+        root.add(&parse_template("/test"), method("POST"));
+        root.add(&parse_template("/{proxy+}"), method("OPTIONS"));
+        root.add(&parse_template("/items/special"), method("GET"));
+        root.add(&parse_template("/items/{id}"), method("DELETE"));
+        root.add(&parse_template("/any"), method("ANY"));
+        root.add(&parse_template("/deep/a/b"), method("POST"));
+        root
+    }
+
+    #[test]
+    fn rest_method_missing_on_literal_falls_back_to_sibling_greedy() {
+        let root = tree_with_fallbacks();
+        assert_eq!(
+            routed(&root, "OPTIONS", "/test"),
+            Some(("OPTIONS".into(), vec![("proxy".into(), "test".into())]))
+        );
+        assert_eq!(
+            routed(&root, "POST", "/test").map(|r| r.0),
+            Some("POST".into())
+        );
+    }
+
+    #[test]
+    fn rest_method_missing_on_literal_falls_back_to_sibling_parameter() {
+        let root = tree_with_fallbacks();
+        assert_eq!(
+            routed(&root, "DELETE", "/items/special"),
+            Some(("DELETE".into(), vec![("id".into(), "special".into())]))
+        );
+        assert_eq!(
+            routed(&root, "GET", "/items/special"),
+            Some(("GET".into(), vec![]))
+        );
+    }
+
+    #[test]
+    fn rest_method_missing_deep_falls_back_to_ancestor_greedy() {
+        let root = tree_with_fallbacks();
+        assert_eq!(
+            routed(&root, "OPTIONS", "/deep/a/b"),
+            Some(("OPTIONS".into(), vec![("proxy".into(), "deep/a/b".into())]))
+        );
+        assert_eq!(
+            routed(&root, "OPTIONS", "/items/special"),
+            Some((
+                "OPTIONS".into(),
+                vec![("proxy".into(), "items/special".into())]
+            )),
+            "no parameter of the abandoned branch is kept"
+        );
+    }
+
+    #[test]
+    fn rest_any_on_specific_resource_beats_explicit_method_on_greedy_sibling() {
+        let root = tree_with_fallbacks();
+        assert_eq!(
+            routed(&root, "OPTIONS", "/any"),
+            Some(("ANY".into(), vec![]))
+        );
+    }
+
+    #[test]
+    fn rest_no_method_anywhere_on_the_path_is_not_found() {
+        let root = tree_with_fallbacks();
+        assert_eq!(routed(&root, "GET", "/test"), None);
+        assert_eq!(
+            routed(&root, "OPTIONS", "/"),
+            None,
+            "the root is not covered by a greedy child"
+        );
+    }
+
     fn route(key: &str) -> Route {
         let (method, path) = Route::parse_key(key).unwrap();
         Route {
@@ -289,6 +386,37 @@ mod tests {
         );
         assert_eq!(key("POST", "/test/5").as_deref(), Some("ANY /{proxy+}"));
         assert_eq!(key("GET", "/").as_deref(), Some("$default"));
+    }
+
+    #[test]
+    fn http_explicit_method_beats_any_and_another_method_falls_through() {
+        let routes: Vec<Route> = ["ANY /pets", "GET /pets", "ANY /{proxy+}", "$default"]
+            .into_iter()
+            .map(route)
+            .collect();
+        let key =
+            |verb: &str, path: &str| route_http(&routes, verb, path).map(|(r, _)| r.key.clone());
+        assert_eq!(key("GET", "/pets").as_deref(), Some("GET /pets"));
+        assert_eq!(key("POST", "/pets").as_deref(), Some("ANY /pets"));
+        assert_eq!(key("POST", "/pets/1").as_deref(), Some("ANY /{proxy+}"));
+        assert_eq!(key("GET", "/").as_deref(), Some("$default"));
+    }
+
+    #[test]
+    fn http_parameter_beats_greedy_at_the_same_position() {
+        let routes: Vec<Route> = ["GET /pets/{proxy+}", "GET /pets/{id}"]
+            .into_iter()
+            .map(route)
+            .collect();
+        let (found, params) = route_http(&routes, "GET", "/pets/7").unwrap();
+        assert_eq!(found.key, "GET /pets/{id}");
+        assert_eq!(params, vec![("id".to_owned(), "7".to_owned())]);
+        let (found, _) = route_http(&routes, "GET", "/pets/7/toys").unwrap();
+        assert_eq!(found.key, "GET /pets/{proxy+}");
+        assert!(
+            route_http(&routes, "GET", "/pets").is_none(),
+            "a greedy variable needs a segment"
+        );
     }
 
     #[test]

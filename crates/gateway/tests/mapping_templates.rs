@@ -355,6 +355,7 @@ async fn setup() -> Setup {
         policy: None,
         policy_text: None,
         variables: vec![("colour".into(), "blue".into())],
+        gateway_responses: Default::default(),
     };
     let mut apis = ApiRegistry::default();
     apis.rest.insert(

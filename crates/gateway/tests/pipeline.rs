@@ -102,6 +102,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
         policy,
         policy_text: None,
         variables: Vec::new(),
+        gateway_responses: Default::default(),
     };
     RestApi {
         id: "apiid".into(),

@@ -149,6 +149,7 @@ fn registry_serving(headers: Vec<(String, String)>) -> ApiRegistry {
         policy: None,
         policy_text: None,
         variables: Vec::new(),
+        gateway_responses: Default::default(),
     };
     let mut registry = ApiRegistry::default();
     registry.rest.insert(

@@ -20,6 +20,7 @@ use super::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 mod authorizers;
 mod deployments;
 mod domains;
+mod gateway_responses;
 mod import;
 mod methods;
 mod resources;
@@ -50,6 +51,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         }
         (_, ["restapis", id, "stages", rest @ ..]) => {
             deployments::dispatch_stages(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "gatewayresponses", rest @ ..]) => {
+            gateway_responses::dispatch(&call, &method, id, rest).await
         }
         (_, ["domainnames", rest @ ..]) => domains::dispatch(&call, &method, rest).await,
         // An ARN whose `/` the client did not percent-encode arrives as
@@ -276,6 +280,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
+        gateway_responses: BTreeMap::new(),
     };
     call.create(REST_API_KIND, &id, &record)
         .await

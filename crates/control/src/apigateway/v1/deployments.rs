@@ -171,6 +171,7 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
             created_at: now,
             root,
             policy: record.policy.clone(),
+            gateway_responses: record.gateway_responses.clone(),
         };
         record.deployments.insert(id.clone(), deployment.clone());
         if let Some(name) = &stage_name {

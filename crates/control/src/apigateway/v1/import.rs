@@ -120,6 +120,7 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         resources: BTreeMap::from([(root_id.clone(), ResourceRecord::root(&root_id))]),
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
+        gateway_responses: imported.gateway_responses.clone(),
     };
     merge_methods(call, &mut record, &imported)?;
     call.create(REST_API_KIND, &id, &record)
@@ -160,7 +161,11 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
             if let Some(name) = imported.name.clone().filter(|n| !n.is_empty()) {
                 api.name = name;
             }
+            api.gateway_responses.clear();
         }
+        // Merged by type, as methods are.
+        api.gateway_responses
+            .extend(imported.gateway_responses.clone());
         // A document without a policy leaves the API's policy as it is:
         // dropping it silently could open what a Deny statement closed.
         if let Some(text) = &policy {

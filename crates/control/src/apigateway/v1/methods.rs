@@ -214,10 +214,7 @@ fn not_in_enum(member: &str, value: &str, allowed: &[&str]) -> ApiError {
 }
 
 fn check_status_code(code: &str) -> Result<(), ApiError> {
-    let ok = code.len() == 3
-        && code.bytes().all(|b| b.is_ascii_digit())
-        && matches!(code.as_bytes().first(), Some(b'1'..=b'5'));
-    if ok {
+    if fields::is_status_code(code) {
         Ok(())
     } else {
         Err(bad_request("Invalid response status code specified"))
