@@ -1,21 +1,24 @@
-//! A REST API stage as an OpenAPI 3.0 document with API Gateway's
-//! extensions: what `GetExport` (`--export-type oas30 --parameters
-//! extensions='apigateway'`) answers.
+//! REST API stages and HTTP APIs as OpenAPI 3.0 documents with API
+//! Gateway's extensions: what `GetExport` (`--export-type oas30
+//! --parameters extensions='apigateway'`) and apigatewayv2's `ExportApi`
+//! answer.
 //!
 //! Why the stage's deployment and not the editable tree: that is what AWS
 //! exports, and what the stage serves. The document is written for the
 //! gateway's own OpenAPI importer ([`crate::openapi`]) to read back into
 //! the same routes, authorization, integrations and resource policy, so a
 //! setup exported from one server and imported into another decides the
-//! same (`iamgate import` relies on it). A plain MOCK answer becomes a
-//! MOCK integration whose response template is the body.
+//! same (`iamgate import` relies on it): routes, `AWS_IAM` and Lambda
+//! authorizers as security schemes, integrations, the resource policy and
+//! the customized gateway responses. A plain MOCK answer becomes a MOCK
+//! integration whose response template is the body.
 
 use serde_json::{Map, Value, json};
 
 use crate::authorizers::LambdaAuthorizer;
 use crate::mapping::{Backend, Mapped, Passthrough};
 use crate::model::{ApiFlavour, AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
-use crate::stored::RestApiRecord;
+use crate::stored::{HttpApiRecord, RestApiRecord};
 
 /// The security scheme every `AWS_IAM` method names.
 const SIGV4: &str = "sigv4";
@@ -56,12 +59,15 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
                 }
                 AuthorizationType::Custom(authorizer) => {
                     operation.insert("security".into(), json!([{ authorizer.name.clone(): [] }]));
-                    schemes.insert(authorizer.name.clone(), authorizer_scheme(authorizer));
+                    schemes.insert(
+                        authorizer.name.clone(),
+                        authorizer_scheme(authorizer, ApiFlavour::Rest),
+                    );
                 }
             }
             operation.insert(
                 "x-amazon-apigateway-integration".into(),
-                integration(&method.integration, &api.region),
+                integration(&method.integration, &api.region, &api.account),
             );
             item.insert(key, Value::Object(operation));
         }
@@ -85,13 +91,7 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
     );
     document.insert("paths".into(), Value::Object(paths));
     if uses_sigv4 {
-        schemes.insert(
-            SIGV4.to_owned(),
-            json!({
-                "type": "apiKey", "name": "Authorization", "in": "header",
-                "x-amazon-apigateway-authtype": "awsSigv4"
-            }),
-        );
+        schemes.insert(SIGV4.to_owned(), sigv4_scheme());
     }
     if !schemes.is_empty() {
         document.insert("components".into(), json!({ "securitySchemes": schemes }));
@@ -119,6 +119,35 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         "x-amazon-apigateway-endpoint-configuration".into(),
         Value::Object(endpoint),
     );
+    if !deployment.gateway_responses.is_empty() {
+        let responses: Map<String, Value> = deployment
+            .gateway_responses
+            .values()
+            .map(|response| {
+                let mut entry = Map::new();
+                if let Some(status) = response.status_code {
+                    entry.insert("statusCode".into(), json!(status.to_string()));
+                }
+                if !response.response_parameters.is_empty() {
+                    entry.insert(
+                        "responseParameters".into(),
+                        json!(response.response_parameters),
+                    );
+                }
+                if !response.response_templates.is_empty() {
+                    entry.insert("responseTemplates".into(), json!(response.template_texts()));
+                }
+                (
+                    response.response_type.name().to_owned(),
+                    Value::Object(entry),
+                )
+            })
+            .collect();
+        document.insert(
+            "x-amazon-apigateway-gateway-responses".into(),
+            Value::Object(responses),
+        );
+    }
     if !api.binary_media_types.is_empty() {
         document.insert(
             "x-amazon-apigateway-binary-media-types".into(),
@@ -128,9 +157,128 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
     Some(Value::Object(document))
 }
 
+/// An HTTP API as OpenAPI 3.0 with API Gateway's extensions: what
+/// `ExportApi` answers. With a stage, the routes its deployment serves;
+/// without, the API's current routes. `None`: no such stage, or routes
+/// that cannot be deployed.
+pub fn http_api(api: &HttpApiRecord, stage: Option<&str>, now: &str) -> Option<Value> {
+    let routes = match stage {
+        Some(name) => {
+            let id = api.stages.get(name)?.deployment_id.as_ref()?;
+            api.deployments.get(id)?.routes.clone()
+        }
+        None => api.deployable_routes().ok()?,
+    };
+    let mut paths = Map::new();
+    let mut schemes = Map::new();
+    for route in &routes {
+        let path = match &route.path {
+            None => "/$default".to_owned(),
+            Some(parts) => format!(
+                "/{}",
+                parts.iter().map(segment).collect::<Vec<_>>().join("/")
+            ),
+        };
+        let key = match &route.method {
+            None => "x-amazon-apigateway-any-method".to_owned(),
+            Some(method) => method.to_ascii_lowercase(),
+        };
+        let mut operation = Map::new();
+        let parameters = path_parameters(&path);
+        if !parameters.is_empty() {
+            operation.insert("parameters".into(), Value::Array(parameters));
+        }
+        operation.insert(
+            "responses".into(),
+            json!({ "default": { "description": "Default response" } }),
+        );
+        match &route.authorization {
+            AuthorizationType::None => {}
+            AuthorizationType::AwsIam => {
+                operation.insert("security".into(), json!([{ SIGV4: [] }]));
+                schemes.insert(SIGV4.to_owned(), sigv4_scheme());
+            }
+            AuthorizationType::Custom(authorizer) => {
+                operation.insert("security".into(), json!([{ authorizer.name.clone(): [] }]));
+                schemes.insert(
+                    authorizer.name.clone(),
+                    authorizer_scheme(authorizer, ApiFlavour::Http),
+                );
+            }
+        }
+        operation.insert(
+            "x-amazon-apigateway-integration".into(),
+            integration(&route.integration, &api.region, &api.account),
+        );
+        let item = paths
+            .entry(path)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if let Some(item) = item.as_object_mut() {
+            item.insert(key, Value::Object(operation));
+        }
+    }
+    let mut info = Map::new();
+    info.insert("title".into(), Value::String(api.name.clone()));
+    if let Some(description) = &api.description {
+        info.insert("description".into(), Value::String(description.clone()));
+    }
+    info.insert("version".into(), Value::String(now.to_owned()));
+    let base_path = match stage {
+        Some("$default") | None => "",
+        Some(name) => name,
+    };
+    let mut document = Map::new();
+    document.insert("openapi".into(), json!("3.0.1"));
+    document.insert("info".into(), Value::Object(info));
+    document.insert(
+        "servers".into(),
+        json!([{
+            "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", api.id, api.region),
+            "variables": { "basePath": { "default": base_path } }
+        }]),
+    );
+    document.insert("paths".into(), Value::Object(paths));
+    if !schemes.is_empty() {
+        document.insert("components".into(), json!({ "securitySchemes": schemes }));
+    }
+    document.insert(
+        "x-amazon-apigateway-importexport-version".into(),
+        json!("1.0"),
+    );
+    Some(Value::Object(document))
+}
+
+/// `document` without API Gateway's `x-amazon-apigateway-*` members, as
+/// an export that does not ask for them.
+pub fn strip_extensions(document: &mut Value) {
+    match document {
+        Value::Object(members) => {
+            members.retain(|key, _| !key.starts_with("x-amazon-apigateway-"));
+            members.values_mut().for_each(strip_extensions);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
+        _ => {}
+    }
+}
+
+fn segment(part: &PathPart) -> String {
+    match part {
+        PathPart::Literal(text) => text.clone(),
+        PathPart::Param(name) => format!("{{{name}}}"),
+        PathPart::Greedy(name) => format!("{{{name}+}}"),
+    }
+}
+
+fn sigv4_scheme() -> Value {
+    json!({
+        "type": "apiKey", "name": "Authorization", "in": "header",
+        "x-amazon-apigateway-authtype": "awsSigv4"
+    })
+}
+
 /// A Lambda authorizer as the security scheme that names it.
-fn authorizer_scheme(authorizer: &LambdaAuthorizer) -> Value {
-    let input = authorizer.input(ApiFlavour::Rest);
+fn authorizer_scheme(authorizer: &LambdaAuthorizer, flavour: ApiFlavour) -> Value {
+    let input = authorizer.input(flavour);
     let mut config = Map::new();
     config.insert(
         "type".into(),
@@ -151,6 +299,15 @@ fn authorizer_scheme(authorizer: &LambdaAuthorizer) -> Value {
         "authorizerResultTtlInSeconds".into(),
         json!(authorizer.ttl_seconds),
     );
+    if flavour == ApiFlavour::Http {
+        config.insert(
+            "authorizerPayloadFormatVersion".into(),
+            json!(authorizer.payload_version()),
+        );
+        if authorizer.simple_responses {
+            config.insert("enableSimpleResponses".into(), json!(true));
+        }
+    }
     json!({
         "type": "apiKey",
         "name": "Unused",
@@ -164,14 +321,7 @@ fn authorizer_scheme(authorizer: &LambdaAuthorizer) -> Value {
 fn walk(resource: &Resource, parent: &str, visit: &mut impl FnMut(&str, &Resource)) {
     let path = match &resource.part {
         None => "/".to_owned(),
-        Some(part) => {
-            let segment = match part {
-                PathPart::Literal(text) => text.clone(),
-                PathPart::Param(name) => format!("{{{name}}}"),
-                PathPart::Greedy(name) => format!("{{{name}+}}"),
-            };
-            format!("{}/{segment}", parent.trim_end_matches('/'))
-        }
+        Some(part) => format!("{}/{}", parent.trim_end_matches('/'), segment(part)),
     };
     visit(&path, resource);
     for child in &resource.children {
@@ -211,7 +361,9 @@ fn responses(integration: &Integration) -> Value {
     )
 }
 
-fn integration(integration: &Integration, region: &str) -> Value {
+/// `region` and `account` complete a Lambda function given by name into
+/// the ARN an export names.
+fn integration(integration: &Integration, region: &str, account: &str) -> Value {
     match integration {
         Integration::Mock {
             status,
@@ -253,7 +405,14 @@ fn integration(integration: &Integration, region: &str) -> Value {
         } => json!({
             "type": "aws_proxy",
             "httpMethod": "POST",
-            "uri": format!("arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{function}/invocations"),
+            "uri": format!(
+                "arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{}/invocations",
+                if function.starts_with("arn:") {
+                    function.clone()
+                } else {
+                    format!("arn:aws:lambda:{region}:{account}:function:{function}")
+                }
+            ),
             "timeoutInMillis": timeout_ms,
             "payloadFormatVersion": match payload_format { PayloadFormat::V1 => "1.0", PayloadFormat::V2 => "2.0" },
             "passthroughBehavior": "when_no_match",
@@ -354,6 +513,11 @@ apis:
         function: arn:aws:lambda:us-east-1:111122223333:function:auth
         identity_source: method.request.header.Authorization
         ttl: 60
+    gateway_responses:
+      ACCESS_DENIED:
+        status_code: 401
+        response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
+        response_templates: { application/json: '{"why":"$context.error.message"}' }
     methods:
       - { path: /open, method: GET, authorization: NONE, integration: { type: MOCK, status: 200, headers: { x-a: b }, body: '{"ok": 1}' } }
       - { path: '/signed/{id}', method: ANY, authorization: AWS_IAM, integration: { type: HTTP_PROXY, uri: 'http://127.0.0.1:9/items/{id}' } }
@@ -416,6 +580,65 @@ apis:
                 assert_eq!(now.identity_sources, was.identity_sources);
             }
         }
+        let deployment = record.deployments.values().next().unwrap();
+        assert_eq!(imported.gateway_responses, deployment.gateway_responses);
+        assert_eq!(imported.gateway_responses.len(), 1);
         assert!(rest_stage(record, "beta", "now").is_none());
+    }
+
+    #[test]
+    fn an_exported_http_api_imports_back_into_the_same_routes() {
+        let world = r#"
+apis:
+  - id: exporthttp
+    type: HTTP
+    account: "111122223333"
+    region: eu-west-1
+    authorizers:
+      - { name: simple, type: REQUEST, function: auth, identity_source: [$request.header.Authorization], payload_format_version: "2.0", simple_responses: true }
+    routes:
+      - { key: "GET /pets/{id}", authorization: AWS_IAM, integration: { type: HTTP_PROXY, uri: "http://127.0.0.1:9/pets/{id}" } }
+      - { key: "POST /pets", authorization: CUSTOM, authorizer: simple, integration: { type: AWS_PROXY, function: app, endpoint: "http://127.0.0.1:3001" } }
+      - { key: "$default", authorization: NONE, integration: { type: HTTP_PROXY, uri: "http://127.0.0.1:9" } }
+"#;
+        let tree = iamgate_yaml::parse(world).unwrap();
+        let registry = ApiRegistry::from_tree(&tree, &|_| Err("no files".into())).unwrap();
+        let (_, http) = declared_records(&registry, |_, _, _| 0);
+        let record = &http[0];
+        let document = http_api(record, Some("$default"), "2026-01-01T00:00:00Z").unwrap();
+        assert_eq!(
+            document["servers"][0]["variables"]["basePath"]["default"],
+            ""
+        );
+        let imported = import(
+            &document.to_string(),
+            &ImportOptions {
+                flavour: None,
+                lambda_endpoint: Some("http://127.0.0.1:3001".into()),
+            },
+        )
+        .unwrap();
+        assert_eq!(imported.flavour, ApiFlavour::Http);
+        let key = |route: &crate::model::Route| {
+            (
+                route.key.clone(),
+                route.authorization.as_str(),
+                route.integration.clone(),
+            )
+        };
+        let mut before: Vec<_> = record
+            .deployable_routes()
+            .unwrap()
+            .iter()
+            .map(key)
+            .collect();
+        let mut after: Vec<_> = imported.routes.iter().map(key).collect();
+        before.sort_by(|a, b| a.0.cmp(&b.0));
+        after.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(after, before);
+        assert!(http_api(record, Some("beta"), "now").is_none());
+        let mut bare = document.clone();
+        strip_extensions(&mut bare);
+        assert!(!bare.to_string().contains("x-amazon-apigateway"));
     }
 }

@@ -6,7 +6,8 @@
 )]
 
 //! `iamgate import` end to end: a setup read out of a running server with
-//! the AWS CLI's own read-only commands (IAM details, roles, GetExport),
+//! the AWS CLI's own read-only commands (IAM details, roles, GetExport,
+//! ExportApi),
 //! imported, and served again, must read out the same and decide the same;
 //! what would be refused writes nothing.
 
@@ -160,6 +161,24 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         ],
     )
     .json();
+    let http_export = saved.join("rthttp0001.json");
+    let exported = cli.run(
+        &Keys::new(ROOT_1.0, ROOT_1.1),
+        &[
+            "apigatewayv2",
+            "export-api",
+            "--api-id",
+            "rthttp0001",
+            "--specification",
+            "OAS30",
+            "--output-type",
+            "JSON",
+            "--stage-name",
+            "$default",
+            http_export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(exported.code, 0, "{}", exported.stderr);
 
     let imported = dir.path().join("imported/world.yaml");
     std::fs::create_dir(imported.parent().unwrap()).unwrap();
@@ -168,6 +187,9 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         "--output",
         imported.to_str().unwrap(),
         "--with-test-keys",
+        // The HTTP API's export names no account, and two are imported.
+        "--account",
+        "111111111111",
         saved.to_str().unwrap(),
     ]);
     let stderr = String::from_utf8_lossy(&output.stderr);
@@ -227,16 +249,20 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         assert_eq!(after, before, "{action} on {resource}");
     }
 
-    for route in ["GET /items/42", "GET /health"] {
+    for (api, stage, route) in [
+        ("rtapi00001", "prod", "GET /items/42"),
+        ("rtapi00001", "prod", "GET /health"),
+        ("rthttp0001", "$default", "GET /status"),
+    ] {
         let who = |world: &Path| {
             let output = iamgate(&[
                 "who-can",
                 "--world",
                 world.to_str().unwrap(),
                 "--api",
-                "rtapi00001",
+                api,
                 "--stage",
-                "prod",
+                stage,
                 "--route",
                 route,
                 "--json",

@@ -83,21 +83,9 @@ async fn get_export(call: &Call<'_>, api: &str, stage: &str, kind: &str) -> Repl
         .split(',')
         .any(|e| matches!(e.trim(), "apigateway" | "integrations"))
     {
-        strip_extensions(&mut document);
+        iamgate_apimodel::export::strip_extensions(&mut document);
     }
     Ok((200, Some(document)))
-}
-
-/// `document` without API Gateway's `x-amazon-apigateway-*` members.
-fn strip_extensions(document: &mut Value) {
-    match document {
-        Value::Object(members) => {
-            members.retain(|key, _| !key.starts_with("x-amazon-apigateway-"));
-            members.values_mut().for_each(strip_extensions);
-        }
-        Value::Array(items) => items.iter_mut().for_each(strip_extensions),
-        _ => {}
-    }
 }
 
 /// The `Deployment` shape.

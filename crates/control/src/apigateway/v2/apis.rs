@@ -378,3 +378,29 @@ pub(crate) fn api_json(api: &HttpApiRecord) -> Value {
         .set("tags", &api.tags)
         .build()
 }
+
+/// ExportApi: the API as OpenAPI 3.0 ([`iamgate_apimodel::export`]); with
+/// `stageName`, what that stage's deployment serves. JSON is also what a
+/// `YAML` output type gets: a JSON document is a YAML document.
+pub(super) async fn export_api(call: &Call<'_>, id: &str, specification: &str) -> Reply {
+    call.authorize()?;
+    if specification != "OAS30" {
+        return Err(bad_request(format!(
+            "Invalid specification {specification}: only OAS30 is supported"
+        )));
+    }
+    if !matches!(call.query_param("outputType"), Some("JSON" | "YAML")) {
+        return Err(bad_request("outputType must be JSON or YAML"));
+    }
+    let api = load_api(call, id).await?;
+    let stage = call.query_param("stageName");
+    let mut document = iamgate_apimodel::export::http_api(&api, stage, &iso8601(call.now))
+        .ok_or_else(|| match stage {
+            Some(stage) => super::stages::no_such_stage(stage),
+            None => bad_request("the API has routes that cannot be exported"),
+        })?;
+    if call.query_param("includeExtensions") == Some("false") {
+        iamgate_apimodel::export::strip_extensions(&mut document);
+    }
+    Ok((200, Some(document)))
+}

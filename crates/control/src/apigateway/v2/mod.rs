@@ -42,6 +42,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         ("PATCH", ["apis", id]) => apis::update_api(&call, id).await,
         ("DELETE", ["apis", id]) => apis::delete_api(&call, id).await,
         ("PUT", ["apis", id]) => apis::reimport_api(&call, id).await,
+        ("GET", ["apis", id, "exports", specification]) => {
+            apis::export_api(&call, id, specification).await
+        }
 
         ("POST", ["apis", id, "routes"]) => routes::create_route(&call, id).await,
         ("GET", ["apis", id, "routes"]) => routes::get_routes(&call, id).await,
