@@ -32,7 +32,6 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         .and_then(|s| s.deployment_id.as_ref())
         .and_then(|id| api.deployments.get(id))?;
     let mut paths = Map::new();
-    let mut uses_sigv4 = false;
     let mut schemes = Map::new();
     walk(&deployment.root, "", &mut |path, resource| {
         if resource.methods.is_empty() {
@@ -45,57 +44,26 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
             } else {
                 method.http_method.to_ascii_lowercase()
             };
-            let mut operation = Map::new();
-            let parameters = path_parameters(path);
-            if !parameters.is_empty() {
-                operation.insert("parameters".into(), Value::Array(parameters));
-            }
-            operation.insert("responses".into(), responses(&method.integration));
-            match &method.authorization {
-                AuthorizationType::None => {}
-                AuthorizationType::AwsIam => {
-                    uses_sigv4 = true;
-                    operation.insert("security".into(), json!([{ SIGV4: [] }]));
-                }
-                AuthorizationType::Custom(authorizer) => {
-                    operation.insert("security".into(), json!([{ authorizer.name.clone(): [] }]));
-                    schemes.insert(
-                        authorizer.name.clone(),
-                        authorizer_scheme(authorizer, ApiFlavour::Rest),
-                    );
-                }
-            }
-            operation.insert(
-                "x-amazon-apigateway-integration".into(),
-                integration(&method.integration, &api.region, &api.account),
-            );
-            item.insert(key, Value::Object(operation));
+            let operation = Operation {
+                path,
+                responses: responses(&method.integration),
+                authorization: &method.authorization,
+                flavour: ApiFlavour::Rest,
+                integration: integration(&method.integration, &api.region, &api.account),
+            };
+            item.insert(key, operation.into_json(&mut schemes));
         }
         paths.insert(path.to_owned(), Value::Object(item));
     });
-    let mut info = Map::new();
-    info.insert("title".into(), Value::String(api.name.clone()));
-    if let Some(description) = &api.description {
-        info.insert("description".into(), Value::String(description.clone()));
-    }
-    info.insert("version".into(), Value::String(now.to_owned()));
-    let mut document = Map::new();
-    document.insert("openapi".into(), json!("3.0.1"));
-    document.insert("info".into(), Value::Object(info));
-    document.insert(
-        "servers".into(),
-        json!([{
-            "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", api.id, api.region),
-            "variables": { "basePath": { "default": stage } }
-        }]),
-    );
-    document.insert("paths".into(), Value::Object(paths));
-    if uses_sigv4 {
-        schemes.insert(SIGV4.to_owned(), sigv4_scheme());
-    }
-    if !schemes.is_empty() {
-        document.insert("components".into(), json!({ "securitySchemes": schemes }));
-    }
+    let head = Head {
+        id: &api.id,
+        name: &api.name,
+        description: api.description.as_deref(),
+        region: &api.region,
+        base_path: stage,
+        now,
+    };
+    let mut document = head.document(paths, schemes);
     if let Some(policy) = deployment
         .policy
         .as_deref()
@@ -183,69 +151,117 @@ pub fn http_api(api: &HttpApiRecord, stage: Option<&str>, now: &str) -> Option<V
             None => "x-amazon-apigateway-any-method".to_owned(),
             Some(method) => method.to_ascii_lowercase(),
         };
-        let mut operation = Map::new();
-        let parameters = path_parameters(&path);
-        if !parameters.is_empty() {
-            operation.insert("parameters".into(), Value::Array(parameters));
+        let operation = Operation {
+            path: &path,
+            responses: json!({ "default": { "description": "Default response" } }),
+            authorization: &route.authorization,
+            flavour: ApiFlavour::Http,
+            integration: integration(&route.integration, &api.region, &api.account),
         }
-        operation.insert(
-            "responses".into(),
-            json!({ "default": { "description": "Default response" } }),
-        );
-        match &route.authorization {
-            AuthorizationType::None => {}
-            AuthorizationType::AwsIam => {
-                operation.insert("security".into(), json!([{ SIGV4: [] }]));
-                schemes.insert(SIGV4.to_owned(), sigv4_scheme());
-            }
-            AuthorizationType::Custom(authorizer) => {
-                operation.insert("security".into(), json!([{ authorizer.name.clone(): [] }]));
-                schemes.insert(
-                    authorizer.name.clone(),
-                    authorizer_scheme(authorizer, ApiFlavour::Http),
-                );
-            }
-        }
-        operation.insert(
-            "x-amazon-apigateway-integration".into(),
-            integration(&route.integration, &api.region, &api.account),
-        );
+        .into_json(&mut schemes);
         let item = paths
-            .entry(path)
+            .entry(path.clone())
             .or_insert_with(|| Value::Object(Map::new()));
         if let Some(item) = item.as_object_mut() {
-            item.insert(key, Value::Object(operation));
+            item.insert(key, operation);
         }
     }
-    let mut info = Map::new();
-    info.insert("title".into(), Value::String(api.name.clone()));
-    if let Some(description) = &api.description {
-        info.insert("description".into(), Value::String(description.clone()));
-    }
-    info.insert("version".into(), Value::String(now.to_owned()));
-    let base_path = match stage {
-        Some("$default") | None => "",
-        Some(name) => name,
+    let head = Head {
+        id: &api.id,
+        name: &api.name,
+        description: api.description.as_deref(),
+        region: &api.region,
+        // An HTTP API's `$default` stage has no base path.
+        base_path: match stage {
+            Some("$default") | None => "",
+            Some(name) => name,
+        },
+        now,
     };
-    let mut document = Map::new();
-    document.insert("openapi".into(), json!("3.0.1"));
-    document.insert("info".into(), Value::Object(info));
-    document.insert(
-        "servers".into(),
-        json!([{
-            "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", api.id, api.region),
-            "variables": { "basePath": { "default": base_path } }
-        }]),
-    );
-    document.insert("paths".into(), Value::Object(paths));
-    if !schemes.is_empty() {
-        document.insert("components".into(), json!({ "securitySchemes": schemes }));
-    }
+    let mut document = head.document(paths, schemes);
     document.insert(
         "x-amazon-apigateway-importexport-version".into(),
         json!("1.0"),
     );
     Some(Value::Object(document))
+}
+
+/// One operation of a path: its parameters, responses, security and
+/// integration.
+struct Operation<'a> {
+    path: &'a str,
+    responses: Value,
+    authorization: &'a AuthorizationType,
+    flavour: ApiFlavour,
+    integration: Value,
+}
+
+impl Operation<'_> {
+    /// The operation object; the security scheme it names is added to
+    /// `schemes`.
+    fn into_json(self, schemes: &mut Map<String, Value>) -> Value {
+        let mut operation = Map::new();
+        let parameters = path_parameters(self.path);
+        if !parameters.is_empty() {
+            operation.insert("parameters".into(), Value::Array(parameters));
+        }
+        operation.insert("responses".into(), self.responses);
+        let scheme = match self.authorization {
+            AuthorizationType::None => None,
+            AuthorizationType::AwsIam => Some((SIGV4.to_owned(), sigv4_scheme())),
+            AuthorizationType::Custom(authorizer) => Some((
+                authorizer.name.clone(),
+                authorizer_scheme(authorizer, self.flavour),
+            )),
+        };
+        if let Some((name, scheme)) = scheme {
+            operation.insert("security".into(), json!([{ name.clone(): [] }]));
+            schemes.insert(name, scheme);
+        }
+        operation.insert("x-amazon-apigateway-integration".into(), self.integration);
+        Value::Object(operation)
+    }
+}
+
+/// What every export starts with: the version, the API's name, the
+/// execute-api server with the stage as its base path.
+struct Head<'a> {
+    id: &'a str,
+    name: &'a str,
+    description: Option<&'a str>,
+    region: &'a str,
+    base_path: &'a str,
+    now: &'a str,
+}
+
+impl Head<'_> {
+    fn document(
+        &self,
+        paths: Map<String, Value>,
+        schemes: Map<String, Value>,
+    ) -> Map<String, Value> {
+        let mut info = Map::new();
+        info.insert("title".into(), json!(self.name));
+        if let Some(description) = self.description {
+            info.insert("description".into(), json!(description));
+        }
+        info.insert("version".into(), json!(self.now));
+        let mut document = Map::new();
+        document.insert("openapi".into(), json!("3.0.1"));
+        document.insert("info".into(), Value::Object(info));
+        document.insert(
+            "servers".into(),
+            json!([{
+                "url": format!("https://{}.execute-api.{}.amazonaws.com/{{basePath}}", self.id, self.region),
+                "variables": { "basePath": { "default": self.base_path } }
+            }]),
+        );
+        document.insert("paths".into(), Value::Object(paths));
+        if !schemes.is_empty() {
+            document.insert("components".into(), json!({ "securitySchemes": schemes }));
+        }
+        document
+    }
 }
 
 /// `document` without API Gateway's `x-amazon-apigateway-*` members, as
