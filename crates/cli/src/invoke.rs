@@ -10,6 +10,9 @@
 //! Against a server that keeps no records (AWS itself) the lookup fails
 //! quietly and the answer is printed as it came.
 //!
+//! Over `https://`, the server is trusted as the AWS CLI trusts one:
+//! `AWS_CA_BUNDLE`, else the system's CAs.
+//!
 //! The region and service come from the host when it is an
 //! `{api-id}.execute-api.{region}.amazonaws.com` name; `--endpoint-url`
 //! sends the request elsewhere (a local iamgate) while signing for that
@@ -148,13 +151,7 @@ async fn invoke(args: &InvokeArgs) -> Result<bool, String> {
     let target = split_url(&args.url)?;
     let endpoint = match &args.endpoint_url {
         Some(endpoint) => endpoint.clone(),
-        None if target.scheme == "http" => format!("http://{}", target.authority),
-        None => {
-            return Err(
-                "https:// is not supported yet: send it to a server's http:// address with --endpoint-url"
-                    .to_owned(),
-            );
-        }
+        None => format!("{}://{}", target.scheme, target.authority),
     };
     let region = args
         .region

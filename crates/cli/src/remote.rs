@@ -58,10 +58,14 @@ pub(crate) fn query_string(params: &[(&str, &str)]) -> String {
         .join("&")
 }
 
-/// One request to send signed: where to (`http://host:port`), and what.
+/// One request to send signed: where to (`http(s)://host:port`), and
+/// what.
 #[derive(Debug, Clone)]
 pub struct Outgoing {
     base: String,
+    /// Where to connect (and, over TLS, the server name to check).
+    endpoint: String,
+    tls: bool,
     authority: String,
     method: String,
     path: String,
@@ -71,16 +75,23 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// A `GET /` to `base`, an `http://` URL without a path.
+    /// A `GET /` to `base`, an `http://` or `https://` URL without a path.
     pub fn to(base: &str) -> Result<Outgoing, String> {
         let base = base.trim_end_matches('/');
-        let authority = base
-            .strip_prefix("http://")
-            .filter(|rest| !rest.is_empty() && !rest.contains('/'))
-            .ok_or_else(|| format!("{base}: the endpoint must be http://HOST[:PORT]"))?;
+        let (tls, rest) = match base.strip_prefix("https://") {
+            Some(rest) => (true, rest),
+            None => (false, base.strip_prefix("http://").unwrap_or_default()),
+        };
+        if rest.is_empty() || rest.contains('/') {
+            return Err(format!(
+                "{base}: the endpoint must be http(s)://HOST[:PORT]"
+            ));
+        }
         Ok(Outgoing {
             base: base.to_owned(),
-            authority: authority.to_owned(),
+            endpoint: rest.to_owned(),
+            tls,
+            authority: rest.to_owned(),
             method: "GET".to_owned(),
             path: "/".to_owned(),
             query: String::new(),
@@ -139,7 +150,8 @@ impl Answer {
     }
 }
 
-/// Sends `request` signed with `credentials` for `region` and `service`.
+/// Sends `request` signed with `credentials` for `region` and `service`;
+/// over TLS, trusting `AWS_CA_BUNDLE` (a PEM file) or the system's CAs.
 pub async fn send(
     request: &Outgoing,
     credentials: &Credentials,
@@ -192,11 +204,15 @@ pub async fn send(
     let outgoing = outgoing
         .body(Full::new(Bytes::from(request.body.clone())))
         .map_err(|error| error.to_string())?;
-    let client = Client::builder(TokioExecutor::new()).build_http();
-    let response = client
-        .request(outgoing)
-        .await
-        .map_err(|error| format!("cannot reach {}: {error}", request.base))?;
+    let response = if request.tls {
+        over_tls(request, outgoing).await?
+    } else {
+        let client = Client::builder(TokioExecutor::new()).build_http();
+        client
+            .request(outgoing)
+            .await
+            .map_err(|error| format!("cannot reach {}: {error}", request.base))?
+    };
     let status = response.status().as_u16();
     let headers = response
         .headers()
@@ -219,6 +235,39 @@ pub async fn send(
         headers,
         body,
     })
+}
+
+/// One HTTP/1.1 exchange on a TLS connection to the request's endpoint.
+async fn over_tls(
+    request: &Outgoing,
+    outgoing: hyper::Request<Full<Bytes>>,
+) -> Result<hyper::Response<hyper::body::Incoming>, String> {
+    let unreachable =
+        |error: &dyn std::fmt::Display| format!("cannot reach {}: {error}", request.base);
+    let bundle = std::env::var_os("AWS_CA_BUNDLE").filter(|b| !b.is_empty());
+    let config = crate::tls::client_config(bundle.as_deref().map(std::path::Path::new))?;
+    let (host, port) = match request.endpoint.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) => (host, port),
+        _ => (request.endpoint.as_str(), "443"),
+    };
+    let name = rustls_pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+        .map_err(|error| unreachable(&error))?;
+    let tcp = tokio::net::TcpStream::connect(format!("{host}:{port}"))
+        .await
+        .map_err(|error| unreachable(&error))?;
+    let tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .map_err(|error| unreachable(&error))?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(tls))
+            .await
+            .map_err(|error| unreachable(&error))?;
+    tokio::spawn(connection);
+    sender
+        .send_request(outgoing)
+        .await
+        .map_err(|error| unreachable(&error))
 }
 
 /// `GET {endpoint}{path}?{params}` signed for IAM: the body of a 2xx

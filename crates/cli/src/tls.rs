@@ -315,6 +315,35 @@ fn ring_provider() -> CryptoProvider {
     rustls::crypto::ring::default_provider()
 }
 
+/// What `iamgate invoke` and the other signing tools trust when they call
+/// an `https://` server: the PEM bundle `ca_bundle` (as the AWS CLI's
+/// `AWS_CA_BUNDLE`), else the system's CAs.
+pub(crate) fn client_config(ca_bundle: Option<&Path>) -> Result<Arc<rustls::ClientConfig>, String> {
+    let mut roots = RootCertStore::empty();
+    match ca_bundle {
+        Some(path) => {
+            let pem = std::fs::read(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            for certificate in certificates(path, &pem)? {
+                roots
+                    .add(certificate)
+                    .map_err(|error| format!("{}: {error}", path.display()))?;
+            }
+        }
+        None => {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+    }
+    let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(ring_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(config))
+}
+
 /// The domain names of the snapshot.
 fn domains(snapshot: &Live) -> Vec<Arc<DomainNameRecord>> {
     snapshot.current().apis.domains.values().cloned().collect()

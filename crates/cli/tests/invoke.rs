@@ -15,6 +15,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use support::pki::Ca;
 use support::{Server, ServerOptions};
 
 const WORLD: &str = r#"
@@ -70,6 +71,10 @@ impl Home {
     /// `iamgate invoke ARGS` with this home and only `env` of the AWS_*
     /// variables.
     fn invoke(&self, server: &Server, env: &[(&str, &str)], args: &[&str]) -> Output {
+        self.invoke_at(&server.endpoint(), env, args)
+    }
+
+    fn invoke_at(&self, endpoint: &str, env: &[(&str, &str)], args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_iamgate"));
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("AWS_") {
@@ -81,7 +86,7 @@ impl Home {
             .envs(env.iter().copied())
             .arg("invoke")
             .arg("--endpoint-url")
-            .arg(server.endpoint())
+            .arg(endpoint)
             .args(args)
             .output()
             .unwrap()
@@ -89,11 +94,16 @@ impl Home {
 }
 
 fn start(dir: &Path) -> Server {
+    start_with(dir, Vec::new())
+}
+
+fn start_with(dir: &Path, args: Vec<String>) -> Server {
     let world = dir.join("world.yaml");
     std::fs::write(&world, WORLD).unwrap();
     Server::start(&ServerOptions {
         config: Some(world),
         data_dir: dir.join("data"),
+        args,
         ..ServerOptions::default()
     })
 }
@@ -216,5 +226,56 @@ fn a_credential_process_profile_and_missing_credentials() {
         stderr(&none).contains("no credentials"),
         "{}",
         stderr(&none)
+    );
+}
+
+#[test]
+fn an_https_server_is_called_trusting_the_ca_bundle_and_refused_without_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = Ca::new("iamgate invoke test CA");
+    let (cert, key) = ca
+        .server(&["localhost", "127.0.0.1"])
+        .write(dir.path(), "server");
+    let bundle = ca.write(dir.path(), "ca");
+    let server = start_with(
+        dir.path(),
+        vec![
+            "--tls-cert".into(),
+            cert.display().to_string(),
+            "--tls-key".into(),
+            key.display().to_string(),
+        ],
+    );
+    let home = Home::new("", "");
+    let endpoint = format!("https://localhost:{}", server.port);
+    let nobody = [
+        ("AWS_ACCESS_KEY_ID", "AKIAINVOKENOBODY0001"),
+        (
+            "AWS_SECRET_ACCESS_KEY",
+            "invokeNobodySecretKey0000000000000000001",
+        ),
+    ];
+    let mut trusted = nobody.to_vec();
+    let bundle = bundle.display().to_string();
+    trusted.push(("AWS_CA_BUNDLE", &bundle));
+    let output = home.invoke_at(&endpoint, &trusted, &["-X", "POST", URL]);
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("user/nobody is not authorized"),
+        "{}",
+        stdout(&output)
+    );
+    // The explanation is read over the same TLS endpoint.
+    assert!(
+        stderr(&output).contains("decision  implicit_deny"),
+        "{}",
+        stderr(&output)
+    );
+    let untrusted = home.invoke_at(&endpoint, &nobody, &["-X", "POST", URL]);
+    assert_eq!(untrusted.status.code(), Some(2));
+    assert!(
+        stderr(&untrusted).contains("cannot reach"),
+        "{}",
+        stderr(&untrusted)
     );
 }
