@@ -12,6 +12,11 @@
 //! - a request body must arrive whole within `body_read_timeout`, and the
 //!   bodies being read or held across all connections share one memory
 //!   budget, reserved before the bytes are read;
+//! - a request head is refused before any work when its URL, its header
+//!   count or the combined size of its request line and headers is over
+//!   the bound (AWS's quotas: 10,240 characters of URL on a regional API,
+//!   10,240 bytes of request line and header values); a body over
+//!   `max_body` (AWS's 10 MB payload quota) is refused unread;
 //! - at most `max_connections` are open; further clients wait in the
 //!   kernel's backlog until one closes;
 //! - when accepting fails (out of file descriptors), the loop backs off and
@@ -27,7 +32,7 @@ use hyper::body::Incoming;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
-/// The largest request body read; AWS's own API limits are far below it.
+/// The largest request body read by default: API Gateway's payload quota.
 pub const MAX_BODY: usize = 10 * 1024 * 1024;
 
 /// The bounds, from `serve`'s options.
@@ -37,9 +42,63 @@ pub struct Limits {
     pub body_read_timeout: Duration,
     pub idle_timeout: Duration,
     pub max_connections: u32,
+    /// The largest request body read.
+    pub max_body: usize,
     /// Bytes of request bodies held at once, across connections; at least
-    /// [`MAX_BODY`], so that any one allowed body fits.
+    /// `max_body`, so that any one allowed body fits.
     pub max_body_memory: usize,
+    /// Characters of the request target (path and query).
+    pub max_url: usize,
+    /// Bytes of the request line and the header fields together, counted
+    /// as HTTP/1.1 writes them.
+    pub max_head: usize,
+    /// Header fields in one request.
+    pub max_headers: usize,
+}
+
+/// Why a request head was refused before anything else was done with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HeadError {
+    /// The target is longer than [`Limits::max_url`].
+    UrlTooLong,
+    /// More header fields than [`Limits::max_headers`], or a request line
+    /// and headers larger than [`Limits::max_head`].
+    HeadersTooLarge,
+}
+
+impl Limits {
+    /// The head's bounds, checked in one pass over its fields.
+    pub fn check_head<'h>(
+        &self,
+        method: &str,
+        target: &str,
+        count: usize,
+        headers: impl Iterator<Item = (&'h str, &'h [u8])>,
+    ) -> Result<(), HeadError> {
+        if target.len() > self.max_url {
+            return Err(HeadError::UrlTooLong);
+        }
+        if count > self.max_headers {
+            return Err(HeadError::HeadersTooLarge);
+        }
+        // `METHOD target HTTP/1.1\r\n`, then `name: value\r\n` each.
+        let line = method.len() + 1 + target.len() + 1 + 8 + 2;
+        let size = headers.fold(line, |size, (name, value)| {
+            size.saturating_add(name.len() + 2 + value.len() + 2)
+        });
+        if size > self.max_head {
+            return Err(HeadError::HeadersTooLarge);
+        }
+        Ok(())
+    }
+}
+
+/// Parses a positive count of bytes or fields.
+pub fn parse_size(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(size) if size > 0 => Ok(size),
+        _ => Err(format!("'{text}' is not a positive whole number")),
+    }
 }
 
 /// Parses `500ms`, `10s` or `2m`.
@@ -196,7 +255,7 @@ impl AcceptBackoff {
 /// Why a request body was not read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyError {
-    /// Over [`MAX_BODY`], declared or sent.
+    /// Over the largest body allowed, declared or sent.
     TooLarge,
     /// Not valid framing (a bad chunk size), or the client went away.
     Malformed,
@@ -219,13 +278,14 @@ pub struct Body {
 pub async fn read_body(
     mut body: Incoming,
     declared: Option<u64>,
+    max: usize,
     budget: &Arc<Semaphore>,
     deadline: Instant,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<Body, BodyError> {
     let reading = async {
         let declared = match declared.map(usize::try_from) {
-            Some(Ok(length)) if length <= MAX_BODY => length,
+            Some(Ok(length)) if length <= max => length,
             Some(_) => return Err(BodyError::TooLarge),
             None => 0,
         };
@@ -237,7 +297,7 @@ pub async fn read_body(
                 continue; // trailers
             };
             let total = bytes.len().saturating_add(data.len());
-            if total > MAX_BODY {
+            if total > max {
                 return Err(BodyError::TooLarge);
             }
             if total > held {
@@ -294,6 +354,76 @@ mod tests {
         assert!(parse_duration("s").is_err());
         assert_eq!(parse_duration("24h"), Ok(Duration::from_secs(86_400)));
         assert!(parse_duration("1d").is_err());
+    }
+
+    #[test]
+    fn sizes_are_positive_whole_numbers() {
+        assert_eq!(parse_size("10240"), Ok(10_240));
+        assert!(parse_size("0").is_err());
+        assert!(parse_size("-1").is_err());
+        assert!(parse_size("10k").is_err());
+    }
+
+    fn bounds() -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(60),
+            max_connections: 16,
+            max_body: MAX_BODY,
+            max_body_memory: MAX_BODY,
+            max_url: 40,
+            max_head: 100,
+            max_headers: 3,
+        }
+    }
+
+    #[test]
+    fn a_head_is_measured_as_http_1_1_writes_it() {
+        let limits = bounds();
+        // "GET /abc HTTP/1.1\r\n" is 19 bytes, "host: h\r\n" 9.
+        let host = [("host", b"h".as_slice())];
+        assert_eq!(
+            limits.check_head("GET", "/abc", host.len(), host.into_iter()),
+            Ok(())
+        );
+        let value = vec![b'v'; 100 - 19 - 9 - 5];
+        let exact = [("host", b"h".as_slice()), ("x", value.as_slice())];
+        assert_eq!(
+            limits.check_head("GET", "/abc", exact.len(), exact.into_iter()),
+            Ok(())
+        );
+        let value = vec![b'v'; 100 - 19 - 9 - 4];
+        let over = [("host", b"h".as_slice()), ("x", value.as_slice())];
+        assert_eq!(
+            limits.check_head("GET", "/abc", over.len(), over.into_iter()),
+            Err(HeadError::HeadersTooLarge)
+        );
+    }
+
+    #[test]
+    fn a_long_url_is_refused_before_the_headers_are_measured() {
+        let limits = bounds();
+        let target = format!("/{}", "a".repeat(40));
+        let many = [("a", b"".as_slice()); 4];
+        assert_eq!(
+            limits.check_head("GET", &target, many.len(), many.into_iter()),
+            Err(HeadError::UrlTooLong)
+        );
+        assert_eq!(
+            limits.check_head("GET", &target[..40], many.len(), many.into_iter()),
+            Err(HeadError::HeadersTooLarge),
+            "four fields where three are allowed"
+        );
+        assert_eq!(
+            limits.check_head(
+                "GET",
+                &target[..40],
+                many[..3].len(),
+                many[..3].iter().copied()
+            ),
+            Ok(())
+        );
     }
 
     #[test]

@@ -59,8 +59,8 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 
 use crate::analysis_api::{self, ANALYSIS_PATH, AnalysisGate};
 use crate::connections::{
-    AcceptBackoff, Activity, Body, BodyError, Limits, MAX_BODY, parse_duration, read_body,
-    supervise,
+    AcceptBackoff, Activity, Body, BodyError, HeadError, Limits, MAX_BODY, parse_duration,
+    parse_size, read_body, supervise,
 };
 use crate::metrics::Metrics;
 use crate::tls::{MutualTls, Tls, Transport};
@@ -127,7 +127,24 @@ pub struct ServeArgs {
     /// Connections open at once; more clients wait in the backlog.
     #[arg(long, default_value_t = 4096, value_parser = clap::value_parser!(u32).range(1..))]
     max_connections: u32,
-    /// MiB of request bodies held at once, across connections (at least 10).
+    /// The largest request body, in bytes (API Gateway's payload quota is
+    /// 10 MB); a larger one is answered 413 unread.
+    #[arg(long, default_value_t = MAX_BODY, value_parser = parse_size)]
+    max_body_bytes: usize,
+    /// The longest request target (path and query), in bytes (API
+    /// Gateway's quota for a regional API's URL); a longer one is
+    /// answered 414.
+    #[arg(long, default_value_t = 10_240, value_parser = parse_size)]
+    max_url_bytes: usize,
+    /// The request line and header fields together, in bytes (API
+    /// Gateway's quota); a larger head is answered 431.
+    #[arg(long, default_value_t = 10_240, value_parser = parse_size)]
+    max_header_bytes: usize,
+    /// Header fields in one request; more are answered 431.
+    #[arg(long, default_value_t = 100, value_parser = parse_size)]
+    max_headers: usize,
+    /// MiB of request bodies held at once, across connections (at least
+    /// the largest body).
     #[arg(long, default_value_t = 256, value_parser = clap::value_parser!(u32).range(10..=4096))]
     max_body_memory_mib: u32,
     /// What a policy denial on execute-api does: `strict` answers it as
@@ -224,10 +241,14 @@ impl ServeArgs {
             body_read_timeout: self.body_read_timeout,
             idle_timeout: self.idle_timeout,
             max_connections: self.max_connections,
+            max_body: self.max_body_bytes,
             max_body_memory: usize::try_from(self.max_body_memory_mib)
                 .unwrap_or(usize::MAX)
                 .saturating_mul(1024 * 1024)
-                .max(MAX_BODY),
+                .max(self.max_body_bytes),
+            max_url: self.max_url_bytes,
+            max_head: self.max_header_bytes,
+            max_headers: self.max_headers,
         }
     }
 }
@@ -494,11 +515,23 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
 
     let mut builder = auto::Builder::new(TokioExecutor::new());
+    // hyper's own bounds sit above the ones `answer` checks, so that a
+    // head a little over them still gets a 431 with a body; beyond them
+    // hyper answers 431 itself and closes the connection.
+    let parsed_head = limits.max_head.saturating_mul(2).max(16 * 1024);
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(limits.header_read_timeout);
-    builder.http2().timer(TokioTimer::new());
+        .header_read_timeout(limits.header_read_timeout)
+        .max_buf_size(parsed_head);
+    if limits.max_headers > HYPER_MAX_HEADERS {
+        // Above the default hyper parses headers into the heap.
+        builder.http1().max_headers(limits.max_headers + 1);
+    }
+    builder
+        .http2()
+        .timer(TokioTimer::new())
+        .max_header_list_size(u32::try_from(parsed_head).unwrap_or(u32::MAX));
     let builder = Arc::new(builder);
     let slots = Arc::new(Semaphore::new(
         usize::try_from(limits.max_connections).unwrap_or(usize::MAX),
@@ -775,6 +808,27 @@ impl Server {
             .path_and_query()
             .map_or("/", |pq| pq.as_str())
             .to_owned();
+        let fields = parts
+            .headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        if let Err(error) =
+            self.limits
+                .check_head(parts.method.as_str(), &target, parts.headers.len(), fields)
+        {
+            let response = head_refusal(error);
+            self.metrics
+                .record("limits", response.status, started.elapsed());
+            tracing::info!(
+                surface = "limits",
+                method = %parts.method,
+                status = response.status,
+                target_bytes = target.len(),
+                header_fields = parts.headers.len(),
+                "request head refused"
+            );
+            return to_hyper(response);
+        }
         let forwarded_for = parts
             .headers
             .get_all("x-forwarded-for")
@@ -861,6 +915,7 @@ impl Server {
         read_body(
             body,
             declared,
+            self.limits.max_body,
             &self.body_budget,
             deadline,
             self.stopping.clone(),
@@ -982,6 +1037,22 @@ impl Server {
             },
         }
     }
+}
+
+/// How many header fields hyper parses without allocating (its default).
+const HYPER_MAX_HEADERS: usize = 100;
+
+/// The answer to a request whose head is over a bound.
+fn head_refusal(error: HeadError) -> Response {
+    let (status, message) = match error {
+        HeadError::UrlTooLong => (414, "Request URI too long"),
+        HeadError::HeadersTooLarge => (431, "Request Header Fields Too Large"),
+    };
+    Response::new(
+        status,
+        "application/json",
+        format!(r#"{{"message":"{message}"}}"#),
+    )
 }
 
 /// The answer to a request whose body was not read.

@@ -270,3 +270,80 @@ fn out_of_file_descriptors_the_accept_loop_backs_off_and_recovers() {
     });
     assert!(recovered, "{}", server.logs());
 }
+
+fn padded(bytes: usize) -> Vec<(String, String)> {
+    vec![("x-pad".to_owned(), "a".repeat(bytes))]
+}
+
+#[test]
+fn a_head_over_aws_10240_bytes_is_answered_431_and_the_server_goes_on() {
+    let (server, _dir) = start(&[]);
+    let within = http(server.port, "GET", "/_iamgate/health", &padded(9_900), b"").unwrap();
+    assert_eq!(within.status, 200, "{}", within.body);
+    let over = http(server.port, "GET", "/_iamgate/health", &padded(10_300), b"").unwrap();
+    assert_eq!(over.status, 431);
+    assert_eq!(
+        over.body,
+        r#"{"message":"Request Header Fields Too Large"}"#
+    );
+    assert!(healthy(&server));
+}
+
+#[test]
+fn the_header_bound_and_the_field_count_are_configurable() {
+    let (server, _dir) = start(&["--max-header-bytes", "2048", "--max-headers", "150"]);
+    let over = http(server.port, "GET", "/_iamgate/health", &padded(2_100), b"").unwrap();
+    assert_eq!(over.status, 431);
+    let fields = |count: usize| -> Vec<(String, String)> {
+        (0..count)
+            .map(|i| (format!("x-{i}"), "v".to_owned()))
+            .collect()
+    };
+    // `http` adds host, content-length and connection.
+    let at_bound = http(server.port, "GET", "/_iamgate/health", &fields(147), b"").unwrap();
+    assert_eq!(at_bound.status, 200, "150 fields, hyper's 100 raised");
+    let over = http(server.port, "GET", "/_iamgate/health", &fields(148), b"").unwrap();
+    assert_eq!(over.status, 431);
+    assert_eq!(
+        over.body,
+        r#"{"message":"Request Header Fields Too Large"}"#
+    );
+}
+
+#[test]
+fn a_target_over_the_url_bound_is_answered_414() {
+    let (server, _dir) = start(&["--max-url-bytes", "300"]);
+    let target = |bytes: usize| format!("/_iamgate/health?{}", "q".repeat(bytes - 17));
+    let within = http(server.port, "GET", &target(300), &[], b"").unwrap();
+    assert_eq!(within.status, 200);
+    let over = http(server.port, "GET", &target(301), &[], b"").unwrap();
+    assert_eq!(over.status, 414);
+    assert_eq!(over.body, r#"{"message":"Request URI too long"}"#);
+}
+
+#[test]
+fn a_body_over_the_body_bound_is_answered_413_declared_or_chunked() {
+    let (server, _dir) = start(&["--max-body-bytes", "1000"]);
+    let signed_like = [(
+        "content-type".to_owned(),
+        "application/x-www-form-urlencoded".to_owned(),
+    )];
+    let over = http(server.port, "POST", "/", &signed_like, &[b'a'; 1001]).unwrap();
+    assert_eq!(over.status, 413);
+    assert_eq!(over.body, r#"{"message":"Request Entity Too Large"}"#);
+    let mut stream = connect(&server);
+    let chunk = "b".repeat(600);
+    stream
+        .write_all(
+            format!(
+                "POST / HTTP/1.1\r\nhost: x\r\ntransfer-encoding: chunked\r\n\r\n258\r\n{chunk}\r\n258\r\n{chunk}\r\n0\r\n\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let (answer, _) = read_until_closed(&mut stream);
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    let within = http(server.port, "POST", "/", &signed_like, &[b'a'; 1000]).unwrap();
+    assert_ne!(within.status, 413, "{}", within.body);
+}
