@@ -32,8 +32,15 @@
 # without (`off`), alternated four times, and prints how many records each
 # persisting run wrote and dropped.
 #
+# `ONLY=replay` is the server's cost of IAM with the client's taken out:
+# one botocore signature per route, made once and replayed by oha on every
+# request (API Gateway has no replay check within the signature's 15
+# minutes), so both routes send requests of the same size and oha signs
+# nothing. In each world, NONE and AWS_IAM alternate ROUNDS times (3);
+# AWS_IAM / NONE is the ratio of the sums.
+#
 # Environment: OHA (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
-# (10s), ONLY (records, persist), CARGO_TARGET_DIR.
+# (10s), ROUNDS (3), ONLY (records, persist, replay), CARGO_TARGET_DIR.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -225,9 +232,52 @@ measure_persisting() {
   python3 -c "print(f'persisted / not persisted: {$on / $off:.3f}× ({($on - $off) / $off * 100:+.1f}%)')"
 }
 
+# botocore_headers URL : the Authorization and X-Amz-Date headers of one
+# botocore signature of `GET URL` by the caller, as oha -H arguments.
+botocore_headers() {
+  python3 - "$1" "$CALLER_ID" "$CALLER_SECRET" <<'PY'
+import sys
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, key, secret = sys.argv[1:]
+request = AWSRequest(method="GET", url=url)
+SigV4Auth(Credentials(key, secret), "execute-api", "us-east-1").add_auth(request)
+for name in ("Authorization", "X-Amz-Date"):
+    print("-H")
+    print(f"{name}: {request.headers[name]}")
+PY
+}
+
+measure_replayed() {
+  local world="$1" none=0 iam=0 runs=()
+  start_server "$world-replay" --data-dir "$WORK/$world-replay-data" --config "$WORK/$world.yaml"
+  local url="http://127.0.0.1:$PORT$BASE_PATH"
+  local none_headers iam_headers
+  mapfile -t none_headers < <(botocore_headers "$url/none")
+  mapfile -t iam_headers < <(botocore_headers "$url/iam")
+  "$OHA" --no-tui --output-format quiet -c "$CONNECTIONS" -n 2000 "${iam_headers[@]}" "$url/iam" >/dev/null
+  for _ in $(seq "${ROUNDS:-3}"); do
+    local a b
+    read -r a _ < <(oha_run "$world-replay-none" "${none_headers[@]}" "$url/none")
+    read -r b _ < <(oha_run "$world-replay-iam" "${iam_headers[@]}" "$url/iam")
+    none=$((none + a)); iam=$((iam + b)); runs+=("$a/$b")
+  done
+  stop_server
+  echo "$world world, replayed botocore signature, req/s NONE/AWS_IAM per round: ${runs[*]}"
+  python3 -c "print(f'$world: AWS_IAM / NONE {$iam / $none:.3f}x')"
+}
+
 echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $CONNECTIONS connections, $DURATION per run, $("$OHA" --version)" >&2
 if [ "${ONLY:-}" = records ]; then
   measure_recording
+  exit 0
+fi
+if [ "${ONLY:-}" = replay ]; then
+  python3 -c 'import botocore' 2>/dev/null || { echo "bench: botocore is needed (pip install botocore)" >&2; exit 1; }
+  measure_replayed small
+  measure_replayed large
+  echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)" >&2
   exit 0
 fi
 if [ "${ONLY:-}" = persist ]; then

@@ -12,9 +12,14 @@
 # on SQLite and on PostgreSQL, then start-up time (process start →
 # /_iamgate/ready) and RSS with 10,000 users and 10,000 roles in the store.
 #
-# Environment: ONLY=startup (skip the throughput runs), OHA (default
-# ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
-# (10s), CARGO_TARGET_DIR, IAMGATE_TEST_POSTGRES_URL (needs psql).
+# `ONLY=replay` takes the client's signing out: one botocore signature of
+# GetCallerIdentity, made once and replayed by oha, alternated ROUNDS
+# times (3) with the health endpoint on SQLite; GCI / health is the ratio
+# of the sums.
+#
+# Environment: ONLY=startup (skip the throughput runs) or replay, OHA
+# (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION (10s), ROUNDS (3),
+# CARGO_TARGET_DIR, IAMGATE_TEST_POSTGRES_URL (needs psql).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -122,6 +127,45 @@ throughput() {
   local ratio; ratio="$(python3 -c "print(f'{$g_rps / $h_rps:.2f}')")"
   ROWS+=("| $store | $h_rps | $h_p99 | $g_rps | $g_p99 | ${ratio}× | $a_rps | $a_p99 | $rss |")
 }
+
+# The replayed signature's headers, as oha -H arguments.
+botocore_headers() {
+  python3 - "$1" "$GCI_BODY" <<'EOF'
+import sys
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+url, body = sys.argv[1:]
+content_type = "application/x-www-form-urlencoded; charset=utf-8"
+request = AWSRequest(method="POST", url=url, data=body, headers={"Content-Type": content_type})
+credentials = Credentials("AKIAEXAMPLEUSERU0001", "exampleUserUSecretAccessKey00000000000001")
+SigV4Auth(credentials, "sts", "us-east-1").add_auth(request)
+for name in ("Authorization", "X-Amz-Date"):
+    print("-H")
+    print(f"{name}: {request.headers[name]}")
+EOF
+}
+
+if [ "${ONLY:-}" = replay ]; then
+  python3 -c 'import botocore' 2>/dev/null || { echo "bench: botocore is needed (pip install botocore)" >&2; exit 1; }
+  echo "bench: $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), $CONNECTIONS connections, $DURATION per run" >&2
+  start_server replay --config "$WORK/world.yaml" --data-dir "$WORK/replay"
+  url="http://127.0.0.1:$PORT"
+  mapfile -t signed < <(botocore_headers "$url/")
+  REPLAY=("${signed[@]}" -m POST -T "application/x-www-form-urlencoded; charset=utf-8" -d "$GCI_BODY")
+  "$OHA" --no-tui --output-format quiet -c "$CONNECTIONS" -n 2000 "${REPLAY[@]}" "$url/" >/dev/null
+  health=0; gci=0; runs=()
+  for _ in $(seq "${ROUNDS:-3}"); do
+    read -r h _ < <(oha_run replay-health "$url/_iamgate/health")
+    read -r g _ < <(oha_run replay-gci "${REPLAY[@]}" "$url/")
+    health=$((health + h)); gci=$((gci + g)); runs+=("$h/$g")
+  done
+  stop_server
+  echo "req/s health/GetCallerIdentity per round (replayed botocore signature): ${runs[*]}"
+  python3 -c "print(f'GetCallerIdentity / health: {$gci / $health:.3f}x')"
+  echo "bench: load average at the end $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+  exit 0
+fi
 
 if [ "${ONLY:-}" != startup ]; then
 echo "bench: $(nproc) cores, $CONNECTIONS connections, $DURATION per run, $("$OHA" --version)" >&2

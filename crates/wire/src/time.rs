@@ -28,6 +28,14 @@ fn month_name(month: u32) -> &'static str {
         .unwrap_or("Jan")
 }
 
+/// Appends the last `width` decimal digits of `value`, zero-padded.
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    for place in (0..width).rev() {
+        let digit = value / 10u32.pow(place) % 10;
+        out.push(char::from(b'0' + u8::try_from(digit).unwrap_or(0)));
+    }
+}
+
 impl Timestamp {
     /// The instant `seconds` after the epoch.
     pub fn from_epoch_seconds(seconds: i64) -> Self {
@@ -67,7 +75,36 @@ impl Timestamp {
 
     /// ISO 8601 in UTC: `2026-11-21T16:12:15Z`, with `.mmm` only when the
     /// instant has a sub-second part.
+    ///
+    /// Written digit by digit rather than through `format!`: every policy
+    /// evaluation on the request path carries `aws:CurrentTime`.
     pub fn to_iso8601(self) -> String {
+        let (y, mo, d, h, mi, s, ms) = self.parts();
+        let Ok(year @ 0..=9999) = u32::try_from(y) else {
+            return self.to_iso8601_wide_year();
+        };
+        let mut out = String::with_capacity(24);
+        push_digits(&mut out, year, 4);
+        out.push('-');
+        push_digits(&mut out, mo, 2);
+        out.push('-');
+        push_digits(&mut out, d, 2);
+        out.push('T');
+        push_digits(&mut out, h, 2);
+        out.push(':');
+        push_digits(&mut out, mi, 2);
+        out.push(':');
+        push_digits(&mut out, s, 2);
+        if ms != 0 {
+            out.push('.');
+            push_digits(&mut out, ms, 3);
+        }
+        out.push('Z');
+        out
+    }
+
+    /// [`Self::to_iso8601`] for years outside 0000–9999.
+    fn to_iso8601_wide_year(self) -> String {
         let (y, mo, d, h, mi, s, ms) = self.parts();
         if ms == 0 {
             format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
@@ -221,6 +258,18 @@ mod tests {
             Timestamp::from_epoch_millis(-1).to_iso8601(),
             "1969-12-31T23:59:59.999Z"
         );
+        assert_eq!(
+            Timestamp::from_epoch_millis(1_000_000_000_007).to_iso8601(),
+            "2001-09-09T01:46:40.007Z"
+        );
+    }
+
+    #[test]
+    fn years_beyond_four_digits_are_written_whole() {
+        let far = Timestamp::from_epoch_seconds(253_402_300_800); // 10000-01-01
+        assert_eq!(far.to_iso8601(), "10000-01-01T00:00:00Z");
+        let before = Timestamp::from_epoch_seconds(-62_167_219_201); // -0001-12-31T23:59:59
+        assert_eq!(before.to_iso8601(), "-001-12-31T23:59:59Z");
     }
 
     #[test]
