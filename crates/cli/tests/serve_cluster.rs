@@ -70,31 +70,57 @@ impl Schema {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn credentials_issued_by_one_node_work_on_the_other() {
-    let Some(schema) = Schema::create("two_nodes").await else {
+/// Two nodes on one fresh schema: node 1 applies the example world file,
+/// node 2 only reads the shared store (and, on PostgreSQL, decision
+/// records are persisted without asking).
+struct Nodes {
+    one: Server,
+    two: Server,
+    _dirs: (tempfile::TempDir, tempfile::TempDir),
+}
+
+/// Runs `case` on two new nodes, then drops the schema, whatever `case`
+/// did; skipped without PostgreSQL.
+async fn on_two_nodes<F, Fut>(name: &str, case: F)
+where
+    F: FnOnce(Nodes) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let Some(schema) = Schema::create(name).await else {
         return;
     };
-    let outcome = tokio::spawn(two_nodes(schema.store_url())).await;
+    let store_url = schema.store_url();
+    let outcome = tokio::spawn(async move {
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let options = |dir: &tempfile::TempDir, config: bool| ServerOptions {
+            config: config.then(|| example("http-api-cross-account/world.yaml")),
+            data_dir: dir.path().to_owned(),
+            store: Some(store_url.clone()),
+            env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
+            ..ServerOptions::default()
+        };
+        let one = Server::start(&options(&dirs.0, true));
+        let two = Server::start(&options(&dirs.1, false));
+        case(Nodes {
+            one,
+            two,
+            _dirs: dirs,
+        })
+        .await;
+    })
+    .await;
     schema.drop_now().await;
     if let Err(error) = outcome {
         std::panic::resume_unwind(error.into_panic());
     }
 }
 
-async fn two_nodes(store_url: String) {
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    let options = |dir: &tempfile::TempDir, config: bool| ServerOptions {
-        config: config.then(|| example("http-api-cross-account/world.yaml")),
-        data_dir: dir.path().to_owned(),
-        store: Some(store_url.clone()),
-        env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
-        ..ServerOptions::default()
-    };
-    // Node 1 applies the world file; node 2 only reads the shared store.
-    let one = Server::start(&options(&dirs.0, true));
-    let two = Server::start(&options(&dirs.1, false));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn credentials_issued_by_one_node_work_on_the_other() {
+    on_two_nodes("two_nodes", two_nodes).await;
+}
 
+async fn two_nodes(Nodes { one, two, .. }: Nodes) {
     let user = Keys::new(
         "AKIAEXAMPLEUSERU0001",
         "exampleUserUSecretAccessKey00000000000001",
@@ -249,14 +275,7 @@ async fn two_nodes(store_url: String) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_decision_recorded_by_one_node_is_explained_by_the_other() {
-    let Some(schema) = Schema::create("decisions").await else {
-        return;
-    };
-    let outcome = tokio::spawn(decision_on_the_other_node(schema.store_url())).await;
-    schema.drop_now().await;
-    if let Err(error) = outcome {
-        std::panic::resume_unwind(error.into_panic());
-    }
+    on_two_nodes("decisions", decision_on_the_other_node).await;
 }
 
 /// `iamgate explain ID --json` against `server` as `keys`, retried while
@@ -290,18 +309,7 @@ async fn explain_eventually(server: &Server, keys: &Keys, id: &str) -> serde_jso
     }
 }
 
-async fn decision_on_the_other_node(store_url: String) {
-    let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
-    // PostgreSQL: records are persisted without asking (`auto`).
-    let options = |dir: &tempfile::TempDir, config: bool| ServerOptions {
-        config: config.then(|| example("http-api-cross-account/world.yaml")),
-        data_dir: dir.path().to_owned(),
-        store: Some(store_url.clone()),
-        env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
-        ..ServerOptions::default()
-    };
-    let one = Server::start(&options(&dirs.0, true));
-    let two = Server::start(&options(&dirs.1, false));
+async fn decision_on_the_other_node(Nodes { one, two, .. }: Nodes) {
     let user = Keys::new(
         "AKIAEXAMPLEUSERU0001",
         "exampleUserUSecretAccessKey00000000000001",
