@@ -377,6 +377,18 @@ fn responses(integration: &Integration) -> Value {
     )
 }
 
+/// A template whose output is `text` as written: a plain MOCK body may hold
+/// `$` and `#`, which a mapping template would read as references,
+/// directives or comments, so it goes in an unparsed `#[[ ]]#` block (a
+/// `]]#` inside closes the block after its `]]` and opens the next with
+/// its `#`).
+fn literal_template(text: &str) -> String {
+    if !text.contains(['$', '#', '\\']) {
+        return text.to_owned();
+    }
+    format!("#[[{}]]#", text.replace("]]#", "]]]]##[[#"))
+}
+
 /// `region` and `account` complete a Lambda function given by name into
 /// the ARN an export names.
 fn integration(integration: &Integration, region: &str, account: &str) -> Value {
@@ -402,7 +414,7 @@ fn integration(integration: &Integration, region: &str, account: &str) -> Value 
                 "responses": { "default": {
                     "statusCode": status.to_string(),
                     "responseParameters": parameters,
-                    "responseTemplates": { "application/json": body },
+                    "responseTemplates": { "application/json": literal_template(body) },
                 }},
             })
         }
@@ -550,6 +562,23 @@ apis:
         });
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
+    }
+
+    #[test]
+    fn a_plain_mock_body_renders_from_its_exported_template_as_written() {
+        for body in [
+            r#"{"ok": 1}"#,
+            r##"{"cost": "$total", "n": "#set($a = 1)"}"##,
+            "## not a comment, \\$escaped, #[[ and ]]# and ]]#]]#",
+        ] {
+            let template = literal_template(body);
+            let rendered = iamgate_vtl::Template::parse(&template)
+                .unwrap()
+                .render(&iamgate_vtl::Inputs::default())
+                .unwrap();
+            assert_eq!(rendered.body, body, "{template}");
+        }
+        assert_eq!(literal_template(r#"{"ok": 1}"#), r#"{"ok": 1}"#);
     }
 
     #[test]
