@@ -208,7 +208,7 @@ impl LambdaAuthorizer {
             .ok_or_else(|| Invalid("Authorizer URI must be specified".to_owned()))?;
         let function = crate::fields::lambda_function(&uri)
             .filter(|lambda| lambda.via_apigateway)
-            .map(|lambda| lambda.invoked.to_owned())
+            .and_then(|lambda| lambda.to_invoke())
             .ok_or_else(|| Invalid(format!("Invalid Authorizer URI: {uri}")))?;
         let endpoint = input.endpoint.unwrap_or_default();
         if !endpoint.is_empty() && !endpoint.starts_with("http://") {
@@ -394,10 +394,7 @@ mod tests {
         )
         .unwrap();
         assert_eq!(authorizer.kind, AuthorizerType::Token);
-        assert_eq!(
-            authorizer.function,
-            "arn:aws:lambda:us-east-1:111122223333:function:auth"
-        );
+        assert_eq!(authorizer.function, "auth");
         assert_eq!(
             authorizer.identity_sources,
             vec![IdentitySource::Header("Auth".into())]

@@ -1140,9 +1140,12 @@ fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integr
                     ));
                 }
             };
+            let function = fields::function_to_invoke(function).ok_or_else(|| {
+                format!("function '{function}' is not a Lambda function name, name:qualifier or function ARN")
+            })?;
             Integration::LambdaProxy {
                 endpoint: endpoint.clone(),
-                function: function.clone(),
+                function,
                 payload_format,
                 timeout_ms: integration_timeout(*timeout_ms, flavour)?,
             }

@@ -642,28 +642,45 @@ impl LambdaUri<'_> {
     /// names of 1 to 64 `a-zA-Z0-9-_`, qualifiers of 1 to 128
     /// `a-zA-Z0-9-_$`).
     pub fn name(&self) -> Option<String> {
-        let rest = function_arn_rest(self.invoked)?;
-        let mut names = rest.split(':');
-        let name = names.next()?;
-        let qualifier = names.next();
-        let name_ok = (1..=64).contains(&name.len())
-            && name
-                .bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-        if !name_ok || names.next().is_some() {
-            return None;
-        }
-        match qualifier {
-            None => Some(name.to_owned()),
-            Some(qualifier) => {
-                let qualifier_ok = (1..=128).contains(&qualifier.len())
-                    && qualifier
-                        .bytes()
-                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$');
-                qualifier_ok.then(|| format!("{name}:{qualifier}"))
-            }
-        }
+        function_name(function_arn_rest(self.invoked)?)
     }
+
+    /// The function to invoke: [`Self::name`] of a function ARN, or the
+    /// `name[:qualifier]` an invocation URI holds in place of one.
+    pub fn to_invoke(&self) -> Option<String> {
+        function_name(function_arn_rest(self.invoked).unwrap_or(self.invoked))
+    }
+}
+
+/// The one form every front door leaves a Lambda integration's function
+/// in, so that they all invoke the same thing: `name` or `name:qualifier`,
+/// as the Lambda Invoke API and local runtimes (`sam local start-lambda`,
+/// `cargo lambda`) take it, from a function ARN, API Gateway's invocation
+/// URI, or a name.
+pub fn function_to_invoke(reference: &str) -> Option<String> {
+    match lambda_function(reference) {
+        Some(lambda) => lambda.to_invoke(),
+        None => function_name(reference),
+    }
+}
+
+/// `name` or `name:qualifier`: names of 1 to 64 `a-zA-Z0-9-_`, qualifiers
+/// (version or alias) of 1 to 128 `a-zA-Z0-9-_$`.
+fn function_name(text: &str) -> Option<String> {
+    let mut names = text.split(':');
+    let name = names.next()?;
+    let qualifier = names.next();
+    let name_ok = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    let qualifier_ok = qualifier.is_none_or(|qualifier| {
+        (1..=128).contains(&qualifier.len())
+            && qualifier
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_' || b == b'$')
+    });
+    (name_ok && qualifier_ok && names.next().is_none()).then(|| text.to_owned())
 }
 
 /// The part of a function ARN after `function:`, if `arn` is one.

@@ -1417,7 +1417,7 @@ impl<'a> Importer<'a> {
 
     fn aws_proxy(&mut self, config: &Map<String, Value>, at: &str) -> Option<Integration> {
         let function = self.required_text(config, at, "uri").and_then(|uri| {
-            let function = function_to_invoke(&uri);
+            let function = function_in_uri(&uri);
             if function.is_none() {
                 self.error(
                     member(at, "uri"),
@@ -1707,8 +1707,9 @@ fn route_shape(route: &Route) -> String {
 
 /// The function a Lambda integration URI names, as the Lambda Invoke API
 /// takes it: `name` or `name:qualifier` (version or alias), read by the
-/// one parser every front door uses ([`fields::lambda_function`]).
-fn function_to_invoke(uri: &str) -> Option<String> {
+/// one parser every front door uses ([`fields::lambda_function`]). An
+/// OpenAPI document, as on AWS, names it by ARN.
+fn function_in_uri(uri: &str) -> Option<String> {
     fields::lambda_function(uri).and_then(|lambda| lambda.name())
 }
 
@@ -2139,21 +2140,21 @@ paths:
     }
 
     #[test]
-    fn lambda_uris_name_the_function_to_invoke() {
+    fn lambda_uris_name_the_function_in_uri() {
         assert_eq!(
-            function_to_invoke(
+            function_in_uri(
                 "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:pets-fn/invocations"
             ),
             Some("pets-fn".into())
         );
         assert_eq!(
-            function_to_invoke(
+            function_in_uri(
                 "arn:aws-cn:apigateway:cn-north-1:lambda:path/2015-03-31/functions/arn:aws-cn:lambda:cn-north-1:123456789012:function:f:live/invocations"
             ),
             Some("f:live".into())
         );
         assert_eq!(
-            function_to_invoke("arn:aws:lambda:us-east-1:123456789012:function:direct"),
+            function_in_uri("arn:aws:lambda:us-east-1:123456789012:function:direct"),
             Some("direct".into())
         );
         for bad in [
@@ -2165,7 +2166,7 @@ paths:
             "https://example.com",
             "",
         ] {
-            assert_eq!(function_to_invoke(bad), None, "{bad}");
+            assert_eq!(function_in_uri(bad), None, "{bad}");
         }
     }
 

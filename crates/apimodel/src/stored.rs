@@ -492,10 +492,10 @@ pub fn declared_authorizers<'a>(
 /// `arn:aws:apigateway:{region}:lambda:path/2015-03-31/functions/{fn}/invocations`
 /// (the only form REST APIs take), read by the one parser
 /// ([`crate::fields::lambda_function`]).
-fn rest_lambda_function(uri: &str) -> Option<&str> {
+fn rest_lambda_function(uri: &str) -> Option<String> {
     crate::fields::lambda_function(uri)
         .filter(|lambda| lambda.via_apigateway)
-        .map(|lambda| lambda.invoked)
+        .and_then(|lambda| lambda.to_invoke())
 }
 
 /// `arn:aws:apigateway:{region}:lambda:path/…/functions/{function}/invocations`
@@ -528,7 +528,7 @@ fn rest_integration(record: &IntegrationRecord) -> Result<Integration, NotDeploy
             Ok(Integration::LambdaProxy {
                 // Empty: the server's `--lambda-endpoint`.
                 endpoint: record.lambda_endpoint.clone().unwrap_or_default(),
-                function: function.to_owned(),
+                function,
                 payload_format: PayloadFormat::V1,
                 timeout_ms: record.timeout_ms,
             })
@@ -686,16 +686,16 @@ fn http_integration(record: &HttpIntegrationRecord) -> Result<Integration, NotDe
             timeout_ms: record.timeout_ms,
         }),
         "AWS_PROXY" => {
-            let uri = record.integration_uri.as_deref().unwrap_or("");
             // v2 accepts the function ARN itself or the apigateway form.
-            let function = crate::fields::lambda_function(uri).map_or(uri, |lambda| lambda.invoked);
-            if function.is_empty() {
-                return Err(NotDeployable("IntegrationUri is required".to_owned()));
-            }
+            let function = record
+                .integration_uri
+                .as_deref()
+                .and_then(crate::fields::function_to_invoke)
+                .ok_or_else(|| NotDeployable("IntegrationUri is required".to_owned()))?;
             Ok(Integration::LambdaProxy {
                 // Empty: the server's `--lambda-endpoint`.
                 endpoint: record.lambda_endpoint.clone().unwrap_or_default(),
-                function: function.to_owned(),
+                function,
                 payload_format: if record.payload_format_version == "1.0" {
                     PayloadFormat::V1
                 } else {
@@ -914,12 +914,11 @@ mod tests {
     fn lambda_uris_name_the_function() {
         let uri = lambda_uri(
             "us-east-1",
-            "arn:aws:lambda:us-east-1:111122223333:function:f",
+            "arn:aws:lambda:us-east-1:111122223333:function:f:live",
         );
-        assert_eq!(
-            rest_lambda_function(&uri),
-            Some("arn:aws:lambda:us-east-1:111122223333:function:f")
-        );
+        assert_eq!(rest_lambda_function(&uri).as_deref(), Some("f:live"));
+        let by_name = lambda_uri("us-east-1", "f");
+        assert_eq!(rest_lambda_function(&by_name).as_deref(), Some("f"));
         assert_eq!(
             rest_lambda_function("arn:aws:lambda:us-east-1:1:function:f"),
             None

@@ -223,4 +223,36 @@ fn a_lambda_uri_names_the_same_function_for_every_reader() {
         }
         other => panic!("{other:?}"),
     }
+    // The world file and the control planes leave it in the same form.
+    let world_form =
+        format!("{{ type: AWS_PROXY, endpoint: \"http://127.0.0.1:3001\", function: \"{bare}\" }}");
+    let registry = world(&rest_world("/a", &world_form)).unwrap();
+    match &registry.rest["r1b2c3d4e5"].stages["prod"].root.children[0].methods[0].integration {
+        Integration::LambdaProxy { function, .. } => assert_eq!(function, "pets:live"),
+        other => panic!("{other:?}"),
+    }
+    let errors = world(&rest_world(
+        "/a",
+        "{ type: AWS_PROXY, endpoint: \"http://127.0.0.1:3001\", function: \"bad/name\" }",
+    ))
+    .unwrap_err();
+    assert!(
+        errors.iter().any(|e| e.contains("'bad/name'")),
+        "{errors:?}"
+    );
+    for reference in [apigateway, bare, "pets:live"] {
+        assert_eq!(
+            fields::function_to_invoke(reference).as_deref(),
+            Some("pets:live"),
+            "{reference}"
+        );
+    }
+    for bad in [
+        "",
+        "pets:live:1",
+        "bad/name",
+        "arn:aws:lambda:us-east-1:1:layer:x",
+    ] {
+        assert_eq!(fields::function_to_invoke(bad), None, "{bad}");
+    }
 }

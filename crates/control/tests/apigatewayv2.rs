@@ -236,7 +236,8 @@ async fn quick_create_makes_a_default_route_integration_and_auto_deployed_stage_
         route.integration,
         Integration::LambdaProxy {
             endpoint: String::new(),
-            function: "arn:aws:lambda:us-east-1:111111111111:function:hello".into(),
+            // Every front door leaves the function as the Invoke API takes it.
+            function: "hello".into(),
             payload_format: PayloadFormat::V2,
             // HTTP APIs' default and longest: 30 seconds, not REST's 29.
             timeout_ms: 30_000,

@@ -212,13 +212,18 @@ pub enum ContextValue {
 /// every signed request builds one.
 const CONTEXT_KEYS_CAPACITY: usize = 16;
 
-fn set_key(keys: &mut HashMap<Box<str>, ContextValue>, key: &str, value: ContextValue) {
+/// A context's keys, lower-cased. Built for every evaluated request, so
+/// hashed with foldhash (seeded per map, as hashbrown's default) rather
+/// than SipHash.
+type KeyMap = HashMap<Box<str>, ContextValue, foldhash::fast::RandomState>;
+
+fn set_key(keys: &mut KeyMap, key: &str, value: ContextValue) {
     keys.insert(key.to_ascii_lowercase().into_boxed_str(), value);
 }
 
 /// The keys derived from the identity, written from a borrow of it (no
 /// copy of the identity per request).
-fn add_principal_keys(p: &PrincipalIdentity, keys: &mut HashMap<Box<str>, ContextValue>) {
+fn add_principal_keys(p: &PrincipalIdentity, keys: &mut KeyMap) {
     if p.kind == PrincipalKind::Anonymous {
         return;
     }
@@ -252,13 +257,13 @@ pub struct RequestContext {
     /// The resource ARN; `None` for actions without a resource.
     pub resource: Option<String>,
     resource_account: Option<String>,
-    keys: HashMap<Box<str>, ContextValue>,
+    keys: KeyMap,
 }
 
 impl RequestContext {
     /// A request by `principal`; principal-derived condition keys are added.
     pub fn new(principal: PrincipalIdentity, action: &str, resource: Option<&str>) -> Self {
-        let mut keys = HashMap::with_capacity(CONTEXT_KEYS_CAPACITY);
+        let mut keys = KeyMap::with_capacity_and_hasher(CONTEXT_KEYS_CAPACITY, Default::default());
         add_principal_keys(&principal, &mut keys);
         RequestContext {
             principal,
@@ -593,7 +598,7 @@ impl CompactContext {
         let action = unpacker.text();
         let resource = unpacker.optional().map(str::to_owned);
         let resource_account = unpacker.optional().map(str::to_owned);
-        let mut keys = HashMap::with_capacity(CONTEXT_KEYS_CAPACITY);
+        let mut keys = KeyMap::with_capacity_and_hasher(CONTEXT_KEYS_CAPACITY, Default::default());
         for _ in 0..unpacker.count() {
             let key = unpacker.text().into_boxed_str();
             let value = match unpacker.count() {
