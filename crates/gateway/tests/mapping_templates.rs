@@ -142,6 +142,9 @@ fn integration(
         uri,
         timeout_ms: 2_000,
         connection_type: None,
+        credentials: None,
+        cache_namespace: None,
+        cache_key_parameters: Vec::new(),
         passthrough_behavior: Some(passthrough.to_owned()),
         request_parameters: request_parameters
             .iter()

@@ -15,11 +15,12 @@ use iamgate_apimodel::stored::{ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::refused;
 use super::{
-    EndpointConfiguration, bad_request, conflict, endpoint_type, list_json, load_api, not_found,
-    paginate,
+    EndpointConfiguration, bad_request, conflict, endpoint_settings, list_json, load_api,
+    not_found, paginate,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 /// How a mapping without a base path is written in URIs and answers.
 const NO_BASE_PATH: &str = "(none)";
@@ -140,7 +141,10 @@ async fn create_domain_name(call: &Call<'_>) -> Reply {
     let name = key(&input.domain_name.unwrap_or_default());
     check_domain_name(&name)?;
     fields::tags(&input.tags).map_err(refused)?;
-    let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
+    let (endpoint, _) = endpoint_settings(
+        "createDomainNameInput",
+        input.endpoint_configuration.as_ref(),
+    )?;
     // A name serves one account's APIs. The documents are per account, so
     // another account's claim is seen in what the data plane serves.
     if call.plane.apis().domains.contains_key(&name) {

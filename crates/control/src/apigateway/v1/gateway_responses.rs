@@ -18,11 +18,12 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::methods::patch_map;
+use super::refused;
 use super::{
     PatchInput, PatchOperation, change_api, invalid_patch, list_json, load_api, not_found,
     patch_key,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 pub(super) async fn dispatch(call: &Call<'_>, method: &str, api: &str, rest: &[&str]) -> Reply {
     match (method, rest) {
@@ -147,9 +148,13 @@ fn apply_patch(
         if path == "/statusCode" && op == "replace" {
             status.clone_from(&operation.value);
         } else if let Some(key) = patch_key(path, "/responseParameters/") {
-            patch_map(&mut parameters, op, key, operation.value.clone(), operation)?;
+            if !patch_map(&mut parameters, op, key, operation.value.clone()) {
+                return Err(invalid_patch(operation));
+            }
         } else if let Some(key) = patch_key(path, "/responseTemplates/") {
-            patch_map(&mut templates, op, key, operation.value.clone(), operation)?;
+            if !patch_map(&mut templates, op, key, operation.value.clone()) {
+                return Err(invalid_patch(operation));
+            }
         } else {
             return Err(invalid_patch(operation));
         }

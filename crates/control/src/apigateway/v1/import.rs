@@ -110,6 +110,8 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         version: None,
         endpoint_type: endpoint,
         vpc_endpoint_ids: imported.vpc_endpoint_ids.clone(),
+        ip_address_type: None,
+        minimum_compression_size: None,
         policy,
         disable_execute_api_endpoint: false,
         api_key_source: Some("HEADER".to_owned()),
