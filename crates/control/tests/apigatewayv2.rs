@@ -1275,3 +1275,49 @@ async fn http_api_names_route_keys_stages_tags_and_mapping_keys_are_bounded_at_t
         1
     );
 }
+
+#[tokio::test]
+async fn update_deployment_changes_its_description() {
+    let gw = Gateway::start(WORLD).await;
+    let api = new_api(&gw, "dep").await;
+    let deployment = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/deployments"),
+        json!({"description": "first"}),
+    )
+    .await;
+    assert_eq!(deployment.status, 201, "{}", deployment.body);
+    let id = deployment.body["deploymentId"].as_str().unwrap();
+    let updated = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/deployments/{id}"),
+        json!({"description": "second"}),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["description"], "second");
+    assert_eq!(updated.body["deploymentId"], id);
+    assert_eq!(
+        get(&gw, &format!("/v2/apis/{api}/deployments/{id}"))
+            .await
+            .body,
+        updated.body
+    );
+    let missing = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/deployments/nosuch"),
+        json!({"description": "x"}),
+    )
+    .await;
+    missing.assert_error(404, "NotFoundException", Some("Deployment"));
+    assert_eq!(
+        missing.body["message"],
+        "Invalid Deployment identifier specified nosuch"
+    );
+}
