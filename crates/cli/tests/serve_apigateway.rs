@@ -631,13 +631,7 @@ print(json.dumps(out))
 "#;
     let owner = owner_root();
     let output = match std::process::Command::new(python_with_botocore())
-        .args([
-            "-c",
-            script,
-            &server.endpoint(),
-            &owner.id,
-            &owner.secret,
-        ])
+        .args(["-c", script, &server.endpoint(), &owner.id, &owner.secret])
         .output()
     {
         Ok(output) => output,
@@ -667,12 +661,20 @@ print(json.dumps(out))
     assert_eq!(out["minimumCompressionSize"], 1024);
     assert_eq!(
         out["unknown_api"],
-        json!([404, "NotFoundException", "Invalid Resource identifier specified"])
+        json!([
+            404,
+            "NotFoundException",
+            "Invalid Resource identifier specified"
+        ])
     );
     assert_eq!(out["authorizationType"], "NONE");
     assert_eq!(
         out["bad_type"],
-        json!([400, "ValidationException", "1 validation error detected: Value 'LAMBDA' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"])
+        json!([
+            400,
+            "ValidationException",
+            "1 validation error detected: Value 'LAMBDA' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"
+        ])
     );
     assert_eq!(
         out["mock"],
@@ -687,7 +689,11 @@ print(json.dumps(out))
     );
     assert_eq!(
         out["bad_path"],
-        json!([400, "BadRequestException", "Invalid patch path  '/path' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"])
+        json!([
+            400,
+            "BadRequestException",
+            "Invalid patch path  '/path' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"
+        ])
     );
     assert_eq!(out["deployment"], "via boto3");
 }
