@@ -604,8 +604,8 @@ def refusal(operation, **params):
 out = {}
 api = client.create_rest_api(name="boto3-answers")
 out["endpointConfiguration"] = api["endpointConfiguration"]
-out["tags"] = api.get("tags")
 api_id, root = api["id"], api["rootResourceId"]
+out["tags"] = client.get_rest_api(restApiId=api_id).get("tags")
 patched = client.update_rest_api(restApiId=api_id, patchOperations=[
     {"op": "add", "path": "/binaryMediaTypes/image~1png"},
     {"op": "replace", "path": "/minimumCompressionSize", "value": "1024"}])

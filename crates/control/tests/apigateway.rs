@@ -2506,7 +2506,7 @@ async fn put_method_takes_the_authorization_type_in_any_case() {
 }
 
 #[tokio::test]
-async fn put_method_refuses_a_parameter_name_used_in_two_locations() {
+async fn put_method_refuses_a_parameter_name_used_in_two_locations_and_an_unknown_validator() {
     let gw = Gateway::start(WORLD).await;
     let (api, root) = create_api(&gw, ROOT_A, json!({"name": "params"})).await;
     let target = format!("/restapis/{api}/resources/{root}/methods/GET");
@@ -2522,6 +2522,19 @@ async fn put_method_refuses_a_parameter_name_used_in_two_locations() {
         400,
         "BadRequestException",
         "Parameter names must be unique across querystring, header and path",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &target,
+            json!({"authorizationType": "NONE", "requestValidatorId": "abc123"}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid Request Validator identifier specified",
     );
     let (status, _, _) = call(&gw, ROOT_A, "GET", &target, Value::Null).await;
     assert_eq!(status, 404, "nothing was stored");
@@ -2578,7 +2591,7 @@ async fn a_status_code_outside_the_model_pattern_is_a_validation_error() {
 }
 
 #[tokio::test]
-async fn a_rest_api_shows_its_ip_address_type_and_empty_tags() {
+async fn a_rest_api_shows_its_ip_address_type_and_empty_tags_when_read() {
     let gw = Gateway::start(WORLD).await;
     let (status, api, _) = call(&gw, ROOT_A, "POST", "/restapis", json!({"name": "shape"})).await;
     assert_eq!(status, 201, "{api}");
@@ -2586,10 +2599,14 @@ async fn a_rest_api_shows_its_ip_address_type_and_empty_tags() {
         api["endpointConfiguration"],
         json!({"types": ["EDGE"], "ipAddressType": "ipv4"})
     );
-    assert_eq!(api["tags"], json!({}));
+    // Left out when created without tags; `{}` when read back.
+    assert!(api.get("tags").is_none(), "{api}");
     let id = api["id"].as_str().unwrap();
     let (_, read, _) = call(&gw, ROOT_A, "GET", &format!("/restapis/{id}"), Value::Null).await;
-    assert_eq!(read, api);
+    assert_eq!(read["tags"], json!({}));
+    let mut without_tags = read.clone();
+    without_tags.as_object_mut().unwrap().remove("tags");
+    assert_eq!(without_tags, api);
     assert!(read.get("minimumCompressionSize").is_none());
 
     let (status, private, _) = call(
@@ -3132,5 +3149,65 @@ async fn update_deployment_changes_only_its_description() {
         404,
         "NotFoundException",
         "Invalid Deployment identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn create_resource_looks_up_the_api_and_parent_before_the_path_part() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "lookup"})).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/nosuchapi0/resources/{root}"),
+            json!({"pathPart": "bad part!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid API identifier specified 111111111111:nosuchapi0",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/resources/nosuch"),
+            json!({"pathPart": "bad part!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    );
+    let (status, _, headers) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        json!({"pathPart": "bad part!"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+}
+
+#[tokio::test]
+async fn create_deployment_on_an_unknown_api_is_not_found_even_with_a_bad_stage_name() {
+    let gw = Gateway::start(WORLD).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            "/restapis/nosuchapi0/deployments",
+            json!({"stageName": "bad name!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid API identifier specified 111111111111:nosuchapi0",
     );
 }

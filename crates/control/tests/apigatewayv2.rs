@@ -1321,3 +1321,40 @@ async fn update_deployment_changes_its_description() {
         "Invalid Deployment identifier specified nosuch"
     );
 }
+
+#[tokio::test]
+async fn create_route_on_an_unknown_api_is_not_found_even_with_a_bad_route_key() {
+    let gw = Gateway::start(WORLD).await;
+    let missing = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/apis/nosuchapi0/routes",
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    missing.assert_error(404, "NotFoundException", Some("Api"));
+    assert_eq!(
+        missing.body["message"],
+        "Invalid API identifier specified 111111111111:nosuchapi0"
+    );
+    let api = new_api(&gw, "order").await;
+    let bad = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/routes"),
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    bad.assert_error(400, "BadRequestException", None);
+    let unknown_route = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/routes/nosuch"),
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    unknown_route.assert_error(404, "NotFoundException", Some("Route"));
+}

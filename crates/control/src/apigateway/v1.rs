@@ -347,7 +347,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
                 ApiError::from(RestJsonError::conflict("API id collision; try again"))
             })
         })?;
-    Ok((201, Some(rest_api_json(&record))))
+    Ok((201, Some(new_rest_api_json(&record))))
 }
 
 async fn get_rest_api(call: &Call<'_>, id: &str) -> Reply {
@@ -692,6 +692,19 @@ pub(crate) fn paginate<'a, T>(
         .then(|| page.last().map(|item| key(item).to_owned()))
         .flatten();
     Ok((page, next))
+}
+
+/// The `RestApi` shape of an API just made (CreateRestApi, ImportRestApi):
+/// the tags are left out when there are none (GetRestApi and UpdateRestApi
+/// show `{}`).
+pub(crate) fn new_rest_api_json(api: &RestApiRecord) -> Value {
+    let mut json = rest_api_json(api);
+    if api.tags.is_empty()
+        && let Value::Object(members) = &mut json
+    {
+        members.remove("tags");
+    }
+    json
 }
 
 /// The `RestApi` shape.

@@ -139,14 +139,15 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
     call.authorize()?;
     let input: CreateDeploymentInput = call.body()?;
     let stage_name = input.stage_name.filter(|name| !name.is_empty());
-    if let Some(name) = &stage_name {
-        check_stage_name(name)?;
-    }
-    fields::description(input.description.as_deref()).map_err(refused)?;
-    fields::description(input.stage_description.as_deref()).map_err(refused)?;
     let id = call.new_id(6)?;
     let now = call.now;
     let deployment = change_api(call, api, |record| {
+        // The API is looked up before the values are read.
+        if let Some(name) = &stage_name {
+            check_stage_name(name)?;
+        }
+        fields::description(input.description.as_deref()).map_err(refused)?;
+        fields::description(input.stage_description.as_deref()).map_err(refused)?;
         // The snapshot: what the data plane will serve, and the policy as
         // it is now. Later policy edits wait for the next deployment.
         let root = record

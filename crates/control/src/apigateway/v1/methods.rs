@@ -190,11 +190,17 @@ fn integration_json(integration: &IntegrationRecord) -> Value {
         .iter()
         .map(|(code, response)| (code, integration_response_json(response)))
         .collect();
+    let mock = integration.integration_type == "MOCK";
     Shape::new()
         .set("type", &integration.integration_type)
         .opt("httpMethod", integration.http_method.as_ref())
-        .opt("uri", integration.uri.as_ref())
-        .opt("connectionType", integration.connection_type.as_ref())
+        // A MOCK integration has no backend to name (declared and
+        // imported ones may still hold a connection type).
+        .opt("uri", integration.uri.as_ref().filter(|_| !mock))
+        .opt(
+            "connectionType",
+            integration.connection_type.as_ref().filter(|_| !mock),
+        )
         .opt("credentials", integration.credentials.as_ref())
         .opt(
             "requestParameters",
@@ -306,6 +312,7 @@ struct PutMethodInput {
     request_parameters: BTreeMap<String, bool>,
     #[serde(default)]
     request_models: BTreeMap<String, String>,
+    request_validator_id: Option<String>,
 }
 
 /// The model every API has (`Empty`); iamgate keeps no other models, so a
@@ -358,6 +365,16 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
             method.authorizer_id.as_deref(),
         )?;
         check_request_models(&method.request_models)?;
+        // iamgate keeps no request validators, so none can be named.
+        if input
+            .request_validator_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+        {
+            return Err(bad_request(
+                "Invalid Request Validator identifier specified",
+            ));
+        }
         if resource.methods.contains_key(at.http_method) {
             return Err(conflict("Method already exists for this resource"));
         }

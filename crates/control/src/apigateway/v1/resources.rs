@@ -151,12 +151,12 @@ async fn create_resource(call: &Call<'_>, api: &str, parent: &str) -> Reply {
     call.authorize()?;
     let input: CreateResourceInput = call.body()?;
     let text = input.path_part.unwrap_or_default();
-    // Checked before the id is drawn so a bad request costs nothing.
-    let part = check_path_part(&text)?;
     // AWS's resource ids are 6 characters (`roq9wj`).
     let id = call.new_id(6)?;
     let created = change_api(call, api, |record| {
+        // The API and the parent are looked up before the part is read.
         let parent = record.resources.get(parent).ok_or_else(no_such_resource)?;
+        let part = check_path_part(&text)?;
         check_sibling(record, parent, &part, &text, None)?;
         let path = child_path(&parent.path, &text);
         fields::path("path", &path).map_err(refused)?;
@@ -193,7 +193,8 @@ async fn update_resource(call: &Call<'_>, api: &str, resource: &str) -> Reply {
             .resources
             .get(resource)
             .ok_or_else(no_such_resource)?;
-        let (mut parent, mut part) = (current.parent_id.clone(), current.path_part.clone());
+        let was = (current.parent_id.clone(), current.path_part.clone());
+        let (mut parent, mut part) = was.clone();
         for operation in &operations {
             let value = operation.value.clone().unwrap_or_default();
             match (operation.op.as_str(), operation.path.as_str()) {
@@ -202,7 +203,9 @@ async fn update_resource(call: &Call<'_>, api: &str, resource: &str) -> Reply {
                 _ => return Err(RESOURCE_PATCH.refuse(operation)),
             }
         }
-        relocate(record, resource, parent.as_deref(), part.as_deref())?;
+        if (parent.clone(), part.clone()) != was {
+            relocate(record, resource, parent.as_deref(), part.as_deref())?;
+        }
         record
             .resources
             .get(resource)
