@@ -3211,3 +3211,79 @@ async fn create_deployment_on_an_unknown_api_is_not_found_even_with_a_bad_stage_
         "Invalid API identifier specified 111111111111:nosuchapi0",
     );
 }
+
+#[tokio::test]
+async fn update_base_path_mapping_moves_a_mapping_and_names_the_paths_it_takes() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "mapped"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    for stage in ["prod", "beta"] {
+        let (status, _, _) = call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/deployments"),
+            json!({ "stageName": stage }),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "api.example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mappings = "/domainnames/api.example.com/basepathmappings";
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"basePath": "v1", "restApiId": api, "stage": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, moved, _) = patch(
+        &gw,
+        &format!("{mappings}/v1"),
+        json!([
+            {"op": "replace", "path": "/basePath", "value": "v2"},
+            {"op": "replace", "path": "/stage", "value": "beta"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        moved,
+        json!({"basePath": "v2", "restApiId": api, "stage": "beta"})
+    );
+    let stored = gw.planes.plane.apis().domains["api.example.com"].clone();
+    assert!(!stored.mappings.contains_key("v1"));
+    assert_eq!(stored.mappings["v2"].stage, "beta");
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{mappings}/v2"),
+            json!([{"op": "replace", "path": "/domainName", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/domainName' specified for op 'replace'. Must be one of: [/basePath, /restapiId, /stage]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{mappings}/v2"),
+            json!([{"op": "replace", "path": "/stage", "value": "nosuch"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid stage identifier specified",
+    );
+}

@@ -107,6 +107,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         ("GET", ["domainnames", name, "apimappings", mapping]) => {
             domains::get_api_mapping(&call, name, mapping).await
         }
+        ("PATCH", ["domainnames", name, "apimappings", mapping]) => {
+            domains::update_api_mapping(&call, name, mapping).await
+        }
         ("DELETE", ["domainnames", name, "apimappings", mapping]) => {
             domains::delete_api_mapping(&call, name, mapping).await
         }
