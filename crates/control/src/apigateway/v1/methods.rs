@@ -272,24 +272,21 @@ const REQUEST_LOCATIONS: &[&str] = &[
     "path",
 ];
 
-/// A method's `requestParameters`: each key
-/// `method.request.{location}.{name}`, and one name used once across all
-/// locations.
+/// A method's `requestParameters` (`method.request.{location}.{name}`):
+/// one name is used once across all locations.
 fn check_request_parameters<'a>(
     keys: impl IntoIterator<Item = &'a String>,
 ) -> Result<(), ApiError> {
     let mut names: Vec<&str> = Vec::new();
     for key in keys {
-        let name = key
+        let Some(name) = key
             .strip_prefix("method.request.")
             .and_then(|rest| rest.split_once('.'))
             .filter(|(location, name)| REQUEST_LOCATIONS.contains(location) && !name.is_empty())
             .map(|(_, name)| name)
-            .ok_or_else(|| {
-                bad_request(format!(
-                    "Invalid mapping expression specified: Validation Result: warnings : [], errors : [Invalid method request parameter specified: {key}]"
-                ))
-            })?;
+        else {
+            continue;
+        };
         if names.contains(&name) {
             return Err(bad_request(
                 "Parameter names must be unique across querystring, header and path",
@@ -315,12 +312,15 @@ struct PutMethodInput {
     request_validator_id: Option<String>,
 }
 
-/// The model every API has (`Empty`); iamgate keeps no other models, so a
-/// method may name only it.
-const EMPTY_MODEL: &str = "Empty";
+/// The models every API has (`Empty` and `Error`); iamgate keeps no
+/// others, so a method may name only them.
+const BUILT_IN_MODELS: &[&str] = &["Empty", "Error"];
 
 fn check_request_models(models: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    match models.values().find(|name| name.as_str() != EMPTY_MODEL) {
+    match models
+        .values()
+        .find(|name| !BUILT_IN_MODELS.contains(&name.as_str()))
+    {
         Some(name) => Err(bad_request(format!(
             "Invalid model identifier specified: {name}"
         ))),
