@@ -809,6 +809,7 @@ fn mapped_config(
         credentials: None,
         cache_namespace: None,
         cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior,
         request_parameters,
         request_templates,

@@ -57,6 +57,12 @@ pub const API_KEY_SOURCE_TYPE: Enumeration = Enumeration {
     values: &["HEADER", "AUTHORIZER"],
 };
 
+/// `ContentHandlingStrategy` (`contentHandling` of integrations).
+pub const CONTENT_HANDLING_STRATEGY: Enumeration = Enumeration {
+    shape: "ContentHandlingStrategy",
+    values: &["CONVERT_TO_BINARY", "CONVERT_TO_TEXT"],
+};
+
 /// `Op`: a patch operation's `op`, in AWS's order.
 pub const OP: Enumeration = Enumeration {
     shape: "Op",
@@ -70,6 +76,7 @@ pub const ENUMERATIONS: &[Enumeration] = &[
     ENDPOINT_TYPE,
     IP_ADDRESS_TYPE,
     API_KEY_SOURCE_TYPE,
+    CONTENT_HANDLING_STRATEGY,
     OP,
 ];
 

@@ -341,6 +341,7 @@ impl Mapped {
             credentials: None,
             cache_namespace: None,
             cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior: Some(self.passthrough.name().to_owned()),
             request_parameters: self.request_parameters.iter().cloned().collect(),
             request_templates: texts(&self.request_templates),
@@ -449,6 +450,7 @@ mod tests {
             credentials: None,
             cache_namespace: None,
             cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior: Some("WHEN_NO_TEMPLATES".to_owned()),
             request_parameters: BTreeMap::from([(
                 "integration.request.path.id".to_owned(),

@@ -1595,6 +1595,7 @@ impl<'a> Importer<'a> {
             credentials: None,
             cache_namespace: None,
             cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior,
             request_parameters,
             request_templates,

@@ -164,6 +164,10 @@ pub struct IntegrationRecord {
     pub cache_namespace: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub cache_key_parameters: Vec<String>,
+    /// `CONVERT_TO_BINARY` or `CONVERT_TO_TEXT` (`contentHandling`), kept
+    /// as given; the data plane passes payloads through unconverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<String>,
     #[serde(default)]
     pub passthrough_behavior: Option<String>,
     #[serde(default)]
@@ -599,6 +603,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
         credentials: None,
         cache_namespace: None,
         cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior: None,
         request_parameters: BTreeMap::new(),
         request_templates: BTreeMap::new(),

@@ -3287,3 +3287,49 @@ async fn update_base_path_mapping_moves_a_mapping_and_names_the_paths_it_takes()
         "Invalid stage identifier specified",
     );
 }
+
+#[tokio::test]
+async fn an_integration_keeps_its_content_handling_and_refuses_one_outside_the_model() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "binary"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods/GET");
+    call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &base,
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/integration"),
+            json!({"type": "MOCK", "contentHandling": "CONVERT_TO_JSON"}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'CONVERT_TO_JSON' at 'putIntegrationInput.contentHandling' failed to satisfy constraint: Member must satisfy enum value set: [CONVERT_TO_BINARY, CONVERT_TO_TEXT]",
+    );
+    let (status, integration, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration"),
+        json!({"type": "MOCK", "contentHandling": "CONVERT_TO_TEXT"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    assert_eq!(integration["contentHandling"], "CONVERT_TO_TEXT");
+    let (status, patched, _) = patch(
+        &gw,
+        &format!("{base}/integration"),
+        json!([{"op": "replace", "path": "/contentHandling", "value": "CONVERT_TO_BINARY"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["contentHandling"], "CONVERT_TO_BINARY");
+}

@@ -145,6 +145,7 @@ fn integration(
         credentials: None,
         cache_namespace: None,
         cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior: Some(passthrough.to_owned()),
         request_parameters: request_parameters
             .iter()

@@ -214,6 +214,7 @@ fn integration_json(integration: &IntegrationRecord) -> Value {
             "passthroughBehavior",
             integration.passthrough_behavior.as_ref(),
         )
+        .opt("contentHandling", integration.content_handling.as_ref())
         .set("timeoutInMillis", integration.timeout_ms)
         .opt("cacheNamespace", integration.cache_namespace.as_ref())
         .set("cacheKeyParameters", &integration.cache_key_parameters)
@@ -645,6 +646,7 @@ struct PutIntegrationInput {
     cache_namespace: Option<String>,
     #[serde(default)]
     cache_key_parameters: Vec<String>,
+    content_handling: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, String>,
     #[serde(default)]
@@ -669,6 +671,11 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
     if let Some(connection) = integration.connection_type.as_deref() {
         input_model::CONNECTION_TYPE
             .check("connectionType", connection)
+            .map_err(refused)?;
+    }
+    if let Some(handling) = integration.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("contentHandling", handling)
             .map_err(refused)?;
     }
     if kind != "MOCK" {
@@ -736,6 +743,11 @@ async fn put_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
             .check("putIntegrationInput.connectionType", connection)
             .map_err(refused)?;
     }
+    if let Some(handling) = input.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("putIntegrationInput.contentHandling", handling)
+            .map_err(refused)?;
+    }
     // A MOCK integration has no backend: AWS keeps neither a URI nor a
     // connection type for it; HTTP backends are reached over the internet
     // unless said otherwise.
@@ -751,6 +763,7 @@ async fn put_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
         credentials: input.credentials,
         cache_namespace: input.cache_namespace,
         cache_key_parameters: input.cache_key_parameters,
+        content_handling: input.content_handling,
         integration_type: kind,
         http_method: input.http_method,
         uri: input.uri.filter(|_| !mock),
@@ -812,6 +825,7 @@ const INTEGRATION_PATCH: Patchable = Patchable {
         "/connectionType",
         "/credentials",
         "/cacheNamespace",
+        "/contentHandling",
         "/passthroughBehavior",
         "/timeoutInMillis",
         "/requestParameters/{name}",
@@ -867,6 +881,10 @@ fn patch_integration(
         }
         ("replace", "/cacheNamespace") => {
             integration.cache_namespace = value;
+            true
+        }
+        ("replace", "/contentHandling") => {
+            integration.content_handling = value.filter(|v| !v.is_empty());
             true
         }
         ("replace", "/passthroughBehavior") => {
