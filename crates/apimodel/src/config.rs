@@ -781,6 +781,7 @@ fn mapped_config(
         )?;
         let record = IntegrationResponseRecord {
             status_code: status.clone(),
+            content_handling: None,
             selection_pattern: (pattern != "default").then_some(pattern),
             response_parameters,
             response_templates,

@@ -352,6 +352,7 @@ impl Mapped {
                     let status = r.status.to_string();
                     let record = IntegrationResponseRecord {
                         status_code: status.clone(),
+                        content_handling: None,
                         selection_pattern: r
                             .selection_pattern
                             .as_ref()
@@ -464,6 +465,7 @@ mod tests {
                 "404".to_owned(),
                 IntegrationResponseRecord {
                     status_code: "404".to_owned(),
+                    content_handling: None,
                     selection_pattern: Some("4\\d\\d".to_owned()),
                     response_parameters: BTreeMap::from([(
                         "method.response.header.X-Id".to_owned(),

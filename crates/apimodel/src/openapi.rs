@@ -1559,6 +1559,7 @@ impl<'a> Importer<'a> {
                     };
                     let record = IntegrationResponseRecord {
                         status_code: status.clone(),
+                        content_handling: None,
                         selection_pattern: (pattern != "default").then(|| pattern.clone()),
                         response_parameters: self.text_map(
                             response,

@@ -186,6 +186,9 @@ pub struct IntegrationRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationResponseRecord {
     pub status_code: String,
+    /// As [`IntegrationRecord::content_handling`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<String>,
     #[serde(default)]
     pub selection_pattern: Option<String>,
     #[serde(default)]
@@ -626,6 +629,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
                 status.to_string(),
                 IntegrationResponseRecord {
                     status_code: status.to_string(),
+                    content_handling: None,
                     selection_pattern: None,
                     response_parameters: headers
                         .iter()

@@ -3289,7 +3289,7 @@ async fn update_base_path_mapping_moves_a_mapping_and_names_the_paths_it_takes()
 }
 
 #[tokio::test]
-async fn an_integration_keeps_its_content_handling_and_refuses_one_outside_the_model() {
+async fn integrations_and_their_responses_keep_content_handling_and_refuse_one_outside_the_model() {
     let gw = Gateway::start(WORLD).await;
     let (api, root) = create_api(&gw, ROOT_A, json!({"name": "binary"})).await;
     let base = format!("/restapis/{api}/resources/{root}/methods/GET");
@@ -3332,4 +3332,27 @@ async fn an_integration_keeps_its_content_handling_and_refuses_one_outside_the_m
     .await;
     assert_eq!(status, 200, "{patched}");
     assert_eq!(patched["contentHandling"], "CONVERT_TO_BINARY");
+    // An integration response keeps its own.
+    let (status, response, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration/responses/200"),
+        json!({"contentHandling": "CONVERT_TO_TEXT"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+    assert_eq!(
+        response,
+        json!({"statusCode": "200", "contentHandling": "CONVERT_TO_TEXT"})
+    );
+    let (_, read, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{base}/integration/responses/200"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(read, response);
 }

@@ -115,6 +115,7 @@ fn response(
         status.to_owned(),
         IntegrationResponseRecord {
             status_code: status.to_owned(),
+            content_handling: None,
             selection_pattern: pattern.map(str::to_owned),
             response_parameters: parameters
                 .iter()

@@ -229,6 +229,7 @@ fn integration_response_json(response: &IntegrationResponseRecord) -> Value {
     Shape::new()
         .set("statusCode", &response.status_code)
         .opt("selectionPattern", response.selection_pattern.as_ref())
+        .opt("contentHandling", response.content_handling.as_ref())
         .opt(
             "responseParameters",
             (!response.response_parameters.is_empty()).then_some(&response.response_parameters),
@@ -965,6 +966,7 @@ async fn delete_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
+    content_handling: Option<String>,
     #[serde(default)]
     response_parameters: BTreeMap<String, String>,
     #[serde(default)]
@@ -975,6 +977,11 @@ struct PutIntegrationResponseInput {
 /// value that no HTTP response may carry would break every later call of
 /// the method: refused here, where it would be stored.
 fn check_integration_response(response: &IntegrationResponseRecord) -> Result<(), ApiError> {
+    if let Some(handling) = response.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("contentHandling", handling)
+            .map_err(refused)?;
+    }
     for (key, value) in &response.response_parameters {
         fields::integration_response_parameter(key, value).map_err(refused)?;
     }
@@ -989,8 +996,14 @@ async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
     call.authorize()?;
     let input: PutIntegrationResponseInput = call.body()?;
     check_status_code(code)?;
+    if let Some(handling) = input.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("putIntegrationResponseInput.contentHandling", handling)
+            .map_err(refused)?;
+    }
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
+        content_handling: input.content_handling,
         selection_pattern: input.selection_pattern,
         response_parameters: input.response_parameters,
         response_templates: given_templates(input.response_templates),
@@ -1038,6 +1051,7 @@ const INTEGRATION_RESPONSE_PATCH: Patchable = Patchable {
     ],
     replace: &[
         "/selectionPattern",
+        "/contentHandling",
         "/responseParameters/{name}",
         "/responseTemplates/{contentType}",
     ],
@@ -1080,6 +1094,10 @@ fn patch_integration_response(
         }
         ("remove", "/selectionPattern") => {
             response.selection_pattern = None;
+            true
+        }
+        ("replace", "/contentHandling") => {
+            response.content_handling = value.filter(|v| !v.is_empty());
             true
         }
         _ => {
