@@ -455,32 +455,36 @@ fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result
         }
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,
-        (_, _) if patch_key(path, "/requestParameters/").is_some() => {
-            let key = patch_key(path, "/requestParameters/").unwrap_or_default();
-            match op {
-                "add" | "replace" => {
-                    let required = value.as_deref() == Some("true");
-                    method.request_parameters.insert(key, required);
+        _ => {
+            // Removing a member that is not there changes nothing.
+            let done = if let Some(key) = patch_key(path, "/requestParameters/") {
+                match op {
+                    "add" | "replace" => {
+                        let required = value.as_deref() == Some("true");
+                        method.request_parameters.insert(key, required);
+                        true
+                    }
+                    "remove" => {
+                        method.request_parameters.remove(&key);
+                        true
+                    }
+                    _ => false,
                 }
-                "remove" => {
-                    method.request_parameters.remove(&key);
+            } else if let Some(key) = patch_key(path, "/requestModels/") {
+                match op {
+                    "remove" => {
+                        method.request_models.remove(&key);
+                        true
+                    }
+                    _ => patch_map(&mut method.request_models, op, key, value),
                 }
-                _ => return Err(METHOD_PATCH.refuse(operation)),
+            } else {
+                false
+            };
+            if !done {
+                return Err(METHOD_PATCH.refuse(operation));
             }
         }
-        (_, _) if patch_key(path, "/requestModels/").is_some() => {
-            let key = patch_key(path, "/requestModels/").unwrap_or_default();
-            match op {
-                "add" | "replace" => {
-                    method.request_models.insert(key, value.unwrap_or_default());
-                }
-                "remove" => {
-                    method.request_models.remove(&key);
-                }
-                _ => return Err(METHOD_PATCH.refuse(operation)),
-            }
-        }
-        _ => return Err(METHOD_PATCH.refuse(operation)),
     }
     Ok(())
 }
