@@ -781,6 +781,7 @@ fn mapped_config(
         )?;
         let record = IntegrationResponseRecord {
             status_code: status.clone(),
+            content_handling: None,
             selection_pattern: (pattern != "default").then_some(pattern),
             response_parameters,
             response_templates,
@@ -806,6 +807,10 @@ fn mapped_config(
         uri,
         timeout_ms,
         connection_type: Some("INTERNET".to_owned()),
+        credentials: None,
+        cache_namespace: None,
+        cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior,
         request_parameters,
         request_templates,

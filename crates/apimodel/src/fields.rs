@@ -296,6 +296,53 @@ pub fn description(text: Option<&str>) -> Result<(), Invalid> {
     text.map_or(Ok(()), |text| at_most("description", text, DESCRIPTION_MAX))
 }
 
+/// A REST API's `description`: API Gateway refuses an empty one
+/// (`CreateRestApi`).
+pub fn rest_api_description(text: Option<&str>) -> Result<(), Invalid> {
+    if text == Some("") {
+        return Err(Invalid("Description cannot be an empty string".to_owned()));
+    }
+    description(text)
+}
+
+/// The largest `minimumCompressionSize`: 10 MiB ("between 0 and 10485760
+/// (10M) bytes, inclusive", the `RestApi` documentation).
+pub const MINIMUM_COMPRESSION_SIZE_MAX: i64 = 10_485_760;
+
+/// A REST API's `minimumCompressionSize`, in API Gateway's words.
+pub fn minimum_compression_size(size: i64) -> Result<u32, Invalid> {
+    u32::try_from(size)
+        .ok()
+        .filter(|size| i64::from(*size) <= MINIMUM_COMPRESSION_SIZE_MAX)
+        .ok_or_else(|| {
+            Invalid(format!(
+                "Invalid minimum compression size, must be between 0 and {MINIMUM_COMPRESSION_SIZE_MAX}"
+            ))
+        })
+}
+
+/// The IP address type an endpoint type gets when none is given:
+/// `dualstack` for `PRIVATE` (the only one it supports), `ipv4` otherwise.
+pub fn default_ip_address_type(endpoint: crate::model::EndpointType) -> &'static str {
+    match endpoint {
+        crate::model::EndpointType::Private => "dualstack",
+        _ => "ipv4",
+    }
+}
+
+/// An endpoint's `ipAddressType` (`ipv4` or `dualstack`, the model's
+/// enumeration) for endpoint type `endpoint`: "For the PRIVATE endpoint
+/// type, only dualstack is supported" (the `EndpointConfiguration`
+/// documentation), refused in API Gateway's words.
+pub fn ip_address_type(endpoint: crate::model::EndpointType, ip: &str) -> Result<(), Invalid> {
+    if endpoint == crate::model::EndpointType::Private && ip == "ipv4" {
+        return Err(Invalid(
+            "Only dualstack ipAddressType is supported for Private APIs.".to_owned(),
+        ));
+    }
+    Ok(())
+}
+
 /// An API's `version`.
 pub fn version(text: Option<&str>) -> Result<(), Invalid> {
     text.map_or(Ok(()), |text| at_most("version", text, VERSION_MAX))

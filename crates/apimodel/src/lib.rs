@@ -20,6 +20,7 @@ pub mod domains;
 pub mod export;
 pub mod fields;
 pub mod gateway_responses;
+pub mod input_model;
 pub mod mapping;
 pub mod model;
 pub mod openapi;

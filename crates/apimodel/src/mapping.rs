@@ -338,6 +338,10 @@ impl Mapped {
             uri,
             timeout_ms,
             connection_type: Some("INTERNET".to_owned()),
+            credentials: None,
+            cache_namespace: None,
+            cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior: Some(self.passthrough.name().to_owned()),
             request_parameters: self.request_parameters.iter().cloned().collect(),
             request_templates: texts(&self.request_templates),
@@ -348,6 +352,7 @@ impl Mapped {
                     let status = r.status.to_string();
                     let record = IntegrationResponseRecord {
                         status_code: status.clone(),
+                        content_handling: None,
                         selection_pattern: r
                             .selection_pattern
                             .as_ref()
@@ -443,6 +448,10 @@ mod tests {
             uri: Some("http://127.0.0.1:9/items/{id}".to_owned()),
             timeout_ms: 29_000,
             connection_type: Some("INTERNET".to_owned()),
+            credentials: None,
+            cache_namespace: None,
+            cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior: Some("WHEN_NO_TEMPLATES".to_owned()),
             request_parameters: BTreeMap::from([(
                 "integration.request.path.id".to_owned(),
@@ -456,6 +465,7 @@ mod tests {
                 "404".to_owned(),
                 IntegrationResponseRecord {
                     status_code: "404".to_owned(),
+                    content_handling: None,
                     selection_pattern: Some("4\\d\\d".to_owned()),
                     response_parameters: BTreeMap::from([(
                         "method.response.header.X-Id".to_owned(),

@@ -1559,6 +1559,7 @@ impl<'a> Importer<'a> {
                     };
                     let record = IntegrationResponseRecord {
                         status_code: status.clone(),
+                        content_handling: None,
                         selection_pattern: (pattern != "default").then(|| pattern.clone()),
                         response_parameters: self.text_map(
                             response,
@@ -1592,6 +1593,10 @@ impl<'a> Importer<'a> {
             uri,
             timeout_ms,
             connection_type: Some("INTERNET".to_owned()),
+            credentials: None,
+            cache_namespace: None,
+            cache_key_parameters: Vec::new(),
+            content_handling: None,
             passthrough_behavior,
             request_parameters,
             request_templates,

@@ -185,6 +185,8 @@ pub fn declared_records(
             version: None,
             endpoint_type: api.endpoint_type,
             vpc_endpoint_ids: Vec::new(),
+            ip_address_type: None,
+            minimum_compression_size: None,
             policy: first.policy_text.clone(),
             disable_execute_api_endpoint: false,
             api_key_source: Some("HEADER".to_owned()),

@@ -43,6 +43,15 @@ pub struct RestApiRecord {
     pub endpoint_type: EndpointType,
     #[serde(default)]
     pub vpc_endpoint_ids: Vec<String>,
+    /// `ipv4` or `dualstack` (`endpointConfiguration.ipAddressType`);
+    /// `None` for what the endpoint type implies
+    /// ([`RestApiRecord::ip_address_type`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ip_address_type: Option<String>,
+    /// Bodies at least this large are compressed (0 to 10485760 bytes);
+    /// `None`: compression off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub minimum_compression_size: Option<u32>,
     /// The resource policy, shorthand resources expanded to full ARNs.
     #[serde(default)]
     pub policy: Option<String>,
@@ -114,6 +123,9 @@ pub struct MethodRecord {
     pub operation_name: Option<String>,
     #[serde(default)]
     pub request_parameters: BTreeMap<String, bool>,
+    /// Model names by content type (`requestModels`).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_models: BTreeMap<String, String>,
     #[serde(default)]
     pub method_responses: BTreeMap<String, MethodResponseRecord>,
     #[serde(default)]
@@ -123,10 +135,11 @@ pub struct MethodRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodResponseRecord {
     pub status_code: String,
+    /// `None` when never given: AWS echoes a map given empty as `{}`.
     #[serde(default)]
-    pub response_parameters: BTreeMap<String, bool>,
+    pub response_parameters: Option<BTreeMap<String, bool>>,
     #[serde(default)]
-    pub response_models: BTreeMap<String, String>,
+    pub response_models: Option<BTreeMap<String, String>>,
 }
 
 /// A REST method's integration, as `PutIntegration` describes it.
@@ -142,6 +155,19 @@ pub struct IntegrationRecord {
     pub timeout_ms: u64,
     #[serde(default)]
     pub connection_type: Option<String>,
+    /// The role API Gateway assumes to call the backend (`credentials`),
+    /// kept as given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials: Option<String>,
+    /// `cacheNamespace`: AWS makes it the resource's id when none is given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_namespace: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cache_key_parameters: Vec<String>,
+    /// `CONVERT_TO_BINARY` or `CONVERT_TO_TEXT` (`contentHandling`), kept
+    /// as given; the data plane passes payloads through unconverted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<String>,
     #[serde(default)]
     pub passthrough_behavior: Option<String>,
     #[serde(default)]
@@ -160,6 +186,9 @@ pub struct IntegrationRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IntegrationResponseRecord {
     pub status_code: String,
+    /// As [`IntegrationRecord::content_handling`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_handling: Option<String>,
     #[serde(default)]
     pub selection_pattern: Option<String>,
     #[serde(default)]
@@ -559,6 +588,7 @@ fn method_record(method: &Method, region: &str) -> MethodRecord {
         api_key_required: false,
         operation_name: None,
         request_parameters: BTreeMap::new(),
+        request_models: BTreeMap::new(),
         method_responses: BTreeMap::new(),
         integration: Some(integration_record(&method.integration, region)),
     }
@@ -573,6 +603,10 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
         uri: None,
         timeout_ms: crate::fields::default_timeout_ms(crate::model::ApiFlavour::Rest),
         connection_type: Some("INTERNET".to_owned()),
+        credentials: None,
+        cache_namespace: None,
+        cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior: None,
         request_parameters: BTreeMap::new(),
         request_templates: BTreeMap::new(),
@@ -595,6 +629,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
                 status.to_string(),
                 IntegrationResponseRecord {
                     status_code: status.to_string(),
+                    content_handling: None,
                     selection_pattern: None,
                     response_parameters: headers
                         .iter()
@@ -828,6 +863,8 @@ mod tests {
             version: None,
             endpoint_type: EndpointType::Regional,
             vpc_endpoint_ids: Vec::new(),
+            ip_address_type: None,
+            minimum_compression_size: None,
             policy: None,
             disable_execute_api_endpoint: false,
             api_key_source: None,

@@ -15,7 +15,9 @@
 
 mod support;
 
-use support::{AwsCli, Keys, Server, ServerOptions, http, sdk_config, sign_execute_api};
+use support::{
+    AwsCli, Keys, Server, ServerOptions, http, python_with_botocore, sdk_config, sign_execute_api,
+};
 
 /// Seed 003's accounts and users. The identity policies allow Invoke on
 /// `GET /` of stage `prod` of any API of the owner account, since the API
@@ -569,4 +571,129 @@ components:
         after["items"][0]["resourceMethods"]["GET"],
         serde_json::json!({})
     );
+}
+
+/// boto3 drives the REST API control plane and gets AWS's answers: the
+/// shapes it reads (`ipAddressType`, `tags`, an escaped binary media type,
+/// a MOCK integration without a URI), the lookup before the values, the
+/// input model's `ValidationException`, a patch refusal that names what
+/// is allowed, and UpdateDeployment.
+#[test]
+fn control_plane_answers_reach_boto3_as_aws_gives_them() {
+    let (server, _dir) = start();
+    let script = r#"
+import json, sys
+try:
+    import boto3
+    from botocore.exceptions import ClientError
+except ImportError:
+    print("SKIP")
+    sys.exit(0)
+client = boto3.client(
+    "apigateway", region_name="us-east-1", endpoint_url=sys.argv[1],
+    aws_access_key_id=sys.argv[2], aws_secret_access_key=sys.argv[3])
+
+def refusal(operation, **params):
+    try:
+        operation(**params)
+    except ClientError as error:
+        return [error.response["ResponseMetadata"]["HTTPStatusCode"],
+                error.response["Error"]["Code"], error.response["Error"]["Message"]]
+    return None
+
+out = {}
+api = client.create_rest_api(name="boto3-answers")
+out["endpointConfiguration"] = api["endpointConfiguration"]
+api_id, root = api["id"], api["rootResourceId"]
+out["tags"] = client.get_rest_api(restApiId=api_id).get("tags")
+patched = client.update_rest_api(restApiId=api_id, patchOperations=[
+    {"op": "add", "path": "/binaryMediaTypes/image~1png"},
+    {"op": "replace", "path": "/minimumCompressionSize", "value": "1024"}])
+out["binaryMediaTypes"] = patched.get("binaryMediaTypes")
+out["minimumCompressionSize"] = patched.get("minimumCompressionSize")
+out["unknown_api"] = refusal(client.put_method, restApiId="nosuchapi0", resourceId="abc123",
+                             httpMethod="FETCH", authorizationType="NONE")
+out["authorizationType"] = client.put_method(
+    restApiId=api_id, resourceId=root, httpMethod="GET", authorizationType="none")["authorizationType"]
+out["bad_type"] = refusal(client.put_integration, restApiId=api_id, resourceId=root,
+                          httpMethod="GET", type="LAMBDA")
+mock = client.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK",
+                              uri="http://ignored.example",
+                              requestTemplates={"application/json": '{"statusCode": 200}'})
+out["mock"] = sorted(key for key in mock if key != "ResponseMetadata")
+out["bad_path"] = refusal(client.update_resource, restApiId=api_id, resourceId=root,
+                          patchOperations=[{"op": "replace", "path": "/path", "value": "x"}])
+deployment = client.create_deployment(restApiId=api_id)
+out["deployment"] = client.update_deployment(
+    restApiId=api_id, deploymentId=deployment["id"],
+    patchOperations=[{"op": "replace", "path": "/description", "value": "via boto3"}]).get("description")
+print(json.dumps(out))
+"#;
+    let owner = owner_root();
+    let output = match std::process::Command::new(python_with_botocore())
+        .args(["-c", script, &server.endpoint(), &owner.id, &owner.secret])
+        .output()
+    {
+        Ok(output) => output,
+        Err(error) => {
+            eprintln!("SKIP: no python3 ({error})");
+            return;
+        }
+    };
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if stdout.trim() == "SKIP" {
+        eprintln!("SKIP: boto3 not installed");
+        return;
+    }
+    let out: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap_or_else(|_| {
+        panic!(
+            "boto3 script failed: {stdout}{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    use serde_json::json;
+    assert_eq!(
+        out["endpointConfiguration"],
+        json!({"types": ["EDGE"], "ipAddressType": "ipv4"})
+    );
+    assert_eq!(out["tags"], json!({}));
+    assert_eq!(out["binaryMediaTypes"], json!(["image/png"]));
+    assert_eq!(out["minimumCompressionSize"], 1024);
+    assert_eq!(
+        out["unknown_api"],
+        json!([
+            404,
+            "NotFoundException",
+            "Invalid Resource identifier specified"
+        ])
+    );
+    assert_eq!(out["authorizationType"], "NONE");
+    assert_eq!(
+        out["bad_type"],
+        json!([
+            400,
+            "ValidationException",
+            "1 validation error detected: Value 'LAMBDA' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]"
+        ])
+    );
+    assert_eq!(
+        out["mock"],
+        json!([
+            "cacheKeyParameters",
+            "cacheNamespace",
+            "passthroughBehavior",
+            "requestTemplates",
+            "timeoutInMillis",
+            "type"
+        ])
+    );
+    assert_eq!(
+        out["bad_path"],
+        json!([
+            400,
+            "BadRequestException",
+            "Invalid patch path  '/path' specified for op 'replace'. Must be one of: [/parentId, /pathPart]"
+        ])
+    );
+    assert_eq!(out["deployment"], "via boto3");
 }

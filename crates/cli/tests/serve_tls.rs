@@ -18,7 +18,7 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use support::pki::{Ca, TlsConnection};
-use support::{AwsCli, Keys, Server, ServerOptions};
+use support::{AwsCli, Keys, Server, ServerOptions, python_with_botocore};
 
 const ROOT: (&str, &str) = (
     "AKIATLSROOT000000001",
@@ -219,15 +219,6 @@ print(client.get_caller_identity()["Account"])
         ),
         Err(error) => eprintln!("SKIP: no python3 ({error})"),
     }
-}
-
-/// The Python beside the AWS CLI (it has botocore), else `python3`.
-fn python_with_botocore() -> PathBuf {
-    std::env::var_os("IAMGATE_TEST_AWS_CLI")
-        .map(PathBuf::from)
-        .and_then(|cli| Some(cli.parent()?.join("python3")))
-        .filter(|python| python.is_file())
-        .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
 #[test]

@@ -93,7 +93,10 @@ async fn a_rest_api_is_created_read_listed_patched_and_deleted_in_its_account_on
     assert_eq!(status, 201, "{api}");
     let id = api["id"].as_str().unwrap().to_owned();
     assert_eq!(id.len(), 10);
-    assert_eq!(api["endpointConfiguration"], json!({"types": ["REGIONAL"]}));
+    assert_eq!(
+        api["endpointConfiguration"],
+        json!({"types": ["REGIONAL"], "ipAddressType": "ipv4"})
+    );
     assert_eq!(
         api["policy"],
         format!(
@@ -588,11 +591,12 @@ async fn resources_form_a_tree_with_aws_naming_rules() {
         json!({"patchOperations": [{"op": "replace", "path": "/pathPart", "value": "beasts"}, {"op": "replace", "path": "/parentId", "value": "x"}]}),
     )
     .await;
+    // A move to a parent the API does not have changes nothing.
     assert_error(
         &answer,
-        400,
-        "BadRequestException",
-        "Invalid patch path '/parentId' specified for op 'replace'",
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
     );
 
     // GetResources, plain and with methods embedded.
@@ -857,7 +861,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         &answer,
         400,
         "BadRequestException",
-        "Invalid patch path '/nope' specified for op 'replace'",
+        "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/authorizationType, /authorizerId, /apiKeyRequired, /operationName, /requestParameters/{name}, /requestModels/{contentType}]",
     );
     let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await;
     assert_eq!(unchanged["authorizationType"], "COGNITO_USER_POOLS");
@@ -980,7 +984,6 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         json!({"type": "HTTP_PROXY", "uri": "https://example.com/"}),
         json!({"type": "AWS_PROXY", "httpMethod": "POST", "uri": "arn:aws:apigateway:us-east-1:s3:path/b"}),
         json!({"type": "MOCK", "timeoutInMillis": 30000}),
-        json!({"type": "SOAP"}),
     ] {
         let (status, _, headers) = call(
             &gw,
@@ -993,6 +996,17 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         assert_eq!(status, 400, "{bad}");
         assert_eq!(error_type(&headers), Some("BadRequestException"));
     }
+    // A type outside the model is the input model's refusal.
+    let (status, _, headers) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration"),
+        json!({"type": "SOAP"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("ValidationException"));
     let (status, proxy, _) = call(
         &gw,
         ROOT_A,
@@ -1241,7 +1255,10 @@ async fn openapi_documents_are_imported_merged_and_overwritten_all_or_nothing() 
     .await;
     assert_eq!(status, 201, "{api}");
     assert_eq!(api["name"], "imported-pets");
-    assert_eq!(api["endpointConfiguration"], json!({"types": ["REGIONAL"]}));
+    assert_eq!(
+        api["endpointConfiguration"],
+        json!({"types": ["REGIONAL"], "ipAddressType": "ipv4"})
+    );
     let id = api["id"].as_str().unwrap().to_owned();
     assert!(
         api["policy"]
@@ -1732,7 +1749,14 @@ async fn another_account_and_an_unauthorized_user_reach_nothing() {
         ),
     ] {
         let answer = call(&gw, ROOT_B, method, &path, body).await;
-        assert_error(&answer, 404, "NotFoundException", &not_found);
+        // Below a resource, AWS reports an unknown API as an unknown
+        // resource.
+        let expected = if path.contains("/methods/") {
+            "Invalid Resource identifier specified"
+        } else {
+            &not_found
+        };
+        assert_error(&answer, 404, "NotFoundException", expected);
     }
     // The reader may look but not change, with AWS's denial.
     let path = format!("/restapis/{api}/stages/prod");
@@ -2054,11 +2078,12 @@ fn path_of(length: usize) -> String {
 const TOO_LONG: &str =
     "failed to satisfy constraint: Member must have length less than or equal to";
 
-/// Asserts a 400 `BadRequestException` whose message names the length limit.
+/// Asserts a 400 `ValidationException` (the input model's wording) whose
+/// message names the length limit.
 fn assert_too_long(answer: &(u16, Value, Vec<(String, String)>), max: usize) {
     let (status, body, headers) = answer;
     assert_eq!(*status, 400, "{body}");
-    assert_eq!(error_type(headers), Some("BadRequestException"), "{body}");
+    assert_eq!(error_type(headers), Some("ValidationException"), "{body}");
     let message = body["message"].as_str().unwrap();
     assert!(message.contains(&format!("{TOO_LONG} {max}")), "{message}");
 }
@@ -2381,4 +2406,953 @@ async fn rest_stage_names_variables_tags_and_base_paths_are_bounded_at_the_limit
     assert_too_long(&answer, 1024);
     let (_, listed, _) = call(&gw, ROOT_A, "GET", mappings, Value::Null).await;
     assert_eq!(listed["item"].as_array().unwrap().len(), 1);
+}
+
+// ---------------------------------------------------------------------------
+// The control plane's exact answers: operations, patch paths, shapes and the
+// order and words of refusals.
+
+/// A PATCH of `target` with `operations` as given.
+async fn patch(
+    gw: &Gateway,
+    target: &str,
+    operations: Value,
+) -> (u16, Value, Vec<(String, String)>) {
+    call(
+        gw,
+        ROOT_A,
+        "PATCH",
+        target,
+        json!({ "patchOperations": operations }),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn put_method_on_an_unknown_api_is_not_found_even_with_a_bad_method() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "order"})).await;
+    for target in [
+        "/restapis/nosuchapi0/resources/abc123/methods/FETCH".to_owned(),
+        format!("/restapis/{api}/resources/nosuch/methods/FETCH"),
+    ] {
+        assert_error(
+            &call(
+                &gw,
+                ROOT_A,
+                "PUT",
+                &target,
+                json!({"authorizationType": "NOPE"}),
+            )
+            .await,
+            404,
+            "NotFoundException",
+            "Invalid Resource identifier specified",
+        );
+    }
+    // The resource exists: now the method is looked at, in AWS's order.
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("/restapis/{api}/resources/{root}/methods/FETCH"),
+            json!({"authorizationType": "NONE"}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+    );
+    // A missing required member is the input model's refusal, first.
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            "/restapis/nosuchapi0/resources/abc123/methods/GET",
+            json!({}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value null at 'putMethodInput.authorizationType' failed to satisfy constraint: Member must not be null",
+    );
+}
+
+#[tokio::test]
+async fn put_method_takes_the_authorization_type_in_any_case() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "case"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods");
+    let (status, method, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET"),
+        json!({"authorizationType": "none"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{method}");
+    assert_eq!(method["authorizationType"], "NONE");
+    let (status, method, _) = patch(
+        &gw,
+        &format!("{base}/GET"),
+        json!([{"op": "replace", "path": "/authorizationType", "value": "aws_iam"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{method}");
+    assert_eq!(method["authorizationType"], "AWS_IAM");
+}
+
+#[tokio::test]
+async fn put_method_refuses_a_parameter_name_used_in_two_locations_and_an_unknown_validator() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "params"})).await;
+    let target = format!("/restapis/{api}/resources/{root}/methods/GET");
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &target,
+            json!({"authorizationType": "NONE", "requestParameters": {"method.request.querystring.id": true, "method.request.header.id": false}}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Parameter names must be unique across querystring, header and path",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &target,
+            json!({"authorizationType": "NONE", "requestValidatorId": "abc123"}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid Request Validator identifier specified",
+    );
+    let (status, _, _) = call(&gw, ROOT_A, "GET", &target, Value::Null).await;
+    assert_eq!(status, 404, "nothing was stored");
+}
+
+#[tokio::test]
+async fn put_integration_refuses_a_type_outside_the_model_before_looking_up_the_api() {
+    let gw = Gateway::start(WORLD).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            "/restapis/nosuchapi0/resources/abc123/methods/GET/integration",
+            json!({"type": "LAMBDA"}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'LAMBDA' at 'putIntegrationInput.type' failed to satisfy constraint: Member must satisfy enum value set: [HTTP, MOCK, AWS_PROXY, HTTP_PROXY, AWS]",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            "/restapis/nosuchapi0/resources/abc123/methods/GET/integration",
+            json!({"type": "MOCK"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn a_status_code_outside_the_model_pattern_is_a_validation_error() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "codes"})).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("/restapis/{api}/resources/{root}/methods/GET/responses/600"),
+            json!({}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        r"1 validation error detected: Value '600' at 'statusCode' failed to satisfy constraint: Member must satisfy regular expression pattern: [1-5]\d\d",
+    );
+}
+
+#[tokio::test]
+async fn a_rest_api_shows_its_ip_address_type_and_empty_tags_when_read() {
+    let gw = Gateway::start(WORLD).await;
+    let (status, api, _) = call(&gw, ROOT_A, "POST", "/restapis", json!({"name": "shape"})).await;
+    assert_eq!(status, 201, "{api}");
+    assert_eq!(
+        api["endpointConfiguration"],
+        json!({"types": ["EDGE"], "ipAddressType": "ipv4"})
+    );
+    // Left out when created without tags; `{}` when read back.
+    assert!(api.get("tags").is_none(), "{api}");
+    let id = api["id"].as_str().unwrap();
+    let (_, read, _) = call(&gw, ROOT_A, "GET", &format!("/restapis/{id}"), Value::Null).await;
+    assert_eq!(read["tags"], json!({}));
+    let mut without_tags = read.clone();
+    without_tags.as_object_mut().unwrap().remove("tags");
+    assert_eq!(without_tags, api);
+    assert!(read.get("minimumCompressionSize").is_none());
+
+    let (status, private, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/restapis",
+        json!({"name": "p", "endpointConfiguration": {"types": ["PRIVATE"]}, "minimumCompressionSize": 1024}),
+    )
+    .await;
+    assert_eq!(status, 201, "{private}");
+    assert_eq!(
+        private["endpointConfiguration"],
+        json!({"types": ["PRIVATE"], "ipAddressType": "dualstack"})
+    );
+    assert_eq!(private["minimumCompressionSize"], 1024);
+}
+
+#[tokio::test]
+async fn create_rest_api_refuses_what_aws_refuses_in_its_words_and_stores_nothing() {
+    let gw = Gateway::start(WORLD).await;
+    let cases = [
+        (
+            json!({"name": "x", "description": ""}),
+            "BadRequestException",
+            "Description cannot be an empty string",
+        ),
+        (
+            json!({"name": "x", "minimumCompressionSize": 10_485_761}),
+            "BadRequestException",
+            "Invalid minimum compression size, must be between 0 and 10485760",
+        ),
+        (
+            json!({"name": "x", "minimumCompressionSize": -1}),
+            "BadRequestException",
+            "Invalid minimum compression size, must be between 0 and 10485760",
+        ),
+        (
+            json!({"name": "x", "endpointConfiguration": {"types": ["PRIVATE"], "ipAddressType": "ipv4"}}),
+            "BadRequestException",
+            "Only dualstack ipAddressType is supported for Private APIs.",
+        ),
+        (
+            json!({"name": "x", "endpointConfiguration": {"types": ["REGIONAL", "EDGE"]}}),
+            "BadRequestException",
+            "Cannot create an api with multiple Endpoint Types.",
+        ),
+        (
+            json!({"name": "x", "endpointConfiguration": {"types": ["LOCAL"]}}),
+            "ValidationException",
+            "1 validation error detected: Value '[LOCAL]' at 'createRestApiInput.endpointConfiguration.types' failed to satisfy constraint: Member must satisfy constraint: [Member must satisfy enum value set: [PRIVATE, EDGE, REGIONAL]]",
+        ),
+        (
+            json!({"name": "x", "endpointConfiguration": {"ipAddressType": "ipv6"}}),
+            "ValidationException",
+            "1 validation error detected: Value 'ipv6' at 'createRestApiInput.endpointConfiguration.ipAddressType' failed to satisfy constraint: Member must satisfy enum value set: [ipv4, dualstack]",
+        ),
+    ];
+    for (body, kind, message) in cases {
+        assert_error(
+            &call(&gw, ROOT_A, "POST", "/restapis", body).await,
+            400,
+            kind,
+            message,
+        );
+    }
+    let (_, listed, _) = call(&gw, ROOT_A, "GET", "/restapis", Value::Null).await;
+    assert_eq!(listed["item"], json!([]));
+}
+
+#[tokio::test]
+async fn patch_binary_media_types_adds_an_escaped_type() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, _) = create_api(&gw, ROOT_A, json!({"name": "bin"})).await;
+    let target = format!("/restapis/{api}");
+    let (status, body, _) = patch(
+        &gw,
+        &target,
+        json!([
+            {"op": "add", "path": "/binaryMediaTypes/image~1png"},
+            {"op": "add", "path": "/binaryMediaTypes/application~1octet-stream"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["binaryMediaTypes"],
+        json!(["image/png", "application/octet-stream"])
+    );
+    // Replacing one removes it and appends the new one, as AWS does.
+    let (_, body, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "replace", "path": "/binaryMediaTypes/image~1png", "value": "image/gif"}]),
+    )
+    .await;
+    assert_eq!(
+        body["binaryMediaTypes"],
+        json!(["application/octet-stream", "image/gif"])
+    );
+    let (_, body, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "remove", "path": "/binaryMediaTypes/application~1octet-stream"}]),
+    )
+    .await;
+    assert_eq!(body["binaryMediaTypes"], json!(["image/gif"]));
+}
+
+#[tokio::test]
+async fn patch_minimum_compression_size_sets_and_clears_it_within_bounds() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, _) = create_api(&gw, ROOT_A, json!({"name": "gzip"})).await;
+    let target = format!("/restapis/{api}");
+    let (status, body, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "replace", "path": "/minimumCompressionSize", "value": "0"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["minimumCompressionSize"], 0);
+    for value in ["10485761", "-1", "big"] {
+        assert_error(
+            &patch(
+                &gw,
+                &target,
+                json!([{"op": "replace", "path": "/minimumCompressionSize", "value": value}]),
+            )
+            .await,
+            400,
+            "BadRequestException",
+            "Invalid minimum compression size, must be between 0 and 10485760",
+        );
+    }
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "add", "path": "/minimumCompressionSize", "value": "5"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch operation specified. Must be one of: [replace]",
+    );
+    let (_, body, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "replace", "path": "/minimumCompressionSize", "value": ""}]),
+    )
+    .await;
+    assert!(body.get("minimumCompressionSize").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn patch_endpoint_configuration_changes_type_and_ip_address_type() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, _) = create_api(&gw, ROOT_A, json!({"name": "ep"})).await;
+    let target = format!("/restapis/{api}");
+    let (status, body, _) = patch(
+        &gw,
+        &target,
+        json!([
+            {"op": "replace", "path": "/endpointConfiguration/types/0", "value": "REGIONAL"},
+            {"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "dualstack"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["endpointConfiguration"],
+        json!({"types": ["REGIONAL"], "ipAddressType": "dualstack"})
+    );
+    let (_, body, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "replace", "path": "/endpointConfiguration/types/0", "value": "PRIVATE"}]),
+    )
+    .await;
+    assert_eq!(
+        body["endpointConfiguration"],
+        json!({"types": ["PRIVATE"], "ipAddressType": "dualstack"})
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv4"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Only dualstack ipAddressType is supported for Private APIs.",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "replace", "path": "/endpointConfiguration/types/0", "value": "LOCAL"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "replace", "path": "/endpointConfiguration/ipAddressType", "value": "ipv6"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "ipAddressType must be either ipv4 or dualstack.",
+    );
+}
+
+#[tokio::test]
+async fn an_unsupported_patch_is_refused_with_what_is_allowed() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "paths"})).await;
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/resources/{root}"),
+            json!([{"op": "replace", "path": "/path", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/path' specified for op 'replace'. Must be one of: [/parentId, /pathPart]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/resources/{root}"),
+            json!([{"op": "add", "path": "/pathPart", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch operation specified. Must be one of: [replace]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}"),
+            json!([{"op": "copy", "path": "/name", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch operation specified. Must be one of: [replace]",
+    );
+    // An op outside the model is the input model's refusal, before the
+    // API is looked up.
+    assert_error(
+        &patch(
+            &gw,
+            "/restapis/nosuchapi0",
+            json!([{"op": "replace", "path": "/name", "value": "x"}, {"op": "put", "path": "/name", "value": "y"}]),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'put' at 'updateRestApiInput.patchOperations.2.member.op' failed to satisfy constraint: Member must satisfy enum value set: [add, remove, move, test, replace, copy]",
+    );
+}
+
+#[tokio::test]
+async fn patch_resource_parent_id_moves_its_subtree() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "move"})).await;
+    let create = |parent: String, part: &'static str| {
+        let gw = &gw;
+        let api = api.clone();
+        async move {
+            let (status, r, _) = call(
+                gw,
+                ROOT_A,
+                "POST",
+                &format!("/restapis/{api}/resources/{parent}"),
+                json!({ "pathPart": part }),
+            )
+            .await;
+            assert_eq!(status, 201, "{r}");
+            r["id"].as_str().unwrap().to_owned()
+        }
+    };
+    let pets = create(root.clone(), "pets").await;
+    let toys = create(root.clone(), "toys").await;
+    let id = create(toys.clone(), "{id}").await;
+    let (status, moved, _) = patch(
+        &gw,
+        &format!("/restapis/{api}/resources/{toys}"),
+        json!([{"op": "replace", "path": "/parentId", "value": pets}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["path"], "/pets/toys");
+    assert_eq!(moved["parentId"], pets.as_str());
+    let (_, below, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("/restapis/{api}/resources/{id}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(below["path"], "/pets/toys/{id}");
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/resources/{pets}"),
+            json!([{"op": "replace", "path": "/parentId", "value": id}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Resources cannot be cyclical.",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/resources/{pets}"),
+            json!([{"op": "replace", "path": "/parentId", "value": "nosuch"}]),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn patch_method_request_models_and_authorizer_id() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "models"})).await;
+    let target = format!("/restapis/{api}/resources/{root}/methods/POST");
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &target,
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, method, _) = patch(
+        &gw,
+        &target,
+        json!([
+            {"op": "add", "path": "/requestModels/application~1json", "value": "Empty"},
+            {"op": "replace", "path": "/authorizerId", "value": "abc123"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{method}");
+    assert_eq!(
+        method["requestModels"],
+        json!({"application/json": "Empty"})
+    );
+    // An authorizer stays only on a method that uses one, as on AWS.
+    assert!(method.get("authorizerId").is_none(), "{method}");
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "add", "path": "/requestModels/text~1plain", "value": "Pet"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid model identifier specified: Pet",
+    );
+    let (_, method, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "remove", "path": "/requestModels/application~1json"}]),
+    )
+    .await;
+    assert!(method.get("requestModels").is_none(), "{method}");
+}
+
+#[tokio::test]
+async fn a_mock_integration_keeps_no_uri_or_connection_type_and_other_integrations_keep_credentials()
+ {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "shapes"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods");
+    for method in ["GET", "POST"] {
+        let (status, _, _) = call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/{method}"),
+            json!({"authorizationType": "NONE"}),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, mock, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/GET/integration"),
+        json!({"type": "MOCK", "uri": "http://ignored.example", "requestTemplates": {"application/json": null}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{mock}");
+    assert_eq!(
+        mock,
+        json!({
+            "type": "MOCK",
+            "requestTemplates": {"application/json": ""},
+            "passthroughBehavior": "WHEN_NO_MATCH",
+            "timeoutInMillis": 29000,
+            "cacheNamespace": root,
+            "cacheKeyParameters": [],
+        })
+    );
+    let role = "arn:aws:iam::111111111111:role/apigw";
+    let (status, http, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/POST/integration"),
+        json!({"type": "HTTP_PROXY", "httpMethod": "POST", "uri": "https://backend.example/x", "credentials": role}),
+    )
+    .await;
+    assert_eq!(status, 201, "{http}");
+    assert_eq!(http["connectionType"], "INTERNET");
+    assert_eq!(http["credentials"], role);
+    let (_, read, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{base}/POST/integration"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(read, http);
+}
+
+#[tokio::test]
+async fn a_method_response_echoes_the_maps_it_was_given_even_empty() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "echo"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods/GET");
+    call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &base,
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    let (status, given, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/responses/200"),
+        json!({"responseParameters": {}, "responseModels": {}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{given}");
+    assert_eq!(
+        given,
+        json!({"statusCode": "200", "responseParameters": {}, "responseModels": {}})
+    );
+    let (_, bare, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/responses/404"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(bare, json!({"statusCode": "404"}));
+    let (status, patched, _) = patch(
+        &gw,
+        &format!("{base}/responses/404"),
+        json!([{"op": "add", "path": "/responseParameters/method.response.header.X-Id", "value": "true"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(
+        patched,
+        json!({"statusCode": "404", "responseParameters": {"method.response.header.X-Id": true}})
+    );
+}
+
+#[tokio::test]
+async fn update_deployment_changes_only_its_description() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "dep"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let (status, deployment, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"description": "first"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{deployment}");
+    let target = format!(
+        "/restapis/{api}/deployments/{}",
+        deployment["id"].as_str().unwrap()
+    );
+    let (status, updated, _) = patch(
+        &gw,
+        &target,
+        json!([{"op": "replace", "path": "/description", "value": "renamed"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(updated["description"], "renamed");
+    assert_eq!(updated["id"], deployment["id"]);
+    assert_error(
+        &patch(
+            &gw,
+            &target,
+            json!([{"op": "replace", "path": "/id", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/id' specified for op 'replace'. Must be one of: [/description]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/deployments/nosuch"),
+            json!([{"op": "replace", "path": "/description", "value": "x"}]),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Deployment identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn create_resource_looks_up_the_api_and_parent_before_the_path_part() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "lookup"})).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/nosuchapi0/resources/{root}"),
+            json!({"pathPart": "bad part!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid API identifier specified 111111111111:nosuchapi0",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/resources/nosuch"),
+            json!({"pathPart": "bad part!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Resource identifier specified",
+    );
+    let (status, _, headers) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/resources/{root}"),
+        json!({"pathPart": "bad part!"}),
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert_eq!(error_type(&headers), Some("BadRequestException"));
+}
+
+#[tokio::test]
+async fn create_deployment_on_an_unknown_api_is_not_found_even_with_a_bad_stage_name() {
+    let gw = Gateway::start(WORLD).await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            "/restapis/nosuchapi0/deployments",
+            json!({"stageName": "bad name!"}),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid API identifier specified 111111111111:nosuchapi0",
+    );
+}
+
+#[tokio::test]
+async fn update_base_path_mapping_moves_a_mapping_and_names_the_paths_it_takes() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "mapped"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    for stage in ["prod", "beta"] {
+        let (status, _, _) = call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/deployments"),
+            json!({ "stageName": stage }),
+        )
+        .await;
+        assert_eq!(status, 201);
+    }
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "api.example.com"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let mappings = "/domainnames/api.example.com/basepathmappings";
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"basePath": "v1", "restApiId": api, "stage": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (status, moved, _) = patch(
+        &gw,
+        &format!("{mappings}/v1"),
+        json!([
+            {"op": "replace", "path": "/basePath", "value": "v2"},
+            {"op": "replace", "path": "/stage", "value": "beta"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(
+        moved,
+        json!({"basePath": "v2", "restApiId": api, "stage": "beta"})
+    );
+    let stored = gw.planes.plane.apis().domains["api.example.com"].clone();
+    assert!(!stored.mappings.contains_key("v1"));
+    assert_eq!(stored.mappings["v2"].stage, "beta");
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{mappings}/v2"),
+            json!([{"op": "replace", "path": "/domainName", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/domainName' specified for op 'replace'. Must be one of: [/basePath, /restapiId, /stage]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{mappings}/v2"),
+            json!([{"op": "replace", "path": "/stage", "value": "nosuch"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid stage identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn integrations_and_their_responses_keep_content_handling_and_refuse_one_outside_the_model() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "binary"})).await;
+    let base = format!("/restapis/{api}/resources/{root}/methods/GET");
+    call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &base,
+        json!({"authorizationType": "NONE"}),
+    )
+    .await;
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/integration"),
+            json!({"type": "MOCK", "contentHandling": "CONVERT_TO_JSON"}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value 'CONVERT_TO_JSON' at 'putIntegrationInput.contentHandling' failed to satisfy constraint: Member must satisfy enum value set: [CONVERT_TO_BINARY, CONVERT_TO_TEXT]",
+    );
+    let (status, integration, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration"),
+        json!({"type": "MOCK", "contentHandling": "CONVERT_TO_TEXT"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{integration}");
+    assert_eq!(integration["contentHandling"], "CONVERT_TO_TEXT");
+    let (status, patched, _) = patch(
+        &gw,
+        &format!("{base}/integration"),
+        json!([{"op": "replace", "path": "/contentHandling", "value": "CONVERT_TO_BINARY"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["contentHandling"], "CONVERT_TO_BINARY");
+    // An integration response keeps its own.
+    let (status, response, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/integration/responses/200"),
+        json!({"contentHandling": "CONVERT_TO_TEXT"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+    assert_eq!(
+        response,
+        json!({"statusCode": "200", "contentHandling": "CONVERT_TO_TEXT"})
+    );
+    let (_, read, _) = call(
+        &gw,
+        ROOT_A,
+        "GET",
+        &format!("{base}/integration/responses/200"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(read, response);
 }

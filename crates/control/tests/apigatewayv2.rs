@@ -1276,3 +1276,157 @@ async fn http_api_names_route_keys_stages_tags_and_mapping_keys_are_bounded_at_t
         1
     );
 }
+
+#[tokio::test]
+async fn update_deployment_changes_its_description() {
+    let gw = Gateway::start(WORLD).await;
+    let api = new_api(&gw, "dep").await;
+    let deployment = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/deployments"),
+        json!({"description": "first"}),
+    )
+    .await;
+    assert_eq!(deployment.status, 201, "{}", deployment.body);
+    let id = deployment.body["deploymentId"].as_str().unwrap();
+    let updated = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/deployments/{id}"),
+        json!({"description": "second"}),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["description"], "second");
+    assert_eq!(updated.body["deploymentId"], id);
+    assert_eq!(
+        get(&gw, &format!("/v2/apis/{api}/deployments/{id}"))
+            .await
+            .body,
+        updated.body
+    );
+    let missing = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/deployments/nosuch"),
+        json!({"description": "x"}),
+    )
+    .await;
+    missing.assert_error(404, "NotFoundException", Some("Deployment"));
+    assert_eq!(
+        missing.body["message"],
+        "Invalid Deployment identifier specified nosuch"
+    );
+}
+
+#[tokio::test]
+async fn create_route_on_an_unknown_api_is_not_found_even_with_a_bad_route_key() {
+    let gw = Gateway::start(WORLD).await;
+    let missing = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/apis/nosuchapi0/routes",
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    missing.assert_error(404, "NotFoundException", Some("Api"));
+    assert_eq!(
+        missing.body["message"],
+        "Invalid API identifier specified 111111111111:nosuchapi0"
+    );
+    let api = new_api(&gw, "order").await;
+    let bad = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/routes"),
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    bad.assert_error(400, "BadRequestException", None);
+    let unknown_route = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("/v2/apis/{api}/routes/nosuch"),
+        json!({"routeKey": "FETCH pets"}),
+    )
+    .await;
+    unknown_route.assert_error(404, "NotFoundException", Some("Route"));
+}
+
+#[tokio::test]
+async fn update_api_mapping_moves_a_mapping_to_a_new_key_and_stage() {
+    let gw = Gateway::start(WORLD).await;
+    let quick = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/apis",
+        json!({"name": "q", "protocolType": "HTTP", "target": "http://127.0.0.1:9/"}),
+    )
+    .await;
+    let api = quick.body["apiId"].as_str().unwrap().to_owned();
+    let staged = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/stages"),
+        json!({"stageName": "prod", "autoDeploy": true}),
+    )
+    .await;
+    assert_eq!(staged.status, 201, "{}", staged.body);
+    let domain = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/v2/domainnames",
+        json!({"domainName": "api.example.com"}),
+    )
+    .await;
+    assert_eq!(domain.status, 201, "{}", domain.body);
+    let mappings = "/v2/domainnames/api.example.com/apimappings";
+    let created = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        mappings,
+        json!({"apiId": api, "stage": "$default", "apiMappingKey": "v1"}),
+    )
+    .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let id = created.body["apiMappingId"].as_str().unwrap().to_owned();
+    let updated = call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{mappings}/{id}"),
+        json!({"apiId": api, "stage": "prod", "apiMappingKey": "v2"}),
+    )
+    .await;
+    assert_eq!(updated.status, 200, "{}", updated.body);
+    assert_eq!(updated.body["apiMappingId"], id.as_str());
+    assert_eq!(updated.body["apiMappingKey"], "v2");
+    assert_eq!(updated.body["stage"], "prod");
+    assert_eq!(
+        get(&gw, &format!("{mappings}/{id}")).await.body,
+        updated.body
+    );
+    let stored = gw.planes.plane.apis().domains["api.example.com"].clone();
+    assert!(!stored.mappings.contains_key("v1"));
+    assert_eq!(stored.mappings["v2"].stage, "prod");
+    call(
+        &gw,
+        ROOT_A,
+        "PATCH",
+        &format!("{mappings}/nosuch"),
+        json!({"apiId": api}),
+    )
+    .await
+    .assert_error(404, "NotFoundException", None);
+}

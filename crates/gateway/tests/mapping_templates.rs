@@ -115,6 +115,7 @@ fn response(
         status.to_owned(),
         IntegrationResponseRecord {
             status_code: status.to_owned(),
+            content_handling: None,
             selection_pattern: pattern.map(str::to_owned),
             response_parameters: parameters
                 .iter()
@@ -142,6 +143,10 @@ fn integration(
         uri,
         timeout_ms: 2_000,
         connection_type: None,
+        credentials: None,
+        cache_namespace: None,
+        cache_key_parameters: Vec::new(),
+        content_handling: None,
         passthrough_behavior: Some(passthrough.to_owned()),
         request_parameters: request_parameters
             .iter()

@@ -484,6 +484,15 @@ impl CliRun {
     }
 }
 
+/// The Python beside the AWS CLI (it has botocore), else `python3`.
+pub fn python_with_botocore() -> PathBuf {
+    std::env::var_os("IAMGATE_TEST_AWS_CLI")
+        .map(PathBuf::from)
+        .and_then(|cli| Some(cli.parent()?.join("python3")))
+        .filter(|python| python.is_file())
+        .unwrap_or_else(|| PathBuf::from("python3"))
+}
+
 impl AwsCli {
     /// `None` after printing the SKIP line when no CLI is installed.
     pub fn find(endpoint: &str) -> Option<AwsCli> {

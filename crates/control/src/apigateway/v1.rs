@@ -7,7 +7,8 @@
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::config::expand_shorthand;
-use iamgate_apimodel::fields;
+use iamgate_apimodel::fields::{self, Invalid};
+use iamgate_apimodel::input_model;
 use iamgate_apimodel::model::EndpointType;
 use iamgate_apimodel::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
 use iamgate_policy::{PolicyDocument, PolicyKind};
@@ -15,7 +16,7 @@ use iamgate_wire::json::RestJsonError;
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use super::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 mod authorizers;
 mod deployments;
@@ -68,6 +69,18 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
 /// `BadRequestException` with `message`.
 pub(crate) fn bad_request(message: impl Into<String>) -> ApiError {
     Box::new(RestJsonError::bad_request(message))
+}
+
+/// A value the shared rules refuse ([`iamgate_apimodel::fields`],
+/// [`iamgate_apimodel::input_model`]): AWS's `ValidationException` for a
+/// value outside the service's input model, `BadRequestException` for
+/// every other refusal.
+pub(crate) fn refused(invalid: Invalid) -> ApiError {
+    if input_model::is_model_violation(&invalid) {
+        Box::new(RestJsonError::new("ValidationException", 400, invalid.0))
+    } else {
+        Box::new(RestJsonError::bad_request(invalid.0))
+    }
 }
 
 /// `NotFoundException` with `message`.
@@ -143,6 +156,7 @@ struct CreateRestApiInput {
     version: Option<String>,
     #[serde(default)]
     binary_media_types: Vec<String>,
+    minimum_compression_size: Option<i64>,
     api_key_source: Option<String>,
     endpoint_configuration: Option<EndpointConfiguration>,
     policy: Option<String>,
@@ -155,31 +169,58 @@ struct CreateRestApiInput {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct EndpointConfiguration {
-    #[serde(default)]
-    types: Vec<String>,
+    types: Option<Vec<String>>,
+    ip_address_type: Option<String>,
     #[serde(default)]
     vpc_endpoint_ids: Vec<String>,
 }
 
-fn endpoint_type(configuration: Option<&EndpointConfiguration>) -> Result<EndpointType, ApiError> {
-    let types = configuration
-        .map(|c| c.types.as_slice())
-        .unwrap_or_default();
-    match types {
-        [] => Ok(EndpointType::Edge),
-        [one] => match one.as_str() {
-            "REGIONAL" => Ok(EndpointType::Regional),
-            "EDGE" => Ok(EndpointType::Edge),
-            "PRIVATE" => Ok(EndpointType::Private),
-            other => Err(RestJsonError::bad_request(format!(
-                "Invalid endpoint configuration type: {other}"
-            ))
-            .into()),
-        },
-        _ => Err(
-            RestJsonError::bad_request("Only one endpoint configuration type is supported").into(),
-        ),
+/// An endpoint type's name in the model (`REGIONAL`, `EDGE`, `PRIVATE`).
+fn parse_endpoint_type(name: &str) -> Option<EndpointType> {
+    match name {
+        "REGIONAL" => Some(EndpointType::Regional),
+        "EDGE" => Some(EndpointType::Edge),
+        "PRIVATE" => Some(EndpointType::Private),
+        _ => None,
     }
+}
+
+/// The endpoint type and IP address type of `input` (`createRestApiInput`): the input model
+/// first (both members at once, as AWS reports them), then API Gateway's
+/// rules. No configuration is `EDGE`.
+fn endpoint_settings(
+    input: &str,
+    configuration: Option<&EndpointConfiguration>,
+) -> Result<(EndpointType, Option<String>), ApiError> {
+    let types = configuration
+        .and_then(|c| c.types.clone())
+        .unwrap_or_else(|| vec!["EDGE".to_owned()]);
+    let ip = configuration.and_then(|c| c.ip_address_type.clone());
+    input_model::list_of(
+        &input_model::ENDPOINT_TYPE,
+        &format!("{input}.endpointConfiguration.types"),
+        &types,
+    )
+    .map_err(refused)?;
+    if let Some(ip) = &ip {
+        input_model::IP_ADDRESS_TYPE
+            .check(&format!("{input}.endpointConfiguration.ipAddressType"), ip)
+            .map_err(refused)?;
+    }
+    let endpoint = match types.as_slice() {
+        [] => {
+            return Err(bad_request(
+                "REGIONAL Configuration and EDGE Configuration cannot be both DISABLED.",
+            ));
+        }
+        [one] => parse_endpoint_type(one).unwrap_or(EndpointType::Edge),
+        _ => {
+            return Err(bad_request(
+                "Cannot create an api with multiple Endpoint Types.",
+            ));
+        }
+    };
+    Ok((endpoint, ip))
 }
 
 /// A resource policy as API Gateway saves it: shorthand resources expanded
@@ -234,16 +275,31 @@ pub(crate) fn policy_output(policy: &str) -> String {
 async fn create_rest_api(call: &Call<'_>) -> Reply {
     call.authorize()?;
     let input: CreateRestApiInput = call.body()?;
+    // The input model first, then API Gateway's own rules.
+    if let Some(source) = &input.api_key_source {
+        input_model::API_KEY_SOURCE_TYPE
+            .check("createRestApiInput.apiKeySource", source)
+            .map_err(refused)?;
+    }
+    let (endpoint, ip_address_type) =
+        endpoint_settings("createRestApiInput", input.endpoint_configuration.as_ref())?;
     let name = input.name.filter(|n| !n.is_empty()).ok_or_else(|| {
         ApiError::from(RestJsonError::bad_request(
             "Invalid REST API name specified",
         ))
     })?;
     fields::rest_api_name(&name).map_err(refused)?;
-    fields::description(input.description.as_deref()).map_err(refused)?;
+    fields::rest_api_description(input.description.as_deref()).map_err(refused)?;
+    if let Some(ip) = &ip_address_type {
+        fields::ip_address_type(endpoint, ip).map_err(refused)?;
+    }
+    let minimum_compression_size = input
+        .minimum_compression_size
+        .map(fields::minimum_compression_size)
+        .transpose()
+        .map_err(refused)?;
     fields::version(input.version.as_deref()).map_err(refused)?;
     fields::tags(&input.tags).map_err(refused)?;
-    let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
     if input.policy.is_some() {
         call.authorize_action(
             "apigateway:UpdateRestApiPolicy",
@@ -270,6 +326,8 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
             .endpoint_configuration
             .map(|c| c.vpc_endpoint_ids)
             .unwrap_or_default(),
+        ip_address_type,
+        minimum_compression_size,
         policy,
         disable_execute_api_endpoint: input.disable_execute_api_endpoint,
         api_key_source: Some(input.api_key_source.unwrap_or_else(|| "HEADER".to_owned())),
@@ -289,7 +347,7 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
                 ApiError::from(RestJsonError::conflict("API id collision; try again"))
             })
         })?;
-    Ok((201, Some(rest_api_json(&record))))
+    Ok((201, Some(new_rest_api_json(&record))))
 }
 
 async fn get_rest_api(call: &Call<'_>, id: &str) -> Reply {
@@ -334,6 +392,77 @@ pub(crate) struct PatchOperation {
     pub value: Option<String>,
 }
 
+/// The paths an update operation's patch may name, by `op` (the "PATCH
+/// operations" reference of the API). A path with a `{…}` segment stands
+/// for every path that starts as it does and names something there
+/// (`/binaryMediaTypes/{mimeType}`: `/binaryMediaTypes/image~1png`).
+pub(crate) struct Patchable {
+    /// The operation's input as AWS names it in a model refusal
+    /// (`updateRestApiInput`).
+    pub input: &'static str,
+    pub add: &'static [&'static str],
+    pub remove: &'static [&'static str],
+    pub replace: &'static [&'static str],
+}
+
+impl Patchable {
+    /// The call's patch operations, each `op` checked against the input
+    /// model (before anything is looked up, as AWS does).
+    pub fn operations(&self, call: &Call<'_>) -> Result<Vec<PatchOperation>, ApiError> {
+        let input: PatchInput = call.body()?;
+        input_model::patch_ops(
+            self.input,
+            input.patch_operations.iter().map(|o| o.op.as_str()),
+        )
+        .map_err(refused)?;
+        Ok(input.patch_operations)
+    }
+
+    fn paths(&self, op: &str) -> &'static [&'static str] {
+        match op {
+            "add" => self.add,
+            "remove" => self.remove,
+            "replace" => self.replace,
+            _ => &[],
+        }
+    }
+
+    /// AWS's refusal of `operation`: the ops its path takes when it takes
+    /// some, else the paths its op takes, else that the op takes none.
+    pub fn refuse(&self, operation: &PatchOperation) -> ApiError {
+        let (op, path) = (operation.op.as_str(), operation.path.as_str());
+        let ops: Vec<&str> = ["add", "remove", "replace"]
+            .into_iter()
+            .filter(|o| self.paths(o).iter().any(|p| patch_path_matches(p, path)))
+            .collect();
+        let paths = self.paths(op);
+        let message = if !ops.is_empty() {
+            format!(
+                "Invalid patch operation specified. Must be one of: [{}]",
+                ops.join(", ")
+            )
+        } else if paths.is_empty() {
+            format!(
+                "Invalid patch path  '{path}' specified for op '{op}'. Please choose supported operations"
+            )
+        } else {
+            format!(
+                "Invalid patch path  '{path}' specified for op '{op}'. Must be one of: [{}]",
+                paths.join(", ")
+            )
+        };
+        bad_request(message)
+    }
+}
+
+/// Whether `path` is one `pattern` of a [`Patchable`] stands for.
+fn patch_path_matches(pattern: &str, path: &str) -> bool {
+    match pattern.split_once('{') {
+        None => pattern == path,
+        Some((prefix, _)) => path.len() > prefix.len() && path.starts_with(prefix),
+    }
+}
+
 /// AWS's answer to a patch operation it does not support on a resource.
 pub(crate) fn invalid_patch(operation: &PatchOperation) -> ApiError {
     Box::new(RestJsonError::bad_request(format!(
@@ -342,10 +471,37 @@ pub(crate) fn invalid_patch(operation: &PatchOperation) -> ApiError {
     )))
 }
 
+/// UpdateRestApi's paths.
+const REST_API_PATCH: Patchable = Patchable {
+    input: "updateRestApiInput",
+    add: &[
+        "/binaryMediaTypes/{mimeType}",
+        "/endpointConfiguration/vpcEndpointIds",
+    ],
+    remove: &[
+        "/binaryMediaTypes/{mimeType}",
+        "/endpointConfiguration/vpcEndpointIds",
+        "/policy",
+    ],
+    replace: &[
+        "/name",
+        "/description",
+        "/version",
+        "/policy",
+        "/apiKeySource",
+        "/binaryMediaTypes/{mimeType}",
+        "/minimumCompressionSize",
+        "/disableExecuteApiEndpoint",
+        "/endpointConfiguration/types/0",
+        "/endpointConfiguration/ipAddressType",
+        "/endpointConfiguration/vpcEndpointIds",
+    ],
+};
+
 async fn update_rest_api(call: &Call<'_>, id: &str) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
-    if input.patch_operations.iter().any(|o| o.path == "/policy") {
+    let operations = REST_API_PATCH.operations(call)?;
+    if operations.iter().any(|o| o.path == "/policy") {
         call.authorize_action(
             "apigateway:UpdateRestApiPolicy",
             &format!("arn:aws:apigateway:{}::/restapis/{id}", call.region),
@@ -359,8 +515,11 @@ async fn update_rest_api(call: &Call<'_>, id: &str) -> Reply {
             id,
             || no_such_api(call, id),
             |api: &mut RestApiRecord| {
-                for operation in &input.patch_operations {
+                for operation in &operations {
                     apply_rest_api_patch(api, operation)?;
+                }
+                if let Some(ip) = &api.ip_address_type {
+                    fields::ip_address_type(api.endpoint_type, ip).map_err(refused)?;
                 }
                 Ok(api.clone())
             },
@@ -386,7 +545,7 @@ fn apply_rest_api_patch(
         }
         ("replace", "/description") => {
             fields::description(value.as_deref()).map_err(refused)?;
-            api.description = value;
+            api.description = value.filter(|d| !d.is_empty());
         }
         ("replace", "/version") => {
             fields::version(value.as_deref()).map_err(refused)?;
@@ -400,9 +559,98 @@ fn apply_rest_api_patch(
         }
         ("remove", "/policy") => api.policy = None,
         ("replace", "/disableExecuteApiEndpoint") => {
-            api.disable_execute_api_endpoint = value.as_deref() == Some("true");
+            api.disable_execute_api_endpoint = patch_bool(operation)?;
         }
-        _ => return Err(invalid_patch(operation)),
+        ("replace", "/apiKeySource") => {
+            let source = value.unwrap_or_default();
+            input_model::API_KEY_SOURCE_TYPE
+                .check("apiKeySource", &source)
+                .map_err(refused)?;
+            api.api_key_source = Some(source);
+        }
+        ("replace", "/minimumCompressionSize") => {
+            api.minimum_compression_size = match value.as_deref() {
+                None | Some("") => None,
+                Some(text) => Some(
+                    text.parse::<i64>()
+                        .map_err(|_| {
+                            Invalid(format!(
+                                "Invalid minimum compression size, must be between 0 and {}",
+                                fields::MINIMUM_COMPRESSION_SIZE_MAX
+                            ))
+                        })
+                        .and_then(fields::minimum_compression_size)
+                        .map_err(refused)?,
+                ),
+            };
+        }
+        ("replace", "/endpointConfiguration/types/0") => {
+            let endpoint = value
+                .as_deref()
+                .and_then(parse_endpoint_type)
+                .ok_or_else(|| {
+                    bad_request(
+                        "Invalid EndpointTypes specified. Valid options are REGIONAL,EDGE,PRIVATE",
+                    )
+                })?;
+            if endpoint == EndpointType::Private {
+                // The only IP address type a private API supports.
+                api.ip_address_type = Some("dualstack".to_owned());
+            }
+            api.endpoint_type = endpoint;
+        }
+        ("replace", "/endpointConfiguration/ipAddressType") => {
+            let ip = value.unwrap_or_default();
+            if !input_model::IP_ADDRESS_TYPE.values.contains(&ip.as_str()) {
+                return Err(bad_request(
+                    "ipAddressType must be either ipv4 or dualstack.",
+                ));
+            }
+            api.ip_address_type = Some(ip);
+        }
+        ("add" | "replace" | "remove", "/endpointConfiguration/vpcEndpointIds") => {
+            let ids: Vec<String> = value
+                .unwrap_or_default()
+                .split(',')
+                .map(str::trim)
+                .filter(|id| !id.is_empty())
+                .map(str::to_owned)
+                .collect();
+            match operation.op.as_str() {
+                "replace" => api.vpc_endpoint_ids = ids,
+                "add" => {
+                    for id in ids {
+                        if !api.vpc_endpoint_ids.contains(&id) {
+                            api.vpc_endpoint_ids.push(id);
+                        }
+                    }
+                }
+                _ => api.vpc_endpoint_ids.retain(|id| !ids.contains(id)),
+            }
+        }
+        (op, path) if path.starts_with("/binaryMediaTypes/") => {
+            let media_type = patch_key(path, "/binaryMediaTypes/")
+                .ok_or_else(|| REST_API_PATCH.refuse(operation))?;
+            match op {
+                "add" => {
+                    if !api.binary_media_types.contains(&media_type) {
+                        api.binary_media_types.push(media_type);
+                    }
+                }
+                "remove" => api.binary_media_types.retain(|t| *t != media_type),
+                _ => {
+                    // AWS removes the old type and appends the new one.
+                    let new = value.filter(|v| !v.is_empty()).ok_or_else(|| {
+                        bad_request(format!("Invalid patch value for path '{path}'"))
+                    })?;
+                    api.binary_media_types.retain(|t| *t != media_type);
+                    if !api.binary_media_types.contains(&new) {
+                        api.binary_media_types.push(new);
+                    }
+                }
+            }
+        }
+        _ => return Err(REST_API_PATCH.refuse(operation)),
     }
     Ok(())
 }
@@ -446,6 +694,19 @@ pub(crate) fn paginate<'a, T>(
     Ok((page, next))
 }
 
+/// The `RestApi` shape of an API just made (CreateRestApi, ImportRestApi):
+/// the tags are left out when there are none (GetRestApi and UpdateRestApi
+/// show `{}`).
+pub(crate) fn new_rest_api_json(api: &RestApiRecord) -> Value {
+    let mut json = rest_api_json(api);
+    if api.tags.is_empty()
+        && let Value::Object(members) = &mut json
+    {
+        members.remove("tags");
+    }
+    json
+}
+
 /// The `RestApi` shape.
 pub(crate) fn rest_api_json(api: &RestApiRecord) -> Value {
     let endpoint = match api.endpoint_type {
@@ -455,6 +716,12 @@ pub(crate) fn rest_api_json(api: &RestApiRecord) -> Value {
     };
     let configuration = Shape::new()
         .set("types", [endpoint])
+        .set(
+            "ipAddressType",
+            api.ip_address_type
+                .as_deref()
+                .unwrap_or_else(|| fields::default_ip_address_type(api.endpoint_type)),
+        )
         .nonempty("vpcEndpointIds", &api.vpc_endpoint_ids);
     Shape::new()
         .set("id", &api.id)
@@ -463,13 +730,14 @@ pub(crate) fn rest_api_json(api: &RestApiRecord) -> Value {
         .set("createdDate", api.created_at)
         .opt("version", api.version.as_ref())
         .nonempty("binaryMediaTypes", &api.binary_media_types)
+        .opt("minimumCompressionSize", api.minimum_compression_size)
         .set(
             "apiKeySource",
             api.api_key_source.as_deref().unwrap_or("HEADER"),
         )
         .set("endpointConfiguration", configuration.build())
         .opt("policy", api.policy.as_deref().map(policy_output))
-        .opt("tags", (!api.tags.is_empty()).then_some(&api.tags))
+        .set("tags", &api.tags)
         .set(
             "disableExecuteApiEndpoint",
             api.disable_execute_api_endpoint,

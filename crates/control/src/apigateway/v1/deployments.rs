@@ -13,11 +13,12 @@ use iamgate_apimodel::stored::{RestApiRecord, RestDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::refused;
 use super::{
-    PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, list_json,
-    load_api, not_found, paginate, patch_key,
+    PatchInput, PatchOperation, Patchable, bad_request, change_api, conflict, invalid_patch,
+    list_json, load_api, not_found, paginate, patch_key,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 pub(crate) fn no_such_stage() -> ApiError {
     not_found("Invalid Stage identifier specified")
@@ -37,6 +38,7 @@ pub(super) async fn dispatch_deployments(
         ("POST", []) => create_deployment(call, api).await,
         ("GET", []) => get_deployments(call, api).await,
         ("GET", [id]) => get_deployment(call, api, id).await,
+        ("PATCH", [id]) => update_deployment(call, api, id).await,
         ("DELETE", [id]) => delete_deployment(call, api, id).await,
         _ => Err(unknown_operation()),
     }
@@ -137,14 +139,15 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
     call.authorize()?;
     let input: CreateDeploymentInput = call.body()?;
     let stage_name = input.stage_name.filter(|name| !name.is_empty());
-    if let Some(name) = &stage_name {
-        check_stage_name(name)?;
-    }
-    fields::description(input.description.as_deref()).map_err(refused)?;
-    fields::description(input.stage_description.as_deref()).map_err(refused)?;
     let id = call.new_id(6)?;
     let now = call.now;
     let deployment = change_api(call, api, |record| {
+        // The API is looked up before the values are read.
+        if let Some(name) = &stage_name {
+            check_stage_name(name)?;
+        }
+        fields::description(input.description.as_deref()).map_err(refused)?;
+        fields::description(input.stage_description.as_deref()).map_err(refused)?;
         // The snapshot: what the data plane will serve, and the policy as
         // it is now. Later policy edits wait for the next deployment.
         let root = record
@@ -201,6 +204,38 @@ async fn get_deployment(call: &Call<'_>, api: &str, id: &str) -> Reply {
     let record = load_api(call, api).await?;
     let deployment = record.deployments.get(id).ok_or_else(no_such_deployment)?;
     Ok((200, Some(deployment_json(deployment))))
+}
+
+/// UpdateDeployment's paths: only the description can change (what a
+/// deployment froze cannot).
+const DEPLOYMENT_PATCH: Patchable = Patchable {
+    input: "updateDeploymentInput",
+    add: &[],
+    remove: &[],
+    replace: &["/description"],
+};
+
+async fn update_deployment(call: &Call<'_>, api: &str, id: &str) -> Reply {
+    call.authorize()?;
+    let operations = DEPLOYMENT_PATCH.operations(call)?;
+    let deployment = change_api(call, api, |record| {
+        let deployment = record
+            .deployments
+            .get_mut(id)
+            .ok_or_else(no_such_deployment)?;
+        for operation in &operations {
+            match (operation.op.as_str(), operation.path.as_str()) {
+                ("replace", "/description") => {
+                    fields::description(operation.value.as_deref()).map_err(refused)?;
+                    deployment.description = operation.value.clone().filter(|d| !d.is_empty());
+                }
+                _ => return Err(DEPLOYMENT_PATCH.refuse(operation)),
+            }
+        }
+        Ok(deployment.clone())
+    })
+    .await?;
+    Ok((200, Some(deployment_json(&deployment))))
 }
 
 async fn delete_deployment(call: &Call<'_>, api: &str, id: &str) -> Reply {
@@ -333,7 +368,9 @@ fn patch_stage(
         ("replace", "/description") => stage.description = value,
         (op, path) if path.starts_with("/variables/") => {
             let key = patch_key(path, "/variables/").ok_or_else(|| invalid_patch(operation))?;
-            super::methods::patch_map(&mut stage.variables, op, key, value, operation)?;
+            if !super::methods::patch_map(&mut stage.variables, op, key, value) {
+                return Err(invalid_patch(operation));
+            }
         }
         _ => return Err(invalid_patch(operation)),
     }

@@ -15,11 +15,12 @@ use iamgate_apimodel::stored::{ApiMapping, DOMAIN_NAME_KIND, DomainNameRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::refused;
 use super::{
-    EndpointConfiguration, bad_request, conflict, endpoint_type, list_json, load_api, not_found,
-    paginate,
+    EndpointConfiguration, Patchable, bad_request, conflict, endpoint_settings, list_json,
+    load_api, not_found, paginate,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 /// How a mapping without a base path is written in URIs and answers.
 const NO_BASE_PATH: &str = "(none)";
@@ -42,6 +43,9 @@ pub(super) async fn dispatch(call: &Call<'_>, method: &str, rest: &[&str]) -> Re
         ("GET", [name, "basepathmappings"]) => get_mappings(call, &key(name)).await,
         ("GET", [name, "basepathmappings", base]) => {
             get_mapping(call, &key(name), &base_key(base)).await
+        }
+        ("PATCH", [name, "basepathmappings", base]) => {
+            update_mapping(call, &key(name), &base_key(base)).await
         }
         ("DELETE", [name, "basepathmappings", base]) => {
             delete_mapping(call, &key(name), &base_key(base)).await
@@ -140,7 +144,10 @@ async fn create_domain_name(call: &Call<'_>) -> Reply {
     let name = key(&input.domain_name.unwrap_or_default());
     check_domain_name(&name)?;
     fields::tags(&input.tags).map_err(refused)?;
-    let endpoint = endpoint_type(input.endpoint_configuration.as_ref())?;
+    let (endpoint, _) = endpoint_settings(
+        "createDomainNameInput",
+        input.endpoint_configuration.as_ref(),
+    )?;
     // A name serves one account's APIs. The documents are per account, so
     // another account's claim is seen in what the data plane serves.
     if call.plane.apis().domains.contains_key(&name) {
@@ -280,6 +287,65 @@ async fn get_mapping(call: &Call<'_>, name: &str, base: &str) -> Reply {
     let domain = load_domain(call, name).await?;
     let mapping = domain.mappings.get(base).ok_or_else(no_such_mapping)?;
     Ok((200, Some(mapping_json(base, mapping))))
+}
+
+/// UpdateBasePathMapping's paths.
+const MAPPING_PATCH: Patchable = Patchable {
+    input: "updateBasePathMappingInput",
+    add: &[],
+    remove: &[],
+    replace: &["/basePath", "/restapiId", "/stage"],
+};
+
+async fn update_mapping(call: &Call<'_>, name: &str, base: &str) -> Reply {
+    call.authorize()?;
+    let operations = MAPPING_PATCH.operations(call)?;
+    let domain = load_domain(call, name).await?;
+    let current = domain.mappings.get(base).ok_or_else(no_such_mapping)?;
+    let (mut new_base, mut api_id, mut stage) = (
+        base.to_owned(),
+        current.api_id.clone(),
+        current.stage.clone(),
+    );
+    for operation in &operations {
+        let value = operation.value.clone().unwrap_or_default();
+        match (operation.op.as_str(), operation.path.as_str()) {
+            ("replace", "/basePath") => new_base = base_key(&value),
+            ("replace", "/restapiId") => api_id = value,
+            ("replace", "/stage") => stage = value,
+            _ => return Err(MAPPING_PATCH.refuse(operation)),
+        }
+    }
+    check_base_path(&new_base)?;
+    let api = load_api(call, &api_id)
+        .await
+        .map_err(|_| bad_request("Invalid REST API identifier specified"))?;
+    if !api.stages.contains_key(&stage) {
+        return Err(bad_request("Invalid stage identifier specified"));
+    }
+    let mapping = ApiMapping {
+        id: current.id.clone(),
+        api_id,
+        stage,
+    };
+    call.update(
+        DOMAIN_NAME_KIND,
+        name,
+        no_such_domain,
+        |domain: &mut DomainNameRecord| {
+            if !domain.mappings.contains_key(base) {
+                return Err(no_such_mapping());
+            }
+            if new_base != base && domain.mappings.contains_key(&new_base) {
+                return Err(conflict("Base path already exists for this domain name"));
+            }
+            domain.mappings.remove(base);
+            domain.mappings.insert(new_base.clone(), mapping.clone());
+            Ok(())
+        },
+    )
+    .await?;
+    Ok((200, Some(mapping_json(&new_base, &mapping))))
 }
 
 async fn delete_mapping(call: &Call<'_>, name: &str, base: &str) -> Reply {

@@ -18,11 +18,9 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::methods::patch_map;
-use super::{
-    PatchInput, PatchOperation, change_api, invalid_patch, list_json, load_api, not_found,
-    patch_key,
-};
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use super::refused;
+use super::{PatchOperation, Patchable, change_api, list_json, load_api, not_found, patch_key};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 pub(super) async fn dispatch(call: &Call<'_>, method: &str, api: &str, rest: &[&str]) -> Reply {
     match (method, rest) {
@@ -126,8 +124,25 @@ async fn get_gateway_responses(call: &Call<'_>, api: &str) -> Reply {
 
 /// UpdateGatewayResponse's paths (API reference, "Patch operations":
 /// GatewayResponse): `/statusCode` (replace), and `/responseParameters/{key}`
-/// and `/responseTemplates/{content type}` (add, replace, remove). A type
-/// not yet customized starts from its default.
+/// and `/responseTemplates/{content type}` (add, replace, remove).
+const GATEWAY_RESPONSE_PATCH: Patchable = Patchable {
+    input: "updateGatewayResponseInput",
+    add: &[
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+    remove: &[
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+    replace: &[
+        "/statusCode",
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+};
+
+/// A type not yet customized starts from its default.
 fn apply_patch(
     kind: ResponseType,
     current: Option<&CustomGatewayResponse>,
@@ -147,11 +162,15 @@ fn apply_patch(
         if path == "/statusCode" && op == "replace" {
             status.clone_from(&operation.value);
         } else if let Some(key) = patch_key(path, "/responseParameters/") {
-            patch_map(&mut parameters, op, key, operation.value.clone(), operation)?;
+            if !patch_map(&mut parameters, op, key, operation.value.clone()) {
+                return Err(GATEWAY_RESPONSE_PATCH.refuse(operation));
+            }
         } else if let Some(key) = patch_key(path, "/responseTemplates/") {
-            patch_map(&mut templates, op, key, operation.value.clone(), operation)?;
+            if !patch_map(&mut templates, op, key, operation.value.clone()) {
+                return Err(GATEWAY_RESPONSE_PATCH.refuse(operation));
+            }
         } else {
-            return Err(invalid_patch(operation));
+            return Err(GATEWAY_RESPONSE_PATCH.refuse(operation));
         }
     }
     CustomGatewayResponse::new(kind.name(), status.as_deref(), parameters, &templates)
@@ -162,13 +181,9 @@ async fn update_gateway_response(call: &Call<'_>, api: &str, kind: &str) -> Repl
     call.authorize()?;
     load_api(call, api).await?;
     let kind = response_type(kind)?;
-    let input: PatchInput = call.body()?;
+    let operations = GATEWAY_RESPONSE_PATCH.operations(call)?;
     let stored = change_api(call, api, |record| {
-        let updated = apply_patch(
-            kind,
-            record.gateway_responses.get(&kind),
-            &input.patch_operations,
-        )?;
+        let updated = apply_patch(kind, record.gateway_responses.get(&kind), &operations)?;
         record.gateway_responses.insert(kind, updated.clone());
         Ok(updated)
     })
@@ -282,7 +297,9 @@ mod tests {
         .unwrap_err();
         assert_eq!(
             unknown.message(),
-            Some("Invalid patch path '/responseType' specified for op 'replace'")
+            Some(
+                "Invalid patch path  '/responseType' specified for op 'replace'. Must be one of: [/statusCode, /responseParameters/{name}, /responseTemplates/{contentType}]"
+            )
         );
         let template = apply_patch(
             ResponseType::Default4xx,

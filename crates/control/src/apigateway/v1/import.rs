@@ -15,7 +15,7 @@ use iamgate_apimodel::openapi::{self, ApiFlavour, ImportOptions, ImportedApi};
 use iamgate_apimodel::stored::{REST_API_KIND, ResourceRecord, RestApiRecord};
 use serde_json::Value;
 
-use super::{bad_request, change_api, rest_api_json, stored_policy};
+use super::{bad_request, change_api, new_rest_api_json, rest_api_json, stored_policy};
 use crate::apigateway::call::{ApiError, Call, Reply};
 
 /// The document in the body, read by the importer.
@@ -65,9 +65,8 @@ fn policy_text(imported: &ImportedApi) -> Option<String> {
     })
 }
 
-/// `RestApi` plus the importer's warnings, as AWS reports them.
-fn with_warnings(api: &RestApiRecord, imported: &ImportedApi) -> Value {
-    let mut json = rest_api_json(api);
+/// `RestApi` (`json`) plus the importer's warnings, as AWS reports them.
+fn with_warnings(mut json: Value, imported: &ImportedApi) -> Value {
     if !imported.warnings.is_empty()
         && let Value::Object(members) = &mut json
     {
@@ -110,6 +109,8 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         version: None,
         endpoint_type: endpoint,
         vpc_endpoint_ids: imported.vpc_endpoint_ids.clone(),
+        ip_address_type: None,
+        minimum_compression_size: None,
         policy,
         disable_execute_api_endpoint: false,
         api_key_source: Some("HEADER".to_owned()),
@@ -126,7 +127,10 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
     call.create(REST_API_KIND, &id, &record)
         .await
         .map_err(|e| e.unwrap_or_else(|| super::conflict("API id collision; try again")))?;
-    Ok((201, Some(with_warnings(&record, &imported))))
+    Ok((
+        201,
+        Some(with_warnings(new_rest_api_json(&record), &imported)),
+    ))
 }
 
 pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
@@ -179,7 +183,7 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
         Ok(api.clone())
     })
     .await?;
-    Ok((200, Some(with_warnings(&record, &imported))))
+    Ok((200, Some(with_warnings(rest_api_json(&record), &imported))))
 }
 
 /// Adds the document's methods to `api`'s tree: resources that exist

@@ -10,10 +10,12 @@
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::fields;
+use iamgate_apimodel::input_model;
 use iamgate_apimodel::mapping::Passthrough;
 use iamgate_apimodel::model::ApiFlavour;
 use iamgate_apimodel::stored::{
-    IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord, RestApiRecord,
+    IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord,
+    REST_API_KIND, RestApiRecord,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -21,14 +23,40 @@ use serde_json::Value;
 use super::authorizers::check_method_authorizer;
 use super::resources::no_such_resource;
 use super::{
-    PatchInput, PatchOperation, bad_request, change_api, conflict, invalid_patch, load_api,
-    not_found, patch_bool, patch_key,
+    PatchOperation, Patchable, bad_request, conflict, not_found, patch_bool, patch_key, refused,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 const HTTP_METHODS: &[&str] = fields::METHODS;
 const AUTHORIZATION_TYPES: &[&str] = &["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"];
-const INTEGRATION_TYPES: &[&str] = &["HTTP", "AWS", "MOCK", "HTTP_PROXY", "AWS_PROXY"];
+
+/// AWS's refusal of a method name, its options in AWS's order.
+fn invalid_http_method() -> ApiError {
+    bad_request(
+        "Invalid HttpMethod specified. Valid options are GET,PUT,POST,DELETE,PATCH,OPTIONS,HEAD,ANY",
+    )
+}
+
+/// Reads the API of a method-level call (`…/resources/{id}/methods/…`).
+/// AWS reports an API this account does not have as an unknown resource
+/// there, before it looks at any value of the request.
+async fn load_api(call: &Call<'_>, api: &str) -> Result<RestApiRecord, ApiError> {
+    call.load::<RestApiRecord>(REST_API_KIND, api)
+        .await?
+        .map(|(record, _)| record)
+        .ok_or_else(no_such_resource)
+}
+
+/// Changes the API of a method-level call in one conditional write (an
+/// unknown API is an unknown resource, as [`load_api`] says).
+async fn change_api<R>(
+    call: &Call<'_>,
+    api: &str,
+    change: impl FnMut(&mut RestApiRecord) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    call.update(REST_API_KIND, api, no_such_resource, change)
+        .await
+}
 
 fn no_such_method() -> ApiError {
     not_found("Invalid Method identifier specified")
@@ -133,6 +161,10 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
             (!method.request_parameters.is_empty()).then_some(&method.request_parameters),
         )
         .opt(
+            "requestModels",
+            (!method.request_models.is_empty()).then_some(&method.request_models),
+        )
+        .opt(
             "methodResponses",
             (!responses.is_empty()).then_some(responses),
         )
@@ -146,14 +178,8 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
 fn method_response_json(response: &MethodResponseRecord) -> Value {
     Shape::new()
         .set("statusCode", &response.status_code)
-        .opt(
-            "responseParameters",
-            (!response.response_parameters.is_empty()).then_some(&response.response_parameters),
-        )
-        .opt(
-            "responseModels",
-            (!response.response_models.is_empty()).then_some(&response.response_models),
-        )
+        .opt("responseParameters", response.response_parameters.as_ref())
+        .opt("responseModels", response.response_models.as_ref())
         .build()
 }
 
@@ -164,11 +190,18 @@ fn integration_json(integration: &IntegrationRecord) -> Value {
         .iter()
         .map(|(code, response)| (code, integration_response_json(response)))
         .collect();
+    let mock = integration.integration_type == "MOCK";
     Shape::new()
         .set("type", &integration.integration_type)
         .opt("httpMethod", integration.http_method.as_ref())
-        .opt("uri", integration.uri.as_ref())
-        .opt("connectionType", integration.connection_type.as_ref())
+        // A MOCK integration has no backend to name (declared and
+        // imported ones may still hold a connection type).
+        .opt("uri", integration.uri.as_ref().filter(|_| !mock))
+        .opt(
+            "connectionType",
+            integration.connection_type.as_ref().filter(|_| !mock),
+        )
+        .opt("credentials", integration.credentials.as_ref())
         .opt(
             "requestParameters",
             (!integration.request_parameters.is_empty()).then_some(&integration.request_parameters),
@@ -181,8 +214,10 @@ fn integration_json(integration: &IntegrationRecord) -> Value {
             "passthroughBehavior",
             integration.passthrough_behavior.as_ref(),
         )
+        .opt("contentHandling", integration.content_handling.as_ref())
         .set("timeoutInMillis", integration.timeout_ms)
-        .set("cacheKeyParameters", Vec::<String>::new())
+        .opt("cacheNamespace", integration.cache_namespace.as_ref())
+        .set("cacheKeyParameters", &integration.cache_key_parameters)
         .opt(
             "integrationResponses",
             (!responses.is_empty()).then_some(responses),
@@ -194,6 +229,7 @@ fn integration_response_json(response: &IntegrationResponseRecord) -> Value {
     Shape::new()
         .set("statusCode", &response.status_code)
         .opt("selectionPattern", response.selection_pattern.as_ref())
+        .opt("contentHandling", response.content_handling.as_ref())
         .opt(
             "responseParameters",
             (!response.response_parameters.is_empty()).then_some(&response.response_parameters),
@@ -213,12 +249,54 @@ fn not_in_enum(member: &str, value: &str, allowed: &[&str]) -> ApiError {
     ))
 }
 
+/// A `statusCode` label, checked against the input model.
 fn check_status_code(code: &str) -> Result<(), ApiError> {
-    if fields::is_status_code(code) {
-        Ok(())
+    input_model::status_code(code).map_err(refused)
+}
+
+/// An `authorizationType` as API Gateway takes it: any case
+/// (`none` is `NONE`), stored in capitals.
+fn authorization_type(member: &str, value: &str) -> Result<String, ApiError> {
+    let upper = value.to_ascii_uppercase();
+    if AUTHORIZATION_TYPES.contains(&upper.as_str()) {
+        Ok(upper)
     } else {
-        Err(bad_request("Invalid response status code specified"))
+        Err(not_in_enum(member, value, AUTHORIZATION_TYPES))
     }
+}
+
+/// The locations a method request parameter may come from.
+const REQUEST_LOCATIONS: &[&str] = &[
+    "querystring",
+    "multivaluequerystring",
+    "header",
+    "multivalueheader",
+    "path",
+];
+
+/// A method's `requestParameters` (`method.request.{location}.{name}`):
+/// one name is used once across all locations.
+fn check_request_parameters<'a>(
+    keys: impl IntoIterator<Item = &'a String>,
+) -> Result<(), ApiError> {
+    let mut names: Vec<&str> = Vec::new();
+    for key in keys {
+        let Some(name) = key
+            .strip_prefix("method.request.")
+            .and_then(|rest| rest.split_once('.'))
+            .filter(|(location, name)| REQUEST_LOCATIONS.contains(location) && !name.is_empty())
+            .map(|(_, name)| name)
+        else {
+            continue;
+        };
+        if names.contains(&name) {
+            return Err(bad_request(
+                "Parameter names must be unique across querystring, header and path",
+            ));
+        }
+        names.push(name);
+    }
+    Ok(())
 }
 
 #[derive(Deserialize)]
@@ -231,54 +309,84 @@ struct PutMethodInput {
     operation_name: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    request_models: BTreeMap<String, String>,
+    request_validator_id: Option<String>,
+}
+
+/// The models every API has (`Empty` and `Error`); iamgate keeps no
+/// others, so a method may name only them.
+const BUILT_IN_MODELS: &[&str] = &["Empty", "Error"];
+
+fn check_request_models(models: &BTreeMap<String, String>) -> Result<(), ApiError> {
+    match models
+        .values()
+        .find(|name| !BUILT_IN_MODELS.contains(&name.as_str()))
+    {
+        Some(name) => Err(bad_request(format!(
+            "Invalid model identifier specified: {name}"
+        ))),
+        None => Ok(()),
+    }
 }
 
 async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
     call.authorize()?;
     let input: PutMethodInput = call.body()?;
-    if !HTTP_METHODS.contains(&at.http_method) {
-        return Err(bad_request(format!(
-            "Invalid HttpMethod specified. Valid options are {}",
-            HTTP_METHODS.join(",")
-        )));
-    }
-    let authorization = input
-        .authorization_type
-        .ok_or_else(|| bad_request("Authorization type must be specified"))?;
-    if !AUTHORIZATION_TYPES.contains(&authorization.as_str()) {
-        return Err(not_in_enum(
-            "putMethodInput.authorizationType",
-            &authorization,
-            AUTHORIZATION_TYPES,
-        ));
-    }
-    let method = MethodRecord {
-        http_method: at.http_method.to_owned(),
-        authorizer_id: input.authorizer_id.filter(|_| authorization == "CUSTOM"),
-        authorization_type: authorization,
-        api_key_required: input.api_key_required,
-        operation_name: input.operation_name,
-        request_parameters: input.request_parameters,
-        method_responses: BTreeMap::new(),
-        integration: None,
-    };
-    change_api(call, at.api, |record| {
+    // The input model, then the API and resource, then the values.
+    let authorization =
+        input_model::required("putMethodInput.authorizationType", input.authorization_type)
+            .map_err(refused)?;
+    let method = change_api(call, at.api, |record| {
+        let resource = record
+            .resources
+            .get(at.resource)
+            .ok_or_else(no_such_resource)?;
+        if !HTTP_METHODS.contains(&at.http_method) {
+            return Err(invalid_http_method());
+        }
+        check_request_parameters(input.request_parameters.keys())?;
+        let authorization = authorization_type("putMethodInput.authorizationType", &authorization)?;
+        let method = MethodRecord {
+            http_method: at.http_method.to_owned(),
+            authorizer_id: input
+                .authorizer_id
+                .clone()
+                .filter(|_| authorization == "CUSTOM"),
+            authorization_type: authorization,
+            api_key_required: input.api_key_required,
+            operation_name: input.operation_name.clone(),
+            request_parameters: input.request_parameters.clone(),
+            request_models: input.request_models.clone(),
+            method_responses: BTreeMap::new(),
+            integration: None,
+        };
         check_method_authorizer(
             record,
             &method.authorization_type,
             method.authorizer_id.as_deref(),
         )?;
-        let resource = record
-            .resources
-            .get_mut(at.resource)
-            .ok_or_else(no_such_resource)?;
+        check_request_models(&method.request_models)?;
+        // iamgate keeps no request validators, so none can be named.
+        if input
+            .request_validator_id
+            .as_deref()
+            .is_some_and(|id| !id.is_empty())
+        {
+            return Err(bad_request(
+                "Invalid Request Validator identifier specified",
+            ));
+        }
         if resource.methods.contains_key(at.http_method) {
             return Err(conflict("Method already exists for this resource"));
         }
-        resource
+        record
+            .resources
+            .get_mut(at.resource)
+            .ok_or_else(no_such_resource)?
             .methods
             .insert(at.http_method.to_owned(), method.clone());
-        Ok(())
+        Ok(method)
     })
     .await?;
     Ok((201, Some(method_json(&method))))
@@ -290,17 +398,34 @@ async fn get_method(call: &Call<'_>, at: &At<'_>) -> Reply {
     Ok((200, Some(method_json(method_in(&record, at)?))))
 }
 
+/// UpdateMethod's paths.
+const METHOD_PATCH: Patchable = Patchable {
+    input: "updateMethodInput",
+    add: &["/requestParameters/{name}", "/requestModels/{contentType}"],
+    remove: &["/requestParameters/{name}", "/requestModels/{contentType}"],
+    replace: &[
+        "/authorizationType",
+        "/authorizerId",
+        "/apiKeyRequired",
+        "/operationName",
+        "/requestParameters/{name}",
+        "/requestModels/{contentType}",
+    ],
+};
+
 async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = METHOD_PATCH.operations(call)?;
     let method = change_api(call, at.api, |record| {
         let method = method_in_mut(record, at)?;
-        for operation in &input.patch_operations {
+        for operation in &operations {
             patch_method(method, operation)?;
         }
         if method.authorization_type != "CUSTOM" {
             method.authorizer_id = None;
         }
+        check_request_parameters(method.request_parameters.keys())?;
+        check_request_models(&method.request_models)?;
         let method = method.clone();
         check_method_authorizer(
             record,
@@ -316,36 +441,50 @@ async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
 fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result<(), ApiError> {
     let op = operation.op.as_str();
     let value = operation.value.clone();
-    match (op, operation.path.as_str()) {
+    let path = operation.path.as_str();
+    match (op, path) {
         ("replace", "/authorizationType") => {
-            let kind = value.unwrap_or_default();
-            if !AUTHORIZATION_TYPES.contains(&kind.as_str()) {
-                return Err(not_in_enum(
-                    "updateMethodInput.authorizationType",
-                    &kind,
-                    AUTHORIZATION_TYPES,
-                ));
-            }
-            method.authorization_type = kind;
+            method.authorization_type = authorization_type(
+                "updateMethodInput.authorizationType",
+                value.as_deref().unwrap_or_default(),
+            )?;
         }
-        ("replace", "/authorizerId") => method.authorizer_id = value,
+        ("replace", "/authorizerId") => {
+            // AWS keeps an authorizer only on a method that uses one.
+            method.authorizer_id = value.filter(|id| !id.is_empty());
+        }
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,
-        ("add" | "replace", path) if path.starts_with("/requestParameters/") => {
-            let key =
-                patch_key(path, "/requestParameters/").ok_or_else(|| invalid_patch(operation))?;
-            let required = value.as_deref() == Some("true");
-            method.request_parameters.insert(key, required);
+        _ => {
+            // Removing a member that is not there changes nothing.
+            let done = if let Some(key) = patch_key(path, "/requestParameters/") {
+                match op {
+                    "add" | "replace" => {
+                        let required = value.as_deref() == Some("true");
+                        method.request_parameters.insert(key, required);
+                        true
+                    }
+                    "remove" => {
+                        method.request_parameters.remove(&key);
+                        true
+                    }
+                    _ => false,
+                }
+            } else if let Some(key) = patch_key(path, "/requestModels/") {
+                match op {
+                    "remove" => {
+                        method.request_models.remove(&key);
+                        true
+                    }
+                    _ => patch_map(&mut method.request_models, op, key, value),
+                }
+            } else {
+                false
+            };
+            if !done {
+                return Err(METHOD_PATCH.refuse(operation));
+            }
         }
-        ("remove", path) if path.starts_with("/requestParameters/") => {
-            let key =
-                patch_key(path, "/requestParameters/").ok_or_else(|| invalid_patch(operation))?;
-            method
-                .request_parameters
-                .remove(&key)
-                .ok_or_else(|| invalid_patch(operation))?;
-        }
-        _ => return Err(invalid_patch(operation)),
     }
     Ok(())
 }
@@ -369,32 +508,41 @@ async fn delete_method(call: &Call<'_>, at: &At<'_>) -> Reply {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PutMethodResponseInput {
-    #[serde(default)]
-    response_parameters: BTreeMap<String, bool>,
-    #[serde(default)]
-    response_models: BTreeMap<String, String>,
+    response_parameters: Option<BTreeMap<String, bool>>,
+    response_models: Option<BTreeMap<String, String>>,
 }
 
 async fn put_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
     call.authorize()?;
     let input: PutMethodResponseInput = call.body()?;
     check_status_code(code)?;
-    for key in input.response_parameters.keys() {
-        fields::method_response_parameter(key).map_err(refused)?;
-    }
     let response = MethodResponseRecord {
         status_code: code.to_owned(),
         response_parameters: input.response_parameters,
         response_models: input.response_models,
     };
     change_api(call, at.api, |record| {
-        method_in_mut(record, at)?
+        let method = method_in_mut(record, at)?;
+        check_method_response(&response)?;
+        method
             .method_responses
             .insert(code.to_owned(), response.clone());
         Ok(())
     })
     .await?;
     Ok((201, Some(method_response_json(&response))))
+}
+
+fn check_method_response(response: &MethodResponseRecord) -> Result<(), ApiError> {
+    for key in response.response_parameters.iter().flat_map(BTreeMap::keys) {
+        fields::method_response_parameter(key).map_err(refused)?;
+    }
+    check_request_models(
+        response
+            .response_models
+            .as_ref()
+            .unwrap_or(&BTreeMap::new()),
+    )
 }
 
 async fn get_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
@@ -407,58 +555,74 @@ async fn get_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply 
     Ok((200, Some(method_response_json(response))))
 }
 
+/// UpdateMethodResponse's paths: `/responseParameters/{key}` (the value
+/// whether the header is required) and `/responseModels/{content type}`.
+const METHOD_RESPONSE_PATCH: Patchable = Patchable {
+    input: "updateMethodResponseInput",
+    add: &[
+        "/responseParameters/{name}",
+        "/responseModels/{contentType}",
+    ],
+    remove: &[
+        "/responseParameters/{name}",
+        "/responseModels/{contentType}",
+    ],
+    replace: &[
+        "/responseParameters/{name}",
+        "/responseModels/{contentType}",
+    ],
+};
+
 async fn update_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = METHOD_RESPONSE_PATCH.operations(call)?;
     let response = change_api(call, at.api, |record| {
         let response = method_in_mut(record, at)?
             .method_responses
             .get_mut(code)
             .ok_or_else(no_such_response)?;
-        for operation in &input.patch_operations {
+        for operation in &operations {
             patch_method_response(response, operation)?;
         }
+        check_method_response(response)?;
         Ok(response.clone())
     })
     .await?;
     Ok((200, Some(method_response_json(&response))))
 }
 
-/// UpdateMethodResponse's paths: `/responseParameters/{key}` (the value
-/// whether the header is required) and `/responseModels/{content type}`.
 fn patch_method_response(
     response: &mut MethodResponseRecord,
     operation: &PatchOperation,
 ) -> Result<(), ApiError> {
     let op = operation.op.as_str();
     let path = operation.path.as_str();
-    if let Some(key) = patch_key(path, "/responseParameters/") {
+    let done = if let Some(key) = patch_key(path, "/responseParameters/") {
+        let required = operation.value.as_deref() == Some("true");
+        let map = response.response_parameters.get_or_insert_default();
         match op {
             "add" | "replace" => {
-                fields::method_response_parameter(&key).map_err(refused)?;
-                let required = operation.value.as_deref() == Some("true");
-                response.response_parameters.insert(key, required);
+                map.insert(key, required);
+                true
             }
-            "remove" => {
-                response
-                    .response_parameters
-                    .remove(&key)
-                    .ok_or_else(|| invalid_patch(operation))?;
-            }
-            _ => return Err(invalid_patch(operation)),
+            "remove" => map.remove(&key).is_some(),
+            _ => false,
         }
-        return Ok(());
-    }
-    if let Some(key) = patch_key(path, "/responseModels/") {
-        return patch_map(
-            &mut response.response_models,
+    } else if let Some(key) = patch_key(path, "/responseModels/") {
+        patch_map(
+            response.response_models.get_or_insert_default(),
             op,
             key,
             operation.value.clone(),
-            operation,
-        );
+        )
+    } else {
+        false
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(METHOD_RESPONSE_PATCH.refuse(operation))
     }
-    Err(invalid_patch(operation))
 }
 
 async fn delete_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
@@ -483,24 +647,41 @@ struct PutIntegrationInput {
     http_method: Option<String>,
     uri: Option<String>,
     connection_type: Option<String>,
+    credentials: Option<String>,
+    cache_namespace: Option<String>,
+    #[serde(default)]
+    cache_key_parameters: Vec<String>,
+    content_handling: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, String>,
     #[serde(default)]
-    request_templates: BTreeMap<String, String>,
+    request_templates: BTreeMap<String, Option<String>>,
     passthrough_behavior: Option<String>,
     timeout_in_millis: Option<u64>,
+}
+
+/// Templates as given; a `null` template is an empty one (AWS accepts
+/// it).
+fn given_templates(templates: BTreeMap<String, Option<String>>) -> BTreeMap<String, String> {
+    templates
+        .into_iter()
+        .map(|(content_type, text)| (content_type, text.unwrap_or_default()))
+        .collect()
 }
 
 /// Refuses an integration API Gateway would refuse. Types iamgate cannot
 /// serve pass here and are refused at deployment.
 fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
     let kind = integration.integration_type.as_str();
-    if !INTEGRATION_TYPES.contains(&kind) {
-        return Err(not_in_enum(
-            "putIntegrationInput.type",
-            kind,
-            INTEGRATION_TYPES,
-        ));
+    if let Some(connection) = integration.connection_type.as_deref() {
+        input_model::CONNECTION_TYPE
+            .check("connectionType", connection)
+            .map_err(refused)?;
+    }
+    if let Some(handling) = integration.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("contentHandling", handling)
+            .map_err(refused)?;
     }
     if kind != "MOCK" {
         let method = integration.http_method.as_deref().unwrap_or("");
@@ -510,10 +691,7 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
             ));
         }
         if !HTTP_METHODS.contains(&method) {
-            return Err(bad_request(format!(
-                "Invalid HttpMethod specified. Valid options are {}",
-                HTTP_METHODS.join(",")
-            )));
+            return Err(invalid_http_method());
         }
         let uri = integration.uri.as_deref().unwrap_or("");
         match kind {
@@ -560,18 +738,40 @@ fn check_integration(integration: &IntegrationRecord) -> Result<(), ApiError> {
 async fn put_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
     call.authorize()?;
     let input: PutIntegrationInput = call.body()?;
-    let kind = input
-        .kind
-        .ok_or_else(|| bad_request("Integration type must be specified"))?;
-    let integration = IntegrationRecord {
-        connection_type: Some(
-            input
-                .connection_type
-                .unwrap_or_else(|| "INTERNET".to_owned()),
-        ),
+    // The input model first.
+    let kind = input_model::required("putIntegrationInput.type", input.kind).map_err(refused)?;
+    input_model::INTEGRATION_TYPE
+        .check("putIntegrationInput.type", &kind)
+        .map_err(refused)?;
+    if let Some(connection) = input.connection_type.as_deref() {
+        input_model::CONNECTION_TYPE
+            .check("putIntegrationInput.connectionType", connection)
+            .map_err(refused)?;
+    }
+    if let Some(handling) = input.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("putIntegrationInput.contentHandling", handling)
+            .map_err(refused)?;
+    }
+    // A MOCK integration has no backend: AWS keeps neither a URI nor a
+    // connection type for it; HTTP backends are reached over the internet
+    // unless said otherwise.
+    let mock = kind == "MOCK";
+    let connection_type = match (input.connection_type, kind.as_str()) {
+        (_, "MOCK") => None,
+        (Some(given), _) => Some(given),
+        (None, "HTTP" | "HTTP_PROXY") => Some("INTERNET".to_owned()),
+        (None, _) => None,
+    };
+    let mut integration = IntegrationRecord {
+        connection_type,
+        credentials: input.credentials,
+        cache_namespace: input.cache_namespace,
+        cache_key_parameters: input.cache_key_parameters,
+        content_handling: input.content_handling,
         integration_type: kind,
         http_method: input.http_method,
-        uri: input.uri,
+        uri: input.uri.filter(|_| !mock),
         timeout_ms: input
             .timeout_in_millis
             .unwrap_or_else(|| fields::default_timeout_ms(ApiFlavour::Rest)),
@@ -581,15 +781,20 @@ async fn put_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
                 .unwrap_or_else(|| "WHEN_NO_MATCH".to_owned()),
         ),
         request_parameters: input.request_parameters,
-        request_templates: input.request_templates,
+        request_templates: given_templates(input.request_templates),
         integration_responses: BTreeMap::new(),
         lambda_endpoint: None,
     };
-    check_integration(&integration)?;
-    change_api(call, at.api, |record| {
+    // The cache namespace is the resource's id unless given.
+    integration
+        .cache_namespace
+        .get_or_insert_with(|| at.resource.to_owned());
+    let integration = change_api(call, at.api, |record| {
+        let method = method_in_mut(record, at)?;
+        check_integration(&integration)?;
         // A new integration replaces the old one, responses included.
-        method_in_mut(record, at)?.integration = Some(integration.clone());
-        Ok(())
+        method.integration = Some(integration.clone());
+        Ok(integration.clone())
     })
     .await?;
     Ok((201, Some(integration_json(&integration))))
@@ -605,15 +810,43 @@ async fn get_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
     Ok((200, Some(integration_json(integration))))
 }
 
+/// UpdateIntegration's paths.
+const INTEGRATION_PATCH: Patchable = Patchable {
+    input: "updateIntegrationInput",
+    add: &[
+        "/requestParameters/{name}",
+        "/requestTemplates/{contentType}",
+        "/cacheKeyParameters/{name}",
+    ],
+    remove: &[
+        "/requestParameters/{name}",
+        "/requestTemplates/{contentType}",
+        "/cacheKeyParameters/{name}",
+        "/credentials",
+    ],
+    replace: &[
+        "/uri",
+        "/httpMethod",
+        "/connectionType",
+        "/credentials",
+        "/cacheNamespace",
+        "/contentHandling",
+        "/passthroughBehavior",
+        "/timeoutInMillis",
+        "/requestParameters/{name}",
+        "/requestTemplates/{contentType}",
+    ],
+};
+
 async fn update_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = INTEGRATION_PATCH.operations(call)?;
     let integration = change_api(call, at.api, |record| {
         let integration = method_in_mut(record, at)?
             .integration
             .as_mut()
             .ok_or_else(no_such_integration)?;
-        for operation in &input.patch_operations {
+        for operation in &operations {
             patch_integration(integration, operation)?;
         }
         // The result must be an integration PutIntegration would accept.
@@ -629,62 +862,95 @@ fn patch_integration(
     operation: &PatchOperation,
 ) -> Result<(), ApiError> {
     let value = operation.value.clone();
-    match (operation.op.as_str(), operation.path.as_str()) {
-        ("replace", "/uri") => integration.uri = value,
-        ("replace", "/httpMethod") => integration.http_method = value,
-        ("replace", "/connectionType") => integration.connection_type = value,
-        ("replace", "/passthroughBehavior") => integration.passthrough_behavior = value,
+    let (op, path) = (operation.op.as_str(), operation.path.as_str());
+    let done = match (op, path) {
+        ("replace", "/uri") => {
+            integration.uri = value;
+            true
+        }
+        ("replace", "/httpMethod") => {
+            integration.http_method = value;
+            true
+        }
+        ("replace", "/connectionType") => {
+            integration.connection_type = value;
+            true
+        }
+        ("replace", "/credentials") => {
+            integration.credentials = value.filter(|c| !c.is_empty());
+            true
+        }
+        ("remove", "/credentials") => {
+            integration.credentials = None;
+            true
+        }
+        ("replace", "/cacheNamespace") => {
+            integration.cache_namespace = value;
+            true
+        }
+        ("replace", "/contentHandling") => {
+            integration.content_handling = value.filter(|v| !v.is_empty());
+            true
+        }
+        ("replace", "/passthroughBehavior") => {
+            integration.passthrough_behavior = value;
+            true
+        }
         ("replace", "/timeoutInMillis") => {
             integration.timeout_ms = value
                 .as_deref()
                 .and_then(|v| v.parse().ok())
                 .ok_or_else(|| bad_request("Invalid timeout specified"))?;
+            true
         }
-        (op, path) if path.starts_with("/requestTemplates/") => {
-            let key =
-                patch_key(path, "/requestTemplates/").ok_or_else(|| invalid_patch(operation))?;
-            patch_map(
-                &mut integration.request_templates,
-                op,
-                key,
-                value,
-                operation,
-            )?;
+        _ => {
+            if let Some(key) = patch_key(path, "/requestTemplates/") {
+                patch_map(&mut integration.request_templates, op, key, value)
+            } else if let Some(key) = patch_key(path, "/requestParameters/") {
+                patch_map(&mut integration.request_parameters, op, key, value)
+            } else if let Some(key) = patch_key(path, "/cacheKeyParameters/") {
+                let keys = &mut integration.cache_key_parameters;
+                match op {
+                    "add" => {
+                        if !keys.contains(&key) {
+                            keys.push(key);
+                        }
+                        true
+                    }
+                    "remove" => {
+                        keys.retain(|k| *k != key);
+                        true
+                    }
+                    _ => false,
+                }
+            } else {
+                false
+            }
         }
-        (op, path) if path.starts_with("/requestParameters/") => {
-            let key =
-                patch_key(path, "/requestParameters/").ok_or_else(|| invalid_patch(operation))?;
-            patch_map(
-                &mut integration.request_parameters,
-                op,
-                key,
-                value,
-                operation,
-            )?;
-        }
-        _ => return Err(invalid_patch(operation)),
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(INTEGRATION_PATCH.refuse(operation))
     }
-    Ok(())
 }
 
-/// `add`/`replace` set a member, `remove` deletes one that exists.
+/// `add`/`replace` set a member, `remove` deletes one that exists;
+/// `false` for another op or a missing member.
 pub(crate) fn patch_map(
     map: &mut BTreeMap<String, String>,
     op: &str,
     key: String,
     value: Option<String>,
-    operation: &PatchOperation,
-) -> Result<(), ApiError> {
+) -> bool {
     match op {
         "add" | "replace" => {
             map.insert(key, value.unwrap_or_default());
+            true
         }
-        "remove" => {
-            map.remove(&key).ok_or_else(|| invalid_patch(operation))?;
-        }
-        _ => return Err(invalid_patch(operation)),
+        "remove" => map.remove(&key).is_some(),
+        _ => false,
     }
-    Ok(())
 }
 
 async fn delete_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
@@ -704,36 +970,55 @@ async fn delete_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
 #[serde(rename_all = "camelCase")]
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
+    content_handling: Option<String>,
     #[serde(default)]
     response_parameters: BTreeMap<String, String>,
     #[serde(default)]
-    response_templates: BTreeMap<String, String>,
+    response_templates: BTreeMap<String, Option<String>>,
+}
+
+/// Refuses an integration response API Gateway would refuse. A header
+/// value that no HTTP response may carry would break every later call of
+/// the method: refused here, where it would be stored.
+fn check_integration_response(response: &IntegrationResponseRecord) -> Result<(), ApiError> {
+    if let Some(handling) = response.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("contentHandling", handling)
+            .map_err(refused)?;
+    }
+    for (key, value) in &response.response_parameters {
+        fields::integration_response_parameter(key, value).map_err(refused)?;
+    }
+    fields::templates(&response.response_templates).map_err(refused)?;
+    if let Some(pattern) = response.selection_pattern.as_deref() {
+        fields::selection_pattern(pattern).map_err(refused)?;
+    }
+    Ok(())
 }
 
 async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
     call.authorize()?;
     let input: PutIntegrationResponseInput = call.body()?;
     check_status_code(code)?;
-    // A header value that no HTTP response may carry would break every
-    // later call of the method: refused here, where it would be stored.
-    for (key, value) in &input.response_parameters {
-        fields::integration_response_parameter(key, value).map_err(refused)?;
-    }
-    fields::templates(&input.response_templates).map_err(refused)?;
-    if let Some(pattern) = input.selection_pattern.as_deref() {
-        fields::selection_pattern(pattern).map_err(refused)?;
+    if let Some(handling) = input.content_handling.as_deref() {
+        input_model::CONTENT_HANDLING_STRATEGY
+            .check("putIntegrationResponseInput.contentHandling", handling)
+            .map_err(refused)?;
     }
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
+        content_handling: input.content_handling,
         selection_pattern: input.selection_pattern,
         response_parameters: input.response_parameters,
-        response_templates: input.response_templates,
+        response_templates: given_templates(input.response_templates),
     };
     change_api(call, at.api, |record| {
-        method_in_mut(record, at)?
+        let integration = method_in_mut(record, at)?
             .integration
             .as_mut()
-            .ok_or_else(no_such_integration)?
+            .ok_or_else(no_such_integration)?;
+        check_integration_response(&response)?;
+        integration
             .integration_responses
             .insert(code.to_owned(), response.clone());
         Ok(())
@@ -755,9 +1040,30 @@ async fn get_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
     Ok((200, Some(integration_response_json(response))))
 }
 
+/// UpdateIntegrationResponse's paths.
+const INTEGRATION_RESPONSE_PATCH: Patchable = Patchable {
+    input: "updateIntegrationResponseInput",
+    add: &[
+        "/selectionPattern",
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+    remove: &[
+        "/selectionPattern",
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+    replace: &[
+        "/selectionPattern",
+        "/contentHandling",
+        "/responseParameters/{name}",
+        "/responseTemplates/{contentType}",
+    ],
+};
+
 async fn update_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = INTEGRATION_RESPONSE_PATCH.operations(call)?;
     let response = change_api(call, at.api, |record| {
         let response = method_in_mut(record, at)?
             .integration
@@ -766,26 +1072,18 @@ async fn update_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -
             .integration_responses
             .get_mut(code)
             .ok_or_else(no_such_response)?;
-        for operation in &input.patch_operations {
+        for operation in &operations {
             patch_integration_response(response, operation)?;
         }
         // The result must be one PutIntegrationResponse would accept; a
         // refusal leaves the stored API as it was.
-        for (key, value) in &response.response_parameters {
-            fields::integration_response_parameter(key, value).map_err(refused)?;
-        }
-        fields::templates(&response.response_templates).map_err(refused)?;
-        if let Some(pattern) = response.selection_pattern.as_deref() {
-            fields::selection_pattern(pattern).map_err(refused)?;
-        }
+        check_integration_response(response)?;
         Ok(response.clone())
     })
     .await?;
     Ok((200, Some(integration_response_json(&response))))
 }
 
-/// UpdateIntegrationResponse's paths: `/selectionPattern`,
-/// `/responseTemplates/{content type}` and `/responseParameters/{key}`.
 fn patch_integration_response(
     response: &mut IntegrationResponseRecord,
     operation: &PatchOperation,
@@ -793,20 +1091,34 @@ fn patch_integration_response(
     let op = operation.op.as_str();
     let path = operation.path.as_str();
     let value = operation.value.clone();
-    match (op, path) {
-        ("replace" | "add", "/selectionPattern") => response.selection_pattern = value,
-        ("remove", "/selectionPattern") => response.selection_pattern = None,
+    let done = match (op, path) {
+        ("replace" | "add", "/selectionPattern") => {
+            response.selection_pattern = value;
+            true
+        }
+        ("remove", "/selectionPattern") => {
+            response.selection_pattern = None;
+            true
+        }
+        ("replace", "/contentHandling") => {
+            response.content_handling = value.filter(|v| !v.is_empty());
+            true
+        }
         _ => {
             if let Some(key) = patch_key(path, "/responseTemplates/") {
-                patch_map(&mut response.response_templates, op, key, value, operation)?;
+                patch_map(&mut response.response_templates, op, key, value)
             } else if let Some(key) = patch_key(path, "/responseParameters/") {
-                patch_map(&mut response.response_parameters, op, key, value, operation)?;
+                patch_map(&mut response.response_parameters, op, key, value)
             } else {
-                return Err(invalid_patch(operation));
+                false
             }
         }
+    };
+    if done {
+        Ok(())
+    } else {
+        Err(INTEGRATION_RESPONSE_PATCH.refuse(operation))
     }
-    Ok(())
 }
 
 async fn delete_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply {

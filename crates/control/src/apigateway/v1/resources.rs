@@ -11,11 +11,11 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use super::methods;
+use super::refused;
 use super::{
-    PatchInput, bad_request, change_api, conflict, invalid_patch, list_json, load_api, not_found,
-    paginate,
+    Patchable, bad_request, change_api, conflict, list_json, load_api, not_found, paginate,
 };
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 /// The not-found answer for a resource id the API does not have.
 pub(crate) fn no_such_resource() -> ApiError {
@@ -151,12 +151,12 @@ async fn create_resource(call: &Call<'_>, api: &str, parent: &str) -> Reply {
     call.authorize()?;
     let input: CreateResourceInput = call.body()?;
     let text = input.path_part.unwrap_or_default();
-    // Checked before the id is drawn so a bad request costs nothing.
-    let part = check_path_part(&text)?;
     // AWS's resource ids are 6 characters (`roq9wj`).
     let id = call.new_id(6)?;
     let created = change_api(call, api, |record| {
+        // The API and the parent are looked up before the part is read.
         let parent = record.resources.get(parent).ok_or_else(no_such_resource)?;
+        let part = check_path_part(&text)?;
         check_sibling(record, parent, &part, &text, None)?;
         let path = child_path(&parent.path, &text);
         fields::path("path", &path).map_err(refused)?;
@@ -177,20 +177,34 @@ async fn create_resource(call: &Call<'_>, api: &str, parent: &str) -> Reply {
     Ok((201, Some(resource_json(&created, false))))
 }
 
+/// UpdateResource's paths: a resource is renamed or moved.
+const RESOURCE_PATCH: Patchable = Patchable {
+    input: "updateResourceInput",
+    add: &[],
+    remove: &[],
+    replace: &["/parentId", "/pathPart"],
+};
+
 async fn update_resource(call: &Call<'_>, api: &str, resource: &str) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = RESOURCE_PATCH.operations(call)?;
     let updated = change_api(call, api, |record| {
-        if !record.resources.contains_key(resource) {
-            return Err(no_such_resource());
-        }
-        for operation in &input.patch_operations {
+        let current = record
+            .resources
+            .get(resource)
+            .ok_or_else(no_such_resource)?;
+        let was = (current.parent_id.clone(), current.path_part.clone());
+        let (mut parent, mut part) = was.clone();
+        for operation in &operations {
+            let value = operation.value.clone().unwrap_or_default();
             match (operation.op.as_str(), operation.path.as_str()) {
-                ("replace", "/pathPart") => {
-                    rename(record, resource, operation.value.as_deref().unwrap_or(""))?;
-                }
-                _ => return Err(invalid_patch(operation)),
+                ("replace", "/pathPart") => part = Some(value),
+                ("replace", "/parentId") => parent = Some(value),
+                _ => return Err(RESOURCE_PATCH.refuse(operation)),
             }
+        }
+        if (parent.clone(), part.clone()) != was {
+            relocate(record, resource, parent.as_deref(), part.as_deref())?;
         }
         record
             .resources
@@ -202,22 +216,33 @@ async fn update_resource(call: &Call<'_>, api: &str, resource: &str) -> Reply {
     Ok((200, Some(resource_json(&updated, false))))
 }
 
-/// Renames `id` to `text` and rewrites the paths below it.
-fn rename(record: &mut RestApiRecord, id: &str, text: &str) -> Result<(), ApiError> {
-    let part = check_path_part(text)?;
+/// Moves `id` under `parent_id` as `text` (either may be what it was) and
+/// rewrites the paths below it.
+fn relocate(
+    record: &mut RestApiRecord,
+    id: &str,
+    parent_id: Option<&str>,
+    text: Option<&str>,
+) -> Result<(), ApiError> {
     let resource = record.resources.get(id).ok_or_else(no_such_resource)?;
-    let parent_id = resource
-        .parent_id
-        .clone()
-        .ok_or_else(|| bad_request("The root resource cannot be renamed"))?;
+    let (Some(parent_id), Some(text)) = (parent_id, text) else {
+        return Err(bad_request("The root resource cannot be renamed"));
+    };
+    if resource.parent_id.is_none() {
+        return Err(bad_request("The root resource cannot be renamed"));
+    }
+    let part = check_path_part(text)?;
     let parent = record
         .resources
-        .get(&parent_id)
+        .get(parent_id)
         .ok_or_else(no_such_resource)?;
+    if subtree(record, id).iter().any(|r| r == parent_id) {
+        return Err(bad_request("Resources cannot be cyclical."));
+    }
     check_sibling(record, parent, &part, text, Some(id))?;
     let old_path = resource.path.clone();
     let new_path = child_path(&parent.path, text);
-    // Every path the rename rewrites must still fit, before any is changed.
+    // Every path the move rewrites must still fit, before any is changed.
     fields::path("path", &new_path).map_err(refused)?;
     let below_prefix = format!("{old_path}/");
     for r in record.resources.values() {
@@ -227,6 +252,7 @@ fn rename(record: &mut RestApiRecord, id: &str, text: &str) -> Result<(), ApiErr
     }
     for r in record.resources.values_mut() {
         if r.id == id {
+            r.parent_id = Some(parent_id.to_owned());
             r.path_part = Some(text.to_owned());
             r.path = new_path.clone();
         } else if let Some(below) = r.path.strip_prefix(&below_prefix) {

@@ -14,8 +14,9 @@ use serde::Deserialize;
 
 use super::deployments::stage_mut;
 use super::domains::no_such_domain;
+use super::refused;
 use super::{bad_request, change_api, load_api};
-use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
 /// What a tagging ARN names.
 #[derive(Debug, PartialEq, Eq)]

@@ -235,6 +235,61 @@ pub(super) async fn create_api_mapping(call: &Call<'_>, name: &str) -> Reply {
     Ok((201, Some(mapping_json(&key, &mapping))))
 }
 
+/// UpdateApiMapping: the members given (`apiId` is required, as on AWS)
+/// replace the mapping's; a new key moves it.
+pub(super) async fn update_api_mapping(call: &Call<'_>, name: &str, id: &str) -> Reply {
+    call.authorize()?;
+    let input: CreateApiMappingInput = call.body()?;
+    let api_id = input
+        .api_id
+        .ok_or_else(|| bad_request("ApiId is required"))?;
+    let current = load_domain(call, name).await?;
+    let (old_key, old) = current
+        .mappings
+        .iter()
+        .find(|(_, m)| m.id == id)
+        .ok_or_else(|| no_such_mapping(id))?;
+    let key = input.api_mapping_key.unwrap_or_else(|| old_key.clone());
+    check_mapping_key(&key)?;
+    let stage = input.stage.unwrap_or_else(|| old.stage.clone());
+    if !stages_of(call, &api_id).await?.contains(&stage) {
+        return Err(not_found(
+            format!("Invalid stage identifier specified {stage}"),
+            "Stage",
+        ));
+    }
+    let domain_key = name.to_ascii_lowercase();
+    let mapping = call
+        .update(
+            DOMAIN_NAME_KIND,
+            &domain_key,
+            || no_such_domain(name),
+            |domain: &mut DomainNameRecord| {
+                let old_key = domain
+                    .mappings
+                    .iter()
+                    .find(|(_, m)| m.id == id)
+                    .map(|(k, _)| k.clone())
+                    .ok_or_else(|| no_such_mapping(id))?;
+                if key != old_key && domain.mappings.contains_key(&key) {
+                    return Err(conflict(format!(
+                        "An API mapping with key '{key}' already exists for this domain name"
+                    )));
+                }
+                domain.mappings.remove(&old_key);
+                let mapping = ApiMapping {
+                    id: id.to_owned(),
+                    api_id: api_id.clone(),
+                    stage: stage.clone(),
+                };
+                domain.mappings.insert(key.clone(), mapping.clone());
+                Ok(mapping)
+            },
+        )
+        .await?;
+    Ok((200, Some(mapping_json(&key, &mapping))))
+}
+
 pub(super) async fn get_api_mapping(call: &Call<'_>, name: &str, id: &str) -> Reply {
     call.authorize()?;
     let domain = load_domain(call, name).await?;

@@ -228,8 +228,9 @@ pub(super) async fn create_integration(call: &Call<'_>, id: &str) -> Reply {
         }
         template.payload_format_version = "1.0".to_owned();
     }
-    check_integration(&template)?;
     let integration = change_definition(call, id, |api| {
+        // The API is looked up before the values are read.
+        check_integration(&template)?;
         let mut record = template.clone();
         record.id = fresh_id(call, CHILD_ID_LENGTH, |id| {
             api.integrations.contains_key(id)

@@ -87,6 +87,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         ("GET", ["apis", id, "deployments", deployment]) => {
             stages::get_deployment(&call, id, deployment).await
         }
+        ("PATCH", ["apis", id, "deployments", deployment]) => {
+            stages::update_deployment(&call, id, deployment).await
+        }
         ("DELETE", ["apis", id, "deployments", deployment]) => {
             stages::delete_deployment(&call, id, deployment).await
         }
@@ -103,6 +106,9 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         }
         ("GET", ["domainnames", name, "apimappings", mapping]) => {
             domains::get_api_mapping(&call, name, mapping).await
+        }
+        ("PATCH", ["domainnames", name, "apimappings", mapping]) => {
+            domains::update_api_mapping(&call, name, mapping).await
         }
         ("DELETE", ["domainnames", name, "apimappings", mapping]) => {
             domains::delete_api_mapping(&call, name, mapping).await

@@ -110,8 +110,9 @@ pub(super) async fn create_route(call: &Call<'_>, id: &str) -> Reply {
         .route_key
         .clone()
         .ok_or_else(|| bad_request("RouteKey is required"))?;
-    input.check()?;
     let route = change_definition(call, id, |api| {
+        // The API is looked up before the values are read.
+        input.check()?;
         check_unique_key(api, &key, None)?;
         if let Some(target) = &input.target {
             check_target(api, target)?;
@@ -155,11 +156,12 @@ pub(super) async fn get_routes(call: &Call<'_>, id: &str) -> Reply {
 pub(super) async fn update_route(call: &Call<'_>, id: &str, route_id: &str) -> Reply {
     call.authorize()?;
     let input: RouteInput = call.body()?;
-    input.check()?;
     let route = change_definition(call, id, |api| {
         if !api.routes.contains_key(route_id) {
             return Err(no_such_route(route_id));
         }
+        // The API and the route are looked up before the values are read.
+        input.check()?;
         if let Some(key) = &input.route_key {
             check_unique_key(api, key, Some(route_id))?;
         }

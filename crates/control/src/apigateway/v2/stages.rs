@@ -221,6 +221,25 @@ pub(super) async fn get_deployments(call: &Call<'_>, id: &str) -> Reply {
     page(call, deployments.into_iter().map(deployment_json).collect())
 }
 
+/// UpdateDeployment: only the description of a deployment can change.
+pub(super) async fn update_deployment(call: &Call<'_>, id: &str, deployment: &str) -> Reply {
+    call.authorize()?;
+    let input: DeploymentInput = call.body()?;
+    fields::description(input.description.as_deref()).map_err(refused)?;
+    let updated = change_api(call, id, |api| {
+        let found = api
+            .deployments
+            .get_mut(deployment)
+            .ok_or_else(|| no_such_deployment(deployment))?;
+        if let Some(description) = &input.description {
+            found.description = Some(description.clone());
+        }
+        Ok(found.clone())
+    })
+    .await?;
+    Ok((200, Some(deployment_json(&updated))))
+}
+
 pub(super) async fn delete_deployment(call: &Call<'_>, id: &str, deployment: &str) -> Reply {
     call.authorize()?;
     change_api(call, id, |api| {
