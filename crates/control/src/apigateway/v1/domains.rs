@@ -239,16 +239,11 @@ async fn create_mapping(call: &Call<'_>, name: &str) -> Reply {
         .ok_or_else(|| bad_request("Invalid REST API identifier specified"))?;
     // A mapping names an API of the caller's own account, and (iamgate
     // does not serve "every stage" mappings) one of its stages.
-    let api = load_api(call, &api_id)
-        .await
-        .map_err(|_| bad_request("Invalid REST API identifier specified"))?;
     let stage = input
         .stage
         .filter(|stage| !stage.is_empty())
         .ok_or_else(|| bad_request("A stage must be specified"))?;
-    if !api.stages.contains_key(&stage) {
-        return Err(bad_request("Invalid stage identifier specified"));
-    }
+    check_mapped_stage(call, &api_id, &stage).await?;
     let mapping = ApiMapping {
         id: call.new_id(6)?,
         api_id,
@@ -268,6 +263,19 @@ async fn create_mapping(call: &Call<'_>, name: &str) -> Reply {
     )
     .await?;
     Ok((201, Some(mapping_json(&base, &mapping))))
+}
+
+/// A mapping names an API of the caller's own account and one of its
+/// stages.
+async fn check_mapped_stage(call: &Call<'_>, api_id: &str, stage: &str) -> Result<(), ApiError> {
+    let api = load_api(call, api_id)
+        .await
+        .map_err(|_| bad_request("Invalid REST API identifier specified"))?;
+    if api.stages.contains_key(stage) {
+        Ok(())
+    } else {
+        Err(bad_request("Invalid stage identifier specified"))
+    }
 }
 
 async fn get_mappings(call: &Call<'_>, name: &str) -> Reply {
@@ -317,12 +325,7 @@ async fn update_mapping(call: &Call<'_>, name: &str, base: &str) -> Reply {
         }
     }
     check_base_path(&new_base)?;
-    let api = load_api(call, &api_id)
-        .await
-        .map_err(|_| bad_request("Invalid REST API identifier specified"))?;
-    if !api.stages.contains_key(&stage) {
-        return Err(bad_request("Invalid stage identifier specified"));
-    }
+    check_mapped_stage(call, &api_id, &stage).await?;
     let mapping = ApiMapping {
         id: current.id.clone(),
         api_id,

@@ -200,13 +200,7 @@ pub(super) async fn create_api_mapping(call: &Call<'_>, name: &str) -> Reply {
         .ok_or_else(|| bad_request("Stage is required"))?;
     let key = input.api_mapping_key.unwrap_or_default();
     check_mapping_key(&key)?;
-    // Only an API (and stage) of the caller's own account can be mapped.
-    if !stages_of(call, &api_id).await?.contains(&stage) {
-        return Err(not_found(
-            format!("Invalid stage identifier specified {stage}"),
-            "Stage",
-        ));
-    }
+    check_mapped_stage(call, &api_id, &stage).await?;
     let domain_key = name.to_ascii_lowercase();
     let mapping = call
         .update(
@@ -235,6 +229,22 @@ pub(super) async fn create_api_mapping(call: &Call<'_>, name: &str) -> Reply {
     Ok((201, Some(mapping_json(&key, &mapping))))
 }
 
+/// Only an API (and stage) of the caller's own account can be mapped.
+async fn check_mapped_stage(call: &Call<'_>, api_id: &str, stage: &str) -> Result<(), ApiError> {
+    if stages_of(call, api_id)
+        .await?
+        .iter()
+        .any(|known| known == stage)
+    {
+        Ok(())
+    } else {
+        Err(not_found(
+            format!("Invalid stage identifier specified {stage}"),
+            "Stage",
+        ))
+    }
+}
+
 /// UpdateApiMapping: the members given (`apiId` is required, as on AWS)
 /// replace the mapping's; a new key moves it.
 pub(super) async fn update_api_mapping(call: &Call<'_>, name: &str, id: &str) -> Reply {
@@ -252,12 +262,7 @@ pub(super) async fn update_api_mapping(call: &Call<'_>, name: &str, id: &str) ->
     let key = input.api_mapping_key.unwrap_or_else(|| old_key.clone());
     check_mapping_key(&key)?;
     let stage = input.stage.unwrap_or_else(|| old.stage.clone());
-    if !stages_of(call, &api_id).await?.contains(&stage) {
-        return Err(not_found(
-            format!("Invalid stage identifier specified {stage}"),
-            "Stage",
-        ));
-    }
+    check_mapped_stage(call, &api_id, &stage).await?;
     let domain_key = name.to_ascii_lowercase();
     let mapping = call
         .update(
