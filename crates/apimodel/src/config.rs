@@ -150,6 +150,7 @@ struct MethodConfig {
     authorization: AuthorizationConfig,
     integration: IntegrationConfig,
     integration_at: Pos,
+    api_key_required: bool,
 }
 
 #[derive(Debug)]
@@ -566,8 +567,13 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
             "authorization",
             "authorizer",
             "integration",
+            "api_key_required",
         ],
     )?;
+    let api_key_required = fields.get("api_key_required").is_some_and(|at| {
+        decoder.choice(at, &fields.path("api_key_required"), &["true", "false"])
+            == Some("true".to_owned())
+    });
     let resource_path = required(decoder, &fields, "path");
     let method = required(decoder, &fields, "method");
     let authorization = authorization_config(decoder, &fields);
@@ -582,6 +588,7 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
         authorization: authorization?,
         integration,
         integration_at,
+        api_key_required,
     })
 }
 
@@ -866,6 +873,9 @@ pub struct ApiRegistry {
     /// APIs whose default `execute-api` endpoint is disabled
     /// (`disableExecuteApiEndpoint`): reachable through custom domains only.
     pub default_endpoint_disabled: std::collections::HashSet<String>,
+    /// API keys and usage plans, by id, and their index
+    /// ([`crate::usage::UsageIndex`]).
+    pub usage: crate::usage::UsageRegistry,
 }
 
 /// A top-level section; `null` (`apis:` with nothing under it) counts as
@@ -1211,6 +1221,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
                 resource_path: method.path.clone(),
                 authorization,
                 integration,
+                api_key_required: method.api_key_required,
             }),
             Err(problem) => problems.push((method.integration_at, problem)),
         }

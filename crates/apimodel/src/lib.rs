@@ -25,3 +25,4 @@ pub mod model;
 pub mod openapi;
 pub mod registry;
 pub mod stored;
+pub mod usage;

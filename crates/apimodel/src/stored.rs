@@ -371,6 +371,7 @@ impl RestApiRecord {
                             &self.authorizers,
                         )?,
                         integration: rest_integration(integration)?,
+                        api_key_required: method.api_key_required,
                     },
                 );
                 methods += 1;
@@ -556,7 +557,7 @@ fn method_record(method: &Method, region: &str) -> MethodRecord {
         http_method: method.http_method.clone(),
         authorization_type: method.authorization.as_str().to_owned(),
         authorizer_id: method.authorization.authorizer().map(|a| a.id.clone()),
-        api_key_required: false,
+        api_key_required: method.api_key_required,
         operation_name: None,
         request_parameters: BTreeMap::new(),
         method_responses: BTreeMap::new(),

@@ -1,0 +1,420 @@
+//! API keys and usage plans as the store keeps them, the rules every front
+//! door checks them with, and the index the data plane looks them up in.
+//!
+//! Store addresses: kind [`API_KEY_KIND`] keyed by the key's id, kind
+//! [`USAGE_PLAN_KIND`] keyed by the plan's id, both scoped to the owning
+//! account. A plan's keys live in the plan's document (not in the key's),
+//! so `CreateUsagePlanKey` is one conditional write of one document, and
+//! the check "this key may call this stage" reads one plan.
+//!
+//! Why an index ([`UsageIndex`]): the hot path must find a key by the
+//! value a caller sends, and the plan that covers (key, API, stage),
+//! without walking every key or plan. The index is rebuilt whole when a
+//! key or plan changes (a control-plane write, rare) and is then read
+//! without locks: lookup cost does not grow with the number of keys or
+//! plans. Key values are looked up by their SHA-256 digest and then
+//! compared in constant time by the caller, so the lookup itself reveals
+//! nothing about a near miss.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use crate::fields::Invalid;
+
+pub const API_KEY_KIND: &str = "apikey";
+pub const USAGE_PLAN_KIND: &str = "usageplan";
+
+/// Shortest and longest API key value AWS accepts.
+pub const KEY_VALUE_MIN: usize = 20;
+pub const KEY_VALUE_MAX: usize = 128;
+
+/// An API key (`apigateway` `ApiKey`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// The secret the caller sends. Never logged nor recorded.
+    pub value: String,
+    pub enabled: bool,
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// Epoch seconds.
+    pub created_at: i64,
+    pub last_updated: i64,
+    /// Legacy `{restApiId}/{stage}` pairs, kept as given.
+    #[serde(default)]
+    pub stage_keys: Vec<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A throttle: `rateLimit` requests a second on average, up to
+/// `burstLimit` at once (a token bucket of that size).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Throttle {
+    pub rate_limit: f64,
+    pub burst_limit: u32,
+}
+
+/// The period of a quota.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum QuotaPeriod {
+    Day,
+    Week,
+    Month,
+}
+
+impl QuotaPeriod {
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "DAY" => Some(Self::Day),
+            "WEEK" => Some(Self::Week),
+            "MONTH" => Some(Self::Month),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Day => "DAY",
+            Self::Week => "WEEK",
+            Self::Month => "MONTH",
+        }
+    }
+
+    /// The largest `offset` AWS allows: the days of the period before it
+    /// starts again (a WEEK's offset is 0 to 6, a MONTH's 0 to 27).
+    pub fn max_offset(self) -> u32 {
+        match self {
+            Self::Day => 0,
+            Self::Week => 6,
+            Self::Month => 27,
+        }
+    }
+}
+
+/// At most `limit` requests per key in each `period`, which starts
+/// `offset` days into the calendar period (UTC).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Quota {
+    pub limit: u64,
+    pub period: QuotaPeriod,
+    #[serde(default)]
+    pub offset: u32,
+}
+
+/// One API stage a plan covers, with per-method throttles keyed
+/// `{resourcePath}/{httpMethod}` (`/pets/GET`, or `/*/*`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStage {
+    pub api_id: String,
+    pub stage: String,
+    #[serde(default)]
+    pub throttle: BTreeMap<String, Throttle>,
+}
+
+/// A usage plan (`apigateway` `UsagePlan`) and its keys.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UsagePlanRecord {
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub api_stages: Vec<PlanStage>,
+    #[serde(default)]
+    pub throttle: Option<Throttle>,
+    #[serde(default)]
+    pub quota: Option<Quota>,
+    /// The ids of its API keys.
+    #[serde(default)]
+    pub keys: BTreeSet<String>,
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// A key value as AWS accepts it: 20 to 128 characters. The refusal never
+/// quotes the value.
+pub fn key_value(value: &str) -> Result<(), Invalid> {
+    let length = value.chars().count();
+    if length < KEY_VALUE_MIN {
+        return Err(Invalid(format!(
+            "API Key value should be at least {KEY_VALUE_MIN} characters"
+        )));
+    }
+    if length > KEY_VALUE_MAX {
+        return Err(Invalid(format!(
+            "API Key value exceeds maximum size of {KEY_VALUE_MAX} characters"
+        )));
+    }
+    if value.chars().any(char::is_control) {
+        return Err(Invalid("Invalid API Key value specified".to_owned()));
+    }
+    Ok(())
+}
+
+/// A throttle as AWS accepts it: a rate and a burst that are not
+/// negative. `None` members become 0, as AWS shows them.
+pub fn throttle(rate_limit: Option<f64>, burst_limit: Option<i64>) -> Result<Throttle, Invalid> {
+    let rate_limit = rate_limit.unwrap_or(0.0);
+    if !rate_limit.is_finite() || rate_limit < 0.0 {
+        return Err(Invalid(
+            "Invalid throttle rate limit specified: must be a number at least 0".to_owned(),
+        ));
+    }
+    let burst_limit = u32::try_from(burst_limit.unwrap_or(0)).map_err(|_| {
+        Invalid("Invalid throttle burst limit specified: must be an integer at least 0".to_owned())
+    })?;
+    Ok(Throttle {
+        rate_limit,
+        burst_limit,
+    })
+}
+
+/// A quota as AWS accepts it.
+pub fn quota(limit: Option<i64>, period: Option<&str>, offset: Option<i64>) -> Result<Quota, Invalid> {
+    let period = period
+        .and_then(QuotaPeriod::parse)
+        .ok_or_else(|| Invalid("Invalid quota period specified: must be one of DAY, WEEK, MONTH".to_owned()))?;
+    let limit = limit
+        .and_then(|limit| u64::try_from(limit).ok())
+        .filter(|limit| *limit > 0)
+        .ok_or_else(|| Invalid("Invalid quota limit specified: must be greater than 0".to_owned()))?;
+    let offset = offset.unwrap_or(0);
+    let offset = u32::try_from(offset)
+        .ok()
+        .filter(|offset| *offset <= period.max_offset())
+        .ok_or_else(|| {
+            Invalid(format!(
+                "Invalid quota offset specified: must be between 0 and {} for period {}",
+                period.max_offset(),
+                period.as_str()
+            ))
+        })?;
+    Ok(Quota {
+        limit,
+        period,
+        offset,
+    })
+}
+
+/// A per-method throttle key, `{resourcePath}/{httpMethod}`: the path
+/// starts with `/`, the method is a verb or `*`.
+pub fn method_throttle_key(key: &str) -> Result<(), Invalid> {
+    let valid = key.starts_with('/')
+        && key.rsplit_once('/').is_some_and(|(path, method)| {
+            !method.is_empty()
+                && (method == "*"
+                    || method
+                        .bytes()
+                        .all(|b| b.is_ascii_uppercase()))
+                && (path.is_empty() || path.starts_with('/'))
+        });
+    if valid {
+        Ok(())
+    } else {
+        Err(Invalid(format!(
+            "Invalid method throttle key specified: {}",
+            crate::fields::shown(key)
+        )))
+    }
+}
+
+/// The digest keys are indexed by.
+pub fn digest(value: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(value).into()
+}
+
+/// An API key as the data plane needs it.
+#[derive(Debug, Clone)]
+pub struct KeyEntry {
+    pub id: String,
+    pub account: String,
+    pub value: String,
+    pub enabled: bool,
+}
+
+/// A plan as the data plane needs it for one stage.
+#[derive(Debug, Clone)]
+pub struct PlanEntry {
+    pub id: String,
+    pub throttle: Option<Throttle>,
+    pub method_throttles: BTreeMap<String, Throttle>,
+    pub quota: Option<Quota>,
+}
+
+/// Every API key and usage plan, indexed for the data plane.
+#[derive(Debug, Default)]
+pub struct UsageIndex {
+    /// By the SHA-256 digest of the value, with the account: the same
+    /// value may be a key of two accounts.
+    keys: HashMap<[u8; 32], Vec<Arc<KeyEntry>>>,
+    /// (key id, api id, stage) → the plan covering them.
+    plans: HashMap<(String, String, String), Arc<PlanEntry>>,
+}
+
+impl UsageIndex {
+    /// The index of these keys and plans.
+    pub fn build<'a>(
+        keys: impl IntoIterator<Item = &'a ApiKeyRecord>,
+        plans: impl IntoIterator<Item = &'a UsagePlanRecord>,
+    ) -> UsageIndex {
+        let mut index = UsageIndex::default();
+        for key in keys {
+            index
+                .keys
+                .entry(digest(key.value.as_bytes()))
+                .or_default()
+                .push(Arc::new(KeyEntry {
+                    id: key.id.clone(),
+                    account: key.account.clone(),
+                    value: key.value.clone(),
+                    enabled: key.enabled,
+                }));
+        }
+        for plan in plans {
+            for stage in &plan.api_stages {
+                let entry = Arc::new(PlanEntry {
+                    id: plan.id.clone(),
+                    throttle: plan.throttle,
+                    method_throttles: stage.throttle.clone(),
+                    quota: plan.quota,
+                });
+                for key in &plan.keys {
+                    // AWS refuses a second plan of the same stage for a
+                    // key; should two slip in, the first (by id) holds.
+                    index
+                        .plans
+                        .entry((key.clone(), stage.api_id.clone(), stage.stage.clone()))
+                        .or_insert_with(|| Arc::clone(&entry));
+                }
+            }
+        }
+        index
+    }
+
+    /// The keys whose value has this digest (the caller compares values
+    /// in constant time).
+    pub fn keys_with_digest(&self, digest: &[u8; 32]) -> &[Arc<KeyEntry>] {
+        self.keys.get(digest).map_or(&[], Vec::as_slice)
+    }
+
+    /// The plan that lets key `key_id` call `stage` of `api_id`.
+    pub fn plan(&self, key_id: &str, api_id: &str, stage: &str) -> Option<&Arc<PlanEntry>> {
+        self.plans
+            .get(&(key_id.to_owned(), api_id.to_owned(), stage.to_owned()))
+    }
+}
+
+/// The API keys and usage plans the data plane serves: the documents by
+/// id and the index built from them.
+#[derive(Debug, Clone, Default)]
+pub struct UsageRegistry {
+    pub keys: HashMap<String, Arc<ApiKeyRecord>>,
+    pub plans: HashMap<String, Arc<UsagePlanRecord>>,
+    pub index: Arc<UsageIndex>,
+}
+
+impl UsageRegistry {
+    /// Builds the index again from the documents (after a change).
+    pub fn reindex(&mut self) {
+        self.index = Arc::new(UsageIndex::build(
+            self.keys.values().map(|key| &**key),
+            self.plans.values().map(|plan| &**plan),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn key_values_shorter_than_20_or_longer_than_128_are_refused_without_quoting_them() {
+        let short = key_value("short-secret").unwrap_err();
+        assert_eq!(short.0, "API Key value should be at least 20 characters");
+        let long = key_value(&"x".repeat(129)).unwrap_err();
+        assert_eq!(long.0, "API Key value exceeds maximum size of 128 characters");
+        assert!(key_value(&"k".repeat(20)).is_ok());
+    }
+
+    #[test]
+    fn quota_offsets_stay_within_their_period() {
+        assert!(quota(Some(10), Some("WEEK"), Some(6)).is_ok());
+        assert!(quota(Some(10), Some("WEEK"), Some(7)).is_err());
+        assert!(quota(Some(10), Some("DAY"), Some(1)).is_err());
+        assert!(quota(Some(10), Some("MONTH"), Some(27)).is_ok());
+        assert!(quota(Some(0), Some("DAY"), None).is_err());
+        assert!(quota(Some(10), Some("YEAR"), None).is_err());
+    }
+
+    #[test]
+    fn negative_throttles_are_refused() {
+        assert!(throttle(Some(-1.0), Some(1)).is_err());
+        assert!(throttle(Some(1.0), Some(-1)).is_err());
+        assert_eq!(
+            throttle(None, None).unwrap(),
+            Throttle {
+                rate_limit: 0.0,
+                burst_limit: 0
+            }
+        );
+    }
+
+    #[test]
+    fn method_throttle_keys_are_a_path_and_a_method() {
+        assert!(method_throttle_key("/pets/GET").is_ok());
+        assert!(method_throttle_key("/*/*").is_ok());
+        assert!(method_throttle_key("pets/GET").is_err());
+        assert!(method_throttle_key("/pets/").is_err());
+    }
+
+    #[test]
+    fn the_index_finds_the_plan_of_a_key_for_a_stage_only() {
+        let key = ApiKeyRecord {
+            id: "k1".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            name: "k".into(),
+            description: None,
+            value: "v".repeat(20),
+            enabled: true,
+            customer_id: None,
+            created_at: 0,
+            last_updated: 0,
+            stage_keys: vec![],
+            tags: BTreeMap::new(),
+        };
+        let plan = UsagePlanRecord {
+            id: "p1".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            name: "p".into(),
+            description: None,
+            api_stages: vec![PlanStage {
+                api_id: "a1".into(),
+                stage: "prod".into(),
+                throttle: BTreeMap::new(),
+            }],
+            throttle: None,
+            quota: None,
+            keys: ["k1".to_owned()].into(),
+            tags: BTreeMap::new(),
+        };
+        let index = UsageIndex::build([&key], [&plan]);
+        assert_eq!(index.keys_with_digest(&digest(key.value.as_bytes())).len(), 1);
+        assert_eq!(index.plan("k1", "a1", "prod").map(|p| p.id.as_str()), Some("p1"));
+        assert!(index.plan("k1", "a1", "beta").is_none());
+        assert!(index.plan("k2", "a1", "prod").is_none());
+    }
+}
