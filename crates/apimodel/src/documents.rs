@@ -11,10 +11,10 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::ApiRegistry;
-use crate::usage::{API_KEY_KIND, ApiKeyRecord, USAGE_PLAN_KIND, UsagePlanRecord};
 use crate::stored::{
     DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, HttpApiRecord, REST_API_KIND, RestApiRecord,
 };
+use crate::usage::{API_KEY_KIND, ApiKeyRecord, USAGE_PLAN_KIND, UsagePlanRecord};
 
 /// Whether store documents of `kind` are API Gateway's.
 pub fn is_api_kind(kind: &str) -> bool {
@@ -91,7 +91,10 @@ impl ApiDocuments {
             ApiRegistry::from_records(self.rest, self.http, self.domains);
         problems.extend(self.problems);
         for key in self.keys {
-            registry.usage.keys.insert(key.id.clone(), std::sync::Arc::new(key));
+            registry
+                .usage
+                .keys
+                .insert(key.id.clone(), std::sync::Arc::new(key));
         }
         for plan in self.plans {
             registry
@@ -135,6 +138,7 @@ impl ApiRegistry {
                 REST_API_KIND => {
                     registry.rest.remove(key);
                     registry.default_endpoint_disabled.remove(key);
+                    registry.usage.key_from_authorizer.remove(key);
                 }
                 HTTP_API_KIND => {
                     registry.http.remove(key);
@@ -163,6 +167,10 @@ impl ApiRegistry {
         registry.domains.extend(update.domains);
         registry.usage.keys.extend(update.usage.keys);
         registry.usage.plans.extend(update.usage.plans);
+        registry
+            .usage
+            .key_from_authorizer
+            .extend(update.usage.key_from_authorizer);
         if usage_changed {
             registry.usage.reindex();
         }

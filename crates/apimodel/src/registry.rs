@@ -29,6 +29,9 @@ impl ApiRegistry {
             if api.disable_execute_api_endpoint {
                 registry.default_endpoint_disabled.insert(api.id.clone());
             }
+            if api.api_key_source.as_deref() == Some("AUTHORIZER") {
+                registry.usage.key_from_authorizer.insert(api.id.clone());
+            }
             let mut stages = HashMap::new();
             for stage in api.stages.values() {
                 let Some(deployment) = deployment_of(stage, &api.deployments) else {

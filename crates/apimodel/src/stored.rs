@@ -810,6 +810,7 @@ mod tests {
                     resource_path: path.into(),
                     authorization: AuthorizationType::AwsIam,
                     integration,
+                    api_key_required: false,
                 },
             );
         }

@@ -181,14 +181,20 @@ pub fn throttle(rate_limit: Option<f64>, burst_limit: Option<i64>) -> Result<Thr
 }
 
 /// A quota as AWS accepts it.
-pub fn quota(limit: Option<i64>, period: Option<&str>, offset: Option<i64>) -> Result<Quota, Invalid> {
-    let period = period
-        .and_then(QuotaPeriod::parse)
-        .ok_or_else(|| Invalid("Invalid quota period specified: must be one of DAY, WEEK, MONTH".to_owned()))?;
+pub fn quota(
+    limit: Option<i64>,
+    period: Option<&str>,
+    offset: Option<i64>,
+) -> Result<Quota, Invalid> {
+    let period = period.and_then(QuotaPeriod::parse).ok_or_else(|| {
+        Invalid("Invalid quota period specified: must be one of DAY, WEEK, MONTH".to_owned())
+    })?;
     let limit = limit
         .and_then(|limit| u64::try_from(limit).ok())
         .filter(|limit| *limit > 0)
-        .ok_or_else(|| Invalid("Invalid quota limit specified: must be greater than 0".to_owned()))?;
+        .ok_or_else(|| {
+            Invalid("Invalid quota limit specified: must be greater than 0".to_owned())
+        })?;
     let offset = offset.unwrap_or(0);
     let offset = u32::try_from(offset)
         .ok()
@@ -213,10 +219,7 @@ pub fn method_throttle_key(key: &str) -> Result<(), Invalid> {
     let valid = key.starts_with('/')
         && key.rsplit_once('/').is_some_and(|(path, method)| {
             !method.is_empty()
-                && (method == "*"
-                    || method
-                        .bytes()
-                        .all(|b| b.is_ascii_uppercase()))
+                && (method == "*" || method.bytes().all(|b| b.is_ascii_uppercase()))
                 && (path.is_empty() || path.starts_with('/'))
         });
     if valid {
@@ -323,6 +326,9 @@ pub struct UsageRegistry {
     pub keys: HashMap<String, Arc<ApiKeyRecord>>,
     pub plans: HashMap<String, Arc<UsagePlanRecord>>,
     pub index: Arc<UsageIndex>,
+    /// REST APIs whose key comes from the Lambda authorizer's
+    /// `usageIdentifierKey` (`apiKeySource` `AUTHORIZER`), not `x-api-key`.
+    pub key_from_authorizer: std::collections::HashSet<String>,
 }
 
 impl UsageRegistry {
@@ -335,6 +341,145 @@ impl UsageRegistry {
     }
 }
 
+/// What one (usage plan, API key) pair has used: the requests of each
+/// day (for `GetUsage`) and of the current quota window.
+#[derive(Debug, Default, Clone)]
+struct KeyUsage {
+    /// Epoch day → requests counted that day.
+    days: BTreeMap<i64, u64>,
+    /// The epoch day the current quota window started.
+    window_start: i64,
+    window_used: u64,
+}
+
+/// Days of history kept for `GetUsage` (AWS keeps 90).
+const HISTORY_DAYS: i64 = 90;
+const LEDGER_SHARDS: usize = 16;
+
+type Shard = std::sync::Mutex<HashMap<(String, String), KeyUsage>>;
+
+/// The requests each key made under each plan, on this node: the
+/// data plane counts into it, `GetUsage` and `UpdateUsage` read and reset
+/// it. Sharded by (plan, key) so requests of different keys rarely wait
+/// on each other; the cost of a request does not grow with the number of
+/// keys. Time comes from the caller (epoch days), so tests move it.
+#[derive(Debug)]
+pub struct UsageLedger {
+    shards: Vec<Shard>,
+}
+
+impl Default for UsageLedger {
+    fn default() -> Self {
+        Self {
+            shards: (0..LEDGER_SHARDS)
+                .map(|_| std::sync::Mutex::default())
+                .collect(),
+        }
+    }
+}
+
+/// The quota of the window is used up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QuotaExhausted;
+
+impl UsageLedger {
+    fn shard(&self, plan: &str, key: &str) -> Option<&Shard> {
+        // FNV-1a of the names: stable, and cheap for short ids.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in plan.bytes().chain([0]).chain(key.bytes()) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        self.shards
+            .get(usize::try_from(hash).unwrap_or(0) % LEDGER_SHARDS)
+    }
+
+    /// Counts one request of `key` under `plan` on epoch day `day`, whose
+    /// quota window (if the plan has a quota of `limit`) started on
+    /// `window_start`. Refused, and not counted, once the window's quota
+    /// is used up. Returns what remains of the quota.
+    pub fn take(
+        &self,
+        plan: &str,
+        key: &str,
+        day: i64,
+        window_start: i64,
+        limit: Option<u64>,
+    ) -> Result<Option<u64>, QuotaExhausted> {
+        let Some(shard) = self.shard(plan, key) else {
+            return Err(QuotaExhausted);
+        };
+        // A poisoned lock only means another request panicked mid-count;
+        // the counts are still whole numbers.
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let usage = shard.entry((plan.to_owned(), key.to_owned())).or_default();
+        if usage.window_start != window_start {
+            usage.window_start = window_start;
+            usage.window_used = 0;
+        }
+        if let Some(limit) = limit
+            && usage.window_used >= limit
+        {
+            return Err(QuotaExhausted);
+        }
+        usage.window_used = usage.window_used.saturating_add(1);
+        let today = usage.days.entry(day).or_default();
+        *today = today.saturating_add(1);
+        usage.days.retain(|kept, _| *kept > day - HISTORY_DAYS);
+        Ok(limit.map(|limit| limit.saturating_sub(usage.window_used)))
+    }
+
+    /// Requests per day of `key` under `plan`, from `first` to `last`
+    /// (epoch days, inclusive).
+    pub fn days(&self, plan: &str, key: &str, first: i64, last: i64) -> Vec<(i64, u64)> {
+        let Some(shard) = self.shard(plan, key) else {
+            return Vec::new();
+        };
+        let shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        shard
+            .get(&(plan.to_owned(), key.to_owned()))
+            .map(|usage| {
+                usage
+                    .days
+                    .range(first..=last)
+                    .map(|(day, used)| (*day, *used))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What the current quota window (started on `window_start`) has used.
+    pub fn window_used(&self, plan: &str, key: &str, window_start: i64) -> u64 {
+        let Some(shard) = self.shard(plan, key) else {
+            return 0;
+        };
+        let shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        shard
+            .get(&(plan.to_owned(), key.to_owned()))
+            .filter(|usage| usage.window_start == window_start)
+            .map_or(0, |usage| usage.window_used)
+    }
+
+    /// Sets what the current window has used (`UpdateUsage`).
+    pub fn set_window_used(&self, plan: &str, key: &str, window_start: i64, used: u64) {
+        let Some(shard) = self.shard(plan, key) else {
+            return;
+        };
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let usage = shard.entry((plan.to_owned(), key.to_owned())).or_default();
+        usage.window_start = window_start;
+        usage.window_used = used;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -344,7 +489,10 @@ mod tests {
         let short = key_value("short-secret").unwrap_err();
         assert_eq!(short.0, "API Key value should be at least 20 characters");
         let long = key_value(&"x".repeat(129)).unwrap_err();
-        assert_eq!(long.0, "API Key value exceeds maximum size of 128 characters");
+        assert_eq!(
+            long.0,
+            "API Key value exceeds maximum size of 128 characters"
+        );
         assert!(key_value(&"k".repeat(20)).is_ok());
     }
 
@@ -380,6 +528,21 @@ mod tests {
     }
 
     #[test]
+    fn a_quota_refuses_once_its_window_is_used_up_and_a_new_window_starts_afresh() {
+        let ledger = UsageLedger::default();
+        assert_eq!(ledger.take("p", "k", 100, 100, Some(2)), Ok(Some(1)));
+        assert_eq!(ledger.take("p", "k", 100, 100, Some(2)), Ok(Some(0)));
+        assert_eq!(
+            ledger.take("p", "k", 100, 100, Some(2)),
+            Err(QuotaExhausted)
+        );
+        // Another key of the same plan has its own quota.
+        assert_eq!(ledger.take("p", "k2", 100, 100, Some(2)), Ok(Some(1)));
+        assert_eq!(ledger.take("p", "k", 101, 101, Some(2)), Ok(Some(1)));
+        assert_eq!(ledger.days("p", "k", 100, 101), vec![(100, 2), (101, 1)]);
+    }
+
+    #[test]
     fn the_index_finds_the_plan_of_a_key_for_a_stage_only() {
         let key = ApiKeyRecord {
             id: "k1".into(),
@@ -412,8 +575,14 @@ mod tests {
             tags: BTreeMap::new(),
         };
         let index = UsageIndex::build([&key], [&plan]);
-        assert_eq!(index.keys_with_digest(&digest(key.value.as_bytes())).len(), 1);
-        assert_eq!(index.plan("k1", "a1", "prod").map(|p| p.id.as_str()), Some("p1"));
+        assert_eq!(
+            index.keys_with_digest(&digest(key.value.as_bytes())).len(),
+            1
+        );
+        assert_eq!(
+            index.plan("k1", "a1", "prod").map(|p| p.id.as_str()),
+            Some("p1")
+        );
         assert!(index.plan("k1", "a1", "beta").is_none());
         assert!(index.plan("k2", "a1", "prod").is_none());
     }
