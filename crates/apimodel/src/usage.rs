@@ -21,6 +21,8 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
+use iamgate_sigv4::time::{civil_from_days, days_from_civil, days_in_month};
+
 use crate::fields::Invalid;
 
 pub const API_KEY_KIND: &str = "apikey";
@@ -236,6 +238,47 @@ pub fn method_throttle_key(key: &str) -> Result<(), Invalid> {
 pub fn digest(value: &[u8]) -> [u8; 32] {
     use sha2::Digest;
     sha2::Sha256::digest(value).into()
+}
+
+/// The epoch day the quota window containing epoch day `day` started: a
+/// DAY starts each day; a WEEK on Sunday plus `offset` days; a MONTH on
+/// its first day plus `offset` days (UTC).
+pub fn quota_window_start(day: i64, period: QuotaPeriod, offset: u32) -> i64 {
+    let offset = i64::from(offset);
+    match period {
+        QuotaPeriod::Day => day,
+        QuotaPeriod::Week => {
+            // 1970-01-01 (day 0) was a Thursday: Sunday is day 3.
+            let since_start = (day - 3 - offset).rem_euclid(7);
+            day - since_start
+        }
+        QuotaPeriod::Month => {
+            let (year, month, _) = civil_from_days(day);
+            let this_month = days_from_civil(year, month, 1) + offset;
+            if day >= this_month {
+                this_month
+            } else {
+                let (year, month) = if month == 1 {
+                    (year - 1, 12)
+                } else {
+                    (year, month - 1)
+                };
+                days_from_civil(year, month, 1) + offset
+            }
+        }
+    }
+}
+
+/// The epoch day after the last of the window that started on `start`.
+pub fn quota_window_end(start: i64, period: QuotaPeriod) -> i64 {
+    match period {
+        QuotaPeriod::Day => start + 1,
+        QuotaPeriod::Week => start + 7,
+        QuotaPeriod::Month => {
+            let (year, month, _) = civil_from_days(start);
+            start + days_in_month(year, month)
+        }
+    }
 }
 
 /// An API key as the data plane needs it.
@@ -540,6 +583,48 @@ mod tests {
         assert_eq!(ledger.take("p", "k2", 100, 100, Some(2)), Ok(Some(1)));
         assert_eq!(ledger.take("p", "k", 101, 101, Some(2)), Ok(Some(1)));
         assert_eq!(ledger.days("p", "k", 100, 101), vec![(100, 2), (101, 1)]);
+    }
+
+    fn day(year: i64, month: i64, day: i64) -> i64 {
+        days_from_civil(year, month, day)
+    }
+
+    #[test]
+    fn a_week_starts_on_sunday_plus_its_offset() {
+        // 2026-12-06 is a Sunday.
+        let sunday = day(2026, 12, 6);
+        assert_eq!(quota_window_start(sunday, QuotaPeriod::Week, 0), sunday);
+        assert_eq!(
+            quota_window_start(day(2026, 12, 12), QuotaPeriod::Week, 0),
+            sunday
+        );
+        // Offset 1: weeks start on Monday; Sunday the 6th is in the week
+        // of Monday the 30th.
+        assert_eq!(
+            quota_window_start(sunday, QuotaPeriod::Week, 1),
+            day(2026, 11, 30)
+        );
+        assert_eq!(quota_window_end(sunday, QuotaPeriod::Week), sunday + 7);
+    }
+
+    #[test]
+    fn a_month_starts_on_its_first_day_plus_its_offset() {
+        assert_eq!(
+            quota_window_start(day(2026, 12, 6), QuotaPeriod::Month, 0),
+            day(2026, 12, 1)
+        );
+        assert_eq!(
+            quota_window_start(day(2026, 12, 6), QuotaPeriod::Month, 9),
+            day(2026, 11, 10)
+        );
+        assert_eq!(
+            quota_window_start(day(2027, 1, 3), QuotaPeriod::Month, 4),
+            day(2026, 12, 5)
+        );
+        assert_eq!(
+            quota_window_end(day(2027, 2, 1), QuotaPeriod::Month),
+            day(2027, 3, 1)
+        );
     }
 
     #[test]

@@ -1,0 +1,318 @@
+//! API keys (`/apikeys[/{id}]`, `ImportApiKeys`).
+//!
+//! Stored as `ApiKeyRecord` documents (kind `apikey`, the owner's account,
+//! keyed by id). A key's value is its secret: answered only when asked for
+//! (`includeValue`, `includeValues`) and never put in an error message or
+//! a log line.
+
+use std::collections::BTreeMap;
+
+use iamgate_apimodel::fields;
+use iamgate_apimodel::usage::{API_KEY_KIND, ApiKeyRecord, key_value};
+use serde::Deserialize;
+use serde_json::Value;
+
+use super::{
+    PatchInput, PatchOperation, bad_request, invalid_patch, list_json, not_found, paginate,
+    patch_bool,
+};
+use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
+
+pub(crate) fn no_such_key() -> ApiError {
+    not_found("Invalid API Key identifier specified")
+}
+
+pub(super) async fn dispatch(call: &Call<'_>, method: &str, rest: &[&str]) -> Reply {
+    match (method, rest) {
+        ("POST", []) if call.query_param("mode") == Some("import") => import_api_keys(call).await,
+        ("POST", []) => create_api_key(call).await,
+        ("GET", []) => get_api_keys(call).await,
+        ("GET", [id]) => get_api_key(call, id).await,
+        ("PATCH", [id]) => update_api_key(call, id).await,
+        ("DELETE", [id]) => delete_api_key(call, id).await,
+        _ => Err(unknown_operation()),
+    }
+}
+
+/// The `ApiKey` shape; the value only when `include_value`.
+pub(crate) fn api_key_json(key: &ApiKeyRecord, include_value: bool) -> Value {
+    Shape::new()
+        .set("id", &key.id)
+        .opt("value", include_value.then_some(&key.value))
+        .set("name", &key.name)
+        .opt("customerId", key.customer_id.as_ref())
+        .opt("description", key.description.as_ref())
+        .set("enabled", key.enabled)
+        .set("createdDate", key.created_at)
+        .set("lastUpdatedDate", key.last_updated)
+        .set("stageKeys", &key.stage_keys)
+        .opt("tags", (!key.tags.is_empty()).then_some(&key.tags))
+        .build()
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateApiKeyInput {
+    name: Option<String>,
+    description: Option<String>,
+    #[serde(default)]
+    enabled: bool,
+    value: Option<String>,
+    customer_id: Option<String>,
+    #[serde(default)]
+    stage_keys: Vec<StageKey>,
+    #[serde(default)]
+    tags: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StageKey {
+    rest_api_id: Option<String>,
+    stage_name: Option<String>,
+}
+
+/// A fresh 40-character key value of letters and digits.
+fn new_key_value(call: &Call<'_>) -> Result<String, ApiError> {
+    iamgate_iam::ids::new_api_key_value().map_err(|_| call_unavailable(call))
+}
+
+fn call_unavailable(_call: &Call<'_>) -> ApiError {
+    Box::new(iamgate_wire::json::RestJsonError::service_unavailable(
+        "The system random source is unavailable",
+    ))
+}
+
+/// The one constructor of a key, for `CreateApiKey` and `ImportApiKeys`.
+fn new_key(
+    call: &Call<'_>,
+    name: Option<String>,
+    description: Option<String>,
+    enabled: bool,
+    value: Option<String>,
+    customer_id: Option<String>,
+    tags: BTreeMap<String, String>,
+) -> Result<ApiKeyRecord, ApiError> {
+    let value = match value {
+        Some(value) => {
+            key_value(&value).map_err(refused)?;
+            value
+        }
+        None => new_key_value(call)?,
+    };
+    fields::description(description.as_deref()).map_err(refused)?;
+    fields::tags(&tags).map_err(refused)?;
+    let id = call.new_id(10)?;
+    Ok(ApiKeyRecord {
+        name: name.unwrap_or_else(|| id.clone()),
+        id,
+        account: call.account().to_owned(),
+        region: call.region.clone(),
+        description,
+        value,
+        enabled,
+        customer_id,
+        created_at: call.now,
+        last_updated: call.now,
+        stage_keys: Vec::new(),
+        tags,
+    })
+}
+
+async fn create_api_key(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    let input: CreateApiKeyInput = call.body()?;
+    let mut key = new_key(
+        call,
+        input.name,
+        input.description,
+        input.enabled,
+        input.value,
+        input.customer_id,
+        input.tags,
+    )?;
+    for stage_key in input.stage_keys {
+        let (Some(api), Some(stage)) = (stage_key.rest_api_id, stage_key.stage_name) else {
+            return Err(bad_request("Invalid stage key specified"));
+        };
+        key.stage_keys.push(format!("{api}/{stage}"));
+    }
+    call.create(API_KEY_KIND, &key.id, &key)
+        .await
+        .map_err(|error| error.unwrap_or_else(|| bad_request("API Key already exists")))?;
+    Ok((201, Some(api_key_json(&key, true))))
+}
+
+async fn load_key(call: &Call<'_>, id: &str) -> Result<ApiKeyRecord, ApiError> {
+    call.load::<ApiKeyRecord>(API_KEY_KIND, id)
+        .await?
+        .map(|(key, _)| key)
+        .ok_or_else(no_such_key)
+}
+
+fn flag(call: &Call<'_>, name: &str) -> bool {
+    call.query_param(name) == Some("true")
+}
+
+async fn get_api_key(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let key = load_key(call, id).await?;
+    Ok((200, Some(api_key_json(&key, flag(call, "includeValue")))))
+}
+
+async fn get_api_keys(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    let mut keys = call.list::<ApiKeyRecord>(API_KEY_KIND).await?;
+    if let Some(prefix) = call.query_param("name") {
+        keys.retain(|key| key.name.starts_with(prefix));
+    }
+    if let Some(customer) = call.query_param("customerId") {
+        keys.retain(|key| key.customer_id.as_deref() == Some(customer));
+    }
+    keys.sort_by(|a, b| a.id.cmp(&b.id));
+    let include = flag(call, "includeValues");
+    let (page, position) = paginate(call, &keys, |key| key.id.as_str())?;
+    let items = page.iter().map(|key| api_key_json(key, include)).collect();
+    Ok((200, Some(list_json(items, position))))
+}
+
+async fn update_api_key(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    let input: PatchInput = call.body()?;
+    let now = call.now;
+    let key = call
+        .update(API_KEY_KIND, id, no_such_key, |key: &mut ApiKeyRecord| {
+            for operation in &input.patch_operations {
+                apply_key_patch(key, operation)?;
+            }
+            key.last_updated = now;
+            Ok(key.clone())
+        })
+        .await?;
+    Ok((200, Some(api_key_json(&key, false))))
+}
+
+fn apply_key_patch(key: &mut ApiKeyRecord, operation: &PatchOperation) -> Result<(), ApiError> {
+    let value = operation.value.clone();
+    match (operation.op.as_str(), operation.path.as_str()) {
+        ("replace", "/enabled") => key.enabled = patch_bool(operation)?,
+        ("replace", "/name") => {
+            key.name = value
+                .filter(|name| !name.is_empty())
+                .ok_or_else(|| bad_request("Invalid API Key name specified"))?;
+        }
+        ("replace", "/description") => {
+            fields::description(value.as_deref()).map_err(refused)?;
+            key.description = value;
+        }
+        ("replace", "/customerId") => key.customer_id = value,
+        ("add", "/stages") => {
+            let stage = value.ok_or_else(|| invalid_patch(operation))?;
+            if !key.stage_keys.contains(&stage) {
+                key.stage_keys.push(stage);
+            }
+        }
+        ("remove", "/stages") => {
+            let stage = value.ok_or_else(|| invalid_patch(operation))?;
+            key.stage_keys.retain(|kept| *kept != stage);
+        }
+        _ => return Err(invalid_patch(operation)),
+    }
+    Ok(())
+}
+
+async fn delete_api_key(call: &Call<'_>, id: &str) -> Reply {
+    call.authorize()?;
+    if !call.delete(API_KEY_KIND, id).await? {
+        return Err(no_such_key());
+    }
+    Ok((202, None))
+}
+
+/// `ImportApiKeys` with `format=csv`: a header line naming the columns
+/// (`Name`, `Key` or `Value`, `Description`, `Enabled`, `UsagePlanIds`,
+/// any order, case-insensitive), then one key a line. Every line is
+/// checked before any key is written. Plans named in `UsagePlanIds` get
+/// the key.
+async fn import_api_keys(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    if call.query_param("format") != Some("csv") {
+        return Err(bad_request("Invalid format specified: must be csv"));
+    }
+    let text = std::str::from_utf8(&call.request.body)
+        .map_err(|_| bad_request("Invalid API keys file: not UTF-8 text"))?;
+    let mut lines = text.lines().filter(|line| !line.trim().is_empty());
+    let header: Vec<String> = lines
+        .next()
+        .ok_or_else(|| bad_request("Invalid API keys file: no header line"))?
+        .split(',')
+        .map(|column| column.trim().to_ascii_lowercase())
+        .collect();
+    let column = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
+    let value_at = column(&["key", "value"])
+        .ok_or_else(|| bad_request("Invalid API keys file: no Key column"))?;
+    let (name_at, description_at, enabled_at, plans_at) = (
+        column(&["name"]),
+        column(&["description"]),
+        column(&["enabled"]),
+        column(&["usageplanids"]),
+    );
+    let mut keys = Vec::new();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cell = |at: Option<usize>| {
+            at.and_then(|at| cells.get(at))
+                .filter(|cell| !cell.is_empty())
+                .map(|cell| (*cell).to_owned())
+        };
+        let enabled = match cell(enabled_at).as_deref().map(str::to_ascii_lowercase) {
+            None => false,
+            Some(text) if text == "true" => true,
+            Some(text) if text == "false" => false,
+            Some(_) => {
+                return Err(bad_request(
+                    "Invalid value for Enabled: expected true or false",
+                ));
+            }
+        };
+        let value = cell(Some(value_at))
+            .ok_or_else(|| bad_request("Invalid API keys file: a line has no key value"))?;
+        let key = new_key(
+            call,
+            cell(name_at),
+            cell(description_at),
+            enabled,
+            Some(value),
+            None,
+            BTreeMap::new(),
+        )?;
+        let plans: Vec<String> = cell(plans_at)
+            .map(|plans| plans.split(';').map(|p| p.trim().to_owned()).collect())
+            .unwrap_or_default();
+        keys.push((key, plans));
+    }
+    for (_, plans) in &keys {
+        for plan in plans {
+            super::usage_plans::load_plan(call, plan).await?;
+        }
+    }
+    let mut ids = Vec::new();
+    for (key, plans) in keys {
+        call.create(API_KEY_KIND, &key.id, &key)
+            .await
+            .map_err(|error| error.unwrap_or_else(|| bad_request("API Key already exists")))?;
+        for plan in plans {
+            super::usage_plans::add_key(call, &plan, &key.id).await?;
+        }
+        ids.push(key.id);
+    }
+    Ok((
+        201,
+        Some(
+            Shape::new()
+                .set("ids", ids)
+                .set("warnings", Vec::<String>::new())
+                .build(),
+        ),
+    ))
+}
