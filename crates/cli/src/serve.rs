@@ -424,8 +424,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         archive = Some(Arc::new(reader));
     }
     let decisions = Arc::new(decisions);
+    // API keys' usage: counted by the data plane, read by GetUsage.
+    let usage_ledger = Arc::new(iamgate_apimodel::usage::UsageLedger::default());
     let mut plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
-        .with_decisions(decisions.clone());
+        .with_decisions(decisions.clone())
+        .with_usage_ledger(usage_ledger.clone());
     if let Some(archive) = &archive {
         plane = plane.with_archive(archive.clone());
     }
@@ -460,7 +463,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         planes: ControlPlanes::new(plane),
         data: DataPlane::new(&args.lambda_endpoint)
             .with_enforcement(args.enforce.enforcement())
-            .with_recording(args.decision_records > 0),
+            .with_recording(args.decision_records > 0)
+            .with_usage_ledger(usage_ledger),
         metrics: Metrics::default(),
         decisions,
         archive,

@@ -1,0 +1,388 @@
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+//! API keys, usage plans, throttles and quotas, configured with the AWS
+//! CLI on a running `iamgate serve` and enforced at execute-api: a method
+//! with `apiKeyRequired` refuses a request without a key, with an unknown
+//! or disabled key, or with a key of no plan of the stage (403
+//! `Forbidden`), lets a planned key through, answers 429 `Too Many
+//! Requests` once the plan's burst is spent and lets the key through again
+//! once the bucket refilled, answers 429 `Limit Exceeded` once the quota
+//! is used up, and GetUsage counts what was let through.
+
+mod support;
+
+use std::time::Duration;
+
+use support::{AwsCli, Keys, Server, ServerOptions, http};
+
+const WORLD: &str = r#"
+accounts:
+  - id: "123456789012"
+    root_access_key: { id: AKIAEXAMPLEKEYSROOT1, secret: "exampleApiKeysRootSecretKey000000000001" }
+"#;
+
+/// A key value the tests choose (AWS accepts 20 to 128 characters).
+const THROTTLED_KEY: &str = "throttled-key-value-0000000000000001";
+const QUOTA_KEY: &str = "quota-key-value-000000000000000000001";
+const SPARE_KEY: &str = "spare-key-value-000000000000000000001";
+
+fn root() -> Keys {
+    Keys::new(
+        "AKIAEXAMPLEKEYSROOT1",
+        "exampleApiKeysRootSecretKey000000000001",
+    )
+}
+
+fn start() -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("world.yaml");
+    std::fs::write(&config, WORLD).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(config),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    (server, dir)
+}
+
+/// `GET /{stage}/` of `api` with `x-api-key: key` when given.
+fn invoke(server: &Server, api: &str, stage: &str, key: Option<&str>) -> support::HttpResponse {
+    let mut headers = vec![(
+        "Host".to_owned(),
+        format!("{api}.execute-api.us-east-1.amazonaws.com"),
+    )];
+    if let Some(key) = key {
+        headers.push(("x-api-key".to_owned(), key.to_owned()));
+    }
+    let path = format!("/{stage}/");
+    http(server.port, "GET", &path, &headers, b"").unwrap()
+}
+
+fn assert_refused(response: &support::HttpResponse, status: u16, error_type: &str, body: &str) {
+    assert_eq!(response.status, status, "{}", response.body);
+    assert_eq!(response.body, body);
+    assert_eq!(response.header("x-amzn-ErrorType"), Some(error_type));
+    assert!(response.header("x-amzn-RequestId").is_some());
+}
+
+#[test]
+fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
+    let (server, _dir) = start();
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let owner = root();
+    let run = |args: &[&str]| cli.run(&owner, args);
+
+    // An API whose `GET /` requires an API key, deployed to two stages.
+    let api = run(&["apigateway", "create-rest-api", "--name", "keys"]).json();
+    let id = api["id"].as_str().unwrap().to_owned();
+    let root_id = api["rootResourceId"].as_str().unwrap().to_owned();
+    let at = [
+        "--rest-api-id",
+        &id,
+        "--resource-id",
+        &root_id,
+        "--http-method",
+        "GET",
+    ];
+    let method = run(&[
+        &["apigateway", "put-method"][..],
+        &at,
+        &["--authorization-type", "NONE", "--api-key-required"],
+    ]
+    .concat())
+    .json();
+    assert_eq!(method["apiKeyRequired"], true);
+    run(&[
+        &["apigateway", "put-integration"][..],
+        &at,
+        &[
+            "--type",
+            "MOCK",
+            "--request-templates",
+            r#"{"application/json": "{\"statusCode\": 200}"}"#,
+        ],
+    ]
+    .concat())
+    .json();
+    run(&[
+        &["apigateway", "put-method-response"][..],
+        &at,
+        &["--status-code", "200"],
+    ]
+    .concat())
+    .json();
+    run(&[
+        &["apigateway", "put-integration-response"][..],
+        &at,
+        &[
+            "--status-code",
+            "200",
+            "--response-templates",
+            r#"{"application/json": "{\"ok\": true}"}"#,
+        ],
+    ]
+    .concat())
+    .json();
+    for stage in ["prod", "metered"] {
+        run(&[
+            "apigateway",
+            "create-deployment",
+            "--rest-api-id",
+            &id,
+            "--stage-name",
+            stage,
+        ])
+        .json();
+    }
+
+    // Keys: a value the test chooses, and a generated one.
+    let create_key = |name: &str, value: &str| {
+        let key = run(&[
+            "apigateway",
+            "create-api-key",
+            "--name",
+            name,
+            "--value",
+            value,
+            "--enabled",
+        ])
+        .json();
+        assert_eq!(key["value"], value);
+        assert_eq!(key["enabled"], true);
+        key["id"].as_str().unwrap().to_owned()
+    };
+    let throttled_key = create_key("throttled", THROTTLED_KEY);
+    let quota_key = create_key("quota", QUOTA_KEY);
+    let spare_key = create_key("spare", SPARE_KEY);
+    let generated = run(&["apigateway", "create-api-key", "--name", "generated"]).json();
+    assert_eq!(generated["value"].as_str().unwrap().len(), 40);
+    assert_eq!(generated["enabled"], false);
+    run(&[
+        "apigateway",
+        "create-api-key",
+        "--name",
+        "short",
+        "--value",
+        "too-short",
+    ])
+    .assert_error(
+        "BadRequestException",
+        "API Key value should be at least 20 characters",
+    );
+    // The value is shown only when asked for.
+    let read = run(&["apigateway", "get-api-key", "--api-key", &throttled_key]).json();
+    assert!(read.get("value").is_none(), "{read}");
+    let read = run(&[
+        "apigateway",
+        "get-api-key",
+        "--api-key",
+        &throttled_key,
+        "--include-value",
+    ])
+    .json();
+    assert_eq!(read["value"], THROTTLED_KEY);
+    run(&["apigateway", "get-api-key", "--api-key", "nosuchkey0"])
+        .assert_error("NotFoundException", "Invalid API Key identifier specified");
+
+    // Plans: a burst of 2 at 1 request a second on `prod`; a quota of 3
+    // a day on `metered`.
+    let throttle_plan = run(&[
+        "apigateway",
+        "create-usage-plan",
+        "--name",
+        "throttled",
+        "--api-stages",
+        &format!("apiId={id},stage=prod"),
+        "--throttle",
+        "burstLimit=2,rateLimit=1",
+    ])
+    .json();
+    assert_eq!(throttle_plan["throttle"]["burstLimit"], 2);
+    let throttle_plan = throttle_plan["id"].as_str().unwrap().to_owned();
+    let quota_plan = run(&[
+        "apigateway",
+        "create-usage-plan",
+        "--name",
+        "metered",
+        "--api-stages",
+        &format!("apiId={id},stage=metered"),
+        "--quota",
+        "limit=3,period=DAY,offset=0",
+    ])
+    .json();
+    assert_eq!(quota_plan["quota"]["period"], "DAY");
+    let quota_plan = quota_plan["id"].as_str().unwrap().to_owned();
+    for (plan, key) in [(&throttle_plan, &throttled_key), (&quota_plan, &quota_key)] {
+        let added = run(&[
+            "apigateway",
+            "create-usage-plan-key",
+            "--usage-plan-id",
+            plan,
+            "--key-id",
+            key,
+            "--key-type",
+            "API_KEY",
+        ])
+        .json();
+        assert_eq!(added["type"], "API_KEY");
+    }
+    let plans_of_key = run(&["apigateway", "get-usage-plans", "--key-id", &quota_key]).json();
+    assert_eq!(plans_of_key["items"].as_array().unwrap().len(), 1);
+    assert_eq!(plans_of_key["items"][0]["id"], quota_plan.as_str());
+
+    // Refusals: no key, an unknown key, a key of no plan of the stage, a
+    // key of another stage's plan.
+    let forbidden = r#"{"message":"Forbidden"}"#;
+    assert_refused(
+        &invoke(&server, &id, "prod", None),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    assert_refused(
+        &invoke(&server, &id, "prod", Some("not-a-key-of-anybody-00000")),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    assert_refused(
+        &invoke(&server, &id, "prod", Some(SPARE_KEY)),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    assert_refused(
+        &invoke(&server, &id, "prod", Some(QUOTA_KEY)),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+
+    // The burst, then 429 until the bucket refills.
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let response = invoke(&server, &id, "prod", Some(THROTTLED_KEY));
+        if response.status == 429 {
+            assert_refused(
+                &response,
+                429,
+                "TooManyRequestsException",
+                r#"{"message":"Too Many Requests"}"#,
+            );
+        } else {
+            assert_eq!(response.status, 200, "{}", response.body);
+            assert_eq!(response.body, r#"{"ok": true}"#);
+        }
+        statuses.push(response.status);
+    }
+    assert_eq!(statuses[..2], [200, 200], "{statuses:?}");
+    assert!(statuses.contains(&429), "{statuses:?}");
+    // A rate of 1 a second refills the bucket within two seconds.
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(
+        invoke(&server, &id, "prod", Some(THROTTLED_KEY)).status,
+        200
+    );
+
+    // A disabled key is refused, enabled again it is let through.
+    let set_enabled = |value: &str| {
+        run(&[
+            "apigateway",
+            "update-api-key",
+            "--api-key",
+            &throttled_key,
+            "--patch-operations",
+            &format!("op=replace,path=/enabled,value={value}"),
+        ])
+        .json()
+    };
+    assert_eq!(set_enabled("false")["enabled"], false);
+    assert_refused(
+        &invoke(&server, &id, "prod", Some(THROTTLED_KEY)),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    set_enabled("true");
+
+    // The quota: three requests, then `Limit Exceeded`.
+    for _ in 0..3 {
+        assert_eq!(invoke(&server, &id, "metered", Some(QUOTA_KEY)).status, 200);
+    }
+    assert_refused(
+        &invoke(&server, &id, "metered", Some(QUOTA_KEY)),
+        429,
+        "LimitExceededException",
+        r#"{"message":"Limit Exceeded"}"#,
+    );
+
+    // GetUsage: today's three requests, none left.
+    let today = run_date();
+    let usage = run(&[
+        "apigateway",
+        "get-usage",
+        "--usage-plan-id",
+        &quota_plan,
+        "--start-date",
+        &today,
+        "--end-date",
+        &today,
+    ])
+    .json();
+    assert_eq!(usage["usagePlanId"], quota_plan.as_str());
+    assert_eq!(
+        usage["items"][&quota_key],
+        serde_json::json!([[3, 0]]),
+        "{usage}"
+    );
+
+    // UpdateUsage gives the key two more for today.
+    run(&[
+        "apigateway",
+        "update-usage",
+        "--usage-plan-id",
+        &quota_plan,
+        "--key-id",
+        &quota_key,
+        "--patch-operations",
+        "op=replace,path=/remaining,value=2",
+    ])
+    .json();
+    assert_eq!(invoke(&server, &id, "metered", Some(QUOTA_KEY)).status, 200);
+
+    // Removing the key from its plan refuses it; deleting a key forgets it.
+    run(&[
+        "apigateway",
+        "delete-usage-plan-key",
+        "--usage-plan-id",
+        &quota_plan,
+        "--key-id",
+        &quota_key,
+    ]);
+    assert_eq!(invoke(&server, &id, "metered", Some(QUOTA_KEY)).status, 403);
+    run(&["apigateway", "delete-api-key", "--api-key", &spare_key]);
+    run(&["apigateway", "get-api-key", "--api-key", &spare_key])
+        .assert_error("NotFoundException", "Invalid API Key identifier specified");
+
+    // Keys' values never reach the server's logs.
+    let logs = server.stop();
+    for value in [THROTTLED_KEY, QUOTA_KEY, SPARE_KEY] {
+        assert!(!logs.contains(value), "a key value was logged");
+    }
+}
+
+/// Today (UTC) as `YYYY-MM-DD`, from the system's `date`.
+fn run_date() -> String {
+    let output = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m-%d"])
+        .output()
+        .unwrap();
+    String::from_utf8(output.stdout).unwrap().trim().to_owned()
+}
