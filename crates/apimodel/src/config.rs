@@ -570,10 +570,20 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
             "api_key_required",
         ],
     )?;
-    let api_key_required = fields.get("api_key_required").is_some_and(|at| {
-        decoder.choice(at, &fields.path("api_key_required"), &["true", "false"])
-            == Some("true".to_owned())
-    });
+    let api_key_required = match optional(decoder, &fields, "api_key_required") {
+        None => false,
+        Some((text, _)) if text == "true" => true,
+        Some((text, _)) if text == "false" => false,
+        Some((_, at)) => {
+            decoder.error(
+                node,
+                &format!("{path}.api_key_required"),
+                None,
+                format!("api_key_required must be true or false (line {})", at.0),
+            );
+            false
+        }
+    };
     let resource_path = required(decoder, &fields, "path");
     let method = required(decoder, &fields, "method");
     let authorization = authorization_config(decoder, &fields);
@@ -950,6 +960,18 @@ impl ApiRegistry {
                         }),
                 );
             }
+        }
+        match crate::usage_config::from_tree(root) {
+            Ok((keys, plans)) => {
+                for key in keys {
+                    registry.usage.keys.insert(key.id.clone(), Arc::new(key));
+                }
+                for plan in plans {
+                    registry.usage.plans.insert(plan.id.clone(), Arc::new(plan));
+                }
+                registry.usage.reindex();
+            }
+            Err(found) => problems.extend(found),
         }
         match crate::domains::from_tree(root) {
             Ok(domains) => {

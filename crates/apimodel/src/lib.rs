@@ -26,3 +26,4 @@ pub mod openapi;
 pub mod registry;
 pub mod stored;
 pub mod usage;
+pub mod usage_config;

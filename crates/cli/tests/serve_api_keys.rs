@@ -386,3 +386,110 @@ fn run_date() -> String {
         .unwrap();
     String::from_utf8(output.stdout).unwrap().trim().to_owned()
 }
+
+/// A world file that declares the API, a key with a fixed value and a
+/// plan with a quota of two a day.
+const DECLARED: &str = r#"
+accounts:
+  - id: "123456789012"
+    root_access_key: { id: AKIAEXAMPLEKEYSROOT1, secret: "exampleApiKeysRootSecretKey000000000001" }
+apis:
+  - id: keysapi001
+    type: REST
+    account: "123456789012"
+    region: us-east-1
+    stages: [prod]
+    methods:
+      - { path: /, method: GET, authorization: NONE, api_key_required: true,
+          integration: { type: MOCK, status: 200, body: '{"ok":true}' } }
+      - { path: /open, method: GET, authorization: NONE,
+          integration: { type: MOCK, status: 200, body: '{"open":true}' } }
+api_keys:
+  - { name: partner, account: "123456789012", value: "declared-partner-key-000000000001" }
+  - { name: off, account: "123456789012", value: "declared-disabled-key-00000000001", enabled: false }
+usage_plans:
+  - name: daily
+    account: "123456789012"
+    api_stages: [{ api: keysapi001, stage: prod }]
+    quota: { limit: 2, period: DAY }
+    keys: [partner, off]
+"#;
+
+#[test]
+fn keys_and_plans_declared_in_the_world_file_are_enforced_and_recorded_by_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("world.yaml");
+    std::fs::write(&config, DECLARED).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(config),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let api = "keysapi001";
+    let partner = "declared-partner-key-000000000001";
+    let forbidden = r#"{"message":"Forbidden"}"#;
+
+    // A method without apiKeyRequired needs no key.
+    let mut headers = vec![(
+        "Host".to_owned(),
+        format!("{api}.execute-api.us-east-1.amazonaws.com"),
+    )];
+    assert_eq!(
+        http(server.port, "GET", "/prod/open", &headers, b"")
+            .unwrap()
+            .status,
+        200
+    );
+    assert_refused(
+        &invoke(&server, api, "prod", None),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    assert_refused(
+        &invoke(
+            &server,
+            api,
+            "prod",
+            Some("declared-disabled-key-00000000001"),
+        ),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
+    let first = invoke(&server, api, "prod", Some(partner));
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(invoke(&server, api, "prod", Some(partner)).status, 200);
+    let exhausted = invoke(&server, api, "prod", Some(partner));
+    assert_refused(
+        &exhausted,
+        429,
+        "LimitExceededException",
+        r#"{"message":"Limit Exceeded"}"#,
+    );
+
+    // The decision records name the key by id and say what was left.
+    let key_id = iamgate_apimodel::usage_config::declared_key_id("123456789012", "partner");
+    let plan_id = iamgate_apimodel::usage_config::declared_plan_id("123456789012", "daily");
+    let allowed =
+        support::explain(&server, &root(), first.header("x-amzn-RequestId").unwrap()).unwrap();
+    assert_eq!(allowed["usage"]["apiKeyId"], key_id.as_str(), "{allowed}");
+    assert_eq!(allowed["usage"]["usagePlanId"], plan_id.as_str());
+    assert_eq!(allowed["usage"]["outcome"], "allowed");
+    assert_eq!(allowed["usage"]["remainingQuota"], 1);
+    let refused = support::explain(
+        &server,
+        &root(),
+        exhausted.header("x-amzn-RequestId").unwrap(),
+    )
+    .unwrap();
+    assert_eq!(refused["usage"]["outcome"], "quota_exceeded", "{refused}");
+    assert_eq!(refused["decision"], "usage_refused");
+    assert!(
+        !refused.to_string().contains(partner),
+        "a key value was recorded"
+    );
+    headers.clear();
+    let logs = server.stop();
+    assert!(!logs.contains(partner), "a key value was logged");
+}
