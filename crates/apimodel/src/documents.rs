@@ -139,10 +139,12 @@ impl ApiRegistry {
                     registry.rest.remove(key);
                     registry.default_endpoint_disabled.remove(key);
                     registry.usage.key_from_authorizer.remove(key);
+                    registry.usage.stage_throttles.remove(key);
                 }
                 HTTP_API_KIND => {
                     registry.http.remove(key);
                     registry.default_endpoint_disabled.remove(key);
+                    registry.usage.stage_throttles.remove(key);
                 }
                 DOMAIN_NAME_KIND => {
                     registry.domains.remove(&key.to_ascii_lowercase());
@@ -171,6 +173,10 @@ impl ApiRegistry {
             .usage
             .key_from_authorizer
             .extend(update.usage.key_from_authorizer);
+        registry
+            .usage
+            .stage_throttles
+            .extend(update.usage.stage_throttles);
         if usage_changed {
             registry.usage.reindex();
         }

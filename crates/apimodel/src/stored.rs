@@ -202,6 +202,12 @@ pub struct StageRecord {
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Throttles of the stage's methods or routes: REST `methodSettings`
+    /// keys (`*/*`, `~1pets/GET`), HTTP route keys (`GET /pets`) or
+    /// `$default` for `defaultRouteSettings`. Unlike the definition, they
+    /// apply without a deployment, as on AWS.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, crate::usage::Throttle>,
 }
 
 /// An HTTP API (`apigatewayv2`).

@@ -372,6 +372,39 @@ pub struct UsageRegistry {
     /// REST APIs whose key comes from the Lambda authorizer's
     /// `usageIdentifierKey` (`apiKeySource` `AUTHORIZER`), not `x-api-key`.
     pub key_from_authorizer: std::collections::HashSet<String>,
+    /// Stage throttles, by API id and stage name (see
+    /// [`crate::stored::StageRecord::throttles`]); only stages that have
+    /// some.
+    pub stage_throttles: HashMap<String, HashMap<String, BTreeMap<String, Throttle>>>,
+}
+
+impl UsageRegistry {
+    /// Keeps the throttles of `api_id`'s stages.
+    pub fn set_stage_throttles<'a>(
+        &mut self,
+        api_id: &str,
+        stages: impl IntoIterator<Item = &'a crate::stored::StageRecord>,
+    ) {
+        let throttled: HashMap<String, BTreeMap<String, Throttle>> = stages
+            .into_iter()
+            .filter(|stage| !stage.throttles.is_empty())
+            .map(|stage| (stage.name.clone(), stage.throttles.clone()))
+            .collect();
+        if throttled.is_empty() {
+            self.stage_throttles.remove(api_id);
+        } else {
+            self.stage_throttles.insert(api_id.to_owned(), throttled);
+        }
+    }
+
+    /// The throttles of `stage` of `api_id`, if it has some.
+    pub fn stage_throttles(
+        &self,
+        api_id: &str,
+        stage: &str,
+    ) -> Option<&BTreeMap<String, Throttle>> {
+        self.stage_throttles.get(api_id)?.get(stage)
+    }
 }
 
 impl UsageRegistry {

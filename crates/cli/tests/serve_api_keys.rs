@@ -312,6 +312,37 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
     );
     set_enabled("true");
 
+    // A stage throttle (`methodSettings` `*/*`) of a burst of 1 that never
+    // refills: one more request, then 429 whatever the plan allows.
+    let stage = run(&[
+        "apigateway",
+        "update-stage",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "prod",
+        "--patch-operations",
+        "op=replace,path=/*/*/throttling/burstLimit,value=1",
+        "op=replace,path=/*/*/throttling/rateLimit,value=0",
+    ])
+    .json();
+    assert_eq!(
+        stage["methodSettings"]["*/*"]["throttlingBurstLimit"], 1,
+        "{stage}"
+    );
+    assert_eq!(stage["methodSettings"]["*/*"]["throttlingRateLimit"], 0.0);
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(
+        invoke(&server, &id, "prod", Some(THROTTLED_KEY)).status,
+        200
+    );
+    assert_refused(
+        &invoke(&server, &id, "prod", Some(THROTTLED_KEY)),
+        429,
+        "TooManyRequestsException",
+        r#"{"message":"Too Many Requests"}"#,
+    );
+
     // The quota: three requests, then `Limit Exceeded`.
     for _ in 0..3 {
         assert_eq!(invoke(&server, &id, "metered", Some(QUOTA_KEY)).status, 200);

@@ -533,6 +533,56 @@ async fn delete_usage_plan_key(call: &Call<'_>, plan_id: &str, key_id: &str) -> 
     Ok((202, None))
 }
 
+/// A stage's `methodSettings`: each throttled method's
+/// `throttlingBurstLimit` and `throttlingRateLimit`.
+pub(super) fn method_settings_json(throttles: &BTreeMap<String, Throttle>) -> Value {
+    let settings: serde_json::Map<String, Value> = throttles
+        .iter()
+        .map(|(key, throttle)| {
+            (
+                key.clone(),
+                Shape::new()
+                    .set("throttlingBurstLimit", throttle.burst_limit)
+                    .set("throttlingRateLimit", throttle.rate_limit)
+                    .build(),
+            )
+        })
+        .collect();
+    Value::Object(settings)
+}
+
+/// `UpdateStage`'s `/{resourcePath}/{httpMethod}/throttling/rateLimit`
+/// and `…/burstLimit` (`/*/*/…` for every method; the resource path's
+/// slashes escaped as `~1`): sets one member of that method's throttle,
+/// the other staying as it was (AWS's account defaults, 10000 a second
+/// and a burst of 5000, when it had none).
+pub(super) fn patch_method_throttle(
+    throttles: &mut BTreeMap<String, Throttle>,
+    operation: &PatchOperation,
+) -> Result<(), ApiError> {
+    let path = operation.path.as_str();
+    let (key, member) = path
+        .strip_prefix('/')
+        .and_then(|rest| rest.rsplit_once("/throttling/"))
+        .filter(|(key, _)| key.contains('/'))
+        .ok_or_else(|| invalid_patch(operation))?;
+    let old = throttles.get(key).copied().unwrap_or(Throttle {
+        rate_limit: 10_000.0,
+        burst_limit: 5_000,
+    });
+    let new = match (operation.op.as_str(), member) {
+        ("replace", "rateLimit") => throttle(
+            Some(patch_number(operation)?),
+            Some(i64::from(old.burst_limit)),
+        ),
+        ("replace", "burstLimit") => throttle(Some(old.rate_limit), Some(patch_number(operation)?)),
+        _ => return Err(invalid_patch(operation)),
+    }
+    .map_err(refused)?;
+    throttles.insert(key.to_owned(), new);
+    Ok(())
+}
+
 /// `YYYY-MM-DD` as an epoch day.
 fn epoch_day_of(text: &str, name: &str) -> Result<i64, ApiError> {
     let invalid = || bad_request(format!("Invalid {name} specified: expected YYYY-MM-DD"));

@@ -88,6 +88,7 @@ pub(super) async fn create_stage(call: &Call<'_>, id: &str) -> Reply {
             auto_deploy: input.auto_deploy.unwrap_or(false),
             variables: input.stage_variables.clone().unwrap_or_default(),
             tags: tags_of(input.tags.clone()),
+            throttles: BTreeMap::new(),
         };
         if let Some(deployment) = &input.deployment_id {
             bind(api, &mut stage, deployment)?;
