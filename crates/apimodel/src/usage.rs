@@ -417,15 +417,52 @@ impl UsageRegistry {
     }
 }
 
-/// What one (usage plan, API key) pair has used: the requests of each
-/// day (for `GetUsage`) and of the current quota window.
+/// One day of one (usage plan, API key) pair, as this node knows it.
+#[derive(Debug, Default, Clone, Copy)]
+struct DayCount {
+    /// Requests this node let through.
+    mine: u64,
+    /// How many of those are in the shared total already.
+    flushed: u64,
+    /// The total of every node, as last read from the store (it includes
+    /// `flushed`).
+    shared: u64,
+}
+
+impl DayCount {
+    /// Every node's requests as far as this node knows: the shared total
+    /// plus what this node has not added to it yet.
+    fn known(self) -> u64 {
+        self.shared
+            .max(self.flushed)
+            .saturating_add(self.mine.saturating_sub(self.flushed))
+    }
+}
+
+/// What one (usage plan, API key) pair has used, per epoch day, and the
+/// adjustment `UpdateUsage` made to the current quota window.
 #[derive(Debug, Default, Clone)]
 struct KeyUsage {
-    /// Epoch day → requests counted that day.
-    days: BTreeMap<i64, u64>,
-    /// The epoch day the current quota window started.
-    window_start: i64,
-    window_used: u64,
+    days: BTreeMap<i64, DayCount>,
+    /// `UpdateUsage`'s change to what the window starting on
+    /// `adjusted_window` has used.
+    adjusted_window: i64,
+    adjustment: i64,
+}
+
+impl KeyUsage {
+    fn window_used(&self, window_start: i64, day: i64) -> u64 {
+        let counted: u64 = self
+            .days
+            .range(window_start..=day)
+            .map(|(_, count)| count.known())
+            .sum();
+        if self.adjusted_window == window_start {
+            counted.saturating_add_signed(self.adjustment)
+        } else {
+            counted
+        }
+    }
 }
 
 /// Days of history kept for `GetUsage` (AWS keeps 90).
@@ -434,11 +471,16 @@ const LEDGER_SHARDS: usize = 16;
 
 type Shard = std::sync::Mutex<HashMap<(String, String), KeyUsage>>;
 
-/// The requests each key made under each plan, on this node: the
-/// data plane counts into it, `GetUsage` and `UpdateUsage` read and reset
-/// it. Sharded by (plan, key) so requests of different keys rarely wait
-/// on each other; the cost of a request does not grow with the number of
-/// keys. Time comes from the caller (epoch days), so tests move it.
+/// The requests each key made under each plan: what this node let
+/// through, and the totals of every node as last read from the store.
+/// The data plane counts into it, `GetUsage` and `UpdateUsage` read and
+/// adjust it, and a background task adds this node's counts to the store
+/// and learns the totals ([`UsageLedger::unflushed`],
+/// [`UsageLedger::flushed`]). Sharded by (plan, key) so requests of
+/// different keys rarely wait on each other; the cost of a request does
+/// not grow with the number of keys (a quota check sums at most the 31
+/// days of a window). Time comes from the caller (epoch days), so tests
+/// move it.
 #[derive(Debug)]
 pub struct UsageLedger {
     shards: Vec<Shard>,
@@ -458,6 +500,16 @@ impl Default for UsageLedger {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QuotaExhausted;
 
+/// Requests of one (plan, key, day) this node has not added to the
+/// shared total yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unflushed {
+    pub plan: String,
+    pub key: String,
+    pub day: i64,
+    pub count: u64,
+}
+
 impl UsageLedger {
     fn shard(&self, plan: &str, key: &str) -> Option<&Shard> {
         // FNV-1a of the names: stable, and cheap for short ids.
@@ -470,10 +522,22 @@ impl UsageLedger {
             .get(usize::try_from(hash).unwrap_or(0) % LEDGER_SHARDS)
     }
 
+    fn with<R>(&self, plan: &str, key: &str, f: impl FnOnce(&mut KeyUsage) -> R) -> Option<R> {
+        let shard = self.shard(plan, key)?;
+        // A poisoned lock only means another request panicked mid-count;
+        // the counts are still whole numbers.
+        let mut shard = shard
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Some(f(shard
+            .entry((plan.to_owned(), key.to_owned()))
+            .or_default()))
+    }
+
     /// Counts one request of `key` under `plan` on epoch day `day`, whose
     /// quota window (if the plan has a quota of `limit`) started on
     /// `window_start`. Refused, and not counted, once the window's quota
-    /// is used up. Returns what remains of the quota.
+    /// is used up as far as this node knows. Returns what remains of it.
     pub fn take(
         &self,
         plan: &str,
@@ -482,77 +546,106 @@ impl UsageLedger {
         window_start: i64,
         limit: Option<u64>,
     ) -> Result<Option<u64>, QuotaExhausted> {
-        let Some(shard) = self.shard(plan, key) else {
-            return Err(QuotaExhausted);
-        };
-        // A poisoned lock only means another request panicked mid-count;
-        // the counts are still whole numbers.
-        let mut shard = shard
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let usage = shard.entry((plan.to_owned(), key.to_owned())).or_default();
-        if usage.window_start != window_start {
-            usage.window_start = window_start;
-            usage.window_used = 0;
-        }
-        if let Some(limit) = limit
-            && usage.window_used >= limit
-        {
-            return Err(QuotaExhausted);
-        }
-        usage.window_used = usage.window_used.saturating_add(1);
-        let today = usage.days.entry(day).or_default();
-        *today = today.saturating_add(1);
-        usage.days.retain(|kept, _| *kept > day - HISTORY_DAYS);
-        Ok(limit.map(|limit| limit.saturating_sub(usage.window_used)))
+        self.with(plan, key, |usage| {
+            let used = usage.window_used(window_start, day);
+            if let Some(limit) = limit
+                && used >= limit
+            {
+                return Err(QuotaExhausted);
+            }
+            let today = usage.days.entry(day).or_default();
+            today.mine = today.mine.saturating_add(1);
+            usage.days.retain(|kept, _| *kept > day - HISTORY_DAYS);
+            Ok(limit.map(|limit| limit.saturating_sub(used.saturating_add(1))))
+        })
+        .unwrap_or(Err(QuotaExhausted))
     }
 
-    /// Requests per day of `key` under `plan`, from `first` to `last`
-    /// (epoch days, inclusive).
+    /// Requests per day of `key` under `plan` this node has not added to
+    /// the shared total, from `first` to `last` (epoch days, inclusive).
+    pub fn unflushed_days(&self, plan: &str, key: &str, first: i64, last: i64) -> Vec<(i64, u64)> {
+        self.with(plan, key, |usage| {
+            usage
+                .days
+                .range(first..=last)
+                .map(|(day, count)| (*day, count.mine.saturating_sub(count.flushed)))
+                .filter(|(_, count)| *count > 0)
+                .collect()
+        })
+        .unwrap_or_default()
+    }
+
+    /// Requests per day of `key` under `plan` as this node knows them.
     pub fn days(&self, plan: &str, key: &str, first: i64, last: i64) -> Vec<(i64, u64)> {
-        let Some(shard) = self.shard(plan, key) else {
-            return Vec::new();
-        };
-        let shard = shard
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        shard
-            .get(&(plan.to_owned(), key.to_owned()))
-            .map(|usage| {
-                usage
-                    .days
-                    .range(first..=last)
-                    .map(|(day, used)| (*day, *used))
-                    .collect()
-            })
-            .unwrap_or_default()
+        self.with(plan, key, |usage| {
+            usage
+                .days
+                .range(first..=last)
+                .map(|(day, count)| (*day, count.known()))
+                .collect()
+        })
+        .unwrap_or_default()
     }
 
-    /// What the current quota window (started on `window_start`) has used.
-    pub fn window_used(&self, plan: &str, key: &str, window_start: i64) -> u64 {
-        let Some(shard) = self.shard(plan, key) else {
-            return 0;
-        };
-        let shard = shard
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        shard
-            .get(&(plan.to_owned(), key.to_owned()))
-            .filter(|usage| usage.window_start == window_start)
-            .map_or(0, |usage| usage.window_used)
+    /// What the window that started on `window_start` has used, up to
+    /// day `day`.
+    pub fn window_used(&self, plan: &str, key: &str, window_start: i64, day: i64) -> u64 {
+        self.with(plan, key, |usage| usage.window_used(window_start, day))
+            .unwrap_or(0)
     }
 
-    /// Sets what the current window has used (`UpdateUsage`).
-    pub fn set_window_used(&self, plan: &str, key: &str, window_start: i64, used: u64) {
-        let Some(shard) = self.shard(plan, key) else {
-            return;
-        };
-        let mut shard = shard
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let usage = shard.entry((plan.to_owned(), key.to_owned())).or_default();
-        usage.window_start = window_start;
-        usage.window_used = used;
+    /// Makes the window that started on `window_start` count `used` up to
+    /// day `day` (`UpdateUsage`; this node's view).
+    pub fn set_window_used(&self, plan: &str, key: &str, window_start: i64, day: i64, used: u64) {
+        self.with(plan, key, |usage| {
+            usage.adjusted_window = window_start;
+            usage.adjustment = 0;
+            let counted = i64::try_from(usage.window_used(window_start, day)).unwrap_or(i64::MAX);
+            usage.adjustment = i64::try_from(used)
+                .unwrap_or(i64::MAX)
+                .saturating_sub(counted);
+        });
+    }
+
+    /// Every count this node has not added to the shared total yet.
+    pub fn unflushed(&self) -> Vec<Unflushed> {
+        let mut out = Vec::new();
+        for shard in &self.shards {
+            let shard = shard
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            for ((plan, key), usage) in shard.iter() {
+                for (day, count) in &usage.days {
+                    if count.mine > count.flushed {
+                        out.push(Unflushed {
+                            plan: plan.clone(),
+                            key: key.clone(),
+                            day: *day,
+                            count: count.mine - count.flushed,
+                        });
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// Every node's total for (`plan`, `key`, `day`) is `total` (read from
+    /// the store; it includes what this node flushed).
+    pub fn learn(&self, plan: &str, key: &str, day: i64, total: u64) {
+        self.with(plan, key, |usage| {
+            let count = usage.days.entry(day).or_default();
+            count.shared = count.shared.max(total);
+        });
+    }
+
+    /// `added` is in the shared total now, which is `total`.
+    pub fn flushed(&self, added: &Unflushed, total: u64) {
+        self.with(&added.plan, &added.key, |usage| {
+            let count = usage.days.entry(added.day).or_default();
+            count.flushed = count.flushed.saturating_add(added.count).min(count.mine);
+            count.shared = count.shared.max(total);
+        });
     }
 }
 
@@ -616,6 +709,41 @@ mod tests {
         assert_eq!(ledger.take("p", "k2", 100, 100, Some(2)), Ok(Some(1)));
         assert_eq!(ledger.take("p", "k", 101, 101, Some(2)), Ok(Some(1)));
         assert_eq!(ledger.days("p", "k", 100, 101), vec![(100, 2), (101, 1)]);
+    }
+
+    #[test]
+    fn other_nodes_counts_learned_at_a_flush_use_up_the_quota_here() {
+        let ledger = UsageLedger::default();
+        assert_eq!(ledger.take("p", "k", 100, 100, Some(5)), Ok(Some(4)));
+        let pending = ledger.unflushed();
+        assert_eq!(pending.len(), 1);
+        assert_eq!(pending[0].count, 1);
+        // The store's total: this node's 1 and another node's 3.
+        ledger.flushed(&pending[0], 4);
+        assert!(ledger.unflushed().is_empty());
+        assert_eq!(ledger.window_used("p", "k", 100, 100), 4);
+        assert_eq!(ledger.take("p", "k", 100, 100, Some(5)), Ok(Some(0)));
+        assert_eq!(
+            ledger.take("p", "k", 100, 100, Some(5)),
+            Err(QuotaExhausted)
+        );
+        assert_eq!(ledger.unflushed_days("p", "k", 100, 100), vec![(100, 1)]);
+    }
+
+    #[test]
+    fn update_usage_sets_what_the_window_has_left() {
+        let ledger = UsageLedger::default();
+        for _ in 0..3 {
+            ledger.take("p", "k", 100, 100, Some(3)).unwrap();
+        }
+        assert_eq!(
+            ledger.take("p", "k", 100, 100, Some(3)),
+            Err(QuotaExhausted)
+        );
+        ledger.set_window_used("p", "k", 100, 100, 1);
+        assert_eq!(ledger.take("p", "k", 100, 100, Some(3)), Ok(Some(1)));
+        // The next window starts afresh.
+        assert_eq!(ledger.take("p", "k", 101, 101, Some(3)), Ok(Some(2)));
     }
 
     fn day(year: i64, month: i64, day: i64) -> i64 {

@@ -524,3 +524,90 @@ fn keys_and_plans_declared_in_the_world_file_are_enforced_and_recorded_by_id() {
     let logs = server.stop();
     assert!(!logs.contains(partner), "a key value was logged");
 }
+
+const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";
+const SECRET_KEY: &str = "8d3f0c5a1b2e4f6a7c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d";
+
+/// A schema of its own in the test database, dropped afterwards.
+fn with_schema(case: &str, test: impl FnOnce(String)) {
+    use sqlx::Connection;
+    let Ok(admin_url) = std::env::var(POSTGRES_URL_ENV) else {
+        eprintln!("SKIP: {POSTGRES_URL_ENV} not set");
+        return;
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let name = format!("iamgate_e2e_{case}_{}", std::process::id());
+    let admin = || async {
+        sqlx::postgres::PgConnection::connect(&admin_url)
+            .await
+            .unwrap()
+    };
+    runtime.block_on(async {
+        let mut connection = admin().await;
+        sqlx::query(&format!("CREATE SCHEMA \"{name}\""))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    });
+    let separator = if admin_url.contains('?') { '&' } else { '?' };
+    let store_url = format!("{admin_url}{separator}options[search_path]={name}");
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| test(store_url)));
+    runtime.block_on(async {
+        let mut connection = admin().await;
+        sqlx::query(&format!("DROP SCHEMA IF EXISTS \"{name}\" CASCADE"))
+            .execute(&mut connection)
+            .await
+            .unwrap();
+    });
+    if let Err(panic) = outcome {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn a_quota_holds_across_two_nodes_sharing_one_postgresql_store() {
+    with_schema("api_keys_quota", |store_url| {
+        let dirs = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+        let config = dirs.0.path().join("world.yaml");
+        // The same declaration with a quota of four a day.
+        std::fs::write(&config, DECLARED.replace("limit: 2", "limit: 4")).unwrap();
+        let options = |dir: &tempfile::TempDir, config: Option<std::path::PathBuf>| ServerOptions {
+            config,
+            data_dir: dir.path().to_owned(),
+            store: Some(store_url.clone()),
+            env: vec![("IAMGATE_SECRET_KEY".to_owned(), SECRET_KEY.to_owned())],
+            args: vec!["--usage-flush-interval".to_owned(), "100ms".to_owned()],
+            ..ServerOptions::default()
+        };
+        let one = Server::start(&options(&dirs.0, Some(config)));
+        let two = Server::start(&options(&dirs.1, None));
+        let api = "keysapi001";
+        let partner = "declared-partner-key-000000000001";
+        // Node two serves the API once the shared store's change reached it.
+        let mut served = false;
+        for _ in 0..50 {
+            if invoke(&two, api, "prod", None).status == 403 {
+                served = true;
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        assert!(served, "node two never served the declared API");
+        for _ in 0..3 {
+            assert_eq!(invoke(&one, api, "prod", Some(partner)).status, 200);
+        }
+        // Several flush intervals: node one adds its three, node two
+        // learns them.
+        std::thread::sleep(Duration::from_millis(1500));
+        assert_eq!(invoke(&two, api, "prod", Some(partner)).status, 200);
+        assert_refused(
+            &invoke(&two, api, "prod", Some(partner)),
+            429,
+            "LimitExceededException",
+            r#"{"message":"Limit Exceeded"}"#,
+        );
+    });
+}

@@ -24,6 +24,8 @@ pub struct UsageCount {
 const ADD: &str = "INSERT INTO usage_counts (usage_plan, api_key, day, used) \
      VALUES ($1, $2, $3, $4) ON CONFLICT (usage_plan, api_key, day) \
      DO UPDATE SET used = usage_counts.used + excluded.used RETURNING used";
+const SINCE: &str = "SELECT usage_plan, api_key, day, used FROM usage_counts \
+     WHERE day >= $1 ORDER BY usage_plan, api_key, day";
 const DAYS: &str = "SELECT day, used FROM usage_counts \
      WHERE usage_plan = $1 AND api_key = $2 AND day >= $3 AND day <= $4 ORDER BY day";
 
@@ -68,6 +70,34 @@ impl Store {
             }
         }
         Ok(totals)
+    }
+
+    /// Every stored total from day `first` on (what a node learns other
+    /// nodes' counts from).
+    pub async fn usage_since(&self, first: i64) -> Result<Vec<UsageCount>, StoreError> {
+        let rows: Vec<(String, String, i64, i64)> = match &self.inner.backend {
+            Backend::Sqlite(db) => {
+                sqlx::query_as(SINCE)
+                    .bind(first)
+                    .fetch_all(&db.pool)
+                    .await?
+            }
+            Backend::Postgres(db) => {
+                sqlx::query_as(SINCE)
+                    .bind(first)
+                    .fetch_all(&db.pool)
+                    .await?
+            }
+        };
+        Ok(rows
+            .into_iter()
+            .map(|(usage_plan, api_key, day, used)| UsageCount {
+                usage_plan,
+                api_key,
+                day,
+                used,
+            })
+            .collect())
     }
 
     /// The stored totals of `api_key` under `usage_plan` from day `first`

@@ -76,5 +76,15 @@ mod cases {
                 .unwrap()
                 .is_empty()
         );
+        let recent = store.usage_since(100).await.unwrap();
+        assert_eq!(
+            recent,
+            vec![
+                count("p1", "k1", 100, 2),
+                count("p1", "k1", 102, 4),
+                count("p1", "k2", 100, 16),
+                count("p2", "k1", 100, 8),
+            ]
+        );
     }
 }

@@ -3,8 +3,9 @@
 //!
 //! Stored as `UsagePlanRecord` documents (kind `usageplan`, the owner's
 //! account, keyed by id), the plan's key ids inside it: adding a key is
-//! one conditional write of the plan. Usage is read from the usage
-//! ledger the data plane counts into (this node's; docs/api-keys.md).
+//! one conditional write of the plan. Usage is every node's counts in the
+//! store plus what this node has not added to them yet (docs/api-keys.md);
+//! `UpdateUsage` adjusts this node's view only.
 
 use std::collections::BTreeMap;
 
@@ -630,10 +631,25 @@ async fn get_usage(call: &Call<'_>, plan_id: &str) -> Reply {
     let ledger = call.plane.usage_ledger();
     let mut values = serde_json::Map::new();
     for key_id in key_ids {
-        let counted: BTreeMap<i64, u64> = ledger
-            .days(&plan.id, key_id, first - 31, last)
+        // Every node's flushed counts, and this node's not yet flushed.
+        let mut counted: BTreeMap<i64, u64> = call
+            .plane
+            .store()
+            .usage_days(&plan.id, key_id, first - 31, last)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "reading usage counts failed");
+                ApiError::from(iamgate_wire::json::RestJsonError::service_unavailable(
+                    "The service is unavailable. Please try again.",
+                ))
+            })?
             .into_iter()
+            .map(|(day, used)| (day, u64::try_from(used).unwrap_or(0)))
             .collect();
+        for (day, mine) in ledger.unflushed_days(&plan.id, key_id, first - 31, last) {
+            let slot = counted.entry(day).or_default();
+            *slot = slot.saturating_add(mine);
+        }
         let mut days = Vec::new();
         for day in first..=last {
             let used = counted.get(&day).copied().unwrap_or(0);
@@ -693,6 +709,7 @@ async fn update_usage(call: &Call<'_>, plan_id: &str, key_id: &str) -> Reply {
                     &plan.id,
                     key_id,
                     start,
+                    day,
                     quota.limit.saturating_sub(remaining),
                 );
             }
@@ -702,7 +719,7 @@ async fn update_usage(call: &Call<'_>, plan_id: &str, key_id: &str) -> Reply {
     let used = call
         .plane
         .usage_ledger()
-        .window_used(&plan.id, key_id, start);
+        .window_used(&plan.id, key_id, start, day);
     let mut values = serde_json::Map::new();
     values.insert(
         key_id.to_owned(),
