@@ -611,3 +611,64 @@ fn a_quota_holds_across_two_nodes_sharing_one_postgresql_store() {
         );
     });
 }
+
+const HTTP_WORLD: &str = r#"
+accounts:
+  - id: "123456789012"
+    root_access_key: { id: AKIAEXAMPLEKEYSROOT1, secret: "exampleApiKeysRootSecretKey000000000001" }
+apis:
+  - id: keyshttp01
+    type: HTTP
+    account: "123456789012"
+    region: us-east-1
+    routes:
+      - { key: "GET /pets", authorization: NONE, integration: { type: MOCK, status: 200, body: '{"pets":[]}' } }
+"#;
+
+#[test]
+fn an_http_api_stage_throttle_set_by_update_stage_answers_429_too_many_requests() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("world.yaml");
+    std::fs::write(&config, HTTP_WORLD).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(config),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let get = || {
+        let headers = vec![(
+            "Host".to_owned(),
+            "keyshttp01.execute-api.us-east-1.amazonaws.com".to_owned(),
+        )];
+        http(server.port, "GET", "/pets", &headers, b"").unwrap()
+    };
+    assert_eq!(get().status, 200);
+    // A burst of one that never refills: one more request, then 429.
+    let stage = cli
+        .run(
+            &root(),
+            &[
+                "apigatewayv2",
+                "update-stage",
+                "--api-id",
+                "keyshttp01",
+                "--stage-name",
+                "$default",
+                "--default-route-settings",
+                "ThrottlingBurstLimit=1,ThrottlingRateLimit=0",
+            ],
+        )
+        .json();
+    assert_eq!(
+        stage["DefaultRouteSettings"]["ThrottlingBurstLimit"], 1,
+        "{stage}"
+    );
+    assert_eq!(get().status, 200);
+    let throttled = get();
+    assert_eq!(throttled.status, 429);
+    assert_eq!(throttled.body, r#"{"message":"Too Many Requests"}"#);
+    assert!(throttled.header("apigw-requestid").is_some());
+}
