@@ -672,3 +672,193 @@ fn an_http_api_stage_throttle_set_by_update_stage_answers_429_too_many_requests(
     assert_eq!(throttled.body, r#"{"message":"Too Many Requests"}"#);
     assert!(throttled.header("apigw-requestid").is_some());
 }
+
+const AUTH_URI: &str = "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:123456789012:function:keyauth/invocations";
+const AUTHORIZER_KEY: &str = "key-from-the-authorizer-00000000001";
+
+/// `keyauth` allows every token and names the key `AUTHORIZER_KEY` as
+/// the usage identifier for `Bearer planned`, another for anything else.
+fn key_authorizer(_function: &str, event: &serde_json::Value) -> (u16, String, bool) {
+    let token = event["authorizationToken"].as_str().unwrap_or_default();
+    let key = if token == "Bearer planned" {
+        AUTHORIZER_KEY
+    } else {
+        "a-key-nobody-has-000000000000001"
+    };
+    let answer = serde_json::json!({
+        "principalId": "caller",
+        "policyDocument": {"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": "execute-api:Invoke",
+            "Resource": "arn:aws:execute-api:us-east-1:123456789012:*"}]},
+        "usageIdentifierKey": key,
+    });
+    (200, answer.to_string(), false)
+}
+
+#[test]
+fn with_api_key_source_authorizer_the_key_is_the_lambda_authorizers_usage_identifier_key() {
+    let lambda = support::start_lambda_api(key_authorizer);
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("world.yaml");
+    std::fs::write(&config, WORLD).unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(config),
+        data_dir: dir.path().join("data"),
+        args: vec![
+            "--lambda-endpoint".into(),
+            format!("http://127.0.0.1:{lambda}"),
+        ],
+        ..ServerOptions::default()
+    });
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let owner = root();
+    let run = |args: &[&str]| cli.run(&owner, args);
+    let api = run(&[
+        "apigateway",
+        "create-rest-api",
+        "--name",
+        "by-authorizer",
+        "--api-key-source",
+        "AUTHORIZER",
+    ])
+    .json();
+    assert_eq!(api["apiKeySource"], "AUTHORIZER");
+    let id = api["id"].as_str().unwrap().to_owned();
+    let root_id = api["rootResourceId"].as_str().unwrap().to_owned();
+    let authorizer = run(&[
+        "apigateway",
+        "create-authorizer",
+        "--rest-api-id",
+        &id,
+        "--name",
+        "keyauth",
+        "--type",
+        "TOKEN",
+        "--authorizer-uri",
+        AUTH_URI,
+        "--identity-source",
+        "method.request.header.Authorization",
+        "--authorizer-result-ttl-in-seconds",
+        "0",
+    ])
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let at = [
+        "--rest-api-id",
+        &id,
+        "--resource-id",
+        &root_id,
+        "--http-method",
+        "GET",
+    ];
+    run(&[
+        &["apigateway", "put-method"][..],
+        &at,
+        &[
+            "--authorization-type",
+            "CUSTOM",
+            "--authorizer-id",
+            &authorizer,
+            "--api-key-required",
+        ],
+    ]
+    .concat())
+    .json();
+    run(&[
+        &["apigateway", "put-integration"][..],
+        &at,
+        &[
+            "--type",
+            "MOCK",
+            "--request-templates",
+            r#"{"application/json": "{\"statusCode\": 200}"}"#,
+        ],
+    ]
+    .concat())
+    .json();
+    run(&[
+        &["apigateway", "put-method-response"][..],
+        &at,
+        &["--status-code", "200"],
+    ]
+    .concat())
+    .json();
+    run(&[
+        &["apigateway", "put-integration-response"][..],
+        &at,
+        &["--status-code", "200"],
+    ]
+    .concat())
+    .json();
+    run(&[
+        "apigateway",
+        "create-deployment",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "prod",
+    ])
+    .json();
+    let key = run(&[
+        "apigateway",
+        "create-api-key",
+        "--name",
+        "from-authorizer",
+        "--value",
+        AUTHORIZER_KEY,
+        "--enabled",
+    ])
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let plan = run(&[
+        "apigateway",
+        "create-usage-plan",
+        "--name",
+        "by-authorizer",
+        "--api-stages",
+        &format!("apiId={id},stage=prod"),
+    ])
+    .json()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    run(&[
+        "apigateway",
+        "create-usage-plan-key",
+        "--usage-plan-id",
+        &plan,
+        "--key-id",
+        &key,
+        "--key-type",
+        "API_KEY",
+    ])
+    .json();
+
+    let call = |token: &str, header_key: Option<&str>| {
+        let mut headers = vec![
+            (
+                "Host".to_owned(),
+                format!("{id}.execute-api.us-east-1.amazonaws.com"),
+            ),
+            ("Authorization".to_owned(), token.to_owned()),
+        ];
+        if let Some(value) = header_key {
+            headers.push(("x-api-key".to_owned(), value.to_owned()));
+        }
+        http(server.port, "GET", "/prod/", &headers, b"").unwrap()
+    };
+    assert_eq!(call("Bearer planned", None).status, 200);
+    // The authorizer names a key nobody has: `x-api-key` does not count.
+    assert_refused(
+        &call("Bearer other", Some(AUTHORIZER_KEY)),
+        403,
+        "ForbiddenException",
+        r#"{"message":"Forbidden"}"#,
+    );
+}

@@ -1473,18 +1473,18 @@ pub fn meter(exchange: &mut Exchange<'_, '_>, meter: &Meter) -> Phase {
     }
 }
 
+/// An accepted API key and the usage plan it calls the stage under.
+type Planned = (
+    Arc<iamgate_apimodel::usage::KeyEntry>,
+    Arc<iamgate_apimodel::usage::PlanEntry>,
+);
+
 /// The key a request presents and the plan that lets it call this stage;
 /// or the key's id (if one was found) and why it is refused.
 fn find_key(
     exchange: &Exchange<'_, '_>,
     usage: &iamgate_apimodel::usage::UsageRegistry,
-) -> Result<
-    (
-        Arc<iamgate_apimodel::usage::KeyEntry>,
-        Arc<iamgate_apimodel::usage::PlanEntry>,
-    ),
-    (Option<String>, &'static str),
-> {
+) -> Result<Planned, (Option<String>, &'static str)> {
     let (Some(Api::Rest(api)), Some(stage)) = (exchange.api, exchange.stage) else {
         return Err((None, "API keys are REST APIs' only"));
     };
