@@ -26,7 +26,7 @@
 //! always yields the same documents. A key value in the world file is a
 //! secret like an access key's: keep the file private.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 
 use iamgate_yaml::{ConfigError, Decoder, Node};
 
@@ -57,6 +57,10 @@ pub fn from_tree(
     let mut decoder = Decoder::default();
     let mut problems: Vec<(String, Pos, String)> = Vec::new();
     let mut keys: Vec<ApiKeyRecord> = Vec::new();
+    // (account, name) of the keys and plans so far: a file of many keys
+    // is checked in linear time.
+    let mut key_names: HashSet<(String, String)> = HashSet::new();
+    let mut plan_names: HashSet<(String, String)> = HashSet::new();
     let list = decoder.list(present(root, "api_keys"), "api_keys");
     for (index, node) in list.iter().enumerate() {
         let path = format!("api_keys[{index}]");
@@ -99,7 +103,7 @@ pub fn from_tree(
                 }
             },
         };
-        if keys.iter().any(|k| k.account == account && k.name == name) {
+        if !key_names.insert((account.clone(), name.clone())) {
             problems.push((
                 path.clone(),
                 name_at,
@@ -204,22 +208,19 @@ pub fn from_tree(
                 });
             }
         }
-        let mut key_names = Vec::new();
+        let mut named_keys = Vec::new();
         let keys_path = fields.path("keys");
         for node in decoder.list(fields.get("keys"), &keys_path) {
             if let Some(text) = node.scalar_text() {
-                key_names.push((text, (node.line, node.column)));
+                named_keys.push((text, (node.line, node.column)));
             }
         }
         let (Some((name, name_at)), Some((account, _))) = (name, account) else {
             continue;
         };
         let mut plan_keys = BTreeSet::new();
-        for (key_name, at) in key_names {
-            if keys
-                .iter()
-                .any(|k| k.account == account && k.name == key_name)
-            {
+        for (key_name, at) in named_keys {
+            if key_names.contains(&(account.clone(), key_name.clone())) {
                 plan_keys.insert(declared_key_id(&account, &key_name));
             } else {
                 problems.push((
@@ -229,7 +230,7 @@ pub fn from_tree(
                 ));
             }
         }
-        if plans.iter().any(|p| p.account == account && p.name == name) {
+        if !plan_names.insert((account.clone(), name.clone())) {
             problems.push((
                 path.clone(),
                 name_at,
