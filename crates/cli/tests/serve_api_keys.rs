@@ -398,6 +398,16 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
         &quota_key,
     ]);
     assert_eq!(invoke(&server, &id, "metered", Some(QUOTA_KEY)).status, 403);
+    run(&["apigateway", "delete-api-key", "--api-key", &throttled_key]);
+    // A deleted key is in no plan any more.
+    let plans = run(&["apigateway", "get-usage-plans", "--key-id", &throttled_key]).json();
+    assert_eq!(plans["items"], serde_json::json!([]), "{plans}");
+    assert_refused(
+        &invoke(&server, &id, "prod", Some(THROTTLED_KEY)),
+        403,
+        "ForbiddenException",
+        forbidden,
+    );
     run(&["apigateway", "delete-api-key", "--api-key", &spare_key]);
     run(&["apigateway", "get-api-key", "--api-key", &spare_key])
         .assert_error("NotFoundException", "Invalid API Key identifier specified");

@@ -221,11 +221,13 @@ fn apply_key_patch(key: &mut ApiKeyRecord, operation: &PatchOperation) -> Result
     Ok(())
 }
 
+/// Deletes the key and, as AWS does, takes it out of its usage plans.
 async fn delete_api_key(call: &Call<'_>, id: &str) -> Reply {
     call.authorize()?;
     if !call.delete(API_KEY_KIND, id).await? {
         return Err(no_such_key());
     }
+    super::usage_plans::forget_key(call, id).await?;
     Ok((202, None))
 }
 

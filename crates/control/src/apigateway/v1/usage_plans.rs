@@ -467,6 +467,24 @@ pub(super) async fn add_key(call: &Call<'_>, plan_id: &str, key_id: &str) -> Res
     .await
 }
 
+/// Takes the deleted key `key_id` out of every plan that has it.
+pub(super) async fn forget_key(call: &Call<'_>, key_id: &str) -> Result<(), ApiError> {
+    let plans = call.list::<UsagePlanRecord>(USAGE_PLAN_KIND).await?;
+    for plan in plans.iter().filter(|plan| plan.keys.contains(key_id)) {
+        call.update(
+            USAGE_PLAN_KIND,
+            &plan.id,
+            no_such_plan,
+            |plan: &mut UsagePlanRecord| {
+                plan.keys.remove(key_id);
+                Ok(())
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
 async fn create_usage_plan_key(call: &Call<'_>, plan_id: &str) -> Reply {
     call.authorize()?;
     let input: CreateUsagePlanKeyInput = call.body()?;
