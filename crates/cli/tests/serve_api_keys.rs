@@ -354,6 +354,34 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
         r#"{"message":"Limit Exceeded"}"#,
     );
 
+    // QUOTA_EXCEEDED is a gateway response type like any other: customized
+    // and deployed, it answers instead of AWS's default.
+    run(&[
+        "apigateway",
+        "put-gateway-response",
+        "--rest-api-id",
+        &id,
+        "--response-type",
+        "QUOTA_EXCEEDED",
+        "--status-code",
+        "429",
+        "--response-templates",
+        r#"{"application/json": "{\"quota\":\"$context.error.responseType\"}"}"#,
+    ])
+    .json();
+    run(&[
+        "apigateway",
+        "create-deployment",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "metered",
+    ])
+    .json();
+    let customized = invoke(&server, &id, "metered", Some(QUOTA_KEY));
+    assert_eq!(customized.status, 429);
+    assert_eq!(customized.body, r#"{"quota":"QUOTA_EXCEEDED"}"#);
+
     // GetUsage: today's three requests, none left.
     let today = run_date();
     let usage = run(&[
