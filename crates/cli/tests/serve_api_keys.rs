@@ -30,6 +30,7 @@ accounts:
 const THROTTLED_KEY: &str = "throttled-key-value-0000000000000001";
 const QUOTA_KEY: &str = "quota-key-value-000000000000000000001";
 const SPARE_KEY: &str = "spare-key-value-000000000000000000001";
+const IMPORTED_KEY: &str = "imported-key-value-000000000000000001";
 
 fn root() -> Keys {
     Keys::new(
@@ -440,9 +441,38 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
     run(&["apigateway", "get-api-key", "--api-key", &spare_key])
         .assert_error("NotFoundException", "Invalid API Key identifier specified");
 
+    // ImportApiKeys: AWS's CSV, plans in quotes; importing the same value
+    // again is the same key.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("keys.csv");
+    std::fs::write(
+        &file,
+        format!("Name,key,UsagePlanIds\nimported,{IMPORTED_KEY},\"{quota_plan}\"\n"),
+    )
+    .unwrap();
+    let body = format!("fileb://{}", file.display());
+    let import = || {
+        run(&[
+            "apigateway",
+            "import-api-keys",
+            "--body",
+            &body,
+            "--format",
+            "csv",
+        ])
+        .json()
+    };
+    let first = import();
+    assert_eq!(first["ids"].as_array().unwrap().len(), 1, "{first}");
+    assert_eq!(import()["ids"], first["ids"]);
+    assert_eq!(
+        invoke(&server, &id, "metered", Some(IMPORTED_KEY)).status,
+        200
+    );
+
     // Keys' values never reach the server's logs.
     let logs = server.stop();
-    for value in [THROTTLED_KEY, QUOTA_KEY, SPARE_KEY] {
+    for value in [THROTTLED_KEY, QUOTA_KEY, SPARE_KEY, IMPORTED_KEY] {
         assert!(!logs.contains(value), "a key value was logged");
     }
 }

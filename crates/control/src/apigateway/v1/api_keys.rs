@@ -231,44 +231,72 @@ async fn delete_api_key(call: &Call<'_>, id: &str) -> Reply {
     Ok((202, None))
 }
 
-/// `ImportApiKeys` with `format=csv`: a header line naming the columns
-/// (`Name`, `Key` or `Value`, `Description`, `Enabled`, `UsagePlanIds`,
-/// any order, case-insensitive), then one key a line. Every line is
-/// checked before any key is written. Plans named in `UsagePlanIds` get
-/// the key.
-async fn import_api_keys(call: &Call<'_>) -> Reply {
-    call.authorize()?;
-    if call.query_param("format") != Some("csv") {
-        return Err(bad_request("Invalid format specified: must be csv"));
+/// The cells of one CSV line: separated by commas, a cell in double or
+/// single quotes may hold commas (`"c7y23b,glvrsr"`).
+fn csv_cells(line: &str) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut cell = String::new();
+    let mut quote: Option<char> = None;
+    for c in line.chars() {
+        match (quote, c) {
+            (Some(open), c) if c == open => quote = None,
+            (Some(_), c) => cell.push(c),
+            (None, '"' | '\'') if cell.trim().is_empty() => {
+                cell.clear();
+                quote = Some(c);
+            }
+            (None, ',') => cells.push(std::mem::take(&mut cell).trim().to_owned()),
+            (None, c) => cell.push(c),
+        }
     }
-    let text = std::str::from_utf8(&call.request.body)
-        .map_err(|_| bad_request("Invalid API keys file: not UTF-8 text"))?;
+    cells.push(cell.trim().to_owned());
+    cells
+}
+
+/// One key line of an import, checked.
+struct ImportedKey {
+    name: String,
+    value: String,
+    description: Option<String>,
+    enabled: bool,
+    plans: Vec<String>,
+}
+
+/// The lines of an API key file (AWS's format): a header naming the
+/// columns `Name` and `Key` (required), `Description`, `Enabled` (default
+/// true) and `UsagePlanIds` (comma-separated, quoted), in any order and
+/// any case, unknown columns ignored; then one key a line.
+fn parse_key_file(text: &str) -> Result<Vec<ImportedKey>, ApiError> {
     let mut lines = text.lines().filter(|line| !line.trim().is_empty());
-    let header: Vec<String> = lines
-        .next()
-        .ok_or_else(|| bad_request("Invalid API keys file: no header line"))?
-        .split(',')
-        .map(|column| column.trim().to_ascii_lowercase())
-        .collect();
-    let column = |names: &[&str]| header.iter().position(|h| names.contains(&h.as_str()));
-    let value_at = column(&["key", "value"])
-        .ok_or_else(|| bad_request("Invalid API keys file: no Key column"))?;
-    let (name_at, description_at, enabled_at, plans_at) = (
-        column(&["name"]),
-        column(&["description"]),
-        column(&["enabled"]),
-        column(&["usageplanids"]),
+    let header: Vec<String> = csv_cells(
+        lines
+            .next()
+            .ok_or_else(|| bad_request("Invalid API keys file: no header line"))?,
+    )
+    .into_iter()
+    .map(|column| column.to_ascii_lowercase())
+    .collect();
+    let column = |name: &str| header.iter().position(|h| h == name);
+    let (Some(name_at), Some(value_at)) = (column("name"), column("key")) else {
+        return Err(bad_request(
+            "Invalid API keys file: the Name and Key columns are required",
+        ));
+    };
+    let (description_at, enabled_at, plans_at) = (
+        column("description"),
+        column("enabled"),
+        column("usageplanids"),
     );
     let mut keys = Vec::new();
     for line in lines {
-        let cells: Vec<&str> = line.split(',').map(str::trim).collect();
+        let cells = csv_cells(line);
         let cell = |at: Option<usize>| {
             at.and_then(|at| cells.get(at))
                 .filter(|cell| !cell.is_empty())
-                .map(|cell| (*cell).to_owned())
+                .cloned()
         };
-        let enabled = match cell(enabled_at).as_deref().map(str::to_ascii_lowercase) {
-            None => false,
+        let enabled = match cell(enabled_at).map(|text| text.to_ascii_lowercase()) {
+            None => true,
             Some(text) if text == "true" => true,
             Some(text) if text == "false" => false,
             Some(_) => {
@@ -278,35 +306,102 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
             }
         };
         let value = cell(Some(value_at))
-            .ok_or_else(|| bad_request("Invalid API keys file: a line has no key value"))?;
-        let key = new_key(
-            call,
-            cell(name_at),
-            cell(description_at),
-            enabled,
-            Some(value),
-            None,
-            BTreeMap::new(),
-        )?;
-        let plans: Vec<String> = cell(plans_at)
-            .map(|plans| plans.split(';').map(|p| p.trim().to_owned()).collect())
+            .ok_or_else(|| bad_request("Invalid API keys file: a line has no Key"))?;
+        key_value(&value).map_err(refused)?;
+        let name = cell(Some(name_at))
+            .ok_or_else(|| bad_request("Invalid API keys file: a line has no Name"))?;
+        if name.chars().count() > 1024 {
+            return Err(bad_request(
+                "API Key name exceeds maximum size of 1024 characters",
+            ));
+        }
+        let description = cell(description_at);
+        fields::description(description.as_deref()).map_err(refused)?;
+        let plans = cell(plans_at)
+            .map(|plans| {
+                plans
+                    .split(',')
+                    .map(|p| p.trim().to_owned())
+                    .filter(|p| !p.is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
-        keys.push((key, plans));
+        keys.push(ImportedKey {
+            name,
+            value,
+            description,
+            enabled,
+            plans,
+        });
     }
-    for (_, plans) in &keys {
-        for plan in plans {
+    Ok(keys)
+}
+
+/// `ImportApiKeys` with `format=csv` ([`parse_key_file`]). Every line and
+/// every plan named is checked before any key is written. A key whose
+/// value the account already has is that key, overwritten (as AWS: two
+/// keys are the same key if their values are); the plans named get it.
+async fn import_api_keys(call: &Call<'_>) -> Reply {
+    call.authorize()?;
+    if call.query_param("format") != Some("csv") {
+        return Err(bad_request("Invalid format specified: must be csv"));
+    }
+    let text = std::str::from_utf8(&call.request.body)
+        .map_err(|_| bad_request("Invalid API keys file: not UTF-8 text"))?;
+    let imported = parse_key_file(text)?;
+    for key in &imported {
+        for plan in &key.plans {
             super::usage_plans::load_plan(call, plan).await?;
         }
     }
+    let existing = call.list::<ApiKeyRecord>(API_KEY_KIND).await?;
     let mut ids = Vec::new();
-    for (key, plans) in keys {
-        call.create(API_KEY_KIND, &key.id, &key)
-            .await
-            .map_err(|error| error.unwrap_or_else(|| bad_request("API Key already exists")))?;
-        for plan in plans {
-            super::usage_plans::add_key(call, &plan, &key.id).await?;
+    let now = call.now;
+    for key in imported {
+        let same = existing.iter().find(|stored| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                stored.value.as_bytes(),
+                key.value.as_bytes(),
+            ))
+        });
+        let id = match same {
+            Some(stored) => {
+                call.update(
+                    API_KEY_KIND,
+                    &stored.id,
+                    no_such_key,
+                    |record: &mut ApiKeyRecord| {
+                        record.name.clone_from(&key.name);
+                        record.description.clone_from(&key.description);
+                        record.enabled = key.enabled;
+                        record.last_updated = now;
+                        Ok(record.id.clone())
+                    },
+                )
+                .await?
+            }
+            None => {
+                let record = new_key(
+                    call,
+                    Some(key.name.clone()),
+                    key.description.clone(),
+                    key.enabled,
+                    Some(key.value.clone()),
+                    None,
+                    BTreeMap::new(),
+                )?;
+                call.create(API_KEY_KIND, &record.id, &record)
+                    .await
+                    .map_err(|error| {
+                        error.unwrap_or_else(|| bad_request("API Key already exists"))
+                    })?;
+                record.id
+            }
+        };
+        for plan in &key.plans {
+            super::usage_plans::add_key_if_absent(call, plan, &id).await?;
         }
-        ids.push(key.id);
+        ids.push(id);
     }
     Ok((
         201,
@@ -317,4 +412,38 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
                 .build(),
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_cells_keep_their_commas() {
+        assert_eq!(
+            csv_cells(r#"true,MyFirstApiKey,apikey1234abcdefghij0123456789,"c7y23b,glvrsr""#),
+            vec![
+                "true",
+                "MyFirstApiKey",
+                "apikey1234abcdefghij0123456789",
+                "c7y23b,glvrsr"
+            ]
+        );
+        assert_eq!(csv_cells("a,'b,c', d"), vec!["a", "b,c", "d"]);
+    }
+
+    #[test]
+    fn a_key_file_needs_name_and_key_columns_in_any_case_and_order() {
+        let keys = parse_key_file(
+            "Enabled,Name,key,UsageplanIds,Other\nfalse,First,apikey1234abcdefghij0123456789,\"p1,p2\",x\n,Second,apikey1234abcdefghij0123456780,,\n",
+        )
+        .unwrap();
+        assert_eq!(keys.len(), 2);
+        assert_eq!(keys[0].plans, vec!["p1", "p2"]);
+        assert!(!keys[0].enabled);
+        // Enabled defaults to true.
+        assert!(keys[1].enabled);
+        assert!(parse_key_file("key\napikey1234abcdefghij0123456789\n").is_err());
+        assert!(parse_key_file("name,key\nshort,tooshort\n").is_err());
+    }
 }

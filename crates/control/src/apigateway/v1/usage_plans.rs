@@ -485,6 +485,18 @@ pub(super) async fn forget_key(call: &Call<'_>, key_id: &str) -> Result<(), ApiE
     Ok(())
 }
 
+/// [`add_key`], unless the plan has the key already (an import again).
+pub(super) async fn add_key_if_absent(
+    call: &Call<'_>,
+    plan_id: &str,
+    key_id: &str,
+) -> Result<(), ApiError> {
+    if load_plan(call, plan_id).await?.keys.contains(key_id) {
+        return Ok(());
+    }
+    add_key(call, plan_id, key_id).await
+}
+
 async fn create_usage_plan_key(call: &Call<'_>, plan_id: &str) -> Reply {
     call.authorize()?;
     let input: CreateUsagePlanKeyInput = call.body()?;
