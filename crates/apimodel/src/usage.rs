@@ -234,6 +234,13 @@ pub fn method_throttle_key(key: &str) -> Result<(), Invalid> {
     }
 }
 
+/// The context an API key's value is sealed for in the store (with the
+/// secret cipher that seals access keys' secrets): a sealed value copied
+/// to another key does not open.
+pub fn value_seal_context(id: &str) -> String {
+    format!("apikey/{id}")
+}
+
 /// The digest keys are indexed by.
 pub fn digest(value: &[u8]) -> [u8; 32] {
     use sha2::Digest;

@@ -73,7 +73,7 @@ fn assert_refused(response: &support::HttpResponse, status: u16, error_type: &st
 
 #[test]
 fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
-    let (server, _dir) = start();
+    let (server, dir) = start();
     let Some(cli) = AwsCli::find(&server.endpoint()) else {
         return;
     };
@@ -443,8 +443,8 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
 
     // ImportApiKeys: AWS's CSV, plans in quotes; importing the same value
     // again is the same key.
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("keys.csv");
+    let csv_dir = tempfile::tempdir().unwrap();
+    let file = csv_dir.path().join("keys.csv");
     std::fs::write(
         &file,
         format!("Name,key,UsagePlanIds\nimported,{IMPORTED_KEY},\"{quota_plan}\"\n"),
@@ -470,11 +470,31 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
         200
     );
 
-    // Keys' values never reach the server's logs.
+    // Keys' values never reach the server's logs, and are sealed in the
+    // store.
     let logs = server.stop();
     for value in [THROTTLED_KEY, QUOTA_KEY, SPARE_KEY, IMPORTED_KEY] {
         assert!(!logs.contains(value), "a key value was logged");
     }
+    assert_not_stored(&dir.path().join("data"), &[QUOTA_KEY, IMPORTED_KEY]);
+}
+
+/// None of `values` is in any file of the store's directory.
+fn assert_not_stored(data: &std::path::Path, values: &[&str]) {
+    let mut files = 0;
+    for entry in std::fs::read_dir(data).unwrap() {
+        let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+        files += 1;
+        for value in values {
+            assert!(
+                !bytes
+                    .windows(value.len())
+                    .any(|window| window == value.as_bytes()),
+                "a key value is in the store as plain text"
+            );
+        }
+    }
+    assert!(files > 0, "no store files in {}", data.display());
 }
 
 /// Today (UTC) as `YYYY-MM-DD`, from the system's `date`.
@@ -591,6 +611,7 @@ fn keys_and_plans_declared_in_the_world_file_are_enforced_and_recorded_by_id() {
     headers.clear();
     let logs = server.stop();
     assert!(!logs.contains(partner), "a key value was logged");
+    assert_not_stored(&dir.path().join("data"), &[partner]);
 }
 
 const POSTGRES_URL_ENV: &str = "IAMGATE_TEST_POSTGRES_URL";

@@ -1,7 +1,9 @@
 //! API keys (`/apikeys[/{id}]`, `ImportApiKeys`).
 //!
 //! Stored as `ApiKeyRecord` documents (kind `apikey`, the owner's account,
-//! keyed by id). A key's value is its secret: answered only when asked for
+//! keyed by id). A key's value is its secret: sealed in the store with the
+//! secret cipher, as access keys' secrets are ([`seal_value`]; the
+//! snapshot opens it for the data plane), answered only when asked for
 //! (`includeValue`, `includeValues`) and never put in an error message or
 //! a log line.
 
@@ -34,11 +36,32 @@ pub(super) async fn dispatch(call: &Call<'_>, method: &str, rest: &[&str]) -> Re
     }
 }
 
-/// The `ApiKey` shape; the value only when `include_value`.
-pub(crate) fn api_key_json(key: &ApiKeyRecord, include_value: bool) -> Value {
+use iamgate_apimodel::usage::value_seal_context as value_context;
+
+/// `value` sealed for key `id`.
+fn seal_value(call: &Call<'_>, id: &str, value: &str) -> Result<String, ApiError> {
+    call.plane
+        .cipher
+        .seal_for(&value_context(id), value)
+        .map_err(|_| call_unavailable(call))
+}
+
+/// The value of a stored key (sealed in the store).
+fn open_value(call: &Call<'_>, key: &ApiKeyRecord) -> Result<String, ApiError> {
+    call.plane
+        .cipher
+        .open_for(&value_context(&key.id), &key.value)
+        .map_err(|_| {
+            tracing::error!(key = %key.id, "an API key's value does not open with this node's secret key");
+            call_unavailable(call)
+        })
+}
+
+/// The `ApiKey` shape, with `value` when given.
+pub(crate) fn api_key_json(key: &ApiKeyRecord, value: Option<&str>) -> Value {
     Shape::new()
         .set("id", &key.id)
-        .opt("value", include_value.then_some(&key.value))
+        .opt("value", value)
         .set("name", &key.name)
         .opt("customerId", key.customer_id.as_ref())
         .opt("description", key.description.as_ref())
@@ -137,10 +160,12 @@ async fn create_api_key(call: &Call<'_>) -> Reply {
         };
         key.stage_keys.push(format!("{api}/{stage}"));
     }
+    let value = std::mem::take(&mut key.value);
+    key.value = seal_value(call, &key.id, &value)?;
     call.create(API_KEY_KIND, &key.id, &key)
         .await
         .map_err(|error| error.unwrap_or_else(|| bad_request("API Key already exists")))?;
-    Ok((201, Some(api_key_json(&key, true))))
+    Ok((201, Some(api_key_json(&key, Some(&value)))))
 }
 
 async fn load_key(call: &Call<'_>, id: &str) -> Result<ApiKeyRecord, ApiError> {
@@ -157,7 +182,12 @@ fn flag(call: &Call<'_>, name: &str) -> bool {
 async fn get_api_key(call: &Call<'_>, id: &str) -> Reply {
     call.authorize()?;
     let key = load_key(call, id).await?;
-    Ok((200, Some(api_key_json(&key, flag(call, "includeValue")))))
+    let value = if flag(call, "includeValue") {
+        Some(open_value(call, &key)?)
+    } else {
+        None
+    };
+    Ok((200, Some(api_key_json(&key, value.as_deref()))))
 }
 
 async fn get_api_keys(call: &Call<'_>) -> Reply {
@@ -172,7 +202,15 @@ async fn get_api_keys(call: &Call<'_>) -> Reply {
     keys.sort_by(|a, b| a.id.cmp(&b.id));
     let include = flag(call, "includeValues");
     let (page, position) = paginate(call, &keys, |key| key.id.as_str())?;
-    let items = page.iter().map(|key| api_key_json(key, include)).collect();
+    let mut items = Vec::with_capacity(page.len());
+    for key in page {
+        let value = if include {
+            Some(open_value(call, key)?)
+        } else {
+            None
+        };
+        items.push(api_key_json(key, value.as_deref()));
+    }
     Ok((200, Some(list_json(items, position))))
 }
 
@@ -189,7 +227,7 @@ async fn update_api_key(call: &Call<'_>, id: &str) -> Reply {
             Ok(key.clone())
         })
         .await?;
-    Ok((200, Some(api_key_json(&key, false))))
+    Ok((200, Some(api_key_json(&key, None))))
 }
 
 fn apply_key_patch(key: &mut ApiKeyRecord, operation: &PatchOperation) -> Result<(), ApiError> {
@@ -359,10 +397,12 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
     let now = call.now;
     for key in imported {
         let same = existing.iter().find(|stored| {
-            bool::from(subtle::ConstantTimeEq::ct_eq(
-                stored.value.as_bytes(),
-                key.value.as_bytes(),
-            ))
+            open_value(call, stored).is_ok_and(|value| {
+                bool::from(subtle::ConstantTimeEq::ct_eq(
+                    value.as_bytes(),
+                    key.value.as_bytes(),
+                ))
+            })
         });
         let id = match same {
             Some(stored) => {
@@ -381,7 +421,7 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
                 .await?
             }
             None => {
-                let record = new_key(
+                let mut record = new_key(
                     call,
                     Some(key.name.clone()),
                     key.description.clone(),
@@ -390,6 +430,7 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
                     None,
                     BTreeMap::new(),
                 )?;
+                record.value = seal_value(call, &record.id, &key.value)?;
                 call.create(API_KEY_KIND, &record.id, &record)
                     .await
                     .map_err(|error| {
