@@ -258,9 +258,7 @@ async fn update_usage_plan(call: &Call<'_>, id: &str) -> Reply {
             no_such_plan,
             |plan: &mut UsagePlanRecord| {
                 let mut added = added.clone().into_iter();
-                for operation in &input.patch_operations {
-                    apply_plan_patch(plan, operation, &mut added)?;
-                }
+                apply_plan_patches(plan, &input.patch_operations, &mut added)?;
                 Ok(plan.clone())
             },
         )
@@ -279,6 +277,47 @@ fn patch_number<T: std::str::FromStr>(operation: &PatchOperation) -> Result<T, A
                 operation.path
             ))
         })
+}
+
+/// Applies `operations` to `plan` in order. The quota's members may be
+/// set one operation at a time (a plan without a quota gets one from
+/// `/quota/limit` and `/quota/period` in the same call); the quota is
+/// checked once all are applied.
+fn apply_plan_patches(
+    plan: &mut UsagePlanRecord,
+    operations: &[PatchOperation],
+    added: &mut impl Iterator<Item = PlanStage>,
+) -> Result<(), ApiError> {
+    let (mut limit, mut period, mut offset) = plan.quota.map_or((None, None, None), |q| {
+        (
+            i64::try_from(q.limit).ok(),
+            Some(q.period.as_str().to_owned()),
+            Some(i64::from(q.offset)),
+        )
+    });
+    let mut quota_changed = false;
+    for operation in operations {
+        match (operation.op.as_str(), operation.path.as_str()) {
+            ("replace", "/quota/limit") => limit = Some(patch_number(operation)?),
+            ("replace", "/quota/offset") => offset = Some(patch_number(operation)?),
+            ("replace", "/quota/period") => period.clone_from(&operation.value),
+            ("remove", "/quota") => {
+                (limit, period, offset) = (None, None, None);
+                plan.quota = None;
+                quota_changed = false;
+                continue;
+            }
+            _ => {
+                apply_plan_patch(plan, operation, added)?;
+                continue;
+            }
+        }
+        quota_changed = true;
+    }
+    if quota_changed {
+        plan.quota = Some(quota(limit, period.as_deref(), offset).map_err(refused)?);
+    }
+    Ok(())
 }
 
 fn apply_plan_patch(
@@ -314,22 +353,6 @@ fn apply_plan_patch(
                 Some(throttle(Some(current_throttle.rate_limit), Some(burst)).map_err(refused)?);
         }
         ("remove", "/throttle") => plan.throttle = None,
-        ("replace", "/quota/limit" | "/quota/period" | "/quota/offset") => {
-            let (mut limit, mut period, mut offset) = plan.quota.map_or((None, None, None), |q| {
-                (
-                    i64::try_from(q.limit).ok(),
-                    Some(q.period.as_str().to_owned()),
-                    Some(i64::from(q.offset)),
-                )
-            });
-            match operation.path.as_str() {
-                "/quota/limit" => limit = Some(patch_number(operation)?),
-                "/quota/offset" => offset = Some(patch_number(operation)?),
-                _ => period = value,
-            }
-            plan.quota = Some(quota(limit, period.as_deref(), offset).map_err(refused)?);
-        }
-        ("remove", "/quota") => plan.quota = None,
         ("add", "/apiStages") => {
             let stage = added.next().ok_or_else(|| invalid_patch(operation))?;
             if plan
@@ -367,7 +390,12 @@ fn apply_plan_patch(
                 .iter_mut()
                 .find(|kept| kept.api_id == api_id && kept.stage == stage_name)
                 .ok_or_else(|| not_found("Invalid API Stage specified"))?;
-            let method = method.replace("~1", "/");
+            // `/~1pets/GET`: the resource path escaped, then the method.
+            let method = method
+                .strip_prefix('/')
+                .unwrap_or(method)
+                .replace("~1", "/")
+                .replace("~0", "~");
             match (op, method.rsplit_once('/')) {
                 ("remove", _) if method.is_empty() => stage.throttle.clear(),
                 ("remove", _) => {
@@ -764,4 +792,131 @@ async fn update_usage(call: &Call<'_>, plan_id: &str, key_id: &str) -> Reply {
                 .build(),
         ),
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn op(op: &str, path: &str, value: Option<&str>) -> PatchOperation {
+        PatchOperation {
+            op: op.to_owned(),
+            path: path.to_owned(),
+            value: value.map(str::to_owned),
+        }
+    }
+
+    #[test]
+    fn a_stage_method_throttle_patch_sets_one_member_and_keeps_the_other() {
+        let mut throttles = BTreeMap::new();
+        patch_method_throttle(
+            &mut throttles,
+            &op("replace", "/*/*/throttling/burstLimit", Some("3")),
+        )
+        .unwrap();
+        // The rate not given is AWS's account default.
+        assert_eq!(
+            throttles.get("*/*"),
+            Some(&Throttle {
+                rate_limit: 10_000.0,
+                burst_limit: 3
+            })
+        );
+        patch_method_throttle(
+            &mut throttles,
+            &op("replace", "/~1pets/GET/throttling/rateLimit", Some("1.5")),
+        )
+        .unwrap();
+        assert_eq!(throttles.get("~1pets/GET").map(|t| t.rate_limit), Some(1.5));
+        assert!(
+            patch_method_throttle(
+                &mut throttles,
+                &op("replace", "/*/*/throttling/burstLimit", Some("-1"))
+            )
+            .is_err()
+        );
+        assert!(
+            patch_method_throttle(
+                &mut throttles,
+                &op("replace", "/*/*/throttling/other", Some("1"))
+            )
+            .is_err()
+        );
+    }
+
+    fn plan() -> UsagePlanRecord {
+        UsagePlanRecord {
+            id: "p1".into(),
+            account: "111111111111".into(),
+            region: "us-east-1".into(),
+            name: "plan".into(),
+            description: None,
+            api_stages: vec![PlanStage {
+                api_id: "a1".into(),
+                stage: "prod".into(),
+                throttle: BTreeMap::new(),
+            }],
+            throttle: None,
+            quota: None,
+            keys: Default::default(),
+            tags: BTreeMap::new(),
+        }
+    }
+
+    #[test]
+    fn plan_patches_set_quota_members_and_method_throttles_and_refuse_unknown_paths() {
+        let mut plan = plan();
+        let mut none = std::iter::empty();
+        apply_plan_patches(
+            &mut plan,
+            &[
+                op("replace", "/quota/limit", Some("100")),
+                op("replace", "/quota/period", Some("WEEK")),
+                op("replace", "/quota/offset", Some("2")),
+                op("replace", "/throttle/burstLimit", Some("7")),
+                op(
+                    "replace",
+                    "/apiStages/a1:prod/throttle/~1pets/GET/rateLimit",
+                    Some("4"),
+                ),
+            ],
+            &mut none,
+        )
+        .unwrap();
+        let quota = plan.quota.unwrap();
+        assert_eq!(
+            (quota.limit, quota.period, quota.offset),
+            (100, iamgate_apimodel::usage::QuotaPeriod::Week, 2)
+        );
+        assert_eq!(plan.throttle.map(|t| t.burst_limit), Some(7));
+        assert_eq!(
+            plan.api_stages[0]
+                .throttle
+                .get("/pets/GET")
+                .map(|t| t.rate_limit),
+            Some(4.0)
+        );
+        // An offset the period does not have is refused, and leaves the
+        // quota as it was.
+        let before = plan.clone();
+        for bad in [
+            op("replace", "/quota/offset", Some("9")),
+            op("replace", "/productCode", Some("x")),
+            op("remove", "/apiStages", Some("a1:beta")),
+        ] {
+            let mut changed = before.clone();
+            assert!(apply_plan_patches(&mut changed, &[bad], &mut none).is_err());
+        }
+        assert_eq!(plan, before);
+        // Without a quota, a limit alone has no period: refused.
+        let mut bare = super::tests::plan();
+        assert!(
+            apply_plan_patches(
+                &mut bare,
+                &[op("replace", "/quota/limit", Some("5"))],
+                &mut none
+            )
+            .is_err()
+        );
+    }
 }
