@@ -150,6 +150,7 @@ struct MethodConfig {
     authorization: AuthorizationConfig,
     integration: IntegrationConfig,
     integration_at: Pos,
+    api_key_required: bool,
 }
 
 #[derive(Debug)]
@@ -566,8 +567,23 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
             "authorization",
             "authorizer",
             "integration",
+            "api_key_required",
         ],
     )?;
+    let api_key_required = match optional(decoder, &fields, "api_key_required") {
+        None => false,
+        Some((text, _)) if text == "true" => true,
+        Some((text, _)) if text == "false" => false,
+        Some((_, at)) => {
+            decoder.error(
+                node,
+                &format!("{path}.api_key_required"),
+                None,
+                format!("api_key_required must be true or false (line {})", at.0),
+            );
+            false
+        }
+    };
     let resource_path = required(decoder, &fields, "path");
     let method = required(decoder, &fields, "method");
     let authorization = authorization_config(decoder, &fields);
@@ -582,6 +598,7 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
         authorization: authorization?,
         integration,
         integration_at,
+        api_key_required,
     })
 }
 
@@ -871,6 +888,9 @@ pub struct ApiRegistry {
     /// APIs whose default `execute-api` endpoint is disabled
     /// (`disableExecuteApiEndpoint`): reachable through custom domains only.
     pub default_endpoint_disabled: std::collections::HashSet<String>,
+    /// API keys and usage plans, by id, and their index
+    /// ([`crate::usage::UsageIndex`]).
+    pub usage: crate::usage::UsageRegistry,
 }
 
 /// A top-level section; `null` (`apis:` with nothing under it) counts as
@@ -945,6 +965,18 @@ impl ApiRegistry {
                         }),
                 );
             }
+        }
+        match crate::usage_config::from_tree(root) {
+            Ok((keys, plans)) => {
+                for key in keys {
+                    registry.usage.keys.insert(key.id.clone(), Arc::new(key));
+                }
+                for plan in plans {
+                    registry.usage.plans.insert(plan.id.clone(), Arc::new(plan));
+                }
+                registry.usage.reindex();
+            }
+            Err(found) => problems.extend(found),
         }
         match crate::domains::from_tree(root) {
             Ok(domains) => {
@@ -1219,6 +1251,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
                 resource_path: method.path.clone(),
                 authorization,
                 integration,
+                api_key_required: method.api_key_required,
             }),
             Err(problem) => problems.push((method.integration_at, problem)),
         }

@@ -14,10 +14,14 @@ use crate::config::ApiRegistry;
 use crate::stored::{
     DOMAIN_NAME_KIND, DomainNameRecord, HTTP_API_KIND, HttpApiRecord, REST_API_KIND, RestApiRecord,
 };
+use crate::usage::{API_KEY_KIND, ApiKeyRecord, USAGE_PLAN_KIND, UsagePlanRecord};
 
 /// Whether store documents of `kind` are API Gateway's.
 pub fn is_api_kind(kind: &str) -> bool {
-    matches!(kind, REST_API_KIND | HTTP_API_KIND | DOMAIN_NAME_KIND)
+    matches!(
+        kind,
+        REST_API_KIND | HTTP_API_KIND | DOMAIN_NAME_KIND | API_KEY_KIND | USAGE_PLAN_KIND
+    )
 }
 
 /// A stored document as a reader has it: already a JSON tree (a delta's
@@ -44,6 +48,8 @@ pub struct ApiDocuments {
     rest: Vec<RestApiRecord>,
     http: Vec<HttpApiRecord>,
     domains: Vec<DomainNameRecord>,
+    keys: Vec<ApiKeyRecord>,
+    plans: Vec<UsagePlanRecord>,
     problems: Vec<String>,
 }
 
@@ -57,6 +63,8 @@ impl ApiDocuments {
             DOMAIN_NAME_KIND => {
                 self.read(kind, key, body, |docs, domain| docs.domains.push(domain))
             }
+            API_KEY_KIND => self.read(kind, key, body, |docs, api_key| docs.keys.push(api_key)),
+            USAGE_PLAN_KIND => self.read(kind, key, body, |docs, plan| docs.plans.push(plan)),
             _ => return false,
         }
         true
@@ -79,9 +87,22 @@ impl ApiDocuments {
 
     /// The registry serving these documents, and what was left out.
     pub fn registry(self) -> (ApiRegistry, Vec<String>) {
-        let (registry, mut problems) =
+        let (mut registry, mut problems) =
             ApiRegistry::from_records(self.rest, self.http, self.domains);
         problems.extend(self.problems);
+        for key in self.keys {
+            registry
+                .usage
+                .keys
+                .insert(key.id.clone(), std::sync::Arc::new(key));
+        }
+        for plan in self.plans {
+            registry
+                .usage
+                .plans
+                .insert(plan.id.clone(), std::sync::Arc::new(plan));
+        }
+        registry.usage.reindex();
         (registry, problems)
     }
 }
@@ -107,7 +128,9 @@ impl ApiRegistry {
             http: self.http.clone(),
             domains: self.domains.clone(),
             default_endpoint_disabled: self.default_endpoint_disabled.clone(),
+            usage: self.usage.clone(),
         };
+        let mut usage_changed = false;
         let mut documents = ApiDocuments::default();
         for document in changed {
             let key = document.key;
@@ -115,13 +138,24 @@ impl ApiRegistry {
                 REST_API_KIND => {
                     registry.rest.remove(key);
                     registry.default_endpoint_disabled.remove(key);
+                    registry.usage.key_from_authorizer.remove(key);
+                    registry.usage.stage_throttles.remove(key);
                 }
                 HTTP_API_KIND => {
                     registry.http.remove(key);
                     registry.default_endpoint_disabled.remove(key);
+                    registry.usage.stage_throttles.remove(key);
                 }
                 DOMAIN_NAME_KIND => {
                     registry.domains.remove(&key.to_ascii_lowercase());
+                }
+                API_KEY_KIND => {
+                    registry.usage.keys.remove(key);
+                    usage_changed = true;
+                }
+                USAGE_PLAN_KIND => {
+                    registry.usage.plans.remove(key);
+                    usage_changed = true;
                 }
                 _ => continue,
             }
@@ -133,6 +167,19 @@ impl ApiRegistry {
         registry.rest.extend(update.rest);
         registry.http.extend(update.http);
         registry.domains.extend(update.domains);
+        registry.usage.keys.extend(update.usage.keys);
+        registry.usage.plans.extend(update.usage.plans);
+        registry
+            .usage
+            .key_from_authorizer
+            .extend(update.usage.key_from_authorizer);
+        registry
+            .usage
+            .stage_throttles
+            .extend(update.usage.stage_throttles);
+        if usage_changed {
+            registry.usage.reindex();
+        }
         registry
             .default_endpoint_disabled
             .extend(update.default_endpoint_disabled);

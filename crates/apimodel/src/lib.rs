@@ -26,3 +26,5 @@ pub mod model;
 pub mod openapi;
 pub mod registry;
 pub mod stored;
+pub mod usage;
+pub mod usage_config;

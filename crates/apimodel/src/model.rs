@@ -135,6 +135,10 @@ pub struct Method {
     pub resource_path: String,
     pub authorization: AuthorizationType,
     pub integration: Integration,
+    /// Whether a caller must present an API key of a usage plan of the
+    /// stage (`apiKeyRequired`).
+    #[serde(default)]
+    pub api_key_required: bool,
 }
 
 /// A node of a REST API's resource tree.

@@ -813,6 +813,9 @@ impl<'a> Importer<'a> {
                         resource_path: path.clone(),
                         authorization,
                         integration,
+                        // An `api_key` security scheme is still refused
+                        // (fails closed) by `security`.
+                        api_key_required: false,
                     }),
                     ApiFlavour::Http => {
                         let route = if is_default {

@@ -29,6 +29,12 @@ impl ApiRegistry {
             if api.disable_execute_api_endpoint {
                 registry.default_endpoint_disabled.insert(api.id.clone());
             }
+            if api.api_key_source.as_deref() == Some("AUTHORIZER") {
+                registry.usage.key_from_authorizer.insert(api.id.clone());
+            }
+            registry
+                .usage
+                .set_stage_throttles(&api.id, api.stages.values());
             let mut stages = HashMap::new();
             for stage in api.stages.values() {
                 let Some(deployment) = deployment_of(stage, &api.deployments) else {
@@ -78,6 +84,9 @@ impl ApiRegistry {
             if api.disable_execute_api_endpoint {
                 registry.default_endpoint_disabled.insert(api.id.clone());
             }
+            registry
+                .usage
+                .set_stage_throttles(&api.id, api.stages.values());
             let stages = api
                 .stages
                 .values()
@@ -281,6 +290,7 @@ fn stage_records<'a>(
                     auto_deploy,
                     variables: BTreeMap::new(),
                     tags: BTreeMap::new(),
+                    throttles: BTreeMap::new(),
                 },
             )
         })

@@ -231,6 +231,12 @@ pub struct StageRecord {
     pub variables: BTreeMap<String, String>,
     #[serde(default)]
     pub tags: BTreeMap<String, String>,
+    /// Throttles of the stage's methods or routes: REST `methodSettings`
+    /// keys (`*/*`, `~1pets/GET`), HTTP route keys (`GET /pets`) or
+    /// `$default` for `defaultRouteSettings`. Unlike the definition, they
+    /// apply without a deployment, as on AWS.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub throttles: BTreeMap<String, crate::usage::Throttle>,
 }
 
 /// An HTTP API (`apigatewayv2`).
@@ -400,6 +406,7 @@ impl RestApiRecord {
                             &self.authorizers,
                         )?,
                         integration: rest_integration(integration)?,
+                        api_key_required: method.api_key_required,
                     },
                 );
                 methods += 1;
@@ -585,7 +592,7 @@ fn method_record(method: &Method, region: &str) -> MethodRecord {
         http_method: method.http_method.clone(),
         authorization_type: method.authorization.as_str().to_owned(),
         authorizer_id: method.authorization.authorizer().map(|a| a.id.clone()),
-        api_key_required: false,
+        api_key_required: method.api_key_required,
         operation_name: None,
         request_parameters: BTreeMap::new(),
         request_models: BTreeMap::new(),
@@ -844,6 +851,7 @@ mod tests {
                     resource_path: path.into(),
                     authorization: AuthorizationType::AwsIam,
                     integration,
+                    api_key_required: false,
                 },
             );
         }

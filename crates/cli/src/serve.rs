@@ -180,6 +180,10 @@ pub struct ServeArgs {
     /// MiB of persisted decision records kept at most.
     #[arg(long, default_value_t = 1024, value_parser = clap::value_parser!(u64).range(1..))]
     persisted_decisions_max_mib: u64,
+    /// How often API keys' usage counts are added to the store's totals,
+    /// shared by every node (docs/api-keys.md).
+    #[arg(long, default_value = "1s", value_parser = parse_duration)]
+    usage_flush_interval: Duration,
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -445,8 +449,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         archive = Some(Arc::new(reader));
     }
     let decisions = Arc::new(decisions);
+    // API keys' usage: counted by the data plane, read by GetUsage.
+    let usage_ledger = Arc::new(iamgate_apimodel::usage::UsageLedger::default());
     let mut plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
-        .with_decisions(decisions.clone());
+        .with_decisions(decisions.clone())
+        .with_usage_ledger(usage_ledger.clone());
     if let Some(archive) = &archive {
         plane = plane.with_archive(archive.clone());
     }
@@ -455,6 +462,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     tokio::spawn(snapshot.clone().follow());
     let plane = Arc::new(plane);
+    tokio::spawn(flush_usage(plane.clone(), args.usage_flush_interval));
     tokio::spawn(reload_world_file(
         plane.clone(),
         args.config.clone(),
@@ -481,7 +489,8 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         planes: ControlPlanes::new(plane),
         data: DataPlane::new(&args.lambda_endpoint)
             .with_enforcement(args.enforce.enforcement())
-            .with_recording(args.decision_records > 0),
+            .with_recording(args.decision_records > 0)
+            .with_usage_ledger(usage_ledger),
         metrics: Metrics::default(),
         decisions,
         archive,
@@ -593,6 +602,18 @@ struct Arrival<'l> {
     listener: &'l Listener,
     secure: bool,
     started: Instant,
+}
+
+/// Adds API keys' usage counts to the store every `interval`, for ever.
+async fn flush_usage(plane: Arc<ControlPlane>, interval: Duration) {
+    let mut ticks = tokio::time::interval(interval.max(Duration::from_millis(10)));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if let Err(error) = plane.flush_usage().await {
+            tracing::warn!(%error, "adding API keys' usage counts to the store failed; retrying");
+        }
+    }
 }
 
 /// Applies the world file again on each SIGHUP and, with `watch`, when its

@@ -68,7 +68,7 @@ pub struct WorldFile {
 
 /// The top-level sections the API model reads; the IAM reader refuses any
 /// other it does not know.
-const API_SECTIONS: &[&str] = &["apis", "domain_names"];
+const API_SECTIONS: &[&str] = &["apis", "domain_names", "api_keys", "usage_plans"];
 
 impl WorldFile {
     /// Reads `text` once and decodes every section; `read` supplies the
@@ -114,6 +114,59 @@ fn api_document<T: serde::Serialize>(
     let body = serde_json::to_value(api)
         .map_err(|error| ControlError::Config(format!("API {id}: {error}")))?;
     Ok(((kind.to_owned(), account.to_owned(), id.to_owned()), body))
+}
+
+/// The world file's API keys and usage plans as store documents; a key
+/// already stored keeps its creation time, so applying the same file again
+/// writes nothing.
+fn declared_usage(
+    apis: &ApiRegistry,
+    stored: &HashMap<(String, String, String), Entity>,
+    now: i64,
+    cipher: &iamgate_store::SecretCipher,
+) -> Vec<Result<(Address, serde_json::Value), ControlError>> {
+    use iamgate_apimodel::usage::{API_KEY_KIND, ApiKeyRecord, USAGE_PLAN_KIND};
+    let mut documents = Vec::new();
+    for key in apis.usage.keys.values() {
+        let mut key = ApiKeyRecord::clone(key);
+        let existing = stored.get(&(API_KEY_KIND.to_owned(), key.account.clone(), key.id.clone()));
+        let created = existing
+            .and_then(|e| e.body.get("created_at")?.as_i64())
+            .unwrap_or(now);
+        key.created_at = created;
+        key.last_updated = created;
+        // The value is sealed as the control plane seals it; a stored
+        // value that opens to the same text is kept, so applying the same
+        // file again writes nothing.
+        let context = iamgate_apimodel::usage::value_seal_context(&key.id);
+        let stored_sealed = existing
+            .and_then(|e| e.body.get("value")?.as_str().map(str::to_owned))
+            .filter(|sealed| {
+                cipher
+                    .open_for(&context, sealed)
+                    .is_ok_and(|plain| Secret::new(plain).ct_eq(&Secret::new(key.value.clone())))
+            });
+        key.value = match stored_sealed {
+            Some(sealed) => sealed,
+            None => match cipher.seal_for(&context, &key.value) {
+                Ok(sealed) => sealed,
+                Err(error) => {
+                    documents.push(Err(ControlError::from(error)));
+                    continue;
+                }
+            },
+        };
+        documents.push(api_document(API_KEY_KIND, &key.account, &key.id, &key));
+    }
+    for plan in apis.usage.plans.values() {
+        documents.push(api_document(
+            USAGE_PLAN_KIND,
+            &plan.account,
+            &plan.id,
+            &**plan,
+        ));
+    }
+    documents
 }
 
 /// Role trust policies name users and roles by unique id once stored, as
@@ -306,7 +359,8 @@ impl ControlPlane {
             )
             .chain(domains.iter().map(|domain| {
                 api_document(DOMAIN_NAME_KIND, &domain.account, &domain.name, domain)
-            }));
+            }))
+            .chain(declared_usage(apis, &stored, now, &self.cipher));
         // IAM records (secrets sealed) and API documents alike: written
         // only where they differ from what is stored.
         let mut documents = Vec::new();

@@ -71,6 +71,8 @@ pub struct ControlPlane {
     /// Where records evicted from the ring, or kept by another node, are
     /// looked for (none: records are not persisted).
     archive: Option<Arc<DecisionArchive>>,
+    /// API keys' usage as the data plane counts it (`GetUsage`).
+    usage_ledger: Arc<iamgate_apimodel::usage::UsageLedger>,
 }
 
 /// The key session tokens are sealed with, made once and kept (sealed by
@@ -102,6 +104,7 @@ impl ControlPlane {
             clock: system_clock(),
             decisions: Arc::default(),
             archive: None,
+            usage_ledger: Arc::default(),
         }
     }
 
@@ -123,6 +126,17 @@ impl ControlPlane {
     pub fn with_decisions(mut self, decisions: Arc<DecisionLog>) -> Self {
         self.decisions = decisions;
         self
+    }
+
+    /// Reads API keys' usage from `ledger` (shared with the data plane).
+    pub fn with_usage_ledger(mut self, ledger: Arc<iamgate_apimodel::usage::UsageLedger>) -> Self {
+        self.usage_ledger = ledger;
+        self
+    }
+
+    /// API keys' usage as the data plane counts it on this node.
+    pub fn usage_ledger(&self) -> &Arc<iamgate_apimodel::usage::UsageLedger> {
+        &self.usage_ledger
     }
 
     /// Looks for decision records not in the ring in `archive`.

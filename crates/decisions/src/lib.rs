@@ -20,7 +20,7 @@ mod ring;
 pub use evaluation::{Evaluation, Filing, evaluate, evaluate_input};
 pub use pending::{Entry, PendingRecord, SharedPolicies};
 pub use record::{
-    CallerRecord, ConditionKeyRecord, DecisionRecord, PolicyRecord, StatementRecord, describe_rule,
-    words,
+    CallerRecord, ConditionKeyRecord, DecisionRecord, PolicyRecord, StatementRecord, UsageRecord,
+    describe_rule, words,
 };
 pub use ring::{DecisionLog, DecisionSink, Lookup, RingLimits};

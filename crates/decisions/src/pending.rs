@@ -40,6 +40,7 @@ pub struct PendingRecord {
     word: Option<&'static str>,
     message: Option<String>,
     resource_account: Option<String>,
+    usage: Option<crate::record::UsageRecord>,
 }
 
 /// The policies an evaluation read, as the snapshot shares them.
@@ -85,6 +86,7 @@ impl PendingRecord {
             word: None,
             message: None,
             resource_account: None,
+            usage: None,
         };
         (decision, pending)
     }
@@ -117,6 +119,7 @@ impl PendingRecord {
         if self.resource_account.is_some() {
             record.resource_account.clone_from(&self.resource_account);
         }
+        record.usage.clone_from(&self.usage);
         record
     }
 
@@ -172,6 +175,14 @@ impl Entry {
         match self {
             Entry::Ready(record) => word.clone_into(&mut record.decision),
             Entry::Pending(pending) => pending.word = Some(word),
+        }
+    }
+
+    /// Says what the API key and throttle phase decided.
+    pub fn set_usage(&mut self, usage: crate::record::UsageRecord) {
+        match self {
+            Entry::Ready(record) => record.usage = Some(usage),
+            Entry::Pending(pending) => pending.usage = Some(usage),
         }
     }
 

@@ -128,6 +128,25 @@ pub struct DecisionRecord {
     pub message: Option<String>,
     /// The SigV4 error code of a refused signature.
     pub error_code: Option<String>,
+    /// What API keys, usage plans and throttles decided (execute-api).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage: Option<UsageRecord>,
+}
+
+/// What the API key and throttle phase decided: the key's id (never its
+/// value), the plan, and whether a throttle or the quota refused.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageRecord {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub usage_plan_id: Option<String>,
+    /// `allowed`, `invalid_api_key`, `throttled` or `quota_exceeded`.
+    pub outcome: String,
+    /// What remains of the key's quota for the period, if it has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining_quota: Option<u64>,
 }
 
 impl DecisionRecord {
@@ -152,6 +171,7 @@ impl DecisionRecord {
             condition_keys: Vec::new(),
             message: None,
             error_code: None,
+            usage: None,
         }
     }
 

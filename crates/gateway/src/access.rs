@@ -35,6 +35,9 @@ pub enum AccessOutcome {
     /// A mutual-TLS custom domain name reached without a client
     /// certificate its truststore trusts.
     MutualTlsRefused,
+    /// A method's API key was missing or not accepted, or a throttle or
+    /// the usage plan's quota refused the request.
+    UsageRefused,
 }
 
 impl AccessOutcome {
@@ -51,6 +54,7 @@ impl AccessOutcome {
             AccessOutcome::DefaultEndpointDisabled => "default_endpoint_disabled",
             AccessOutcome::BodyRefused => "body_refused",
             AccessOutcome::MutualTlsRefused => "mutual_tls_refused",
+            AccessOutcome::UsageRefused => "usage_refused",
         }
     }
 }
@@ -124,6 +128,16 @@ impl AccessDecision {
             caller,
             access_key_id,
             ..Self::bare(AccessOutcome::Allow, Some(route))
+        }
+    }
+
+    /// This decision, overturned by the API key or throttle phase; the
+    /// caller stays as it was established.
+    pub fn refused_by_usage(self, route: &str) -> Self {
+        Self {
+            outcome: AccessOutcome::UsageRefused,
+            route: Some(route.to_owned()),
+            ..self
         }
     }
 

@@ -61,6 +61,8 @@ pub struct DataPlane {
     pub(crate) integrations: Integrations,
     /// Lambda authorizers' cached answers.
     pub(crate) authorizers: crate::authorizers::LambdaAuthorizers,
+    /// Token buckets and the quota ledger of API keys.
+    pub(crate) meter: crate::usage::Meter,
 }
 
 impl DataPlane {
@@ -71,7 +73,18 @@ impl DataPlane {
             authorizer: Authorizer::default(),
             integrations: Integrations::new(lambda_endpoint),
             authorizers: crate::authorizers::LambdaAuthorizers::default(),
+            meter: crate::usage::Meter::default(),
         }
+    }
+
+    /// The same data plane, counting API keys' quotas in `ledger` (which
+    /// the control plane's `GetUsage` reads).
+    pub fn with_usage_ledger(
+        mut self,
+        ledger: std::sync::Arc<iamgate_apimodel::usage::UsageLedger>,
+    ) -> Self {
+        self.meter = crate::usage::Meter::new(ledger);
+        self
     }
 
     /// The same data plane, building decision records or not

@@ -27,3 +27,4 @@ pub mod path;
 pub mod pipeline;
 pub mod responses;
 pub mod routing;
+pub mod usage;

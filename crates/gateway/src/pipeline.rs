@@ -48,7 +48,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use iamgate_decisions::{
-    DecisionRecord, Entry, Evaluation, Filing, PendingRecord, SharedPolicies, evaluate_input,
+    DecisionRecord, Entry, Evaluation, Filing, PendingRecord, SharedPolicies, UsageRecord,
+    evaluate_input,
 };
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
@@ -73,6 +74,7 @@ use crate::responses::{
     rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+use crate::usage::{Meter, Refusal};
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::gateway_responses::ResponseType;
 use iamgate_apimodel::model::{
@@ -223,6 +225,8 @@ struct Routed<'a> {
     /// The REST resource path (`/pets/{petId}`) or the HTTP route key.
     template: &'a str,
     authorization: &'a AuthorizationType,
+    /// A REST method's `apiKeyRequired`.
+    api_key_required: bool,
 }
 
 /// Who the caller is, as far as it is known.
@@ -300,6 +304,8 @@ pub struct Exchange<'a, 'r> {
     /// response replaced its body: the decision record says what happened,
     /// not what the API's owner chose to show.
     error_message: Option<String>,
+    /// What [`meter`] decided, for the decision record.
+    usage: Option<UsageRecord>,
 }
 
 impl<'a, 'r> Exchange<'a, 'r> {
@@ -423,6 +429,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             client_cert: None,
             authorized: None,
             error_message: None,
+            usage: None,
         }
     }
 
@@ -590,6 +597,9 @@ impl<'a, 'r> Exchange<'a, 'r> {
             Some(entry) => entry,
             None => self.unevaluated_record().into(),
         };
+        if let Some(usage) = self.usage.take() {
+            entry.set_usage(usage);
+        }
         if response.status >= 400 {
             entry.set_message_unless_set(|| {
                 self.error_message
@@ -816,6 +826,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     params,
                     template: &method.resource_path,
                     authorization: &method.authorization,
+                    api_key_required: method.api_key_required,
                 });
                 Ok(())
             }
@@ -832,6 +843,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     params,
                     template: &route.key,
                     authorization: &route.authorization,
+                    api_key_required: false,
                 });
                 Ok(())
             }
@@ -1358,6 +1370,189 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
 /// the resource policy: an explicit deny in either denies; otherwise an
 /// allow in either allows; otherwise the request is implicitly denied.
 /// Also says which evaluation decided, for the record.
+/// Phase 6b: the API key of a method that requires one, then the
+/// throttles (the key's usage plan's for the method, the plan's, the
+/// stage's for the method or its default), then the plan's quota. The key
+/// comes from `x-api-key` or, for an API whose `apiKeySource` is
+/// `AUTHORIZER`, from the Lambda authorizer's `usageIdentifierKey`. A key
+/// that is missing, unknown, disabled, of another account or of no plan
+/// of this stage is refused as AWS refuses it (`403 Forbidden`,
+/// `INVALID_API_KEY`), the key's value compared in constant time and never
+/// recorded. Fails closed: without the API snapshot nothing that requires
+/// a key is let through.
+pub fn meter(exchange: &mut Exchange<'_, '_>, meter: &Meter) -> Phase {
+    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    else {
+        return Ok(());
+    };
+    let template = route.template;
+    let key_required = route.api_key_required;
+    let now = exchange.facts.now;
+    let Some(apis) = exchange.apis else {
+        if key_required {
+            return refuse_key(exchange, None, "the API snapshot is not at hand");
+        }
+        return Ok(());
+    };
+    let usage = &apis.usage;
+    let planned = if key_required {
+        match find_key(exchange, usage) {
+            Ok(planned) => Some(planned),
+            Err((key_id, why)) => return refuse_key(exchange, key_id, why),
+        }
+    } else {
+        None
+    };
+    let record = |outcome: &str, remaining: Option<u64>| UsageRecord {
+        api_key_id: planned.as_ref().map(|(key, _)| key.id.clone()),
+        usage_plan_id: planned.as_ref().map(|(_, plan)| plan.id.clone()),
+        outcome: outcome.to_owned(),
+        remaining_quota: remaining,
+    };
+    let method = exchange.head.method;
+    let mut allowed = true;
+    if let Some((key, plan)) = &planned {
+        let method_key = format!("{template}/{method}");
+        let method_throttle = plan
+            .method_throttles
+            .get(&method_key)
+            .or_else(|| plan.method_throttles.get("/*/*"))
+            .copied();
+        if let Some(throttle) = method_throttle {
+            let bucket = format!(
+                "plan\0{}\0{}\0{}\0{}\0{method_key}",
+                plan.id,
+                key.id,
+                api.id(),
+                stage.name()
+            );
+            allowed = meter.take_token(&bucket, throttle, now);
+        }
+        if allowed && let Some(throttle) = plan.throttle {
+            allowed = meter.take_token(&format!("key\0{}\0{}", plan.id, key.id), throttle, now);
+        }
+    }
+    if allowed && let Some(throttles) = usage.stage_throttles(api.id(), stage.name()) {
+        let (method_key, default_key) = match api {
+            Api::Rest(_) => (format!("{}/{method}", template.replace('/', "~1")), "*/*"),
+            Api::Http(_) => (template.to_owned(), "$default"),
+        };
+        let found = throttles
+            .get_key_value(&method_key)
+            .or_else(|| throttles.get_key_value(default_key));
+        if let Some((setting, throttle)) = found {
+            let bucket = format!("stage\0{}\0{}\0{setting}", api.id(), stage.name());
+            allowed = meter.take_token(&bucket, *throttle, now);
+        }
+    }
+    let request_id = exchange.request_id.clone();
+    if !allowed {
+        exchange.usage = Some(record("throttled", None));
+        let response = match api {
+            Api::Rest(_) => crate::responses::rest_throttled(&request_id),
+            Api::Http(_) => crate::responses::http_too_many_requests(&request_id),
+        };
+        return refuse_usage(exchange, template, response);
+    }
+    let Some((key, plan)) = &planned else {
+        return Ok(());
+    };
+    match meter.take_quota(&plan.id, &key.id, plan.quota, now) {
+        Ok(remaining) => {
+            exchange.usage = Some(record("allowed", remaining));
+            Ok(())
+        }
+        Err(Refusal::QuotaExceeded | Refusal::Throttled) => {
+            exchange.usage = Some(record("quota_exceeded", Some(0)));
+            refuse_usage(
+                exchange,
+                template,
+                crate::responses::rest_quota_exceeded(&request_id),
+            )
+        }
+    }
+}
+
+/// An accepted API key and the usage plan it calls the stage under.
+type Planned = (
+    Arc<iamgate_apimodel::usage::KeyEntry>,
+    Arc<iamgate_apimodel::usage::PlanEntry>,
+);
+
+/// The key a request presents and the plan that lets it call this stage;
+/// or the key's id (if one was found) and why it is refused.
+fn find_key(
+    exchange: &Exchange<'_, '_>,
+    usage: &iamgate_apimodel::usage::UsageRegistry,
+) -> Result<Planned, (Option<String>, &'static str)> {
+    let (Some(Api::Rest(api)), Some(stage)) = (exchange.api, exchange.stage) else {
+        return Err((None, "API keys are REST APIs' only"));
+    };
+    let presented = if usage.key_from_authorizer.contains(&api.id) {
+        exchange
+            .authorized
+            .as_ref()
+            .and_then(|answer| answer.usage_identifier_key.as_deref())
+    } else {
+        exchange.head.header("x-api-key")
+    };
+    let Some(presented) = presented.filter(|value| !value.is_empty()) else {
+        return Err((None, "no API key was presented"));
+    };
+    let digest = iamgate_apimodel::usage::digest(presented.as_bytes());
+    let key = usage.index.keys_with_digest(&digest).iter().find(|key| {
+        key.account == api.account
+            && bool::from(subtle::ConstantTimeEq::ct_eq(
+                key.value.as_bytes(),
+                presented.as_bytes(),
+            ))
+    });
+    let Some(key) = key else {
+        return Err((None, "the API key is not a key of this account"));
+    };
+    if !key.enabled {
+        return Err((Some(key.id.clone()), "the API key is disabled"));
+    }
+    match usage.index.plan(&key.id, &api.id, stage.name()) {
+        Some(plan) => Ok((Arc::clone(key), Arc::clone(plan))),
+        None => Err((
+            Some(key.id.clone()),
+            "the API key is in no usage plan of this stage",
+        )),
+    }
+}
+
+/// Refuses with a throttle's or the quota's `response`.
+fn refuse_usage(
+    exchange: &mut Exchange<'_, '_>,
+    template: &str,
+    response: GatewayResponse,
+) -> Phase {
+    if let Some(entry) = exchange.evaluated.as_mut() {
+        entry.set_word("usage_refused");
+    }
+    let decision = exchange.decision.clone().refused_by_usage(template);
+    exchange.refuse(decision, response)
+}
+
+/// [`meter`]'s refusal of the key: `why` goes to the decision record.
+fn refuse_key(exchange: &mut Exchange<'_, '_>, key_id: Option<String>, why: &str) -> Phase {
+    let template = exchange.route.as_ref().map_or("", |route| route.template);
+    exchange.usage = Some(UsageRecord {
+        api_key_id: key_id,
+        usage_plan_id: None,
+        outcome: "invalid_api_key".to_owned(),
+        remaining_quota: None,
+    });
+    exchange.error_message = Some(format!("Forbidden: {why}"));
+    if let Some(entry) = exchange.evaluated.as_mut() {
+        entry.set_word("usage_refused");
+    }
+    let decision = exchange.decision.clone().refused_by_usage(template);
+    let response = crate::responses::rest_invalid_api_key(&exchange.request_id);
+    exchange.refuse(decision, response)
+}
+
 fn table_a<'e>(
     authorizer: &'e Evaluation,
     resource: Option<&'e Evaluation>,
@@ -1460,6 +1655,9 @@ impl DataPlane {
         if let Err(response) = authorize_custom(exchange, self).await {
             return exchange.customized(response).sendable();
         }
+        if let Err(response) = meter(exchange, &self.meter) {
+            return exchange.customized(response).sendable();
+        }
         let answer = integrate(exchange, &self.integrations).await;
         exchange.customized(answer).sendable()
     }
@@ -1486,6 +1684,9 @@ impl DataPlane {
             return exchange.customized(response);
         }
         if let Err(response) = authorize_custom(exchange, self).await {
+            return exchange.customized(response);
+        }
+        if let Err(response) = meter(exchange, &self.meter) {
             return exchange.customized(response);
         }
         let answer = integrate(exchange, &self.integrations).await;

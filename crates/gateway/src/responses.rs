@@ -393,6 +393,45 @@ pub fn http_forbidden(request_id: &str) -> GatewayResponse {
     http(403, "Forbidden", request_id)
 }
 
+/// An HTTP API stage's or route's throttle refused the request.
+pub fn http_too_many_requests(request_id: &str) -> GatewayResponse {
+    http(429, "Too Many Requests", request_id)
+}
+
+/// A method that requires an API key got none it accepts: a missing,
+/// unknown or disabled key, or one of no usage plan of the stage.
+pub fn rest_invalid_api_key(request_id: &str) -> GatewayResponse {
+    rest(
+        ResponseType::InvalidApiKey,
+        403,
+        "ForbiddenException",
+        json_body("message", "Forbidden"),
+        request_id,
+    )
+}
+
+/// A REST stage's, method's or usage plan's throttle refused the request.
+pub fn rest_throttled(request_id: &str) -> GatewayResponse {
+    rest(
+        ResponseType::Throttled,
+        429,
+        "TooManyRequestsException",
+        json_body("message", "Too Many Requests"),
+        request_id,
+    )
+}
+
+/// The API key's usage-plan quota for the period is used up.
+pub fn rest_quota_exceeded(request_id: &str) -> GatewayResponse {
+    rest(
+        ResponseType::QuotaExceeded,
+        429,
+        "LimitExceededException",
+        json_body("message", "Limit Exceeded"),
+        request_id,
+    )
+}
+
 /// No stage or route matched on an HTTP API.
 pub fn http_not_found(request_id: &str) -> GatewayResponse {
     http(404, "Not Found", request_id)

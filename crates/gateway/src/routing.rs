@@ -185,6 +185,7 @@ mod tests {
                 headers: vec![],
                 body: verb.into(),
             },
+            api_key_required: false,
         }
     }
 

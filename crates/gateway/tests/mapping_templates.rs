@@ -351,6 +351,7 @@ async fn setup() -> Setup {
                 resource_path: path.into(),
                 authorization,
                 integration,
+                api_key_required: false,
             },
         );
     }

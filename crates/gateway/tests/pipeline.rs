@@ -78,6 +78,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
             resource_path: "/".into(),
             authorization: AuthorizationType::AwsIam,
             integration: mock("root"),
+            api_key_required: false,
         },
     );
     root.add(
@@ -87,6 +88,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
             resource_path: "/open".into(),
             authorization: AuthorizationType::None,
             integration: mock("open"),
+            api_key_required: false,
         },
     );
     let policy = policy.map(|text| {

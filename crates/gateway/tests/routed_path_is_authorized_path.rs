@@ -97,6 +97,7 @@ fn tree(templates: &[&str]) -> Resource {
                 resource_path: (*template).into(),
                 authorization: AuthorizationType::AwsIam,
                 integration: mock(template),
+                api_key_required: false,
             },
         );
     }

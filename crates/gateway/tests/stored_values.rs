@@ -141,6 +141,7 @@ fn registry_serving(headers: Vec<(String, String)>) -> ApiRegistry {
                 headers,
                 body: "the secret body".into(),
             },
+            api_key_required: false,
         },
     );
     let stage = RestStage {

@@ -115,6 +115,14 @@ pub fn new_lowercase_id(length: usize) -> Result<String, RandomUnavailable> {
     random_text(b"abcdefghijklmnopqrstuvwxyz0123456789", length)
 }
 
+/// A fresh 40-character API Gateway API key value (letters and digits).
+pub fn new_api_key_value() -> Result<String, RandomUnavailable> {
+    random_text(
+        b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+        40,
+    )
+}
+
 /// A fresh 40-character secret access key.
 pub fn new_secret_access_key() -> Result<String, RandomUnavailable> {
     random_text(SECRET_ALPHABET, 40)

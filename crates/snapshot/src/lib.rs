@@ -33,6 +33,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::documents::{ApiDocuments, ChangedDocument, StoredBody, is_api_kind};
+use iamgate_apimodel::usage::API_KEY_KIND;
 use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AccessKeyRecord, AnyRecord, TokenSealer, World};
 use iamgate_store::{
@@ -166,6 +167,15 @@ impl Live {
         let scanned = self
             .store
             .scan_all(&mut |entity| {
+                if entity.kind == API_KEY_KIND {
+                    let opened = serde_json::from_str(&entity.body)
+                        .ok()
+                        .and_then(|body| opened_api_key(&self.cipher, &entity.key, &body));
+                    if let Some(body) = opened {
+                        documents.take(&entity.kind, &entity.key, StoredBody::Tree(&body));
+                    }
+                    return;
+                }
                 if entity.kind == SYSTEM_KIND
                     || documents.take(&entity.kind, &entity.key, StoredBody::Text(&entity.body))
                 {
@@ -297,8 +307,21 @@ fn advanced<'a>(
 ) -> Snapshot {
     let mut iam_changes = Vec::new();
     let mut api_changes = Vec::new();
+    // API keys with their values opened, kept here for `api_changes` to
+    // borrow.
+    let mut opened_keys: Vec<(&str, &str, Option<serde_json::Value>)> = Vec::new();
     for ((kind, scope, key), body) in outcome {
         if kind == SYSTEM_KIND {
+            continue;
+        }
+        if kind == API_KEY_KIND {
+            // A key that does not open is left out (deleted), never
+            // served with its sealed text as its value.
+            opened_keys.push((
+                kind,
+                key,
+                body.and_then(|body| opened_api_key(cipher, key, body)),
+            ));
             continue;
         }
         if is_api_kind(kind) {
@@ -329,6 +352,11 @@ fn advanced<'a>(
         iam.apply(iam_changes, &unseal(cipher));
         Arc::new(iam)
     };
+    api_changes.extend(opened_keys.iter().map(|(kind, key, body)| ChangedDocument {
+        kind,
+        key,
+        body: body.as_ref(),
+    }));
     let apis = if api_changes.is_empty() {
         base.apis.clone()
     } else {
@@ -339,6 +367,30 @@ fn advanced<'a>(
         Arc::new(apis)
     };
     Snapshot { seq, iam, apis }
+}
+
+/// An API key document with its value opened (the store keeps it sealed
+/// by `cipher`); `None`, logged, when it does not open.
+fn opened_api_key(
+    cipher: &SecretCipher,
+    key: &str,
+    body: &serde_json::Value,
+) -> Option<serde_json::Value> {
+    let sealed = body.get("value").and_then(serde_json::Value::as_str);
+    let opened = sealed.and_then(|sealed| {
+        cipher
+            .open_for(&iamgate_apimodel::usage::value_seal_context(key), sealed)
+            .ok()
+    });
+    let Some(value) = opened else {
+        tracing::warn!(%key, "an API key whose value does not open with this node's secret key left out");
+        return None;
+    };
+    let mut body = body.clone();
+    if let Some(slot) = body.get_mut("value") {
+        *slot = serde_json::Value::String(value);
+    }
+    Some(body)
 }
 
 /// Opens access-key secrets sealed by `cipher`.

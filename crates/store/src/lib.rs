@@ -76,6 +76,7 @@ mod plan;
 mod postgres;
 pub mod secrets;
 mod sqlite;
+mod usage_counts;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -91,6 +92,7 @@ pub use model::{
     Touched, WriteBatch, WriteOp,
 };
 pub use secrets::{SecretCipher, SecretError};
+pub use usage_counts::UsageCount;
 
 /// The kind of the store's own documents (keys, the digest of the last
 /// world file applied): never IAM or API Gateway records.

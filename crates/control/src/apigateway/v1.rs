@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use super::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
+mod api_keys;
 mod authorizers;
 mod deployments;
 mod domains;
@@ -26,6 +27,7 @@ mod import;
 mod methods;
 mod resources;
 mod tags;
+mod usage_plans;
 
 /// Routes one call to its operation.
 pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
@@ -57,6 +59,8 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
             gateway_responses::dispatch(&call, &method, id, rest).await
         }
         (_, ["domainnames", rest @ ..]) => domains::dispatch(&call, &method, rest).await,
+        (_, ["apikeys", rest @ ..]) => api_keys::dispatch(&call, &method, rest).await,
+        (_, ["usageplans", rest @ ..]) => usage_plans::dispatch(&call, &method, rest).await,
         // An ARN whose `/` the client did not percent-encode arrives as
         // several segments; it is the same ARN.
         (_, ["tags", arn @ ..]) if !arn.is_empty() => {

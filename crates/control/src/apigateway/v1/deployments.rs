@@ -108,7 +108,10 @@ pub(crate) fn stage_json(stage: &StageRecord) -> Value {
         .opt("description", stage.description.as_ref())
         .set("cacheClusterEnabled", false)
         .set("cacheClusterStatus", "NOT_AVAILABLE")
-        .set("methodSettings", serde_json::Map::new())
+        .set(
+            "methodSettings",
+            super::usage_plans::method_settings_json(&stage.throttles),
+        )
         .opt(
             "variables",
             (!stage.variables.is_empty()).then_some(&stage.variables),
@@ -178,6 +181,7 @@ async fn create_deployment(call: &Call<'_>, api: &str) -> Reply {
                     auto_deploy: false,
                     variables: BTreeMap::new(),
                     tags: BTreeMap::new(),
+                    throttles: BTreeMap::new(),
                 });
             stage.deployment_id = Some(id.clone());
             stage.last_updated = now;
@@ -294,6 +298,7 @@ async fn create_stage(call: &Call<'_>, api: &str) -> Reply {
         auto_deploy: false,
         variables: input.variables,
         tags: input.tags,
+        throttles: BTreeMap::new(),
     };
     change_api(call, api, |record| {
         if !record.deployments.contains_key(&deployment) {
@@ -366,6 +371,9 @@ fn patch_stage(
             stage.deployment_id = Some(id);
         }
         ("replace", "/description") => stage.description = value,
+        (_, path) if path.contains("/throttling/") => {
+            super::usage_plans::patch_method_throttle(&mut stage.throttles, operation)?;
+        }
         (op, path) if path.starts_with("/variables/") => {
             let key = patch_key(path, "/variables/").ok_or_else(|| invalid_patch(operation))?;
             if !super::methods::patch_map(&mut stage.variables, op, key, value) {

@@ -125,6 +125,7 @@ fn quick_create(
             auto_deploy: true,
             variables: BTreeMap::new(),
             tags: BTreeMap::new(),
+            throttles: BTreeMap::new(),
         },
     );
     Ok(())

@@ -16,6 +16,7 @@ mod apis;
 mod authorizers;
 mod domains;
 mod integrations;
+mod route_settings;
 mod routes;
 mod stages;
 mod tags;

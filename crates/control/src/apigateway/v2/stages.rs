@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use iamgate_apimodel::fields;
 use iamgate_apimodel::stored::{HttpApiRecord, HttpDeployment, StageRecord};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::super::call::{ApiError, Call, Reply, Shape, refused};
 use super::{
@@ -55,6 +55,20 @@ struct StageInput {
     description: Option<String>,
     stage_variables: Option<BTreeMap<String, String>>,
     tags: Option<BTreeMap<String, String>>,
+    default_route_settings: Option<super::route_settings::RouteSettingsInput>,
+    route_settings: Option<BTreeMap<String, super::route_settings::RouteSettingsInput>>,
+}
+
+/// The throttles `input` sets on `stage`.
+fn apply_route_settings(stage: &mut StageRecord, input: &StageInput) -> Result<(), ApiError> {
+    use super::route_settings::{DEFAULT_ROUTE, apply};
+    if let Some(settings) = &input.default_route_settings {
+        apply(&mut stage.throttles, DEFAULT_ROUTE, settings)?;
+    }
+    for (route, settings) in input.route_settings.iter().flatten() {
+        apply(&mut stage.throttles, route, settings)?;
+    }
+    Ok(())
 }
 
 /// Points `stage` at `deployment_id` if that deployment exists.
@@ -88,7 +102,9 @@ pub(super) async fn create_stage(call: &Call<'_>, id: &str) -> Reply {
             auto_deploy: input.auto_deploy.unwrap_or(false),
             variables: input.stage_variables.clone().unwrap_or_default(),
             tags: tags_of(input.tags.clone()),
+            throttles: BTreeMap::new(),
         };
+        apply_route_settings(&mut stage, &input)?;
         if let Some(deployment) = &input.deployment_id {
             bind(api, &mut stage, deployment)?;
         } else if stage.auto_deploy {
@@ -137,6 +153,7 @@ pub(super) async fn update_stage(call: &Call<'_>, id: &str, name: &str) -> Reply
         if let Some(variables) = &input.stage_variables {
             stage.variables = variables.clone();
         }
+        apply_route_settings(&mut stage, &input)?;
         if let Some(deployment) = &input.deployment_id {
             bind(api, &mut stage, deployment)?;
         }
@@ -275,13 +292,16 @@ fn stage_json(stage: &StageRecord) -> Value {
         .set("createdDate", iso8601(stage.created_at))
         .set(
             "defaultRouteSettings",
-            json!({"detailedMetricsEnabled": false}),
+            super::route_settings::default_json(&stage.throttles),
         )
         .opt("deploymentId", stage.deployment_id.as_ref())
         .opt("description", stage.description.as_ref())
         .opt("lastDeploymentStatusMessage", status)
         .set("lastUpdatedDate", iso8601(stage.last_updated))
-        .set("routeSettings", json!({}))
+        .set(
+            "routeSettings",
+            super::route_settings::routes_json(&stage.throttles),
+        )
         .set("stageName", &stage.name)
         .set("stageVariables", &stage.variables)
         .set("tags", &stage.tags)
