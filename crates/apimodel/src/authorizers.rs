@@ -1,6 +1,10 @@
-//! Lambda authorizers: the one model of a REST API's `TOKEN` or `REQUEST`
-//! authorizer and of an HTTP API's `REQUEST` authorizer, and its one
-//! validating constructor, [`LambdaAuthorizer::new`].
+//! Authorizers: the one model of a REST API's `TOKEN`, `REQUEST` or
+//! `COGNITO_USER_POOLS` authorizer and of an HTTP API's `REQUEST` or `JWT`
+//! authorizer, and its one validating constructor, [`LambdaAuthorizer::new`].
+//! (The name stayed from when only Lambda authorizers were served: the two
+//! token-validating types share everything but the function — a name,
+//! identity sources, a TTL, a validation expression — and carry their
+//! issuers in [`TokenValidation`].)
 //!
 //! Every front door builds an authorizer through that constructor: the
 //! world file (`authorizers:` of an API), OpenAPI import
@@ -12,8 +16,15 @@
 //! AWS a change to an authorizer takes effect on the next deployment, like
 //! every other change of the definition, so the deployment freezes it.
 //!
-//! Fail closed: `COGNITO_USER_POOLS` and `JWT` authorizers are refused
-//! here, with a message saying so, rather than stored and served open.
+//! Fail closed: a `JWT` authorizer without an issuer, a
+//! `COGNITO_USER_POOLS` one without a user pool ARN that names a pool, is
+//! refused here rather than stored and served open.
+//!
+//! Why an optional `jwks_url` on the token types: AWS fetches a user
+//! pool's keys from `https://cognito-idp.{region}.amazonaws.com/{pool}`,
+//! which a self-hosted gateway may not reach (offline, tests, a local
+//! issuer). The world file may name where the keys are served instead;
+//! the token's `iss` must still be the pool's issuer.
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -41,6 +52,13 @@ pub enum AuthorizerType {
     /// The request's headers, query, path, stage variables and context.
     #[serde(rename = "REQUEST")]
     Request,
+    /// REST only: an Amazon Cognito user pool's tokens, validated by the
+    /// gateway.
+    #[serde(rename = "COGNITO_USER_POOLS")]
+    CognitoUserPools,
+    /// HTTP only: an OpenID Connect issuer's JWTs, validated by the gateway.
+    #[serde(rename = "JWT")]
+    Jwt,
 }
 
 impl AuthorizerType {
@@ -48,9 +66,89 @@ impl AuthorizerType {
         match self {
             AuthorizerType::Token => "TOKEN",
             AuthorizerType::Request => "REQUEST",
+            AuthorizerType::CognitoUserPools => "COGNITO_USER_POOLS",
+            AuthorizerType::Jwt => "JWT",
         }
     }
+
+    /// Whether the gateway validates a token itself (no function is called).
+    pub fn validates_tokens(self) -> bool {
+        matches!(self, AuthorizerType::CognitoUserPools | AuthorizerType::Jwt)
+    }
 }
+
+/// What a `JWT` or `COGNITO_USER_POOLS` authorizer trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenValidation {
+    /// The issuers a token's `iss` must equal one of: HTTP
+    /// `jwtConfiguration.issuer`; REST one per user pool of `providerARNs`.
+    pub issuers: Vec<String>,
+    /// HTTP `jwtConfiguration.audience`: `aud` (or, without `aud`,
+    /// `client_id`) must be one of them. Empty for REST: a user pool's
+    /// tokens are accepted from any of its app clients.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// REST `providerARNs`, as given.
+    #[serde(default)]
+    pub provider_arns: Vec<String>,
+    /// Where the signing keys (a JWKS) are fetched instead of the
+    /// issuer's discovery document (ours: the local issuer override).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+}
+
+/// The issuer of the user pool `arn`
+/// (`arn:aws:cognito-idp:{region}:{account}:userpool/{poolId}`).
+pub fn user_pool_issuer(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("cognito-idp"), Some(region), Some(_account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let pool = parts.next()?.strip_prefix("userpool/")?;
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let pool_ok = pool
+        .split_once('_')
+        .is_some_and(|(pool_region, id)| pool_region == region && !id.is_empty())
+        && pool.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    (region_ok && pool_ok).then(|| format!("https://cognito-idp.{region}.amazonaws.com/{pool}"))
+}
+
+/// A route's or method's `authorizationScopes`: each a non-empty token
+/// without whitespace, at most [`MAX_SCOPES`] of them (ours: AWS documents
+/// no limit; a scope with a space could never match one of a token's).
+pub fn authorization_scopes(scopes: &[String]) -> Result<Vec<String>, Invalid> {
+    if scopes.len() > MAX_SCOPES {
+        return Err(Invalid(format!(
+            "At most {MAX_SCOPES} authorization scopes may be specified"
+        )));
+    }
+    for scope in scopes {
+        if scope.is_empty()
+            || scope.len() > MAX_SCOPE_LENGTH
+            || scope.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Invalid(format!(
+                "Invalid authorization scope: {}",
+                crate::fields::shown(scope)
+            )));
+        }
+    }
+    Ok(scopes.to_vec())
+}
+
+/// At most this many scopes on one route or method (ours).
+pub const MAX_SCOPES: usize = 50;
+/// At most this long, one scope (ours).
+const MAX_SCOPE_LENGTH: usize = 256;
 
 /// One identity source: where a part of the caller's identity is read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +243,9 @@ pub struct LambdaAuthorizer {
     /// HTTP `2.0` only: the function may answer `{"isAuthorized": …}`.
     #[serde(default)]
     pub simple_responses: bool,
+    /// `JWT` and `COGNITO_USER_POOLS` only: whose tokens are accepted.
+    #[serde(default)]
+    pub tokens: Option<TokenValidation>,
 }
 
 /// An authorizer as a front door received it, every member optional as
@@ -165,6 +266,14 @@ pub struct AuthorizerInput {
     /// HTTP: `1.0` or `2.0`.
     pub payload_format_version: Option<String>,
     pub simple_responses: Option<bool>,
+    /// REST `COGNITO_USER_POOLS`: `providerARNs`.
+    pub provider_arns: Vec<String>,
+    /// HTTP `JWT`: `jwtConfiguration.issuer`.
+    pub issuer: Option<String>,
+    /// HTTP `JWT`: `jwtConfiguration.audience`.
+    pub audience: Vec<String>,
+    /// `JWT`, `COGNITO_USER_POOLS`: the local issuer override.
+    pub jwks_url: Option<String>,
 }
 
 impl LambdaAuthorizer {
@@ -174,6 +283,7 @@ impl LambdaAuthorizer {
     pub fn new(flavour: ApiFlavour, input: AuthorizerInput) -> Result<LambdaAuthorizer, Invalid> {
         let name = input
             .name
+            .clone()
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| Invalid("Authorizer name must be specified".to_owned()))?;
         if name.chars().count() > MAX_NAME {
@@ -183,15 +293,13 @@ impl LambdaAuthorizer {
         }
         let kind_text = input
             .kind
+            .clone()
             .ok_or_else(|| Invalid("Authorizer type must be specified".to_owned()))?;
         let kind = match (flavour, kind_text.as_str()) {
             (ApiFlavour::Rest, "TOKEN") => AuthorizerType::Token,
             (_, "REQUEST") => AuthorizerType::Request,
-            (_, "COGNITO_USER_POOLS" | "JWT") => {
-                return Err(Invalid(format!(
-                    "Authorizer type {kind_text} is not supported by iamgate"
-                )));
-            }
+            (ApiFlavour::Rest, "COGNITO_USER_POOLS") => AuthorizerType::CognitoUserPools,
+            (ApiFlavour::Http, "JWT") => AuthorizerType::Jwt,
             (ApiFlavour::Rest, other) => {
                 return Err(Invalid(format!(
                     "Invalid authorizer type '{other}'; valid values are TOKEN, REQUEST, COGNITO_USER_POOLS"
@@ -203,6 +311,9 @@ impl LambdaAuthorizer {
                 )));
             }
         };
+        if kind.validates_tokens() {
+            return token_authorizer(flavour, kind, name, input);
+        }
         let uri = input
             .uri
             .ok_or_else(|| Invalid("Authorizer URI must be specified".to_owned()))?;
@@ -247,6 +358,7 @@ impl LambdaAuthorizer {
                     ));
                 }
             }
+            AuthorizerType::CognitoUserPools | AuthorizerType::Jwt => {}
             AuthorizerType::Request => {
                 // Without sources there is nothing to cache on.
                 if identity_sources.is_empty() && ttl_seconds > 0 {
@@ -311,6 +423,7 @@ impl LambdaAuthorizer {
             ttl_seconds,
             payload_format,
             simple_responses,
+            tokens: None,
         })
     }
 
@@ -326,7 +439,7 @@ impl LambdaAuthorizer {
             id: self.id.clone(),
             name: Some(self.name.clone()),
             kind: Some(self.kind.as_str().to_owned()),
-            uri: Some(self.uri.clone()),
+            uri: (!self.uri.is_empty()).then(|| self.uri.clone()),
             endpoint: (!self.endpoint.is_empty()).then(|| self.endpoint.clone()),
             credentials: self.credentials.clone(),
             identity_sources: match flavour {
@@ -341,6 +454,21 @@ impl LambdaAuthorizer {
                 ApiFlavour::Http => Some(self.payload_version().to_owned()),
             },
             simple_responses: Some(self.simple_responses),
+            provider_arns: self
+                .tokens
+                .as_ref()
+                .map(|tokens| tokens.provider_arns.clone())
+                .unwrap_or_default(),
+            issuer: match (self.kind, &self.tokens) {
+                (AuthorizerType::Jwt, Some(tokens)) => tokens.issuers.first().cloned(),
+                _ => None,
+            },
+            audience: self
+                .tokens
+                .as_ref()
+                .map(|tokens| tokens.audience.clone())
+                .unwrap_or_default(),
+            jwks_url: self.tokens.as_ref().and_then(|t| t.jwks_url.clone()),
         }
     }
 
@@ -360,6 +488,143 @@ impl LambdaAuthorizer {
             Some(expression) => whole_match(expression).is_ok_and(|regex| regex.is_match(token)),
         }
     }
+}
+
+/// The rest of [`LambdaAuthorizer::new`] for `COGNITO_USER_POOLS` and
+/// `JWT`: one header as identity source, issuers that can be fetched.
+fn token_authorizer(
+    flavour: ApiFlavour,
+    kind: AuthorizerType,
+    name: String,
+    input: AuthorizerInput,
+) -> Result<LambdaAuthorizer, Invalid> {
+    let mut identity_sources = Vec::new();
+    for text in &input.identity_sources {
+        let parts: Vec<&str> = match flavour {
+            ApiFlavour::Rest => text.split(',').collect(),
+            ApiFlavour::Http => vec![text.as_str()],
+        };
+        for part in parts.into_iter().filter(|part| !part.trim().is_empty()) {
+            identity_sources.push(IdentitySource::parse(flavour, part)?);
+        }
+    }
+    if !matches!(identity_sources.as_slice(), [IdentitySource::Header(_)]) {
+        return Err(Invalid(match flavour {
+            ApiFlavour::Rest => {
+                "Identity source of a COGNITO_USER_POOLS authorizer must be one method.request.header.{name}"
+            }
+            ApiFlavour::Http => {
+                "Identity source of a JWT authorizer must be one $request.header.{name}"
+            }
+        }
+        .to_owned()));
+    }
+    let jwks_url = input.jwks_url.filter(|url| !url.is_empty());
+    if let Some(url) = &jwks_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(Invalid(format!(
+            "JWKS URL '{}' must be an http:// or https:// URL",
+            crate::fields::shown(url)
+        )));
+    }
+    let tokens = match kind {
+        AuthorizerType::CognitoUserPools => {
+            if input.provider_arns.is_empty() {
+                return Err(Invalid(
+                    "ProviderARNs must be specified for COGNITO_USER_POOLS authorizers".to_owned(),
+                ));
+            }
+            let issuers = input
+                .provider_arns
+                .iter()
+                .map(|arn| {
+                    user_pool_issuer(arn).ok_or_else(|| {
+                        Invalid(format!(
+                            "Invalid provider ARN: {}",
+                            crate::fields::shown(arn)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            TokenValidation {
+                issuers,
+                audience: Vec::new(),
+                provider_arns: input.provider_arns,
+                jwks_url,
+            }
+        }
+        _ => {
+            let issuer = input.issuer.filter(|issuer| !issuer.is_empty()).ok_or_else(|| {
+                Invalid("JwtConfiguration.Issuer must be specified for JWT authorizers".to_owned())
+            })?;
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://"))
+                || issuer.len() > 2048
+            {
+                return Err(Invalid(format!(
+                    "Invalid issuer {}: it must be an https:// (or, for a local issuer, http://) URL",
+                    crate::fields::shown(&issuer)
+                )));
+            }
+            if input.audience.is_empty() || input.audience.iter().any(String::is_empty) {
+                // AWS: a JWT authorizer needs at least one audience.
+                return Err(Invalid(
+                    "JwtConfiguration.Audience must have at least one entry for JWT authorizers"
+                        .to_owned(),
+                ));
+            }
+            TokenValidation {
+                issuers: vec![issuer],
+                audience: input.audience,
+                provider_arns: Vec::new(),
+                jwks_url,
+            }
+        }
+    };
+    let validation_expression = input.validation_expression.filter(|e| !e.is_empty());
+    if let Some(expression) = &validation_expression {
+        if kind != AuthorizerType::CognitoUserPools {
+            return Err(Invalid(
+                "Identity validation expression is only supported for TOKEN and COGNITO_USER_POOLS authorizers"
+                    .to_owned(),
+            ));
+        }
+        whole_match(expression).map_err(|_| {
+            Invalid(format!(
+                "Invalid identity validation expression: {expression}"
+            ))
+        })?;
+    }
+    let ttl = input.ttl_seconds.unwrap_or(match flavour {
+        ApiFlavour::Rest => i64::from(DEFAULT_REST_TTL_SECONDS),
+        ApiFlavour::Http => 0,
+    });
+    let ttl_seconds = u32::try_from(ttl)
+        .ok()
+        .filter(|ttl| *ttl <= MAX_TTL_SECONDS)
+        .ok_or_else(|| {
+            Invalid(format!(
+                "Authorizer result TTL must be between 0 and {MAX_TTL_SECONDS} seconds"
+            ))
+        })?;
+    Ok(LambdaAuthorizer {
+        id: input.id,
+        name,
+        kind,
+        uri: String::new(),
+        function: String::new(),
+        endpoint: String::new(),
+        credentials: None,
+        identity_sources,
+        validation_expression,
+        ttl_seconds,
+        payload_format: match flavour {
+            ApiFlavour::Rest => PayloadFormat::V1,
+            ApiFlavour::Http => PayloadFormat::V2,
+        },
+        simple_responses: false,
+        tokens: Some(tokens),
+    })
 }
 
 /// `expression` anchored at both ends: the whole token must match.

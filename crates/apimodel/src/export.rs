@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::authorizers::LambdaAuthorizer;
+use crate::authorizers::{IdentitySource, LambdaAuthorizer};
 use crate::mapping::{Backend, Mapped, Passthrough};
 use crate::model::{ApiFlavour, AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
 use crate::stored::{HttpApiRecord, RestApiRecord};
@@ -213,9 +213,14 @@ impl Operation<'_> {
                 authorizer.name.clone(),
                 authorizer_scheme(authorizer, self.flavour),
             )),
+            AuthorizationType::Token(token) => Some((
+                token.authorizer.name.clone(),
+                token_scheme(&token.authorizer, self.flavour),
+            )),
         };
         if let Some((name, scheme)) = scheme {
-            operation.insert("security".into(), json!([{ name.clone(): [] }]));
+            let scopes = self.authorization.scopes();
+            operation.insert("security".into(), json!([{ name.clone(): scopes }]));
             schemes.insert(name, scheme);
         }
         operation.insert("x-amazon-apigateway-integration".into(), self.integration);
@@ -290,6 +295,48 @@ fn sigv4_scheme() -> Value {
         "type": "apiKey", "name": "Authorization", "in": "header",
         "x-amazon-apigateway-authtype": "awsSigv4"
     })
+}
+
+/// A `COGNITO_USER_POOLS` or `JWT` authorizer as the security scheme that
+/// names it, as API Gateway exports them (REST: an `apiKey` scheme with
+/// `x-amazon-apigateway-authtype: cognito_user_pools`; HTTP: an `oauth2`
+/// scheme with a `jwtConfiguration`). The local `jwks_url` is ours and not
+/// exported.
+fn token_scheme(authorizer: &LambdaAuthorizer, flavour: ApiFlavour) -> Value {
+    let input = authorizer.input(flavour);
+    match flavour {
+        ApiFlavour::Rest => {
+            let header = match authorizer.identity_sources.first() {
+                Some(IdentitySource::Header(name)) => name.clone(),
+                _ => "Authorization".to_owned(),
+            };
+            let mut config = Map::new();
+            config.insert("type".into(), json!("cognito_user_pools"));
+            config.insert("providerARNs".into(), json!(input.provider_arns));
+            if let Some(expression) = &authorizer.validation_expression {
+                config.insert("identityValidationExpression".into(), json!(expression));
+            }
+            json!({
+                "type": "apiKey",
+                "name": header,
+                "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": Value::Object(config),
+            })
+        }
+        ApiFlavour::Http => json!({
+            "type": "oauth2",
+            "flows": {},
+            "x-amazon-apigateway-authorizer": {
+                "type": "jwt",
+                "identitySource": input.identity_sources.join(","),
+                "jwtConfiguration": {
+                    "issuer": input.issuer,
+                    "audience": input.audience,
+                },
+            },
+        }),
+    }
 }
 
 /// A Lambda authorizer as the security scheme that names it.
