@@ -61,6 +61,8 @@ pub struct DataPlane {
     pub(crate) integrations: Integrations,
     /// Lambda authorizers' cached answers.
     pub(crate) authorizers: crate::authorizers::LambdaAuthorizers,
+    /// `JWT` and `COGNITO_USER_POOLS` authorizers' keys and tokens.
+    pub(crate) tokens: crate::jwt::TokenAuthorizers,
 }
 
 impl DataPlane {
@@ -71,6 +73,7 @@ impl DataPlane {
             authorizer: Authorizer::default(),
             integrations: Integrations::new(lambda_endpoint),
             authorizers: crate::authorizers::LambdaAuthorizers::default(),
+            tokens: crate::jwt::TokenAuthorizers::default(),
         }
     }
 

@@ -275,6 +275,29 @@ impl Integrations {
         Ok(answer.body)
     }
 
+    /// GETs `url` and returns its body: how `JWT` and `COGNITO_USER_POOLS`
+    /// authorizers fetch an issuer's discovery document and signing keys.
+    /// A status other than 200, or a body longer than `limit` bytes, is a
+    /// failure.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Vec<u8>, IntegrationFailure> {
+        let outgoing = hyper::Request::builder()
+            .method("GET")
+            .uri(url)
+            .header("accept", "application/json")
+            .body(Full::new(Bytes::new()))
+            .map_err(|_| IntegrationFailure::Failed)?;
+        let answer = self.send_limited(outgoing, timeout, limit).await?;
+        if answer.status != 200 {
+            return Err(IntegrationFailure::Failed);
+        }
+        Ok(answer.body)
+    }
+
     pub(crate) async fn send(
         &self,
         request: hyper::Request<Full<Bytes>>,
@@ -474,6 +497,16 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
 /// `requestContext.authorizer` of a payload 1.0 event: the authorizer's
 /// `principalId` and its `context`, flattened, as AWS passes them.
 fn rest_authorizer(authorized: &crate::authorizers::Authorized) -> Value {
+    if let Some(token) = &authorized.token {
+        // A Cognito user pool (REST) or JWT (HTTP 1.0) authorizer: the
+        // token's claims, and on HTTP APIs its scopes.
+        let mut fields = Map::new();
+        fields.insert("claims".into(), Value::Object(token.claims.clone()));
+        if token.http {
+            fields.insert("scopes".into(), json!(token.scopes));
+        }
+        return Value::Object(fields);
+    }
     let mut fields = authorized.context.clone();
     if let Some(principal) = &authorized.principal_id {
         fields.insert("principalId".into(), Value::String(principal.clone()));
@@ -528,10 +561,11 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
         },
     });
     if let (Some(authorized), Value::Object(fields)) = (context.authorizer, &mut request_context) {
-        fields.insert(
-            "authorizer".into(),
-            json!({ "lambda": Value::Object(authorized.context.clone()) }),
-        );
+        let authorizer = match &authorized.token {
+            Some(token) => json!({ "jwt": { "claims": token.claims, "scopes": token.scopes } }),
+            None => json!({ "lambda": Value::Object(authorized.context.clone()) }),
+        };
+        fields.insert("authorizer".into(), authorizer);
     }
     if let (Some(caller), Value::Object(fields)) = (context.caller, &mut request_context) {
         fields.insert(
