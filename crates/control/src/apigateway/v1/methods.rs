@@ -126,6 +126,10 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
         .set("httpMethod", &method.http_method)
         .set("authorizationType", &method.authorization_type)
         .opt("authorizerId", method.authorizer_id.as_ref())
+        .opt(
+            "authorizationScopes",
+            (!method.authorization_scopes.is_empty()).then_some(&method.authorization_scopes),
+        )
         .set("apiKeyRequired", method.api_key_required)
         .opt("operationName", method.operation_name.as_ref())
         .opt(
@@ -231,6 +235,8 @@ struct PutMethodInput {
     operation_name: Option<String>,
     #[serde(default)]
     request_parameters: BTreeMap<String, bool>,
+    #[serde(default)]
+    authorization_scopes: Vec<String>,
 }
 
 async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
@@ -254,7 +260,13 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
     }
     let method = MethodRecord {
         http_method: at.http_method.to_owned(),
-        authorizer_id: input.authorizer_id.filter(|_| authorization == "CUSTOM"),
+        authorizer_id: input
+            .authorizer_id
+            .filter(|_| authorization == "CUSTOM" || authorization == "COGNITO_USER_POOLS"),
+        authorization_scopes: iamgate_apimodel::authorizers::authorization_scopes(
+            &input.authorization_scopes,
+        )
+        .map_err(|invalid| bad_request(invalid.0))?,
         authorization_type: authorization,
         api_key_required: input.api_key_required,
         operation_name: input.operation_name,
@@ -329,6 +341,18 @@ fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result
             method.authorization_type = kind;
         }
         ("replace", "/authorizerId") => method.authorizer_id = value,
+        ("add", "/authorizationScopes") => {
+            let scope = value.unwrap_or_default();
+            iamgate_apimodel::authorizers::authorization_scopes(std::slice::from_ref(&scope))
+                .map_err(|invalid| bad_request(invalid.0))?;
+            if !method.authorization_scopes.contains(&scope) {
+                method.authorization_scopes.push(scope);
+            }
+        }
+        ("remove", "/authorizationScopes") => {
+            let scope = value.unwrap_or_default();
+            method.authorization_scopes.retain(|held| *held != scope);
+        }
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,
         ("add" | "replace", path) if path.starts_with("/requestParameters/") => {
