@@ -118,7 +118,9 @@ pub fn user_pool_issuer(arn: &str) -> Option<String> {
     let pool_ok = pool
         .split_once('_')
         .is_some_and(|(pool_region, id)| pool_region == region && !id.is_empty())
-        && pool.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && pool
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     (region_ok && pool_ok).then(|| format!("https://cognito-idp.{region}.amazonaws.com/{pool}"))
 }
 
@@ -555,9 +557,14 @@ fn token_authorizer(
             }
         }
         _ => {
-            let issuer = input.issuer.filter(|issuer| !issuer.is_empty()).ok_or_else(|| {
-                Invalid("JwtConfiguration.Issuer must be specified for JWT authorizers".to_owned())
-            })?;
+            let issuer = input
+                .issuer
+                .filter(|issuer| !issuer.is_empty())
+                .ok_or_else(|| {
+                    Invalid(
+                        "JwtConfiguration.Issuer must be specified for JWT authorizers".to_owned(),
+                    )
+                })?;
             if !(issuer.starts_with("https://") || issuer.starts_with("http://"))
                 || issuer.len() > 2048
             {

@@ -66,8 +66,8 @@ use crate::fields;
 use crate::gateway_responses::{CustomGatewayResponse, GatewayResponses};
 use crate::mapping::Mapped;
 use crate::model::{
-    AuthorizationType, EndpointType, TokenAuthorization, HttpApi, HttpStage, Integration, Method, PayloadFormat,
-    Resource, RestApi, RestStage, Route, parse_template,
+    AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
+    Resource, RestApi, RestStage, Route, TokenAuthorization, parse_template,
 };
 use crate::openapi::{self, ApiFlavour, ImportOptions};
 use crate::stored::{IntegrationRecord, IntegrationResponseRecord};
@@ -615,7 +615,13 @@ fn route_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<RouteC
     let fields = decoder.fields(
         node,
         path,
-        &["key", "authorization", "authorizer", "scopes", "integration"],
+        &[
+            "key",
+            "authorization",
+            "authorizer",
+            "scopes",
+            "integration",
+        ],
     )?;
     let key = required(decoder, &fields, "key");
     let authorization = authorization_config(decoder, &fields);

@@ -1140,7 +1140,9 @@ impl<'a> Importer<'a> {
                 None => Vec::new(),
             }
         };
-        let jwt = authorizer.get("jwtConfiguration").and_then(Value::as_object);
+        let jwt = authorizer
+            .get("jwtConfiguration")
+            .and_then(Value::as_object);
         // A TOKEN authorizer without `identitySource` reads the header the
         // scheme names.
         let header = scheme

@@ -20,7 +20,8 @@ use serde::{Deserialize, Serialize};
 use crate::authorizers::LambdaAuthorizer;
 use crate::gateway_responses::GatewayResponses;
 use crate::model::{
-    AuthorizationType, EndpointType, Integration, TokenAuthorization, Method, PathPart, PayloadFormat, Resource, Route,
+    AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
+    TokenAuthorization,
 };
 
 pub const REST_API_KIND: &str = "restapi";
@@ -476,12 +477,11 @@ fn authorization(
     match text {
         "NONE" => Ok(AuthorizationType::None),
         "AWS_IAM" => Ok(AuthorizationType::AwsIam),
-        "CUSTOM" => authorizer()
-            .and_then(|authorizer| {
-                (!authorizer.kind.validates_tokens())
-                    .then(|| AuthorizationType::Custom(Box::new(authorizer.clone())))
-                    .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned()))
-            }),
+        "CUSTOM" => authorizer().and_then(|authorizer| {
+            (!authorizer.kind.validates_tokens())
+                .then(|| AuthorizationType::Custom(Box::new(authorizer.clone())))
+                .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned()))
+        }),
         "JWT" | "COGNITO_USER_POOLS" => authorizer().and_then(|authorizer| {
             if authorizer.kind.as_str() != text {
                 return Err(NotDeployable(format!(

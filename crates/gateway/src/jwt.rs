@@ -167,6 +167,9 @@ pub struct Validated {
 /// The token in an identity source's value: alone, or after `Bearer `.
 pub fn token_of(value: &str) -> Option<&str> {
     let value = value.trim();
+    if value.eq_ignore_ascii_case("bearer") {
+        return None;
+    }
     let token = match value.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => value.get(7..)?.trim_start(),
         _ => value,
@@ -236,8 +239,7 @@ pub fn verify(
     }
     match authorizer.kind {
         AuthorizerType::Jwt => {
-            let audiences: Vec<&str> = match claims.get("aud").or_else(|| claims.get("client_id"))
-            {
+            let audiences: Vec<&str> = match claims.get("aud").or_else(|| claims.get("client_id")) {
                 Some(Value::String(one)) => vec![one.as_str()],
                 Some(Value::Array(many)) => many.iter().filter_map(Value::as_str).collect(),
                 _ => Vec::new(),
@@ -435,7 +437,10 @@ impl TokenAuthorizers {
             let sets = self.keys.lock().map_err(|_| Refusal::KeysUnavailable)?;
             match sets.get(&source) {
                 Some(set) => {
-                    let found = set.keys.iter().find(|k| k.common.key_id.as_deref() == Some(kid));
+                    let found = set
+                        .keys
+                        .iter()
+                        .find(|k| k.common.key_id.as_deref() == Some(kid));
                     let fresh = now.saturating_sub(set.fetched_at) < KEYS_TTL_SECONDS;
                     let may = now.saturating_sub(set.tried_at) >= REFRESH_FLOOR_SECONDS;
                     match found {
@@ -534,4 +539,535 @@ async fn fetch_keys(integrations: &Integrations, tokens: &TokenValidation) -> Op
             .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use iamgate_apimodel::authorizers::AuthorizerInput;
+    use iamgate_apimodel::model::ApiFlavour;
+    use jsonwebtoken::{EncodingKey, Header};
+    use serde_json::json;
+
+    const SIGNING_KEY: &[u8] = include_bytes!("../../../testdata/jwt/signing-key.der");
+    const OTHER_KEY: &[u8] = include_bytes!("../../../testdata/jwt/other-key.der");
+    const JWKS: &str = include_str!("../../../testdata/jwt/jwks.json");
+    const ISSUER: &str = "https://issuer.example.com";
+    const POOL_ARN: &str = "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Pool1";
+    const POOL_ISSUER: &str = "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1";
+    const NOW: i64 = 1_800_000_000;
+
+    fn jwt_authorizer() -> LambdaAuthorizer {
+        LambdaAuthorizer::new(
+            ApiFlavour::Http,
+            AuthorizerInput {
+                id: "jw1".into(),
+                name: Some("jwt".into()),
+                kind: Some("JWT".into()),
+                identity_sources: vec!["$request.header.Authorization".into()],
+                issuer: Some(ISSUER.into()),
+                audience: vec!["client-a".into(), "client-b".into()],
+                ..AuthorizerInput::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn cognito_authorizer() -> LambdaAuthorizer {
+        LambdaAuthorizer::new(
+            ApiFlavour::Rest,
+            AuthorizerInput {
+                id: "cg1".into(),
+                name: Some("pool".into()),
+                kind: Some("COGNITO_USER_POOLS".into()),
+                identity_sources: vec!["method.request.header.Authorization".into()],
+                provider_arns: vec![POOL_ARN.into()],
+                ..AuthorizerInput::default()
+            },
+        )
+        .unwrap()
+    }
+
+    fn key(kid: &str) -> Jwk {
+        let set: Value = serde_json::from_str(JWKS).unwrap();
+        let jwk: Jwk = serde_json::from_value(set["keys"][0].clone()).unwrap();
+        assert_eq!(jwk.common.key_id.as_deref(), Some(kid));
+        jwk
+    }
+
+    fn sign_with(der: &[u8], kid: &str, claims: &Value) -> String {
+        let mut header = Header::new(Algorithm::RS256);
+        header.kid = Some(kid.into());
+        jsonwebtoken::encode(&header, claims, &EncodingKey::from_rsa_der(der)).unwrap()
+    }
+
+    fn sign(claims: &Value) -> String {
+        sign_with(SIGNING_KEY, "test-key-1", claims)
+    }
+
+    fn good_claims() -> Value {
+        json!({"iss": ISSUER, "aud": "client-a", "sub": "user-1", "exp": NOW + 60,
+               "iat": NOW - 10, "scope": "read write"})
+    }
+
+    fn check(token: &str, authorizer: &LambdaAuthorizer) -> Result<Validated, Refusal> {
+        let (alg, _kid) = header_of(token)?;
+        verify(
+            token,
+            alg,
+            &key("test-key-1"),
+            authorizer,
+            authorizer.tokens.as_ref().unwrap(),
+            NOW,
+        )
+    }
+
+    fn with(change: impl FnOnce(&mut Map<String, Value>)) -> String {
+        let mut claims = good_claims();
+        change(claims.as_object_mut().unwrap());
+        sign(&claims)
+    }
+
+    #[test]
+    fn a_token_signed_by_the_issuers_key_with_good_claims_passes_with_its_scopes() {
+        let validated = check(&sign(&good_claims()), &jwt_authorizer()).unwrap();
+        assert_eq!(validated.claims["sub"], "user-1");
+        assert_eq!(
+            validated.scopes,
+            Some(vec!["read".to_owned(), "write".to_owned()])
+        );
+        assert_eq!(validated.expires_at, NOW + 60);
+    }
+
+    #[test]
+    fn the_token_may_come_alone_or_after_bearer() {
+        assert_eq!(token_of("Bearer abc"), Some("abc"));
+        assert_eq!(token_of("bearer   abc"), Some("abc"));
+        assert_eq!(token_of("abc"), Some("abc"));
+        assert_eq!(token_of("Bearer "), None);
+        assert_eq!(token_of("  "), None);
+    }
+
+    #[test]
+    fn an_expired_token_or_one_without_exp_is_refused_as_expired() {
+        let authorizer = jwt_authorizer();
+        let expired = with(|c| {
+            c.insert("exp".into(), json!(NOW));
+        });
+        assert_eq!(check(&expired, &authorizer), Err(Refusal::Expired));
+        let no_exp = with(|c| {
+            c.remove("exp");
+        });
+        assert_eq!(check(&no_exp, &authorizer), Err(Refusal::Expired));
+        let text_exp = with(|c| {
+            c.insert("exp".into(), json!("tomorrow"));
+        });
+        assert_eq!(check(&text_exp, &authorizer), Err(Refusal::Expired));
+    }
+
+    #[test]
+    fn a_token_not_valid_yet_by_nbf_or_iat_is_refused() {
+        let authorizer = jwt_authorizer();
+        for claim in ["nbf", "iat"] {
+            let future = with(|c| {
+                c.insert(claim.into(), json!(NOW + 5));
+            });
+            assert_eq!(
+                check(&future, &authorizer),
+                Err(Refusal::NotYetValid),
+                "{claim}"
+            );
+        }
+        let past_nbf = with(|c| {
+            c.insert("nbf".into(), json!(NOW - 5));
+        });
+        assert!(check(&past_nbf, &authorizer).is_ok());
+    }
+
+    #[test]
+    fn another_issuer_is_refused() {
+        let token = with(|c| {
+            c.insert("iss".into(), json!("https://evil.example.com"));
+        });
+        assert_eq!(check(&token, &jwt_authorizer()), Err(Refusal::Issuer));
+        let none = with(|c| {
+            c.remove("iss");
+        });
+        assert_eq!(check(&none, &jwt_authorizer()), Err(Refusal::Issuer));
+    }
+
+    #[test]
+    fn the_audience_is_aud_or_without_aud_client_id() {
+        let authorizer = jwt_authorizer();
+        let wrong = with(|c| {
+            c.insert("aud".into(), json!("client-z"));
+        });
+        assert_eq!(check(&wrong, &authorizer), Err(Refusal::Audience));
+        let listed = with(|c| {
+            c.insert("aud".into(), json!(["client-z", "client-b"]));
+        });
+        assert!(check(&listed, &authorizer).is_ok());
+        let client_id = with(|c| {
+            c.remove("aud");
+            c.insert("client_id".into(), json!("client-b"));
+        });
+        assert!(check(&client_id, &authorizer).is_ok());
+        // With both, `aud` decides.
+        let both = with(|c| {
+            c.insert("aud".into(), json!("client-z"));
+            c.insert("client_id".into(), json!("client-a"));
+        });
+        assert_eq!(check(&both, &authorizer), Err(Refusal::Audience));
+        let neither = with(|c| {
+            c.remove("aud");
+        });
+        assert_eq!(check(&neither, &authorizer), Err(Refusal::Audience));
+    }
+
+    #[test]
+    fn a_token_signed_by_another_key_fails_the_signature_check() {
+        let forged = sign_with(OTHER_KEY, "test-key-1", &good_claims());
+        assert_eq!(check(&forged, &jwt_authorizer()), Err(Refusal::Signature));
+        // A payload altered after signing.
+        let token = sign(&good_claims());
+        let mut parts: Vec<&str> = token.split('.').collect();
+        let altered = base64::Engine::encode(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+            json!({"iss": ISSUER, "aud": "client-a", "sub": "admin", "exp": NOW + 60}).to_string(),
+        );
+        parts[1] = &altered;
+        assert_eq!(
+            check(&parts.join("."), &jwt_authorizer()),
+            Err(Refusal::Signature)
+        );
+    }
+
+    #[test]
+    fn malformed_tokens_and_non_rsa_algorithms_are_refused_before_any_key() {
+        let b64 = |text: &str| {
+            base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text)
+        };
+        let payload = b64(&good_claims().to_string());
+        for bad in [
+            "abc".to_owned(),
+            "a.b".to_owned(),
+            "a.b.c.d".to_owned(),
+            "!!!.###.$$$".to_owned(),
+            format!("{}.{payload}.", b64("not json")),
+            format!("{}.{payload}.", b64(r#"{"alg":"none","kid":"test-key-1"}"#)),
+            format!(
+                "{}.{payload}.sig",
+                b64(r#"{"alg":"RS999","kid":"test-key-1"}"#)
+            ),
+            "x".repeat(MAX_TOKEN_BYTES + 1),
+        ] {
+            assert_eq!(header_of(&bad), Err(Refusal::Malformed), "{bad:.40}");
+        }
+        for alg in ["HS256", "ES256", "EdDSA"] {
+            let header = b64(&format!(r#"{{"alg":"{alg}","kid":"test-key-1"}}"#));
+            assert_eq!(
+                header_of(&format!("{header}.{payload}.sig")),
+                Err(Refusal::Algorithm),
+                "{alg}"
+            );
+        }
+        let no_kid = b64(r#"{"alg":"RS256"}"#);
+        assert_eq!(
+            header_of(&format!("{no_kid}.{payload}.sig")),
+            Err(Refusal::UnknownKey)
+        );
+    }
+
+    #[test]
+    fn hs256_signed_with_the_public_key_as_secret_is_refused() {
+        // The classic confusion attack: the RSA public key's bytes as an
+        // HMAC secret. The algorithm is refused before any key is used.
+        let mut header = Header::new(Algorithm::HS256);
+        header.kid = Some("test-key-1".into());
+        let token = jsonwebtoken::encode(
+            &header,
+            &good_claims(),
+            &EncodingKey::from_secret(JWKS.as_bytes()),
+        )
+        .unwrap();
+        assert_eq!(header_of(&token), Err(Refusal::Algorithm));
+    }
+
+    #[test]
+    fn scopes_need_one_of_the_routes_from_scope_or_scp() {
+        let authorizer = jwt_authorizer();
+        let validated = check(&sign(&good_claims()), &authorizer).unwrap();
+        let asked = |scopes: &[&str]| scopes.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(check_scopes(&authorizer, &validated, &[]), Ok(None));
+        assert_eq!(
+            check_scopes(&authorizer, &validated, &asked(&["admin", "write"])),
+            Ok(Some("write".to_owned()))
+        );
+        assert_eq!(
+            check_scopes(&authorizer, &validated, &asked(&["admin"])),
+            Err(Refusal::Scope)
+        );
+        let scp = with(|c| {
+            c.remove("scope");
+            c.insert("scp".into(), json!(["admin"]));
+        });
+        let validated = check(&scp, &authorizer).unwrap();
+        assert_eq!(
+            check_scopes(&authorizer, &validated, &asked(&["admin"])),
+            Ok(Some("admin".to_owned()))
+        );
+        let none = with(|c| {
+            c.remove("scope");
+        });
+        let validated = check(&none, &authorizer).unwrap();
+        assert_eq!(
+            check_scopes(&authorizer, &validated, &asked(&["read"])),
+            Err(Refusal::Scope)
+        );
+        assert!(Refusal::Scope.is_forbidden() && !Refusal::Audience.is_forbidden());
+    }
+
+    #[test]
+    fn a_user_pool_wants_an_id_token_without_scopes_and_an_access_token_with_them() {
+        let authorizer = cognito_authorizer();
+        let claims = |token_use: &str| {
+            json!({"iss": POOL_ISSUER, "sub": "u1", "exp": NOW + 60, "token_use": token_use,
+                   "client_id": "anything", "scope": "pets/read"})
+        };
+        let id = check(&sign(&claims("id")), &authorizer).unwrap();
+        let access = check(&sign(&claims("access")), &authorizer).unwrap();
+        let scopes = vec!["pets/read".to_owned()];
+        assert_eq!(check_scopes(&authorizer, &id, &[]), Ok(None));
+        assert_eq!(
+            check_scopes(&authorizer, &access, &[]),
+            Err(Refusal::TokenUse)
+        );
+        assert_eq!(
+            check_scopes(&authorizer, &id, &scopes),
+            Err(Refusal::TokenUse)
+        );
+        assert_eq!(
+            check_scopes(&authorizer, &access, &scopes),
+            Ok(Some("pets/read".to_owned()))
+        );
+        let other_pool = json!({"iss": "https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Other",
+            "sub": "u1", "exp": NOW + 60, "token_use": "id"});
+        assert_eq!(check(&sign(&other_pool), &authorizer), Err(Refusal::Issuer));
+    }
+
+    #[test]
+    fn claims_pass_on_as_strings() {
+        let claims = json!({"a": "x", "n": 5, "b": true, "l": ["g1", "g2"], "o": {"k": 1}});
+        let strings = claims_as_strings(claims.as_object().unwrap());
+        assert_eq!(
+            Value::Object(strings),
+            json!({"a": "x", "n": "5", "b": "true", "l": "[g1 g2]", "o": "{\"k\":1}"})
+        );
+    }
+
+    /// A loopback issuer: serves the discovery document and `jwks`,
+    /// counting the key set's fetches.
+    fn issuer(jwks: &'static str) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        rotating_issuer(jwks, jwks)
+    }
+
+    /// An issuer whose key set is `first` at the first fetch and `then`
+    /// afterwards (a key rotation).
+    fn rotating_issuer(
+        first: &'static str,
+        then: &'static str,
+    ) -> (String, Arc<std::sync::atomic::AtomicUsize>) {
+        use std::io::{Read, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let fetches = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let (counter, own) = (fetches.clone(), base.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut buffer = [0u8; 4096];
+                let n = stream.read(&mut buffer).unwrap_or(0);
+                let head = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                let body = if head.starts_with("GET /.well-known/openid-configuration") {
+                    json!({"issuer": own, "jwks_uri": format!("{own}/keys")}).to_string()
+                } else {
+                    let before = counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    if before == 0 { first } else { then }.to_owned()
+                };
+                let reply = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(reply.as_bytes());
+            }
+        });
+        (base, fetches)
+    }
+
+    fn local_authorizer(issuer: &str, ttl: i64) -> LambdaAuthorizer {
+        LambdaAuthorizer::new(
+            ApiFlavour::Http,
+            AuthorizerInput {
+                id: "jw1".into(),
+                name: Some("jwt".into()),
+                kind: Some("JWT".into()),
+                identity_sources: vec!["$request.header.Authorization".into()],
+                issuer: Some(issuer.into()),
+                audience: vec!["client-a".into()],
+                ttl_seconds: Some(ttl),
+                ..AuthorizerInput::default()
+            },
+        )
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn keys_come_from_discovery_and_an_unknown_kid_refetches_at_most_once_per_floor() {
+        let (base, fetches) = issuer(JWKS);
+        let authorizer = local_authorizer(&base, 0);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let claims = json!({"iss": base, "aud": "client-a", "sub": "u", "exp": NOW + 600});
+        let good = format!("Bearer {}", sign(&claims));
+        let (validated, cached) = tokens
+            .validate(&integrations, "api", &authorizer, Some(&good), NOW)
+            .await
+            .unwrap();
+        assert!(!cached);
+        assert_eq!(validated.claims["sub"], "u");
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Unknown kids within the floor of the last fetch: no fetch at all.
+        let unknown = sign_with(OTHER_KEY, "made-up", &claims);
+        let refuse = |at: i64| {
+            let (tokens, integrations, authorizer, unknown) =
+                (&tokens, &integrations, &authorizer, &unknown);
+            async move {
+                tokens
+                    .validate(integrations, "api", authorizer, Some(unknown), at)
+                    .await
+                    .unwrap_err()
+            }
+        };
+        for _ in 0..20 {
+            assert_eq!(refuse(NOW + 1).await, Refusal::UnknownKey);
+        }
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 1);
+        // Past the floor, a flood costs the issuer one fetch.
+        for _ in 0..20 {
+            assert_eq!(
+                refuse(NOW + REFRESH_FLOOR_SECONDS).await,
+                Refusal::UnknownKey
+            );
+        }
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+        // The known key still verifies without a fetch.
+        assert!(
+            tokens
+                .validate(&integrations, "api", &authorizer, Some(&good), NOW + 40)
+                .await
+                .is_ok()
+        );
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn a_rotated_key_is_found_by_refetching_on_its_unknown_kid() {
+        let (base, fetches) = rotating_issuer(
+            JWKS,
+            include_str!("../../../testdata/jwt/jwks-rotated.json"),
+        );
+        let authorizer = local_authorizer(&base, 0);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let claims = json!({"iss": base, "aud": "client-a", "exp": NOW + 600});
+        let before = sign(&claims);
+        assert!(
+            tokens
+                .validate(&integrations, "api", &authorizer, Some(&before), NOW)
+                .await
+                .is_ok()
+        );
+        let rotated = sign_with(OTHER_KEY, "test-key-2", &claims);
+        assert!(
+            tokens
+                .validate(
+                    &integrations,
+                    "api",
+                    &authorizer,
+                    Some(&rotated),
+                    NOW + REFRESH_FLOOR_SECONDS
+                )
+                .await
+                .is_ok()
+        );
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn validated_tokens_are_cached_for_the_ttl_but_never_past_exp() {
+        let (base, _) = issuer(JWKS);
+        let authorizer = local_authorizer(&base, 300);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let claims = json!({"iss": base, "aud": "client-a", "exp": NOW + 100});
+        let token = sign(&claims);
+        let run = |at: i64| {
+            let (tokens, integrations, authorizer, token) =
+                (&tokens, &integrations, &authorizer, &token);
+            async move {
+                tokens
+                    .validate(integrations, "api", authorizer, Some(token), at)
+                    .await
+                    .map(|(_, cached)| cached)
+            }
+        };
+        assert_eq!(run(NOW).await, Ok(false));
+        assert_eq!(run(NOW + 50).await, Ok(true));
+        assert_eq!(tokens.cached_tokens(), 1);
+        // Past `exp` the cached answer is not used, and the token fails.
+        assert_eq!(run(NOW + 100).await, Err(Refusal::Expired));
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_issuer_fails_closed() {
+        let authorizer = local_authorizer("http://127.0.0.1:9", 0);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let token = sign(&json!({"iss": "http://127.0.0.1:9", "aud": "client-a", "exp": NOW + 60}));
+        assert_eq!(
+            tokens
+                .validate(&integrations, "api", &authorizer, Some(&token), NOW)
+                .await
+                .unwrap_err(),
+            Refusal::KeysUnavailable
+        );
+        assert_eq!(
+            tokens
+                .validate(&integrations, "api", &authorizer, None, NOW)
+                .await
+                .unwrap_err(),
+            Refusal::Missing
+        );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn arbitrary_tokens_never_panic_and_never_pass(
+            header in "[A-Za-z0-9_=+/.-]{0,80}",
+            payload in "[A-Za-z0-9_=+/.-]{0,80}",
+            signature in "[A-Za-z0-9_=+/.-]{0,80}",
+        ) {
+            let token = format!("{header}.{payload}.{signature}");
+            let authorizer = jwt_authorizer();
+            proptest::prop_assert!(check(&token, &authorizer).is_err());
+        }
+
+        #[test]
+        fn arbitrary_json_headers_never_panic(alg in ".{0,12}", kid in ".{0,12}", body in ".{0,40}") {
+            let b64 = |text: &str| base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, text);
+            let header = b64(&json!({"alg": alg, "kid": kid}).to_string());
+            let token = format!("{header}.{}.{}", b64(&body), b64(&body));
+            proptest::prop_assert!(check(&token, &jwt_authorizer()).is_err());
+        }
+    }
 }

@@ -60,8 +60,6 @@ use crate::access::{AccessDecision, AccessLogEntry, AccessOutcome, AccessRecord}
 use crate::arn::execute_api_arn;
 use crate::authorize::{Authorizer, Enforcement, is_signed};
 use crate::authorizers::{Authorized, TokenClaims};
-use iamgate_apimodel::authorizers::IdentitySource;
-use iamgate_apimodel::model::TokenAuthorization;
 use crate::authorizers::{AuthorizerFailure, AuthorizerRequest};
 use crate::client_cert::ClientCert;
 use crate::dataplane::{DataPlane, address, split_stage};
@@ -75,8 +73,10 @@ use crate::responses::{
     rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+use iamgate_apimodel::authorizers::IdentitySource;
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::gateway_responses::ResponseType;
+use iamgate_apimodel::model::TokenAuthorization;
 use iamgate_apimodel::model::{
     ApiFlavour, AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi,
     RestStage,
@@ -1434,7 +1434,11 @@ async fn authorize_token(
                     ),
                 ));
             }
-            record.rule = Some(format!("{kind}:{}:refused:{}", authorizer.name, refusal.code()));
+            record.rule = Some(format!(
+                "{kind}:{}:refused:{}",
+                authorizer.name,
+                refusal.code()
+            ));
             record.decision = if refusal.is_forbidden() {
                 iamgate_decisions::words::IMPLICIT_DENY
             } else {
