@@ -750,8 +750,12 @@ mod tests {
             LambdaAuthorizer::new(ApiFlavour::Rest, cognito)
                 .unwrap_err()
                 .0
-                .contains("not supported")
+                .contains("ProviderARNs must be specified")
         );
+        // Each type belongs to one flavour.
+        let mut jwt_on_rest = rest("JWT", "method.request.header.Auth");
+        jwt_on_rest.issuer = Some("https://issuer.example.com".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, jwt_on_rest).is_err());
         let mut bad_uri = rest("TOKEN", "method.request.header.Auth");
         bad_uri.uri = Some("arn:aws:lambda:us-east-1:111122223333:function:auth".into());
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, bad_uri).is_err());
@@ -767,6 +771,80 @@ mod tests {
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached.clone()).is_err());
         uncached.ttl_seconds = Some(0);
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached).is_ok());
+    }
+
+    #[test]
+    fn a_user_pool_arn_names_its_issuer_and_nothing_else_does() {
+        assert_eq!(
+            user_pool_issuer("arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Ab1"),
+            Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab1".to_owned())
+        );
+        for bad in [
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/eu-west-1_Ab1",
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_",
+            "arn:aws:cognito-idp:us-east-1:111122223333:identitypool/us-east-1_Ab1",
+            "arn:aws:iam::111122223333:userpool/us-east-1_Ab1",
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_A/../b",
+            "",
+        ] {
+            assert_eq!(user_pool_issuer(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_authorizers_read_one_header_and_need_their_issuers() {
+        let pool = AuthorizerInput {
+            id: "c1".into(),
+            name: Some("pool".into()),
+            kind: Some("COGNITO_USER_POOLS".into()),
+            identity_sources: vec!["method.request.header.Authorization".into()],
+            provider_arns: vec![
+                "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Ab1".into(),
+            ],
+            validation_expression: Some("ey.+".into()),
+            ..AuthorizerInput::default()
+        };
+        let built = LambdaAuthorizer::new(ApiFlavour::Rest, pool.clone()).unwrap();
+        assert_eq!(built.ttl_seconds, DEFAULT_REST_TTL_SECONDS);
+        assert!(built.token_is_valid("eyJabc") && !built.token_is_valid("abc"));
+        // What the control planes answer builds the same authorizer again.
+        assert_eq!(
+            LambdaAuthorizer::new(ApiFlavour::Rest, built.input(ApiFlavour::Rest)),
+            Ok(built)
+        );
+        let mut query = pool.clone();
+        query.identity_sources = vec!["method.request.querystring.token".into()];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, query).is_err());
+        let mut override_url = pool;
+        override_url.jwks_url = Some("file:///etc/keys".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, override_url).is_err());
+
+        let jwt = AuthorizerInput {
+            id: "j1".into(),
+            name: Some("jwt".into()),
+            kind: Some("JWT".into()),
+            identity_sources: vec!["$request.header.Authorization".into()],
+            issuer: Some("https://issuer.example.com".into()),
+            audience: vec!["client".into()],
+            ..AuthorizerInput::default()
+        };
+        let built = LambdaAuthorizer::new(ApiFlavour::Http, jwt.clone()).unwrap();
+        assert_eq!(
+            LambdaAuthorizer::new(ApiFlavour::Http, built.input(ApiFlavour::Http)),
+            Ok(built)
+        );
+        let mut no_issuer = jwt.clone();
+        no_issuer.issuer = None;
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, no_issuer).is_err());
+        let mut not_a_url = jwt.clone();
+        not_a_url.issuer = Some("issuer.example.com".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, not_a_url).is_err());
+        let mut expression = jwt;
+        expression.validation_expression = Some(".*".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, expression).is_err());
+        assert!(authorization_scopes(&["a b".to_owned()]).is_err());
+        assert!(authorization_scopes(&[String::new()]).is_err());
+        assert!(authorization_scopes(&vec!["s".to_owned(); MAX_SCOPES + 1]).is_err());
     }
 
     #[test]

@@ -1904,7 +1904,80 @@ apis:
         );
         let jwt = file.replace("type: REQUEST", "type: JWT");
         let all = ApiRegistry::from_world_file(&jwt).unwrap_err().join("\n");
-        assert!(all.contains("JWT is not supported"), "{all}");
+        assert!(
+            all.contains("JwtConfiguration.Issuer must be specified"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn user_pool_and_jwt_authorizers_are_declared_with_their_scopes() {
+        let file = r#"
+apis:
+  - id: a1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    authorizers:
+      - { name: pool, type: COGNITO_USER_POOLS, identity_source: method.request.header.Authorization,
+          provider_arns: ["arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Pool1"],
+          jwks_url: "http://127.0.0.1:9000/keys" }
+    methods:
+      - { path: /, method: GET, authorization: COGNITO_USER_POOLS, authorizer: pool, scopes: [pets/read],
+          integration: { type: MOCK } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    authorizers:
+      - { name: jwt, type: JWT, identity_source: $request.header.Authorization,
+          issuer: "https://issuer.example.com", audience: [client-a] }
+    routes:
+      - { key: GET /, authorization: JWT, authorizer: jwt, scopes: read, integration: { type: MOCK } }
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let method = &registry.rest["a1b2c3d4e5"].stages["prod"].root.methods[0];
+        let token = method.authorization.token_authorization().unwrap();
+        assert_eq!(method.authorization.as_str(), "COGNITO_USER_POOLS");
+        assert_eq!(token.scopes, vec!["pets/read"]);
+        let tokens = token.authorizer.tokens.as_ref().unwrap();
+        assert_eq!(
+            tokens.issuers,
+            vec!["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"]
+        );
+        assert_eq!(
+            tokens.jwks_url.as_deref(),
+            Some("http://127.0.0.1:9000/keys")
+        );
+        let route = &registry.http["h1b2c3d4e5"].stages["$default"].routes[0];
+        assert_eq!(route.authorization.as_str(), "JWT");
+        assert_eq!(route.authorization.scopes(), ["read"]);
+
+        // A JWT route naming a Lambda authorizer, or CUSTOM naming a JWT one.
+        let crossed = file.replace("authorization: JWT", "authorization: CUSTOM");
+        let all = ApiRegistry::from_world_file(&crossed)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("use authorization: JWT"), "{all}");
+        let no_audience = file.replace(", audience: [client-a]", "");
+        let all = ApiRegistry::from_world_file(&no_audience)
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            all.contains("Audience must have at least one entry"),
+            "{all}"
+        );
+        let bad_pool = file.replace("userpool/us-east-1_Pool1", "userpool/eu-west-1_Pool1");
+        let all = ApiRegistry::from_world_file(&bad_pool)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("Invalid provider ARN"), "{all}");
+        let spaced = file.replace("scopes: read", "scopes: \"read write\"");
+        let all = ApiRegistry::from_world_file(&spaced)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("Invalid authorization scope"), "{all}");
     }
 
     #[test]

@@ -2048,8 +2048,11 @@ paths:
                 matches!(k, ProblemKind::UnsupportedAuthorization(_))
             })
         };
-        assert!(unsupported(
-            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer'].type"
+        // A user pool authorizer whose ARN names no pool.
+        assert!(has(
+            &found,
+            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer']",
+            |k| matches!(k, ProblemKind::InvalidValue(m) if m.contains("Invalid provider ARN"))
         ));
         assert!(unsupported(
             "$.components.securitySchemes.cognito['x-amazon-apigateway-authtype']"

@@ -1722,3 +1722,27 @@ impl DataPlane {
         exchange.customized(answer)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's workflow for a Cognito user pool authorizer and a resource
+    /// policy, once the token is valid (an invalid token is a 401 before
+    /// the policy is looked at): the policy must allow explicitly.
+    #[test]
+    fn a_valid_user_pool_token_needs_the_resource_policy_to_allow_explicitly() {
+        for (resource, expected) in [
+            (None, Outcome::Allowed),
+            (Some(Outcome::Allowed), Outcome::Allowed),
+            (Some(Outcome::ImplicitDeny), Outcome::ImplicitDeny),
+            (Some(Outcome::ExplicitDeny), Outcome::ExplicitDeny),
+        ] {
+            assert_eq!(
+                cognito_with_resource_policy(resource),
+                expected,
+                "{resource:?}"
+            );
+        }
+    }
+}
