@@ -310,7 +310,9 @@ async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
         for operation in &input.patch_operations {
             patch_method(method, operation)?;
         }
-        if method.authorization_type != "CUSTOM" {
+        if method.authorization_type != "CUSTOM"
+            && method.authorization_type != "COGNITO_USER_POOLS"
+        {
             method.authorizer_id = None;
         }
         let method = method.clone();
