@@ -333,6 +333,10 @@ struct KeySet {
     tried_at: i64,
 }
 
+/// The API, the authorizer and the token's SHA-256 (the token itself is
+/// not kept).
+type TokenKey = (String, String, [u8; 32]);
+
 /// A token validated once, reused while the TTL runs (never past `exp`).
 struct Cached {
     validated: Arc<Validated>,
@@ -343,9 +347,7 @@ struct Cached {
 #[derive(Default)]
 pub struct TokenAuthorizers {
     keys: Mutex<HashMap<String, KeySet>>,
-    /// Keyed by the API, the authorizer and the token's SHA-256 (the token
-    /// itself is not kept).
-    validated: Mutex<HashMap<(String, String, [u8; 32]), Cached>>,
+    validated: Mutex<HashMap<TokenKey, Cached>>,
 }
 
 impl TokenAuthorizers {
@@ -385,7 +387,7 @@ impl TokenAuthorizers {
         Ok((validated, false))
     }
 
-    fn cached(&self, key: &(String, String, [u8; 32]), now: i64) -> Option<Arc<Validated>> {
+    fn cached(&self, key: &TokenKey, now: i64) -> Option<Arc<Validated>> {
         let cache = self.validated.lock().ok()?;
         cache
             .get(key)
@@ -395,7 +397,7 @@ impl TokenAuthorizers {
 
     fn store(
         &self,
-        key: (String, String, [u8; 32]),
+        key: TokenKey,
         validated: Arc<Validated>,
         expires_at: i64,
         now: i64,
