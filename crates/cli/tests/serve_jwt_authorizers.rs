@@ -706,3 +706,102 @@ fn a_user_pool_authorizer_made_with_the_aws_cli_guards_a_rest_method() {
     assert_eq!(method["authorizationScopes"], json!(["pets/read"]));
     assert_eq!(method["authorizerId"], authorizer.as_str());
 }
+
+/// An `https://localhost:{port}` issuer whose certificate `ca` signed,
+/// serving the discovery document and the key set over TLS.
+fn start_tls_issuer(ca: &support::pki::Ca) -> String {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let issued = ca.server(&["localhost"]);
+    let chain = vec![CertificateDer::from_pem_slice(issued.cert_pem.as_bytes()).unwrap()];
+    let key = PrivateKeyDer::from_pem_slice(issued.key_pem.as_bytes()).unwrap();
+    #[allow(deprecated)]
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = Arc::new(
+        rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .unwrap(),
+    );
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!(
+        "https://localhost:{}",
+        listener.local_addr().unwrap().port()
+    );
+    let own = base.clone();
+    std::thread::spawn(move || {
+        for tcp in listener.incoming() {
+            let Ok(tcp) = tcp else { return };
+            let connection = rustls::ServerConnection::new(config.clone()).unwrap();
+            let mut stream = rustls::StreamOwned::new(connection, tcp);
+            let mut buffer = [0u8; 4096];
+            let Ok(n) = stream.read(&mut buffer) else {
+                continue;
+            };
+            let head = String::from_utf8_lossy(&buffer[..n]).into_owned();
+            let body = if head.starts_with("GET /.well-known/openid-configuration ") {
+                json!({"issuer": own, "jwks_uri": format!("{own}/keys")}).to_string()
+            } else {
+                JWKS.to_owned()
+            };
+            let reply = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(reply.as_bytes());
+            stream.conn.send_close_notify();
+            let _ = stream.flush();
+        }
+    });
+    base
+}
+
+#[test]
+fn an_https_issuer_is_trusted_through_aws_ca_bundle() {
+    let dir = tempfile::tempdir().unwrap();
+    let ca = support::pki::Ca::new("jwt issuer test CA");
+    let issuer = start_tls_issuer(&ca);
+    let bundle = ca.write(dir.path(), "ca");
+    let world = format!(
+        r#"
+apis:
+  - id: jwttls0001
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    authorizers:
+      - {{ name: oidc, type: JWT, identity_source: $request.header.Authorization,
+          issuer: "{issuer}", audience: [client-a] }}
+    routes:
+      - {{ key: GET /, authorization: JWT, authorizer: oidc, integration: {{ type: MOCK, status: 200, body: ok }} }}
+"#
+    );
+    let config = dir.path().join("world.yaml");
+    std::fs::write(&config, world).unwrap();
+    let token = sign(&json!({"iss": issuer, "aud": "client-a", "sub": "tls", "exp": now() + 600}));
+    let start = |env: Vec<(String, String)>, data: &str| {
+        Server::start(&ServerOptions {
+            config: Some(config.clone()),
+            data_dir: dir.path().join(data),
+            env,
+            ..ServerOptions::default()
+        })
+    };
+    let trusting = start(
+        vec![("AWS_CA_BUNDLE".into(), bundle.display().to_string())],
+        "trusting",
+    );
+    let answer = call(&trusting, "jwttls0001", "/", Some(&token));
+    assert_eq!((answer.status, answer.body.as_str()), (200, "ok"));
+    // A server that does not trust the issuer's CA fails closed.
+    let other = support::pki::Ca::new("someone else's CA");
+    let other_bundle = other.write(dir.path(), "other");
+    let distrusting = start(
+        vec![("AWS_CA_BUNDLE".into(), other_bundle.display().to_string())],
+        "distrusting",
+    );
+    let answer = call(&distrusting, "jwttls0001", "/", Some(&token));
+    assert_eq!((answer.status, answer.body.as_str()), (401, UNAUTHORIZED));
+}

@@ -87,6 +87,15 @@ impl DataPlane {
         }
     }
 
+    /// The same data plane, fetching `https://` issuers' keys (JWT and
+    /// Cognito user pool authorizers) with `tls`.
+    pub fn with_tls_client(self, tls: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            integrations: self.integrations.with_tls(tls),
+            ..self
+        }
+    }
+
     /// The same data plane, handling policy denials as `enforcement` says.
     pub fn with_enforcement(self, enforcement: crate::authorize::Enforcement) -> Self {
         Self {

@@ -7,6 +7,7 @@
 //! 1.0 (`requestContext.identity`) and 2.0 (`requestContext.authorizer.iam`).
 //! A backend that fails or answers nonsense gets AWS's error, never a panic.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -157,6 +158,9 @@ pub const DEFAULT_LAMBDA_ENDPOINT: &str = "http://127.0.0.1:3001";
 pub struct Integrations {
     client: Client<HttpConnector, Full<Bytes>>,
     lambda_endpoint: String,
+    /// What [`Integrations::fetch`] trusts for `https://` (the server's
+    /// choice of CAs); without it `https://` fetches fail.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Integrations {
@@ -177,6 +181,15 @@ impl Integrations {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             lambda_endpoint: lambda_endpoint.to_owned(),
+            tls: None,
+        }
+    }
+
+    /// The same integrations, fetching `https://` URLs with `tls`.
+    pub fn with_tls(self, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            tls: Some(tls),
+            ..self
         }
     }
 
@@ -285,13 +298,21 @@ impl Integrations {
         timeout: Duration,
         limit: usize,
     ) -> Result<Vec<u8>, IntegrationFailure> {
-        let outgoing = hyper::Request::builder()
-            .method("GET")
-            .uri(url)
-            .header("accept", "application/json")
-            .body(Full::new(Bytes::new()))
-            .map_err(|_| IntegrationFailure::Failed)?;
-        let answer = self.send_limited(outgoing, timeout, limit).await?;
+        let uri: hyper::Uri = url.parse().map_err(|_| IntegrationFailure::Failed)?;
+        let answer = if uri.scheme_str() == Some("https") {
+            let tls = self.tls.clone().ok_or(IntegrationFailure::Failed)?;
+            tokio::time::timeout(timeout, fetch_tls(tls, &uri, limit))
+                .await
+                .map_err(|_| IntegrationFailure::Timeout)??
+        } else {
+            let outgoing = hyper::Request::builder()
+                .method("GET")
+                .uri(uri)
+                .header("accept", "application/json")
+                .body(Full::new(Bytes::new()))
+                .map_err(|_| IntegrationFailure::Failed)?;
+            self.send_limited(outgoing, timeout, limit).await?
+        };
         if answer.status != 200 {
             return Err(IntegrationFailure::Failed);
         }
@@ -342,6 +363,55 @@ impl Integrations {
             .await
             .map_err(|_| IntegrationFailure::Timeout)?
     }
+}
+
+/// One `GET uri` over TLS (rustls on ring, the server's one provider),
+/// reading at most `limit` bytes of the answer.
+async fn fetch_tls(
+    tls: Arc<rustls::ClientConfig>,
+    uri: &hyper::Uri,
+    limit: usize,
+) -> Result<Answer, IntegrationFailure> {
+    let failed = |_| IntegrationFailure::Failed;
+    let host = uri.host().ok_or(IntegrationFailure::Failed)?;
+    let port = uri.port_u16().unwrap_or(443);
+    let name = rustls_pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(failed)?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(failed)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|_| IntegrationFailure::Failed)?;
+    tokio::spawn(connection);
+    let authority = uri.authority().map_or(host, |a| a.as_str());
+    let outgoing = hyper::Request::builder()
+        .method("GET")
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header("host", authority)
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::new()))
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let response = sender
+        .send_request(outgoing)
+        .await
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let status = response.status().as_u16();
+    let body = http_body_util::Limited::new(response.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|_| IntegrationFailure::Failed)?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    })
 }
 
 /// Fills `{name}` and `{name+}` placeholders of an HTTP_PROXY URI with the

@@ -395,13 +395,7 @@ impl TokenAuthorizers {
             .map(|cached| cached.validated.clone())
     }
 
-    fn store(
-        &self,
-        key: TokenKey,
-        validated: Arc<Validated>,
-        expires_at: i64,
-        now: i64,
-    ) {
+    fn store(&self, key: TokenKey, validated: Arc<Validated>, expires_at: i64, now: i64) {
         let Ok(mut cache) = self.validated.lock() else {
             return;
         };
@@ -1049,6 +1043,104 @@ mod tests {
                 .await
                 .unwrap_err(),
             Refusal::Missing
+        );
+    }
+
+    #[allow(deprecated)]
+    fn ring() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    /// An `https://localhost:{port}` issuer with a self-signed certificate,
+    /// and a client configuration that trusts only it.
+    async fn tls_issuer() -> (String, Arc<rustls::ClientConfig>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let key = rcgen::KeyPair::generate().unwrap();
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        let der = rustls_pki_types::CertificateDer::from(cert.der().to_vec());
+        let private = rustls_pki_types::PrivateKeyDer::try_from(key.serialize_der()).unwrap();
+        let server = rustls::ServerConfig::builder_with_provider(ring())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![der.clone()], private)
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(server));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!(
+            "https://localhost:{}",
+            listener.local_addr().unwrap().port()
+        );
+        let own = base.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                let own = own.clone();
+                tokio::spawn(async move {
+                    let Ok(mut stream) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buffer = vec![0u8; 4096];
+                    let n = stream.read(&mut buffer).await.unwrap_or(0);
+                    let head = String::from_utf8_lossy(&buffer[..n]).into_owned();
+                    let body = if head.starts_with("GET /.well-known/openid-configuration") {
+                        json!({"issuer": own, "jwks_uri": format!("{own}/keys")}).to_string()
+                    } else {
+                        JWKS.to_owned()
+                    };
+                    let reply = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    );
+                    let _ = stream.write_all(reply.as_bytes()).await;
+                    let _ = stream.shutdown().await;
+                });
+            }
+        });
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(der).unwrap();
+        let client = rustls::ClientConfig::builder_with_provider(ring())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        (base, Arc::new(client))
+    }
+
+    #[tokio::test]
+    async fn an_https_issuer_is_fetched_over_tls_and_only_with_a_trusted_certificate() {
+        let (base, trusted) = tls_issuer().await;
+        let authorizer = local_authorizer(&base, 0);
+        let token = sign(&json!({"iss": base, "aud": "client-a", "sub": "tls", "exp": NOW + 60}));
+        let with_trust = Integrations::new("http://127.0.0.1:9").with_tls(trusted);
+        let (validated, _) = TokenAuthorizers::default()
+            .validate(&with_trust, "api", &authorizer, Some(&token), NOW)
+            .await
+            .unwrap();
+        assert_eq!(validated.claims["sub"], "tls");
+        // Without a TLS client, or trusting other CAs: fail closed.
+        let without = Integrations::new("http://127.0.0.1:9");
+        assert_eq!(
+            TokenAuthorizers::default()
+                .validate(&without, "api", &authorizer, Some(&token), NOW)
+                .await
+                .unwrap_err(),
+            Refusal::KeysUnavailable
+        );
+        let (_, other_trust) = tls_issuer().await;
+        let distrusting = Integrations::new("http://127.0.0.1:9").with_tls(other_trust);
+        assert_eq!(
+            TokenAuthorizers::default()
+                .validate(&distrusting, "api", &authorizer, Some(&token), NOW)
+                .await
+                .unwrap_err(),
+            Refusal::KeysUnavailable
         );
     }
 
