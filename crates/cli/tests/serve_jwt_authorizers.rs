@@ -766,6 +766,8 @@ fn an_https_issuer_is_trusted_through_aws_ca_bundle() {
     let bundle = ca.write(dir.path(), "ca");
     let world = format!(
         r#"
+accounts:
+  - id: "111122223333"
 apis:
   - id: jwttls0001
     type: HTTP

@@ -29,8 +29,10 @@
 //! gateway into a load generator against the issuer.
 //!
 //! Outbound calls go through [`Integrations`], the one client the data
-//! plane calls Lambda and HTTP backends with (plain `http://`; an
-//! `https://` issuer cannot be reached yet and fails closed: 401).
+//! plane calls Lambda and HTTP backends with; `https://` issuers over
+//! rustls on ring, trusting what the server gave the data plane
+//! ([`crate::dataplane::DataPlane::with_tls_client`]). An issuer that cannot
+//! be reached, or whose certificate is not trusted, fails closed: 401.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
