@@ -431,9 +431,9 @@ impl TokenAuthorizers {
             .clone()
             .or_else(|| tokens.issuers.first().cloned())
             .ok_or(Refusal::KeysUnavailable)?;
-        let (known, may_fetch) = {
-            let sets = self.keys.lock().map_err(|_| Refusal::KeysUnavailable)?;
-            match sets.get(&source) {
+        let (known, may_fetch, stale) = {
+            let mut sets = self.keys.lock().map_err(|_| Refusal::KeysUnavailable)?;
+            match sets.get_mut(&source) {
                 Some(set) => {
                     let found = set
                         .keys
@@ -441,23 +441,25 @@ impl TokenAuthorizers {
                         .find(|k| k.common.key_id.as_deref() == Some(kid));
                     let fresh = now.saturating_sub(set.fetched_at) < KEYS_TTL_SECONDS;
                     let may = now.saturating_sub(set.tried_at) >= REFRESH_FLOOR_SECONDS;
-                    match found {
-                        Some(key) if fresh || !may => return Ok(key.clone()),
-                        _ => (true, may),
+                    if let Some(key) = found
+                        && (fresh || !may)
+                    {
+                        return Ok(key.clone());
                     }
+                    let stale = found.cloned();
+                    if may {
+                        // Claimed under the lock, before the network:
+                        // concurrent requests with unknown kids do not
+                        // fetch again.
+                        set.tried_at = now;
+                    }
+                    (true, may, stale)
                 }
-                None => (false, true),
+                None => (false, true, None),
             }
         };
         if !may_fetch {
             return Err(Refusal::UnknownKey);
-        }
-        if let Ok(mut sets) = self.keys.lock() {
-            // Claim the attempt before the network: concurrent requests
-            // with unknown kids do not fetch again.
-            if let Some(set) = sets.get_mut(&source) {
-                set.tried_at = now;
-            }
         }
         let fetched = fetch_keys(integrations, tokens).await;
         let Ok(mut sets) = self.keys.lock() else {
@@ -480,11 +482,12 @@ impl TokenAuthorizers {
                 found.ok_or(Refusal::UnknownKey)
             }
             None if known => {
-                // Keep the old set; try again after the floor.
+                // Keep the old set (an hour-old key still verifies while
+                // the issuer is down); try again after the floor.
                 if let Some(set) = sets.get_mut(&source) {
                     set.tried_at = now;
                 }
-                Err(Refusal::KeysUnavailable)
+                stale.ok_or(Refusal::KeysUnavailable)
             }
             None => {
                 sets.insert(
@@ -998,6 +1001,27 @@ mod tests {
                 .await
                 .is_ok()
         );
+        assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+
+    #[tokio::test]
+    async fn an_old_key_set_keeps_verifying_while_the_issuer_answers_nonsense() {
+        let (base, fetches) = rotating_issuer(JWKS, "not a key set");
+        let authorizer = local_authorizer(&base, 0);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let later = NOW + KEYS_TTL_SECONDS;
+        let token = sign(&json!({"iss": base, "aud": "client-a", "exp": later + 60}));
+        for at in [NOW, later] {
+            assert!(
+                tokens
+                    .validate(&integrations, "api", &authorizer, Some(&token), at)
+                    .await
+                    .is_ok(),
+                "{at}"
+            );
+        }
+        // The hour-old set was due for a refresh, which failed.
         assert_eq!(fetches.load(std::sync::atomic::Ordering::SeqCst), 2);
     }
 
