@@ -179,6 +179,27 @@ pub fn token_of(value: &str) -> Option<&str> {
     (!token.is_empty()).then_some(token)
 }
 
+/// One key of an issuer's set, built once when the set is fetched (not on
+/// every verification).
+#[derive(Clone)]
+pub struct SigningKey {
+    kid: Option<String>,
+    /// The JWK's `alg`, when it says one (`RS256`, …).
+    algorithm: Option<String>,
+    decoding: DecodingKey,
+}
+
+impl SigningKey {
+    /// The key a JWK describes; `None` for one jsonwebtoken cannot use.
+    pub fn from_jwk(jwk: &Jwk) -> Option<SigningKey> {
+        Some(SigningKey {
+            kid: jwk.common.key_id.clone(),
+            algorithm: jwk.common.key_algorithm.map(|alg| alg.to_string()),
+            decoding: DecodingKey::from_jwk(jwk).ok()?,
+        })
+    }
+}
+
 /// The header checks that need no key: length, shape, `alg`, `kid`.
 pub fn header_of(token: &str) -> Result<(Algorithm, String), Refusal> {
     if token.len() > MAX_TOKEN_BYTES || token.split('.').count() != 3 {
@@ -198,17 +219,16 @@ pub fn header_of(token: &str) -> Result<(Algorithm, String), Refusal> {
 pub fn verify(
     token: &str,
     algorithm: Algorithm,
-    key: &Jwk,
+    key: &SigningKey,
     authorizer: &LambdaAuthorizer,
     tokens: &TokenValidation,
     now: i64,
 ) -> Result<Validated, Refusal> {
-    if let Some(key_algorithm) = key.common.key_algorithm
-        && key_algorithm.to_string() != format!("{algorithm:?}")
+    if let Some(key_algorithm) = &key.algorithm
+        && *key_algorithm != format!("{algorithm:?}")
     {
         return Err(Refusal::Signature);
     }
-    let decoding = DecodingKey::from_jwk(key).map_err(|_| Refusal::Signature)?;
     let mut validation = Validation::new(algorithm);
     // Time, issuer and audience are checked below, against `now` and with
     // AWS's rules (`client_id` for `aud`), not the crate's clock.
@@ -216,7 +236,7 @@ pub fn verify(
     validation.validate_exp = false;
     validation.validate_nbf = false;
     validation.validate_aud = false;
-    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &decoding, &validation)
+    let data = jsonwebtoken::decode::<Map<String, Value>>(token, &key.decoding, &validation)
         .map_err(|_| Refusal::Signature)?;
     let claims = data.claims;
     let expires_at = claims
@@ -329,7 +349,7 @@ fn claim_text(value: &Value) -> String {
 
 /// One issuer's (or override URL's) signing keys.
 struct KeySet {
-    keys: Arc<Vec<Jwk>>,
+    keys: Arc<Vec<SigningKey>>,
     fetched_at: i64,
     /// When a fetch was last tried, successful or not.
     tried_at: i64,
@@ -378,8 +398,8 @@ impl TokenAuthorizers {
             return Ok((hit, true));
         }
         let (algorithm, kid) = header_of(token)?;
-        let jwk = self.key(integrations, tokens, &kid, now).await?;
-        let validated = Arc::new(verify(token, algorithm, &jwk, authorizer, tokens, now)?);
+        let signing = self.key(integrations, tokens, &kid, now).await?;
+        let validated = Arc::new(verify(token, algorithm, &signing, authorizer, tokens, now)?);
         if authorizer.ttl_seconds > 0 {
             let until = now
                 .saturating_add(i64::from(authorizer.ttl_seconds))
@@ -425,7 +445,7 @@ impl TokenAuthorizers {
         tokens: &TokenValidation,
         kid: &str,
         now: i64,
-    ) -> Result<Jwk, Refusal> {
+    ) -> Result<SigningKey, Refusal> {
         let source = tokens
             .jwks_url
             .clone()
@@ -435,10 +455,7 @@ impl TokenAuthorizers {
             let mut sets = self.keys.lock().map_err(|_| Refusal::KeysUnavailable)?;
             match sets.get_mut(&source) {
                 Some(set) => {
-                    let found = set
-                        .keys
-                        .iter()
-                        .find(|k| k.common.key_id.as_deref() == Some(kid));
+                    let found = set.keys.iter().find(|k| k.kid.as_deref() == Some(kid));
                     let fresh = now.saturating_sub(set.fetched_at) < KEYS_TTL_SECONDS;
                     let may = now.saturating_sub(set.tried_at) >= REFRESH_FLOOR_SECONDS;
                     if let Some(key) = found
@@ -467,10 +484,7 @@ impl TokenAuthorizers {
         };
         match fetched {
             Some(keys) => {
-                let found = keys
-                    .iter()
-                    .find(|k| k.common.key_id.as_deref() == Some(kid))
-                    .cloned();
+                let found = keys.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned();
                 sets.insert(
                     source,
                     KeySet {
@@ -512,7 +526,10 @@ impl TokenAuthorizers {
 /// The issuer's keys: from the override URL, or through
 /// `{issuer}/.well-known/openid-configuration` → `jwks_uri`. Keys of a
 /// type jsonwebtoken cannot read are left out, not the whole set.
-async fn fetch_keys(integrations: &Integrations, tokens: &TokenValidation) -> Option<Vec<Jwk>> {
+async fn fetch_keys(
+    integrations: &Integrations,
+    tokens: &TokenValidation,
+) -> Option<Vec<SigningKey>> {
     let jwks_url = match &tokens.jwks_url {
         Some(url) => url.clone(),
         None => {
@@ -538,6 +555,7 @@ async fn fetch_keys(integrations: &Integrations, tokens: &TokenValidation) -> Op
     Some(
         keys.iter()
             .filter_map(|key| serde_json::from_value::<Jwk>(key.clone()).ok())
+            .filter_map(|jwk| SigningKey::from_jwk(&jwk))
             .collect(),
     )
 }
@@ -589,11 +607,11 @@ mod tests {
         .unwrap()
     }
 
-    fn key(kid: &str) -> Jwk {
+    fn key(kid: &str) -> SigningKey {
         let set: Value = serde_json::from_str(JWKS).unwrap();
         let jwk: Jwk = serde_json::from_value(set["keys"][0].clone()).unwrap();
         assert_eq!(jwk.common.key_id.as_deref(), Some(kid));
-        jwk
+        SigningKey::from_jwk(&jwk).unwrap()
     }
 
     fn sign_with(der: &[u8], kid: &str, claims: &Value) -> String {
