@@ -352,6 +352,10 @@ fn an_http_jwt_authorizer_passes_valid_tokens_with_their_claims_and_refuses_the_
         "{record}"
     );
     assert!(record.contains("the token has expired"), "{record}");
+    // Nor in the server's log lines.
+    let logs = server.logs();
+    assert!(!logs.is_empty());
+    assert!(!logs.contains(&good), "the token leaked into the log");
 }
 
 #[test]
