@@ -807,6 +807,73 @@ mod tests {
         );
     }
 
+    /// What a validated token passes on: REST (payload 1.0) `claims`,
+    /// HTTP payload 1.0 `claims` and `scopes`, payload 2.0 `jwt`, and REST
+    /// mapping templates' `$context.authorizer.claims.*`.
+    #[test]
+    fn a_validated_tokens_claims_reach_events_and_templates_where_aws_puts_them() {
+        let authorized = |http: bool| crate::authorizers::Authorized {
+            principal_id: None,
+            policy: None,
+            is_authorized: Some(true),
+            context: Map::new(),
+            usage_identifier_key: None,
+            token: Some(crate::authorizers::TokenClaims {
+                claims: json!({"sub": "u1", "cognito:username": "alice"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                scopes: http.then(|| vec!["read".to_owned()]),
+                http,
+            }),
+        };
+        let request = Forwarded {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &[],
+            body: b"",
+            source_ip: None,
+        };
+        let params = PathParams::default();
+        let (rest, http) = (authorized(false), authorized(true));
+        let context = |authorizer| EventContext {
+            api_id: "a1b2c3d4e5",
+            account: "111122223333",
+            stage: "prod",
+            template: "/",
+            params: &params,
+            caller: None,
+            access_key_id: None,
+            request_id: "id",
+            now_millis: 0,
+            stage_variables: &[],
+            client_cert: None,
+            authorizer: Some(authorizer),
+        };
+        let event = rest_event(&request, &context(&rest));
+        assert_eq!(
+            event["requestContext"]["authorizer"],
+            json!({"claims": {"sub": "u1", "cognito:username": "alice"}})
+        );
+        let event = rest_event(&request, &context(&http));
+        assert_eq!(
+            event["requestContext"]["authorizer"]["scopes"],
+            json!(["read"])
+        );
+        let event = http_event(&request, &context(&http));
+        assert_eq!(
+            event["requestContext"]["authorizer"],
+            json!({"jwt": {"claims": {"sub": "u1", "cognito:username": "alice"}, "scopes": ["read"]}})
+        );
+        let inputs = crate::mapping::inputs(&request, &context(&rest));
+        let rendered = iamgate_vtl::Template::parse("$context.authorizer.claims.sub")
+            .unwrap()
+            .render(&inputs)
+            .unwrap();
+        assert_eq!(rendered.body, "u1");
+    }
+
     #[test]
     fn event_query_values_decode_like_every_other_reader() {
         assert_eq!(
