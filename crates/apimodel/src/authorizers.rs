@@ -510,13 +510,20 @@ fn token_authorizer(
             identity_sources.push(IdentitySource::parse(flavour, part)?);
         }
     }
-    if !matches!(identity_sources.as_slice(), [IdentitySource::Header(_)]) {
+    // AWS: a user pool's token comes in a header; a JWT in a header or a
+    // query string parameter.
+    let one_source = match (flavour, identity_sources.as_slice()) {
+        (_, [IdentitySource::Header(_)]) => true,
+        (ApiFlavour::Http, [IdentitySource::Query(_)]) => true,
+        _ => false,
+    };
+    if !one_source {
         return Err(Invalid(match flavour {
             ApiFlavour::Rest => {
                 "Identity source of a COGNITO_USER_POOLS authorizer must be one method.request.header.{name}"
             }
             ApiFlavour::Http => {
-                "Identity source of a JWT authorizer must be one $request.header.{name}"
+                "Identity source of a JWT authorizer must be one $request.header.{name} or $request.querystring.{name}"
             }
         }
         .to_owned()));
@@ -833,6 +840,15 @@ mod tests {
             LambdaAuthorizer::new(ApiFlavour::Http, built.input(ApiFlavour::Http)),
             Ok(built)
         );
+        let mut in_query = jwt.clone();
+        in_query.identity_sources = vec!["$request.querystring.access_token".into()];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, in_query).is_ok());
+        let mut two = jwt.clone();
+        two.identity_sources = vec![
+            "$request.header.Authorization".into(),
+            "$request.querystring.access_token".into(),
+        ];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, two).is_err());
         let mut no_issuer = jwt.clone();
         no_issuer.issuer = None;
         assert!(LambdaAuthorizer::new(ApiFlavour::Http, no_issuer).is_err());

@@ -150,7 +150,10 @@ apis:
     authorizers:
       - {{ name: oidc, type: JWT, identity_source: $request.header.Authorization,
           issuer: "{issuer}", audience: [client-a] }}
+      - {{ name: query, type: JWT, identity_source: $request.querystring.access_token,
+          issuer: "{issuer}", audience: [client-a] }}
     routes:
+      - {{ key: GET /query, authorization: JWT, authorizer: query, integration: {{ type: MOCK, status: 200, body: ok }} }}
       - {{ key: GET /claims, authorization: JWT, authorizer: oidc,
           integration: {{ type: AWS_PROXY, function: "arn:aws:lambda:us-east-1:111122223333:function:echo", endpoint: "{lambda}" }} }}
       - {{ key: GET /v1claims, authorization: JWT, authorizer: oidc,
@@ -279,6 +282,17 @@ fn an_http_jwt_authorizer_passes_valid_tokens_with_their_claims_and_refuses_the_
     );
     // The keys were fetched once, through discovery.
     assert_eq!(setup.fetches.load(Ordering::SeqCst), 1);
+
+    // A JWT may come in a query string parameter instead.
+    let answer = call(
+        server,
+        "jwthttp001",
+        &format!("/query?access_token={good}"),
+        None,
+    );
+    assert_eq!((answer.status, answer.body.as_str()), (200, "ok"));
+    let answer = call(server, "jwthttp001", "/query", Some(&good));
+    assert_eq!((answer.status, answer.body.as_str()), (401, UNAUTHORIZED));
 
     // No token: 401, without `www-authenticate`.
     let missing = call(server, "jwthttp001", "/claims", None);

@@ -1392,12 +1392,22 @@ async fn authorize_token(
     let facts = exchange.facts();
     let now = facts.now;
     let value = match authorizer.identity_sources.first() {
-        Some(IdentitySource::Header(name)) => exchange.head.header(name),
+        Some(IdentitySource::Header(name)) => exchange.head.header(name).map(str::to_owned),
+        Some(IdentitySource::Query(name)) => crate::integration::query_pairs(exchange.head.query)
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value),
         _ => None,
     };
     let checked = data
         .tokens
-        .validate(&data.integrations, api.id(), authorizer, value, now)
+        .validate(
+            &data.integrations,
+            api.id(),
+            authorizer,
+            value.as_deref(),
+            now,
+        )
         .await
         .and_then(|(validated, cached)| {
             crate::jwt::check_scopes(authorizer, &validated, &token.scopes)
