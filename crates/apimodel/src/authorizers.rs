@@ -512,11 +512,10 @@ fn token_authorizer(
     }
     // AWS: a user pool's token comes in a header; a JWT in a header or a
     // query string parameter.
-    let one_source = match (flavour, identity_sources.as_slice()) {
-        (_, [IdentitySource::Header(_)]) => true,
-        (ApiFlavour::Http, [IdentitySource::Query(_)]) => true,
-        _ => false,
-    };
+    let one_source = matches!(
+        (flavour, identity_sources.as_slice()),
+        (_, [IdentitySource::Header(_)]) | (ApiFlavour::Http, [IdentitySource::Query(_)])
+    );
     if !one_source {
         return Err(Invalid(match flavour {
             ApiFlavour::Rest => {
