@@ -1,6 +1,10 @@
-//! Lambda authorizers: the one model of a REST API's `TOKEN` or `REQUEST`
-//! authorizer and of an HTTP API's `REQUEST` authorizer, and its one
-//! validating constructor, [`LambdaAuthorizer::new`].
+//! Authorizers: the one model of a REST API's `TOKEN`, `REQUEST` or
+//! `COGNITO_USER_POOLS` authorizer and of an HTTP API's `REQUEST` or `JWT`
+//! authorizer, and its one validating constructor, [`LambdaAuthorizer::new`].
+//! (The name stayed from when only Lambda authorizers were served: the two
+//! token-validating types share everything but the function — a name,
+//! identity sources, a TTL, a validation expression — and carry their
+//! issuers in [`TokenValidation`].)
 //!
 //! Every front door builds an authorizer through that constructor: the
 //! world file (`authorizers:` of an API), OpenAPI import
@@ -12,8 +16,15 @@
 //! AWS a change to an authorizer takes effect on the next deployment, like
 //! every other change of the definition, so the deployment freezes it.
 //!
-//! Fail closed: `COGNITO_USER_POOLS` and `JWT` authorizers are refused
-//! here, with a message saying so, rather than stored and served open.
+//! Fail closed: a `JWT` authorizer without an issuer, a
+//! `COGNITO_USER_POOLS` one without a user pool ARN that names a pool, is
+//! refused here rather than stored and served open.
+//!
+//! Why an optional `jwks_url` on the token types: AWS fetches a user
+//! pool's keys from `https://cognito-idp.{region}.amazonaws.com/{pool}`,
+//! which a self-hosted gateway may not reach (offline, tests, a local
+//! issuer). The world file may name where the keys are served instead;
+//! the token's `iss` must still be the pool's issuer.
 
 use regex::Regex;
 use serde::{Deserialize, Serialize};
@@ -41,6 +52,13 @@ pub enum AuthorizerType {
     /// The request's headers, query, path, stage variables and context.
     #[serde(rename = "REQUEST")]
     Request,
+    /// REST only: an Amazon Cognito user pool's tokens, validated by the
+    /// gateway.
+    #[serde(rename = "COGNITO_USER_POOLS")]
+    CognitoUserPools,
+    /// HTTP only: an OpenID Connect issuer's JWTs, validated by the gateway.
+    #[serde(rename = "JWT")]
+    Jwt,
 }
 
 impl AuthorizerType {
@@ -48,9 +66,91 @@ impl AuthorizerType {
         match self {
             AuthorizerType::Token => "TOKEN",
             AuthorizerType::Request => "REQUEST",
+            AuthorizerType::CognitoUserPools => "COGNITO_USER_POOLS",
+            AuthorizerType::Jwt => "JWT",
         }
     }
+
+    /// Whether the gateway validates a token itself (no function is called).
+    pub fn validates_tokens(self) -> bool {
+        matches!(self, AuthorizerType::CognitoUserPools | AuthorizerType::Jwt)
+    }
 }
+
+/// What a `JWT` or `COGNITO_USER_POOLS` authorizer trusts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenValidation {
+    /// The issuers a token's `iss` must equal one of: HTTP
+    /// `jwtConfiguration.issuer`; REST one per user pool of `providerARNs`.
+    pub issuers: Vec<String>,
+    /// HTTP `jwtConfiguration.audience`: `aud` (or, without `aud`,
+    /// `client_id`) must be one of them. Empty for REST: a user pool's
+    /// tokens are accepted from any of its app clients.
+    #[serde(default)]
+    pub audience: Vec<String>,
+    /// REST `providerARNs`, as given.
+    #[serde(default)]
+    pub provider_arns: Vec<String>,
+    /// Where the signing keys (a JWKS) are fetched instead of the
+    /// issuer's discovery document (ours: the local issuer override).
+    #[serde(default)]
+    pub jwks_url: Option<String>,
+}
+
+/// The issuer of the user pool `arn`
+/// (`arn:aws:cognito-idp:{region}:{account}:userpool/{poolId}`).
+pub fn user_pool_issuer(arn: &str) -> Option<String> {
+    let mut parts = arn.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("cognito-idp"), Some(region), Some(_account)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return None;
+    };
+    let pool = parts.next()?.strip_prefix("userpool/")?;
+    let region_ok = !region.is_empty()
+        && region
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    let pool_ok = pool
+        .split_once('_')
+        .is_some_and(|(pool_region, id)| pool_region == region && !id.is_empty())
+        && pool
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    (region_ok && pool_ok).then(|| format!("https://cognito-idp.{region}.amazonaws.com/{pool}"))
+}
+
+/// A route's or method's `authorizationScopes`: each a non-empty token
+/// without whitespace, at most [`MAX_SCOPES`] of them (ours: AWS documents
+/// no limit; a scope with a space could never match one of a token's).
+pub fn authorization_scopes(scopes: &[String]) -> Result<Vec<String>, Invalid> {
+    if scopes.len() > MAX_SCOPES {
+        return Err(Invalid(format!(
+            "At most {MAX_SCOPES} authorization scopes may be specified"
+        )));
+    }
+    for scope in scopes {
+        if scope.is_empty()
+            || scope.len() > MAX_SCOPE_LENGTH
+            || scope.chars().any(|c| c.is_whitespace() || c.is_control())
+        {
+            return Err(Invalid(format!(
+                "Invalid authorization scope: {}",
+                crate::fields::shown(scope)
+            )));
+        }
+    }
+    Ok(scopes.to_vec())
+}
+
+/// At most this many scopes on one route or method (ours).
+pub const MAX_SCOPES: usize = 50;
+/// At most this long, one scope (ours).
+const MAX_SCOPE_LENGTH: usize = 256;
 
 /// One identity source: where a part of the caller's identity is read.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -145,6 +245,9 @@ pub struct LambdaAuthorizer {
     /// HTTP `2.0` only: the function may answer `{"isAuthorized": …}`.
     #[serde(default)]
     pub simple_responses: bool,
+    /// `JWT` and `COGNITO_USER_POOLS` only: whose tokens are accepted.
+    #[serde(default)]
+    pub tokens: Option<TokenValidation>,
 }
 
 /// An authorizer as a front door received it, every member optional as
@@ -165,6 +268,14 @@ pub struct AuthorizerInput {
     /// HTTP: `1.0` or `2.0`.
     pub payload_format_version: Option<String>,
     pub simple_responses: Option<bool>,
+    /// REST `COGNITO_USER_POOLS`: `providerARNs`.
+    pub provider_arns: Vec<String>,
+    /// HTTP `JWT`: `jwtConfiguration.issuer`.
+    pub issuer: Option<String>,
+    /// HTTP `JWT`: `jwtConfiguration.audience`.
+    pub audience: Vec<String>,
+    /// `JWT`, `COGNITO_USER_POOLS`: the local issuer override.
+    pub jwks_url: Option<String>,
 }
 
 impl LambdaAuthorizer {
@@ -174,6 +285,7 @@ impl LambdaAuthorizer {
     pub fn new(flavour: ApiFlavour, input: AuthorizerInput) -> Result<LambdaAuthorizer, Invalid> {
         let name = input
             .name
+            .clone()
             .filter(|name| !name.trim().is_empty())
             .ok_or_else(|| Invalid("Authorizer name must be specified".to_owned()))?;
         if name.chars().count() > MAX_NAME {
@@ -183,15 +295,13 @@ impl LambdaAuthorizer {
         }
         let kind_text = input
             .kind
+            .clone()
             .ok_or_else(|| Invalid("Authorizer type must be specified".to_owned()))?;
         let kind = match (flavour, kind_text.as_str()) {
             (ApiFlavour::Rest, "TOKEN") => AuthorizerType::Token,
             (_, "REQUEST") => AuthorizerType::Request,
-            (_, "COGNITO_USER_POOLS" | "JWT") => {
-                return Err(Invalid(format!(
-                    "Authorizer type {kind_text} is not supported by iamgate"
-                )));
-            }
+            (ApiFlavour::Rest, "COGNITO_USER_POOLS") => AuthorizerType::CognitoUserPools,
+            (ApiFlavour::Http, "JWT") => AuthorizerType::Jwt,
             (ApiFlavour::Rest, other) => {
                 return Err(Invalid(format!(
                     "Invalid authorizer type '{other}'; valid values are TOKEN, REQUEST, COGNITO_USER_POOLS"
@@ -203,6 +313,9 @@ impl LambdaAuthorizer {
                 )));
             }
         };
+        if kind.validates_tokens() {
+            return token_authorizer(flavour, kind, name, input);
+        }
         let uri = input
             .uri
             .ok_or_else(|| Invalid("Authorizer URI must be specified".to_owned()))?;
@@ -247,6 +360,7 @@ impl LambdaAuthorizer {
                     ));
                 }
             }
+            AuthorizerType::CognitoUserPools | AuthorizerType::Jwt => {}
             AuthorizerType::Request => {
                 // Without sources there is nothing to cache on.
                 if identity_sources.is_empty() && ttl_seconds > 0 {
@@ -311,6 +425,7 @@ impl LambdaAuthorizer {
             ttl_seconds,
             payload_format,
             simple_responses,
+            tokens: None,
         })
     }
 
@@ -326,7 +441,7 @@ impl LambdaAuthorizer {
             id: self.id.clone(),
             name: Some(self.name.clone()),
             kind: Some(self.kind.as_str().to_owned()),
-            uri: Some(self.uri.clone()),
+            uri: (!self.uri.is_empty()).then(|| self.uri.clone()),
             endpoint: (!self.endpoint.is_empty()).then(|| self.endpoint.clone()),
             credentials: self.credentials.clone(),
             identity_sources: match flavour {
@@ -341,6 +456,21 @@ impl LambdaAuthorizer {
                 ApiFlavour::Http => Some(self.payload_version().to_owned()),
             },
             simple_responses: Some(self.simple_responses),
+            provider_arns: self
+                .tokens
+                .as_ref()
+                .map(|tokens| tokens.provider_arns.clone())
+                .unwrap_or_default(),
+            issuer: match (self.kind, &self.tokens) {
+                (AuthorizerType::Jwt, Some(tokens)) => tokens.issuers.first().cloned(),
+                _ => None,
+            },
+            audience: self
+                .tokens
+                .as_ref()
+                .map(|tokens| tokens.audience.clone())
+                .unwrap_or_default(),
+            jwks_url: self.tokens.as_ref().and_then(|t| t.jwks_url.clone()),
         }
     }
 
@@ -360,6 +490,154 @@ impl LambdaAuthorizer {
             Some(expression) => whole_match(expression).is_ok_and(|regex| regex.is_match(token)),
         }
     }
+}
+
+/// The rest of [`LambdaAuthorizer::new`] for `COGNITO_USER_POOLS` and
+/// `JWT`: one header as identity source, issuers that can be fetched.
+fn token_authorizer(
+    flavour: ApiFlavour,
+    kind: AuthorizerType,
+    name: String,
+    input: AuthorizerInput,
+) -> Result<LambdaAuthorizer, Invalid> {
+    let mut identity_sources = Vec::new();
+    for text in &input.identity_sources {
+        let parts: Vec<&str> = match flavour {
+            ApiFlavour::Rest => text.split(',').collect(),
+            ApiFlavour::Http => vec![text.as_str()],
+        };
+        for part in parts.into_iter().filter(|part| !part.trim().is_empty()) {
+            identity_sources.push(IdentitySource::parse(flavour, part)?);
+        }
+    }
+    // AWS: a user pool's token comes in a header; a JWT in a header or a
+    // query string parameter.
+    let one_source = matches!(
+        (flavour, identity_sources.as_slice()),
+        (_, [IdentitySource::Header(_)]) | (ApiFlavour::Http, [IdentitySource::Query(_)])
+    );
+    if !one_source {
+        return Err(Invalid(match flavour {
+            ApiFlavour::Rest => {
+                "Identity source of a COGNITO_USER_POOLS authorizer must be one method.request.header.{name}"
+            }
+            ApiFlavour::Http => {
+                "Identity source of a JWT authorizer must be one $request.header.{name} or $request.querystring.{name}"
+            }
+        }
+        .to_owned()));
+    }
+    let jwks_url = input.jwks_url.filter(|url| !url.is_empty());
+    if let Some(url) = &jwks_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        return Err(Invalid(format!(
+            "JWKS URL '{}' must be an http:// or https:// URL",
+            crate::fields::shown(url)
+        )));
+    }
+    let tokens = match kind {
+        AuthorizerType::CognitoUserPools => {
+            if input.provider_arns.is_empty() {
+                return Err(Invalid(
+                    "ProviderARNs must be specified for COGNITO_USER_POOLS authorizers".to_owned(),
+                ));
+            }
+            let issuers = input
+                .provider_arns
+                .iter()
+                .map(|arn| {
+                    user_pool_issuer(arn).ok_or_else(|| {
+                        Invalid(format!(
+                            "Invalid provider ARN: {}",
+                            crate::fields::shown(arn)
+                        ))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            TokenValidation {
+                issuers,
+                audience: Vec::new(),
+                provider_arns: input.provider_arns,
+                jwks_url,
+            }
+        }
+        _ => {
+            let issuer = input
+                .issuer
+                .filter(|issuer| !issuer.is_empty())
+                .ok_or_else(|| {
+                    Invalid(
+                        "JwtConfiguration.Issuer must be specified for JWT authorizers".to_owned(),
+                    )
+                })?;
+            if !(issuer.starts_with("https://") || issuer.starts_with("http://"))
+                || issuer.len() > 2048
+            {
+                return Err(Invalid(format!(
+                    "Invalid issuer {}: it must be an https:// (or, for a local issuer, http://) URL",
+                    crate::fields::shown(&issuer)
+                )));
+            }
+            if input.audience.is_empty() || input.audience.iter().any(String::is_empty) {
+                // AWS: a JWT authorizer needs at least one audience.
+                return Err(Invalid(
+                    "JwtConfiguration.Audience must have at least one entry for JWT authorizers"
+                        .to_owned(),
+                ));
+            }
+            TokenValidation {
+                issuers: vec![issuer],
+                audience: input.audience,
+                provider_arns: Vec::new(),
+                jwks_url,
+            }
+        }
+    };
+    let validation_expression = input.validation_expression.filter(|e| !e.is_empty());
+    if let Some(expression) = &validation_expression {
+        if kind != AuthorizerType::CognitoUserPools {
+            return Err(Invalid(
+                "Identity validation expression is only supported for TOKEN and COGNITO_USER_POOLS authorizers"
+                    .to_owned(),
+            ));
+        }
+        whole_match(expression).map_err(|_| {
+            Invalid(format!(
+                "Invalid identity validation expression: {expression}"
+            ))
+        })?;
+    }
+    let ttl = input.ttl_seconds.unwrap_or(match flavour {
+        ApiFlavour::Rest => i64::from(DEFAULT_REST_TTL_SECONDS),
+        ApiFlavour::Http => 0,
+    });
+    let ttl_seconds = u32::try_from(ttl)
+        .ok()
+        .filter(|ttl| *ttl <= MAX_TTL_SECONDS)
+        .ok_or_else(|| {
+            Invalid(format!(
+                "Authorizer result TTL must be between 0 and {MAX_TTL_SECONDS} seconds"
+            ))
+        })?;
+    Ok(LambdaAuthorizer {
+        id: input.id,
+        name,
+        kind,
+        uri: String::new(),
+        function: String::new(),
+        endpoint: String::new(),
+        credentials: None,
+        identity_sources,
+        validation_expression,
+        ttl_seconds,
+        payload_format: match flavour {
+            ApiFlavour::Rest => PayloadFormat::V1,
+            ApiFlavour::Http => PayloadFormat::V2,
+        },
+        simple_responses: false,
+        tokens: Some(tokens),
+    })
 }
 
 /// `expression` anchored at both ends: the whole token must match.
@@ -475,8 +753,12 @@ mod tests {
             LambdaAuthorizer::new(ApiFlavour::Rest, cognito)
                 .unwrap_err()
                 .0
-                .contains("not supported")
+                .contains("ProviderARNs must be specified")
         );
+        // Each type belongs to one flavour.
+        let mut jwt_on_rest = rest("JWT", "method.request.header.Auth");
+        jwt_on_rest.issuer = Some("https://issuer.example.com".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, jwt_on_rest).is_err());
         let mut bad_uri = rest("TOKEN", "method.request.header.Auth");
         bad_uri.uri = Some("arn:aws:lambda:us-east-1:111122223333:function:auth".into());
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, bad_uri).is_err());
@@ -492,6 +774,89 @@ mod tests {
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached.clone()).is_err());
         uncached.ttl_seconds = Some(0);
         assert!(LambdaAuthorizer::new(ApiFlavour::Rest, uncached).is_ok());
+    }
+
+    #[test]
+    fn a_user_pool_arn_names_its_issuer_and_nothing_else_does() {
+        assert_eq!(
+            user_pool_issuer("arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Ab1"),
+            Some("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab1".to_owned())
+        );
+        for bad in [
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/eu-west-1_Ab1",
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_",
+            "arn:aws:cognito-idp:us-east-1:111122223333:identitypool/us-east-1_Ab1",
+            "arn:aws:iam::111122223333:userpool/us-east-1_Ab1",
+            "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_A/../b",
+            "",
+        ] {
+            assert_eq!(user_pool_issuer(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_authorizers_read_one_header_and_need_their_issuers() {
+        let pool = AuthorizerInput {
+            id: "c1".into(),
+            name: Some("pool".into()),
+            kind: Some("COGNITO_USER_POOLS".into()),
+            identity_sources: vec!["method.request.header.Authorization".into()],
+            provider_arns: vec![
+                "arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Ab1".into(),
+            ],
+            validation_expression: Some("ey.+".into()),
+            ..AuthorizerInput::default()
+        };
+        let built = LambdaAuthorizer::new(ApiFlavour::Rest, pool.clone()).unwrap();
+        assert_eq!(built.ttl_seconds, DEFAULT_REST_TTL_SECONDS);
+        assert!(built.token_is_valid("eyJabc") && !built.token_is_valid("abc"));
+        // What the control planes answer builds the same authorizer again.
+        assert_eq!(
+            LambdaAuthorizer::new(ApiFlavour::Rest, built.input(ApiFlavour::Rest)),
+            Ok(built)
+        );
+        let mut query = pool.clone();
+        query.identity_sources = vec!["method.request.querystring.token".into()];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, query).is_err());
+        let mut override_url = pool;
+        override_url.jwks_url = Some("file:///etc/keys".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Rest, override_url).is_err());
+
+        let jwt = AuthorizerInput {
+            id: "j1".into(),
+            name: Some("jwt".into()),
+            kind: Some("JWT".into()),
+            identity_sources: vec!["$request.header.Authorization".into()],
+            issuer: Some("https://issuer.example.com".into()),
+            audience: vec!["client".into()],
+            ..AuthorizerInput::default()
+        };
+        let built = LambdaAuthorizer::new(ApiFlavour::Http, jwt.clone()).unwrap();
+        assert_eq!(
+            LambdaAuthorizer::new(ApiFlavour::Http, built.input(ApiFlavour::Http)),
+            Ok(built)
+        );
+        let mut in_query = jwt.clone();
+        in_query.identity_sources = vec!["$request.querystring.access_token".into()];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, in_query).is_ok());
+        let mut two = jwt.clone();
+        two.identity_sources = vec![
+            "$request.header.Authorization".into(),
+            "$request.querystring.access_token".into(),
+        ];
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, two).is_err());
+        let mut no_issuer = jwt.clone();
+        no_issuer.issuer = None;
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, no_issuer).is_err());
+        let mut not_a_url = jwt.clone();
+        not_a_url.issuer = Some("issuer.example.com".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, not_a_url).is_err());
+        let mut expression = jwt;
+        expression.validation_expression = Some(".*".into());
+        assert!(LambdaAuthorizer::new(ApiFlavour::Http, expression).is_err());
+        assert!(authorization_scopes(&["a b".to_owned()]).is_err());
+        assert!(authorization_scopes(&[String::new()]).is_err());
+        assert!(authorization_scopes(&vec!["s".to_owned(); MAX_SCOPES + 1]).is_err());
     }
 
     #[test]

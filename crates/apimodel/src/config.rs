@@ -22,6 +22,12 @@
 //!       # methods: { …, authorization: CUSTOM, authorizer: auth }
 //!       # HTTP: { name, type: REQUEST, function, identity_source: [$request.header.Authorization],
 //!       #         payload_format_version: "2.0", simple_responses: true, ttl: 0 }
+//!       # REST: { name: pool, type: COGNITO_USER_POOLS, identity_source: method.request.header.Authorization,
+//!       #         provider_arns: ["arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_Abc"],
+//!       #         jwks_url: "http://127.0.0.1:9000/jwks.json" }   # optional: the local issuer override
+//!       # HTTP: { name: jwt, type: JWT, identity_source: $request.header.Authorization,
+//!       #         issuer: "https://issuer.example.com", audience: [my-client] }
+//!       # methods/routes: { …, authorization: COGNITO_USER_POOLS (or JWT), authorizer: pool, scopes: [read] }
 //!     gateway_responses:        # REST: by response type, as PutGatewayResponse takes them
 //!       ACCESS_DENIED:
 //!         status_code: 401
@@ -61,7 +67,7 @@ use crate::gateway_responses::{CustomGatewayResponse, GatewayResponses};
 use crate::mapping::Mapped;
 use crate::model::{
     AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, Method, PayloadFormat,
-    Resource, RestApi, RestStage, Route, parse_template,
+    Resource, RestApi, RestStage, Route, TokenAuthorization, parse_template,
 };
 use crate::openapi::{self, ApiFlavour, ImportOptions};
 use crate::stored::{IntegrationRecord, IntegrationResponseRecord};
@@ -139,6 +145,9 @@ enum AuthorizationConfig {
     AwsIam,
     /// `CUSTOM`, with the name of one of the entry's `authorizers:`.
     Custom(Option<(String, Pos)>),
+    /// `JWT` or `COGNITO_USER_POOLS` (the first), with an authorizer's name
+    /// and the `scopes:` asked of an access token.
+    Token(String, Option<(String, Pos)>, Vec<String>),
 }
 
 #[derive(Debug)]
@@ -388,21 +397,17 @@ fn authorizer_config(
             "ttl",
             "payload_format_version",
             "simple_responses",
+            "provider_arns",
+            "issuer",
+            "audience",
+            "jwks_url",
         ],
     )?;
     let name = required(decoder, &fields, "name");
     let kind = required(decoder, &fields, "type");
-    let function = required(decoder, &fields, "function");
-    let identity_sources = match fields.get("identity_source") {
-        Some(at) if matches!(at.value, Value::Seq(_)) => texts(decoder, &fields, "identity_source")
-            .into_iter()
-            .map(|(text, _)| text)
-            .collect(),
-        Some(_) => optional(decoder, &fields, "identity_source")
-            .map(|(text, _)| vec![text])
-            .unwrap_or_default(),
-        None => Vec::new(),
-    };
+    // TOKEN and REQUEST need it; the constructor says so.
+    let function = optional(decoder, &fields, "function").map(|(text, _)| text);
+    let identity_sources = one_or_many(decoder, &fields, "identity_source");
     let ttl = optional(decoder, &fields, "ttl");
     let ttl_seconds = match ttl {
         Some((text, _)) => match text.parse::<i64>() {
@@ -436,7 +441,7 @@ fn authorizer_config(
         }
         None => None,
     };
-    let ((name, _), (kind, _), (function, _)) = (name?, kind?, function?);
+    let ((name, _), (kind, _)) = (name?, kind?);
     Some((
         AuthorizerInput {
             id: String::new(),
@@ -444,7 +449,7 @@ fn authorizer_config(
             kind: Some(kind),
             // The region is filled in by the API's; a function given by
             // name or ARN is invoked as written.
-            uri: Some(function),
+            uri: function,
             endpoint: optional(decoder, &fields, "lambda_endpoint").map(|(text, _)| text),
             credentials: None,
             identity_sources,
@@ -454,9 +459,27 @@ fn authorizer_config(
             payload_format_version: optional(decoder, &fields, "payload_format_version")
                 .map(|(text, _)| text),
             simple_responses,
+            provider_arns: one_or_many(decoder, &fields, "provider_arns"),
+            issuer: optional(decoder, &fields, "issuer").map(|(text, _)| text),
+            audience: one_or_many(decoder, &fields, "audience"),
+            jwks_url: optional(decoder, &fields, "jwks_url").map(|(text, _)| text),
         },
         pos(node),
     ))
+}
+
+/// A member given as one text or a list of them.
+fn one_or_many(decoder: &mut Decoder, fields: &Fields<'_>, name: &str) -> Vec<String> {
+    match fields.get(name) {
+        Some(at) if matches!(at.value, Value::Seq(_)) => texts(decoder, fields, name)
+            .into_iter()
+            .map(|(text, _)| text)
+            .collect(),
+        Some(_) => optional(decoder, fields, name)
+            .map(|(text, _)| vec![text])
+            .unwrap_or_default(),
+        None => Vec::new(),
+    }
 }
 
 /// A mapping of text to text (templates, parameters); `None` once reported.
@@ -547,13 +570,15 @@ fn authorization_config(decoder: &mut Decoder, fields: &Fields<'_>) -> Option<Au
     let choice = decoder.choice(
         at,
         &fields.path("authorization"),
-        &["NONE", "AWS_IAM", "CUSTOM"],
+        &["NONE", "AWS_IAM", "CUSTOM", "JWT", "COGNITO_USER_POOLS"],
     )?;
     let authorizer = optional(decoder, fields, "authorizer");
+    let scopes = one_or_many(decoder, fields, "scopes");
     Some(match choice.as_str() {
         "NONE" => AuthorizationConfig::None,
         "AWS_IAM" => AuthorizationConfig::AwsIam,
-        _ => AuthorizationConfig::Custom(authorizer),
+        "CUSTOM" => AuthorizationConfig::Custom(authorizer),
+        other => AuthorizationConfig::Token(other.to_owned(), authorizer, scopes),
     })
 }
 
@@ -566,6 +591,7 @@ fn method_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<Metho
             "method",
             "authorization",
             "authorizer",
+            "scopes",
             "integration",
             "api_key_required",
         ],
@@ -606,7 +632,13 @@ fn route_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<RouteC
     let fields = decoder.fields(
         node,
         path,
-        &["key", "authorization", "authorizer", "integration"],
+        &[
+            "key",
+            "authorization",
+            "authorizer",
+            "scopes",
+            "integration",
+        ],
     )?;
     let key = required(decoder, &fields, "key");
     let authorization = authorization_config(decoder, &fields);
@@ -1102,17 +1134,56 @@ fn authorization(
             "authorization CUSTOM needs authorizer: (the name of one of the API's authorizers)"
                 .to_owned(),
         )),
-        AuthorizationConfig::Custom(Some((name, name_at))) => authorizers
-            .iter()
-            .find(|authorizer| &authorizer.name == name)
-            .map(|authorizer| AuthorizationType::Custom(Box::new(authorizer.clone())))
-            .ok_or_else(|| {
-                (
+        AuthorizationConfig::Custom(Some((name, name_at))) => {
+            let authorizer = named_authorizer(authorizers, name, *name_at)?;
+            if authorizer.kind.validates_tokens() {
+                return Err((
                     *name_at,
-                    format!("no authorizer named '{name}' is declared"),
-                )
-            }),
+                    format!(
+                        "authorizer '{name}' is of type {}: use authorization: {}",
+                        authorizer.kind.as_str(),
+                        authorizer.kind.as_str()
+                    ),
+                ));
+            }
+            Ok(AuthorizationType::Custom(Box::new(authorizer.clone())))
+        }
+        AuthorizationConfig::Token(kind, None, _) => Err((
+            at,
+            format!(
+                "authorization {kind} needs authorizer: (the name of one of the API's authorizers)"
+            ),
+        )),
+        AuthorizationConfig::Token(kind, Some((name, name_at)), scopes) => {
+            let authorizer = named_authorizer(authorizers, name, *name_at)?;
+            if authorizer.kind.as_str() != kind {
+                return Err((
+                    *name_at,
+                    format!(
+                        "authorizer '{name}' is of type {}, not {kind}",
+                        authorizer.kind.as_str()
+                    ),
+                ));
+            }
+            let scopes = crate::authorizers::authorization_scopes(scopes)
+                .map_err(|invalid| (at, invalid.0))?;
+            Ok(AuthorizationType::Token(Box::new(TokenAuthorization {
+                authorizer: authorizer.clone(),
+                scopes,
+            })))
+        }
     }
+}
+
+fn named_authorizer<'a>(
+    authorizers: &'a [LambdaAuthorizer],
+    name: &str,
+    at: Pos,
+) -> Result<&'a LambdaAuthorizer, Problem> {
+    authorizers
+        .iter()
+        .find(|authorizer| authorizer.name == name)
+        .ok_or_else(|| (at, format!("no authorizer named '{name}' is declared")))
 }
 
 fn integration(config: &IntegrationConfig, flavour: ApiFlavour) -> Result<Integration, String> {
@@ -1874,7 +1945,80 @@ apis:
         );
         let jwt = file.replace("type: REQUEST", "type: JWT");
         let all = ApiRegistry::from_world_file(&jwt).unwrap_err().join("\n");
-        assert!(all.contains("JWT is not supported"), "{all}");
+        assert!(
+            all.contains("JwtConfiguration.Issuer must be specified"),
+            "{all}"
+        );
+    }
+
+    #[test]
+    fn user_pool_and_jwt_authorizers_are_declared_with_their_scopes() {
+        let file = r#"
+apis:
+  - id: a1b2c3d4e5
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    authorizers:
+      - { name: pool, type: COGNITO_USER_POOLS, identity_source: method.request.header.Authorization,
+          provider_arns: ["arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Pool1"],
+          jwks_url: "http://127.0.0.1:9000/keys" }
+    methods:
+      - { path: /, method: GET, authorization: COGNITO_USER_POOLS, authorizer: pool, scopes: [pets/read],
+          integration: { type: MOCK } }
+  - id: h1b2c3d4e5
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    authorizers:
+      - { name: jwt, type: JWT, identity_source: $request.header.Authorization,
+          issuer: "https://issuer.example.com", audience: [client-a] }
+    routes:
+      - { key: GET /, authorization: JWT, authorizer: jwt, scopes: read, integration: { type: MOCK } }
+"#;
+        let registry = ApiRegistry::from_world_file(file).unwrap();
+        let method = &registry.rest["a1b2c3d4e5"].stages["prod"].root.methods[0];
+        let token = method.authorization.token_authorization().unwrap();
+        assert_eq!(method.authorization.as_str(), "COGNITO_USER_POOLS");
+        assert_eq!(token.scopes, vec!["pets/read"]);
+        let tokens = token.authorizer.tokens.as_ref().unwrap();
+        assert_eq!(
+            tokens.issuers,
+            vec!["https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Pool1"]
+        );
+        assert_eq!(
+            tokens.jwks_url.as_deref(),
+            Some("http://127.0.0.1:9000/keys")
+        );
+        let route = &registry.http["h1b2c3d4e5"].stages["$default"].routes[0];
+        assert_eq!(route.authorization.as_str(), "JWT");
+        assert_eq!(route.authorization.scopes(), ["read"]);
+
+        // A JWT route naming a Lambda authorizer, or CUSTOM naming a JWT one.
+        let crossed = file.replace("authorization: JWT", "authorization: CUSTOM");
+        let all = ApiRegistry::from_world_file(&crossed)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("use authorization: JWT"), "{all}");
+        let no_audience = file.replace(", audience: [client-a]", "");
+        let all = ApiRegistry::from_world_file(&no_audience)
+            .unwrap_err()
+            .join("\n");
+        assert!(
+            all.contains("Audience must have at least one entry"),
+            "{all}"
+        );
+        let bad_pool = file.replace("userpool/us-east-1_Pool1", "userpool/eu-west-1_Pool1");
+        let all = ApiRegistry::from_world_file(&bad_pool)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("Invalid provider ARN"), "{all}");
+        let spaced = file.replace("scopes: read", "scopes: \"read write\"");
+        let all = ApiRegistry::from_world_file(&spaced)
+            .unwrap_err()
+            .join("\n");
+        assert!(all.contains("Invalid authorization scope"), "{all}");
     }
 
     #[test]

@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::authorizers::LambdaAuthorizer;
+use crate::authorizers::{IdentitySource, LambdaAuthorizer};
 use crate::mapping::{Backend, Mapped, Passthrough};
 use crate::model::{ApiFlavour, AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
 use crate::stored::{HttpApiRecord, RestApiRecord};
@@ -213,9 +213,14 @@ impl Operation<'_> {
                 authorizer.name.clone(),
                 authorizer_scheme(authorizer, self.flavour),
             )),
+            AuthorizationType::Token(token) => Some((
+                token.authorizer.name.clone(),
+                token_scheme(&token.authorizer, self.flavour),
+            )),
         };
         if let Some((name, scheme)) = scheme {
-            operation.insert("security".into(), json!([{ name.clone(): [] }]));
+            let scopes = self.authorization.scopes();
+            operation.insert("security".into(), json!([{ name.clone(): scopes }]));
             schemes.insert(name, scheme);
         }
         operation.insert("x-amazon-apigateway-integration".into(), self.integration);
@@ -290,6 +295,48 @@ fn sigv4_scheme() -> Value {
         "type": "apiKey", "name": "Authorization", "in": "header",
         "x-amazon-apigateway-authtype": "awsSigv4"
     })
+}
+
+/// A `COGNITO_USER_POOLS` or `JWT` authorizer as the security scheme that
+/// names it, as API Gateway exports them (REST: an `apiKey` scheme with
+/// `x-amazon-apigateway-authtype: cognito_user_pools`; HTTP: an `oauth2`
+/// scheme with a `jwtConfiguration`). The local `jwks_url` is ours and not
+/// exported.
+fn token_scheme(authorizer: &LambdaAuthorizer, flavour: ApiFlavour) -> Value {
+    let input = authorizer.input(flavour);
+    match flavour {
+        ApiFlavour::Rest => {
+            let header = match authorizer.identity_sources.first() {
+                Some(IdentitySource::Header(name)) => name.clone(),
+                _ => "Authorization".to_owned(),
+            };
+            let mut config = Map::new();
+            config.insert("type".into(), json!("cognito_user_pools"));
+            config.insert("providerARNs".into(), json!(input.provider_arns));
+            if let Some(expression) = &authorizer.validation_expression {
+                config.insert("identityValidationExpression".into(), json!(expression));
+            }
+            json!({
+                "type": "apiKey",
+                "name": header,
+                "in": "header",
+                "x-amazon-apigateway-authtype": "cognito_user_pools",
+                "x-amazon-apigateway-authorizer": Value::Object(config),
+            })
+        }
+        ApiFlavour::Http => json!({
+            "type": "oauth2",
+            "flows": {},
+            "x-amazon-apigateway-authorizer": {
+                "type": "jwt",
+                "identitySource": input.identity_sources.join(","),
+                "jwtConfiguration": {
+                    "issuer": input.issuer,
+                    "audience": input.audience,
+                },
+            },
+        }),
+    }
 }
 
 /// A Lambda authorizer as the security scheme that names it.
@@ -685,5 +732,70 @@ apis:
         let mut bare = document.clone();
         strip_extensions(&mut bare);
         assert!(!bare.to_string().contains("x-amazon-apigateway"));
+    }
+
+    #[test]
+    fn user_pool_and_jwt_authorizers_export_and_import_back_with_their_scopes() {
+        let world = r#"
+apis:
+  - id: exportpool
+    type: REST
+    account: "111122223333"
+    region: us-east-1
+    stages: [prod]
+    authorizers:
+      - { name: pool, type: COGNITO_USER_POOLS, identity_source: method.request.header.Authorization,
+          provider_arns: ["arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Pool1"],
+          jwks_url: "http://127.0.0.1:9/keys" }
+    methods:
+      - { path: /pets, method: GET, authorization: COGNITO_USER_POOLS, authorizer: pool, scopes: [pets/read, pets/all],
+          integration: { type: MOCK } }
+  - id: exportjwt1
+    type: HTTP
+    account: "111122223333"
+    region: us-east-1
+    authorizers:
+      - { name: jwt, type: JWT, identity_source: $request.header.Authorization,
+          issuer: "https://issuer.example.com", audience: [client-a, client-b] }
+    routes:
+      - { key: "GET /pets", authorization: JWT, authorizer: jwt, scopes: [read],
+          integration: { type: HTTP_PROXY, uri: "http://127.0.0.1:9" } }
+"#;
+        let tree = iamgate_yaml::parse(world).unwrap();
+        let registry = ApiRegistry::from_tree(&tree, &|_| Err("no files".into())).unwrap();
+        let (rest, http) = declared_records(&registry, |_, _, _| 0);
+        let options = ImportOptions {
+            flavour: None,
+            lambda_endpoint: None,
+        };
+        let document = rest_stage(&rest[0], "prod", "2026-01-01T00:00:00Z").unwrap();
+        let security = &document["paths"]["/pets"]["get"]["security"][0]["pool"];
+        assert_eq!(security, &serde_json::json!(["pets/read", "pets/all"]));
+        let imported = import(&document.to_string(), &options).unwrap();
+        let token = imported.methods[0]
+            .authorization
+            .token_authorization()
+            .unwrap();
+        assert_eq!(token.scopes, vec!["pets/read", "pets/all"]);
+        let tokens = token.authorizer.tokens.as_ref().unwrap();
+        assert_eq!(
+            tokens.provider_arns,
+            vec!["arn:aws:cognito-idp:us-east-1:111122223333:userpool/us-east-1_Pool1"]
+        );
+        // The local override is iamgate's, not part of the API's definition.
+        assert_eq!(tokens.jwks_url, None);
+
+        let document = http_api(&http[0], Some("$default"), "2026-01-01T00:00:00Z").unwrap();
+        let imported = import(&document.to_string(), &options).unwrap();
+        let route = &imported.routes[0];
+        assert_eq!(route.authorization.as_str(), "JWT");
+        assert_eq!(route.authorization.scopes(), ["read"]);
+        let tokens = route
+            .authorization
+            .any_authorizer()
+            .and_then(|a| a.tokens.as_ref())
+            .unwrap();
+        assert_eq!(tokens.issuers, vec!["https://issuer.example.com"]);
+        assert_eq!(tokens.audience, vec!["client-a", "client-b"]);
     }
 }

@@ -32,16 +32,56 @@ pub enum AuthorizationType {
     /// A Lambda authorizer decides (`CUSTOM`); the deployment froze it.
     #[serde(rename = "CUSTOM")]
     Custom(Box<crate::authorizers::LambdaAuthorizer>),
+    /// The gateway validates a token: `JWT` (HTTP) or `COGNITO_USER_POOLS`
+    /// (REST), as the authorizer's type says; the deployment froze it.
+    #[serde(rename = "TOKEN_VALIDATED")]
+    Token(Box<TokenAuthorization>),
+}
+
+/// A `JWT` or `COGNITO_USER_POOLS` method or route: its authorizer and the
+/// scopes it asks of an access token (`authorizationScopes`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct TokenAuthorization {
+    pub authorizer: crate::authorizers::LambdaAuthorizer,
+    /// At least one must be among the token's; empty: none asked.
+    #[serde(default)]
+    pub scopes: Vec<String>,
 }
 
 impl AuthorizationType {
-    /// `NONE`, `AWS_IAM` or `CUSTOM`, as the control planes answer.
+    /// `NONE`, `AWS_IAM`, `CUSTOM`, `JWT` or `COGNITO_USER_POOLS`, as the
+    /// control planes answer.
     pub fn as_str(&self) -> &'static str {
         match self {
             AuthorizationType::None => "NONE",
             AuthorizationType::AwsIam => "AWS_IAM",
             AuthorizationType::Custom(_) => "CUSTOM",
+            AuthorizationType::Token(token) => token.authorizer.kind.as_str(),
         }
+    }
+
+    /// The token-validating authorizer of a `JWT` or `COGNITO_USER_POOLS`
+    /// method or route, with its scopes.
+    pub fn token_authorization(&self) -> Option<&TokenAuthorization> {
+        match self {
+            AuthorizationType::Token(token) => Some(token),
+            _ => None,
+        }
+    }
+
+    /// The authorizer of a method or route, of any type.
+    pub fn any_authorizer(&self) -> Option<&crate::authorizers::LambdaAuthorizer> {
+        match self {
+            AuthorizationType::Custom(authorizer) => Some(authorizer),
+            AuthorizationType::Token(token) => Some(&token.authorizer),
+            _ => None,
+        }
+    }
+
+    /// `authorizationScopes` (empty but for a token-validating authorizer).
+    pub fn scopes(&self) -> &[String] {
+        self.token_authorization()
+            .map_or(&[], |token| token.scopes.as_slice())
     }
 
     /// The Lambda authorizer of a `CUSTOM` method or route.

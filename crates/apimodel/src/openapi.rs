@@ -986,7 +986,28 @@ impl<'a> Importer<'a> {
             let mut names = requirement.keys();
             let this = match (names.next(), names.next()) {
                 (None, _) => Some(AuthorizationType::None),
-                (Some(name), None) => self.scheme(name, &here),
+                (Some(name), None) => {
+                    let scopes: Vec<String> = requirement
+                        .get(name)
+                        .and_then(Value::as_array)
+                        .map(|items| items.iter().filter_map(scalar_text).collect())
+                        .unwrap_or_default();
+                    match self.scheme(name, &here) {
+                        Some(AuthorizationType::Token(mut token)) => {
+                            match crate::authorizers::authorization_scopes(&scopes) {
+                                Ok(scopes) => {
+                                    token.scopes = scopes;
+                                    Some(AuthorizationType::Token(token))
+                                }
+                                Err(invalid) => {
+                                    self.error(here.clone(), ProblemKind::InvalidValue(invalid.0));
+                                    None
+                                }
+                            }
+                        }
+                        other => other,
+                    }
+                }
                 (Some(_), Some(_)) => {
                     self.error(
                         here,
@@ -1098,9 +1119,9 @@ impl<'a> Importer<'a> {
         }
     }
 
-    /// A security scheme's `x-amazon-apigateway-authorizer`: a Lambda
-    /// authorizer, built by the one constructor; Cognito and JWT ones are
-    /// refused.
+    /// A security scheme's `x-amazon-apigateway-authorizer`: a Lambda,
+    /// Cognito user pool or JWT authorizer, built by the one constructor
+    /// (the scopes come from the requirement that names it).
     fn lambda_authorizer(
         &mut self,
         name: &str,
@@ -1115,16 +1136,16 @@ impl<'a> Importer<'a> {
         };
         let text = |key: &str| authorizer.get(key).and_then(scalar_text);
         let kind = text("type").map(|kind| kind.to_ascii_uppercase());
-        if matches!(kind.as_deref(), Some("COGNITO_USER_POOLS" | "JWT")) {
-            self.error(
-                member(&at, "type"),
-                ProblemKind::UnsupportedAuthorization(format!(
-                    "{} authorizers",
-                    kind.unwrap_or_default()
-                )),
-            );
-            return None;
-        }
+        let texts = |value: Option<&Value>| -> Vec<String> {
+            match value {
+                Some(Value::Array(items)) => items.iter().filter_map(scalar_text).collect(),
+                Some(other) => scalar_text(other).into_iter().collect(),
+                None => Vec::new(),
+            }
+        };
+        let jwt = authorizer
+            .get("jwtConfiguration")
+            .and_then(Value::as_object);
         // A TOKEN authorizer without `identitySource` reads the header the
         // scheme names.
         let header = scheme
@@ -1136,7 +1157,9 @@ impl<'a> Importer<'a> {
                 ApiFlavour::Rest => vec![sources],
                 ApiFlavour::Http => sources.split(',').map(|s| s.trim().to_owned()).collect(),
             },
-            (None, Some("TOKEN"), Some(header)) => vec![format!("method.request.header.{header}")],
+            (None, Some("TOKEN" | "COGNITO_USER_POOLS"), Some(header)) => {
+                vec![format!("method.request.header.{header}")]
+            }
             (None, _, _) => Vec::new(),
         };
         let input = crate::authorizers::AuthorizerInput {
@@ -1157,8 +1180,18 @@ impl<'a> Importer<'a> {
             simple_responses: authorizer
                 .get("enableSimpleResponses")
                 .and_then(Value::as_bool),
+            provider_arns: texts(authorizer.get("providerARNs")),
+            issuer: jwt.and_then(|jwt| jwt.get("issuer")).and_then(scalar_text),
+            audience: texts(jwt.and_then(|jwt| jwt.get("audience"))),
+            jwks_url: None,
         };
         match crate::authorizers::LambdaAuthorizer::new(self.flavour, input) {
+            Ok(built) if built.kind.validates_tokens() => Some(AuthorizationType::Token(Box::new(
+                crate::model::TokenAuthorization {
+                    authorizer: built,
+                    scopes: Vec::new(),
+                },
+            ))),
             Ok(built) => Some(AuthorizationType::Custom(Box::new(built))),
             Err(invalid) => {
                 self.error(at, ProblemKind::InvalidValue(invalid.0));
@@ -2024,8 +2057,11 @@ paths:
                 matches!(k, ProblemKind::UnsupportedAuthorization(_))
             })
         };
-        assert!(unsupported(
-            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer'].type"
+        // A user pool authorizer whose ARN names no pool.
+        assert!(has(
+            &found,
+            "$.components.securitySchemes.lambda['x-amazon-apigateway-authorizer']",
+            |k| matches!(k, ProblemKind::InvalidValue(m) if m.contains("Invalid provider ARN"))
         ));
         assert!(unsupported(
             "$.components.securitySchemes.cognito['x-amazon-apigateway-authtype']"

@@ -21,6 +21,7 @@ use crate::authorizers::LambdaAuthorizer;
 use crate::gateway_responses::GatewayResponses;
 use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
+    TokenAuthorization,
 };
 
 pub const REST_API_KIND: &str = "restapi";
@@ -111,12 +112,14 @@ impl ResourceRecord {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MethodRecord {
     pub http_method: String,
-    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS` as given; the
-    /// first three can be deployed.
+    /// `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS` as given.
     pub authorization_type: String,
-    /// The authorizer of a `CUSTOM` method.
+    /// The authorizer of a `CUSTOM` or `COGNITO_USER_POOLS` method.
     #[serde(default)]
     pub authorizer_id: Option<String>,
+    /// `authorizationScopes` of a `COGNITO_USER_POOLS` method.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
     #[serde(default)]
     pub api_key_required: bool,
     #[serde(default)]
@@ -277,9 +280,12 @@ pub struct RouteRecord {
     pub route_key: String,
     /// `NONE`, `AWS_IAM`, `JWT` or `CUSTOM` as given.
     pub authorization_type: String,
-    /// The authorizer of a `CUSTOM` route.
+    /// The authorizer of a `CUSTOM` or `JWT` route.
     #[serde(default)]
     pub authorizer_id: Option<String>,
+    /// `AuthorizationScopes` of a `JWT` route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authorization_scopes: Vec<String>,
     /// `integrations/{id}`.
     #[serde(default)]
     pub target: Option<String>,
@@ -403,6 +409,7 @@ impl RestApiRecord {
                         authorization: authorization(
                             &method.authorization_type,
                             method.authorizer_id.as_deref(),
+                            &method.authorization_scopes,
                             &self.authorizers,
                         )?,
                         integration: rest_integration(integration)?,
@@ -489,20 +496,41 @@ fn path_part_text(part: &PathPart) -> String {
     }
 }
 
-/// What a method or route deploys as: a `CUSTOM` one freezes its
-/// authorizer, which must exist.
+/// What a method or route deploys as: a `CUSTOM`, `JWT` or
+/// `COGNITO_USER_POOLS` one freezes its authorizer, which must exist and
+/// be of that type.
 fn authorization(
     text: &str,
     authorizer_id: Option<&str>,
+    scopes: &[String],
     authorizers: &BTreeMap<String, LambdaAuthorizer>,
 ) -> Result<AuthorizationType, NotDeployable> {
+    let authorizer = || {
+        authorizer_id
+            .and_then(|id| authorizers.get(id))
+            .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned()))
+    };
     match text {
         "NONE" => Ok(AuthorizationType::None),
         "AWS_IAM" => Ok(AuthorizationType::AwsIam),
-        "CUSTOM" => authorizer_id
-            .and_then(|id| authorizers.get(id))
-            .map(|authorizer| AuthorizationType::Custom(Box::new(authorizer.clone())))
-            .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned())),
+        "CUSTOM" => authorizer().and_then(|authorizer| {
+            (!authorizer.kind.validates_tokens())
+                .then(|| AuthorizationType::Custom(Box::new(authorizer.clone())))
+                .ok_or_else(|| NotDeployable("Invalid authorizer ID specified".to_owned()))
+        }),
+        "JWT" | "COGNITO_USER_POOLS" => authorizer().and_then(|authorizer| {
+            if authorizer.kind.as_str() != text {
+                return Err(NotDeployable(format!(
+                    "Authorizer {} is not of type {text}",
+                    authorizer.id
+                )));
+            }
+            Ok(AuthorizationType::Token(Box::new(TokenAuthorization {
+                authorizer: authorizer.clone(),
+                scopes: crate::authorizers::authorization_scopes(scopes)
+                    .map_err(|invalid| NotDeployable(invalid.0))?,
+            })))
+        }),
         // Fail closed: an authorizer iamgate does not run never lets a
         // request through.
         other => Err(NotDeployable(format!(
@@ -518,7 +546,7 @@ pub fn declared_authorizers<'a>(
     used: impl IntoIterator<Item = &'a AuthorizationType>,
 ) -> BTreeMap<String, LambdaAuthorizer> {
     used.into_iter()
-        .filter_map(AuthorizationType::authorizer)
+        .filter_map(AuthorizationType::any_authorizer)
         .map(|authorizer| (authorizer.id.clone(), authorizer.clone()))
         .collect()
 }
@@ -591,7 +619,8 @@ fn method_record(method: &Method, region: &str) -> MethodRecord {
     MethodRecord {
         http_method: method.http_method.clone(),
         authorization_type: method.authorization.as_str().to_owned(),
-        authorizer_id: method.authorization.authorizer().map(|a| a.id.clone()),
+        authorizer_id: method.authorization.any_authorizer().map(|a| a.id.clone()),
+        authorization_scopes: method.authorization.scopes().to_vec(),
         api_key_required: method.api_key_required,
         operation_name: None,
         request_parameters: BTreeMap::new(),
@@ -695,6 +724,7 @@ impl HttpApiRecord {
                 authorization: authorization(
                     &route.authorization_type,
                     route.authorizer_id.as_deref(),
+                    &route.authorization_scopes,
                     &self.authorizers,
                 )?,
                 integration: http_integration(integration)?,
@@ -991,6 +1021,7 @@ mod tests {
                         authorization_type: "AWS_IAM".into(),
                         target: Some("integrations/i1".into()),
                         authorizer_id: None,
+                        authorization_scopes: Vec::new(),
                         api_key_required: false,
                         operation_name: None,
                     },
@@ -1003,6 +1034,7 @@ mod tests {
                         authorization_type: "NONE".into(),
                         target: None,
                         authorizer_id: None,
+                        authorization_scopes: Vec::new(),
                         api_key_required: false,
                         operation_name: None,
                     },

@@ -487,7 +487,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let server = Arc::new(Server {
         snapshot,
         planes: ControlPlanes::new(plane),
-        data: DataPlane::new(&args.lambda_endpoint)
+        data: issuer_trust(DataPlane::new(&args.lambda_endpoint))
             .with_enforcement(args.enforce.enforcement())
             .with_recording(args.decision_records > 0)
             .with_usage_ledger(usage_ledger),
@@ -1169,4 +1169,19 @@ fn to_hyper(response: Response) -> hyper::Response<Full<Bytes>> {
             }
             fallback
         })
+}
+
+/// What the data plane trusts when it fetches an `https://` issuer's keys
+/// (JWT and Cognito user pool authorizers): `AWS_CA_BUNDLE` (a PEM file),
+/// else the system's CAs, as the signing tools. Without a usable trust
+/// store such fetches fail, and those authorizers answer 401.
+fn issuer_trust(data: DataPlane) -> DataPlane {
+    let bundle = std::env::var_os("AWS_CA_BUNDLE").filter(|b| !b.is_empty());
+    match crate::tls::client_config(bundle.as_deref().map(std::path::Path::new)) {
+        Ok(config) => data.with_tls_client(config),
+        Err(error) => {
+            tracing::warn!(%error, "no TLS trust for https:// token issuers");
+            data
+        }
+    }
 }

@@ -733,18 +733,32 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         "BadRequestException",
         "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
     );
+    // So does COGNITO_USER_POOLS: a user pool authorizer.
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "PUT",
+            &format!("{base}/GET"),
+            json!({"authorizationType": "COGNITO_USER_POOLS", "operationName": "list"}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
+    );
     let (status, method, _) = call(
         &gw,
         ROOT_A,
         "PUT",
         &format!("{base}/GET"),
-        json!({"authorizationType": "COGNITO_USER_POOLS", "operationName": "list"}),
+        json!({"authorizationType": "NONE", "operationName": "list"}),
     )
     .await;
     assert_eq!(status, 201);
     assert_eq!(
         method,
-        json!({"httpMethod": "GET", "authorizationType": "COGNITO_USER_POOLS", "apiKeyRequired": false, "operationName": "list"})
+        json!({"httpMethod": "GET", "authorizationType": "NONE", "apiKeyRequired": false, "operationName": "list"})
     );
     assert_error(
         &call(
@@ -820,34 +834,6 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
     assert_eq!(integration["timeoutInMillis"], 29000);
     assert_eq!(integration["passthroughBehavior"], "WHEN_NO_MATCH");
 
-    // Cognito authorization is stored, never deployed: fail closed.
-    let (status, refused, _) = call(
-        &gw,
-        ROOT_A,
-        "POST",
-        &format!("/restapis/{api}/deployments"),
-        json!({"stageName": "prod"}),
-    )
-    .await;
-    assert_eq!(status, 400, "{refused}");
-    assert!(
-        refused["message"]
-            .as_str()
-            .unwrap()
-            .contains("COGNITO_USER_POOLS"),
-        "{refused}"
-    );
-    let (_, deployments, _) = call(
-        &gw,
-        ROOT_A,
-        "GET",
-        &format!("/restapis/{api}/deployments"),
-        Value::Null,
-    )
-    .await;
-    assert_eq!(deployments["item"], json!([]));
-    assert!(served(&gw, &api, "prod").is_none());
-
     // A bad patch changes nothing; a good one makes the method deployable.
     let answer = call(
         &gw,
@@ -864,7 +850,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/authorizationType, /authorizerId, /apiKeyRequired, /operationName, /requestParameters/{name}, /requestModels/{contentType}]",
     );
     let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await;
-    assert_eq!(unchanged["authorizationType"], "COGNITO_USER_POOLS");
+    assert_eq!(unchanged["authorizationType"], "NONE");
     let (status, patched, _) = call(
         &gw,
         ROOT_A,

@@ -60,6 +60,22 @@ pub struct Authorized {
     pub context: Map<String, Value>,
     /// `usageIdentifierKey`, kept for usage plans.
     pub usage_identifier_key: Option<String>,
+    /// A `JWT` or `COGNITO_USER_POOLS` authorizer's validated token.
+    pub token: Option<TokenClaims>,
+}
+
+/// What a validated token passes on: to `$context.authorizer.claims` (REST),
+/// `$context.authorizer.jwt` and `requestContext.authorizer.jwt` (HTTP 2.0),
+/// `requestContext.authorizer.claims`/`scopes` (REST, HTTP 1.0).
+#[derive(Debug, Clone)]
+pub struct TokenClaims {
+    /// Each claim as a string, as AWS passes them
+    /// ([`crate::jwt::claims_as_strings`]).
+    pub claims: Map<String, Value>,
+    /// The token's scopes (HTTP); `None` without any.
+    pub scopes: Option<Vec<String>>,
+    /// An HTTP API's `JWT` authorizer (`scopes` is passed on).
+    pub http: bool,
 }
 
 /// Why there is no answer.
@@ -249,6 +265,7 @@ pub fn parse_answer(
             is_authorized: Some(allowed.as_bool().ok_or(failure)?),
             context,
             usage_identifier_key: None,
+            token: None,
         });
     }
     let principal_id = match answer.get("principalId") {
@@ -275,6 +292,7 @@ pub fn parse_answer(
             .get("usageIdentifierKey")
             .and_then(Value::as_str)
             .map(str::to_owned),
+        token: None,
     })
 }
 
@@ -592,6 +610,7 @@ mod tests {
                 is_authorized: Some(true),
                 context: Map::new(),
                 usage_identifier_key: None,
+                token: None,
             })
         };
         for index in 0..CACHE_CAPACITY + 5 {

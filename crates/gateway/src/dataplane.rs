@@ -63,6 +63,8 @@ pub struct DataPlane {
     pub(crate) authorizers: crate::authorizers::LambdaAuthorizers,
     /// Token buckets and the quota ledger of API keys.
     pub(crate) meter: crate::usage::Meter,
+    /// `JWT` and `COGNITO_USER_POOLS` authorizers' keys and tokens.
+    pub(crate) tokens: crate::jwt::TokenAuthorizers,
 }
 
 impl DataPlane {
@@ -74,6 +76,7 @@ impl DataPlane {
             integrations: Integrations::new(lambda_endpoint),
             authorizers: crate::authorizers::LambdaAuthorizers::default(),
             meter: crate::usage::Meter::default(),
+            tokens: crate::jwt::TokenAuthorizers::default(),
         }
     }
 
@@ -93,6 +96,15 @@ impl DataPlane {
     pub fn with_recording(self, recording: bool) -> Self {
         Self {
             authorizer: self.authorizer.with_recording(recording),
+            ..self
+        }
+    }
+
+    /// The same data plane, fetching `https://` issuers' keys (JWT and
+    /// Cognito user pool authorizers) with `tls`.
+    pub fn with_tls_client(self, tls: std::sync::Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            integrations: self.integrations.with_tls(tls),
             ..self
         }
     }

@@ -7,6 +7,7 @@
 //! 1.0 (`requestContext.identity`) and 2.0 (`requestContext.authorizer.iam`).
 //! A backend that fails or answers nonsense gets AWS's error, never a panic.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -157,6 +158,9 @@ pub const DEFAULT_LAMBDA_ENDPOINT: &str = "http://127.0.0.1:3001";
 pub struct Integrations {
     client: Client<HttpConnector, Full<Bytes>>,
     lambda_endpoint: String,
+    /// What [`Integrations::fetch`] trusts for `https://` (the server's
+    /// choice of CAs); without it `https://` fetches fail.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Default for Integrations {
@@ -177,6 +181,15 @@ impl Integrations {
         Self {
             client: Client::builder(TokioExecutor::new()).build_http(),
             lambda_endpoint: lambda_endpoint.to_owned(),
+            tls: None,
+        }
+    }
+
+    /// The same integrations, fetching `https://` URLs with `tls`.
+    pub fn with_tls(self, tls: Arc<rustls::ClientConfig>) -> Self {
+        Self {
+            tls: Some(tls),
+            ..self
         }
     }
 
@@ -275,6 +288,37 @@ impl Integrations {
         Ok(answer.body)
     }
 
+    /// GETs `url` and returns its body: how `JWT` and `COGNITO_USER_POOLS`
+    /// authorizers fetch an issuer's discovery document and signing keys.
+    /// A status other than 200, or a body longer than `limit` bytes, is a
+    /// failure.
+    pub async fn fetch(
+        &self,
+        url: &str,
+        timeout: Duration,
+        limit: usize,
+    ) -> Result<Vec<u8>, IntegrationFailure> {
+        let uri: hyper::Uri = url.parse().map_err(|_| IntegrationFailure::Failed)?;
+        let answer = if uri.scheme_str() == Some("https") {
+            let tls = self.tls.clone().ok_or(IntegrationFailure::Failed)?;
+            tokio::time::timeout(timeout, fetch_tls(tls, &uri, limit))
+                .await
+                .map_err(|_| IntegrationFailure::Timeout)??
+        } else {
+            let outgoing = hyper::Request::builder()
+                .method("GET")
+                .uri(uri)
+                .header("accept", "application/json")
+                .body(Full::new(Bytes::new()))
+                .map_err(|_| IntegrationFailure::Failed)?;
+            self.send_limited(outgoing, timeout, limit).await?
+        };
+        if answer.status != 200 {
+            return Err(IntegrationFailure::Failed);
+        }
+        Ok(answer.body)
+    }
+
     pub(crate) async fn send(
         &self,
         request: hyper::Request<Full<Bytes>>,
@@ -319,6 +363,55 @@ impl Integrations {
             .await
             .map_err(|_| IntegrationFailure::Timeout)?
     }
+}
+
+/// One `GET uri` over TLS (rustls on ring, the server's one provider),
+/// reading at most `limit` bytes of the answer.
+async fn fetch_tls(
+    tls: Arc<rustls::ClientConfig>,
+    uri: &hyper::Uri,
+    limit: usize,
+) -> Result<Answer, IntegrationFailure> {
+    let failed = |_| IntegrationFailure::Failed;
+    let host = uri.host().ok_or(IntegrationFailure::Failed)?;
+    let port = uri.port_u16().unwrap_or(443);
+    let name = rustls_pki_types::ServerName::try_from(host.trim_matches(['[', ']']).to_owned())
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let tcp = tokio::net::TcpStream::connect((host.trim_matches(['[', ']']), port))
+        .await
+        .map_err(failed)?;
+    let stream = tokio_rustls::TlsConnector::from(tls)
+        .connect(name, tcp)
+        .await
+        .map_err(failed)?;
+    let (mut sender, connection) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .map_err(|_| IntegrationFailure::Failed)?;
+    tokio::spawn(connection);
+    let authority = uri.authority().map_or(host, |a| a.as_str());
+    let outgoing = hyper::Request::builder()
+        .method("GET")
+        .uri(uri.path_and_query().map_or("/", |p| p.as_str()))
+        .header("host", authority)
+        .header("accept", "application/json")
+        .body(Full::new(Bytes::new()))
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let response = sender
+        .send_request(outgoing)
+        .await
+        .map_err(|_| IntegrationFailure::Failed)?;
+    let status = response.status().as_u16();
+    let body = http_body_util::Limited::new(response.into_body(), limit)
+        .collect()
+        .await
+        .map_err(|_| IntegrationFailure::Failed)?
+        .to_bytes();
+    Ok(Answer {
+        status,
+        headers: Vec::new(),
+        body: body.to_vec(),
+    })
 }
 
 /// Fills `{name}` and `{name+}` placeholders of an HTTP_PROXY URI with the
@@ -474,6 +567,16 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
 /// `requestContext.authorizer` of a payload 1.0 event: the authorizer's
 /// `principalId` and its `context`, flattened, as AWS passes them.
 fn rest_authorizer(authorized: &crate::authorizers::Authorized) -> Value {
+    if let Some(token) = &authorized.token {
+        // A Cognito user pool (REST) or JWT (HTTP 1.0) authorizer: the
+        // token's claims, and on HTTP APIs its scopes.
+        let mut fields = Map::new();
+        fields.insert("claims".into(), Value::Object(token.claims.clone()));
+        if token.http {
+            fields.insert("scopes".into(), json!(token.scopes));
+        }
+        return Value::Object(fields);
+    }
     let mut fields = authorized.context.clone();
     if let Some(principal) = &authorized.principal_id {
         fields.insert("principalId".into(), Value::String(principal.clone()));
@@ -528,10 +631,11 @@ pub fn http_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
         },
     });
     if let (Some(authorized), Value::Object(fields)) = (context.authorizer, &mut request_context) {
-        fields.insert(
-            "authorizer".into(),
-            json!({ "lambda": Value::Object(authorized.context.clone()) }),
-        );
+        let authorizer = match &authorized.token {
+            Some(token) => json!({ "jwt": { "claims": token.claims, "scopes": token.scopes } }),
+            None => json!({ "lambda": Value::Object(authorized.context.clone()) }),
+        };
+        fields.insert("authorizer".into(), authorizer);
     }
     if let (Some(caller), Value::Object(fields)) = (context.caller, &mut request_context) {
         fields.insert(
@@ -701,6 +805,73 @@ mod tests {
                 ("x-kept".to_owned(), "1".to_owned()),
             ]
         );
+    }
+
+    /// What a validated token passes on: REST (payload 1.0) `claims`,
+    /// HTTP payload 1.0 `claims` and `scopes`, payload 2.0 `jwt`, and REST
+    /// mapping templates' `$context.authorizer.claims.*`.
+    #[test]
+    fn a_validated_tokens_claims_reach_events_and_templates_where_aws_puts_them() {
+        let authorized = |http: bool| crate::authorizers::Authorized {
+            principal_id: None,
+            policy: None,
+            is_authorized: Some(true),
+            context: Map::new(),
+            usage_identifier_key: None,
+            token: Some(crate::authorizers::TokenClaims {
+                claims: json!({"sub": "u1", "cognito:username": "alice"})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
+                scopes: http.then(|| vec!["read".to_owned()]),
+                http,
+            }),
+        };
+        let request = Forwarded {
+            method: "GET",
+            path: "/",
+            query: "",
+            headers: &[],
+            body: b"",
+            source_ip: None,
+        };
+        let params = PathParams::default();
+        let (rest, http) = (authorized(false), authorized(true));
+        let context = |authorizer| EventContext {
+            api_id: "a1b2c3d4e5",
+            account: "111122223333",
+            stage: "prod",
+            template: "/",
+            params: &params,
+            caller: None,
+            access_key_id: None,
+            request_id: "id",
+            now_millis: 0,
+            stage_variables: &[],
+            client_cert: None,
+            authorizer: Some(authorizer),
+        };
+        let event = rest_event(&request, &context(&rest));
+        assert_eq!(
+            event["requestContext"]["authorizer"],
+            json!({"claims": {"sub": "u1", "cognito:username": "alice"}})
+        );
+        let event = rest_event(&request, &context(&http));
+        assert_eq!(
+            event["requestContext"]["authorizer"]["scopes"],
+            json!(["read"])
+        );
+        let event = http_event(&request, &context(&http));
+        assert_eq!(
+            event["requestContext"]["authorizer"],
+            json!({"jwt": {"claims": {"sub": "u1", "cognito:username": "alice"}, "scopes": ["read"]}})
+        );
+        let inputs = crate::mapping::inputs(&request, &context(&rest));
+        let rendered = iamgate_vtl::Template::parse("$context.authorizer.claims.sub")
+            .unwrap()
+            .render(&inputs)
+            .unwrap();
+        assert_eq!(rendered.body, "u1");
     }
 
     #[test]

@@ -21,6 +21,7 @@ pub mod dataplane;
 pub mod domains;
 pub mod gateway_responses;
 pub mod integration;
+pub mod jwt;
 pub mod listener;
 pub mod mapping;
 pub mod path;

@@ -118,6 +118,13 @@ fn authorizer_map(context: &EventContext<'_>) -> Value {
         return Value::Map(Default::default());
     };
     let mut fields = authorized.context.clone();
+    if let Some(token) = &authorized.token {
+        // `$context.authorizer.claims.*` of a Cognito user pool authorizer.
+        fields.insert(
+            "claims".into(),
+            serde_json::Value::Object(token.claims.clone()),
+        );
+    }
     if let Some(principal) = &authorized.principal_id {
         fields.insert(
             "principalId".into(),

@@ -60,7 +60,7 @@ use iamgate_vtl::Inputs;
 use crate::access::{AccessDecision, AccessLogEntry, AccessOutcome, AccessRecord};
 use crate::arn::execute_api_arn;
 use crate::authorize::{Authorizer, Enforcement, is_signed};
-use crate::authorizers::Authorized;
+use crate::authorizers::{Authorized, TokenClaims};
 use crate::authorizers::{AuthorizerFailure, AuthorizerRequest};
 use crate::client_cert::ClientCert;
 use crate::dataplane::{DataPlane, address, split_stage};
@@ -74,9 +74,11 @@ use crate::responses::{
     rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
+use iamgate_apimodel::authorizers::IdentitySource;
 use crate::usage::{Meter, Refusal};
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::gateway_responses::ResponseType;
+use iamgate_apimodel::model::TokenAuthorization;
 use iamgate_apimodel::model::{
     ApiFlavour, AuthorizationType, EndpointType, HttpApi, HttpStage, Integration, RestApi,
     RestStage,
@@ -462,11 +464,13 @@ impl<'a, 'r> Exchange<'a, 'r> {
         matches!(self.api, Some(Api::Http(_)))
     }
 
-    /// Whether the routed method or route has a Lambda authorizer.
+    /// Whether the routed method or route has an authorizer (Lambda, JWT
+    /// or Cognito user pool): decided after the body, by
+    /// [`authorize_custom`].
     fn is_custom(&self) -> bool {
         self.route
             .as_ref()
-            .is_some_and(|route| route.authorization.authorizer().is_some())
+            .is_some_and(|route| route.authorization.any_authorizer().is_some())
     }
 
     /// Refuses with `response` because of `decision`.
@@ -972,7 +976,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
         );
     };
     let template = route.template;
-    if route.authorization.authorizer().is_some() {
+    if route.authorization.any_authorizer().is_some() {
         // A CUSTOM route is decided by [`authorize_custom`], which needs
         // the network; reached without it, it fails closed.
         return if exchange.authorized.is_some() {
@@ -1130,6 +1134,10 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
     else {
         return Ok(());
     };
+    if let Some(token) = route.authorization.token_authorization() {
+        let token = token.clone();
+        return authorize_token(exchange, data, &token).await;
+    }
     let Some(lambda) = route.authorization.authorizer() else {
         return Ok(());
     };
@@ -1364,6 +1372,238 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
     entry.set_message_unless_set(|| message_of(&response.body));
     exchange.evaluated = Some(entry);
     exchange.refuse(access, response)
+}
+
+/// Phase 6 of a `JWT` (HTTP) or `COGNITO_USER_POOLS` (REST) method or
+/// route: the token is validated ([`crate::jwt`]); a refused token is a
+/// 401 (a missing scope a 403), with the `www-authenticate` header HTTP
+/// APIs send. Then, on a REST API with a resource policy, AWS's workflow for
+/// a Cognito user pool: the policy is evaluated on its own and must allow
+/// explicitly ([`cognito_with_resource_policy`]).
+async fn authorize_token(
+    exchange: &mut Exchange<'_, '_>,
+    data: &DataPlane,
+    token: &TokenAuthorization,
+) -> Phase {
+    let (Some(api), Some(stage), Some(route)) = (exchange.api, exchange.stage, &exchange.route)
+    else {
+        return Ok(());
+    };
+    let authorizer = &token.authorizer;
+    let request_id = exchange.request_id.clone();
+    let template = route.template;
+    let http = matches!(api, Api::Http(_));
+    let arn = execute_api_arn(
+        api.region(),
+        api.account(),
+        api.id(),
+        stage.name(),
+        exchange.head.method,
+        &exchange.stage_path,
+    );
+    let facts = exchange.facts();
+    let now = facts.now;
+    let value = match authorizer.identity_sources.first() {
+        Some(IdentitySource::Header(name)) => exchange.head.header(name).map(str::to_owned),
+        Some(IdentitySource::Query(name)) => crate::integration::query_pairs(exchange.head.query)
+            .into_iter()
+            .find(|(key, _)| key == name)
+            .map(|(_, value)| value),
+        _ => None,
+    };
+    let checked = data
+        .tokens
+        .validate(
+            &data.integrations,
+            api.id(),
+            authorizer,
+            value.as_deref(),
+            now,
+        )
+        .await
+        .and_then(|(validated, cached)| {
+            crate::jwt::check_scopes(authorizer, &validated, &token.scopes)
+                .map(|matched| (validated, cached, matched))
+        });
+    let kind = match authorizer.kind {
+        iamgate_apimodel::authorizers::AuthorizerType::CognitoUserPools => "cognito_authorizer",
+        _ => "jwt_authorizer",
+    };
+    let mut record = DecisionRecord::bare(&request_id, now, "execute-api", "", INVOKE);
+    record.resource = Some(arn.clone());
+    record.resource_account = Some(api.account().to_owned());
+    let (validated, cached, matched) = match checked {
+        Ok(checked) => checked,
+        Err(refusal) => {
+            let mut response = match (refusal.is_forbidden(), http) {
+                (true, true) => http_forbidden(&request_id),
+                (true, false) => rest_forbidden(&request_id),
+                (false, true) => http_unauthorized(&request_id),
+                (false, false) => rest_unauthorized(&request_id),
+            };
+            if http && refusal != crate::jwt::Refusal::Missing {
+                let error = if refusal.is_forbidden() {
+                    "insufficient_scope"
+                } else {
+                    "invalid_token"
+                };
+                response.headers.push((
+                    "www-authenticate".into(),
+                    format!(
+                        "Bearer scope=\"{}\" error=\"{error}\" error_description=\"{}\"",
+                        token.scopes.join(" "),
+                        refusal.reason()
+                    ),
+                ));
+            }
+            record.rule = Some(format!(
+                "{kind}:{}:refused:{}",
+                authorizer.name,
+                refusal.code()
+            ));
+            record.decision = if refusal.is_forbidden() {
+                iamgate_decisions::words::IMPLICIT_DENY
+            } else {
+                iamgate_decisions::words::UNAUTHENTICATED
+            }
+            .to_owned();
+            record.message = Some(format!(
+                "{} authorizer {}: {}",
+                authorizer.kind.as_str(),
+                authorizer.name,
+                refusal.reason()
+            ));
+            exchange.evaluated = Some(record.into());
+            let access = if refusal.is_forbidden() {
+                AccessDecision {
+                    outcome: AccessOutcome::ImplicitDeny,
+                    ..AccessDecision::allowed_unevaluated(template, None, None)
+                }
+            } else {
+                AccessDecision::unauthenticated(Some(template), None)
+            };
+            return exchange.refuse(access, response);
+        }
+    };
+    // Who the token speaks for (its subject; never the token).
+    let principal = validated
+        .claims
+        .get("sub")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
+    record.principal = Some(principal.clone().unwrap_or_else(|| "anonymous".to_owned()));
+    let how = if cached { "cached" } else { "validated" };
+    record.rule = Some(match &matched {
+        Some(scope) => format!("{kind}:{}:{how}:scope:{scope}", authorizer.name),
+        None => format!("{kind}:{}:{how}", authorizer.name),
+    });
+    let policy = match stage {
+        Stage::Rest(stage) => stage.policy.clone(),
+        Stage::Http(_) => None,
+    };
+    let filing = Filing {
+        request_id: &request_id,
+        time: now,
+        service: "execute-api",
+    };
+    let resource = policy.as_deref().map(|policy| {
+        let anonymous = request_context(None, INVOKE, Some(&arn), &facts);
+        evaluate_input(
+            &EvaluationInput {
+                request: &anonymous,
+                identity: &[],
+                resource: Some(policy),
+                resource_kind: ResourcePolicyKind::ResourceBased,
+                boundary: None,
+                session: None,
+                scp_levels: &[],
+            },
+            filing,
+        )
+    });
+    let outcome = cognito_with_resource_policy(resource.as_ref().map(|e| e.decision.outcome));
+    let (access, mut entry): (AccessDecision, Entry) = match &resource {
+        Some(evaluation) => {
+            let mut evaluated = evaluation.record.clone();
+            evaluated.decision = iamgate_decisions::words::of(outcome).to_owned();
+            evaluated.principal.clone_from(&record.principal);
+            evaluated.rule.clone_from(&record.rule);
+            evaluated.resource_account = Some(api.account().to_owned());
+            let mut decision = evaluation.decision.clone();
+            decision.outcome = outcome;
+            (
+                AccessDecision::evaluated(&decision, template, principal.clone(), None),
+                evaluated.into(),
+            )
+        }
+        None => {
+            record.decision = iamgate_decisions::words::ALLOW.to_owned();
+            (
+                AccessDecision::allowed_unevaluated(template, principal.clone(), None),
+                record.into(),
+            )
+        }
+    };
+    let strict = data.authorizer.enforcement == Enforcement::Strict;
+    if outcome == Outcome::Allowed || !strict {
+        if outcome == Outcome::Allowed {
+            entry.set_message_unless_set(|| {
+                format!(
+                    "allowed by {} authorizer {}",
+                    authorizer.kind.as_str(),
+                    authorizer.name
+                )
+            });
+        } else {
+            entry.set_word(iamgate_decisions::words::WOULD_DENY);
+        }
+        exchange.evaluated = Some(entry);
+        exchange.decision = if outcome == Outcome::Allowed {
+            access
+        } else {
+            access.let_through()
+        };
+        exchange.authorized = Some(Arc::new(Authorized {
+            principal_id: None,
+            policy: None,
+            is_authorized: Some(true),
+            context: serde_json::Map::new(),
+            usage_identifier_key: None,
+            token: Some(TokenClaims {
+                claims: crate::jwt::claims_as_strings(&validated.claims),
+                scopes: validated.scopes.clone(),
+                http,
+            }),
+        }));
+        return Ok(());
+    }
+    let decision = resource.as_ref().map(|e| e.decision.clone());
+    let response = match &decision {
+        Some(decision) => rest_access_denied(
+            DeniedCaller {
+                principal: "anonymous",
+                cross_account: false,
+            },
+            &arn,
+            api.account(),
+            decision,
+            &data.authorizer.tunables,
+            &request_id,
+        ),
+        None => rest_forbidden(&request_id),
+    };
+    entry.set_message_unless_set(|| message_of(&response.body));
+    exchange.evaluated = Some(entry);
+    exchange.refuse(access, response)
+}
+
+/// AWS's workflow for a Cognito user pool authorizer and a resource
+/// policy ("How API Gateway resource policies affect authorization
+/// workflow"): once the token is valid, the resource policy is evaluated
+/// on its own and must allow explicitly; a deny, or neither, denies.
+/// Without a resource policy the valid token suffices.
+fn cognito_with_resource_policy(resource: Option<Outcome>) -> Outcome {
+    resource.unwrap_or(Outcome::Allowed)
 }
 
 /// AWS's Table A for a Lambda authorizer's policy (the identity side) and
@@ -1691,5 +1931,29 @@ impl DataPlane {
         }
         let answer = integrate(exchange, &self.integrations).await;
         exchange.customized(answer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// AWS's workflow for a Cognito user pool authorizer and a resource
+    /// policy, once the token is valid (an invalid token is a 401 before
+    /// the policy is looked at): the policy must allow explicitly.
+    #[test]
+    fn a_valid_user_pool_token_needs_the_resource_policy_to_allow_explicitly() {
+        for (resource, expected) in [
+            (None, Outcome::Allowed),
+            (Some(Outcome::Allowed), Outcome::Allowed),
+            (Some(Outcome::ImplicitDeny), Outcome::ImplicitDeny),
+            (Some(Outcome::ExplicitDeny), Outcome::ExplicitDeny),
+        ] {
+            assert_eq!(
+                cognito_with_resource_policy(resource),
+                expected,
+                "{resource:?}"
+            );
+        }
     }
 }

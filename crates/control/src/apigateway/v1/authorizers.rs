@@ -43,8 +43,22 @@ pub(crate) fn authorizer_json(authorizer: &LambdaAuthorizer) -> Value {
         .set("id", &authorizer.id)
         .set("name", &authorizer.name)
         .set("type", authorizer.kind.as_str())
-        .set("authType", "custom")
-        .set("authorizerUri", &authorizer.uri)
+        .set(
+            "authType",
+            if authorizer.kind.validates_tokens() {
+                "cognito_user_pools"
+            } else {
+                "custom"
+            },
+        )
+        .opt(
+            "authorizerUri",
+            (!authorizer.uri.is_empty()).then_some(&authorizer.uri),
+        )
+        .opt(
+            "providerARNs",
+            (!input.provider_arns.is_empty()).then_some(&input.provider_arns),
+        )
         .opt("authorizerCredentials", authorizer.credentials.as_ref())
         .opt("identitySource", input.identity_sources.first())
         .opt(
@@ -66,6 +80,8 @@ struct CreateInput {
     identity_source: Option<String>,
     identity_validation_expression: Option<String>,
     authorizer_result_ttl_in_seconds: Option<i64>,
+    #[serde(rename = "providerARNs", default)]
+    provider_arns: Vec<String>,
 }
 
 async fn create(call: &Call<'_>, api: &str) -> Reply {
@@ -86,6 +102,10 @@ async fn create(call: &Call<'_>, api: &str) -> Reply {
             ttl_seconds: input.authorizer_result_ttl_in_seconds,
             payload_format_version: None,
             simple_responses: None,
+            provider_arns: input.provider_arns,
+            issuer: None,
+            audience: Vec::new(),
+            jwks_url: None,
         },
     )
     .map_err(refused)?;
@@ -152,6 +172,11 @@ fn apply_patch(input: &mut AuthorizerInput, operation: &PatchOperation) -> Resul
         "/authorizerCredentials" => input.credentials = value,
         "/identitySource" => input.identity_sources = value.into_iter().collect(),
         "/identityValidationExpression" => input.validation_expression = value,
+        "/providerARNs" => {
+            input.provider_arns = value
+                .map(|arns| arns.split(',').map(|arn| arn.trim().to_owned()).collect())
+                .unwrap_or_default();
+        }
         "/authorizerResultTtlInSeconds" => {
             let ttl = value
                 .as_deref()
@@ -201,11 +226,13 @@ pub(crate) fn check_method_authorizer(
     authorization_type: &str,
     authorizer_id: Option<&str>,
 ) -> Result<(), ApiError> {
-    if authorization_type != "CUSTOM" {
-        return Ok(());
-    }
-    match authorizer_id {
-        Some(id) if record.authorizers.contains_key(id) => Ok(()),
+    let wants_tokens = match authorization_type {
+        "CUSTOM" => false,
+        "COGNITO_USER_POOLS" => true,
+        _ => return Ok(()),
+    };
+    match authorizer_id.and_then(|id| record.authorizers.get(id)) {
+        Some(authorizer) if authorizer.kind.validates_tokens() == wants_tokens => Ok(()),
         _ => Err(bad_request(
             "Invalid authorizer ID specified. Setting the authorization type to CUSTOM or COGNITO_USER_POOLS requires a valid authorizer.",
         )),

@@ -154,6 +154,10 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
         .set("httpMethod", &method.http_method)
         .set("authorizationType", &method.authorization_type)
         .opt("authorizerId", method.authorizer_id.as_ref())
+        .opt(
+            "authorizationScopes",
+            (!method.authorization_scopes.is_empty()).then_some(&method.authorization_scopes),
+        )
         .set("apiKeyRequired", method.api_key_required)
         .opt("operationName", method.operation_name.as_ref())
         .opt(
@@ -312,6 +316,8 @@ struct PutMethodInput {
     #[serde(default)]
     request_models: BTreeMap<String, String>,
     request_validator_id: Option<String>,
+    #[serde(default)]
+    authorization_scopes: Vec<String>,
 }
 
 /// The models every API has (`Empty` and `Error`); iamgate keeps no
@@ -352,7 +358,11 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
             authorizer_id: input
                 .authorizer_id
                 .clone()
-                .filter(|_| authorization == "CUSTOM"),
+                .filter(|_| authorization == "CUSTOM" || authorization == "COGNITO_USER_POOLS"),
+            authorization_scopes: iamgate_apimodel::authorizers::authorization_scopes(
+                &input.authorization_scopes,
+            )
+            .map_err(|invalid| bad_request(invalid.0))?,
             authorization_type: authorization,
             api_key_required: input.api_key_required,
             operation_name: input.operation_name.clone(),
@@ -401,8 +411,16 @@ async fn get_method(call: &Call<'_>, at: &At<'_>) -> Reply {
 /// UpdateMethod's paths.
 const METHOD_PATCH: Patchable = Patchable {
     input: "updateMethodInput",
-    add: &["/requestParameters/{name}", "/requestModels/{contentType}"],
-    remove: &["/requestParameters/{name}", "/requestModels/{contentType}"],
+    add: &[
+        "/requestParameters/{name}",
+        "/requestModels/{contentType}",
+        "/authorizationScopes",
+    ],
+    remove: &[
+        "/requestParameters/{name}",
+        "/requestModels/{contentType}",
+        "/authorizationScopes",
+    ],
     replace: &[
         "/authorizationType",
         "/authorizerId",
@@ -421,7 +439,9 @@ async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
         for operation in &operations {
             patch_method(method, operation)?;
         }
-        if method.authorization_type != "CUSTOM" {
+        if method.authorization_type != "CUSTOM"
+            && method.authorization_type != "COGNITO_USER_POOLS"
+        {
             method.authorizer_id = None;
         }
         check_request_parameters(method.request_parameters.keys())?;
@@ -452,6 +472,18 @@ fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result
         ("replace", "/authorizerId") => {
             // AWS keeps an authorizer only on a method that uses one.
             method.authorizer_id = value.filter(|id| !id.is_empty());
+        }
+        ("add", "/authorizationScopes") => {
+            let scope = value.unwrap_or_default();
+            iamgate_apimodel::authorizers::authorization_scopes(std::slice::from_ref(&scope))
+                .map_err(|invalid| bad_request(invalid.0))?;
+            if !method.authorization_scopes.contains(&scope) {
+                method.authorization_scopes.push(scope);
+            }
+        }
+        ("remove", "/authorizationScopes") => {
+            let scope = value.unwrap_or_default();
+            method.authorization_scopes.retain(|held| *held != scope);
         }
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,

@@ -26,6 +26,19 @@ fn no_such_authorizer(id: &str) -> ApiError {
 /// The `Authorizer` shape.
 fn authorizer_json(authorizer: &LambdaAuthorizer) -> Value {
     let input = authorizer.input(ApiFlavour::Http);
+    if authorizer.kind.validates_tokens() {
+        // A JWT authorizer's shape: no function, a `jwtConfiguration`.
+        return Shape::new()
+            .set("authorizerId", &authorizer.id)
+            .set("authorizerType", authorizer.kind.as_str())
+            .set("identitySource", input.identity_sources)
+            .set(
+                "jwtConfiguration",
+                serde_json::json!({ "audience": input.audience, "issuer": input.issuer }),
+            )
+            .set("name", &authorizer.name)
+            .build();
+    }
     Shape::new()
         .opt("authorizerCredentialsArn", authorizer.credentials.as_ref())
         .set("authorizerId", &authorizer.id)
@@ -60,9 +73,20 @@ struct Input {
 impl Input {
     /// `base` with every member this input names replaced.
     fn over(self, mut base: AuthorizerInput) -> AuthorizerInput {
-        if self.jwt_configuration.is_some() {
-            // Only JWT authorizers have one; the constructor refuses JWT.
-            base.kind = Some("JWT".to_owned());
+        if let Some(jwt) = &self.jwt_configuration {
+            // `JwtConfiguration`: `Issuer` and `Audience` (the JSON protocol
+            // sends them camelCased).
+            let member = |lower: &str, upper: &str| jwt.get(lower).or_else(|| jwt.get(upper));
+            if let Some(issuer) = member("issuer", "Issuer").and_then(Value::as_str) {
+                base.issuer = Some(issuer.to_owned());
+            }
+            if let Some(audience) = member("audience", "Audience").and_then(Value::as_array) {
+                base.audience = audience
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect();
+            }
         }
         macro_rules! take {
             ($from:ident => $to:ident) => {

@@ -24,10 +24,7 @@ pub(super) fn check_route_key(key: &str) -> Result<(), ApiError> {
 /// mistaking it for a protected one.
 fn check_authorization(kind: &str) -> Result<(), ApiError> {
     match kind {
-        "NONE" | "AWS_IAM" | "CUSTOM" => Ok(()),
-        "JWT" => Err(bad_request(format!(
-            "Authorization type {kind} is not supported by iamgate; use AWS_IAM, CUSTOM or NONE"
-        ))),
+        "NONE" | "AWS_IAM" | "CUSTOM" | "JWT" => Ok(()),
         other => Err(bad_request(format!(
             "Invalid authorization type {other}: one of NONE, AWS_IAM, CUSTOM, JWT"
         ))),
@@ -88,6 +85,7 @@ struct RouteInput {
     target: Option<String>,
     api_key_required: Option<bool>,
     operation_name: Option<String>,
+    authorization_scopes: Option<Vec<String>>,
 }
 
 impl RouteInput {
@@ -98,6 +96,10 @@ impl RouteInput {
         }
         if let Some(kind) = &self.authorization_type {
             check_authorization(kind)?;
+        }
+        if let Some(scopes) = &self.authorization_scopes {
+            iamgate_apimodel::authorizers::authorization_scopes(scopes)
+                .map_err(|invalid| bad_request(invalid.0))?;
         }
         check_api_key_required(self.api_key_required)
     }
@@ -126,6 +128,7 @@ pub(super) async fn create_route(call: &Call<'_>, id: &str) -> Reply {
                 .clone()
                 .unwrap_or_else(|| "NONE".to_owned()),
             authorizer_id: input.authorizer_id.clone(),
+            authorization_scopes: input.authorization_scopes.clone().unwrap_or_default(),
             target: input.target.clone(),
             api_key_required: false,
             operation_name: input.operation_name.clone(),
@@ -193,6 +196,9 @@ pub(super) async fn update_route(call: &Call<'_>, id: &str, route_id: &str) -> R
         if let Some(authorizer) = &input.authorizer_id {
             route.authorizer_id = Some(authorizer.clone());
         }
+        if let Some(scopes) = &input.authorization_scopes {
+            route.authorization_scopes = scopes.clone();
+        }
         let route = route.clone();
         let route = with_authorizer(api, route)?;
         api.routes.insert(route_id.to_owned(), route.clone());
@@ -217,15 +223,26 @@ pub(super) async fn delete_route(call: &Call<'_>, id: &str, route_id: &str) -> R
 /// A `CUSTOM` route must name one of the API's authorizers; any other
 /// keeps none.
 fn with_authorizer(api: &HttpApiRecord, mut route: RouteRecord) -> Result<RouteRecord, ApiError> {
-    if route.authorization_type != "CUSTOM" {
-        route.authorizer_id = None;
-        return Ok(route);
-    }
+    let wants_tokens = match route.authorization_type.as_str() {
+        "CUSTOM" => false,
+        "JWT" => true,
+        _ => {
+            route.authorizer_id = None;
+            return Ok(route);
+        }
+    };
     match route.authorizer_id.as_deref() {
-        Some(id) if api.authorizers.contains_key(id) => Ok(route),
+        Some(id)
+            if api
+                .authorizers
+                .get(id)
+                .is_some_and(|a| a.kind.validates_tokens() == wants_tokens) =>
+        {
+            Ok(route)
+        }
         Some(id) => Err(bad_request(format!("Invalid authorizer ID specified {id}"))),
         None => Err(bad_request(
-            "AuthorizerId is required when AuthorizationType is CUSTOM",
+            "AuthorizerId is required when AuthorizationType is CUSTOM or JWT",
         )),
     }
 }
@@ -235,6 +252,10 @@ fn route_json(route: &RouteRecord) -> Value {
     Shape::new()
         .set("apiKeyRequired", route.api_key_required)
         .set("authorizationType", &route.authorization_type)
+        .opt(
+            "authorizationScopes",
+            (!route.authorization_scopes.is_empty()).then_some(&route.authorization_scopes),
+        )
         .opt("authorizerId", route.authorizer_id.as_ref())
         .opt("operationName", route.operation_name.as_ref())
         .set("routeId", &route.id)
