@@ -306,7 +306,7 @@ fn customized_gateway_responses_are_served_after_the_next_deployment() {
     ])
     .assert_error(
         "BadRequestException",
-        "Invalid patch path '/defaultResponse' specified for op 'replace'",
+        "Invalid patch path  '/defaultResponse' specified for op 'replace'. Must be one of: [/statusCode, /responseParameters/{name}, /responseTemplates/{contentType}]",
     );
     run(&[
         "apigateway",
@@ -319,7 +319,7 @@ fn customized_gateway_responses_are_served_after_the_next_deployment() {
         r#"[{"op":"replace","path":"/statusCode","value":"600"}]"#,
     ])
     .assert_error(
-        "BadRequestException",
+        "ValidationException",
         "at 'statusCode' failed to satisfy constraint",
     );
     let after = run(&[

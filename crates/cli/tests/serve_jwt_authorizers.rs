@@ -178,8 +178,9 @@ struct Setup {
 
 fn start() -> Setup {
     let (issuer, fetches) = start_issuer();
+    // Invoked by name, as every front door leaves a function.
     let lambda = start_lambda_api(|function, event| match function {
-        "arn:aws:lambda:us-east-1:111122223333:function:echo" => (
+        "echo" => (
             200,
             json!({"statusCode": 200, "body": event.to_string()}).to_string(),
             false,
@@ -390,11 +391,13 @@ fn malformed_tokens_get_aws_401_and_never_crash_the_server() {
         &EncodingKey::from_secret(JWKS.as_bytes()),
     )
     .unwrap();
+    // Large, but within API Gateway's 10,240 bytes of request line and
+    // headers (a larger head is refused with 431 before any authorizer).
     let huge = format!(
         "{}.{}.{}",
-        "a".repeat(6000),
-        "b".repeat(6000),
-        "c".repeat(6000)
+        "a".repeat(3000),
+        "b".repeat(3000),
+        "c".repeat(3000)
     );
     for token in [
         "not-a-jwt".to_owned(),
@@ -419,6 +422,9 @@ fn malformed_tokens_get_aws_401_and_never_crash_the_server() {
             "{token:.40}"
         );
     }
+    let oversized = "a".repeat(12_000);
+    let answer = call(server, "cognito001", "/prod/claims", Some(&oversized));
+    assert_eq!(answer.status, 431, "{}", answer.body);
     // Still serving.
     let good = pool_id_token();
     assert_eq!(
