@@ -394,5 +394,5 @@ fn customized_gateway_responses_are_served_after_the_next_deployment() {
         "--response-type",
         "NOT_A_TYPE",
     ])
-    .assert_error("BadRequestException", "Member must satisfy enum value set");
+    .assert_error("ValidationException", "Member must satisfy enum value set");
 }
