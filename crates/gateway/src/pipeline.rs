@@ -74,8 +74,8 @@ use crate::responses::{
     rest_signature_failure, rest_unauthorized, rest_unsupported_media_type,
 };
 use crate::routing::{PathParams, RestMatch, route_http, route_rest};
-use iamgate_apimodel::authorizers::IdentitySource;
 use crate::usage::{Meter, Refusal};
+use iamgate_apimodel::authorizers::IdentitySource;
 use iamgate_apimodel::config::ApiRegistry;
 use iamgate_apimodel::gateway_responses::ResponseType;
 use iamgate_apimodel::model::TokenAuthorization;
