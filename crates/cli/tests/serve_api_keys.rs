@@ -100,37 +100,7 @@ fn api_keys_usage_plans_throttles_and_quotas_are_enforced_and_counted() {
     .concat())
     .json();
     assert_eq!(method["apiKeyRequired"], true);
-    run(&[
-        &["apigateway", "put-integration"][..],
-        &at,
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-method-response"][..],
-        &at,
-        &["--status-code", "200"],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-integration-response"][..],
-        &at,
-        &[
-            "--status-code",
-            "200",
-            "--response-templates",
-            r#"{"application/json": "{\"ok\": true}"}"#,
-        ],
-    ]
-    .concat())
-    .json();
+    cli.put_mock_200(&owner, &at, Some(r#"{"ok": true}"#));
     for stage in ["prod", "metered"] {
         run(&[
             "apigateway",
@@ -857,32 +827,7 @@ fn with_api_key_source_authorizer_the_key_is_the_lambda_authorizers_usage_identi
     ]
     .concat())
     .json();
-    run(&[
-        &["apigateway", "put-integration"][..],
-        &at,
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-method-response"][..],
-        &at,
-        &["--status-code", "200"],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-integration-response"][..],
-        &at,
-        &["--status-code", "200"],
-    ]
-    .concat())
-    .json();
+    cli.put_mock_200(&owner, &at, None);
     run(&[
         "apigateway",
         "create-deployment",

@@ -110,37 +110,7 @@ fn customized_gateway_responses_are_served_after_the_next_deployment() {
     ]
     .concat())
     .json();
-    run(&[
-        &["apigateway", "put-integration"][..],
-        &at,
-        &[
-            "--type",
-            "MOCK",
-            "--request-templates",
-            r#"{"application/json": "{\"statusCode\": 200}"}"#,
-        ],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-method-response"][..],
-        &at,
-        &["--status-code", "200"],
-    ]
-    .concat())
-    .json();
-    run(&[
-        &["apigateway", "put-integration-response"][..],
-        &at,
-        &[
-            "--status-code",
-            "200",
-            "--response-templates",
-            r#"{"application/json": "{\"ok\": true}"}"#,
-        ],
-    ]
-    .concat())
-    .json();
+    cli.put_mock_200(&owner, &at, Some(r#"{"ok": true}"#));
     let deploy = || {
         run(&[
             "apigateway",

@@ -536,6 +536,51 @@ impl AwsCli {
         }
     }
 
+    /// A MOCK integration for the method `at` names (`--rest-api-id …
+    /// --resource-id … --http-method …`) answering 200, with `body` as its
+    /// response template when given.
+    pub fn put_mock_200(&self, keys: &Keys, at: &[&str], body: Option<&str>) {
+        let integration = ["--type", "MOCK", "--request-templates"];
+        let request = r#"{"application/json": "{\"statusCode\": 200}"}"#;
+        self.run(
+            keys,
+            &[
+                &["apigateway", "put-integration"][..],
+                at,
+                &integration,
+                &[request],
+            ]
+            .concat(),
+        )
+        .json();
+        self.run(
+            keys,
+            &[
+                &["apigateway", "put-method-response"][..],
+                at,
+                &["--status-code", "200"],
+            ]
+            .concat(),
+        )
+        .json();
+        let templates =
+            body.map(|body| serde_json::json!({ "application/json": body }).to_string());
+        let mut response = vec!["--status-code", "200"];
+        if let Some(templates) = &templates {
+            response.extend(["--response-templates", templates.as_str()]);
+        }
+        self.run(
+            keys,
+            &[
+                &["apigateway", "put-integration-response"][..],
+                at,
+                &response,
+            ]
+            .concat(),
+        )
+        .json();
+    }
+
     /// `aws --endpoint-url … --output json ARGS` with `keys` in the environment.
     pub fn run(&self, keys: &Keys, args: &[&str]) -> CliRun {
         let home: &Path = self.home.path();
