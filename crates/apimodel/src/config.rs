@@ -94,6 +94,8 @@ struct ApiConfig {
     account_at: Pos,
     region: String,
     endpoint: Option<(EndpointType, Pos)>,
+    /// REST: where API keys come from (`HEADER`, `AUTHORIZER`).
+    api_key_source: Option<(String, Pos)>,
     stages: Vec<(String, Pos)>,
     policy: Option<PolicySource>,
     methods: Vec<MethodConfig>,
@@ -262,6 +264,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             "account",
             "region",
             "endpoint",
+            "api_key_source",
             "stages",
             "policy",
             "methods",
@@ -298,6 +301,14 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
             _ => EndpointType::Regional,
         };
         Some((kind, pos(at)))
+    });
+    let api_key_source = fields.get("api_key_source").and_then(|at| {
+        let source = decoder.choice(
+            at,
+            &fields.path("api_key_source"),
+            crate::input_model::API_KEY_SOURCE_TYPE.values,
+        )?;
+        Some((source, pos(at)))
     });
     let stages = texts(decoder, &fields, "stages");
     let policy = fields.get("policy").and_then(|at| {
@@ -363,6 +374,7 @@ fn api_config(decoder: &mut Decoder, node: &Node, path: &str) -> Option<ApiConfi
         account_at,
         region,
         endpoint,
+        api_key_source,
         stages,
         policy,
         methods,
@@ -906,7 +918,8 @@ pub type ReadFile<'a> = &'a dyn Fn(&str) -> Result<String, String>;
 
 /// A built API of either flavour.
 enum Built {
-    Rest(RestApi),
+    /// With where its API keys come from, when said.
+    Rest(RestApi, Option<String>),
     Http(HttpApi),
 }
 
@@ -1059,7 +1072,8 @@ impl ApiRegistry {
         }
         let built = match (&api.openapi, api.kind) {
             (Some(file), _) => imported_api(api, file, read),
-            (None, Some(ApiKind::Rest)) => rest_api(api).map(Built::Rest),
+            (None, Some(ApiKind::Rest)) => rest_api(api)
+                .map(|rest| Built::Rest(rest, api.api_key_source.as_ref().map(|(s, _)| s.clone()))),
             (None, Some(ApiKind::Http)) => http_api(api).map(Built::Http),
             (None, None) => Err(vec![(
                 api.at,
@@ -1067,8 +1081,14 @@ impl ApiRegistry {
                     .to_owned(),
             )]),
         };
+        if let (Ok(Built::Http(_)), Some((_, at))) = (&built, &api.api_key_source) {
+            problems.push((*at, "HTTP APIs have no API keys".to_owned()));
+        }
         match built {
-            Ok(Built::Rest(rest)) if problems.is_empty() => {
+            Ok(Built::Rest(rest, key_source)) if problems.is_empty() => {
+                if key_source.as_deref() == Some("AUTHORIZER") {
+                    self.usage.key_from_authorizer.insert(api.id.clone());
+                }
                 self.rest.insert(api.id.clone(), Arc::new(rest));
             }
             Ok(Built::Http(http)) if problems.is_empty() => {
@@ -1615,6 +1635,17 @@ fn imported_api(
                 at: file_at,
                 origins: None,
             });
+            let key_source = match (&api.api_key_source, imported.api_key_source) {
+                (Some((ours, at)), Some(theirs)) if *ours != theirs => {
+                    problems.push((
+                        *at,
+                        format!("api_key_source {ours} differs from the OpenAPI file's {theirs}"),
+                    ));
+                    None
+                }
+                (Some((ours, _)), _) => Some(ours.clone()),
+                (None, theirs) => theirs,
+            };
             deploy_rest(
                 api,
                 endpoint,
@@ -1623,7 +1654,7 @@ fn imported_api(
                 imported.gateway_responses,
                 problems,
             )
-            .map(Built::Rest)
+            .map(|rest| Built::Rest(rest, key_source))
         }
         ApiFlavour::Http => {
             if let Some((_, at)) = api.endpoint {

@@ -22,6 +22,8 @@ use crate::stored::{HttpApiRecord, RestApiRecord};
 
 /// The security scheme every `AWS_IAM` method names.
 const SIGV4: &str = "sigv4";
+/// The name exports give API Gateway's API key scheme.
+const API_KEY: &str = "api_key";
 
 /// The document of stage `stage`, or `None` when the API has no such
 /// deployed stage. `now` is the export's `info.version`, as AWS dates it.
@@ -48,6 +50,7 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
                 path,
                 responses: responses(&method.integration),
                 authorization: &method.authorization,
+                api_key: method.api_key_required,
                 flavour: ApiFlavour::Rest,
                 integration: integration(&method.integration, &api.region, &api.account),
             };
@@ -116,6 +119,9 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
             Value::Object(responses),
         );
     }
+    if let Some(source) = &api.api_key_source {
+        document.insert("x-amazon-apigateway-api-key-source".into(), json!(source));
+    }
     if !api.binary_media_types.is_empty() {
         document.insert(
             "x-amazon-apigateway-binary-media-types".into(),
@@ -155,6 +161,7 @@ pub fn http_api(api: &HttpApiRecord, stage: Option<&str>, now: &str) -> Option<V
             path: &path,
             responses: json!({ "default": { "description": "Default response" } }),
             authorization: &route.authorization,
+            api_key: false,
             flavour: ApiFlavour::Http,
             integration: integration(&route.integration, &api.region, &api.account),
         }
@@ -192,6 +199,9 @@ struct Operation<'a> {
     path: &'a str,
     responses: Value,
     authorization: &'a AuthorizationType,
+    /// REST: `apiKeyRequired`, written as the `api_key` scheme beside the
+    /// authorizer's.
+    api_key: bool,
     flavour: ApiFlavour,
     integration: Value,
 }
@@ -218,10 +228,20 @@ impl Operation<'_> {
                 token_scheme(&token.authorizer, self.flavour),
             )),
         };
+        let mut requirement = Map::new();
         if let Some((name, scheme)) = scheme {
-            let scopes = self.authorization.scopes();
-            operation.insert("security".into(), json!([{ name.clone(): scopes }]));
+            requirement.insert(name.clone(), json!(self.authorization.scopes()));
             schemes.insert(name, scheme);
+        }
+        if self.api_key {
+            requirement.insert(API_KEY.into(), json!([]));
+            schemes.insert(
+                API_KEY.into(),
+                json!({ "type": "apiKey", "name": "x-api-key", "in": "header" }),
+            );
+        }
+        if !requirement.is_empty() {
+            operation.insert("security".into(), json!([requirement]));
         }
         operation.insert("x-amazon-apigateway-integration".into(), self.integration);
         Value::Object(operation)
@@ -582,6 +602,7 @@ apis:
     account: "111122223333"
     region: us-east-1
     stages: [prod]
+    api_key_source: AUTHORIZER
     authorizers:
       - name: tokens
         type: TOKEN
@@ -594,7 +615,7 @@ apis:
         response_parameters: { gatewayresponse.header.X-Why: "'denied'" }
         response_templates: { application/json: '{"why":"$context.error.message"}' }
     methods:
-      - { path: /open, method: GET, authorization: NONE, integration: { type: MOCK, status: 200, headers: { x-a: b }, body: '{"ok": 1}' } }
+      - { path: /open, method: GET, authorization: NONE, api_key_required: true, integration: { type: MOCK, status: 200, headers: { x-a: b }, body: '{"ok": 1}' } }
       - { path: '/signed/{id}', method: ANY, authorization: AWS_IAM, integration: { type: HTTP_PROXY, uri: 'http://127.0.0.1:9/items/{id}' } }
       - { path: /guarded, method: POST, authorization: CUSTOM, authorizer: tokens, integration: { type: AWS_PROXY, function: arn:aws:lambda:us-east-1:111122223333:function:app, endpoint: 'http://127.0.0.1:3001' } }
 "#;
@@ -662,6 +683,7 @@ apis:
                 was.authorization.as_str(),
                 "{key}"
             );
+            assert_eq!(now.api_key_required, was.api_key_required, "{key}");
             if let (AuthorizationType::Custom(was), AuthorizationType::Custom(now)) =
                 (&was.authorization, &now.authorization)
             {
@@ -672,6 +694,9 @@ apis:
                 assert_eq!(now.identity_sources, was.identity_sources);
             }
         }
+        assert!(before.iter().any(|(_, method)| method.api_key_required));
+        assert_eq!(record.api_key_source.as_deref(), Some("AUTHORIZER"));
+        assert_eq!(imported.api_key_source, record.api_key_source);
         let deployment = record.deployments.values().next().unwrap();
         assert_eq!(imported.gateway_responses, deployment.gateway_responses);
         assert_eq!(imported.gateway_responses.len(), 1);

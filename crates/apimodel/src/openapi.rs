@@ -87,8 +87,29 @@ pub struct ImportedApi {
     pub routes: Vec<Route>,
     /// REST APIs: `x-amazon-apigateway-gateway-responses`.
     pub gateway_responses: GatewayResponses,
+    /// REST APIs: `x-amazon-apigateway-api-key-source` (`HEADER`,
+    /// `AUTHORIZER`), when the document says.
+    pub api_key_source: Option<String>,
     /// Extensions that were accepted but have no effect here.
     pub warnings: Vec<ImportProblem>,
+}
+
+/// What a method's security requirement asks: its authorization type, and
+/// whether an API key is required too (an `apiKey` scheme named
+/// `x-api-key` in the header, beside the authorizer's scheme).
+#[derive(Debug, Clone, PartialEq)]
+struct Requirement {
+    authorization: AuthorizationType,
+    api_key: bool,
+}
+
+impl Requirement {
+    fn only(authorization: AuthorizationType) -> Self {
+        Self {
+            authorization,
+            api_key: false,
+        }
+    }
 }
 
 /// One problem, at a JSON path into the document (`$.paths['/pets'].get`).
@@ -250,7 +271,6 @@ const PATH_ITEM_DOCS: &[&str] = &["summary", "description", "parameters", "serve
 /// Top-level extensions that do not change who may call what; imported as
 /// warnings so users know they have no effect here.
 const IGNORED_TOP_LEVEL: &[&str] = &[
-    "x-amazon-apigateway-api-key-source",
     "x-amazon-apigateway-binary-media-types",
     "x-amazon-apigateway-cors",
     "x-amazon-apigateway-documentation",
@@ -347,13 +367,14 @@ impl<'a> Importer<'a> {
         let (endpoint_type, vpc_endpoint_ids) = self.read_endpoint();
         let policy = self.read_policy();
         let gateway_responses = self.read_gateway_responses();
+        let api_key_source = self.read_api_key_source();
         for (key, _) in self.root.iter() {
             if IGNORED_TOP_LEVEL.contains(&key.as_str()) {
                 self.warn(member("$", key), "has no effect on this gateway");
             }
         }
         let global = match self.root.get("security") {
-            None => Some(AuthorizationType::None),
+            None => Some(Requirement::only(AuthorizationType::None)),
             Some(security) => self.security(security, "$.security"),
         };
         let (methods, routes) = self.read_paths(&global);
@@ -374,6 +395,7 @@ impl<'a> Importer<'a> {
             flavour: self.flavour,
             endpoint_type,
             vpc_endpoint_ids,
+            api_key_source,
             policy,
             methods,
             routes,
@@ -739,7 +761,7 @@ impl<'a> Importer<'a> {
         }
     }
 
-    fn read_paths(&mut self, global: &Option<AuthorizationType>) -> (Vec<Method>, Vec<Route>) {
+    fn read_paths(&mut self, global: &Option<Requirement>) -> (Vec<Method>, Vec<Route>) {
         let mut methods = Vec::new();
         let mut routes = Vec::new();
         let root: &'a Map<String, Value> = self.root;
@@ -802,8 +824,13 @@ impl<'a> Importer<'a> {
                     );
                     continue;
                 }
-                let Some((authorization, integration)) =
-                    self.operation(operation, &here, http_method, global)
+                let Some((
+                    Requirement {
+                        authorization,
+                        api_key,
+                    },
+                    integration,
+                )) = self.operation(operation, &here, http_method, global)
                 else {
                     continue;
                 };
@@ -813,9 +840,7 @@ impl<'a> Importer<'a> {
                         resource_path: path.clone(),
                         authorization,
                         integration,
-                        // An `api_key` security scheme is still refused
-                        // (fails closed) by `security`.
-                        api_key_required: false,
+                        api_key_required: api_key,
                     }),
                     ApiFlavour::Http => {
                         let route = if is_default {
@@ -873,8 +898,8 @@ impl<'a> Importer<'a> {
         operation: &'a Value,
         at: &str,
         http_method: &str,
-        global: &Option<AuthorizationType>,
-    ) -> Option<(AuthorizationType, Integration)> {
+        global: &Option<Requirement>,
+    ) -> Option<(Requirement, Integration)> {
         let Some(operation) = operation.as_object() else {
             self.error(at.to_owned(), ProblemKind::WrongType("an operation object"));
             return None;
@@ -905,8 +930,8 @@ impl<'a> Importer<'a> {
         &mut self,
         operation: &Map<String, Value>,
         at: &str,
-        global: &Option<AuthorizationType>,
-    ) -> Option<AuthorizationType> {
+        global: &Option<Requirement>,
+    ) -> Option<Requirement> {
         let from_security = match operation.get("security") {
             Some(security) => Some(self.security(security, &member(at, "security"))?),
             None => None,
@@ -916,8 +941,8 @@ impl<'a> Importer<'a> {
             Some(auth) => Some(self.auth_extension(auth, &member(at, auth_name))?),
             None => None,
         };
-        match (from_auth, from_security) {
-            (Some(auth), Some(security)) if auth != security => {
+        match (from_auth.map(Requirement::only), from_security) {
+            (Some(auth), Some(security)) if auth.authorization != security.authorization => {
                 self.error(
                     at.to_owned(),
                     ProblemKind::UnsupportedAuthorization(
@@ -926,8 +951,8 @@ impl<'a> Importer<'a> {
                 );
                 None
             }
-            (Some(auth), _) => Some(auth),
-            (None, Some(security)) => Some(security),
+            (Some(_), Some(security)) | (None, Some(security)) => Some(security),
+            (Some(auth), None) => Some(auth),
             (None, None) => global.clone(),
         }
     }
@@ -960,7 +985,7 @@ impl<'a> Importer<'a> {
     /// A list of alternative requirements, each naming schemes that must
     /// all pass. API Gateway applies one authorization type per method, so
     /// alternatives must agree and each names at most one scheme.
-    fn security(&mut self, security: &Value, at: &str) -> Option<AuthorizationType> {
+    fn security(&mut self, security: &Value, at: &str) -> Option<Requirement> {
         let Some(requirements) = security.as_array() else {
             self.error(
                 at.to_owned(),
@@ -968,10 +993,10 @@ impl<'a> Importer<'a> {
             );
             return None;
         };
-        let mut chosen: Option<AuthorizationType> = None;
+        let mut chosen: Option<Requirement> = None;
         let mut failed = false;
         if requirements.is_empty() {
-            return Some(AuthorizationType::None);
+            return Some(Requirement::only(AuthorizationType::None));
         }
         for (index, requirement) in requirements.iter().enumerate() {
             let here = element(at, index);
@@ -983,7 +1008,12 @@ impl<'a> Importer<'a> {
                 failed = true;
                 continue;
             };
-            let mut names = requirement.keys();
+            // An API key scheme goes beside the authorizer's.
+            let (keys, mut names): (Vec<&String>, Vec<&String>) = requirement
+                .keys()
+                .partition(|name| self.is_api_key_scheme(name));
+            let api_key = !keys.is_empty();
+            let mut names = names.drain(..);
             let this = match (names.next(), names.next()) {
                 (None, _) => Some(AuthorizationType::None),
                 (Some(name), None) => {
@@ -1017,7 +1047,11 @@ impl<'a> Importer<'a> {
                     );
                     None
                 }
-            };
+            }
+            .map(|authorization| Requirement {
+                authorization,
+                api_key,
+            });
             match (this, &chosen) {
                 (None, _) => failed = true,
                 (Some(kind), None) => chosen = Some(kind),
@@ -1039,20 +1073,63 @@ impl<'a> Importer<'a> {
         if failed { None } else { chosen }
     }
 
-    /// The authorization type a named security scheme stands for.
-    fn scheme(&mut self, name: &str, at: &str) -> Option<AuthorizationType> {
-        let (container, container_at) = match self.version {
+    /// Where the document keeps its security schemes, and that place's path.
+    fn schemes(&self) -> (Option<&'a Value>, String) {
+        let root: &'a Map<String, Value> = self.root;
+        match self.version {
             Some(SpecVersion::Swagger2) => (
-                self.root.get("securityDefinitions"),
+                root.get("securityDefinitions"),
                 "$.securityDefinitions".to_owned(),
             ),
             _ => (
-                self.root
-                    .get("components")
+                root.get("components")
                     .and_then(|c| c.get("securitySchemes")),
                 "$.components.securitySchemes".to_owned(),
             ),
+        }
+    }
+
+    /// Whether `name` is API Gateway's API key scheme on a REST API: type
+    /// `apiKey`, `x-api-key` in the header, no authorizer or authtype (on
+    /// an HTTP API, which has no API keys, it is refused as a scheme).
+    fn is_api_key_scheme(&self, name: &str) -> bool {
+        let Some(scheme) = self.schemes().0.and_then(|c| c.get(name)) else {
+            return false;
         };
+        let text = |key: &str| scheme.get(key).and_then(Value::as_str);
+        self.flavour == ApiFlavour::Rest
+            && text("type") == Some("apiKey")
+            && text("in") == Some("header")
+            && text("name").is_some_and(|n| n.eq_ignore_ascii_case("x-api-key"))
+            && scheme.get("x-amazon-apigateway-authtype").is_none()
+            && scheme.get("x-amazon-apigateway-authorizer").is_none()
+    }
+
+    /// `x-amazon-apigateway-api-key-source` on a REST API.
+    fn read_api_key_source(&mut self) -> Option<String> {
+        let key = "x-amazon-apigateway-api-key-source";
+        let value = self.root.get(key)?;
+        let at = member("$", key);
+        if self.flavour == ApiFlavour::Http {
+            self.warn(at, "has no effect on an HTTP API, which has no API keys");
+            return None;
+        }
+        let Some(text) = value.as_str() else {
+            self.error(at, ProblemKind::WrongType("a string"));
+            return None;
+        };
+        match crate::input_model::API_KEY_SOURCE_TYPE.check("apiKeySource", text) {
+            Ok(source) => Some(source.to_owned()),
+            Err(invalid) => {
+                self.error(at, ProblemKind::InvalidValue(invalid.0));
+                None
+            }
+        }
+    }
+
+    /// The authorization type a named security scheme stands for.
+    fn scheme(&mut self, name: &str, at: &str) -> Option<AuthorizationType> {
+        let (container, container_at) = self.schemes();
         let Some(scheme) = container.and_then(|c| c.get(name)) else {
             self.error(
                 at.to_owned(),
@@ -2027,7 +2104,7 @@ paths:
     }
 
     #[test]
-    fn cognito_authorizers_api_keys_and_unknown_schemes_fail_closed() {
+    fn malformed_authorizers_api_keys_outside_the_header_and_unknown_schemes_fail_closed() {
         let text = r#"
 openapi: 3.0.1
 components:
@@ -2040,12 +2117,13 @@ components:
       x-amazon-apigateway-authorizer: { type: cognito_user_pools, providerARNs: ["arn:…"] }
     cognito: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: cognito_user_pools }
     key: { type: apiKey, name: x-api-key, in: header }
+    query_key: { type: apiKey, name: x-api-key, in: query }
     jwt: { type: oauth2, flows: {} }
     badsig: { type: apiKey, name: X-Sig, in: query, x-amazon-apigateway-authtype: awsSigv4 }
 paths:
   /a: { get: { security: [ { lambda: [] } ], x-amazon-apigateway-integration: { type: mock } } }
   /b: { get: { security: [ { cognito: [] } ], x-amazon-apigateway-integration: { type: mock } } }
-  /c: { get: { security: [ { key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /c: { get: { security: [ { query_key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
   /d: { get: { security: [ { jwt: [] } ], x-amazon-apigateway-integration: { type: mock } } }
   /e: { get: { security: [ { nowhere: [] } ], x-amazon-apigateway-integration: { type: mock } } }
   /f: { get: { security: [ { badsig: [] } ], x-amazon-apigateway-integration: { type: mock } } }
@@ -2066,7 +2144,7 @@ paths:
         assert!(unsupported(
             "$.components.securitySchemes.cognito['x-amazon-apigateway-authtype']"
         ));
-        assert!(unsupported("$.components.securitySchemes.key"));
+        assert!(unsupported("$.components.securitySchemes.query_key"));
         assert!(unsupported("$.components.securitySchemes.jwt"));
         assert!(unsupported("$.components.securitySchemes.badsig"));
         assert!(unsupported(
@@ -2153,10 +2231,10 @@ openapi: 3.0.1
 components:
   securitySchemes:
     sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
-    key: { type: apiKey, name: x-api-key, in: header }
+    other: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
 paths:
   /a: { get: { security: [ { sigv4: [] }, {} ], x-amazon-apigateway-integration: { type: mock } } }
-  /b: { get: { security: [ { sigv4: [], key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /b: { get: { security: [ { sigv4: [], other: [] } ], x-amazon-apigateway-integration: { type: mock } } }
 "#;
         let found = problems(rest(text));
         assert!(has(&found, "$.paths['/a'].get.security", |k| matches!(
@@ -2167,6 +2245,55 @@ paths:
             k,
             ProblemKind::UnsupportedAuthorization(_)
         )));
+    }
+
+    #[test]
+    fn an_api_key_scheme_beside_an_authorizer_requires_a_key_and_sets_the_key_source() {
+        let text = r#"
+openapi: 3.0.1
+x-amazon-apigateway-api-key-source: AUTHORIZER
+components:
+  securitySchemes:
+    sigv4: { type: apiKey, name: Authorization, in: header, x-amazon-apigateway-authtype: awsSigv4 }
+    api_key: { type: apiKey, name: x-api-key, in: header }
+paths:
+  /both: { get: { security: [ { sigv4: [], api_key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /key: { get: { security: [ { api_key: [] } ], x-amazon-apigateway-integration: { type: mock } } }
+  /open: { get: { x-amazon-apigateway-integration: { type: mock } } }
+"#;
+        let api = rest(text).unwrap();
+        assert_eq!(api.api_key_source.as_deref(), Some("AUTHORIZER"));
+        let by_path = |path: &str| {
+            api.methods
+                .iter()
+                .find(|m| m.resource_path == path)
+                .unwrap()
+        };
+        assert_eq!(by_path("/both").authorization, AuthorizationType::AwsIam);
+        assert!(by_path("/both").api_key_required);
+        assert_eq!(by_path("/key").authorization, AuthorizationType::None);
+        assert!(by_path("/key").api_key_required);
+        assert!(!by_path("/open").api_key_required);
+
+        let bad = text.replace("source: AUTHORIZER", "source: QUERY");
+        let found = problems(rest(&bad));
+        assert!(has(
+            &found,
+            "$['x-amazon-apigateway-api-key-source']",
+            |k| matches!(k, ProblemKind::InvalidValue(m) if m.contains("[HEADER, AUTHORIZER]"))
+        ));
+        // HTTP APIs have no API keys: the scheme is refused, not ignored.
+        let http = text
+            .replace("x-amazon-apigateway-api-key-source: AUTHORIZER\n", "")
+            .replace("{ type: mock }", "{ type: http_proxy, httpMethod: GET, uri: \"http://b/\", payloadFormatVersion: \"1.0\" }");
+        let imported = import(
+            &http,
+            &ImportOptions {
+                flavour: Some(ApiFlavour::Http),
+                lambda_endpoint: None,
+            },
+        );
+        assert!(imported.is_err());
     }
 
     #[test]

@@ -198,7 +198,14 @@ pub fn declared_records(
             minimum_compression_size: None,
             policy: first.policy_text.clone(),
             disable_execute_api_endpoint: false,
-            api_key_source: Some("HEADER".to_owned()),
+            api_key_source: Some(
+                if declared.usage.key_from_authorizer.contains(&api.id) {
+                    "AUTHORIZER"
+                } else {
+                    "HEADER"
+                }
+                .to_owned(),
+            ),
             binary_media_types: Vec::new(),
             tags: BTreeMap::new(),
             root_resource_id,

@@ -113,7 +113,12 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         minimum_compression_size: None,
         policy,
         disable_execute_api_endpoint: false,
-        api_key_source: Some("HEADER".to_owned()),
+        api_key_source: Some(
+            imported
+                .api_key_source
+                .clone()
+                .unwrap_or_else(|| "HEADER".to_owned()),
+        ),
         binary_media_types: Vec::new(),
         tags: BTreeMap::new(),
         root_resource_id: root_id.clone(),
@@ -178,6 +183,9 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
         if let Some(endpoint) = endpoint {
             api.endpoint_type = endpoint;
             api.vpc_endpoint_ids = imported.vpc_endpoint_ids.clone();
+        }
+        if let Some(source) = &imported.api_key_source {
+            api.api_key_source = Some(source.clone());
         }
         merge_methods(call, api, &imported)?;
         Ok(api.clone())
