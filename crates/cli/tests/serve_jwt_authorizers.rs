@@ -345,11 +345,12 @@ fn an_http_jwt_authorizer_passes_valid_tokens_with_their_claims_and_refuses_the_
     );
 
     // The decision record names the authorizer, the reason and the
-    // deciding scope, and never the token.
+    // deciding scope, and never the token; `good` was checked on an
+    // earlier call, so this one reused that check.
     let record = explain(server, &root(), &answer.request_id).unwrap();
     let text = record.to_string();
     assert!(
-        text.contains("jwt_authorizer:oidc:validated:scope:write"),
+        text.contains("jwt_authorizer:oidc:cached:scope:write"),
         "{text}"
     );
     assert!(!text.contains(&good), "the token leaked into the record");

@@ -28,6 +28,14 @@
 //! fetch again; the floor keeps a flood of made-up `kid`s from turning the
 //! gateway into a load generator against the issuer.
 //!
+//! Why a validated token is kept: checking an RS256 signature is most of
+//! a request's cost. A REST user pool authorizer keeps it for its TTL, as
+//! AWS does. An HTTP API's JWT authorizer, which AWS does not cache, keeps
+//! it only while checking it again could not answer otherwise: before
+//! `exp`, under the same authorizer settings, and while the key set it
+//! was checked with is the current one and fresh (any refetch forgets
+//! every kept token).
+//!
 //! Outbound calls go through [`Integrations`], the one client the data
 //! plane calls Lambda and HTTP backends with; `https://` issuers over
 //! rustls on ring, trusting what the server gave the data plane
@@ -347,6 +355,14 @@ fn claim_text(value: &Value) -> String {
     }
 }
 
+/// A signing key, until when its set is fresh, and the key-set generation
+/// it was found in (read under the key sets' lock).
+struct KeyFound {
+    key: SigningKey,
+    fresh_until: i64,
+    generation: u64,
+}
+
 /// One issuer's (or override URL's) signing keys.
 struct KeySet {
     keys: Arc<Vec<SigningKey>>,
@@ -359,10 +375,13 @@ struct KeySet {
 /// not kept).
 type TokenKey = (String, String, [u8; 32]);
 
-/// A token validated once, reused while the TTL runs (never past `exp`).
+/// A token validated once, reused until `expires_at` (never past `exp`)
+/// under the settings and key sets it was validated with.
 struct Cached {
     validated: Arc<Validated>,
     expires_at: i64,
+    settings: TokenValidation,
+    generation: u64,
 }
 
 /// The data plane's token validator: key sets and validated tokens.
@@ -370,6 +389,9 @@ struct Cached {
 pub struct TokenAuthorizers {
     keys: Mutex<HashMap<String, KeySet>>,
     validated: Mutex<HashMap<TokenKey, Cached>>,
+    /// Counts key-set fetches: a token kept under an older count is
+    /// validated again.
+    generation: std::sync::atomic::AtomicU64,
 }
 
 impl TokenAuthorizers {
@@ -394,30 +416,53 @@ impl TokenAuthorizers {
         }
         let digest: [u8; 32] = Sha256::digest(token.as_bytes()).into();
         let key = (api_id.to_owned(), authorizer.id.clone(), digest);
-        if let Some(hit) = self.cached(&key, now) {
+        if let Some(hit) = self.cached(&key, tokens, now) {
             return Ok((hit, true));
         }
         let (algorithm, kid) = header_of(token)?;
-        let signing = self.key(integrations, tokens, &kid, now).await?;
+        let KeyFound {
+            key: signing,
+            fresh_until: keys_fresh_until,
+            generation,
+        } = self.key(integrations, tokens, &kid, now).await?;
         let validated = Arc::new(verify(token, algorithm, &signing, authorizer, tokens, now)?);
-        if authorizer.ttl_seconds > 0 {
-            let until = now
-                .saturating_add(i64::from(authorizer.ttl_seconds))
-                .min(validated.expires_at);
-            self.store(key, validated.clone(), until, now);
+        let until = if authorizer.ttl_seconds > 0 {
+            now.saturating_add(i64::from(authorizer.ttl_seconds))
+        } else {
+            keys_fresh_until
+        }
+        .min(validated.expires_at);
+        if until > now {
+            let kept = Cached {
+                validated: validated.clone(),
+                expires_at: until,
+                settings: tokens.clone(),
+                generation,
+            };
+            self.store(key, kept, now);
         }
         Ok((validated, false))
     }
 
-    fn cached(&self, key: &TokenKey, now: i64) -> Option<Arc<Validated>> {
+    fn cached(
+        &self,
+        key: &TokenKey,
+        settings: &TokenValidation,
+        now: i64,
+    ) -> Option<Arc<Validated>> {
+        let generation = self.generation.load(std::sync::atomic::Ordering::SeqCst);
         let cache = self.validated.lock().ok()?;
         cache
             .get(key)
-            .filter(|cached| cached.expires_at > now)
+            .filter(|cached| {
+                cached.expires_at > now
+                    && cached.generation == generation
+                    && cached.settings == *settings
+            })
             .map(|cached| cached.validated.clone())
     }
 
-    fn store(&self, key: TokenKey, validated: Arc<Validated>, expires_at: i64, now: i64) {
+    fn store(&self, key: TokenKey, kept: Cached, now: i64) {
         let Ok(mut cache) = self.validated.lock() else {
             return;
         };
@@ -427,13 +472,7 @@ impl TokenAuthorizers {
         if cache.len() >= CACHE_CAPACITY {
             cache.clear();
         }
-        cache.insert(
-            key,
-            Cached {
-                validated,
-                expires_at,
-            },
-        );
+        cache.insert(key, kept);
     }
 
     /// The key `kid` of the issuer's set: from the cache, or fetched when
@@ -445,7 +484,7 @@ impl TokenAuthorizers {
         tokens: &TokenValidation,
         kid: &str,
         now: i64,
-    ) -> Result<SigningKey, Refusal> {
+    ) -> Result<KeyFound, Refusal> {
         let source = tokens
             .jwks_url
             .clone()
@@ -461,7 +500,11 @@ impl TokenAuthorizers {
                     if let Some(key) = found
                         && (fresh || !may)
                     {
-                        return Ok(key.clone());
+                        return Ok(KeyFound {
+                            key: key.clone(),
+                            fresh_until: set.fetched_at.saturating_add(KEYS_TTL_SECONDS),
+                            generation: self.generation.load(std::sync::atomic::Ordering::SeqCst),
+                        });
                     }
                     let stale = found.cloned();
                     if may {
@@ -485,6 +528,11 @@ impl TokenAuthorizers {
         match fetched {
             Some(keys) => {
                 let found = keys.iter().find(|k| k.kid.as_deref() == Some(kid)).cloned();
+                // Tokens checked with the old set are checked again.
+                let generation = self
+                    .generation
+                    .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                    .wrapping_add(1);
                 sets.insert(
                     source,
                     KeySet {
@@ -493,7 +541,13 @@ impl TokenAuthorizers {
                         tried_at: now,
                     },
                 );
-                found.ok_or(Refusal::UnknownKey)
+                found
+                    .map(|key| KeyFound {
+                        key,
+                        fresh_until: now.saturating_add(KEYS_TTL_SECONDS),
+                        generation,
+                    })
+                    .ok_or(Refusal::UnknownKey)
             }
             None if known => {
                 // Keep the old set (an hour-old key still verifies while
@@ -501,7 +555,14 @@ impl TokenAuthorizers {
                 if let Some(set) = sets.get_mut(&source) {
                     set.tried_at = now;
                 }
-                stale.ok_or(Refusal::KeysUnavailable)
+                // Kept, but not a reason to keep tokens validated with it.
+                stale
+                    .map(|key| KeyFound {
+                        key,
+                        fresh_until: now,
+                        generation: self.generation.load(std::sync::atomic::Ordering::SeqCst),
+                    })
+                    .ok_or(Refusal::KeysUnavailable)
             }
             None => {
                 sets.insert(
@@ -1066,6 +1127,47 @@ mod tests {
         assert_eq!(tokens.cached_tokens(), 1);
         // Past `exp` the cached answer is not used, and the token fails.
         assert_eq!(run(NOW + 100).await, Err(Refusal::Expired));
+    }
+
+    #[tokio::test]
+    async fn an_http_jwt_authorizer_keeps_a_token_only_while_checking_again_would_agree() {
+        let (base, fetches) = issuer(JWKS);
+        let authorizer = local_authorizer(&base, 0);
+        let integrations = Integrations::new("http://127.0.0.1:9");
+        let tokens = TokenAuthorizers::default();
+        let token = sign(&json!({"iss": base, "aud": "client-a", "exp": NOW + 100}));
+        let run = |authorizer: LambdaAuthorizer, at: i64| {
+            let (tokens, integrations, token) = (&tokens, &integrations, &token);
+            async move {
+                tokens
+                    .validate(integrations, "api", &authorizer, Some(token), at)
+                    .await
+                    .map(|(_, cached)| cached)
+            }
+        };
+        assert_eq!(run(authorizer.clone(), NOW).await, Ok(false));
+        assert_eq!(run(authorizer.clone(), NOW + 1).await, Ok(true));
+        // The same authorizer redeployed for another audience: checked
+        // again, and refused.
+        let mut narrowed = authorizer.clone();
+        if let Some(settings) = narrowed.tokens.as_mut() {
+            settings.audience = vec!["client-b".into()];
+        }
+        assert_eq!(run(narrowed, NOW + 2).await, Err(Refusal::Audience));
+        // Once the key set is an hour old it is fetched again, and the
+        // token checked with the new set.
+        assert_eq!(run(authorizer.clone(), NOW + 3).await, Ok(true));
+        let before = fetches.load(std::sync::atomic::Ordering::SeqCst);
+        let stale = NOW + KEYS_TTL_SECONDS + 1;
+        let late = sign(&json!({"iss": base, "aud": "client-a", "exp": stale + 100}));
+        let fresh = tokens
+            .validate(&integrations, "api", &authorizer, Some(&late), stale)
+            .await
+            .map(|(_, cached)| cached);
+        assert_eq!(fresh, Ok(false));
+        assert!(fetches.load(std::sync::atomic::Ordering::SeqCst) > before);
+        // Past `exp` nothing kept answers.
+        assert_eq!(run(authorizer, NOW + 100).await, Err(Refusal::Expired));
     }
 
     #[tokio::test]
