@@ -53,7 +53,9 @@ use iamgate_decisions::{
 };
 use iamgate_iam::request_context::{RequestFacts, VpcEndpoint, request_context};
 use iamgate_iam::{Caller, World};
-use iamgate_policy::{Decision, EvaluationInput, Outcome, PrincipalIdentity, ResourcePolicyKind};
+use iamgate_policy::{
+    CompiledPolicies, Decision, EvaluationInput, Outcome, PrincipalIdentity, ResourcePolicyKind,
+};
 use iamgate_sigv4::{HeadVerdict, HttpRequest, SigV4Error};
 use iamgate_vtl::Inputs;
 
@@ -203,6 +205,18 @@ impl<'a> Api<'a> {
     }
 }
 
+/// The execute-api ARN of `method` on `path` of `stage` of `api`.
+fn method_arn(api: Api<'_>, stage: Stage<'_>, method: &str, path: &str) -> String {
+    execute_api_arn(
+        api.region(),
+        api.account(),
+        api.id(),
+        stage.name(),
+        method,
+        path,
+    )
+}
+
 /// The stage that serves a request.
 #[derive(Debug, Clone, Copy)]
 enum Stage<'a> {
@@ -215,6 +229,14 @@ impl<'a> Stage<'a> {
         match self {
             Stage::Rest(stage) => &stage.name,
             Stage::Http(stage) => &stage.name,
+        }
+    }
+
+    /// A REST stage's deployed resource policy (HTTP APIs have none).
+    fn policy(self) -> Option<&'a Arc<CompiledPolicies>> {
+        match self {
+            Stage::Rest(stage) => stage.policy.as_ref(),
+            Stage::Http(_) => None,
         }
     }
 }
@@ -596,6 +618,13 @@ impl<'a, 'r> Exchange<'a, 'r> {
     /// before it, what is known (the refusal's word, the resource when a
     /// stage was found, the caller when its signature verified). Its
     /// message is AWS's, from the response, unless it has one.
+    /// The execute-api ARN the request is authorized against, once its
+    /// API and stage are known.
+    fn method_arn(&self) -> Option<String> {
+        let (api, stage) = (self.api?, self.stage?);
+        Some(method_arn(api, stage, self.head.method, &self.stage_path))
+    }
+
     pub fn decision_record(&mut self, response: &GatewayResponse) -> Entry {
         let mut entry = match self.evaluated.take() {
             Some(entry) => entry,
@@ -622,16 +651,7 @@ impl<'a, 'r> Exchange<'a, 'r> {
             self.decision.outcome.as_str(),
             INVOKE,
         );
-        if let (Some(api), Some(stage)) = (self.api, self.stage) {
-            record.resource = Some(execute_api_arn(
-                api.region(),
-                api.account(),
-                api.id(),
-                stage.name(),
-                self.head.method,
-                &self.stage_path,
-            ));
-        }
+        record.resource = self.method_arn();
         record.resource_account = self.api.map(|api| api.account().to_owned());
         record.principal = self.decision.caller.clone();
         record.error_code.clone_from(&self.decision.error_code);
@@ -1006,18 +1026,8 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
             );
         }
     };
-    let arn = execute_api_arn(
-        api.region(),
-        api.account(),
-        api.id(),
-        stage.name(),
-        exchange.head.method,
-        &exchange.stage_path,
-    );
-    let policy = match stage {
-        Stage::Rest(stage) => stage.policy.as_ref(),
-        Stage::Http(_) => None,
-    };
+    let arn = method_arn(api, stage, exchange.head.method, &exchange.stage_path);
+    let policy = stage.policy();
     let facts = exchange.facts();
     let filing = Filing {
         request_id: &request_id,
@@ -1144,18 +1154,8 @@ pub async fn authorize_custom(exchange: &mut Exchange<'_, '_>, data: &DataPlane)
     let request_id = exchange.request_id.clone();
     let template = route.template;
     let http = matches!(api, Api::Http(_));
-    let arn = execute_api_arn(
-        api.region(),
-        api.account(),
-        api.id(),
-        stage.name(),
-        exchange.head.method,
-        &exchange.stage_path,
-    );
-    let policy = match stage {
-        Stage::Rest(stage) => stage.policy.clone(),
-        Stage::Http(_) => None,
-    };
+    let arn = method_arn(api, stage, exchange.head.method, &exchange.stage_path);
+    let policy = stage.policy().cloned();
     let facts = exchange.facts();
     let now = facts.now;
     let filing = Filing {
@@ -1393,14 +1393,7 @@ async fn authorize_token(
     let request_id = exchange.request_id.clone();
     let template = route.template;
     let http = matches!(api, Api::Http(_));
-    let arn = execute_api_arn(
-        api.region(),
-        api.account(),
-        api.id(),
-        stage.name(),
-        exchange.head.method,
-        &exchange.stage_path,
-    );
+    let arn = method_arn(api, stage, exchange.head.method, &exchange.stage_path);
     let facts = exchange.facts();
     let now = facts.now;
     let value = match authorizer.identity_sources.first() {
@@ -1497,10 +1490,7 @@ async fn authorize_token(
         Some(scope) => format!("{kind}:{}:{how}:scope:{scope}", authorizer.name),
         None => format!("{kind}:{}:{how}", authorizer.name),
     });
-    let policy = match stage {
-        Stage::Rest(stage) => stage.policy.clone(),
-        Stage::Http(_) => None,
-    };
+    let policy = stage.policy().cloned();
     let filing = Filing {
         request_id: &request_id,
         time: now,
