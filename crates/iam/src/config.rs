@@ -54,7 +54,7 @@
 //! keeps AWS's ids, which trust and resource policies may name.
 
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use iamgate_policy::validate::{InlineOwner, inline_quota_error};
 use iamgate_policy::{PolicyDocument, PolicyKind, ValidationError};
@@ -400,6 +400,10 @@ struct Checker {
     access_keys: HashMap<String, String>,
     /// Unique id → path of its first declaration (ids are global too).
     unique_ids: HashMap<String, String>,
+    /// Documents already found valid, by kind: many principals often
+    /// carry the same policy text (100,000 users of one generated or
+    /// imported world), and checking a text again would say the same.
+    valid_documents: HashSet<(PolicyKind, String)>,
 }
 
 /// Per-account names declared so far, lower-cased → (declared name, path).
@@ -858,12 +862,20 @@ impl Checker {
                 return None;
             }
         };
-        if let Err(errors) = PolicyDocument::parse(&text, kind) {
-            for error in errors {
-                self.policy_error(node, path, &error, origins.as_ref());
+        let known = (kind, text);
+        if !self.valid_documents.contains(&known) {
+            match PolicyDocument::parse(&known.1, kind) {
+                Ok(_) => {
+                    self.valid_documents.insert(known.clone());
+                }
+                Err(errors) => {
+                    for error in errors {
+                        self.policy_error(node, path, &error, origins.as_ref());
+                    }
+                }
             }
         }
-        Some(text)
+        Some(known.1)
     }
 
     fn policy_error(
