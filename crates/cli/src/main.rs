@@ -12,6 +12,7 @@ mod explain;
 mod import;
 mod invoke;
 mod metrics;
+mod peers;
 mod policy_tools;
 mod remote;
 mod serve;

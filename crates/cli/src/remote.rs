@@ -186,6 +186,19 @@ pub async fn send(
         service,
         &iamgate_sigv4::time::format_basic(now),
     );
+    let mut signed_request = request.clone();
+    signed_request.headers = to_sign
+        .iter()
+        .filter(|(name, _)| *name != "host")
+        .map(|(name, value)| ((*name).to_owned(), (*value).to_owned()))
+        .chain(signed)
+        .collect();
+    exchange(&signed_request).await
+}
+
+/// Sends `request` as it is (no signature); over TLS, trusting
+/// `AWS_CA_BUNDLE` (a PEM file) or the system's CAs.
+pub async fn exchange(request: &Outgoing) -> Result<Answer, String> {
     let url = if request.query.is_empty() {
         format!("{}{}", request.base, request.path)
     } else {
@@ -193,13 +206,10 @@ pub async fn send(
     };
     let mut outgoing = hyper::Request::builder()
         .method(request.method.as_str())
-        .uri(url);
-    for (name, value) in to_sign.iter().copied().chain(
-        signed
-            .iter()
-            .map(|(name, value)| (name.as_str(), value.as_str())),
-    ) {
-        outgoing = outgoing.header(name, value);
+        .uri(url)
+        .header("host", request.authority.as_str());
+    for (name, value) in &request.headers {
+        outgoing = outgoing.header(name.as_str(), value.as_str());
     }
     let outgoing = outgoing
         .body(Full::new(Bytes::from(request.body.clone())))

@@ -39,6 +39,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
 use iamgate_control::apply::{WorldFile, world_file_digest};
 use iamgate_control::decision_archive::{self, DecisionArchive};
+use iamgate_control::decision_peers::{PEER_PATH, Peers, QUESTION_HEADER};
 use iamgate_control::decisions_api::DECISIONS_PATH;
 use iamgate_control::plane::system_clock;
 use iamgate_control::{ControlPlane, ControlPlanes, Request, Response, session_token_sealer};
@@ -166,11 +167,15 @@ pub struct ServeArgs {
     #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=4096))]
     decision_records_mib: u32,
     /// Also keep decision records in the store, written in the background,
-    /// so that every node sharing it finds them: `auto` does with
-    /// PostgreSQL (several nodes) and not with SQLite (one node, whose
-    /// ring is enough).
-    #[arg(long, value_enum, default_value = "auto")]
+    /// so that they outlive this node's ring and a restart. Without it,
+    /// nodes sharing a store ask each other for the records they hold.
+    #[arg(long, value_enum, default_value = "off")]
     persist_decisions: Persist,
+    /// Where the other nodes sharing the store reach this one for its
+    /// decision records (`http://10.0.0.5:8080`); by default the address
+    /// `--listen` bound, with the host name for an unspecified address.
+    #[arg(long, value_name = "URL")]
+    peer_address: Option<String>,
     /// Persisted decision records are kept this long at most (30m, 24h).
     #[arg(long, default_value = "24h", value_parser = parse_duration)]
     persisted_decisions_max_age: Duration,
@@ -186,21 +191,10 @@ pub struct ServeArgs {
     usage_flush_interval: Duration,
 }
 
-#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 enum Persist {
-    Auto,
     On,
     Off,
-}
-
-impl Persist {
-    fn enabled(self, store_url: &str) -> bool {
-        match self {
-            Persist::Auto => store_url.starts_with("postgres"),
-            Persist::On => true,
-            Persist::Off => false,
-        }
-    }
 }
 
 #[derive(clap::ValueEnum, Clone, Copy, Debug)]
@@ -441,7 +435,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let snapshot = Arc::new(snapshot);
     let mut decisions = DecisionLog::new(args.ring_limits());
     let mut archive = None;
-    if args.persist_decisions.enabled(&store_url) {
+    if args.persist_decisions == Persist::On {
         let (queue, writer, reader) =
             decision_archive::archive(store.clone(), args.decision_retention(), system_clock());
         tokio::spawn(writer.run());
@@ -451,12 +445,21 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let decisions = Arc::new(decisions);
     // API keys' usage: counted by the data plane, read by GetUsage.
     let usage_ledger = Arc::new(iamgate_apimodel::usage::UsageLedger::default());
-    let mut plane = ControlPlane::new(store, cipher, sealer, snapshot.clone())
+    let mut plane = ControlPlane::new(store.clone(), cipher.clone(), sealer, snapshot.clone())
         .with_decisions(decisions.clone())
         .with_usage_ledger(usage_ledger.clone());
     if let Some(archive) = &archive {
         plane = plane.with_archive(archive.clone());
     }
+    let peers = Peers::new(
+        store.clone(),
+        cipher.clone(),
+        system_clock(),
+        Arc::new(crate::peers::HttpPeers),
+    )
+    .map(Arc::new)
+    .map_err(|error| error.to_string())?;
+    plane = plane.with_peers(peers.clone());
     if let Some(path) = &args.config {
         apply_world_file(&plane, path).await?;
     }
@@ -512,6 +515,12 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             None => {
                 let scheme = if tls.is_some() { "https" } else { "http" };
                 tracing::info!(address = %local, scheme, store = %redact_url(&store_url), "iamgate is listening");
+                let address = crate::peers::advertised_address(
+                    args.peer_address.as_deref(),
+                    local,
+                    tls.is_some(),
+                );
+                tokio::spawn(peers.clone().advertise(address));
             }
             Some(endpoint) => tracing::info!(
                 address = %local,
@@ -575,6 +584,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
                 server.ready.store(false, Ordering::SeqCst);
                 let _ = stop.send(true);
+                peers.withdraw().await;
                 break;
             }
         }
@@ -1028,6 +1038,13 @@ impl Server {
                     "decisions",
                     self.planes.read_decision(request, request_id).await,
                 )
+            }
+            ("GET", PEER_PATH) if listener.vpc_endpoint.is_none() => {
+                let answer = match self.planes.plane.peers() {
+                    Some(peers) => peers.answer(request.header(QUESTION_HEADER), &self.decisions),
+                    None => Response::new(404, "text/plain", "not asked here\n"),
+                };
+                ("peer", answer)
             }
             // An interface endpoint for execute-api serves nothing else
             // (STS and IAM have endpoints of their own on AWS), and the

@@ -8,9 +8,10 @@
 //! either account may read it (an operator's tool, like the access log).
 //! A record that is unknown, evicted, or about other accounts gets one
 //! and the same answer, so nobody learns that another account's request
-//! exists. The ring of this node is read first; when records are
-//! persisted, a record it does not hold (another node served the request,
-//! or it was evicted here) is looked for in the store.
+//! exists. The ring of this node is read first; a record it does not
+//! hold (another node served the request, or it was evicted here) is
+//! looked for in the store when records are persisted, then asked of the
+//! other nodes sharing the store ([`crate::decision_peers`]).
 
 use std::sync::Arc;
 
@@ -54,7 +55,7 @@ impl ControlPlanes {
             Ok(caller) => caller.account().to_owned(),
             Err(refusal) => return refusal,
         };
-        let (found, evicted_before) = match plane.decisions().get(request_id) {
+        let (mut found, evicted_before) = match plane.decisions().get(request_id) {
             Lookup::Found(record) => (Some(record), false),
             Lookup::Missing { evicted_before } => match plane.archive() {
                 None => (None, evicted_before),
@@ -71,6 +72,11 @@ impl ControlPlanes {
                 },
             },
         };
+        if found.is_none()
+            && let Some(peers) = plane.peers()
+        {
+            found = peers.find(request_id).await.map(Arc::new);
+        }
         match found
             .as_deref()
             .and_then(|record| record.visible_to(&reader))

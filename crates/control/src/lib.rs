@@ -13,6 +13,7 @@ pub mod apply;
 pub mod context;
 mod decide;
 pub mod decision_archive;
+pub mod decision_peers;
 pub mod decisions_api;
 pub mod http;
 mod iam_api;

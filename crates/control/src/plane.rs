@@ -21,6 +21,7 @@ use iamgate_store::{
 use thiserror::Error;
 
 use crate::decision_archive::DecisionArchive;
+use crate::decision_peers::Peers;
 
 /// Where the session-token key lives in the store: sealed by the secret
 /// cipher, so every node that shares the secret key shares the token key.
@@ -71,6 +72,7 @@ pub struct ControlPlane {
     /// Where records evicted from the ring, or kept by another node, are
     /// looked for (none: records are not persisted).
     archive: Option<Arc<DecisionArchive>>,
+    peers: Option<Arc<Peers>>,
     /// API keys' usage as the data plane counts it (`GetUsage`).
     usage_ledger: Arc<iamgate_apimodel::usage::UsageLedger>,
 }
@@ -104,6 +106,7 @@ impl ControlPlane {
             clock: system_clock(),
             decisions: Arc::default(),
             archive: None,
+            peers: None,
             usage_ledger: Arc::default(),
         }
     }
@@ -148,6 +151,18 @@ impl ControlPlane {
     /// Where persisted decision records are read, if they are persisted.
     pub fn archive(&self) -> Option<&Arc<DecisionArchive>> {
         self.archive.as_ref()
+    }
+
+    /// Asks `peers` for decision records neither the ring nor the store
+    /// holds.
+    pub fn with_peers(mut self, peers: Arc<Peers>) -> Self {
+        self.peers = Some(peers);
+        self
+    }
+
+    /// This node among the nodes sharing its store, if they are asked.
+    pub fn peers(&self) -> Option<&Arc<Peers>> {
+        self.peers.as_ref()
     }
 
     /// Where this plane records its decisions.

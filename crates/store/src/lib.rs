@@ -72,6 +72,7 @@
 mod decision_records;
 mod error;
 mod model;
+mod peers;
 mod plan;
 mod postgres;
 pub mod secrets;
@@ -91,6 +92,7 @@ pub use model::{
     Address, Change, ChangeOp, Delta, Entity, EntityText, Expect, Gap, Retention, Snapshot,
     Touched, WriteBatch, WriteOp,
 };
+pub use peers::Peer;
 pub use secrets::{SecretCipher, SecretError};
 pub use usage_counts::UsageCount;
 
