@@ -6,7 +6,7 @@
 
 use std::net::SocketAddr;
 
-use iamgate_control::decision_peers::{ASK_TIMEOUT, Pending, PeerTransport};
+use iamgate_control::decision_peers::{ASK_TIMEOUT, PeerTransport, Pending};
 
 use crate::remote::{Outgoing, exchange};
 
@@ -76,8 +76,14 @@ mod tests {
     #[test]
     fn a_bound_address_is_advertised_as_bound_unless_one_is_given() {
         let bound: SocketAddr = "10.1.2.3:8080".parse().unwrap();
-        assert_eq!(advertised_address(None, bound, false), "http://10.1.2.3:8080");
-        assert_eq!(advertised_address(None, bound, true), "https://10.1.2.3:8080");
+        assert_eq!(
+            advertised_address(None, bound, false),
+            "http://10.1.2.3:8080"
+        );
+        assert_eq!(
+            advertised_address(None, bound, true),
+            "https://10.1.2.3:8080"
+        );
         let v6: SocketAddr = "[fd00::1]:443".parse().unwrap();
         assert_eq!(advertised_address(None, v6, true), "https://[fd00::1]:443");
         assert_eq!(

@@ -71,11 +71,13 @@ impl Schema {
 }
 
 /// Two nodes on one fresh schema: node 1 applies the example world file,
-/// node 2 only reads the shared store (and, on PostgreSQL, decision
-/// records are persisted without asking).
+/// node 2 only reads the shared store; decision records are not persisted
+/// (the default), so each node asks the other for the records it holds.
 struct Nodes {
     one: Server,
     two: Server,
+    /// The shared store, to look into it.
+    store_url: String,
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
@@ -104,6 +106,7 @@ where
         case(Nodes {
             one,
             two,
+            store_url,
             _dirs: dirs,
         })
         .await;
@@ -309,7 +312,14 @@ async fn explain_eventually(server: &Server, keys: &Keys, id: &str) -> serde_jso
     }
 }
 
-async fn decision_on_the_other_node(Nodes { one, two, .. }: Nodes) {
+async fn decision_on_the_other_node(
+    Nodes {
+        one,
+        two,
+        store_url,
+        ..
+    }: Nodes,
+) {
     let user = Keys::new(
         "AKIAEXAMPLEUSERU0001",
         "exampleUserUSecretAccessKey00000000000001",
@@ -325,9 +335,10 @@ async fn decision_on_the_other_node(Nodes { one, two, .. }: Nodes) {
     let answer = support::http(one.port, "GET", "/hello", &headers, b"").unwrap();
     assert_eq!(answer.status, 403, "{}", answer.body);
     let id = answer.header("apigw-requestid").unwrap().to_owned();
+    let served_by_one = id.clone();
 
-    // Node 2 never saw the request; it explains it from the store, to
-    // each account as that account may see it.
+    // Node 2 never saw the request; it asks node 1 for the record and
+    // shows it to each account as that account may see it.
     let record = explain_eventually(&two, &user, &id).await;
     assert_eq!(record["requestId"], id.as_str());
     assert_eq!(record["principal"], "arn:aws:iam::444455556666:user/u");
@@ -364,4 +375,44 @@ async fn decision_on_the_other_node(Nodes { one, two, .. }: Nodes) {
     let text = record.to_string();
     assert!(!text.contains(session.token.as_deref().unwrap()));
     assert!(!text.contains(&session.secret));
+
+    // Nothing was written to the store on the requests' path: the
+    // records came from the node that served each request.
+    let mut db = PgConnection::connect(&store_url).await.unwrap();
+    let persisted: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM decision_records")
+        .fetch_one(&mut db)
+        .await
+        .unwrap();
+    assert_eq!(persisted, 0);
+    let peers: Vec<String> = sqlx::query_scalar("SELECT address FROM peers ORDER BY address")
+        .fetch_all(&mut db)
+        .await
+        .unwrap();
+    let mut expected = vec![one.endpoint(), two.endpoint()];
+    expected.sort();
+    assert_eq!(peers, expected);
+    db.close().await.unwrap();
+
+    // A node that stopped withdraws: its records are no longer found.
+    one.stop();
+    let gone = std::process::Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args([
+            "explain",
+            &served_by_one,
+            "--json",
+            "--endpoint-url",
+            &two.endpoint(),
+        ])
+        .env("AWS_ACCESS_KEY_ID", &owner.id)
+        .env("AWS_SECRET_ACCESS_KEY", &owner.secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap();
+    assert!(!gone.status.success());
+    assert!(
+        String::from_utf8_lossy(&gone.stderr).contains("No decision record"),
+        "{}",
+        String::from_utf8_lossy(&gone.stderr)
+    );
 }

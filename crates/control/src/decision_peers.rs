@@ -76,8 +76,8 @@ impl Peers {
         clock: Clock,
         transport: Arc<dyn PeerTransport>,
     ) -> Result<Self, crate::ControlError> {
-        let random = iamgate_iam::ids::random_key()
-            .map_err(|_| crate::ControlError::RandomUnavailable)?;
+        let random =
+            iamgate_iam::ids::random_key().map_err(|_| crate::ControlError::RandomUnavailable)?;
         let node = format!(
             "peer-{}-{}",
             std::process::id(),
@@ -161,7 +161,11 @@ impl Peers {
     /// this node's ring: 200 with the sealed record, 404 when this node
     /// does not hold it, 403 for a question this node cannot open or one
     /// too old.
-    pub fn answer(&self, question: Option<&str>, ring: &iamgate_decisions::DecisionLog) -> Response {
+    pub fn answer(
+        &self,
+        question: Option<&str>,
+        ring: &iamgate_decisions::DecisionLog,
+    ) -> Response {
         let asked = question.and_then(|sealed| {
             let text = self.cipher.open_for(QUESTION_CONTEXT, sealed).ok()?;
             let (at, request_id) = text.split_once(' ')?;
@@ -207,7 +211,11 @@ mod tests {
     }
 
     impl PeerTransport for InProcess {
-        fn get(&self, url: String, header: (&'static str, String)) -> Pending<'static, Option<String>> {
+        fn get(
+            &self,
+            url: String,
+            header: (&'static str, String),
+        ) -> Pending<'static, Option<String>> {
             let node = self
                 .nodes
                 .lock()
@@ -225,7 +233,13 @@ mod tests {
     }
 
     fn record(id: &str) -> DecisionRecord {
-        DecisionRecord::bare(id, NOW, "execute-api", "implicit_deny", "execute-api:Invoke")
+        DecisionRecord::bare(
+            id,
+            NOW,
+            "execute-api",
+            "implicit_deny",
+            "execute-api:Invoke",
+        )
     }
 
     async fn store() -> (tempfile::TempDir, Store) {
@@ -310,23 +324,45 @@ mod tests {
         let sealed = String::from_utf8(answer.body).unwrap();
         // The answer is sealed, bound to the request id asked.
         assert!(!sealed.contains("r-1") && !sealed.contains("execute-api"));
-        assert!(cipher.open_for(&format!("{ANSWER_CONTEXT}r-2"), &sealed).is_err());
-        let text = cipher.open_for(&format!("{ANSWER_CONTEXT}r-1"), &sealed).unwrap();
-        assert_eq!(serde_json::from_str::<DecisionRecord>(&text).unwrap(), record("r-1"));
+        assert!(
+            cipher
+                .open_for(&format!("{ANSWER_CONTEXT}r-2"), &sealed)
+                .is_err()
+        );
+        let text = cipher
+            .open_for(&format!("{ANSWER_CONTEXT}r-1"), &sealed)
+            .unwrap();
+        assert_eq!(
+            serde_json::from_str::<DecisionRecord>(&text).unwrap(),
+            record("r-1")
+        );
 
-        assert_eq!(holder.answer(Some(&question(&cipher, NOW, "r-9")), &ring).status, 404);
+        assert_eq!(
+            holder
+                .answer(Some(&question(&cipher, NOW, "r-9")), &ring)
+                .status,
+            404
+        );
         let stranger = SecretCipher::generate().unwrap();
         for refused in [
             Some(question(&stranger, NOW, "r-1")),
             Some(question(&cipher, NOW - QUESTION_MAX_AGE_SECS - 1, "r-1")),
             Some(question(&cipher, NOW + QUESTION_MAX_AGE_SECS + 1, "r-1")),
-            Some(cipher.seal_for("another context", &format!("{NOW} r-1")).unwrap()),
+            Some(
+                cipher
+                    .seal_for("another context", &format!("{NOW} r-1"))
+                    .unwrap(),
+            ),
             Some("r-1".to_owned()),
             None,
         ] {
             let answer = holder.answer(refused.as_deref(), &ring);
             assert_eq!(answer.status, 403, "{refused:?}");
-            assert!(!String::from_utf8(answer.body).unwrap().contains("execute-api"));
+            assert!(
+                !String::from_utf8(answer.body)
+                    .unwrap()
+                    .contains("execute-api")
+            );
         }
     }
 }

@@ -57,9 +57,7 @@ mod cases {
         );
     }
 
-    pub async fn a_node_that_stopped_advertising_is_not_listed_and_is_forgotten_later(
-        db: Arc<Db>,
-    ) {
+    pub async fn a_node_that_stopped_advertising_is_not_listed_and_is_forgotten_later(db: Arc<Db>) {
         let store = db.open().await;
         store
             .advertise_peer("old", "http://10.0.0.1:8080", NOW - 100, 0)
