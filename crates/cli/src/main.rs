@@ -15,6 +15,7 @@ mod metrics;
 mod policy_tools;
 mod remote;
 mod serve;
+mod test_invoke;
 mod tls;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.

@@ -19,6 +19,7 @@ mod iam_api;
 pub mod plane;
 pub mod query;
 mod sts;
+pub mod test_invoke;
 mod usage_flush;
 pub(crate) mod write;
 
