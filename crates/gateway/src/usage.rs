@@ -297,7 +297,7 @@ mod tests {
             let index = usize::try_from((state >> 33) % 300).unwrap();
             let name = format!("plan\0key{index}");
             let throttle = throttles[index % throttles.len()];
-            if (state >> 20) % 8 == 0 {
+            if (state >> 20).is_multiple_of(8) {
                 now += 1;
             }
             let answer = bounded.take_token(&name, throttle, now);
