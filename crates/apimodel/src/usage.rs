@@ -446,29 +446,18 @@ impl DayCount {
     }
 }
 
-/// What one (usage plan, API key) pair has used, per epoch day, and the
-/// adjustment `UpdateUsage` made to the current quota window.
+/// What one (usage plan, API key) pair has used, per epoch day.
 #[derive(Debug, Default, Clone)]
 struct KeyUsage {
     days: BTreeMap<i64, DayCount>,
-    /// `UpdateUsage`'s change to what the window starting on
-    /// `adjusted_window` has used.
-    adjusted_window: i64,
-    adjustment: i64,
 }
 
 impl KeyUsage {
     fn window_used(&self, window_start: i64, day: i64) -> u64 {
-        let counted: u64 = self
-            .days
+        self.days
             .range(window_start..=day)
             .map(|(_, count)| count.known())
-            .sum();
-        if self.adjusted_window == window_start {
-            counted.saturating_add_signed(self.adjustment)
-        } else {
-            counted
-        }
+            .sum()
     }
 }
 
@@ -480,8 +469,8 @@ type Shard = std::sync::Mutex<HashMap<(String, String), KeyUsage>>;
 
 /// The requests each key made under each plan: what this node let
 /// through, and the totals of every node as last read from the store.
-/// The data plane counts into it, `GetUsage` and `UpdateUsage` read and
-/// adjust it, and a background task adds this node's counts to the store
+/// The data plane counts into it, `GetUsage` and `UpdateUsage` read it,
+/// and a background task adds this node's counts to the store
 /// and learns the totals ([`UsageLedger::unflushed`],
 /// [`UsageLedger::flushed`]). Sharded by (plan, key) so requests of
 /// different keys rarely wait on each other; the cost of a request does
@@ -601,19 +590,6 @@ impl UsageLedger {
             .unwrap_or(0)
     }
 
-    /// Makes the window that started on `window_start` count `used` up to
-    /// day `day` (`UpdateUsage`; this node's view).
-    pub fn set_window_used(&self, plan: &str, key: &str, window_start: i64, day: i64, used: u64) {
-        self.with(plan, key, |usage| {
-            usage.adjusted_window = window_start;
-            usage.adjustment = 0;
-            let counted = i64::try_from(usage.window_used(window_start, day)).unwrap_or(i64::MAX);
-            usage.adjustment = i64::try_from(used)
-                .unwrap_or(i64::MAX)
-                .saturating_sub(counted);
-        });
-    }
-
     /// Every count this node has not added to the shared total yet.
     pub fn unflushed(&self) -> Vec<Unflushed> {
         let mut out = Vec::new();
@@ -637,12 +613,16 @@ impl UsageLedger {
         out
     }
 
-    /// Every node's total for (`plan`, `key`, `day`) is `total` (read from
-    /// the store; it includes what this node flushed).
+    /// Every node's total for (`plan`, `key`, `day`) is `total`, as just
+    /// read from the store (it includes what this node flushed). Taken as
+    /// it is, lower or not: `UpdateUsage` may have lowered it on any node.
+    /// What this node counted and has not flushed stays on top of it.
     pub fn learn(&self, plan: &str, key: &str, day: i64, total: u64) {
         self.with(plan, key, |usage| {
             let count = usage.days.entry(day).or_default();
-            count.shared = count.shared.max(total);
+            count.mine = count.mine.saturating_sub(count.flushed);
+            count.flushed = 0;
+            count.shared = total;
         });
     }
 
@@ -738,17 +718,26 @@ mod tests {
     }
 
     #[test]
-    fn update_usage_sets_what_the_window_has_left() {
+    fn a_lowered_total_learned_from_the_store_frees_the_quota_and_keeps_unflushed_counts() {
         let ledger = UsageLedger::default();
         for _ in 0..3 {
             ledger.take("p", "k", 100, 100, Some(3)).unwrap();
         }
+        let pending = ledger.unflushed();
+        ledger.flushed(&pending[0], 3);
         assert_eq!(
             ledger.take("p", "k", 100, 100, Some(3)),
             Err(QuotaExhausted)
         );
-        ledger.set_window_used("p", "k", 100, 100, 1);
+        // UpdateUsage (on any node) lowered the stored total to 1.
+        ledger.learn("p", "k", 100, 1);
+        assert_eq!(ledger.window_used("p", "k", 100, 100), 1);
         assert_eq!(ledger.take("p", "k", 100, 100, Some(3)), Ok(Some(1)));
+        // What this node counted since stays on top of the next total
+        // learned, until it is flushed.
+        ledger.learn("p", "k", 100, 1);
+        assert_eq!(ledger.window_used("p", "k", 100, 100), 2);
+        assert_eq!(ledger.unflushed_days("p", "k", 100, 100), vec![(100, 1)]);
         // The next window starts afresh.
         assert_eq!(ledger.take("p", "k", 101, 101, Some(3)), Ok(Some(2)));
     }

@@ -16,6 +16,7 @@ mod peers;
 mod policy_tools;
 mod remote;
 mod serve;
+mod test_invoke;
 mod tls;
 
 /// iamgate: an AWS-compatible API gateway whose core is IAM.

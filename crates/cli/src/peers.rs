@@ -6,7 +6,8 @@
 
 use std::net::SocketAddr;
 
-use iamgate_control::decision_peers::{ASK_TIMEOUT, PeerTransport, Pending};
+use iamgate_control::BoxFuture;
+use iamgate_control::decision_peers::{ASK_TIMEOUT, PeerTransport};
 
 use crate::remote::{Outgoing, exchange};
 
@@ -14,7 +15,11 @@ use crate::remote::{Outgoing, exchange};
 pub struct HttpPeers;
 
 impl PeerTransport for HttpPeers {
-    fn get(&self, url: String, header: (&'static str, String)) -> Pending<'static, Option<String>> {
+    fn get(
+        &self,
+        url: String,
+        header: (&'static str, String),
+    ) -> BoxFuture<'static, Option<String>> {
         Box::pin(async move {
             let (base, path) = split_url(&url)?;
             let request = Outgoing::to(base)

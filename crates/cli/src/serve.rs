@@ -395,7 +395,8 @@ struct Server {
     /// to the store and the snapshot follows it.
     snapshot: Arc<Live>,
     planes: ControlPlanes,
-    data: DataPlane,
+    /// Shared with the control plane, which runs test invocations on it.
+    data: Arc<DataPlane>,
     metrics: Metrics,
     /// Every decision's record, by request id (shared with the control
     /// planes).
@@ -445,9 +446,18 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let decisions = Arc::new(decisions);
     // API keys' usage: counted by the data plane, read by GetUsage.
     let usage_ledger = Arc::new(iamgate_apimodel::usage::UsageLedger::default());
+    let data = Arc::new(
+        issuer_trust(DataPlane::new(&args.lambda_endpoint))
+            .with_enforcement(args.enforce.enforcement())
+            .with_recording(args.decision_records > 0)
+            .with_usage_ledger(usage_ledger.clone()),
+    );
     let mut plane = ControlPlane::new(store.clone(), cipher.clone(), sealer, snapshot.clone())
         .with_decisions(decisions.clone())
-        .with_usage_ledger(usage_ledger.clone());
+        .with_usage_ledger(usage_ledger)
+        .with_test_invoker(Arc::new(crate::test_invoke::DataPlaneTestInvoker {
+            data: data.clone(),
+        }));
     if let Some(archive) = &archive {
         plane = plane.with_archive(archive.clone());
     }
@@ -490,10 +500,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let server = Arc::new(Server {
         snapshot,
         planes: ControlPlanes::new(plane),
-        data: issuer_trust(DataPlane::new(&args.lambda_endpoint))
-            .with_enforcement(args.enforce.enforcement())
-            .with_recording(args.decision_records > 0)
-            .with_usage_ledger(usage_ledger),
+        data,
         metrics: Metrics::default(),
         decisions,
         archive,

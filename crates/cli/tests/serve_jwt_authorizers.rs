@@ -446,6 +446,13 @@ fn a_user_pool_authorizer_wants_id_tokens_or_scoped_access_tokens_and_passes_cla
     assert_eq!(claims["sub"], "alice-sub");
     assert_eq!(claims["cognito:username"], "alice");
     assert_eq!(claims["cognito:groups"], "[admins users]");
+    // `exp` and `iat` as a REST user pool passes them: dates in UTC
+    // (`Fri Jul 29 18:52:53 UTC 2016`).
+    for name in ["exp", "iat"] {
+        let date = claims[name].as_str().unwrap();
+        assert_eq!(date.len(), 28, "{date}");
+        assert_eq!(&date[19..24], " UTC ", "{date}");
+    }
     // The keys came from the local override URL, not the pool's issuer.
     assert_eq!(setup.fetches.load(Ordering::SeqCst), 1);
 

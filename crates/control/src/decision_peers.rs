@@ -18,16 +18,14 @@
 //! records. The transport itself is the binary's ([`PeerTransport`]): this
 //! crate does not speak HTTP as a client.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
 use iamgate_decisions::{DecisionRecord, Lookup};
 use iamgate_store::{SecretCipher, Store};
 
-use crate::Response;
 use crate::plane::Clock;
+use crate::{BoxFuture, Response};
 
 /// The path a node asks its peers on.
 pub const PEER_PATH: &str = "/_iamgate/peer/decision";
@@ -48,14 +46,15 @@ pub const ASK_TIMEOUT: Duration = Duration::from_secs(3);
 const QUESTION_CONTEXT: &str = "iamgate peer question";
 const ANSWER_CONTEXT: &str = "iamgate peer answer ";
 
-/// A boxed future, as the transport returns it.
-pub type Pending<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
 /// How a node reaches another: `GET url` with one header, the body of a
 /// 200 answer, or `None` for any other answer or failure (an unreachable
 /// peer simply does not hold the record).
 pub trait PeerTransport: Send + Sync {
-    fn get(&self, url: String, header: (&'static str, String)) -> Pending<'static, Option<String>>;
+    fn get(
+        &self,
+        url: String,
+        header: (&'static str, String),
+    ) -> BoxFuture<'static, Option<String>>;
 }
 
 /// This node among its peers.
@@ -205,9 +204,12 @@ mod tests {
 
     /// Nodes in one process: a URL is answered by the node advertised
     /// there, as the binary's HTTP transport would.
+    /// A node and its ring.
+    type Node = (Arc<Peers>, Arc<DecisionLog>);
+
     #[derive(Default)]
     struct InProcess {
-        nodes: Mutex<HashMap<String, (Arc<Peers>, Arc<DecisionLog>)>>,
+        nodes: Mutex<HashMap<String, Node>>,
     }
 
     impl PeerTransport for InProcess {
@@ -215,7 +217,7 @@ mod tests {
             &self,
             url: String,
             header: (&'static str, String),
-        ) -> Pending<'static, Option<String>> {
+        ) -> BoxFuture<'static, Option<String>> {
             let node = self
                 .nodes
                 .lock()

@@ -20,10 +20,15 @@ mod iam_api;
 pub mod plane;
 pub mod query;
 mod sts;
+pub mod test_invoke;
 mod usage_flush;
 pub(crate) mod write;
 
 pub use http::{Request, Response};
+
+/// What the traits the binary implements for this crate return (test
+/// invoke, asking peers): a boxed future, so the traits stay object safe.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
 pub use plane::{Clock, ControlError, ControlPlane, session_token_sealer, system_clock};
 pub use query::QueryService;
 

@@ -75,6 +75,9 @@ pub struct ControlPlane {
     peers: Option<Arc<Peers>>,
     /// API keys' usage as the data plane counts it (`GetUsage`).
     usage_ledger: Arc<iamgate_apimodel::usage::UsageLedger>,
+    /// Runs authorizers and methods for the test invoke operations (the
+    /// binary's; none: they are refused).
+    test_invoker: Option<Arc<dyn crate::test_invoke::TestInvoker>>,
 }
 
 /// The key session tokens are sealed with, made once and kept (sealed by
@@ -108,6 +111,7 @@ impl ControlPlane {
             archive: None,
             peers: None,
             usage_ledger: Arc::default(),
+            test_invoker: None,
         }
     }
 
@@ -140,6 +144,17 @@ impl ControlPlane {
     /// API keys' usage as the data plane counts it on this node.
     pub fn usage_ledger(&self) -> &Arc<iamgate_apimodel::usage::UsageLedger> {
         &self.usage_ledger
+    }
+
+    /// Answers TestInvokeAuthorizer and TestInvokeMethod with `invoker`.
+    pub fn with_test_invoker(mut self, invoker: Arc<dyn crate::test_invoke::TestInvoker>) -> Self {
+        self.test_invoker = Some(invoker);
+        self
+    }
+
+    /// What runs authorizers and methods for the test invoke operations.
+    pub fn test_invoker(&self) -> Option<&Arc<dyn crate::test_invoke::TestInvoker>> {
+        self.test_invoker.as_ref()
     }
 
     /// Looks for decision records not in the ring in `archive`.

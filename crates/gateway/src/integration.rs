@@ -485,6 +485,20 @@ fn body_field(body: &[u8]) -> (Value, bool) {
     }
 }
 
+/// The stage's variables as a proxy event carries them: an object, or
+/// `null` when the stage has none (as AWS sends them).
+fn stage_variables(variables: &[(String, String)]) -> Value {
+    if variables.is_empty() {
+        return Value::Null;
+    }
+    Value::Object(
+        variables
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::String(value.clone())))
+            .collect(),
+    )
+}
+
 /// The REST (payload 1.0) event.
 pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value {
     let pairs = query_pairs(request.query);
@@ -545,7 +559,7 @@ pub fn rest_event(request: &Forwarded<'_>, context: &EventContext<'_>) -> Value 
         "queryStringParameters": if pairs.is_empty() { Value::Null } else { Value::Object(single) },
         "multiValueQueryStringParameters": if pairs.is_empty() { Value::Null } else { Value::Object(multi) },
         "pathParameters": params_object(context.params),
-        "stageVariables": null,
+        "stageVariables": stage_variables(context.stage_variables),
         "requestContext": {
             "accountId": context.account,
             "apiId": context.api_id,

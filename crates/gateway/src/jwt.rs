@@ -343,6 +343,62 @@ pub fn claims_as_strings(claims: &Map<String, Value>) -> Map<String, Value> {
         .collect()
 }
 
+/// Claims as an authorizer passes them on: an HTTP API's `JWT` one as
+/// [`claims_as_strings`], a REST API's user pool one as
+/// [`rest_user_pool_claims`].
+pub fn passed_claims(claims: &Map<String, Value>, http: bool) -> Map<String, Value> {
+    if http {
+        claims_as_strings(claims)
+    } else {
+        rest_user_pool_claims(claims)
+    }
+}
+
+/// Claims as a REST API's Cognito user pool authorizer passes them on:
+/// [`claims_as_strings`], except `exp` and `iat`, which AWS writes as
+/// dates in UTC (`Fri Jul 29 18:52:53 UTC 2016`; `auth_time` stays the
+/// number). Seen in events captured from AWS (amazon-cognito-identity-js
+/// issue 92; aws/serverless-java-container's claims model reads `exp`
+/// and `iat` as such dates and `auth_time` as a number).
+pub fn rest_user_pool_claims(claims: &Map<String, Value>) -> Map<String, Value> {
+    let mut strings = claims_as_strings(claims);
+    for name in ["exp", "iat"] {
+        if let Some(date) = claims.get(name).and_then(Value::as_i64).map(utc_date) {
+            strings.insert(name.to_owned(), Value::String(date));
+        }
+    }
+    strings
+}
+
+/// `epoch` (seconds) as Java's `Date.toString()` in UTC:
+/// `EEE MMM dd HH:mm:ss zzz yyyy`.
+fn utc_date(epoch: i64) -> String {
+    const WEEKDAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = epoch.div_euclid(86_400);
+    let seconds = epoch.rem_euclid(86_400);
+    let (year, month, day) = iamgate_sigv4::time::civil_from_days(days);
+    // 1970-01-01 was a Thursday.
+    let weekday = usize::try_from(days.rem_euclid(7))
+        .ok()
+        .and_then(|index| WEEKDAYS.get(index))
+        .copied()
+        .unwrap_or("Thu");
+    let month_name = usize::try_from(month - 1)
+        .ok()
+        .and_then(|index| MONTHS.get(index))
+        .copied()
+        .unwrap_or("Jan");
+    format!(
+        "{weekday} {month_name} {day:02} {:02}:{:02}:{:02} UTC {year}",
+        seconds / 3600,
+        seconds % 3600 / 60,
+        seconds % 60
+    )
+}
+
 fn claim_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
@@ -1309,5 +1365,20 @@ mod tests {
             let token = format!("{header}.{}.{}", b64(&body), b64(&body));
             proptest::prop_assert!(check(&token, &jwt_authorizer()).is_err());
         }
+    }
+
+    #[test]
+    fn a_rest_user_pool_passes_exp_and_iat_as_utc_dates_and_auth_time_as_the_number() {
+        let claims = serde_json::json!({
+            "exp": 1_469_818_373, "iat": 1_469_814_773, "auth_time": 1_469_814_773,
+            "sub": "u1", "email_verified": true
+        });
+        let strings = rest_user_pool_claims(claims.as_object().unwrap());
+        assert_eq!(strings["exp"], "Fri Jul 29 18:52:53 UTC 2016");
+        assert_eq!(strings["iat"], "Fri Jul 29 17:52:53 UTC 2016");
+        assert_eq!(strings["auth_time"], "1469814773");
+        assert_eq!(strings["email_verified"], "true");
+        assert_eq!(utc_date(0), "Thu Jan 01 00:00:00 UTC 1970");
+        assert_eq!(utc_date(1_796_533_200), "Sun Dec 06 05:00:00 UTC 2026");
     }
 }

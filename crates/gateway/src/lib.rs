@@ -28,4 +28,5 @@ pub mod path;
 pub mod pipeline;
 pub mod responses;
 pub mod routing;
+pub mod test_invoke;
 pub mod usage;

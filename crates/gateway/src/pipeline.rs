@@ -1560,7 +1560,7 @@ async fn authorize_token(
             context: serde_json::Map::new(),
             usage_identifier_key: None,
             token: Some(TokenClaims {
-                claims: crate::jwt::claims_as_strings(&validated.claims),
+                claims: crate::jwt::passed_claims(&validated.claims, http),
                 scopes: validated.scopes.clone(),
                 http,
             }),

@@ -12,6 +12,15 @@
 //! Time is the request's (`Origin::now`, epoch seconds, from the server's
 //! clock), so tests move it instead of sleeping: a bucket refills
 //! `rateLimit` tokens for each second that passed, up to `burstLimit`.
+//!
+//! Why buckets are evicted only when full again: a bucket that has
+//! refilled to its burst answers every later request exactly as a new
+//! bucket would (a new bucket starts full), so dropping it changes no
+//! answer. A shard that reaches [`BUCKETS_PER_SHARD`] drops its full
+//! buckets before it takes a new one; the buckets of deleted keys, plans
+//! and stages go that way too. What stays is only the buckets still
+//! refilling, which are named after configured plans, keys and stages
+//! that saw a request in the last `burstLimit / rateLimit` seconds.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -20,6 +29,9 @@ use iamgate_apimodel::usage::{Quota, Throttle, UsageLedger, quota_window_start};
 
 const SECONDS_PER_DAY: i64 = 86_400;
 const BUCKET_SHARDS: usize = 16;
+
+/// How many buckets a shard holds before it drops its full ones (ours).
+pub const BUCKETS_PER_SHARD: usize = 4096;
 
 /// A token bucket: `burst_limit` tokens at most, `rate_limit` more each
 /// second. Starts full.
@@ -36,6 +48,17 @@ impl TokenBucket {
             tokens: f64::from(throttle.burst_limit),
             refilled_at: now,
         }
+    }
+
+    /// Whether the bucket holds `throttle`'s whole burst at `now`: then it
+    /// answers as a new bucket would.
+    pub fn is_full(&self, throttle: Throttle, now: i64) -> bool {
+        if now < self.refilled_at {
+            return false;
+        }
+        #[allow(clippy::cast_precision_loss)]
+        let elapsed = (now - self.refilled_at) as f64;
+        self.tokens + elapsed * throttle.rate_limit >= f64::from(throttle.burst_limit)
     }
 
     /// Takes one token at `now` if there is one; `false` means throttled.
@@ -72,12 +95,21 @@ pub enum Refusal {
     QuotaExceeded,
 }
 
-type BucketShard = Mutex<HashMap<String, TokenBucket>>;
+/// A bucket and the throttle it last ran under (what "full" means for it).
+#[derive(Debug, Clone, Copy)]
+struct Kept {
+    bucket: TokenBucket,
+    throttle: Throttle,
+}
+
+type BucketShard = Mutex<HashMap<String, Kept>>;
 
 /// Every token bucket of this node, and the quota ledger.
 #[derive(Debug)]
 pub struct Meter {
     buckets: Vec<BucketShard>,
+    /// [`BUCKETS_PER_SHARD`], lowered by tests.
+    per_shard: usize,
     ledger: Arc<UsageLedger>,
 }
 
@@ -93,8 +125,23 @@ impl Meter {
     pub fn new(ledger: Arc<UsageLedger>) -> Self {
         Self {
             buckets: (0..BUCKET_SHARDS).map(|_| Mutex::default()).collect(),
+            per_shard: BUCKETS_PER_SHARD,
             ledger,
         }
+    }
+
+    /// The same meter, each shard dropping its full buckets once it holds
+    /// `per_shard` (tests use a small one).
+    pub fn with_buckets_per_shard(self, per_shard: usize) -> Self {
+        Self { per_shard, ..self }
+    }
+
+    /// How many buckets this node keeps.
+    pub fn buckets(&self) -> usize {
+        self.buckets
+            .iter()
+            .map(|shard| shard.lock().unwrap_or_else(PoisonError::into_inner).len())
+            .sum()
     }
 
     pub fn ledger(&self) -> &Arc<UsageLedger> {
@@ -115,15 +162,17 @@ impl Meter {
             return false;
         };
         let mut shard = shard.lock().unwrap_or_else(PoisonError::into_inner);
-        match shard.get_mut(name) {
-            Some(bucket) => bucket.take(throttle, now),
-            None => {
-                let mut bucket = TokenBucket::full(throttle, now);
-                let taken = bucket.take(throttle, now);
-                shard.insert(name.to_owned(), bucket);
-                taken
-            }
+        if let Some(kept) = shard.get_mut(name) {
+            kept.throttle = throttle;
+            return kept.bucket.take(throttle, now);
         }
+        if shard.len() >= self.per_shard {
+            shard.retain(|_, kept| !kept.bucket.is_full(kept.throttle, now));
+        }
+        let mut bucket = TokenBucket::full(throttle, now);
+        let taken = bucket.take(throttle, now);
+        shard.insert(name.to_owned(), Kept { bucket, throttle });
+        taken
     }
 
     /// Counts one request of `key` under `plan` against `quota` at `now`;
@@ -219,5 +268,55 @@ mod tests {
         assert!(meter.take_token("a", THROTTLE, 0));
         assert!(!meter.take_token("a", THROTTLE, 0));
         assert!(meter.take_token("b", THROTTLE, 0));
+    }
+
+    #[test]
+    fn full_buckets_are_dropped_at_the_bound_and_no_answer_changes() {
+        let bounded = Meter::default().with_buckets_per_shard(4);
+        let unbounded = Meter::default().with_buckets_per_shard(usize::MAX);
+        let throttles = [
+            THROTTLE,
+            Throttle {
+                rate_limit: 3.0,
+                burst_limit: 5,
+            },
+            Throttle {
+                rate_limit: 0.5,
+                burst_limit: 1,
+            },
+        ];
+        // A fixed pseudo-random stream of requests over 300 names, time
+        // moving a second now and then.
+        let mut state: u64 = 7;
+        let mut now = 1_000;
+        let mut throttled = 0;
+        for step in 0..20_000 {
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
+            let index = usize::try_from((state >> 33) % 300).unwrap();
+            let name = format!("plan\0key{index}");
+            let throttle = throttles[index % throttles.len()];
+            if (state >> 20).is_multiple_of(8) {
+                now += 1;
+            }
+            let answer = bounded.take_token(&name, throttle, now);
+            assert_eq!(
+                answer,
+                unbounded.take_token(&name, throttle, now),
+                "step {step}: {name}"
+            );
+            throttled += usize::from(!answer);
+        }
+        assert!(throttled > 0, "the stream must reach the throttles");
+        assert_eq!(unbounded.buckets(), 300);
+        assert!(bounded.buckets() < 300, "full buckets were dropped");
+        // Idle buckets refill; a stream of new names then never holds more
+        // than the bound.
+        for index in 0..2_000 {
+            now += 2;
+            assert!(bounded.take_token(&format!("new{index}"), THROTTLE, now));
+            assert!(bounded.buckets() <= 4 * BUCKET_SHARDS);
+        }
     }
 }

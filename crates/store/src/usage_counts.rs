@@ -28,8 +28,128 @@ const SINCE: &str = "SELECT usage_plan, api_key, day, used FROM usage_counts \
      WHERE day >= $1 ORDER BY usage_plan, api_key, day";
 const DAYS: &str = "SELECT day, used FROM usage_counts \
      WHERE usage_plan = $1 AND api_key = $2 AND day >= $3 AND day <= $4 ORDER BY day";
+// Serializes `set_usage_total` against every addition on PostgreSQL: it
+// reads then writes, and additions from other nodes must not slip in
+// between (SQLite's `BEGIN IMMEDIATE` already takes the one write lock).
+const LOCK: &str = "LOCK TABLE usage_counts IN SHARE ROW EXCLUSIVE MODE";
+
+/// The additions that bring the total of `days` (stored totals plus what
+/// the caller has not added yet, by day, in any order) to `target`: a
+/// growth is added to day `last`; a shrink is taken from the latest days
+/// first, none below zero, so every day keeps a count a day can have. A
+/// target below zero is zero.
+pub(crate) fn usage_changes(days: &[(i64, i64)], last: i64, target: i64) -> Vec<(i64, i64)> {
+    let mut days: Vec<(i64, i64)> = days.to_vec();
+    days.sort_by_key(|(day, _)| std::cmp::Reverse(*day));
+    let total: i64 = days.iter().map(|(_, used)| (*used).max(0)).sum();
+    let target = target.max(0);
+    if target >= total {
+        return if target > total {
+            vec![(last, target - total)]
+        } else {
+            Vec::new()
+        };
+    }
+    let mut to_take = total - target;
+    let mut changes = Vec::new();
+    for (day, used) in days {
+        if to_take == 0 {
+            break;
+        }
+        let taken = used.max(0).min(to_take);
+        if taken > 0 {
+            changes.push((day, -taken));
+            to_take -= taken;
+        }
+    }
+    changes
+}
 
 impl Store {
+    /// Makes what `api_key` used under `usage_plan` from day `first` to
+    /// day `last` (inclusive) total `target`, once the caller's `pending`
+    /// counts (by day; counted but not added yet) are added too: reads
+    /// the stored days and adds [`usage_changes`] in one transaction that
+    /// no other addition interleaves with, so every node sees the new
+    /// total at its next read. Returns the stored days of the range after.
+    pub async fn set_usage_total(
+        &self,
+        usage_plan: &str,
+        api_key: &str,
+        (first, last): (i64, i64),
+        target: i64,
+        pending: &[(i64, i64)],
+    ) -> Result<Vec<(i64, i64)>, StoreError> {
+        let merge = |stored: Vec<(i64, i64)>| {
+            let mut days: std::collections::BTreeMap<i64, i64> = stored.into_iter().collect();
+            for (day, count) in pending {
+                let slot = days.entry(*day).or_default();
+                *slot = slot.saturating_add(*count);
+            }
+            days.into_iter().collect::<Vec<_>>()
+        };
+        match &self.inner.backend {
+            Backend::Sqlite(db) => {
+                let _writer = db.write_gate.lock().await;
+                let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
+                let stored: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+                    .bind(usage_plan)
+                    .bind(api_key)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (day, change) in usage_changes(&merge(stored), last, target) {
+                    let _total: i64 = sqlx::query_scalar(ADD)
+                        .bind(usage_plan)
+                        .bind(api_key)
+                        .bind(day)
+                        .bind(change)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                }
+                let after: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+                    .bind(usage_plan)
+                    .bind(api_key)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+            Backend::Postgres(db) => {
+                let mut tx = db.pool.begin().await?;
+                sqlx::query(LOCK).execute(&mut *tx).await?;
+                let stored: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+                    .bind(usage_plan)
+                    .bind(api_key)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                for (day, change) in usage_changes(&merge(stored), last, target) {
+                    let _total: i64 = sqlx::query_scalar(ADD)
+                        .bind(usage_plan)
+                        .bind(api_key)
+                        .bind(day)
+                        .bind(change)
+                        .fetch_one(&mut *tx)
+                        .await?;
+                }
+                let after: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+                    .bind(usage_plan)
+                    .bind(api_key)
+                    .bind(first)
+                    .bind(last)
+                    .fetch_all(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(after)
+            }
+        }
+    }
+
     /// Adds each count's `used` to the stored total of its (plan, key,
     /// day), in one transaction; returns the totals after the addition,
     /// in the same order. A count of 0 only reads the total.
@@ -130,5 +250,22 @@ impl Store {
             }
         };
         Ok(rows)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::usage_changes;
+
+    #[test]
+    fn a_growth_goes_to_the_last_day_and_a_shrink_comes_from_the_latest_days_first() {
+        assert_eq!(usage_changes(&[(10, 3), (11, 2)], 12, 9), vec![(12, 4)]);
+        assert_eq!(
+            usage_changes(&[(10, 3), (11, 2)], 12, 1),
+            vec![(11, -2), (10, -2)]
+        );
+        assert_eq!(usage_changes(&[(10, 3)], 12, 3), Vec::<(i64, i64)>::new());
+        assert_eq!(usage_changes(&[(10, 3)], 12, -5), vec![(10, -3)]);
+        assert_eq!(usage_changes(&[], 12, 0), Vec::<(i64, i64)>::new());
     }
 }

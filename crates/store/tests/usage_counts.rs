@@ -16,6 +16,7 @@ use harness::Db;
 conformance!(
     counts_added_by_two_nodes_sum_and_each_reads_back_the_total,
     days_are_read_by_range_for_one_plan_and_key,
+    a_total_set_on_one_node_is_what_every_node_reads_and_counts_on_from,
 );
 
 mod cases {
@@ -86,5 +87,51 @@ mod cases {
                 count("p2", "k1", 100, 8),
             ]
         );
+    }
+
+    pub async fn a_total_set_on_one_node_is_what_every_node_reads_and_counts_on_from(db: Arc<Db>) {
+        let (one, two) = (db.open().await, db.open().await);
+        one.add_usage(&[count("p1", "k1", 100, 5), count("p1", "k1", 101, 3)])
+            .await
+            .unwrap();
+        // Node two sets the window's total to 2: taken from the latest
+        // days first, none below zero; another key is left alone.
+        one.add_usage(&[count("p1", "k2", 101, 7)]).await.unwrap();
+        assert_eq!(
+            two.set_usage_total("p1", "k1", (100, 101), 2, &[])
+                .await
+                .unwrap(),
+            vec![(100, 2), (101, 0)]
+        );
+        assert_eq!(
+            one.usage_days("p1", "k1", 100, 101).await.unwrap(),
+            vec![(100, 2), (101, 0)]
+        );
+        assert_eq!(
+            one.usage_days("p1", "k2", 100, 101).await.unwrap(),
+            vec![(101, 7)]
+        );
+        // Later requests count on top of the total set.
+        assert_eq!(
+            one.add_usage(&[count("p1", "k1", 101, 1)]).await.unwrap(),
+            vec![1]
+        );
+        // A growth goes to the last day, counting what the caller has not
+        // added yet: once it adds its 4, the window totals 10.
+        assert_eq!(
+            two.set_usage_total("p1", "k1", (100, 101), 10, &[(101, 4)])
+                .await
+                .unwrap(),
+            vec![(100, 2), (101, 4)]
+        );
+        two.add_usage(&[count("p1", "k1", 101, 4)]).await.unwrap();
+        let total: i64 = one
+            .usage_days("p1", "k1", 100, 101)
+            .await
+            .unwrap()
+            .iter()
+            .map(|(_, used)| used)
+            .sum();
+        assert_eq!(total, 10);
     }
 }

@@ -228,6 +228,55 @@ impl Call<'_> {
             .collect()
     }
 
+    /// Every document of `kind` in this account, each with its version.
+    pub async fn list_versioned<T: DeserializeOwned>(
+        &self,
+        kind: &str,
+    ) -> Result<Vec<(T, i64)>, ApiError> {
+        let entities = self
+            .plane
+            .store()
+            .list(kind, self.account())
+            .await
+            .map_err(|error| store_failure(&error))?;
+        entities
+            .into_iter()
+            .map(|e| {
+                T::deserialize(&e.body)
+                    .map(|record| (record, e.version))
+                    .map_err(|_| damaged(kind, &e.key))
+            })
+            .collect()
+    }
+
+    /// Applies the batch `plan` makes, in one transaction: planned again
+    /// from fresh reads when another writer got there first
+    /// ([`ControlPlane::write`]). A refusal from `plan` writes nothing.
+    pub async fn commit<R, F, Fut>(&self, mut plan: F) -> Result<R, ApiError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<(WriteBatch, R), ApiError>>,
+    {
+        let written = self
+            .plane
+            .write(|| {
+                let planned = plan();
+                async move {
+                    let (batch, result) = planned.await?;
+                    Ok::<_, ApiError>(Planned::Write(batch, result))
+                }
+            })
+            .await?;
+        match written {
+            Written::Done(result) => {
+                self.reload().await;
+                Ok(result)
+            }
+            Written::Taken(_) | Written::Contended => Err(contended()),
+            Written::Failed(error) => Err(store_failure(&error)),
+        }
+    }
+
     /// Stores a new document; `Err(None)` if the key is taken. Written
     /// through [`ControlPlane::write`], like every control-plane write.
     pub async fn create<T: Serialize>(

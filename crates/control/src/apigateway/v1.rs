@@ -27,6 +27,7 @@ mod import;
 mod methods;
 mod resources;
 mod tags;
+mod test_invoke;
 mod usage_plans;
 
 /// Routes one call to its operation.

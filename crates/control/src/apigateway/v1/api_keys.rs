@@ -7,10 +7,13 @@
 //! (`includeValue`, `includeValues`) and never put in an error message or
 //! a log line.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use iamgate_apimodel::fields;
-use iamgate_apimodel::usage::{API_KEY_KIND, ApiKeyRecord, key_value};
+use iamgate_apimodel::usage::{
+    API_KEY_KIND, ApiKeyRecord, USAGE_PLAN_KIND, UsagePlanRecord, key_value,
+};
+use iamgate_store::{Expect, WriteBatch};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -375,10 +378,15 @@ fn parse_key_file(text: &str) -> Result<Vec<ImportedKey>, ApiError> {
     Ok(keys)
 }
 
-/// `ImportApiKeys` with `format=csv` ([`parse_key_file`]). Every line and
-/// every plan named is checked before any key is written. A key whose
+/// `ImportApiKeys` with `format=csv` ([`parse_key_file`]). A key whose
 /// value the account already has is that key, overwritten (as AWS: two
 /// keys are the same key if their values are); the plans named get it.
+///
+/// Never half-written: every line, every plan named and every plan
+/// association (one plan per stage for a key) is checked first, against
+/// the plans as they will be once the earlier lines are in, and then
+/// every key and plan is written in one store transaction. A refusal
+/// anywhere writes nothing.
 async fn import_api_keys(call: &Call<'_>) -> Reply {
     call.authorize()?;
     if call.query_param("format") != Some("csv") {
@@ -387,63 +395,10 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
     let text = std::str::from_utf8(&call.request.body)
         .map_err(|_| bad_request("Invalid API keys file: not UTF-8 text"))?;
     let imported = parse_key_file(text)?;
-    for key in &imported {
-        for plan in &key.plans {
-            super::usage_plans::load_plan(call, plan).await?;
-        }
-    }
-    let existing = call.list::<ApiKeyRecord>(API_KEY_KIND).await?;
-    let mut ids = Vec::new();
-    let now = call.now;
-    for key in imported {
-        let same = existing.iter().find(|stored| {
-            open_value(call, stored).is_ok_and(|value| {
-                bool::from(subtle::ConstantTimeEq::ct_eq(
-                    value.as_bytes(),
-                    key.value.as_bytes(),
-                ))
-            })
-        });
-        let id = match same {
-            Some(stored) => {
-                call.update(
-                    API_KEY_KIND,
-                    &stored.id,
-                    no_such_key,
-                    |record: &mut ApiKeyRecord| {
-                        record.name.clone_from(&key.name);
-                        record.description.clone_from(&key.description);
-                        record.enabled = key.enabled;
-                        record.last_updated = now;
-                        Ok(record.id.clone())
-                    },
-                )
-                .await?
-            }
-            None => {
-                let mut record = new_key(
-                    call,
-                    Some(key.name.clone()),
-                    key.description.clone(),
-                    key.enabled,
-                    Some(key.value.clone()),
-                    None,
-                    BTreeMap::new(),
-                )?;
-                record.value = seal_value(call, &record.id, &key.value)?;
-                call.create(API_KEY_KIND, &record.id, &record)
-                    .await
-                    .map_err(|error| {
-                        error.unwrap_or_else(|| bad_request("API Key already exists"))
-                    })?;
-                record.id
-            }
-        };
-        for plan in &key.plans {
-            super::usage_plans::add_key_if_absent(call, plan, &id).await?;
-        }
-        ids.push(id);
-    }
+    let imported = &imported;
+    let ids = call
+        .commit(|| async move { plan_import(call, imported).await })
+        .await?;
     Ok((
         201,
         Some(
@@ -453,6 +408,122 @@ async fn import_api_keys(call: &Call<'_>) -> Reply {
                 .build(),
         ),
     ))
+}
+
+/// The one batch of an import, from fresh reads: every key written (new,
+/// or the same value's key overwritten) and every plan that gains a key;
+/// the ids in the file's order. Any refusal comes before the batch.
+async fn plan_import(
+    call: &Call<'_>,
+    imported: &[ImportedKey],
+) -> Result<(WriteBatch, Vec<String>), ApiError> {
+    let existing = call.list_versioned::<ApiKeyRecord>(API_KEY_KIND).await?;
+    let stored_plans = call
+        .list_versioned::<UsagePlanRecord>(USAGE_PLAN_KIND)
+        .await?;
+    let mut plans: Vec<UsagePlanRecord> = stored_plans.iter().map(|(p, _)| p.clone()).collect();
+    let mut changed_plans: BTreeSet<String> = BTreeSet::new();
+    // The keys to write, by id: (record with the value in clear, the
+    // version it was read at; `None`: new).
+    let mut written: BTreeMap<String, (ApiKeyRecord, Option<i64>)> = BTreeMap::new();
+    let mut ids = Vec::with_capacity(imported.len());
+    let now = call.now;
+    for key in imported {
+        let same_value = |value: &str| {
+            bool::from(subtle::ConstantTimeEq::ct_eq(
+                value.as_bytes(),
+                key.value.as_bytes(),
+            ))
+        };
+        // An earlier line of this file, then a stored key, with this value.
+        let earlier = written
+            .iter()
+            .find(|(_, (record, _))| same_value(&record.value))
+            .map(|(id, _)| id.clone());
+        let stored = existing
+            .iter()
+            .find(|(record, _)| open_value(call, record).is_ok_and(|value| same_value(&value)));
+        let id = match (earlier, stored) {
+            (Some(id), _) => {
+                if let Some((record, _)) = written.get_mut(&id) {
+                    overwrite(record, key, now);
+                }
+                id
+            }
+            (None, Some((record, version))) => {
+                let mut record = record.clone();
+                record.value = open_value(call, &record)?;
+                overwrite(&mut record, key, now);
+                let id = record.id.clone();
+                written.insert(id.clone(), (record, Some(*version)));
+                id
+            }
+            (None, None) => {
+                let record = new_key(
+                    call,
+                    Some(key.name.clone()),
+                    key.description.clone(),
+                    key.enabled,
+                    Some(key.value.clone()),
+                    None,
+                    BTreeMap::new(),
+                )?;
+                let id = record.id.clone();
+                written.insert(id.clone(), (record, None));
+                id
+            }
+        };
+        for plan_id in &key.plans {
+            let has_it = plans
+                .iter()
+                .find(|plan| plan.id == *plan_id)
+                .ok_or_else(super::usage_plans::no_such_plan)?
+                .keys
+                .contains(&id);
+            if has_it {
+                continue;
+            }
+            super::usage_plans::check_key_may_join(&plans, plan_id, &id)?;
+            if let Some(plan) = plans.iter_mut().find(|plan| plan.id == *plan_id) {
+                plan.keys.insert(id.clone());
+                changed_plans.insert(plan_id.clone());
+            }
+        }
+        ids.push(id);
+    }
+    let account = call.account();
+    let mut batch = WriteBatch::new();
+    for (id, (mut record, version)) in written {
+        let value = std::mem::take(&mut record.value);
+        record.value = seal_value(call, &id, &value)?;
+        let body = serde_json::to_value(&record).map_err(|_| bad_request("Invalid API key"))?;
+        let expect = version.map_or(Expect::Absent, Expect::Version);
+        batch = batch.put(API_KEY_KIND, account, id.as_str(), body, expect);
+    }
+    for plan in plans.iter().filter(|plan| changed_plans.contains(&plan.id)) {
+        let version = stored_plans
+            .iter()
+            .find(|(stored, _)| stored.id == plan.id)
+            .map(|(_, version)| *version)
+            .ok_or_else(super::usage_plans::no_such_plan)?;
+        let body = serde_json::to_value(plan).map_err(|_| bad_request("Invalid usage plan"))?;
+        batch = batch.put(
+            USAGE_PLAN_KIND,
+            account,
+            plan.id.as_str(),
+            body,
+            Expect::Version(version),
+        );
+    }
+    Ok((batch, ids))
+}
+
+/// A stored key taking an imported line's name, description and state.
+fn overwrite(record: &mut ApiKeyRecord, key: &ImportedKey, now: i64) {
+    record.name.clone_from(&key.name);
+    record.description.clone_from(&key.description);
+    record.enabled = key.enabled;
+    record.last_updated = now;
 }
 
 #[cfg(test)]

@@ -30,6 +30,7 @@ pub(super) async fn dispatch(call: &Call<'_>, method: &str, api: &str, rest: &[&
         ("POST", []) => create(call, api).await,
         ("GET", []) => list(call, api).await,
         ("GET", [id]) => get(call, api, id).await,
+        ("POST", [id]) => super::test_invoke::authorizer(call, api, id).await,
         ("PATCH", [id]) => update(call, api, id).await,
         ("DELETE", [id]) => delete(call, api, id).await,
         _ => Err(unknown_operation()),

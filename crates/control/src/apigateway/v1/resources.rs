@@ -29,6 +29,9 @@ pub(super) async fn dispatch(call: &Call<'_>, method: &str, api: &str, rest: &[&
         ("POST", [parent]) => create_resource(call, api, parent).await,
         ("PATCH", [resource]) => update_resource(call, api, resource).await,
         ("DELETE", [resource]) => delete_resource(call, api, resource).await,
+        ("POST", [resource, "methods", http_method]) => {
+            super::test_invoke::method(call, api, resource, http_method).await
+        }
         (_, [resource, "methods", http_method, rest @ ..]) => {
             methods::dispatch(call, method, api, resource, http_method, rest).await
         }

@@ -5,7 +5,7 @@
 //! account, keyed by id), the plan's key ids inside it: adding a key is
 //! one conditional write of the plan. Usage is every node's counts in the
 //! store plus what this node has not added to them yet (docs/api-keys.md);
-//! `UpdateUsage` adjusts this node's view only.
+//! `UpdateUsage` sets the window's total in the store, for every node.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +23,7 @@ use super::{
 };
 use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
-fn no_such_plan() -> ApiError {
+pub(super) fn no_such_plan() -> ApiError {
     not_found("Invalid Usage Plan ID specified")
 }
 
@@ -461,6 +461,30 @@ async fn load_key(call: &Call<'_>, id: &str) -> Result<ApiKeyRecord, ApiError> {
 /// plan per stage).
 pub(super) async fn add_key(call: &Call<'_>, plan_id: &str, key_id: &str) -> Result<(), ApiError> {
     let plans = call.list::<UsagePlanRecord>(USAGE_PLAN_KIND).await?;
+    check_key_may_join(&plans, plan_id, key_id)?;
+    call.update(
+        USAGE_PLAN_KIND,
+        plan_id,
+        no_such_plan,
+        |plan: &mut UsagePlanRecord| {
+            if plan.keys.insert(key_id.to_owned()) {
+                Ok(())
+            } else {
+                Err(conflict("Usage Plan Key already exists"))
+            }
+        },
+    )
+    .await
+}
+
+/// Whether key `key_id` may join plan `plan_id` among `plans` (every plan
+/// of the account): the plan must exist, and no other plan that has the
+/// key may serve one of its stages (AWS allows a key one plan per stage).
+pub(super) fn check_key_may_join(
+    plans: &[UsagePlanRecord],
+    plan_id: &str,
+    key_id: &str,
+) -> Result<(), ApiError> {
     let target = plans
         .iter()
         .find(|plan| plan.id == plan_id)
@@ -480,19 +504,7 @@ pub(super) async fn add_key(call: &Call<'_>, plan_id: &str, key_id: &str) -> Res
             "Usage Plan cannot be added because API Key has been added to another Usage Plan on the same API Stage",
         ));
     }
-    call.update(
-        USAGE_PLAN_KIND,
-        plan_id,
-        no_such_plan,
-        |plan: &mut UsagePlanRecord| {
-            if plan.keys.insert(key_id.to_owned()) {
-                Ok(())
-            } else {
-                Err(conflict("Usage Plan Key already exists"))
-            }
-        },
-    )
-    .await
+    Ok(())
 }
 
 /// Takes the deleted key `key_id` out of every plan that has it.
@@ -511,18 +523,6 @@ pub(super) async fn forget_key(call: &Call<'_>, key_id: &str) -> Result<(), ApiE
         .await?;
     }
     Ok(())
-}
-
-/// [`add_key`], unless the plan has the key already (an import again).
-pub(super) async fn add_key_if_absent(
-    call: &Call<'_>,
-    plan_id: &str,
-    key_id: &str,
-) -> Result<(), ApiError> {
-    if load_plan(call, plan_id).await?.keys.contains(key_id) {
-        return Ok(());
-    }
-    add_key(call, plan_id, key_id).await
 }
 
 async fn create_usage_plan_key(call: &Call<'_>, plan_id: &str) -> Reply {
@@ -746,7 +746,10 @@ fn window_start(day: i64, quota: Quota) -> i64 {
 }
 
 /// `UpdateUsage`: `replace /remaining` sets what the key has left in the
-/// current window.
+/// current window, for every node: the window's total in the store's
+/// usage counts is set (this node's unflushed counts included) in one
+/// transaction, and this node learns it at once; the others at their
+/// next flush (`--usage-flush-interval`).
 async fn update_usage(call: &Call<'_>, plan_id: &str, key_id: &str) -> Reply {
     call.authorize()?;
     let input: PatchInput = call.body()?;
@@ -759,25 +762,45 @@ async fn update_usage(call: &Call<'_>, plan_id: &str, key_id: &str) -> Reply {
     };
     let day = call.now.div_euclid(86_400);
     let start = window_start(day, quota);
+    let mut remaining = None;
     for operation in &input.patch_operations {
         match (operation.op.as_str(), operation.path.as_str()) {
-            ("replace", "/remaining") => {
-                let remaining: u64 = patch_number(operation)?;
-                call.plane.usage_ledger().set_window_used(
-                    &plan.id,
-                    key_id,
-                    start,
-                    day,
-                    quota.limit.saturating_sub(remaining),
-                );
-            }
+            ("replace", "/remaining") => remaining = Some(patch_number::<u64>(operation)?),
             _ => return Err(invalid_patch(operation)),
         }
     }
-    let used = call
-        .plane
-        .usage_ledger()
-        .window_used(&plan.id, key_id, start, day);
+    let ledger = call.plane.usage_ledger();
+    if let Some(remaining) = remaining {
+        let target = i64::try_from(quota.limit.saturating_sub(remaining)).unwrap_or(i64::MAX);
+        let pending: Vec<(i64, i64)> = ledger
+            .unflushed_days(&plan.id, key_id, start, day)
+            .into_iter()
+            .map(|(day, count)| (day, i64::try_from(count).unwrap_or(i64::MAX)))
+            .collect();
+        let stored: BTreeMap<i64, i64> = call
+            .plane
+            .store()
+            .set_usage_total(&plan.id, key_id, (start, day), target, &pending)
+            .await
+            .map_err(|error| {
+                tracing::error!(%error, "setting usage counts failed");
+                ApiError::from(iamgate_wire::json::RestJsonError::service_unavailable(
+                    "The service is unavailable. Please try again.",
+                ))
+            })?
+            .into_iter()
+            .collect();
+        for counted_day in start..=day {
+            let total = stored.get(&counted_day).copied().unwrap_or(0);
+            ledger.learn(
+                &plan.id,
+                key_id,
+                counted_day,
+                u64::try_from(total).unwrap_or(0),
+            );
+        }
+    }
+    let used = ledger.window_used(&plan.id, key_id, start, day);
     let mut values = serde_json::Map::new();
     values.insert(
         key_id.to_owned(),
