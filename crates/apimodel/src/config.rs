@@ -1343,6 +1343,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
                 authorization,
                 integration,
                 api_key_required: method.api_key_required,
+                request: Default::default(),
             }),
             Err(problem) => problems.push((method.integration_at, problem)),
         }

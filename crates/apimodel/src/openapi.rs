@@ -841,6 +841,7 @@ impl<'a> Importer<'a> {
                         authorization,
                         integration,
                         api_key_required: api_key,
+                        request: Default::default(),
                     }),
                     ApiFlavour::Http => {
                         let route = if is_default {
