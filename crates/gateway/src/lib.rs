@@ -29,3 +29,4 @@ pub mod pipeline;
 pub mod responses;
 pub mod routing;
 pub mod usage;
+pub mod validation;

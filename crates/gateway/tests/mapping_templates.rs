@@ -352,6 +352,7 @@ async fn setup() -> Setup {
                 authorization,
                 integration,
                 api_key_required: false,
+                request: Default::default(),
             },
         );
     }
