@@ -846,6 +846,7 @@ fn mapped_config(
             selection_pattern: (pattern != "default").then_some(pattern),
             response_parameters,
             response_templates,
+            given_empty: Default::default(),
         };
         if integration_responses
             .insert(status.clone(), record)

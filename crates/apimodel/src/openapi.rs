@@ -1705,6 +1705,7 @@ impl<'a> Importer<'a> {
                             "responseParameters",
                         )?,
                         response_templates: self.text_map(response, &here, "responseTemplates")?,
+                        given_empty: Default::default(),
                     };
                     if integration_responses
                         .insert(status.clone(), record)

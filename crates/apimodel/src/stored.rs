@@ -209,6 +209,25 @@ pub struct IntegrationResponseRecord {
     pub response_parameters: BTreeMap<String, String>,
     #[serde(default)]
     pub response_templates: BTreeMap<String, String>,
+    /// Which of the maps above were given empty (`{}`): AWS echoes a map
+    /// given empty, and leaves out one never given.
+    #[serde(default, skip_serializing_if = "GivenEmpty::is_none")]
+    pub given_empty: GivenEmpty,
+}
+
+/// Maps given as `{}` rather than left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GivenEmpty {
+    #[serde(default)]
+    pub response_parameters: bool,
+    #[serde(default)]
+    pub response_templates: bool,
+}
+
+impl GivenEmpty {
+    pub fn is_none(&self) -> bool {
+        !self.response_parameters && !self.response_templates
+    }
 }
 
 /// What a REST deployment froze: the tree the data plane serves and the
@@ -716,6 +735,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
                         "application/json".to_owned(),
                         body.clone(),
                     )]),
+                    given_empty: Default::default(),
                 },
             );
         }

@@ -125,6 +125,7 @@ fn response(
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            given_empty: Default::default(),
         },
     )
 }

@@ -14,7 +14,7 @@ use iamgate_apimodel::input_model;
 use iamgate_apimodel::mapping::Passthrough;
 use iamgate_apimodel::model::ApiFlavour;
 use iamgate_apimodel::stored::{
-    IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord,
+    GivenEmpty, IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord,
     REST_API_KIND, RestApiRecord,
 };
 use serde::Deserialize;
@@ -237,11 +237,13 @@ fn integration_response_json(response: &IntegrationResponseRecord) -> Value {
         .opt("contentHandling", response.content_handling.as_ref())
         .opt(
             "responseParameters",
-            (!response.response_parameters.is_empty()).then_some(&response.response_parameters),
+            (!response.response_parameters.is_empty() || response.given_empty.response_parameters)
+                .then_some(&response.response_parameters),
         )
         .opt(
             "responseTemplates",
-            (!response.response_templates.is_empty()).then_some(&response.response_templates),
+            (!response.response_templates.is_empty() || response.given_empty.response_templates)
+                .then_some(&response.response_templates),
         )
         .build()
 }
@@ -1019,10 +1021,8 @@ async fn delete_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
     content_handling: Option<String>,
-    #[serde(default)]
-    response_parameters: BTreeMap<String, String>,
-    #[serde(default)]
-    response_templates: BTreeMap<String, Option<String>>,
+    response_parameters: Option<BTreeMap<String, String>>,
+    response_templates: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Refuses an integration response API Gateway would refuse. A header
@@ -1053,12 +1053,23 @@ async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
             .check("putIntegrationResponseInput.contentHandling", handling)
             .map_err(refused)?;
     }
+    let given_empty = GivenEmpty {
+        response_parameters: input
+            .response_parameters
+            .as_ref()
+            .is_some_and(BTreeMap::is_empty),
+        response_templates: input
+            .response_templates
+            .as_ref()
+            .is_some_and(BTreeMap::is_empty),
+    };
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
         content_handling: input.content_handling,
         selection_pattern: input.selection_pattern,
-        response_parameters: input.response_parameters,
-        response_templates: given_templates(input.response_templates),
+        response_parameters: input.response_parameters.unwrap_or_default(),
+        response_templates: given_templates(input.response_templates.unwrap_or_default()),
+        given_empty,
     };
     change_api(call, at.api, |record| {
         let integration = method_in_mut(record, at)?
