@@ -42,8 +42,7 @@ pub struct Schema {
     definitions: Arc<BTreeMap<String, Node>>,
 }
 
-/// How deep a schema may nest, and how many references one validation
-/// may follow without descending into the instance.
+/// How deep a schema may nest.
 const MAX_DEPTH: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -186,7 +185,11 @@ impl Schema {
     /// Whether `instance` is valid; `models` finds the API's other models
     /// by name (a reference to one it does not find fails the instance).
     pub fn validates(&self, instance: &Value, models: &dyn Fn(&str) -> Option<Schema>) -> bool {
-        let mut checker = Checker { models, hops: 0 };
+        let mut checker = Checker {
+            models,
+            depth: 0,
+            budget: MAX_APPLICATIONS,
+        };
         checker.valid(&self.root, self, instance)
     }
 }
@@ -375,7 +378,7 @@ fn node(value: &Value, depth: usize) -> Result<Node, SchemaError> {
         format: None,
     };
     for (keyword, value) in object {
-        keyword_into(&mut node, object, keyword, value, depth)?;
+        keyword_into(&mut node, keyword, value, depth)?;
     }
     if node.exclusive_minimum && node.minimum.is_none() {
         return refuse("exclusiveMinimum needs minimum");
@@ -388,7 +391,6 @@ fn node(value: &Value, depth: usize) -> Result<Node, SchemaError> {
 
 fn keyword_into(
     node: &mut Node,
-    object: &Map<String, Value>,
     keyword: &str,
     value: &Value,
     depth: usize,
@@ -518,10 +520,7 @@ fn keyword_into(
                 _ => return refuse(format!("format {value} is not supported")),
             });
         }
-        other => {
-            let _ = object;
-            return refuse(format!("unsupported keyword {other}"));
-        }
+        other => return refuse(format!("unsupported keyword {other}")),
     }
     Ok(())
 }
@@ -644,40 +643,53 @@ fn is_date_time(text: &str) -> bool {
 
 struct Checker<'m> {
     models: &'m dyn Fn(&str) -> Option<Schema>,
-    /// References followed in a row without descending into the instance.
-    hops: usize,
+    /// How deep the validation is nested now.
+    depth: usize,
+    /// How many schema applications are left: a schema whose combinators
+    /// refer back to themselves could otherwise take exponential time.
+    budget: usize,
 }
+
+/// How deeply one validation may nest (bounded stack), and how many
+/// schema applications it may make (bounded time). Beyond either, the
+/// instance is refused: fail closed.
+const MAX_NESTING: usize = 200;
+const MAX_APPLICATIONS: usize = 100_000;
 
 impl Checker<'_> {
     fn valid(&mut self, node: &Node, doc: &Schema, value: &Value) -> bool {
-        if let Some(reference) = &node.reference {
-            if self.hops >= MAX_DEPTH {
-                // A reference loop: fail closed.
-                return false;
-            }
-            self.hops += 1;
-            let valid = match reference {
-                Reference::Root => self.valid(&doc.root, doc, value),
-                Reference::Definition(name) => match doc.definitions.get(name) {
-                    Some(target) => self.valid(target, doc, value),
-                    None => match (self.models)(name) {
-                        Some(model) => self.valid(&model.root.clone(), &model, value),
-                        None => false,
-                    },
-                },
-                Reference::Model(name) => match (self.models)(name) {
-                    Some(model) => self.valid(&model.root.clone(), &model, value),
-                    None => false,
-                },
-            };
-            self.hops -= 1;
-            // Draft 4: a `$ref` replaces its siblings.
-            return valid;
+        if self.depth >= MAX_NESTING || self.budget == 0 {
+            return false;
         }
-        let hops = std::mem::replace(&mut self.hops, 0);
-        let valid = self.valid_here(node, doc, value);
-        self.hops = hops;
+        self.depth += 1;
+        self.budget -= 1;
+        let valid = self.apply(node, doc, value);
+        self.depth -= 1;
         valid
+    }
+
+    fn apply(&mut self, node: &Node, doc: &Schema, value: &Value) -> bool {
+        // Draft 4: a `$ref` replaces its siblings.
+        match &node.reference {
+            None => self.valid_here(node, doc, value),
+            Some(Reference::Root) => self.valid(&doc.root, doc, value),
+            Some(Reference::Definition(name)) => match doc.definitions.get(name) {
+                Some(target) => self.valid(target, doc, value),
+                None => self.valid_model(name, value),
+            },
+            Some(Reference::Model(name)) => self.valid_model(name, value),
+        }
+    }
+
+    /// Against another model of the API; one it does not find fails.
+    fn valid_model(&mut self, name: &str, value: &Value) -> bool {
+        match (self.models)(name) {
+            Some(model) => {
+                let root = model.root.clone();
+                self.valid(&root, &model, value)
+            }
+            None => false,
+        }
     }
 
     fn valid_child(&mut self, node: &Node, doc: &Schema, value: &Value) -> bool {

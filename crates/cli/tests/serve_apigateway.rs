@@ -887,7 +887,7 @@ fn a_validator_refuses_a_request_missing_a_required_querystring_or_with_a_body_o
                 "--type",
                 "MOCK",
                 "--request-templates",
-                r#"{"application/json": "{\"statusCode\": 200}"}"#,
+                r#"{"application/json": "{\"statusCode\": 200}", "application/xml": "{\"statusCode\": 200}"}"#,
             ],
         ))
         .json();
