@@ -2180,6 +2180,39 @@ mod tests {
         problems.iter().any(|p| p.path == path && kind(&p.kind))
     }
 
+    #[test]
+    fn an_unknown_validator_an_inline_body_schema_and_a_schema_not_enforced_are_refused() {
+        let text = r##"
+openapi: 3.0.1
+x-amazon-apigateway-request-validator: nobody
+components:
+  schemas:
+    Pet: { type: object, example: { name: x } }
+paths:
+  /a:
+    post:
+      requestBody:
+        content:
+          application/json: { schema: { type: object } }
+      x-amazon-apigateway-integration: { type: mock }
+"##;
+        let found = problems(rest(text));
+        assert!(has(&found, "$.components.schemas.Pet", |k| matches!(
+            k,
+            ProblemKind::InvalidValue(m) if m.contains("Invalid model schema specified")
+        )));
+        assert!(has(
+            &found,
+            "$.paths['/a'].post.requestBody.content['application/json']",
+            |k| matches!(k, ProblemKind::Unsupported(_))
+        ));
+        assert!(has(
+            &found,
+            "$['x-amazon-apigateway-request-validator']",
+            |k| matches!(k, ProblemKind::InvalidValue(_))
+        ));
+    }
+
     const MOCK_GET: &str = r#"
 openapi: 3.0.1
 info: { title: pets }

@@ -1809,7 +1809,7 @@ fn table_a<'e>(
 /// required parameters, then the body against the model of its content
 /// type ([`crate::validation`]). The decision stays what authorization
 /// made it; the answer is `BAD_REQUEST_PARAMETERS` or `BAD_REQUEST_BODY`.
-pub fn validate_request(exchange: &mut Exchange<'_, '_>) -> Phase {
+pub fn validate_request(exchange: &Exchange<'_, '_>) -> Phase {
     let Some(route) = &exchange.route else {
         return Ok(());
     };
