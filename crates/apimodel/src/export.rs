@@ -849,8 +849,8 @@ apis:
             Some("all")
         );
         assert_eq!(post.models["application/json"], "Pet");
-        assert_eq!(post.parameters["method.request.header.x-tenant"], true);
-        assert_eq!(post.parameters["method.request.querystring.dryRun"], false);
+        assert!(post.parameters["method.request.header.x-tenant"]);
+        assert!(!post.parameters["method.request.querystring.dryRun"]);
         let get = &before
             .iter()
             .find(|(k, _)| k == "GET /pets")

@@ -93,7 +93,7 @@ enum Items {
 #[derive(Debug, Clone)]
 enum Dependency {
     Properties(Vec<String>),
-    Schema(Node),
+    Schema(Box<Node>),
 }
 
 #[derive(Debug, Clone)]
@@ -476,7 +476,7 @@ fn keyword_into(
             for (name, dependency) in dependencies {
                 let dependency = match dependency {
                     Value::Array(_) => Dependency::Properties(unique_strings(dependency, keyword)?),
-                    _ => Dependency::Schema(node_at(dependency, depth)?),
+                    _ => Dependency::Schema(Box::new(node_at(dependency, depth)?)),
                 };
                 node.dependencies.push((name.clone(), dependency));
             }

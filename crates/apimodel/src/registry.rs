@@ -175,8 +175,7 @@ pub fn declared_records(
             RestApiRecord::resources_from_tree(&first.root, &api.region, |path| {
                 stable_id(&format!("{}{path}", api.id), 10)
             });
-        let (models, request_validators) =
-            crate::validation::declared(first.root.methods().into_iter());
+        let (models, request_validators) = crate::validation::declared(first.root.methods());
         let deployment_id = stable_id(&format!("{}#deployment", api.id), 6);
         let deployment = RestDeployment {
             id: deployment_id.clone(),
