@@ -846,6 +846,7 @@ fn mapped_config(
             selection_pattern: (pattern != "default").then_some(pattern),
             response_parameters,
             response_templates,
+            given_empty: Default::default(),
         };
         if integration_responses
             .insert(status.clone(), record)
@@ -1343,6 +1344,7 @@ fn rest_api(api: &ApiConfig) -> Result<RestApi, Vec<Problem>> {
                 authorization,
                 integration,
                 api_key_required: method.api_key_required,
+                request: Default::default(),
             }),
             Err(problem) => problems.push((method.integration_at, problem)),
         }

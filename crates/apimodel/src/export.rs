@@ -19,6 +19,7 @@ use crate::authorizers::{IdentitySource, LambdaAuthorizer};
 use crate::mapping::{Backend, Mapped, Passthrough};
 use crate::model::{ApiFlavour, AuthorizationType, Integration, PathPart, PayloadFormat, Resource};
 use crate::stored::{HttpApiRecord, RestApiRecord};
+use crate::validation::{MethodRequest, RequestValidator};
 
 /// The security scheme every `AWS_IAM` method names.
 const SIGV4: &str = "sigv4";
@@ -35,6 +36,8 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         .and_then(|id| api.deployments.get(id))?;
     let mut paths = Map::new();
     let mut schemes = Map::new();
+    let mut models = Map::new();
+    let mut validators = Map::new();
     walk(&deployment.root, "", &mut |path, resource| {
         if resource.methods.is_empty() {
             return;
@@ -46,6 +49,23 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
             } else {
                 method.http_method.to_ascii_lowercase()
             };
+            for (name, model) in &method.request.schemas {
+                let schema = model
+                    .schema
+                    .as_ref()
+                    .and_then(|s| serde_json::from_str::<Value>(s.text()).ok())
+                    .unwrap_or_else(|| json!({}));
+                models.insert(name.clone(), schema);
+            }
+            if let Some(validator) = &method.request.validator {
+                validators.insert(
+                    validator_name(validator),
+                    json!({
+                        "validateRequestBody": validator.validate_request_body,
+                        "validateRequestParameters": validator.validate_request_parameters,
+                    }),
+                );
+            }
             let operation = Operation {
                 path,
                 responses: responses(&method.integration),
@@ -53,6 +73,7 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
                 api_key: method.api_key_required,
                 flavour: ApiFlavour::Rest,
                 integration: integration(&method.integration, &api.region, &api.account),
+                request: Some(&method.request),
             };
             item.insert(key, operation.into_json(&mut schemes));
         }
@@ -67,6 +88,18 @@ pub fn rest_stage(api: &RestApiRecord, stage: &str, now: &str) -> Option<Value> 
         now,
     };
     let mut document = head.document(paths, schemes);
+    if !models.is_empty() {
+        let components = document.entry("components").or_insert_with(|| json!({}));
+        if let Value::Object(components) = components {
+            components.insert("schemas".into(), Value::Object(models));
+        }
+    }
+    if !validators.is_empty() {
+        document.insert(
+            "x-amazon-apigateway-request-validators".into(),
+            Value::Object(validators),
+        );
+    }
     if let Some(policy) = deployment
         .policy
         .as_deref()
@@ -164,6 +197,7 @@ pub fn http_api(api: &HttpApiRecord, stage: Option<&str>, now: &str) -> Option<V
             api_key: false,
             flavour: ApiFlavour::Http,
             integration: integration(&route.integration, &api.region, &api.account),
+            request: None,
         }
         .into_json(&mut schemes);
         let item = paths
@@ -204,6 +238,8 @@ struct Operation<'a> {
     api_key: bool,
     flavour: ApiFlavour,
     integration: Value,
+    /// REST: the method's parameters, models and validator.
+    request: Option<&'a MethodRequest>,
 }
 
 impl Operation<'_> {
@@ -211,9 +247,31 @@ impl Operation<'_> {
     /// `schemes`.
     fn into_json(self, schemes: &mut Map<String, Value>) -> Value {
         let mut operation = Map::new();
-        let parameters = path_parameters(self.path);
+        let mut parameters = path_parameters(self.path);
+        if let Some(request) = self.request {
+            parameters.extend(request_parameters(request));
+        }
         if !parameters.is_empty() {
             operation.insert("parameters".into(), Value::Array(parameters));
+        }
+        if let Some(request) = self.request.filter(|r| !r.models.is_empty()) {
+            let content: Map<String, Value> = request
+                .models
+                .iter()
+                .map(|(content_type, name)| {
+                    (
+                        content_type.clone(),
+                        json!({ "schema": { "$ref": format!("#/components/schemas/{name}") } }),
+                    )
+                })
+                .collect();
+            operation.insert("requestBody".into(), json!({ "content": content }));
+        }
+        if let Some(validator) = self.request.and_then(|r| r.validator.as_ref()) {
+            operation.insert(
+                "x-amazon-apigateway-request-validator".into(),
+                json!(validator_name(validator)),
+            );
         }
         operation.insert("responses".into(), self.responses);
         let scheme = match self.authorization {
@@ -420,6 +478,33 @@ fn path_parameters(path: &str) -> Vec<Value> {
                     "schema": { "type": "string" } })
         })
         .collect()
+}
+
+/// A method's query string and header parameters (its path parameters
+/// are the path's).
+fn request_parameters(request: &MethodRequest) -> Vec<Value> {
+    request
+        .parameters
+        .iter()
+        .filter_map(|(key, required)| {
+            let (location, name) = key.strip_prefix("method.request.")?.split_once('.')?;
+            let location = match location {
+                "querystring" => "query",
+                "header" => "header",
+                _ => return None,
+            };
+            Some(json!({ "name": name, "in": location, "required": required,
+                         "schema": { "type": "string" } }))
+        })
+        .collect()
+}
+
+/// The name a validator is exported under (its id when it has none).
+fn validator_name(validator: &RequestValidator) -> String {
+    validator
+        .name
+        .clone()
+        .unwrap_or_else(|| validator.id.clone())
 }
 
 /// The method responses: one per status the integration answers with.
@@ -701,6 +786,103 @@ apis:
         assert_eq!(imported.gateway_responses, deployment.gateway_responses);
         assert_eq!(imported.gateway_responses.len(), 1);
         assert!(rest_stage(record, "beta", "now").is_none());
+    }
+
+    const VALIDATED: &str = r##"
+openapi: 3.0.1
+info: { title: pets, version: "1" }
+x-amazon-apigateway-request-validators:
+  all: { validateRequestBody: true, validateRequestParameters: true }
+  params: { validateRequestBody: false, validateRequestParameters: true }
+x-amazon-apigateway-request-validator: params
+components:
+  schemas:
+    Pet:
+      type: object
+      required: [name]
+      properties: { name: { type: string }, owner: { $ref: "#/components/schemas/Owner" } }
+    Owner: { type: string, minLength: 1 }
+paths:
+  /pets:
+    parameters:
+      - { name: x-tenant, in: header, required: true, schema: { type: string } }
+    post:
+      x-amazon-apigateway-request-validator: all
+      parameters:
+        - { name: dryRun, in: query, required: false, schema: { type: string } }
+      requestBody:
+        content:
+          application/json: { schema: { $ref: "#/components/schemas/Pet" } }
+      x-amazon-apigateway-integration: { type: mock, requestTemplates: { application/json: '{"statusCode": 200}' }, responses: { default: { statusCode: "200" } } }
+    get:
+      parameters:
+        - { name: q, in: query, required: true, schema: { type: string } }
+      x-amazon-apigateway-integration: { type: mock, requestTemplates: { application/json: '{"statusCode": 200}' }, responses: { default: { statusCode: "200" } } }
+"##;
+
+    #[test]
+    fn models_and_request_validators_survive_the_world_file_an_export_and_an_import() {
+        let world = r#"
+apis:
+  - { id: validated1, openapi: pets.yaml, account: "111122223333", region: us-east-1, stages: [prod] }
+"#;
+        let tree = iamgate_yaml::parse(world).unwrap();
+        let registry = ApiRegistry::from_tree(&tree, &|_| Ok(VALIDATED.to_owned())).unwrap();
+        let (rest, _) = declared_records(&registry, |_, _, _| 0);
+        let record = &rest[0];
+        assert_eq!(
+            record.models.keys().collect::<Vec<_>>(),
+            vec!["Owner", "Pet"],
+            "the models the methods use, and those they refer to"
+        );
+        assert_eq!(record.request_validators.len(), 2);
+        let deployed = &record.deployments.values().next().unwrap().root;
+        let before = methods(deployed);
+        let post = &before
+            .iter()
+            .find(|(k, _)| k == "POST /pets")
+            .unwrap()
+            .1
+            .request;
+        assert_eq!(
+            post.validator.as_ref().unwrap().name.as_deref(),
+            Some("all")
+        );
+        assert_eq!(post.models["application/json"], "Pet");
+        assert!(post.parameters["method.request.header.x-tenant"]);
+        assert!(!post.parameters["method.request.querystring.dryRun"]);
+        let get = &before
+            .iter()
+            .find(|(k, _)| k == "GET /pets")
+            .unwrap()
+            .1
+            .request;
+        assert_eq!(
+            get.validator.as_ref().unwrap().name.as_deref(),
+            Some("params"),
+            "the document's validator"
+        );
+        let document = rest_stage(record, "prod", "now").unwrap();
+        assert_eq!(
+            document["paths"]["/pets"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+                ["$ref"],
+            "#/components/schemas/Pet"
+        );
+        assert_eq!(
+            document["x-amazon-apigateway-request-validators"]["all"]["validateRequestBody"],
+            true
+        );
+        let imported = import(&document.to_string(), &ImportOptions::default()).unwrap();
+        let mut back = Resource::root();
+        for method in imported.methods {
+            let path = crate::model::parse_template(&method.resource_path);
+            back.add(&path, method);
+        }
+        let after = methods(&back);
+        assert_eq!(before.len(), after.len());
+        for ((key, was), (_, now)) in before.iter().zip(&after) {
+            assert_eq!(now.request, was.request, "{key}");
+        }
     }
 
     #[test]

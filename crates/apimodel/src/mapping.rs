@@ -363,6 +363,7 @@ impl Mapped {
                             .map(|(h, s)| (format!("method.response.header.{h}"), s.clone()))
                             .collect(),
                         response_templates: texts(&r.templates),
+                        given_empty: Default::default(),
                     };
                     (status, record)
                 })
@@ -475,6 +476,7 @@ mod tests {
                         "application/json".to_owned(),
                         "#if($input.path('$.missing'))yes#{else}no#end".to_owned(),
                     )]),
+                    given_empty: Default::default(),
                 },
             )]),
             lambda_endpoint: None,

@@ -179,6 +179,13 @@ pub struct Method {
     /// stage (`apiKeyRequired`).
     #[serde(default)]
     pub api_key_required: bool,
+    /// What the method checks of a request before its integration
+    /// (parameters, models, validator), as its deployment froze it.
+    #[serde(
+        default,
+        skip_serializing_if = "crate::validation::MethodRequest::is_empty"
+    )]
+    pub request: crate::validation::MethodRequest,
 }
 
 /// A node of a REST API's resource tree.

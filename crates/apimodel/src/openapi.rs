@@ -37,6 +37,7 @@ use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Route,
 };
 use crate::stored::{IntegrationRecord, IntegrationResponseRecord};
+use crate::validation::{MethodRequest, ModelInput, RequestValidator, RestModel, frozen_models};
 
 /// The error type AWS's import operations answer with.
 pub const IMPORT_ERROR_TYPE: &str = "BadRequestException";
@@ -87,6 +88,12 @@ pub struct ImportedApi {
     pub routes: Vec<Route>,
     /// REST APIs: `x-amazon-apigateway-gateway-responses`.
     pub gateway_responses: GatewayResponses,
+    /// REST APIs: `components.schemas` (Swagger 2.0: `definitions`), each
+    /// a model for `application/json`.
+    pub models: Vec<crate::validation::RestModel>,
+    /// REST APIs: `x-amazon-apigateway-request-validators`, each with an
+    /// id derived from its name.
+    pub request_validators: Vec<crate::validation::RequestValidator>,
     /// REST APIs: `x-amazon-apigateway-api-key-source` (`HEADER`,
     /// `AUTHORIZER`), when the document says.
     pub api_key_source: Option<String>,
@@ -238,6 +245,8 @@ pub fn import(text: &str, options: &ImportOptions) -> Result<ImportedApi, Import
         flavour: ApiFlavour::Rest,
         errors: Vec::new(),
         warnings: Vec::new(),
+        models: BTreeMap::new(),
+        validators: BTreeMap::new(),
     }
     .run()
 }
@@ -275,7 +284,6 @@ const IGNORED_TOP_LEVEL: &[&str] = &[
     "x-amazon-apigateway-cors",
     "x-amazon-apigateway-documentation",
     "x-amazon-apigateway-minimum-compression-size",
-    "x-amazon-apigateway-request-validators",
     "x-amazon-apigateway-tag-value",
 ];
 
@@ -302,6 +310,10 @@ struct Importer<'a> {
     flavour: ApiFlavour,
     errors: Vec<ImportProblem>,
     warnings: Vec<ImportProblem>,
+    /// REST: the document's models, by name.
+    models: BTreeMap<String, RestModel>,
+    /// REST: the document's request validators, by name.
+    validators: BTreeMap<String, RequestValidator>,
 }
 
 /// A JSON path one member further in: `.name` for plain names, `['…']`
@@ -368,6 +380,10 @@ impl<'a> Importer<'a> {
         let policy = self.read_policy();
         let gateway_responses = self.read_gateway_responses();
         let api_key_source = self.read_api_key_source();
+        if self.flavour == ApiFlavour::Rest {
+            self.read_models();
+            self.read_validators();
+        }
         for (key, _) in self.root.iter() {
             if IGNORED_TOP_LEVEL.contains(&key.as_str()) {
                 self.warn(member("$", key), "has no effect on this gateway");
@@ -400,6 +416,8 @@ impl<'a> Importer<'a> {
             methods,
             routes,
             gateway_responses,
+            models: self.models.into_values().collect(),
+            request_validators: self.validators.into_values().collect(),
             warnings: self.warnings,
         })
     }
@@ -835,13 +853,19 @@ impl<'a> Importer<'a> {
                     continue;
                 };
                 match self.flavour {
-                    ApiFlavour::Rest => methods.push(Method {
-                        http_method: http_method.to_owned(),
-                        resource_path: path.clone(),
-                        authorization,
-                        integration,
-                        api_key_required: api_key,
-                    }),
+                    ApiFlavour::Rest => {
+                        let Some(request) = self.method_request(item, operation, &here) else {
+                            continue;
+                        };
+                        methods.push(Method {
+                            http_method: http_method.to_owned(),
+                            resource_path: path.clone(),
+                            authorization,
+                            integration,
+                            api_key_required: api_key,
+                            request,
+                        });
+                    }
                     ApiFlavour::Http => {
                         let route = if is_default {
                             Route {
@@ -917,6 +941,7 @@ impl<'a> Importer<'a> {
             if key.starts_with("x-amazon-apigateway-")
                 && key != integration_name
                 && key != "x-amazon-apigateway-auth"
+                && !(key == REQUEST_VALIDATOR && self.flavour == ApiFlavour::Rest)
             {
                 self.warn(member(at, key), "has no effect on this gateway");
             }
@@ -1680,6 +1705,7 @@ impl<'a> Importer<'a> {
                             "responseParameters",
                         )?,
                         response_templates: self.text_map(response, &here, "responseTemplates")?,
+                        given_empty: Default::default(),
                     };
                     if integration_responses
                         .insert(status.clone(), record)
@@ -1831,6 +1857,285 @@ fn function_in_uri(uri: &str) -> Option<String> {
     fields::lambda_function(uri).and_then(|lambda| lambda.name())
 }
 
+/// `x-amazon-apigateway-request-validator`: the validator an operation
+/// (or, at the top, every operation) uses.
+const REQUEST_VALIDATOR: &str = "x-amazon-apigateway-request-validator";
+
+/// The locations of OpenAPI parameters and the `requestParameters`
+/// location each is.
+const PARAMETER_LOCATIONS: &[(&str, &str)] = &[
+    ("query", "querystring"),
+    ("header", "header"),
+    ("path", "path"),
+];
+
+impl<'a> Importer<'a> {
+    /// `components.schemas` (Swagger 2.0: `definitions`): one model each,
+    /// for `application/json`, built by the one constructor.
+    fn read_models(&mut self) {
+        let (schemas, at) = match self.version {
+            Some(SpecVersion::Swagger2) => {
+                (self.root.get("definitions"), "$.definitions".to_owned())
+            }
+            _ => (
+                self.root.get("components").and_then(|c| c.get("schemas")),
+                "$.components.schemas".to_owned(),
+            ),
+        };
+        let Some(schemas) = schemas else {
+            return;
+        };
+        let Some(schemas) = schemas.as_object() else {
+            self.error(at, ProblemKind::WrongType("an object of schemas"));
+            return;
+        };
+        let names: Vec<String> = schemas.keys().cloned().collect();
+        for (name, schema) in schemas {
+            let input = ModelInput {
+                id: crate::registry::stable_id(&format!("model {name}"), 6),
+                name: Some(name.clone()),
+                description: schema
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                content_type: Some("application/json".to_owned()),
+                schema: Some(schema.to_string()),
+            };
+            let known = |other: &str| {
+                names.iter().any(|n| n == other)
+                    || crate::validation::BUILT_IN_MODELS
+                        .iter()
+                        .any(|(n, _)| *n == other)
+            };
+            match RestModel::new(input, &known) {
+                Ok(model) => {
+                    self.models.insert(name.clone(), model);
+                }
+                Err(invalid) => self.error(member(&at, name), ProblemKind::InvalidValue(invalid.0)),
+            }
+        }
+    }
+
+    /// `x-amazon-apigateway-request-validators`: by name, each
+    /// `validateRequestBody` and `validateRequestParameters`.
+    fn read_validators(&mut self) {
+        let key = "x-amazon-apigateway-request-validators";
+        let at = member("$", key);
+        let Some(validators) = self.root.get(key) else {
+            return;
+        };
+        let Some(validators) = validators.as_object() else {
+            self.error(
+                at,
+                ProblemKind::WrongType("an object of request validators"),
+            );
+            return;
+        };
+        for (name, config) in validators {
+            let here = member(&at, name);
+            let flag = |member_name: &str| config.get(member_name).map(Value::as_bool);
+            let (Some(body), Some(parameters)) = (
+                flag("validateRequestBody").unwrap_or(Some(false)),
+                flag("validateRequestParameters").unwrap_or(Some(false)),
+            ) else {
+                self.error(here, ProblemKind::WrongType("booleans"));
+                continue;
+            };
+            let id = crate::registry::stable_id(&format!("validator {name}"), 6);
+            match RequestValidator::new(id, Some(name.clone()), body, parameters) {
+                Ok(validator) => {
+                    self.validators.insert(name.clone(), validator);
+                }
+                Err(invalid) => self.error(here, ProblemKind::InvalidValue(invalid.0)),
+            }
+        }
+    }
+
+    /// What a REST operation asks of a request: its parameters (the path
+    /// item's and its own), its body's models by content type, and its
+    /// validator (its own, else the document's). `None` when a problem has
+    /// been reported.
+    fn method_request(
+        &mut self,
+        item: &'a Map<String, Value>,
+        operation: &'a Value,
+        at: &str,
+    ) -> Option<MethodRequest> {
+        let mut request = MethodRequest::default();
+        let mut ok = true;
+        let lists = [
+            (item.get("parameters"), at.to_owned()),
+            (operation.get("parameters"), at.to_owned()),
+        ];
+        for (list, base) in lists {
+            let Some(list) = list else {
+                continue;
+            };
+            let here = member(&base, "parameters");
+            let Some(list) = list.as_array() else {
+                self.error(here, ProblemKind::WrongType("an array of parameters"));
+                ok = false;
+                continue;
+            };
+            for (index, parameter) in list.iter().enumerate() {
+                let Some((parameter, where_)) =
+                    self.resolve_reference(parameter, &element(&here, index))
+                else {
+                    ok = false;
+                    continue;
+                };
+                let location = parameter
+                    .get("in")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let name = parameter
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if location == "body" {
+                    ok &=
+                        self.body_models(&mut request, parameter.get("schema"), operation, &where_);
+                    continue;
+                }
+                let Some((_, kind)) = PARAMETER_LOCATIONS.iter().find(|(l, _)| *l == location)
+                else {
+                    continue;
+                };
+                if name.is_empty() {
+                    self.error(where_, ProblemKind::Missing("name"));
+                    ok = false;
+                    continue;
+                }
+                let required = location == "path"
+                    || parameter
+                        .get("required")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
+                request
+                    .parameters
+                    .insert(format!("method.request.{kind}.{name}"), required);
+            }
+        }
+        if let Some(body) = operation.get("requestBody") {
+            let here = member(at, "requestBody");
+            match self.resolve_reference(body, &here) {
+                Some((body, where_)) => match body.get("content").and_then(Value::as_object) {
+                    Some(content) => {
+                        for (content_type, media) in content {
+                            let schema_at = member(&member(&where_, "content"), content_type);
+                            if let Some(name) = self.model_named(media.get("schema"), &schema_at) {
+                                request.models.insert(content_type.clone(), name);
+                            } else {
+                                ok = false;
+                            }
+                        }
+                    }
+                    None => {
+                        self.error(where_, ProblemKind::Missing("content"));
+                        ok = false;
+                    }
+                },
+                None => ok = false,
+            }
+        }
+        let validator = operation
+            .get(REQUEST_VALIDATOR)
+            .map(|v| (v, member(at, REQUEST_VALIDATOR)))
+            .or_else(|| {
+                self.root
+                    .get(REQUEST_VALIDATOR)
+                    .map(|v| (v, member("$", REQUEST_VALIDATOR)))
+            });
+        if let Some((name, here)) = validator {
+            match name.as_str().and_then(|name| self.validators.get(name)) {
+                Some(validator) => request.validator = Some(validator.clone()),
+                None => {
+                    self.error(
+                        here,
+                        ProblemKind::InvalidValue(format!(
+                            "Invalid request validator name specified: {name}"
+                        )),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let models = &self.models;
+        match frozen_models(request.models.values(), &|name| {
+            models
+                .get(name)
+                .cloned()
+                .or_else(|| RestModel::built_in("", name))
+        }) {
+            Ok(schemas) => request.schemas = schemas,
+            Err(name) => {
+                self.error(
+                    at.to_owned(),
+                    ProblemKind::InvalidValue(format!(
+                        "Invalid model identifier specified: {name}"
+                    )),
+                );
+                ok = false;
+            }
+        }
+        ok.then_some(request)
+    }
+
+    /// A Swagger 2.0 body parameter's schema, a model for each content
+    /// type the operation consumes (`application/json` when it says none).
+    fn body_models(
+        &mut self,
+        request: &mut MethodRequest,
+        schema: Option<&'a Value>,
+        operation: &'a Value,
+        at: &str,
+    ) -> bool {
+        let Some(name) = self.model_named(schema, &member(at, "schema")) else {
+            return false;
+        };
+        let consumes: Vec<String> = operation
+            .get("consumes")
+            .or_else(|| self.root.get("consumes"))
+            .and_then(Value::as_array)
+            .map(|types| {
+                types
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .filter(|types: &Vec<String>| !types.is_empty())
+            .unwrap_or_else(|| vec!["application/json".to_owned()]);
+        for content_type in consumes {
+            request.models.insert(content_type, name.clone());
+        }
+        true
+    }
+
+    /// The model a request body's `schema` names by `$ref`; an inline
+    /// schema is refused (name it among the document's schemas).
+    fn model_named(&mut self, schema: Option<&Value>, at: &str) -> Option<String> {
+        let reference = schema.and_then(|s| s.get("$ref")).and_then(Value::as_str);
+        let name = reference.and_then(|r| {
+            r.strip_prefix("#/components/schemas/")
+                .or_else(|| r.strip_prefix("#/definitions/"))
+        });
+        match name {
+            Some(name) => Some(name.replace("~1", "/").replace("~0", "~")),
+            None => {
+                self.error(
+                    at.to_owned(),
+                    ProblemKind::Unsupported(
+                        "a request body schema that is not a $ref to the document's schemas"
+                            .to_owned(),
+                    ),
+                );
+                None
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(
@@ -1873,6 +2178,39 @@ mod tests {
 
     fn has(problems: &[ImportProblem], path: &str, kind: impl Fn(&ProblemKind) -> bool) -> bool {
         problems.iter().any(|p| p.path == path && kind(&p.kind))
+    }
+
+    #[test]
+    fn an_unknown_validator_an_inline_body_schema_and_a_schema_not_enforced_are_refused() {
+        let text = r##"
+openapi: 3.0.1
+x-amazon-apigateway-request-validator: nobody
+components:
+  schemas:
+    Pet: { type: object, example: { name: x } }
+paths:
+  /a:
+    post:
+      requestBody:
+        content:
+          application/json: { schema: { type: object } }
+      x-amazon-apigateway-integration: { type: mock }
+"##;
+        let found = problems(rest(text));
+        assert!(has(&found, "$.components.schemas.Pet", |k| matches!(
+            k,
+            ProblemKind::InvalidValue(m) if m.contains("Invalid model schema specified")
+        )));
+        assert!(has(
+            &found,
+            "$.paths['/a'].post.requestBody.content['application/json']",
+            |k| matches!(k, ProblemKind::Unsupported(_))
+        ));
+        assert!(has(
+            &found,
+            "$['x-amazon-apigateway-request-validator']",
+            |k| matches!(k, ProblemKind::InvalidValue(_))
+        ));
     }
 
     const MOCK_GET: &str = r#"
@@ -2750,13 +3088,13 @@ x-amazon-apigateway-gateway-responses: {}
 paths:
   /a:
     get:
-      x-amazon-apigateway-request-validator: all
+      x-amazon-apigateway-documentation: all
       x-amazon-apigateway-integration: { type: mock, passthroughBehavior: when_no_match, cacheKeyParameters: [] }
 "#;
         let api = rest(text).unwrap();
         let paths: Vec<&str> = api.warnings.iter().map(|w| w.path.as_str()).collect();
         assert!(paths.contains(&"$['x-amazon-apigateway-binary-media-types']"));
-        assert!(paths.contains(&"$.paths['/a'].get['x-amazon-apigateway-request-validator']"));
+        assert!(paths.contains(&"$.paths['/a'].get['x-amazon-apigateway-documentation']"));
         assert!(
             paths.contains(
                 &"$.paths['/a'].get['x-amazon-apigateway-integration'].cacheKeyParameters"

@@ -175,6 +175,7 @@ pub fn declared_records(
             RestApiRecord::resources_from_tree(&first.root, &api.region, |path| {
                 stable_id(&format!("{}{path}", api.id), 10)
             });
+        let (models, request_validators) = crate::validation::declared(first.root.methods());
         let deployment_id = stable_id(&format!("{}#deployment", api.id), 6);
         let deployment = RestDeployment {
             id: deployment_id.clone(),
@@ -216,6 +217,8 @@ pub fn declared_records(
             deployments: BTreeMap::from([(deployment_id.clone(), deployment)]),
             stages: stage_records(api.stages.keys(), &deployment_id, created, false),
             gateway_responses: (*first.gateway_responses).clone(),
+            models,
+            request_validators,
         });
     }
     let mut http = Vec::new();

@@ -23,6 +23,7 @@ use crate::model::{
     AuthorizationType, EndpointType, Integration, Method, PathPart, PayloadFormat, Resource, Route,
     TokenAuthorization,
 };
+use crate::validation::{MethodRequest, RequestValidator, RestModel, frozen_models};
 
 pub const REST_API_KIND: &str = "restapi";
 pub const HTTP_API_KIND: &str = "httpapi";
@@ -77,6 +78,13 @@ pub struct RestApiRecord {
     /// The customized gateway responses (editable; frozen by a deployment).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub gateway_responses: GatewayResponses,
+    /// Models, by name (the built-in `Empty` and `Error` are not stored:
+    /// [`RestApiRecord::model`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub models: BTreeMap<String, RestModel>,
+    /// Request validators, by id.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub request_validators: BTreeMap<String, RequestValidator>,
 }
 
 /// One resource of the editable tree.
@@ -129,6 +137,9 @@ pub struct MethodRecord {
     /// Model names by content type (`requestModels`).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub request_models: BTreeMap<String, String>,
+    /// The request validator that checks the method's requests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_validator_id: Option<String>,
     #[serde(default)]
     pub method_responses: BTreeMap<String, MethodResponseRecord>,
     #[serde(default)]
@@ -198,6 +209,25 @@ pub struct IntegrationResponseRecord {
     pub response_parameters: BTreeMap<String, String>,
     #[serde(default)]
     pub response_templates: BTreeMap<String, String>,
+    /// Which of the maps above were given empty (`{}`): AWS echoes a map
+    /// given empty, and leaves out one never given.
+    #[serde(default, skip_serializing_if = "GivenEmpty::is_none")]
+    pub given_empty: GivenEmpty,
+}
+
+/// Maps given as `{}` rather than left out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GivenEmpty {
+    #[serde(default)]
+    pub response_parameters: bool,
+    #[serde(default)]
+    pub response_templates: bool,
+}
+
+impl GivenEmpty {
+    pub fn is_none(&self) -> bool {
+        !self.response_parameters && !self.response_templates
+    }
 }
 
 /// What a REST deployment froze: the tree the data plane serves and the
@@ -384,6 +414,34 @@ pub struct ApiMapping {
 pub struct NotDeployable(pub String);
 
 impl RestApiRecord {
+    /// The model `name`: a stored one, or a built-in one (`Empty`,
+    /// `Error`) every API has.
+    pub fn model(&self, name: &str) -> Option<RestModel> {
+        self.models
+            .get(name)
+            .cloned()
+            .or_else(|| RestModel::built_in(&self.id, name))
+    }
+
+    /// What `method` checks of a request once deployed: its validator and
+    /// the models it names (with those they refer to), as they are now.
+    pub fn method_request(&self, method: &MethodRecord) -> Result<MethodRequest, NotDeployable> {
+        let validator = match &method.request_validator_id {
+            None => None,
+            Some(id) => Some(self.request_validators.get(id).cloned().ok_or_else(|| {
+                NotDeployable("Invalid Request Validator identifier specified".to_owned())
+            })?),
+        };
+        let schemas = frozen_models(method.request_models.values(), &|name| self.model(name))
+            .map_err(|name| NotDeployable(format!("Invalid model identifier specified: {name}")))?;
+        Ok(MethodRequest {
+            parameters: method.request_parameters.clone(),
+            models: method.request_models.clone(),
+            validator,
+            schemas,
+        })
+    }
+
     /// The tree a deployment made now would freeze. AWS refuses to deploy
     /// an API without methods, or with a method that has no integration.
     pub fn deployable_tree(&self) -> Result<Resource, NotDeployable> {
@@ -414,6 +472,7 @@ impl RestApiRecord {
                         )?,
                         integration: rest_integration(integration)?,
                         api_key_required: method.api_key_required,
+                        request: self.method_request(method)?,
                     },
                 );
                 methods += 1;
@@ -623,8 +682,9 @@ fn method_record(method: &Method, region: &str) -> MethodRecord {
         authorization_scopes: method.authorization.scopes().to_vec(),
         api_key_required: method.api_key_required,
         operation_name: None,
-        request_parameters: BTreeMap::new(),
-        request_models: BTreeMap::new(),
+        request_parameters: method.request.parameters.clone(),
+        request_models: method.request.models.clone(),
+        request_validator_id: method.request.validator.as_ref().map(|v| v.id.clone()),
         method_responses: BTreeMap::new(),
         integration: Some(integration_record(&method.integration, region)),
     }
@@ -675,6 +735,7 @@ pub fn integration_record(integration: &Integration, region: &str) -> Integratio
                         "application/json".to_owned(),
                         body.clone(),
                     )]),
+                    given_empty: Default::default(),
                 },
             );
         }
@@ -882,6 +943,7 @@ mod tests {
                     authorization: AuthorizationType::AwsIam,
                     integration,
                     api_key_required: false,
+                    request: Default::default(),
                 },
             );
         }
@@ -914,6 +976,8 @@ mod tests {
             deployments: BTreeMap::new(),
             stages: BTreeMap::new(),
             gateway_responses: BTreeMap::new(),
+            models: BTreeMap::new(),
+            request_validators: BTreeMap::new(),
         }
     }
 

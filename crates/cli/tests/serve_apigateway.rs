@@ -697,3 +697,342 @@ print(json.dumps(out))
     );
     assert_eq!(out["deployment"], "via boto3");
 }
+
+/// An unsigned request to stage `prod` of `api`: status, `x-amzn-ErrorType`, body.
+fn call_unsigned(
+    server: &Server,
+    api: &str,
+    method: &str,
+    target: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, Option<String>, String) {
+    let headers = vec![
+        (
+            "Host".to_owned(),
+            format!("{api}.execute-api.us-east-1.amazonaws.com"),
+        ),
+        ("Content-Type".to_owned(), content_type.to_owned()),
+    ];
+    let response = http(server.port, method, target, &headers, body.as_bytes()).unwrap();
+    let kind = response.header("x-amzn-ErrorType").map(str::to_owned);
+    (response.status, kind, response.body)
+}
+
+#[test]
+fn a_validator_refuses_a_request_missing_a_required_querystring_or_with_a_body_off_its_model_before_the_integration()
+ {
+    let (server, _dir) = start();
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let owner = owner_root();
+    let run = |args: &[&str]| cli.run(&owner, args);
+    let api = run(&["apigateway", "create-rest-api", "--name", "validated"]).json();
+    let id = api["id"].as_str().unwrap().to_owned();
+    let root = api["rootResourceId"].as_str().unwrap().to_owned();
+
+    // Models: checked when made, and found by name.
+    let schema = r#"{"$schema":"http://json-schema.org/draft-04/schema#","type":"object","required":["name"],"properties":{"name":{"type":"string","minLength":1}}}"#;
+    let model = run(&[
+        "apigateway",
+        "create-model",
+        "--rest-api-id",
+        &id,
+        "--name",
+        "Pet",
+        "--content-type",
+        "application/json",
+        "--schema",
+        schema,
+    ])
+    .json();
+    assert_eq!(model["name"], "Pet");
+    assert_eq!(model["schema"], schema);
+    run(&[
+        "apigateway", "create-model", "--rest-api-id", &id, "--name", "Bad",
+        "--content-type", "application/json", "--schema", r#"{"type":"string","example":"x"}"#,
+    ])
+    .assert_error(
+        "BadRequestException",
+        "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]",
+    );
+    run(&[
+        "apigateway",
+        "get-model",
+        "--rest-api-id",
+        &id,
+        "--model-name",
+        "Cat",
+    ])
+    .assert_error("NotFoundException", "Invalid Model Name specified");
+    let models = run(&["apigateway", "get-models", "--rest-api-id", &id]).json();
+    let names: Vec<&str> = models["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Empty", "Error", "Pet"]);
+
+    let validator = run(&[
+        "apigateway",
+        "create-request-validator",
+        "--rest-api-id",
+        &id,
+        "--name",
+        "all",
+        "--validate-request-body",
+        "--validate-request-parameters",
+    ])
+    .json();
+    let validator_id = validator["id"].as_str().unwrap().to_owned();
+    assert_eq!(validator["validateRequestBody"], true);
+    run(&[
+        "apigateway",
+        "get-request-validator",
+        "--rest-api-id",
+        &id,
+        "--request-validator-id",
+        "nope00",
+    ])
+    .assert_error(
+        "NotFoundException",
+        "Invalid Request Validator identifier specified",
+    );
+
+    let pets = run(&[
+        "apigateway",
+        "create-resource",
+        "--rest-api-id",
+        &id,
+        "--parent-id",
+        &root,
+        "--path-part",
+        "pets",
+    ])
+    .json();
+    let pets = pets["id"].as_str().unwrap().to_owned();
+    let at = |verb: &'static str| {
+        vec![
+            "--rest-api-id".to_owned(),
+            id.clone(),
+            "--resource-id".to_owned(),
+            pets.clone(),
+            "--http-method".to_owned(),
+            verb.to_owned(),
+        ]
+    };
+    let with = |base: &[&str], verb: &'static str, rest: &[&str]| -> Vec<String> {
+        base.iter()
+            .map(|s| (*s).to_owned())
+            .chain(at(verb))
+            .chain(rest.iter().map(|s| (*s).to_owned()))
+            .collect()
+    };
+    let run_owned = |args: Vec<String>| {
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        cli.run(&owner, &args)
+    };
+    // An unknown validator or model is refused, as AWS does.
+    run_owned(with(
+        &["apigateway", "put-method"],
+        "POST",
+        &[
+            "--authorization-type",
+            "NONE",
+            "--request-validator-id",
+            "nope00",
+        ],
+    ))
+    .assert_error(
+        "BadRequestException",
+        "Invalid Request Validator identifier specified",
+    );
+    run_owned(with(
+        &["apigateway", "put-method"],
+        "POST",
+        &[
+            "--authorization-type",
+            "NONE",
+            "--request-models",
+            "application/json=Cat",
+        ],
+    ))
+    .assert_error(
+        "BadRequestException",
+        "Invalid model identifier specified: Cat",
+    );
+    for (verb, authorization) in [("POST", "NONE"), ("GET", "AWS_IAM")] {
+        let method = run_owned(with(
+            &["apigateway", "put-method"],
+            verb,
+            &[
+                "--authorization-type",
+                authorization,
+                "--request-validator-id",
+                &validator_id,
+                "--request-parameters",
+                "method.request.querystring.q=true,method.request.header.x-opt=false",
+                "--request-models",
+                "application/json=Pet",
+            ],
+        ))
+        .json();
+        assert_eq!(method["requestValidatorId"], validator_id.as_str());
+        run_owned(with(
+            &["apigateway", "put-integration"],
+            verb,
+            &[
+                "--type",
+                "MOCK",
+                "--request-templates",
+                r#"{"application/json": "{\"statusCode\": 200}", "application/xml": "{\"statusCode\": 200}"}"#,
+            ],
+        ))
+        .json();
+        run_owned(with(
+            &["apigateway", "put-method-response"],
+            verb,
+            &["--status-code", "200"],
+        ))
+        .json();
+        run_owned(with(
+            &["apigateway", "put-integration-response"],
+            verb,
+            &[
+                "--status-code",
+                "200",
+                "--selection-pattern",
+                "",
+                "--response-templates",
+                r#"{"application/json": "{\"ok\": true}"}"#,
+            ],
+        ))
+        .json();
+    }
+    run(&[
+        "apigateway",
+        "delete-model",
+        "--rest-api-id",
+        &id,
+        "--model-name",
+        "Pet",
+    ])
+    .assert_error("BadRequestException", "Cannot delete model 'Pet'");
+    run(&[
+        "apigateway",
+        "create-deployment",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "prod",
+    ])
+    .json();
+
+    let json = "application/json";
+    let missing = call_unsigned(&server, &id, "POST", "/prod/pets", json, "not json");
+    assert_eq!(
+        missing,
+        (
+            400,
+            Some("BadRequestException".to_owned()),
+            r#"{"message":"Missing required request parameters: [q]"}"#.to_owned()
+        ),
+        "parameters are checked before the body"
+    );
+    let blank = call_unsigned(
+        &server,
+        &id,
+        "POST",
+        "/prod/pets?q=",
+        json,
+        r#"{"name":"x"}"#,
+    );
+    assert_eq!(blank.0, 400, "a blank parameter is missing: {}", blank.2);
+    let bad_body = call_unsigned(
+        &server,
+        &id,
+        "POST",
+        "/prod/pets?q=1",
+        json,
+        r#"{"name":""}"#,
+    );
+    assert_eq!(
+        bad_body,
+        (
+            400,
+            Some("BadRequestException".to_owned()),
+            r#"{"message":"Invalid request body"}"#.to_owned()
+        )
+    );
+    let good = call_unsigned(
+        &server,
+        &id,
+        "POST",
+        "/prod/pets?q=1",
+        json,
+        r#"{"name":"Rex"}"#,
+    );
+    assert_eq!((good.0, good.2.as_str()), (200, r#"{"ok": true}"#));
+    // No model for this content type: the body is not checked.
+    let xml = call_unsigned(
+        &server,
+        &id,
+        "POST",
+        "/prod/pets?q=1",
+        "application/xml",
+        "<pet/>",
+    );
+    assert_eq!(xml.0, 200, "{}", xml.2);
+    // Validation comes after authorization: an unsigned call to the
+    // AWS_IAM method is refused for that, whatever it lacks.
+    let unsigned = call_unsigned(&server, &id, "GET", "/prod/pets", json, "");
+    assert_eq!(
+        (unsigned.0, unsigned.1.as_deref()),
+        (403, Some("MissingAuthenticationTokenException"))
+    );
+
+    // BAD_REQUEST_BODY is a gateway response the API may customize.
+    run(&[
+        "apigateway",
+        "put-gateway-response",
+        "--rest-api-id",
+        &id,
+        "--response-type",
+        "BAD_REQUEST_BODY",
+        "--status-code",
+        "422",
+        "--response-templates",
+        r#"{"application/json": "{\"why\": \"$context.error.message\"}"}"#,
+    ])
+    .json();
+    let patch = serde_json::json!([{"op": "replace", "path": "/validateRequestParameters", "value": "false"}]).to_string();
+    let updated = run(&[
+        "apigateway",
+        "update-request-validator",
+        "--rest-api-id",
+        &id,
+        "--request-validator-id",
+        &validator_id,
+        "--patch-operations",
+        &patch,
+    ])
+    .json();
+    assert_eq!(updated["validateRequestParameters"], false);
+    run(&[
+        "apigateway",
+        "create-deployment",
+        "--rest-api-id",
+        &id,
+        "--stage-name",
+        "prod",
+    ])
+    .json();
+    let customized = call_unsigned(&server, &id, "POST", "/prod/pets", json, "[]");
+    assert_eq!(
+        (customized.0, customized.2.as_str()),
+        (422, r#"{"why": "Invalid request body"}"#),
+        "parameters are no longer checked; the body's refusal is customized"
+    );
+}

@@ -847,7 +847,7 @@ async fn methods_and_integrations_are_stored_as_given_but_only_servable_ones_dep
         &answer,
         400,
         "BadRequestException",
-        "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/authorizationType, /authorizerId, /apiKeyRequired, /operationName, /requestParameters/{name}, /requestModels/{contentType}]",
+        "Invalid patch path  '/nope' specified for op 'replace'. Must be one of: [/authorizationType, /authorizerId, /apiKeyRequired, /operationName, /requestParameters/{name}, /requestModels/{contentType}, /requestValidatorId]",
     );
     let (_, unchanged, _) = call(&gw, ROOT_A, "GET", &format!("{base}/GET"), Value::Null).await;
     assert_eq!(unchanged["authorizationType"], "NONE");
@@ -3341,4 +3341,412 @@ async fn integrations_and_their_responses_keep_content_handling_and_refuse_one_o
     )
     .await;
     assert_eq!(read, response);
+}
+
+#[tokio::test]
+async fn models_are_made_read_listed_patched_and_deleted_and_refused_in_aws_words() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "models"})).await;
+    let models = format!("/restapis/{api}/models");
+    let schema = r#"{"type":"object","required":["name"],"properties":{"name":{"type":"string"}}}"#;
+    let (status, pet, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &models,
+        json!({"name": "Pet", "contentType": "application/json", "schema": schema, "description": "a pet"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{pet}");
+    assert_eq!(pet["name"], "Pet");
+    assert_eq!(pet["schema"], schema);
+    assert_eq!(pet["contentType"], "application/json");
+    assert_eq!(pet["id"].as_str().unwrap().len(), 6);
+    // The input model first: no content type is a validation error.
+    assert_error(
+        &call(&gw, ROOT_A, "POST", &models, json!({"name": "Cat"})).await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value null at 'createModelInput.contentType' failed to satisfy constraint: Member must not be null",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &models,
+            json!({"name": "Cat", "contentType": "application/json", "schema": r#"{"type":"object","example":{}}"#}),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]",
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &models,
+            json!({"name": "Pet", "contentType": "application/json"}),
+        )
+        .await,
+        409,
+        "ConflictException",
+        "Model name already exists for this REST API",
+    );
+    let (status, listed, _) = call(&gw, ROOT_A, "GET", &models, Value::Null).await;
+    assert_eq!(status, 200);
+    let names: Vec<&str> = listed["item"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Empty", "Error", "Pet"], "the built-in models too");
+    assert_error(
+        &call(&gw, ROOT_A, "GET", &format!("{models}/Cat"), Value::Null).await,
+        404,
+        "NotFoundException",
+        "Invalid Model Name specified",
+    );
+    // A bad patch changes nothing; the paths are UpdateModel's.
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{models}/Pet"),
+            json!([{"op": "replace", "path": "/schema", "value": "{\"type\": 5}"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid model specified: Validation Result: warnings : [], errors : [Invalid model schema specified]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{models}/Pet"),
+            json!([{"op": "replace", "path": "/name", "value": "Dog"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/name' specified for op 'replace'. Must be one of: [/schema, /description]",
+    );
+    let (status, patched, _) = patch(
+        &gw,
+        &format!("{models}/Pet"),
+        json!([{"op": "replace", "path": "/description", "value": "still a pet"}]),
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["description"], "still a pet");
+    assert_eq!(patched["schema"], schema);
+
+    // Validators.
+    let validators = format!("/restapis/{api}/requestvalidators");
+    let (status, validator, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &validators,
+        json!({"name": "body", "validateRequestBody": true}),
+    )
+    .await;
+    assert_eq!(status, 201, "{validator}");
+    assert_eq!(
+        validator,
+        json!({"id": validator["id"], "name": "body", "validateRequestBody": true, "validateRequestParameters": false})
+    );
+    let validator_id = validator["id"].as_str().unwrap().to_owned();
+    assert_error(
+        &patch(
+            &gw,
+            &format!("{validators}/{validator_id}"),
+            json!([{"op": "add", "path": "/name", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch operation specified. Must be one of: [replace]",
+    );
+    let (_, listed, _) = call(&gw, ROOT_A, "GET", &validators, Value::Null).await;
+    assert_eq!(listed["item"].as_array().unwrap().len(), 1);
+
+    // A method names both; what it names cannot be deleted.
+    let method = format!("/restapis/{api}/resources/{root}/methods/POST");
+    let (status, put, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &method,
+        json!({"authorizationType": "NONE", "requestValidatorId": validator_id, "requestModels": {"application/json": "Pet"}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{put}");
+    assert_eq!(put["requestValidatorId"], validator_id.as_str());
+    assert_error(
+        &call(&gw, ROOT_A, "DELETE", &format!("{models}/Pet"), Value::Null).await,
+        400,
+        "BadRequestException",
+        "Cannot delete model 'Pet', is referenced in method request: //POST",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            &method,
+            json!([{"op": "replace", "path": "/requestValidatorId", "value": "nope00"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid Request Validator identifier specified",
+    );
+    let (status, _, _) = patch(
+        &gw,
+        &method,
+        json!([{"op": "replace", "path": "/requestValidatorId", "value": ""}, {"op": "remove", "path": "/requestModels/application~1json"}]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    for target in [
+        format!("{models}/Pet"),
+        format!("{validators}/{validator_id}"),
+    ] {
+        let (status, _, _) = call(&gw, ROOT_A, "DELETE", &target, Value::Null).await;
+        assert_eq!(status, 202, "{target}");
+    }
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "GET",
+            &format!("{validators}/{validator_id}"),
+            Value::Null,
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid Request Validator identifier specified",
+    );
+}
+
+#[tokio::test]
+async fn a_deployment_freezes_what_a_validated_method_checks() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "frozen"})).await;
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/models"),
+        json!({"name": "Pet", "contentType": "application/json", "schema": "{\"type\":\"object\",\"required\":[\"name\"]}"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    let (_, validator, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/requestvalidators"),
+        json!({"name": "all", "validateRequestBody": true, "validateRequestParameters": true}),
+    )
+    .await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let method = format!("/restapis/{api}/resources/{root}/methods/GET");
+    let (status, _, _) = patch(
+        &gw,
+        &method,
+        json!([
+            {"op": "replace", "path": "/requestValidatorId", "value": validator["id"]},
+            {"op": "add", "path": "/requestModels/application~1json", "value": "Pet"},
+            {"op": "add", "path": "/requestParameters/method.request.header.x-id", "value": "true"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let (status, deployment, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{deployment}");
+    let deployed = gw.planes.plane.apis();
+    let stage = &deployed.rest[&api].stages["prod"];
+    let request = &stage.root.methods[0].request;
+    assert_eq!(
+        request.validator.as_ref().unwrap().name.as_deref(),
+        Some("all")
+    );
+    assert_eq!(request.models["application/json"], "Pet");
+    assert!(request.schemas.contains_key("Pet"));
+    assert!(request.parameters["method.request.header.x-id"]);
+}
+
+#[tokio::test]
+async fn an_integration_response_echoes_maps_given_empty_and_leaves_out_maps_never_given() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "empties"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let base = format!("/restapis/{api}/resources/{root}/methods/GET/integration/responses");
+    let (status, given, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/400"),
+        json!({"selectionPattern": "4\\d\\d", "responseParameters": {}, "responseTemplates": {}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{given}");
+    assert_eq!(given["responseParameters"], json!({}));
+    assert_eq!(given["responseTemplates"], json!({}));
+    let (_, read, _) = call(&gw, ROOT_A, "GET", &format!("{base}/400"), Value::Null).await;
+    assert_eq!(read["responseParameters"], json!({}), "{read}");
+    let (status, omitted, _) = call(
+        &gw,
+        ROOT_A,
+        "PUT",
+        &format!("{base}/500"),
+        json!({"selectionPattern": "5\\d\\d"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert!(omitted.get("responseParameters").is_none(), "{omitted}");
+    assert!(omitted.get("responseTemplates").is_none(), "{omitted}");
+}
+
+#[tokio::test]
+async fn create_stage_looks_up_the_api_and_the_deployment_before_the_values() {
+    let gw = Gateway::start(WORLD).await;
+    let bad = json!({"stageName": "bad name!", "deploymentId": "nope00", "description": "x"});
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/restapis/a1b2c3d4e5/stages",
+        bad.clone(),
+    )
+    .await;
+    assert_eq!(answer.0, 404, "{}", answer.1);
+    assert_eq!(error_type(&answer.2), Some("NotFoundException"));
+    let (api, _) = create_api(&gw, ROOT_A, json!({"name": "stages"})).await;
+    let answer = call(&gw, ROOT_A, "POST", &format!("/restapis/{api}/stages"), bad).await;
+    assert_eq!(
+        answer.0, 404,
+        "an unknown deployment before a bad name: {}",
+        answer.1
+    );
+    assert_error(
+        &call(
+            &gw,
+            ROOT_A,
+            "POST",
+            &format!("/restapis/{api}/stages"),
+            json!({"stageName": "prod"}),
+        )
+        .await,
+        400,
+        "ValidationException",
+        "1 validation error detected: Value null at 'createStageInput.deploymentId' failed to satisfy constraint: Member must not be null",
+    );
+}
+
+#[tokio::test]
+async fn stage_authorizer_and_domain_name_patches_are_refused_with_what_is_allowed() {
+    let gw = Gateway::start(WORLD).await;
+    let (api, root) = create_api(&gw, ROOT_A, json!({"name": "patches"})).await;
+    mock_get(&gw, &api, &root, "{}").await;
+    let (status, _, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/deployments"),
+        json!({"stageName": "prod"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_error(
+        &patch(
+            &gw,
+            &format!("/restapis/{api}/stages/prod"),
+            json!([{"op": "replace", "path": "/stageName", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/stageName' specified for op 'replace'. Must be one of: [/description, /deploymentId, /variables/{variableName}, /*/*/throttling/burstLimit, /*/*/throttling/rateLimit]",
+    );
+    let (status, authorizer, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/restapis/{api}/authorizers"),
+        json!({"name": "tok", "type": "TOKEN", "authorizerUri": "arn:aws:apigateway:us-east-1:lambda:path/2015-03-31/functions/arn:aws:lambda:us-east-1:111111111111:function:auth/invocations", "identitySource": "method.request.header.Authorization"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{authorizer}");
+    assert_error(
+        &patch(
+            &gw,
+            &format!(
+                "/restapis/{api}/authorizers/{}",
+                authorizer["id"].as_str().unwrap()
+            ),
+            json!([{"op": "replace", "path": "/id", "value": "x"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/id' specified for op 'replace'. Must be one of: [/name, /type, /authorizerUri, /authorizerCredentials, /identitySource, /identityValidationExpression, /providerARNs, /authorizerResultTtlInSeconds]",
+    );
+
+    let (status, domain, _) = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        "/domainnames",
+        json!({"domainName": "api.example.com", "endpointConfiguration": {"types": ["EDGE"]}}),
+    )
+    .await;
+    assert_eq!(status, 201, "{domain}");
+    let (status, updated, _) = patch(
+        &gw,
+        "/domainnames/api.example.com",
+        json!([
+            {"op": "replace", "path": "/endpointConfiguration/types/0", "value": "REGIONAL"},
+            {"op": "replace", "path": "/regionalCertificateArn", "value": "arn:aws:acm:us-east-1:111111111111:certificate/x"},
+        ]),
+    )
+    .await;
+    assert_eq!(status, 200, "{updated}");
+    assert_eq!(
+        updated["endpointConfiguration"]["types"],
+        json!(["REGIONAL"])
+    );
+    assert!(updated["regionalDomainName"].is_string(), "{updated}");
+    assert_error(
+        &patch(
+            &gw,
+            "/domainnames/api.example.com",
+            json!([{"op": "replace", "path": "/domainName", "value": "other.example.com"}]),
+        )
+        .await,
+        400,
+        "BadRequestException",
+        "Invalid patch path  '/domainName' specified for op 'replace'. Must be one of: [/certificateName, /certificateArn, /regionalCertificateName, /regionalCertificateArn, /endpointConfiguration/types/0, /securityPolicy, /mutualTlsAuthentication/truststoreUri, /mutualTlsAuthentication/truststoreVersion, /ownershipVerificationCertificateArn]",
+    );
+    assert_error(
+        &patch(
+            &gw,
+            "/domainnames/nothing.example.com",
+            json!([{"op": "replace", "path": "/securityPolicy", "value": "TLS_1_2"}]),
+        )
+        .await,
+        404,
+        "NotFoundException",
+        "Invalid domain name identifier specified",
+    );
 }

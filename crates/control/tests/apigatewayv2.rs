@@ -1430,3 +1430,39 @@ async fn update_api_mapping_moves_a_mapping_to_a_new_key_and_stage() {
     .await
     .assert_error(404, "NotFoundException", None);
 }
+
+/// The `apigatewayv2` model declares no `ValidationException` (its 400 is
+/// `BadRequestException`, "One of the parameters in the request is
+/// invalid"), unlike the REST control plane's input-model refusals: a
+/// value outside the model is a `BadRequestException` here.
+#[tokio::test]
+async fn input_model_violations_on_http_apis_are_bad_request_exceptions() {
+    let gw = Gateway::start(WORLD).await;
+    for body in [
+        json!({"protocolType": "HTTP"}),
+        json!({"name": "x", "protocolType": "FOO"}),
+        json!({"name": "x"}),
+    ] {
+        let answer = call(&gw, ROOT_A, "POST", "/v2/apis", body.clone()).await;
+        answer.assert_error(400, "BadRequestException", None);
+    }
+    let api = new_api(&gw, "model").await;
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/routes"),
+        json!({"routeKey": "GET /x", "authorizationType": "FOO"}),
+    )
+    .await;
+    answer.assert_error(400, "BadRequestException", None);
+    let answer = call(
+        &gw,
+        ROOT_A,
+        "POST",
+        &format!("/v2/apis/{api}/stages"),
+        json!({"stageName": "bad name!"}),
+    )
+    .await;
+    answer.assert_error(400, "BadRequestException", None);
+}

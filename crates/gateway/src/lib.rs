@@ -30,3 +30,4 @@ pub mod responses;
 pub mod routing;
 pub mod test_invoke;
 pub mod usage;
+pub mod validation;

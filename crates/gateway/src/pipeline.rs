@@ -13,6 +13,8 @@
 //! 6. [`authorize`]: the caller's and the API's policies, and the denial;
 //!    for a `CUSTOM` method or route, [`authorize_custom`]: the Lambda
 //!    authorizer's answer and the resource policy;
+//!    then [`meter`]: the API key, throttles and quota, and
+//!    [`validate_request`]: the method's request validator (REST);
 //! 7. [`integrate`]: the MOCK, HTTP or Lambda answer;
 //! 8. [`Exchange::record`] and [`Exchange::decision_record`]: the one
 //!    access-log record and the one decision record of the request.
@@ -251,6 +253,8 @@ struct Routed<'a> {
     authorization: &'a AuthorizationType,
     /// A REST method's `apiKeyRequired`.
     api_key_required: bool,
+    /// A REST method's request validation (`None` on HTTP APIs).
+    request: Option<&'a iamgate_apimodel::validation::MethodRequest>,
 }
 
 /// Who the caller is, as far as it is known.
@@ -851,6 +855,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     template: &method.resource_path,
                     authorization: &method.authorization,
                     api_key_required: method.api_key_required,
+                    request: Some(&method.request),
                 });
                 Ok(())
             }
@@ -868,6 +873,7 @@ pub fn route(exchange: &mut Exchange<'_, '_>) -> Phase {
                     template: &route.key,
                     authorization: &route.authorization,
                     api_key_required: false,
+                    request: None,
                 });
                 Ok(())
             }
@@ -1798,6 +1804,27 @@ fn table_a<'e>(
     }
 }
 
+/// Phase 6c: the method's request validator (REST), after the caller is
+/// authorized and its API key accepted, before the integration: the
+/// required parameters, then the body against the model of its content
+/// type ([`crate::validation`]). The decision stays what authorization
+/// made it; the answer is `BAD_REQUEST_PARAMETERS` or `BAD_REQUEST_BODY`.
+pub fn validate_request(exchange: &Exchange<'_, '_>) -> Phase {
+    let Some(route) = &exchange.route else {
+        return Ok(());
+    };
+    let Some(request) = route.request else {
+        return Ok(());
+    };
+    let parts = crate::validation::Request {
+        headers: exchange.head.headers,
+        query: exchange.head.query,
+        path_params: &route.params,
+        body: &exchange.body,
+    };
+    crate::validation::check(request, &parts, &exchange.request_id)
+}
+
 /// Phase 7: the integration's answer to an authorized request; its
 /// failures are AWS's gateway errors of the API's flavour.
 pub async fn integrate(
@@ -1888,6 +1915,9 @@ impl DataPlane {
         if let Err(response) = meter(exchange, &self.meter) {
             return exchange.customized(response).sendable();
         }
+        if let Err(response) = validate_request(exchange) {
+            return exchange.customized(response).sendable();
+        }
         let answer = integrate(exchange, &self.integrations).await;
         exchange.customized(answer).sendable()
     }
@@ -1917,6 +1947,9 @@ impl DataPlane {
             return exchange.customized(response);
         }
         if let Err(response) = meter(exchange, &self.meter) {
+            return exchange.customized(response);
+        }
+        if let Err(response) = validate_request(exchange) {
             return exchange.customized(response);
         }
         let answer = integrate(exchange, &self.integrations).await;

@@ -186,6 +186,7 @@ mod tests {
                 body: verb.into(),
             },
             api_key_required: false,
+            request: Default::default(),
         }
     }
 

@@ -125,6 +125,7 @@ fn response(
                 .iter()
                 .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                 .collect(),
+            given_empty: Default::default(),
         },
     )
 }
@@ -352,6 +353,7 @@ async fn setup() -> Setup {
                 authorization,
                 integration,
                 api_key_required: false,
+                request: Default::default(),
             },
         );
     }

@@ -79,6 +79,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
             authorization: AuthorizationType::AwsIam,
             integration: mock("root"),
             api_key_required: false,
+            request: Default::default(),
         },
     );
     root.add(
@@ -89,6 +90,7 @@ fn rest_api(policy: Option<&str>) -> RestApi {
             authorization: AuthorizationType::None,
             integration: mock("open"),
             api_key_required: false,
+            request: Default::default(),
         },
     );
     let policy = policy.map(|text| {

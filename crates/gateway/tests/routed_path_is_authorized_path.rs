@@ -98,6 +98,7 @@ fn tree(templates: &[&str]) -> Resource {
                 authorization: AuthorizationType::AwsIam,
                 integration: mock(template),
                 api_key_required: false,
+                request: Default::default(),
             },
         );
     }

@@ -142,6 +142,7 @@ fn registry_serving(headers: Vec<(String, String)>) -> ApiRegistry {
                 body: "the secret body".into(),
             },
             api_key_required: false,
+            request: Default::default(),
         },
     );
     let stage = RestStage {

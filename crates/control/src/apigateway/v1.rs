@@ -25,6 +25,7 @@ mod domains;
 mod gateway_responses;
 mod import;
 mod methods;
+mod models;
 mod resources;
 mod tags;
 mod test_invoke;
@@ -58,6 +59,12 @@ pub(crate) async fn dispatch(call: Call<'_>) -> Reply {
         }
         (_, ["restapis", id, "gatewayresponses", rest @ ..]) => {
             gateway_responses::dispatch(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "models", rest @ ..]) => {
+            models::dispatch_models(&call, &method, id, rest).await
+        }
+        (_, ["restapis", id, "requestvalidators", rest @ ..]) => {
+            models::dispatch_validators(&call, &method, id, rest).await
         }
         (_, ["domainnames", rest @ ..]) => domains::dispatch(&call, &method, rest).await,
         (_, ["apikeys", rest @ ..]) => api_keys::dispatch(&call, &method, rest).await,
@@ -344,6 +351,8 @@ async fn create_rest_api(call: &Call<'_>) -> Reply {
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
         gateway_responses: BTreeMap::new(),
+        models: BTreeMap::new(),
+        request_validators: BTreeMap::new(),
     };
     call.create(REST_API_KIND, &id, &record)
         .await

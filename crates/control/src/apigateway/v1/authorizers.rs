@@ -15,8 +15,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::{
-    PatchInput, PatchOperation, bad_request, change_api, invalid_patch, list_json, load_api,
-    not_found, paginate,
+    PatchOperation, Patchable, bad_request, change_api, list_json, load_api, not_found, paginate,
 };
 use crate::apigateway::call::{ApiError, Call, Reply, Shape, refused, unknown_operation};
 
@@ -144,13 +143,30 @@ async fn list(call: &Call<'_>, api: &str) -> Reply {
     Ok((200, Some(list_json(items, position))))
 }
 
+/// UpdateAuthorizer's paths.
+const AUTHORIZER_PATCH: Patchable = Patchable {
+    input: "updateAuthorizerInput",
+    add: &[],
+    remove: &[],
+    replace: &[
+        "/name",
+        "/type",
+        "/authorizerUri",
+        "/authorizerCredentials",
+        "/identitySource",
+        "/identityValidationExpression",
+        "/providerARNs",
+        "/authorizerResultTtlInSeconds",
+    ],
+};
+
 async fn update(call: &Call<'_>, api: &str, id: &str) -> Reply {
     call.authorize()?;
-    let patch: PatchInput = call.body()?;
+    let operations = AUTHORIZER_PATCH.operations(call)?;
     let updated = change_api(call, api, |record| {
         let current = record.authorizers.get(id).ok_or_else(no_such_authorizer)?;
         let mut input = current.input(ApiFlavour::Rest);
-        for operation in &patch.patch_operations {
+        for operation in &operations {
             apply_patch(&mut input, operation)?;
         }
         let updated = LambdaAuthorizer::new(ApiFlavour::Rest, input).map_err(refused)?;
@@ -163,7 +179,7 @@ async fn update(call: &Call<'_>, api: &str, id: &str) -> Reply {
 
 fn apply_patch(input: &mut AuthorizerInput, operation: &PatchOperation) -> Result<(), ApiError> {
     if operation.op != "replace" {
-        return Err(invalid_patch(operation));
+        return Err(AUTHORIZER_PATCH.refuse(operation));
     }
     let value = operation.value.clone();
     match operation.path.as_str() {
@@ -187,7 +203,7 @@ fn apply_patch(input: &mut AuthorizerInput, operation: &PatchOperation) -> Resul
                 })?;
             input.ttl_seconds = Some(ttl);
         }
-        _ => return Err(invalid_patch(operation)),
+        _ => return Err(AUTHORIZER_PATCH.refuse(operation)),
     }
     Ok(())
 }

@@ -9,14 +9,15 @@
 use std::collections::BTreeMap;
 
 use iamgate_apimodel::fields;
+use iamgate_apimodel::input_model;
 use iamgate_apimodel::stored::{RestApiRecord, RestDeployment, StageRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
 use super::refused;
 use super::{
-    PatchInput, PatchOperation, Patchable, bad_request, change_api, conflict, invalid_patch,
-    list_json, load_api, not_found, paginate, patch_key,
+    PatchOperation, Patchable, bad_request, change_api, conflict, list_json, load_api, not_found,
+    paginate, patch_key,
 };
 use crate::apigateway::call::{ApiError, Call, Reply, Shape, unknown_operation};
 
@@ -279,15 +280,12 @@ struct CreateStageInput {
 async fn create_stage(call: &Call<'_>, api: &str) -> Reply {
     call.authorize()?;
     let input: CreateStageInput = call.body()?;
-    let name = input.stage_name.unwrap_or_default();
-    check_stage_name(&name)?;
-    fields::description(input.description.as_deref()).map_err(refused)?;
-    fields::stage_variables(&input.variables).map_err(refused)?;
-    fields::tags(&input.tags).map_err(refused)?;
-    let deployment = input
-        .deployment_id
-        .filter(|d| !d.is_empty())
-        .ok_or_else(|| bad_request("Deployment id must be specified"))?;
+    // As AWS: the input model first, then the API and the deployment,
+    // then the values.
+    let name =
+        input_model::required("createStageInput.stageName", input.stage_name).map_err(refused)?;
+    let deployment = input_model::required("createStageInput.deploymentId", input.deployment_id)
+        .map_err(refused)?;
     let now = call.now;
     let stage = StageRecord {
         name: name.clone(),
@@ -304,6 +302,10 @@ async fn create_stage(call: &Call<'_>, api: &str) -> Reply {
         if !record.deployments.contains_key(&deployment) {
             return Err(no_such_deployment());
         }
+        check_stage_name(&name)?;
+        fields::description(stage.description.as_deref()).map_err(refused)?;
+        fields::stage_variables(&stage.variables).map_err(refused)?;
+        fields::tags(&stage.tags).map_err(refused)?;
         if record.stages.contains_key(&name) {
             return Err(conflict("Stage already exists"));
         }
@@ -335,14 +337,29 @@ async fn get_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
     Ok((200, Some(stage_json(stage))))
 }
 
+/// UpdateStage's paths (the method settings' throttles besides,
+/// `/{resource path}/{method}/throttling/…`).
+const STAGE_PATCH: super::Patchable = super::Patchable {
+    input: "updateStageInput",
+    add: &["/variables/{variableName}"],
+    remove: &["/variables/{variableName}"],
+    replace: &[
+        "/description",
+        "/deploymentId",
+        "/variables/{variableName}",
+        "/*/*/throttling/burstLimit",
+        "/*/*/throttling/rateLimit",
+    ],
+};
+
 async fn update_stage(call: &Call<'_>, api: &str, name: &str) -> Reply {
     call.authorize()?;
-    let input: PatchInput = call.body()?;
+    let operations = STAGE_PATCH.operations(call)?;
     let now = call.now;
     let stage = change_api(call, api, |record| {
         let deployments: Vec<String> = record.deployments.keys().cloned().collect();
         let stage = record.stages.get_mut(name).ok_or_else(no_such_stage)?;
-        for operation in &input.patch_operations {
+        for operation in &operations {
             patch_stage(stage, &deployments, operation)?;
         }
         fields::description(stage.description.as_deref()).map_err(refused)?;
@@ -375,12 +392,13 @@ fn patch_stage(
             super::usage_plans::patch_method_throttle(&mut stage.throttles, operation)?;
         }
         (op, path) if path.starts_with("/variables/") => {
-            let key = patch_key(path, "/variables/").ok_or_else(|| invalid_patch(operation))?;
+            let key =
+                patch_key(path, "/variables/").ok_or_else(|| STAGE_PATCH.refuse(operation))?;
             if !super::methods::patch_map(&mut stage.variables, op, key, value) {
-                return Err(invalid_patch(operation));
+                return Err(STAGE_PATCH.refuse(operation));
             }
         }
-        _ => return Err(invalid_patch(operation)),
+        _ => return Err(STAGE_PATCH.refuse(operation)),
     }
     Ok(())
 }

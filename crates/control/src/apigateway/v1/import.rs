@@ -127,6 +127,8 @@ pub(super) async fn import_rest_api(call: &Call<'_>) -> Reply {
         deployments: BTreeMap::new(),
         stages: BTreeMap::new(),
         gateway_responses: imported.gateway_responses.clone(),
+        models: BTreeMap::new(),
+        request_validators: BTreeMap::new(),
     };
     merge_methods(call, &mut record, &imported)?;
     call.create(REST_API_KIND, &id, &record)
@@ -171,6 +173,8 @@ pub(super) async fn put_rest_api(call: &Call<'_>, id: &str) -> Reply {
                 api.name = name;
             }
             api.gateway_responses.clear();
+            api.models.clear();
+            api.request_validators.clear();
         }
         // Merged by type, as methods are.
         api.gateway_responses
@@ -210,6 +214,34 @@ fn merge_methods(
         .extend(iamgate_apimodel::stored::declared_authorizers(
             imported.methods.iter().map(|m| &m.authorization),
         ));
+    // Models by name, validators by name: the document's replace the
+    // API's of the same name (methods that used a replaced validator use
+    // the document's).
+    for model in &imported.models {
+        api.models.insert(model.name.clone(), model.clone());
+    }
+    for validator in &imported.request_validators {
+        let replaced: Vec<String> = api
+            .request_validators
+            .values()
+            .filter(|v| v.name == validator.name && v.id != validator.id)
+            .map(|v| v.id.clone())
+            .collect();
+        for old in &replaced {
+            api.request_validators.remove(old);
+            for method in api
+                .resources
+                .values_mut()
+                .flat_map(|r| r.methods.values_mut())
+            {
+                if method.request_validator_id.as_ref() == Some(old) {
+                    method.request_validator_id = Some(validator.id.clone());
+                }
+            }
+        }
+        api.request_validators
+            .insert(validator.id.clone(), validator.clone());
+    }
     // Keyed by path for now: the real ids are the existing ones or fresh.
     let (_, by_path) = RestApiRecord::resources_from_tree(&tree, &api.region, |p| p.to_owned());
     let mut incoming: Vec<ResourceRecord> = by_path.into_values().collect();

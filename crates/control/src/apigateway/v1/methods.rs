@@ -14,7 +14,7 @@ use iamgate_apimodel::input_model;
 use iamgate_apimodel::mapping::Passthrough;
 use iamgate_apimodel::model::ApiFlavour;
 use iamgate_apimodel::stored::{
-    IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord,
+    GivenEmpty, IntegrationRecord, IntegrationResponseRecord, MethodRecord, MethodResponseRecord,
     REST_API_KIND, RestApiRecord,
 };
 use serde::Deserialize;
@@ -160,6 +160,7 @@ pub(crate) fn method_json(method: &MethodRecord) -> Value {
         )
         .set("apiKeyRequired", method.api_key_required)
         .opt("operationName", method.operation_name.as_ref())
+        .opt("requestValidatorId", method.request_validator_id.as_ref())
         .opt(
             "requestParameters",
             (!method.request_parameters.is_empty()).then_some(&method.request_parameters),
@@ -236,11 +237,13 @@ fn integration_response_json(response: &IntegrationResponseRecord) -> Value {
         .opt("contentHandling", response.content_handling.as_ref())
         .opt(
             "responseParameters",
-            (!response.response_parameters.is_empty()).then_some(&response.response_parameters),
+            (!response.response_parameters.is_empty() || response.given_empty.response_parameters)
+                .then_some(&response.response_parameters),
         )
         .opt(
             "responseTemplates",
-            (!response.response_templates.is_empty()).then_some(&response.response_templates),
+            (!response.response_templates.is_empty() || response.given_empty.response_templates)
+                .then_some(&response.response_templates),
         )
         .build()
 }
@@ -320,19 +323,26 @@ struct PutMethodInput {
     authorization_scopes: Vec<String>,
 }
 
-/// The models every API has (`Empty` and `Error`); iamgate keeps no
-/// others, so a method may name only them.
-const BUILT_IN_MODELS: &[&str] = &["Empty", "Error"];
-
-fn check_request_models(models: &BTreeMap<String, String>) -> Result<(), ApiError> {
-    match models
-        .values()
-        .find(|name| !BUILT_IN_MODELS.contains(&name.as_str()))
-    {
+/// A method's (or method response's) models must be the API's.
+fn check_request_models(
+    record: &RestApiRecord,
+    models: &BTreeMap<String, String>,
+) -> Result<(), ApiError> {
+    match models.values().find(|name| record.model(name).is_none()) {
         Some(name) => Err(bad_request(format!(
             "Invalid model identifier specified: {name}"
         ))),
         None => Ok(()),
+    }
+}
+
+/// A method's `requestValidatorId` must name one of the API's validators.
+fn check_request_validator(record: &RestApiRecord, id: Option<&str>) -> Result<(), ApiError> {
+    match id {
+        Some(id) if !record.request_validators.contains_key(id) => Err(bad_request(
+            "Invalid Request Validator identifier specified",
+        )),
+        _ => Ok(()),
     }
 }
 
@@ -368,6 +378,10 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
             operation_name: input.operation_name.clone(),
             request_parameters: input.request_parameters.clone(),
             request_models: input.request_models.clone(),
+            request_validator_id: input
+                .request_validator_id
+                .clone()
+                .filter(|id| !id.is_empty()),
             method_responses: BTreeMap::new(),
             integration: None,
         };
@@ -376,17 +390,8 @@ async fn put_method(call: &Call<'_>, at: &At<'_>) -> Reply {
             &method.authorization_type,
             method.authorizer_id.as_deref(),
         )?;
-        check_request_models(&method.request_models)?;
-        // iamgate keeps no request validators, so none can be named.
-        if input
-            .request_validator_id
-            .as_deref()
-            .is_some_and(|id| !id.is_empty())
-        {
-            return Err(bad_request(
-                "Invalid Request Validator identifier specified",
-            ));
-        }
+        check_request_models(record, &method.request_models)?;
+        check_request_validator(record, method.request_validator_id.as_deref())?;
         if resource.methods.contains_key(at.http_method) {
             return Err(conflict("Method already exists for this resource"));
         }
@@ -428,6 +433,7 @@ const METHOD_PATCH: Patchable = Patchable {
         "/operationName",
         "/requestParameters/{name}",
         "/requestModels/{contentType}",
+        "/requestValidatorId",
     ],
 };
 
@@ -445,8 +451,9 @@ async fn update_method(call: &Call<'_>, at: &At<'_>) -> Reply {
             method.authorizer_id = None;
         }
         check_request_parameters(method.request_parameters.keys())?;
-        check_request_models(&method.request_models)?;
         let method = method.clone();
+        check_request_models(record, &method.request_models)?;
+        check_request_validator(record, method.request_validator_id.as_deref())?;
         check_method_authorizer(
             record,
             &method.authorization_type,
@@ -487,6 +494,9 @@ fn patch_method(method: &mut MethodRecord, operation: &PatchOperation) -> Result
         }
         ("replace", "/apiKeyRequired") => method.api_key_required = patch_bool(operation)?,
         ("replace", "/operationName") => method.operation_name = value,
+        ("replace", "/requestValidatorId") => {
+            method.request_validator_id = value.filter(|id| !id.is_empty());
+        }
         _ => {
             // Removing a member that is not there changes nothing.
             let done = if let Some(key) = patch_key(path, "/requestParameters/") {
@@ -554,9 +564,9 @@ async fn put_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply 
         response_models: input.response_models,
     };
     change_api(call, at.api, |record| {
-        let method = method_in_mut(record, at)?;
-        check_method_response(&response)?;
-        method
+        method_in(record, at)?;
+        check_method_response(record, &response)?;
+        method_in_mut(record, at)?
             .method_responses
             .insert(code.to_owned(), response.clone());
         Ok(())
@@ -565,11 +575,15 @@ async fn put_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Reply 
     Ok((201, Some(method_response_json(&response))))
 }
 
-fn check_method_response(response: &MethodResponseRecord) -> Result<(), ApiError> {
+fn check_method_response(
+    record: &RestApiRecord,
+    response: &MethodResponseRecord,
+) -> Result<(), ApiError> {
     for key in response.response_parameters.iter().flat_map(BTreeMap::keys) {
         fields::method_response_parameter(key).map_err(refused)?;
     }
     check_request_models(
+        record,
         response
             .response_models
             .as_ref()
@@ -616,8 +630,12 @@ async fn update_method_response(call: &Call<'_>, at: &At<'_>, code: &str) -> Rep
         for operation in &operations {
             patch_method_response(response, operation)?;
         }
-        check_method_response(response)?;
-        Ok(response.clone())
+        let response = response.clone();
+        check_method_response(record, &response)?;
+        method_in_mut(record, at)?
+            .method_responses
+            .insert(code.to_owned(), response.clone());
+        Ok(response)
     })
     .await?;
     Ok((200, Some(method_response_json(&response))))
@@ -1003,10 +1021,8 @@ async fn delete_integration(call: &Call<'_>, at: &At<'_>) -> Reply {
 struct PutIntegrationResponseInput {
     selection_pattern: Option<String>,
     content_handling: Option<String>,
-    #[serde(default)]
-    response_parameters: BTreeMap<String, String>,
-    #[serde(default)]
-    response_templates: BTreeMap<String, Option<String>>,
+    response_parameters: Option<BTreeMap<String, String>>,
+    response_templates: Option<BTreeMap<String, Option<String>>>,
 }
 
 /// Refuses an integration response API Gateway would refuse. A header
@@ -1037,12 +1053,23 @@ async fn put_integration_response(call: &Call<'_>, at: &At<'_>, code: &str) -> R
             .check("putIntegrationResponseInput.contentHandling", handling)
             .map_err(refused)?;
     }
+    let given_empty = GivenEmpty {
+        response_parameters: input
+            .response_parameters
+            .as_ref()
+            .is_some_and(BTreeMap::is_empty),
+        response_templates: input
+            .response_templates
+            .as_ref()
+            .is_some_and(BTreeMap::is_empty),
+    };
     let response = IntegrationResponseRecord {
         status_code: code.to_owned(),
         content_handling: input.content_handling,
         selection_pattern: input.selection_pattern,
-        response_parameters: input.response_parameters,
-        response_templates: given_templates(input.response_templates),
+        response_parameters: input.response_parameters.unwrap_or_default(),
+        response_templates: given_templates(input.response_templates.unwrap_or_default()),
+        given_empty,
     };
     change_api(call, at.api, |record| {
         let integration = method_in_mut(record, at)?
