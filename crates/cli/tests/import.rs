@@ -523,9 +523,9 @@ fn import_into(server: &Server, keys: &Keys, paths: &[&Path]) -> Output {
 }
 
 const LOAD_DETAILS: &str = r#"{"UserDetailList":[{"Path":"/ops/","UserName":"ops","UserId":"AIDAEXAMPLEOPSUSER001","Arn":"arn:aws:iam::111111111111:user/ops/ops","GroupList":["readers"],"UserPolicyList":[{"PolicyName":"invoke","PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}}],"AttachedManagedPolicies":[{"PolicyName":"ReadIam","PolicyArn":"arn:aws:iam::111111111111:policy/ReadIam"}],"Tags":[{"Key":"team","Value":"ops"}]}],
- "GroupDetailList":[{"Path":"/","GroupName":"readers","GroupId":"AGPAEXAMPLEREADERS01","Arn":"arn:aws:iam::111111111111:group/readers","GroupPolicyList":[],"AttachedManagedPolicies":[{"PolicyName":"ReadIam","PolicyArn":"arn:aws:iam::111111111111:policy/ReadIam"}]}],
- "RoleDetailList":[{"Path":"/","RoleName":"app","RoleId":"AROAEXAMPLEAPPROLE01","Arn":"arn:aws:iam::111111111111:role/app","AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]},"RolePolicyList":[],"AttachedManagedPolicies":[]}],
- "Policies":[{"PolicyName":"ReadIam","PolicyId":"ANPAEXAMPLEREADIAM01","Arn":"arn:aws:iam::111111111111:policy/ReadIam","Path":"/","DefaultVersionId":"v1","PolicyVersionList":[{"Document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]},"VersionId":"v1","IsDefaultVersion":true}]}]}"#;
+ "GroupDetailList":[{"Path":"/","GroupName":"readers","GroupId":"AGPAEXAMPLEREADERS001","Arn":"arn:aws:iam::111111111111:group/readers","GroupPolicyList":[],"AttachedManagedPolicies":[{"PolicyName":"ReadIam","PolicyArn":"arn:aws:iam::111111111111:policy/ReadIam"}]}],
+ "RoleDetailList":[{"Path":"/","RoleName":"app","RoleId":"AROAEXAMPLEAPPROLE001","Arn":"arn:aws:iam::111111111111:role/app","AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]},"RolePolicyList":[],"AttachedManagedPolicies":[]}],
+ "Policies":[{"PolicyName":"ReadIam","PolicyId":"ANPAEXAMPLEREADIAM001","Arn":"arn:aws:iam::111111111111:policy/ReadIam","Path":"/","DefaultVersionId":"v1","PolicyVersionList":[{"Document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]},"VersionId":"v1","IsDefaultVersion":true}]}]}"#;
 
 #[test]
 fn an_import_is_loaded_into_a_running_server_through_its_own_apis() {

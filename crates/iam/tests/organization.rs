@@ -17,6 +17,7 @@ use iamgate_iam::organization::{FULL_AWS_ACCESS_ID, OrganizationRecord};
 use iamgate_iam::records::{AccessKeyRecord, Record};
 use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AnyRecord, Caller, SessionClaims, SessionPrincipal, TokenSealer, World};
+use iamgate_sigv4::CredentialProvider;
 use iamgate_policy::{DecidingRule, Outcome, PolicyType, RequestContext, ResourcePolicyKind};
 
 const NOW: i64 = 1_700_000_000;
@@ -115,7 +116,7 @@ fn an_scp_narrows_what_identity_policies_allow_in_the_accounts_below_it() {
     let prod = user(&world, "3");
     assert_eq!(
         ask(&world, &prod, "execute-api:Invoke", API).outcome,
-        Outcome::Allow
+        Outcome::Allowed
     );
     let s3 = ask(&world, &prod, "s3:GetObject", BUCKET);
     assert_eq!(s3.outcome, Outcome::ImplicitDeny);
@@ -126,7 +127,7 @@ fn an_scp_narrows_what_identity_policies_allow_in_the_accounts_below_it() {
     let dev = user(&world, "2");
     assert_eq!(
         ask(&world, &dev, "s3:GetObject", BUCKET).outcome,
-        Outcome::Allow
+        Outcome::Allowed
     );
 }
 
@@ -145,9 +146,18 @@ fn an_scp_deny_at_the_root_denies_explicitly_in_every_member_account() {
 fn the_management_account_is_not_limited_by_scps() {
     let world = world();
     let mgmt = user(&world, "1");
+    // The same route in the management account's own API, which the
+    // root's SCP denies to every member account.
+    let own_secret = SECRET.replace("333333333333", "111111111111");
+    let member = user(&world, "2");
+    let own_for_member = SECRET.replace("333333333333", "222222222222");
     assert_eq!(
-        ask(&world, &mgmt, "execute-api:Invoke", SECRET).outcome,
-        Outcome::Allow
+        ask(&world, &member, "execute-api:Invoke", &own_for_member).outcome,
+        Outcome::ExplicitDeny
+    );
+    assert_eq!(
+        ask(&world, &mgmt, "execute-api:Invoke", &own_secret).outcome,
+        Outcome::Allowed
     );
     assert!(world.caller_policies(&mgmt).scp_levels.is_empty());
 }
@@ -184,7 +194,7 @@ fn service_linked_roles_are_not_limited_by_scps() {
     assert!(matches!(session, Caller::RoleSession(_)));
     assert_eq!(
         ask(&world, &session, "s3:GetObject", BUCKET).outcome,
-        Outcome::Allow
+        Outcome::Allowed
     );
     // The same account's user is limited.
     assert_eq!(
@@ -226,7 +236,7 @@ organization:
     let world = world_of(&text);
     assert_eq!(
         ask(&world, &user(&world, "3"), "s3:GetObject", BUCKET).outcome,
-        Outcome::Allow
+        Outcome::Allowed
     );
     assert_eq!(
         world.caller_policies(&user(&world, "3")).scp_levels.len(),
@@ -285,7 +295,7 @@ fn deleting_the_organization_record_lifts_every_scp() {
     assert!(world.organization().is_none());
     assert_eq!(
         ask(&world, &user(&world, "3"), "s3:GetObject", BUCKET).outcome,
-        Outcome::Allow
+        Outcome::Allowed
     );
 }
 

@@ -35,23 +35,32 @@ fn export(id: &str, http: bool) -> (String, Value) {
 }
 
 fn run(inputs: &[(String, Value)]) -> Result<Imported, ImportError> {
+    run_with(inputs, &Options::default())
+}
+
+fn run_with(inputs: &[(String, Value)], options: &Options) -> Result<Imported, ImportError> {
     let sources: Vec<Source<'_>> = inputs
         .iter()
         .map(|(name, json)| Source { name, json })
         .collect();
-    import(&sources, &Options::default())
+    import(&sources, options)
 }
 
 #[test]
 fn domain_names_and_their_mappings_import_with_the_certificates_account_and_region() {
-    let imported = run(&[
+    // The exports name no account: they are the certificates'.
+    let options = Options {
+        api_account: Some("444444444444".into()),
+        ..Options::default()
+    };
+    let imported = run_with(&[
         fixture("domain-names.json"),
         fixture("mappings-api.example.com.json"),
         fixture("v2-domain-names.json"),
         fixture("api-mappings-http.example.com.json"),
         export("abc123defg", false),
         export("h1t2t3p4a5", true),
-    ])
+    ], &options)
     .unwrap();
     let world = &imported.world;
     let section = world

@@ -18,6 +18,7 @@ use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::records::AccessKeyRecord;
 use iamgate_iam::world::UnsealError;
 use iamgate_import::{ImportError, Imported, Options, Source, import};
+use iamgate_sigv4::CredentialProvider;
 use iamgate_policy::{Outcome, PolicyType, RequestContext, ResourcePolicyKind};
 use serde_json::Value;
 
@@ -132,7 +133,7 @@ fn an_imported_organization_decides_as_aws_would() {
         world.evaluate_with_resource(&deployer, &request, None, ResourcePolicyKind::ResourceBased)
     };
     let api = "arn:aws:execute-api:eu-west-1:333333333333:abc123defg/prod/GET/items";
-    assert_eq!(ask("execute-api:Invoke", api).outcome, Outcome::Allow);
+    assert_eq!(ask("execute-api:Invoke", api).outcome, Outcome::Allowed);
     // Prod's OnlyApis SCP narrows the deployer's `*`.
     let s3 = ask("s3:ListBucket", "arn:aws:s3:::logs");
     assert_eq!(
