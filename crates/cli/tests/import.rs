@@ -562,7 +562,13 @@ fn an_import_is_loaded_into_a_running_server_through_its_own_apis() {
 
     // Another account's outputs are refused before anything is sent.
     let other = dir.path().join("other.json");
-    std::fs::write(&other, LOAD_DETAILS.replace("111111111111", "222222222222")).unwrap();
+    std::fs::write(
+        &other,
+        LOAD_DETAILS
+            .replace("111111111111", "222222222222")
+            .replace("EXAMPLE", "ANOTHER"),
+    )
+    .unwrap();
     let refused = import_into(&server, &root, &[&saved, &other]);
     let stderr = String::from_utf8_lossy(&refused.stderr);
     assert!(!refused.status.success());

@@ -175,12 +175,12 @@ fn an_scp_refuses_execute_api_and_sts_to_member_accounts_and_explain_says_scp() 
         "--role-arn",
         "arn:aws:iam::111111111111:role/target",
         "--role-session-name",
-        "s",
+        "scp-check",
     ];
     let assumed = cli.run(&dev, &assume).json();
     assert_eq!(
         assumed["AssumedRoleUser"]["Arn"],
-        "arn:aws:sts::111111111111:assumed-role/target/s"
+        "arn:aws:sts::111111111111:assumed-role/target/scp-check"
     );
     cli.run(&prod, &assume)
         .assert_error("AccessDenied", "sts:AssumeRole");

@@ -163,9 +163,12 @@ fn derived(prefix: &str, seed: &str, length: usize) -> String {
     let digest = Sha256::digest(seed.as_bytes());
     let mut id = String::from(prefix);
     for byte in digest.iter().take(length) {
-        id.push(char::from(
-            b"0123456789abcdefghijklmnopqrstuvwxyz"[usize::from(*byte) % 36],
-        ));
+        let alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz";
+        let digit = alphabet
+            .get(usize::from(*byte) % 36)
+            .copied()
+            .unwrap_or(b'0');
+        id.push(char::from(digit));
     }
     id
 }

@@ -17,8 +17,8 @@ use iamgate_iam::organization::{FULL_AWS_ACCESS_ID, OrganizationRecord};
 use iamgate_iam::records::{AccessKeyRecord, Record};
 use iamgate_iam::world::{RecordChange, UnsealError};
 use iamgate_iam::{AnyRecord, Caller, SessionClaims, SessionPrincipal, TokenSealer, World};
-use iamgate_sigv4::CredentialProvider;
 use iamgate_policy::{DecidingRule, Outcome, PolicyType, RequestContext, ResourcePolicyKind};
+use iamgate_sigv4::CredentialProvider;
 
 const NOW: i64 = 1_700_000_000;
 

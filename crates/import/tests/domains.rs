@@ -53,14 +53,17 @@ fn domain_names_and_their_mappings_import_with_the_certificates_account_and_regi
         api_account: Some("444444444444".into()),
         ..Options::default()
     };
-    let imported = run_with(&[
-        fixture("domain-names.json"),
-        fixture("mappings-api.example.com.json"),
-        fixture("v2-domain-names.json"),
-        fixture("api-mappings-http.example.com.json"),
-        export("abc123defg", false),
-        export("h1t2t3p4a5", true),
-    ], &options)
+    let imported = run_with(
+        &[
+            fixture("domain-names.json"),
+            fixture("mappings-api.example.com.json"),
+            fixture("v2-domain-names.json"),
+            fixture("api-mappings-http.example.com.json"),
+            export("abc123defg", false),
+            export("h1t2t3p4a5", true),
+        ],
+        &options,
+    )
     .unwrap();
     let world = &imported.world;
     let section = world

@@ -18,8 +18,8 @@ use iamgate_iam::config::{WorldConfig, fresh_stamp};
 use iamgate_iam::records::AccessKeyRecord;
 use iamgate_iam::world::UnsealError;
 use iamgate_import::{ImportError, Imported, Options, Source, import};
-use iamgate_sigv4::CredentialProvider;
 use iamgate_policy::{Outcome, PolicyType, RequestContext, ResourcePolicyKind};
+use iamgate_sigv4::CredentialProvider;
 use serde_json::Value;
 
 fn fixtures(folder: &str) -> Vec<(String, Value)> {
