@@ -185,3 +185,69 @@ fn an_scp_refuses_execute_api_and_sts_to_member_accounts_and_explain_says_scp() 
     cli.run(&prod, &assume)
         .assert_error("AccessDenied", "sts:AssumeRole");
 }
+
+/// `iamgate ARGS --world FILE --json`, parsed.
+fn offline(world: &std::path::Path, args: &[&str]) -> Value {
+    let output = Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .args(args)
+        .arg("--world")
+        .arg(world)
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn who_can_and_what_can_leave_out_what_an_scp_refuses() {
+    let dir = tempfile::tempdir().unwrap();
+    let world = dir.path().join("world.yaml");
+    std::fs::write(&world, WORLD).unwrap();
+    let route = |path: &str| {
+        format!("arn:aws:execute-api:us-east-1:111111111111:scpapi0001/prod/GET/{path}")
+    };
+    let principals = |path: &str| -> Vec<String> {
+        let answer = offline(
+            &world,
+            &[
+                "who-can",
+                "--action",
+                "execute-api:Invoke",
+                "--resource",
+                &route(path),
+            ],
+        );
+        answer
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["principal"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Prod's principals are limited to S3; Dev's are denied the secret
+    // route; the management account is not limited.
+    assert_eq!(
+        principals("items"),
+        [
+            "arn:aws:iam::111111111111:root",
+            "arn:aws:iam::222222222222:root",
+            "arn:aws:iam::222222222222:user/dev"
+        ]
+    );
+    assert_eq!(principals("secret"), ["arn:aws:iam::111111111111:root"]);
+    let prod = offline(&world, &["what-can", "arn:aws:iam::333333333333:user/prod"]);
+    assert_eq!(prod, Value::Array(vec![]));
+    let dev = offline(&world, &["what-can", "arn:aws:iam::222222222222:user/dev"]);
+    let routes: Vec<&str> = dev
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["route"].as_str().unwrap())
+        .collect();
+    assert_eq!(routes, ["GET /items"]);
+}
