@@ -494,10 +494,11 @@ pub(crate) fn load(
                         &json!({ "apiId": id, "apiMappingKey": base_path, "stage": stage }),
                     )
                 } else {
-                    let mut input = json!({ "restApiId": id, "stage": stage });
-                    if !base_path.is_empty() {
-                        input["basePath"] = json!(base_path);
-                    }
+                    let input = if base_path.is_empty() {
+                        json!({ "restApiId": id, "stage": stage })
+                    } else {
+                        json!({ "basePath": base_path, "restApiId": id, "stage": stage })
+                    };
                     Call::apigateway(
                         format!("apigateway CreateBasePathMapping {} {base_path:?}", domain.name),
                         &domain.region,
