@@ -52,6 +52,8 @@ struct Slots {
     boundary: Option<Arc<CompiledPolicies>>,
     session: Option<Arc<CompiledPolicies>>,
     resource: Option<Arc<CompiledPolicies>>,
+    /// The caller's SCPs per organization level, root first.
+    scp_levels: Vec<Arc<CompiledPolicies>>,
 }
 
 impl Slots {
@@ -68,6 +70,11 @@ impl Slots {
         );
         all.extend(self.session.iter().map(|s| (PolicyType::Session, s)));
         all.extend(self.resource.iter().map(|s| (kind.policy_type(), s)));
+        all.extend(
+            self.scp_levels
+                .iter()
+                .map(|s| (PolicyType::ServiceControl, s)),
+        );
         all
     }
 }
@@ -97,6 +104,7 @@ fn grants(decision: &Decision) -> Vec<String> {
 
 fn run(target: &Target, context: &iamgate_policy::RequestContext, slots: &Slots) -> Decision {
     let identity: Vec<&CompiledPolicies> = slots.identity.iter().map(|s| &**s).collect();
+    let scp_levels: Vec<&CompiledPolicies> = slots.scp_levels.iter().map(|s| &**s).collect();
     evaluate(&EvaluationInput {
         request: context,
         identity: &identity,
@@ -104,7 +112,7 @@ fn run(target: &Target, context: &iamgate_policy::RequestContext, slots: &Slots)
         resource_kind: target.kind,
         boundary: slots.boundary.as_deref(),
         session: slots.session.as_deref(),
-        scp_levels: &[],
+        scp_levels: &scp_levels,
     })
 }
 
@@ -125,6 +133,7 @@ impl Evaluator {
                     boundary: policies.boundary,
                     session: policies.session,
                     resource: target.policy.clone(),
+                    scp_levels: policies.scp_levels,
                 }
             }
             None => Slots {
@@ -132,6 +141,7 @@ impl Evaluator {
                 boundary: None,
                 session: None,
                 resource: target.policy.clone(),
+                scp_levels: Vec::new(),
             },
         };
         let tags = target.resource_tags;
@@ -183,6 +193,7 @@ impl Evaluator {
             boundary: slots.boundary.as_ref().map(&mut one),
             session: slots.session.as_ref().map(&mut one),
             resource: slots.resource.as_ref().map(&mut one),
+            scp_levels: slots.scp_levels.iter().map(&mut one).collect(),
         }
     }
 }

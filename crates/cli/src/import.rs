@@ -3,6 +3,11 @@
 //! back through the world file's own reader before anything is written, so
 //! an import that `serve --config` would refuse writes nothing and says
 //! why.
+//!
+//! With `--endpoint-url`, the checked import is loaded into a running
+//! server through its own control-plane APIs instead ([`load`]).
+
+mod load;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -10,6 +15,8 @@ use std::process::ExitCode;
 use clap::Args;
 use iamgate_control::apply::WorldFile;
 use iamgate_import::{Options, Source, import};
+
+use crate::remote::ServerArgs;
 
 #[derive(Args, Debug)]
 pub struct ImportArgs {
@@ -34,6 +41,15 @@ pub struct ImportArgs {
     /// account imported.
     #[arg(long, value_name = "ACCOUNT_ID")]
     account: Option<String>,
+    /// Load the import into this running server (`http://127.0.0.1:4566`)
+    /// through its IAM and API Gateway APIs, signed with the usual AWS
+    /// credentials (environment, `--profile`), instead of writing a file.
+    /// Everything must be of the credentials' account; the import is
+    /// checked whole before the first call.
+    #[arg(long, value_name = "URL", conflicts_with_all = ["output", "with_test_keys"])]
+    endpoint_url: Option<String>,
+    #[command(flatten)]
+    server: ServerArgs,
 }
 
 pub fn run(args: ImportArgs) -> ExitCode {
@@ -85,7 +101,7 @@ fn run_import(args: &ImportArgs) -> Result<(), String> {
         api_account: args.account.clone(),
     };
     let imported = import(&sources, &options).map_err(|e| e.to_string())?;
-    if args.output.is_none() && !imported.files.is_empty() {
+    if args.output.is_none() && args.endpoint_url.is_none() && !imported.files.is_empty() {
         return Err(
             "importing APIs writes their OpenAPI files beside the world file: pass --output".into(),
         );
@@ -99,13 +115,23 @@ fn run_import(args: &ImportArgs) -> Result<(), String> {
             .map(|(_, text)| text.clone())
             .ok_or_else(|| format!("{name} was not imported"))
     };
-    if let Err(errors) = WorldFile::parse(&imported.world, &beside) {
-        let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
-        return Err(format!(
-            "the imported world would be refused ({} error(s)); nothing was written:\n{}",
-            lines.len(),
-            lines.join("\n")
-        ));
+    let checked = match WorldFile::parse(&imported.world, &beside) {
+        Ok(checked) => checked,
+        Err(errors) => {
+            let lines: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            return Err(format!(
+                "the imported world would be refused ({} error(s)); nothing was written:\n{}",
+                lines.len(),
+                lines.join("\n")
+            ));
+        }
+    };
+    if let Some(endpoint) = &args.endpoint_url {
+        load::load(endpoint, &args.server, &checked.iam, &imported)?;
+        for line in &imported.not_imported {
+            eprintln!("iamgate import: not imported: {line}");
+        }
+        return Ok(());
     }
     match &args.output {
         Some(output) => {

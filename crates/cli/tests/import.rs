@@ -179,6 +179,38 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
         ],
     );
     assert_eq!(exported.code, 0, "{}", exported.stderr);
+    // Custom domain names and their mappings, as apigateway and
+    // apigatewayv2 list them; a mappings output is saved under its
+    // domain's name.
+    let root_1 = Keys::new(ROOT_1.0, ROOT_1.1);
+    let save = |file: &str, args: &[&str]| {
+        let run = cli.run(&root_1, args);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        std::fs::write(saved.join(file), &run.stdout).unwrap();
+    };
+    save("domain-names.json", &["apigateway", "get-domain-names"]);
+    save(
+        "mappings-api.example.com.json",
+        &[
+            "apigateway",
+            "get-base-path-mappings",
+            "--domain-name",
+            "api.example.com",
+        ],
+    );
+    save(
+        "v2-domain-names.json",
+        &["apigatewayv2", "get-domain-names"],
+    );
+    save(
+        "api-mappings-http.example.com.json",
+        &[
+            "apigatewayv2",
+            "get-api-mappings",
+            "--domain-name",
+            "http.example.com",
+        ],
+    );
 
     let imported = dir.path().join("imported/world.yaml");
     std::fs::create_dir(imported.parent().unwrap()).unwrap();
@@ -294,6 +326,60 @@ fn a_setup_read_out_with_the_aws_cli_and_imported_reads_out_the_same_and_decides
             );
         }
     }
+    // The custom domain routes the same: its base path to the REST API's
+    // stage, and the domain names read out the same.
+    let signed = sign_execute_api(&alice, "GET", "api.example.com", "/shop/items/42", &[]);
+    let answer = http(again.port, "GET", "/shop/items/42", &signed, b"").unwrap();
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, r#"{"ok": true}"#),
+        "{world}"
+    );
+    for (args, list) in [
+        (&["apigateway", "get-domain-names"][..], "items"),
+        (&["apigatewayv2", "get-domain-names"][..], "Items"),
+        (
+            &[
+                "apigateway",
+                "get-base-path-mappings",
+                "--domain-name",
+                "api.example.com",
+            ][..],
+            "items",
+        ),
+        (
+            &[
+                "apigatewayv2",
+                "get-api-mappings",
+                "--domain-name",
+                "http.example.com",
+            ][..],
+            "Items",
+        ),
+    ] {
+        let keys = imported_root(&world, "111111111111");
+        let before = cli.run(&root_1, args).json();
+        let after = cli_again.run(&keys, args).json();
+        let names = |v: &Value| {
+            let mut items: Vec<Value> = v[list]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|item| {
+                    let mut item = item.clone();
+                    if let Some(o) = item.as_object_mut() {
+                        o.remove("certificateUploadDate");
+                    }
+                    item
+                })
+                .collect();
+            items.sort_by_key(ToString::to_string);
+            items
+        };
+        assert!(!names(&before).is_empty(), "{args:?}");
+        assert_eq!(names(&after), names(&before), "{args:?}");
+    }
+
     let caller = cli_again
         .run(&alice, &["sts", "get-caller-identity"])
         .json();
@@ -419,4 +505,153 @@ fn an_import_the_world_file_would_refuse_writes_nothing_and_says_why() {
         "{}: not an output iamgate imports",
         stray.display()
     )));
+}
+
+/// `iamgate import --endpoint-url` as the account's root, with
+/// credentials from the environment.
+fn import_into(server: &Server, keys: &Keys, paths: &[&Path]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iamgate"))
+        .arg("import")
+        .args(["--endpoint-url", &server.endpoint()])
+        .args(paths)
+        .env("AWS_ACCESS_KEY_ID", &keys.id)
+        .env("AWS_SECRET_ACCESS_KEY", &keys.secret)
+        .env_remove("AWS_SESSION_TOKEN")
+        .env_remove("AWS_PROFILE")
+        .output()
+        .unwrap()
+}
+
+const LOAD_DETAILS: &str = r#"{"UserDetailList":[{"Path":"/ops/","UserName":"ops","UserId":"AIDAEXAMPLEOPSUSER001","Arn":"arn:aws:iam::111111111111:user/ops/ops","GroupList":["readers"],"UserPolicyList":[{"PolicyName":"invoke","PolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"execute-api:Invoke","Resource":"*"}]}}],"AttachedManagedPolicies":[{"PolicyName":"ReadIam","PolicyArn":"arn:aws:iam::111111111111:policy/ReadIam"}],"Tags":[{"Key":"team","Value":"ops"}]}],
+ "GroupDetailList":[{"Path":"/","GroupName":"readers","GroupId":"AGPAEXAMPLEREADERS001","Arn":"arn:aws:iam::111111111111:group/readers","GroupPolicyList":[],"AttachedManagedPolicies":[{"PolicyName":"ReadIam","PolicyArn":"arn:aws:iam::111111111111:policy/ReadIam"}]}],
+ "RoleDetailList":[{"Path":"/","RoleName":"app","RoleId":"AROAEXAMPLEAPPROLE001","Arn":"arn:aws:iam::111111111111:role/app","AssumeRolePolicyDocument":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::111111111111:root"},"Action":"sts:AssumeRole"}]},"RolePolicyList":[],"AttachedManagedPolicies":[]}],
+ "Policies":[{"PolicyName":"ReadIam","PolicyId":"ANPAEXAMPLEREADIAM001","Arn":"arn:aws:iam::111111111111:policy/ReadIam","Path":"/","DefaultVersionId":"v1","PolicyVersionList":[{"Document":{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:Get*","Resource":"*"}]},"VersionId":"v1","IsDefaultVersion":true}]}]}"#;
+
+#[test]
+fn an_import_is_loaded_into_a_running_server_through_its_own_apis() {
+    let dir = tempfile::tempdir().unwrap();
+    let bootstrap = dir.path().join("bootstrap.yaml");
+    std::fs::write(
+        &bootstrap,
+        format!(
+            "accounts:\n  - id: \"111111111111\"\n    root_access_key: {{ id: {}, secret: \"{}\" }}\n  - id: \"222222222222\"\n    root_access_key: {{ id: {}, secret: \"{}\" }}\n",
+            ROOT_1.0, ROOT_1.1, ROOT_2.0, ROOT_2.1
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&ServerOptions {
+        config: Some(bootstrap),
+        data_dir: dir.path().join("data"),
+        ..ServerOptions::default()
+    });
+    let root = Keys::new(ROOT_1.0, ROOT_1.1);
+    let saved = dir.path().join("saved");
+    std::fs::create_dir(&saved).unwrap();
+    std::fs::write(saved.join("details.json"), LOAD_DETAILS).unwrap();
+    std::fs::copy(fixture("rest-api-export.json"), saved.join("export.json")).unwrap();
+    std::fs::write(
+        saved.join("domain-names.json"),
+        r#"{"items":[{"domainName":"load.example.com","regionalDomainName":"d-abcdefghij.execute-api.us-east-1.amazonaws.com","endpointConfiguration":{"types":["REGIONAL"]}}]}"#,
+    )
+    .unwrap();
+    std::fs::write(
+        saved.join("mappings-load.example.com.json"),
+        r#"{"items":[{"basePath":"(none)","restApiId":"a1b2c3d4e5","stage":"prod"}]}"#,
+    )
+    .unwrap();
+
+    // Another account's outputs are refused before anything is sent.
+    let other = dir.path().join("other.json");
+    std::fs::write(
+        &other,
+        LOAD_DETAILS
+            .replace("111111111111", "222222222222")
+            .replace("EXAMPLE", "ANOTHER"),
+    )
+    .unwrap();
+    let refused = import_into(&server, &root, &[&saved, &other]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success());
+    assert!(
+        stderr.contains("nothing was sent") && stderr.contains("account 222222222222"),
+        "{stderr}"
+    );
+
+    let output = import_into(&server, &root, &[&saved]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains(ROOT_1.1));
+
+    let Some(cli) = AwsCli::find(&server.endpoint()) else {
+        return;
+    };
+    let details = cli
+        .run(&root, &["iam", "get-account-authorization-details"])
+        .json();
+    let user = &details["UserDetailList"][0];
+    assert_eq!(user["Arn"], "arn:aws:iam::111111111111:user/ops/ops");
+    assert_eq!(user["GroupList"][0], "readers");
+    assert_eq!(user["UserPolicyList"][0]["PolicyName"], "invoke");
+    assert_eq!(user["Tags"][0]["Value"], "ops");
+    assert_eq!(
+        user["AttachedManagedPolicies"][0]["PolicyArn"],
+        "arn:aws:iam::111111111111:policy/ReadIam"
+    );
+    assert_eq!(details["RoleDetailList"][0]["RoleName"], "app");
+    // The API has a new id; its custom domain serves it, and its resource
+    // policy still speaks of it.
+    let apis = cli.run(&root, &["apigateway", "get-rest-apis"]).json();
+    let id = apis["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_ne!(id, "a1b2c3d4e5");
+    assert!(
+        stderr.contains(&format!("API a1b2c3d4e5 is {id}")),
+        "{stderr}"
+    );
+    let health = http(
+        server.port,
+        "GET",
+        "/health",
+        &[("host".into(), "load.example.com".into())],
+        b"",
+    )
+    .unwrap();
+    assert_eq!(
+        (health.status, health.body.as_str()),
+        (200, r#"{"ok": true}"#)
+    );
+
+    // Loading again: the server refuses the first call; nothing before it.
+    let again = import_into(&server, &root, &[&saved]);
+    let stderr = String::from_utf8_lossy(&again.stderr);
+    assert!(!again.status.success());
+    assert!(
+        stderr.contains("iam CreatePolicy ReadIam was refused: 409 EntityAlreadyExists")
+            && stderr.contains("nothing was applied before it"),
+        "{stderr}"
+    );
+    // Refused midway (the other account already has the role): what was
+    // applied before is listed.
+    let root_2 = Keys::new(ROOT_2.0, ROOT_2.1);
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"222222222222"},"Action":"sts:AssumeRole"}]}"#;
+    let made = cli.run(
+        &root_2,
+        &[
+            "iam",
+            "create-role",
+            "--role-name",
+            "app",
+            "--assume-role-policy-document",
+            trust,
+        ],
+    );
+    assert_eq!(made.code, 0, "{}", made.stderr);
+    let midway = import_into(&server, &root_2, &[&other]);
+    let stderr = String::from_utf8_lossy(&midway.stderr);
+    assert!(!midway.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("iam CreateRole app was refused: 409 EntityAlreadyExists")
+            && stderr.contains("stay applied")
+            && stderr.contains("  iam CreateUser ops"),
+        "{stderr}"
+    );
 }

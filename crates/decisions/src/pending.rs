@@ -36,6 +36,7 @@ pub struct PendingRecord {
     resource_kind: ResourcePolicyKind,
     boundary: Option<Arc<CompiledPolicies>>,
     session: Option<Arc<CompiledPolicies>>,
+    scp_levels: Vec<Arc<CompiledPolicies>>,
     /// Replaces the outcome's word (`would_deny` under `--enforce soft`).
     word: Option<&'static str>,
     message: Option<String>,
@@ -51,6 +52,8 @@ pub struct SharedPolicies {
     pub resource_kind: ResourcePolicyKind,
     pub boundary: Option<Arc<CompiledPolicies>>,
     pub session: Option<Arc<CompiledPolicies>>,
+    /// The caller's SCPs per organization level, root first.
+    pub scp_levels: Vec<Arc<CompiledPolicies>>,
 }
 
 impl PendingRecord {
@@ -62,6 +65,7 @@ impl PendingRecord {
         filing: Filing<'_>,
     ) -> (Decision, PendingRecord) {
         let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
+        let scp_levels: Vec<&CompiledPolicies> = policies.scp_levels.iter().map(|p| &**p).collect();
         let decision = iamgate_policy::evaluate(&EvaluationInput {
             request: &context,
             identity: &identity,
@@ -69,9 +73,10 @@ impl PendingRecord {
             resource_kind: policies.resource_kind,
             boundary: policies.boundary.as_deref(),
             session: policies.session.as_deref(),
-            scp_levels: &[],
+            scp_levels: &scp_levels,
         });
         drop(identity);
+        drop(scp_levels);
         let pending = PendingRecord {
             request_id: filing.request_id.to_owned(),
             time: filing.time,
@@ -83,6 +88,7 @@ impl PendingRecord {
             resource_kind: policies.resource_kind,
             boundary: policies.boundary,
             session: policies.session,
+            scp_levels: policies.scp_levels,
             word: None,
             message: None,
             resource_account: None,
@@ -94,6 +100,7 @@ impl PendingRecord {
     fn render(&self) -> DecisionRecord {
         let context = self.context.expand();
         let identity: Vec<&CompiledPolicies> = self.identity.iter().map(|p| &**p).collect();
+        let scp_levels: Vec<&CompiledPolicies> = self.scp_levels.iter().map(|p| &**p).collect();
         let input = EvaluationInput {
             request: &context,
             identity: &identity,
@@ -101,7 +108,7 @@ impl PendingRecord {
             resource_kind: self.resource_kind,
             boundary: self.boundary.as_deref(),
             session: self.session.as_deref(),
-            scp_levels: &[],
+            scp_levels: &scp_levels,
         };
         let mut record = DecisionRecord::evaluated(
             &self.request_id,

@@ -1084,6 +1084,7 @@ pub fn authorize(exchange: &mut Exchange<'_, '_>, authorizer: &Authorizer) -> Ph
                 resource_kind: ResourcePolicyKind::ResourceBased,
                 boundary: own.boundary,
                 session: own.session,
+                scp_levels: own.scp_levels,
             };
             let (decision, pending) = PendingRecord::evaluate(context, policies, filing);
             (decision, pending.into())

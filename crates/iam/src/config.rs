@@ -83,6 +83,9 @@ const PATH_MAX: usize = 512;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WorldConfig {
     pub accounts: Vec<AccountConfig>,
+    /// `organization:`: the accounts' AWS Organization and its SCPs
+    /// (see [`crate::organization`]).
+    pub organization: Option<crate::organization::OrganizationRecord>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -370,6 +373,9 @@ impl WorldConfig {
                 );
             }
         }
+        if let Some(organization) = &self.organization {
+            records.push(organization.clone().into());
+        }
         Ok(records)
     }
 }
@@ -394,7 +400,7 @@ fn key_record(
 /// Collects every error while decoding the tree (the shapes through the
 /// shared [`Decoder`], the IAM rules here).
 #[derive(Default)]
-struct Checker {
+pub(crate) struct Checker {
     decoder: Decoder,
     /// Access key id → path of its first declaration (ids are global).
     access_keys: HashMap<String, String>,
@@ -434,7 +440,7 @@ impl std::ops::DerefMut for Checker {
 
 impl Checker {
     fn world(&mut self, root: &Node, other_sections: &[&str]) -> WorldConfig {
-        let mut allowed = vec!["accounts"];
+        let mut allowed = vec!["accounts", "organization"];
         allowed.extend_from_slice(other_sections);
         let mut accounts = Vec::new();
         if root.value == Value::Null {
@@ -444,10 +450,16 @@ impl Checker {
                 None,
                 "the world file is empty; it needs `accounts`".to_string(),
             );
-            return WorldConfig { accounts };
+            return WorldConfig {
+                accounts,
+                organization: None,
+            };
         }
         let Some(fields) = self.fields(root, "", &allowed) else {
-            return WorldConfig { accounts };
+            return WorldConfig {
+                accounts,
+                organization: None,
+            };
         };
         let Some(list) = fields.get("accounts") else {
             self.error(
@@ -456,7 +468,10 @@ impl Checker {
                 None,
                 "missing required field `accounts`".to_string(),
             );
-            return WorldConfig { accounts };
+            return WorldConfig {
+                accounts,
+                organization: None,
+            };
         };
         let mut seen: HashMap<String, String> = HashMap::new();
         for (index, node) in self.list(Some(list), "accounts").iter().enumerate() {
@@ -471,7 +486,13 @@ impl Checker {
                 accounts.push(account);
             }
         }
-        WorldConfig { accounts }
+        let organization = fields
+            .get("organization")
+            .and_then(|node| self.organization(node, "organization"));
+        WorldConfig {
+            accounts,
+            organization,
+        }
     }
 
     fn account(&mut self, node: &Node, path: &str) -> Option<AccountConfig> {
@@ -842,7 +863,7 @@ impl Checker {
     }
 
     /// A policy document as JSON text: given as text, or a YAML mapping.
-    fn document(&mut self, node: &Node, path: &str, kind: PolicyKind) -> Option<String> {
+    pub(crate) fn document(&mut self, node: &Node, path: &str, kind: PolicyKind) -> Option<String> {
         let (text, origins) = match &node.value {
             Value::Str(text) => (text.clone(), None),
             Value::Map(_) => {

@@ -19,6 +19,7 @@ pub mod config;
 pub mod ids;
 pub mod managed;
 pub mod names;
+pub mod organization;
 pub mod principal_ids;
 pub mod records;
 pub mod request_context;

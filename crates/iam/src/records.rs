@@ -346,6 +346,8 @@ pub enum AnyRecord {
     Role(RoleRecord),
     ManagedPolicy(ManagedPolicyRecord),
     AccessKey(AccessKeyRecord),
+    /// The AWS Organization the accounts belong to (at most one).
+    Organization(crate::organization::OrganizationRecord),
 }
 
 /// A stored body that is not a record of the kind it claims.
@@ -370,6 +372,7 @@ impl AnyRecord {
             Self::Role(_) => RoleRecord::KIND,
             Self::ManagedPolicy(_) => ManagedPolicyRecord::KIND,
             Self::AccessKey(_) => AccessKeyRecord::KIND,
+            Self::Organization(_) => crate::organization::OrganizationRecord::KIND,
         }
     }
 
@@ -381,6 +384,7 @@ impl AnyRecord {
             Self::Role(r) => r.scope(),
             Self::ManagedPolicy(r) => r.scope(),
             Self::AccessKey(r) => r.scope(),
+            Self::Organization(r) => r.scope(),
         }
     }
 
@@ -392,6 +396,7 @@ impl AnyRecord {
             Self::Role(r) => r.key(),
             Self::ManagedPolicy(r) => r.key(),
             Self::AccessKey(r) => r.key(),
+            Self::Organization(r) => r.key(),
         }
     }
 
@@ -404,6 +409,7 @@ impl AnyRecord {
             Self::Role(r) => serde_json::to_value(r),
             Self::ManagedPolicy(r) => serde_json::to_value(r),
             Self::AccessKey(r) => serde_json::to_value(r),
+            Self::Organization(r) => serde_json::to_value(r),
         };
         // Plain structs of strings, numbers and maps with string keys
         // always serialize.
@@ -435,6 +441,7 @@ impl AnyRecord {
             RoleRecord::KIND => Self::Role(read(body)?),
             ManagedPolicyRecord::KIND => Self::ManagedPolicy(read(body)?),
             AccessKeyRecord::KIND => Self::AccessKey(read(body)?),
+            crate::organization::OrganizationRecord::KIND => Self::Organization(read(body)?),
             other => return Err(RecordError::UnknownKind(other.to_string())),
         })
     }
@@ -468,6 +475,7 @@ macro_rules! into_any {
 }
 
 into_any!(
+    Organization(crate::organization::OrganizationRecord),
     Account(AccountRecord),
     User(UserRecord),
     Group(GroupRecord),

@@ -34,6 +34,7 @@ use crate::ids::IdKind;
 use crate::managed::{
     aws_managed_policies, aws_managed_policy_at, aws_managed_policy_count, aws_managed_policy_index,
 };
+use crate::organization::{Organization, OrganizationRecord, SERVICE_LINKED_ROLE_PATH};
 use crate::principal_ids::{PrincipalIds, user_or_role_of};
 use crate::records::{
     AccessKeyRecord, AccessKeyStatus, AccountRecord, AnyRecord, GroupRecord, InlinePolicies,
@@ -139,6 +140,7 @@ enum Subject {
     Role(NameKey),
     User(NameKey),
     AccessKey(String),
+    Organization,
 }
 
 /// The IAM world at one point in time.
@@ -179,6 +181,8 @@ pub struct World {
     sealer: Option<Arc<TokenSealer>>,
     /// Documents that do not parse, by the entity they belong to.
     problems: imbl::OrdMap<Subject, Vec<String>>,
+    /// The accounts' organization and its SCPs, compiled per account.
+    organization: Option<Arc<Organization>>,
 }
 
 impl fmt::Debug for World {
@@ -350,6 +354,7 @@ impl World {
             inline_sets: imbl::OrdMap::new(),
             sealer,
             problems: imbl::OrdMap::new(),
+            organization: None,
         }
     }
 
@@ -477,6 +482,11 @@ impl World {
                 };
                 self.access_keys.insert(id, Arc::new(entry));
             }
+            AnyRecord::Organization(record) => {
+                let (organization, problems) = Organization::build(record);
+                self.set_problems(Subject::Organization, problems);
+                self.organization = Some(Arc::new(organization));
+            }
         }
     }
 
@@ -521,6 +531,10 @@ impl World {
             {
                 self.access_keys.remove(key);
                 self.problems.remove(&Subject::AccessKey(key.to_owned()));
+            }
+            OrganizationRecord::KIND => {
+                self.organization = None;
+                self.problems.remove(&Subject::Organization);
             }
             _ => {}
         }
@@ -652,6 +666,7 @@ impl World {
             identity,
             boundary: self.boundary(record.permissions_boundary.as_ref()),
             session: None,
+            scp_levels: Vec::new(),
         }
     }
 
@@ -664,6 +679,7 @@ impl World {
                 .collect(),
             boundary: self.boundary(record.permissions_boundary.as_ref()),
             session: None,
+            scp_levels: Vec::new(),
         }
     }
 
@@ -672,6 +688,33 @@ impl World {
     /// session whose user or role is gone has none but its session
     /// policies.
     pub fn caller_policies(&self, caller: &Caller) -> CallerPolicies {
+        let mut policies = self.policies_of(caller);
+        policies.scp_levels = self.scp_levels(caller);
+        policies
+    }
+
+    /// The accounts' organization, if the world has one.
+    pub fn organization(&self) -> Option<&Organization> {
+        self.organization.as_deref()
+    }
+
+    /// The SCP levels that limit `caller`, root first: none outside an
+    /// organization, for its management account and for service-linked
+    /// roles (see [`crate::organization`]).
+    pub fn scp_levels(&self, caller: &Caller) -> Vec<Arc<CompiledPolicies>> {
+        let Some(organization) = &self.organization else {
+            return Vec::new();
+        };
+        if let Caller::RoleSession(session) = caller
+            && let SessionPrincipal::AssumedRole { role_arn, .. } = &session.claims.principal
+            && role_arn.contains(&format!(":role{SERVICE_LINKED_ROLE_PATH}"))
+        {
+            return Vec::new();
+        }
+        organization.scp_levels(caller.account()).to_vec()
+    }
+
+    fn policies_of(&self, caller: &Caller) -> CallerPolicies {
         match caller {
             Caller::Root { .. } => CallerPolicies::default(),
             Caller::User(user) => self.user_policies(user),
@@ -950,6 +993,7 @@ impl World {
     ) -> T {
         let policies = self.caller_policies(caller);
         let identity: Vec<&CompiledPolicies> = policies.identity.iter().map(|p| &**p).collect();
+        let scp_levels: Vec<&CompiledPolicies> = policies.scp_levels.iter().map(|p| &**p).collect();
         f(&EvaluationInput {
             request,
             identity: &identity,
@@ -957,7 +1001,7 @@ impl World {
             resource_kind,
             boundary: policies.boundary.as_deref(),
             session: policies.session.as_deref(),
-            scp_levels: &[],
+            scp_levels: &scp_levels,
         })
     }
 
@@ -1157,6 +1201,8 @@ pub struct CallerPolicies {
     pub identity: Vec<Arc<CompiledPolicies>>,
     pub boundary: Option<Arc<CompiledPolicies>>,
     pub session: Option<Arc<CompiledPolicies>>,
+    /// The SCPs of each organization level, root first (empty: none apply).
+    pub scp_levels: Vec<Arc<CompiledPolicies>>,
 }
 
 impl Caller {

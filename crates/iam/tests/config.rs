@@ -372,7 +372,13 @@ apis: []
 
     // Sections other parts of the gateway read are left to them.
     let errors = WorldConfig::parse_with_sections("accounts: []\napis: []\n", &["apis"]);
-    assert_eq!(errors, Ok(WorldConfig { accounts: vec![] }));
+    assert_eq!(
+        errors,
+        Ok(WorldConfig {
+            accounts: vec![],
+            organization: None
+        })
+    );
 }
 
 #[test]

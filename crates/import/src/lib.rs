@@ -37,7 +37,10 @@
 //! [`Options::test_keys`], a fresh key is made per user and per account
 //! root, so that requests can be replayed against the imported world.
 
-use std::collections::BTreeMap;
+mod domains;
+mod organizations;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use iamgate_iam::ids::{IdKind, RandomUnavailable, new_id, new_secret_access_key};
@@ -74,12 +77,42 @@ pub struct Imported {
     /// The access keys made with [`Options::test_keys`]: (principal ARN,
     /// key id). The secrets are in [`Imported::world`] only.
     pub test_keys: Vec<(String, String)>,
+    /// The APIs imported, as the world file declares them (for loading
+    /// them into a running server through its own APIs).
+    pub apis: Vec<ImportedApi>,
+    /// The custom domain names imported.
+    pub domains: Vec<ImportedDomain>,
+}
+
+/// An API of [`Imported::apis`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedApi {
+    pub id: String,
+    /// An HTTP API (apigatewayv2); else a REST API.
+    pub http: bool,
+    pub account: String,
+    pub region: String,
+    pub stages: Vec<String>,
+    /// The name of its document in [`Imported::files`].
+    pub file: String,
+}
+
+/// A domain name of [`Imported::domains`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportedDomain {
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    /// `REGIONAL`, `EDGE` or `PRIVATE`, when the output said.
+    pub endpoint: Option<String>,
+    /// (base path, API id, stage).
+    pub mappings: Vec<(String, String, String)>,
 }
 
 #[derive(Debug, Error)]
 pub enum ImportError {
     #[error(
-        "{source_name}: not an output iamgate imports (expected get-account-authorization-details, list-roles, get-role, or an OpenAPI export with API Gateway's servers entry)"
+        "{source_name}: not an output iamgate imports (expected get-account-authorization-details, list-roles, get-role, an OpenAPI export with API Gateway's servers entry, or an `aws organizations` output listed in docs/import.md)"
     )]
     Unrecognised { source_name: String },
     #[error("{source_name}: {detail}")]
@@ -88,6 +121,12 @@ pub enum ImportError {
         "the account of API {api} is unknown: import one account's authorization details with it, or pass --account"
     )]
     ApiAccountUnknown { api: String },
+    #[error(
+        "the account of domain name {domain} is unknown: its output shows no certificate; pass --account"
+    )]
+    DomainAccountUnknown { domain: String },
+    #[error("the organization cannot be imported: {detail}")]
+    OrganizationIncomplete { detail: String },
     #[error("the system random source is unavailable")]
     RandomUnavailable,
 }
@@ -118,6 +157,10 @@ struct World {
     role_extras: BTreeMap<String, (Option<u64>, Option<String>)>,
     /// API id → the API as exported, per stage.
     apis: BTreeMap<String, Api>,
+    /// What the AWS Organizations outputs said.
+    organization: organizations::Organization,
+    /// Custom domain names and their mappings.
+    domains: domains::Domains,
     not_imported: Vec<String>,
 }
 
@@ -199,17 +242,7 @@ impl Reader<'_, '_> {
         if is_details {
             return self.authorization_details(object);
         }
-        if let Some(policies) = object.get("Policies").and_then(Value::as_array)
-            && policies.iter().any(|p| p.get("Type").is_some())
-        {
-            for policy in policies {
-                let name = policy.get("Name").and_then(Value::as_str).unwrap_or("?");
-                self.world.not_imported.push(format!(
-                    "{}: {} policy {name}: service control policies are not part of a world file yet",
-                    self.name,
-                    policy.get("Type").and_then(Value::as_str).unwrap_or("organization"),
-                ));
-            }
+        if self.organizations(object)? || self.domains(object)? {
             return Ok(());
         }
         if let Some(roles) = object.get("Roles").and_then(Value::as_array) {
@@ -650,6 +683,9 @@ impl World {
                 }
             }
         }
+        let iam_accounts: BTreeSet<String> = self.accounts.keys().cloned().collect();
+        self.organization
+            .render(&iam_accounts, &mut out, &mut self.not_imported)?;
         let mut files = Vec::new();
         if !self.apis.is_empty() {
             out.push_str("apis:\n");
@@ -658,6 +694,8 @@ impl World {
             [only] => Some((*only).clone()),
             _ => None,
         };
+        let mut api_accounts = BTreeMap::new();
+        let mut apis = Vec::new();
         for (id, api) in &self.apis {
             let account = options
                 .api_account
@@ -673,13 +711,31 @@ impl World {
             let _ = writeln!(out, "    region: {}", quoted(&api.region));
             let stages: Vec<String> = api.stages.iter().map(|s| quoted(s)).collect();
             let _ = writeln!(out, "    stages: [{}]", stages.join(", "));
-            files.push((file, format!("{:#}\n", api.document)));
+            files.push((file.clone(), format!("{:#}\n", api.document)));
+            apis.push(ImportedApi {
+                id: id.clone(),
+                http: api.http,
+                account: account.clone(),
+                region: api.region.clone(),
+                stages: api.stages.clone(),
+                file,
+            });
+            api_accounts.insert(id.clone(), account);
         }
+        let domains = self.domains.render(
+            &api_accounts,
+            options.api_account.as_ref(),
+            single_account.as_ref(),
+            &mut out,
+            &mut self.not_imported,
+        )?;
         Ok(Imported {
             world: out,
             files,
             not_imported: std::mem::take(&mut self.not_imported),
             test_keys,
+            apis,
+            domains,
         })
     }
 }
@@ -785,11 +841,27 @@ mod tests {
     }
 
     #[test]
-    fn service_control_policies_are_listed_as_not_imported() {
-        let scps = json!({"Policies": [{"Id": "p-abc", "Name": "DenyLeaving", "Type": "SERVICE_CONTROL_POLICY", "AwsManaged": false}]});
-        let imported = run(&[scps], &Options::default()).unwrap();
-        assert_eq!(imported.not_imported.len(), 1);
-        assert!(imported.not_imported[0].contains("SERVICE_CONTROL_POLICY policy DenyLeaving"));
+    fn other_organizations_policy_types_are_listed_as_not_imported() {
+        let tags = json!({"Policies": [{"Id": "p-abcd1234", "Name": "Tags", "Type": "TAG_POLICY", "AwsManaged": false}]});
+        let imported = run(&[tags], &Options::default()).unwrap_err();
+        // Without a management account there is no organization to write.
+        assert!(
+            matches!(imported, ImportError::OrganizationIncomplete { .. }),
+            "{imported}"
+        );
+        let organization =
+            json!({"Organization": {"Id": "o-a1b2c3d4e5", "MasterAccountId": "111111111111"}});
+        let tags = json!({"Policies": [{"Id": "p-abcd1234", "Name": "Tags", "Type": "TAG_POLICY", "AwsManaged": false}]});
+        let imported = run(&[organization, tags], &Options::default()).unwrap();
+        assert!(
+            imported
+                .not_imported
+                .iter()
+                .any(|l| l.contains("TAG_POLICY policy Tags")),
+            "{:?}",
+            imported.not_imported
+        );
+        assert!(!imported.world.contains("Tags"), "{}", imported.world);
     }
 
     #[test]
