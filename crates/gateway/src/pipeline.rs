@@ -1846,12 +1846,7 @@ pub async fn integrate(
     match answer {
         Ok(answer) => {
             let mut headers = answer.headers;
-            if !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-            {
-                headers.push(("Content-Type".into(), "application/json".into()));
-            }
+            json_unless_typed(&mut headers);
             let request_id_header = if http {
                 "apigw-requestid"
             } else {
@@ -1958,6 +1953,17 @@ impl DataPlane {
     }
 }
 
+/// An integration's answer without a `Content-Type` is sent as JSON, as
+/// API Gateway does.
+pub(crate) fn json_unless_typed(headers: &mut Vec<(String, String)>) {
+    if !headers
+        .iter()
+        .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
+    {
+        headers.push(("Content-Type".into(), "application/json".into()));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1981,3 +1987,4 @@ mod tests {
         }
     }
 }
+

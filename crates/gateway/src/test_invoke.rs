@@ -432,12 +432,7 @@ impl DataPlane {
         let response = match answer {
             Ok(answer) => {
                 let mut headers = answer.headers;
-                if !headers
-                    .iter()
-                    .any(|(n, _)| n.eq_ignore_ascii_case("content-type"))
-                {
-                    headers.push(("Content-Type".into(), "application/json".into()));
-                }
+                crate::pipeline::json_unless_typed(&mut headers);
                 log.line(format!(
                     "Method completed with status: {} ({} byte(s))",
                     answer.status,
