@@ -176,7 +176,8 @@ struct Account {
 #[derive(Default)]
 struct Principal {
     name: String,
-    id: String,
+    /// `None` when the output's id is not one AWS makes.
+    id: Option<String>,
     path: String,
     inline: BTreeMap<String, Value>,
     attached: Vec<String>,
@@ -186,7 +187,8 @@ struct Principal {
 
 struct Policy {
     name: String,
-    id: String,
+    /// `None` when the output's id is not one AWS makes.
+    id: Option<String>,
     path: String,
     description: Option<String>,
     document: Value,
@@ -278,6 +280,20 @@ impl Reader<'_, '_> {
         }
     }
 
+    /// `id` if it is a unique id AWS could have made for `kind`; else
+    /// `None`, said in [`Imported::not_imported`] (the server makes a new
+    /// one, and a policy naming the entity by that id matches nothing).
+    fn unique_id(&mut self, arn: &str, id: &str, kind: IdKind) -> Option<String> {
+        if iamgate_iam::ids::is_unique_id(kind, id) {
+            return Some(id.to_owned());
+        }
+        self.world.not_imported.push(format!(
+            "{arn}: unique id {id:?} is not one AWS makes (`{}` and 17 characters A-Z, 0-9); a new one is made",
+            kind.prefix()
+        ));
+        None
+    }
+
     /// The account an IAM ARN belongs to.
     fn account_of(&self, arn: &str) -> Result<String, ImportError> {
         let account = arn.split(':').nth(4).unwrap_or_default();
@@ -291,7 +307,7 @@ impl Reader<'_, '_> {
     fn authorization_details(&mut self, object: &Object) -> Result<(), ImportError> {
         for user in self.list(object, "UserDetailList")? {
             let (account, principal) =
-                self.principal(user, "UserName", "UserId", "UserPolicyList")?;
+                self.principal(user, "UserName", ("UserId", IdKind::User), "UserPolicyList")?;
             let groups = user
                 .get("GroupList")
                 .and_then(Value::as_array)
@@ -306,14 +322,18 @@ impl Reader<'_, '_> {
             users.insert(principal.name.clone(), User { principal, groups });
         }
         for group in self.list(object, "GroupDetailList")? {
-            let (account, principal) =
-                self.principal(group, "GroupName", "GroupId", "GroupPolicyList")?;
+            let (account, principal) = self.principal(
+                group,
+                "GroupName",
+                ("GroupId", IdKind::Group),
+                "GroupPolicyList",
+            )?;
             let groups = &mut self.account(account).groups;
             groups.insert(principal.name.clone(), Group(principal));
         }
         for role in self.list(object, "RoleDetailList")? {
             let (account, principal) =
-                self.principal(role, "RoleName", "RoleId", "RolePolicyList")?;
+                self.principal(role, "RoleName", ("RoleId", IdKind::Role), "RolePolicyList")?;
             let trust = self.document(
                 role.get("AssumeRolePolicyDocument"),
                 "AssumeRolePolicyDocument",
@@ -348,7 +368,7 @@ impl Reader<'_, '_> {
                 .ok_or_else(|| self.malformed(format!("policy {arn} has no default version")))?;
             let policy = Policy {
                 name: self.text(policy, "PolicyName")?.to_owned(),
-                id: self.text(policy, "PolicyId")?.to_owned(),
+                id: self.unique_id(arn, self.text(policy, "PolicyId")?, IdKind::ManagedPolicy),
                 path: policy
                     .get("Path")
                     .and_then(Value::as_str)
@@ -372,13 +392,14 @@ impl Reader<'_, '_> {
 
     /// A user's, group's or role's common members, and its account.
     fn principal(
-        &self,
+        &mut self,
         entity: &Value,
         name_member: &str,
-        id_member: &str,
+        (id_member, id_kind): (&str, IdKind),
         inline_member: &str,
     ) -> Result<(String, Principal), ImportError> {
         let arn = self.text(entity, "Arn")?;
+        let id = self.unique_id(arn, self.text(entity, id_member)?, id_kind);
         let mut inline = BTreeMap::new();
         for policy in entity
             .get(inline_member)
@@ -418,7 +439,7 @@ impl Reader<'_, '_> {
             self.account_of(arn)?,
             Principal {
                 name: self.text(entity, name_member)?.to_owned(),
-                id: self.text(entity, id_member)?.to_owned(),
+                id,
                 path: entity
                     .get("Path")
                     .and_then(Value::as_str)
@@ -628,7 +649,9 @@ impl World {
             }
             for policy in account.policies.values() {
                 let _ = writeln!(out, "      - name: {}", quoted(&policy.name));
-                let _ = writeln!(out, "        id: {}", quoted(&policy.id));
+                if let Some(id) = &policy.id {
+                    let _ = writeln!(out, "        id: {}", quoted(id));
+                }
                 let _ = writeln!(out, "        path: {}", quoted(&policy.path));
                 if let Some(description) = &policy.description {
                     let _ = writeln!(out, "        description: {}", quoted(description));
@@ -743,7 +766,9 @@ impl World {
 /// A user's, group's or role's common members, as a list entry.
 fn principal(out: &mut String, principal: &Principal) {
     let _ = writeln!(out, "      - name: {}", quoted(&principal.name));
-    let _ = writeln!(out, "        id: {}", quoted(&principal.id));
+    if let Some(id) = &principal.id {
+        let _ = writeln!(out, "        id: {}", quoted(id));
+    }
     let _ = writeln!(out, "        path: {}", quoted(&principal.path));
     if !principal.inline.is_empty() {
         out.push_str("        policies:\n");
