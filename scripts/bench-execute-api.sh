@@ -40,7 +40,9 @@
 # AWS_IAM / NONE is the ratio of the sums.
 #
 # Environment: OHA (default ~/.cargo/bin/oha), CONNECTIONS (16), DURATION
-# (10s), ROUNDS (3), ONLY (records, persist, replay), CARGO_TARGET_DIR.
+# (10s), ROUNDS (3), ONLY (records, persist, replay), CARGO_TARGET_DIR,
+# IAMGATE_BIN (a binary to measure instead of building this tree's: an
+# older build, to compare two in one session).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,11 +50,11 @@ OHA="${OHA:-$HOME/.cargo/bin/oha}"
 CONNECTIONS="${CONNECTIONS:-16}"
 DURATION="${DURATION:-10s}"
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
-BIN="$TARGET_DIR/release/iamgate"
+BIN="${IAMGATE_BIN:-$TARGET_DIR/release/iamgate}"
 
 command -v "$OHA" >/dev/null || { echo "bench: oha not found ($OHA)" >&2; exit 1; }
 command -v python3 >/dev/null || { echo "bench: python3 is needed" >&2; exit 1; }
-cargo build --release --locked -q -p iamgate
+[ -n "${IAMGATE_BIN:-}" ] || cargo build --release --locked -q -p iamgate
 
 WORK="$(mktemp -d)"
 SERVER_PID=""
