@@ -65,6 +65,40 @@ pub(crate) fn usage_changes(days: &[(i64, i64)], last: i64, target: i64) -> Vec<
     changes
 }
 
+/// The statements of [`Store::set_usage_total`] in transaction `$tx` of
+/// either backend: the same text on both, only the driver's types differ.
+/// Reads the days (with `$merge` adding what this node has not yet
+/// flushed), writes the changes that reach the target, and reads the days
+/// again.
+macro_rules! set_total_in {
+    ($tx:ident, $merge:ident, $plan:expr, $key:expr, $first:expr, $last:expr, $target:expr) => {{
+        let stored: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+            .bind($plan)
+            .bind($key)
+            .bind($first)
+            .bind($last)
+            .fetch_all(&mut *$tx)
+            .await?;
+        for (day, change) in usage_changes(&$merge(stored), $last, $target) {
+            let _total: i64 = sqlx::query_scalar(ADD)
+                .bind($plan)
+                .bind($key)
+                .bind(day)
+                .bind(change)
+                .fetch_one(&mut *$tx)
+                .await?;
+        }
+        let after: Vec<(i64, i64)> = sqlx::query_as(DAYS)
+            .bind($plan)
+            .bind($key)
+            .bind($first)
+            .bind($last)
+            .fetch_all(&mut *$tx)
+            .await?;
+        after
+    }};
+}
+
 impl Store {
     /// Makes what `api_key` used under `usage_plan` from day `first` to
     /// day `last` (inclusive) total `target`, once the caller's `pending`
@@ -92,58 +126,14 @@ impl Store {
             Backend::Sqlite(db) => {
                 let _writer = db.write_gate.lock().await;
                 let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-                let stored: Vec<(i64, i64)> = sqlx::query_as(DAYS)
-                    .bind(usage_plan)
-                    .bind(api_key)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for (day, change) in usage_changes(&merge(stored), last, target) {
-                    let _total: i64 = sqlx::query_scalar(ADD)
-                        .bind(usage_plan)
-                        .bind(api_key)
-                        .bind(day)
-                        .bind(change)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                }
-                let after: Vec<(i64, i64)> = sqlx::query_as(DAYS)
-                    .bind(usage_plan)
-                    .bind(api_key)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let after = set_total_in!(tx, merge, usage_plan, api_key, first, last, target);
                 tx.commit().await?;
                 Ok(after)
             }
             Backend::Postgres(db) => {
                 let mut tx = db.pool.begin().await?;
                 sqlx::query(LOCK).execute(&mut *tx).await?;
-                let stored: Vec<(i64, i64)> = sqlx::query_as(DAYS)
-                    .bind(usage_plan)
-                    .bind(api_key)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&mut *tx)
-                    .await?;
-                for (day, change) in usage_changes(&merge(stored), last, target) {
-                    let _total: i64 = sqlx::query_scalar(ADD)
-                        .bind(usage_plan)
-                        .bind(api_key)
-                        .bind(day)
-                        .bind(change)
-                        .fetch_one(&mut *tx)
-                        .await?;
-                }
-                let after: Vec<(i64, i64)> = sqlx::query_as(DAYS)
-                    .bind(usage_plan)
-                    .bind(api_key)
-                    .bind(first)
-                    .bind(last)
-                    .fetch_all(&mut *tx)
-                    .await?;
+                let after = set_total_in!(tx, merge, usage_plan, api_key, first, last, target);
                 tx.commit().await?;
                 Ok(after)
             }
