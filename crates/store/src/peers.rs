@@ -26,6 +26,23 @@ const FORGET: &str = "DELETE FROM peers WHERE seen_at < $1";
 const LIVE: &str = "SELECT id, address FROM peers WHERE seen_at >= $1 ORDER BY seen_at DESC, id";
 const WITHDRAW: &str = "DELETE FROM peers WHERE id = $1";
 
+/// [`Store::advertise_peer`]'s statements in transaction `$tx` of either
+/// backend: the same text on both, only the driver's types differ.
+macro_rules! advertise_in {
+    ($tx:ident, $id:expr, $address:expr, $now:expr, $forget_before:expr) => {
+        sqlx::query(ADVERTISE)
+            .bind($id)
+            .bind($address)
+            .bind($now)
+            .execute(&mut *$tx)
+            .await?;
+        sqlx::query(FORGET)
+            .bind($forget_before)
+            .execute(&mut *$tx)
+            .await?;
+    };
+}
+
 impl Store {
     /// Says that node `id` listens at `address` as of `now` (seconds since
     /// the epoch), and forgets nodes not heard from since `forget_before`.
@@ -40,30 +57,12 @@ impl Store {
             Backend::Sqlite(db) => {
                 let _writer = db.write_gate.lock().await;
                 let mut tx = db.pool.begin_with("BEGIN IMMEDIATE").await?;
-                sqlx::query(ADVERTISE)
-                    .bind(id)
-                    .bind(address)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(FORGET)
-                    .bind(forget_before)
-                    .execute(&mut *tx)
-                    .await?;
+                advertise_in!(tx, id, address, now, forget_before);
                 tx.commit().await?;
             }
             Backend::Postgres(db) => {
                 let mut tx = db.pool.begin().await?;
-                sqlx::query(ADVERTISE)
-                    .bind(id)
-                    .bind(address)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                sqlx::query(FORGET)
-                    .bind(forget_before)
-                    .execute(&mut *tx)
-                    .await?;
+                advertise_in!(tx, id, address, now, forget_before);
                 tx.commit().await?;
             }
         }
